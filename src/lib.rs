@@ -1,0 +1,61 @@
+//! # kubeprint
+//!
+//! Kubernetes applications as typed Rust values, following *Kubernetes: Up and Running*.
+//!
+//! Data flows one way: a typed builder → a validated `k8s-openapi` object → a [`Bundle`]
+//! (ordered, cross-checked) → rendered YAML/JSON, or applied to a cluster by the client
+//! (feature `client`, on by default).
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! let mut app = Bundle::new("settings");
+//! app.add(ConfigMap::builder().name("settings").entry("level", "debug").build())?;
+//! println!("{}", app.to_yaml()?);
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## Layout
+//! - [`meta`], [`validate`], [`quantity`], [`error`]: names, labels, rules, quantities, errors.
+//! - One module per kind ([`configmap`], ...), each with its builder and its validation.
+//! - [`object`]: the [`Object`] enum over every supported `k8s-openapi` type and the
+//!   [`Manifest`] trait builders implement.
+//! - [`bundle`]: ordering, reference checks and rendering.
+//!
+//! ## Kubernetes version
+//! kubeprint, like every library on `k8s-openapi`, enables no `v1_*` feature of it: the final
+//! binary chooses one (e.g. `k8s-openapi = { version = "0.29", features = ["latest"] }`).
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod bundle;
+pub mod configmap;
+pub mod error;
+pub mod meta;
+pub mod object;
+mod pending;
+pub mod quantity;
+mod references;
+pub mod validate;
+pub mod workload;
+
+pub use bundle::Bundle;
+pub use configmap::ConfigMap;
+pub use error::{Error, ObjectRef, Result, Violation};
+pub use meta::{Annotations, Customize, Labels};
+pub use object::{Manifest, Object, Tier};
+pub use quantity::{Cpu, Memory, Storage};
+pub use workload::Workload;
+
+/// Re-export of the `k8s-openapi` crate kubeprint builds on.
+pub use k8s_openapi;
+
+/// Everything needed to describe an application: `use kubeprint::prelude::*;`.
+pub mod prelude {
+    pub use crate::bundle::Bundle;
+    pub use crate::configmap::ConfigMap;
+    pub use crate::error::{Error, Result};
+    pub use crate::meta::Labels;
+    pub use crate::object::{Manifest, Object};
+    pub use crate::quantity::{Cpu, Memory, Storage};
+}

@@ -1,0 +1,258 @@
+//! The objects kubeprint knows: the real `k8s-openapi` types, gathered in one enum so a
+//! [`Bundle`](crate::Bundle) can order, check, render and apply them.
+//!
+//! Builders implement [`Manifest`]: `to_object()` produces the validated `k8s-openapi` object.
+//! Raw `k8s-openapi` objects implement it too, so anything a builder cannot express can still go
+//! into a bundle — validated the same way.
+
+use crate::error::{ObjectRef, Result};
+use crate::validate::{self, Checker};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// Annotation on a Secret listing the keys whose values are generated once: the apply client
+/// keeps the live values of these keys instead of overwriting them.
+pub const GENERATE_ONCE_ANNOTATION: &str = "kubeprint.dev/generate-once";
+
+/// Something that produces a validated Kubernetes object: every builder, and every raw
+/// `k8s-openapi` type kubeprint supports.
+pub trait Manifest {
+    /// The `k8s-openapi` type produced.
+    type Object: Into<Object>;
+
+    /// Builds the object (running `customize` hooks) and validates it.
+    fn to_object(&self) -> Result<Self::Object>;
+}
+
+/// Per-kind validation of a finished `k8s-openapi` object; lives next to each kind's builder.
+pub(crate) trait Validate {
+    fn validate(&self, c: &mut Checker);
+}
+
+/// The apply waves: everything in one tier is applied (concurrently) before the next tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    /// Namespaces.
+    Namespaces,
+    /// Service accounts, RBAC, Secrets, ConfigMaps, PVCs, policies.
+    Config,
+    /// Services, EndpointSlices, Ingresses.
+    Services,
+    /// Pods and pod controllers, autoscalers.
+    Workloads,
+    /// Jobs and CronJobs.
+    Jobs,
+}
+
+macro_rules! objects {
+    ($( $variant:ident($ty:ty) rank $rank:literal tier $tier:ident $(cluster $cluster:literal)?; )*) => {
+        /// One Kubernetes object of a kind kubeprint supports.
+        ///
+        /// `Debug` masks Secret values: it prints a Secret's keys, never its data.
+        #[derive(Clone, PartialEq)]
+        #[non_exhaustive]
+        #[allow(missing_docs)]
+        pub enum Object {
+            $( $variant($ty), )*
+        }
+
+        $(
+            impl From<$ty> for Object {
+                fn from(o: $ty) -> Self {
+                    Object::$variant(o)
+                }
+            }
+
+            impl Manifest for $ty {
+                type Object = $ty;
+                fn to_object(&self) -> Result<$ty> {
+                    let o = self.clone();
+                    Object::check(&o)?;
+                    Ok(o)
+                }
+            }
+        )*
+
+        impl Object {
+            /// The object's metadata.
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self { $( Object::$variant(o) => &o.metadata, )* }
+            }
+
+            /// The object's metadata, mutably.
+            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                match self { $( Object::$variant(o) => &mut o.metadata, )* }
+            }
+
+            /// The Kubernetes kind, e.g. `Deployment`.
+            pub fn kind(&self) -> &'static str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::KIND, )* }
+            }
+
+            /// The API group, empty for the core group.
+            pub fn group(&self) -> &'static str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::GROUP, )* }
+            }
+
+            /// The API version, e.g. `apps/v1`.
+            pub fn api_version(&self) -> &'static str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::API_VERSION, )* }
+            }
+
+            /// The plural resource name, e.g. `deployments`.
+            pub fn plural(&self) -> &'static str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT, )* }
+            }
+
+            /// Whether objects of this kind live in a namespace.
+            pub fn is_namespaced(&self) -> bool {
+                match self { $( Object::$variant(_) => { true $( && !$cluster )? } )* }
+            }
+
+            /// Position in install order (Helm's `InstallOrder`, extended): lower first.
+            pub fn install_rank(&self) -> u8 {
+                match self { $( Object::$variant(_) => $rank, )* }
+            }
+
+            /// The apply wave this object belongs to.
+            pub fn tier(&self) -> Tier {
+                match self { $( Object::$variant(_) => Tier::$tier, )* }
+            }
+
+            /// Validates the object with the rules of its kind.
+            pub fn validate(&self) -> Result<()> {
+                match self { $( Object::$variant(o) => Object::check(o), )* }
+            }
+
+            fn serialize_inner<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                match self { $( Object::$variant(o) => o.serialize(s), )* }
+            }
+        }
+    };
+}
+
+objects! {
+    Namespace(Namespace) rank 0 tier Namespaces cluster true;
+    NetworkPolicy(NetworkPolicy) rank 1 tier Config;
+    PodDisruptionBudget(PodDisruptionBudget) rank 2 tier Config;
+    ServiceAccount(ServiceAccount) rank 3 tier Config;
+    Secret(Secret) rank 4 tier Config;
+    ConfigMap(ConfigMap) rank 5 tier Config;
+    PersistentVolumeClaim(PersistentVolumeClaim) rank 6 tier Config;
+    ClusterRole(ClusterRole) rank 7 tier Config cluster true;
+    ClusterRoleBinding(ClusterRoleBinding) rank 8 tier Config cluster true;
+    Role(Role) rank 9 tier Config;
+    RoleBinding(RoleBinding) rank 10 tier Config;
+    Service(Service) rank 11 tier Services;
+    EndpointSlice(EndpointSlice) rank 12 tier Services;
+    DaemonSet(DaemonSet) rank 13 tier Workloads;
+    Pod(Pod) rank 14 tier Workloads;
+    ReplicaSet(ReplicaSet) rank 15 tier Workloads;
+    Deployment(Deployment) rank 16 tier Workloads;
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 17 tier Workloads;
+    StatefulSet(StatefulSet) rank 18 tier Workloads;
+    Job(Job) rank 19 tier Jobs;
+    CronJob(CronJob) rank 20 tier Jobs;
+    Ingress(Ingress) rank 21 tier Services;
+}
+
+impl Object {
+    /// The object's name (empty when unset, which validation rejects).
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// The object's namespace, when set.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+
+    /// How messages name this object: `deployment "web"`.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef::new(self.kind(), self.name()).in_namespace(self.namespace())
+    }
+
+    /// The object as JSON, with `apiVersion` and `kind`.
+    pub fn to_json_value(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(self).map_err(|e| crate::Error::Render { object: self.object_ref(), message: e.to_string() })
+    }
+
+    /// The keys of a Secret marked "generate once" (see [`GENERATE_ONCE_ANNOTATION`]).
+    pub fn generate_once_keys(&self) -> Vec<String> {
+        match self {
+            Object::Secret(s) => s
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(GENERATE_ONCE_ANNOTATION))
+                .map(|keys| keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn check<K>(o: &K) -> Result<()>
+    where
+        K: Validate + k8s_openapi::Metadata<Ty = ObjectMeta> + k8s_openapi::Resource,
+    {
+        let meta = o.metadata();
+        let name = meta.name.clone().unwrap_or_default();
+        let mut c = Checker::new(ObjectRef::new(K::KIND, name.clone()).in_namespace(meta.namespace.as_ref()));
+        // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels.
+        let rule = match K::KIND {
+            "Service" => validate::dns1035_label,
+            "Namespace" => validate::dns1123_label,
+            _ => validate::dns1123_subdomain,
+        };
+        c.check("metadata.name", rule(&name));
+        if let Some(ns) = &meta.namespace {
+            c.check("metadata.namespace", validate::dns1123_label(ns));
+        }
+        c.labels("metadata.labels", meta.labels.as_ref());
+        c.annotations("metadata.annotations", meta.annotations.as_ref());
+        o.validate(&mut c);
+        c.finish()
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.serialize_inner(s)
+    }
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Object::Secret(s) => {
+                let keys: Vec<&String> = s
+                    .data
+                    .iter()
+                    .flat_map(|d| d.keys())
+                    .chain(s.string_data.iter().flat_map(|d| d.keys()))
+                    .collect();
+                f.debug_struct("Secret")
+                    .field("metadata", &s.metadata)
+                    .field("type", &s.type_)
+                    .field("keys", &keys)
+                    .field("values", &"<redacted>")
+                    .finish()
+            }
+            other => {
+                let value = other.to_json_value().map_err(|_| fmt::Error)?;
+                write!(f, "{}({value})", other.kind())
+            }
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Typed CPU and memory quantities, printed the way Kubernetes prints them.
+//!
+//! ```
+//! use kubeprint::{Cpu, Memory};
+//! assert_eq!(Cpu::millis(500).to_string(), "500m");
+//! assert_eq!(Cpu::cores(2).to_string(), "2");
+//! assert_eq!(Memory::mib(128).to_string(), "128Mi");
+//! assert_eq!("1.5Gi".parse::<Memory>().unwrap(), Memory::mib(1536));
+//! assert_eq!("0.25".parse::<Cpu>().unwrap(), Cpu::millis(250));
+//! assert!(Memory::gib(1) > Memory::mib(1000));
+//! ```
+
+use crate::error::Error;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use std::fmt;
+use std::str::FromStr;
+
+const NANO: i128 = 1_000_000_000;
+
+/// Parses a Kubernetes quantity string into nano-units (value × 10⁹), rejecting negatives.
+fn parse_nano(input: &str) -> Result<i128, Error> {
+    let err = |message: &str| Error::Quantity { input: input.to_owned(), message: message.to_owned() };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("is empty"));
+    }
+    let (number, multiplier_nano): (&str, i128) = {
+        let binary = [("Ki", 10), ("Mi", 20), ("Gi", 30), ("Ti", 40), ("Pi", 50), ("Ei", 60)];
+        let decimal = [("n", -9), ("u", -6), ("m", -3), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)];
+        if let Some((n, shift)) = binary.iter().find_map(|(suf, sh)| s.strip_suffix(suf).map(|n| (n, *sh))) {
+            (n, NANO << shift)
+        } else if let Some((n, exp)) = decimal.iter().find_map(|(suf, e)| s.strip_suffix(suf).map(|n| (n, *e))) {
+            (n, 10i128.pow((9 + exp) as u32))
+        } else if let Some(pos) = s.find(['e', 'E']) {
+            let exp: i32 = s[pos + 1..].parse().map_err(|_| err("has an invalid exponent"))?;
+            if !(-9..=18).contains(&exp) {
+                return Err(err("exponent is out of range"));
+            }
+            (&s[..pos], 10i128.pow((9 + exp) as u32))
+        } else {
+            (s, NANO)
+        }
+    };
+    if number.starts_with('-') {
+        return Err(err("must not be negative"));
+    }
+    let number = number.strip_prefix('+').unwrap_or(number);
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if int.is_empty() && frac.is_empty() {
+        return Err(err("has no number"));
+    }
+    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(err("is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"));
+    }
+    if int.len() > 20 || frac.len() > 18 {
+        return Err(err("is too large"));
+    }
+    let int_v: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| err("is too large"))? };
+    let frac_v: i128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| err("is too large"))? };
+    let frac_scale = 10i128.pow(frac.len() as u32);
+    let whole = int_v.checked_mul(multiplier_nano).ok_or_else(|| err("is too large"))?;
+    // Round fractional parts up, as the apiserver does when it canonicalizes.
+    let part = frac_v.checked_mul(multiplier_nano).ok_or_else(|| err("is too large"))?;
+    let part = (part + frac_scale - 1) / frac_scale;
+    whole.checked_add(part).ok_or_else(|| err("is too large"))
+}
+
+/// A CPU quantity, held in millicores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Cpu(u64);
+
+impl Cpu {
+    /// `n` thousandths of a core (`500m`).
+    pub const fn millis(n: u64) -> Self {
+        Cpu(n)
+    }
+
+    /// `n` whole cores.
+    pub const fn cores(n: u64) -> Self {
+        Cpu(n * 1000)
+    }
+
+    /// The quantity in millicores.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// The quantity as `k8s-openapi` holds it.
+    pub fn to_quantity(self) -> Quantity {
+        Quantity(self.to_string())
+    }
+}
+
+impl fmt::Display for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % 1000 == 0 { write!(f, "{}", self.0 / 1000) } else { write!(f, "{}m", self.0) }
+    }
+}
+
+impl FromStr for Cpu {
+    type Err = Error;
+    /// Parses `250m`, `0.5`, `2`; values below a millicore round up, as Kubernetes does.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let nano = parse_nano(s)?;
+        let millis = (nano + 999_999) / 1_000_000;
+        u64::try_from(millis)
+            .map(Cpu)
+            .map_err(|_| Error::Quantity { input: s.to_owned(), message: "is too large".into() })
+    }
+}
+
+/// A memory or storage quantity, held in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Memory(u64);
+
+/// Storage sizes (PersistentVolumeClaims, emptyDir limits) are byte quantities too.
+pub type Storage = Memory;
+
+impl Memory {
+    /// `n` bytes.
+    pub const fn bytes(n: u64) -> Self {
+        Memory(n)
+    }
+    /// `n` kibibytes (`Ki`).
+    pub const fn kib(n: u64) -> Self {
+        Memory(n << 10)
+    }
+    /// `n` mebibytes (`Mi`).
+    pub const fn mib(n: u64) -> Self {
+        Memory(n << 20)
+    }
+    /// `n` gibibytes (`Gi`).
+    pub const fn gib(n: u64) -> Self {
+        Memory(n << 30)
+    }
+    /// `n` tebibytes (`Ti`).
+    pub const fn tib(n: u64) -> Self {
+        Memory(n << 40)
+    }
+    /// `n` megabytes (`M`, 10⁶ bytes).
+    pub const fn mb(n: u64) -> Self {
+        Memory(n * 1_000_000)
+    }
+    /// `n` gigabytes (`G`, 10⁹ bytes).
+    pub const fn gb(n: u64) -> Self {
+        Memory(n * 1_000_000_000)
+    }
+
+    /// The quantity in bytes.
+    pub const fn as_bytes(self) -> u64 {
+        self.0
+    }
+
+    /// The quantity as `k8s-openapi` holds it.
+    pub fn to_quantity(self) -> Quantity {
+        Quantity(self.to_string())
+    }
+}
+
+impl fmt::Display for Memory {
+    /// The largest binary suffix that divides exactly, else the largest decimal one, else bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        if n == 0 {
+            return f.write_str("0");
+        }
+        for (suffix, shift) in [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
+            if n % (1u64 << shift) == 0 {
+                return write!(f, "{}{suffix}", n >> shift);
+            }
+        }
+        for (suffix, div) in [("E", 10u64.pow(18)), ("P", 10u64.pow(15)), ("T", 10u64.pow(12)), ("G", 10u64.pow(9)), ("M", 10u64.pow(6)), ("k", 1000)] {
+            if n % div == 0 {
+                return write!(f, "{}{suffix}", n / div);
+            }
+        }
+        write!(f, "{n}")
+    }
+}
+
+impl FromStr for Memory {
+    type Err = Error;
+    /// Parses `128Mi`, `1.5Gi`, `1G`, `512`; fractions of a byte round up.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let nano = parse_nano(s)?;
+        let bytes = (nano + NANO - 1) / NANO;
+        u64::try_from(bytes)
+            .map(Memory)
+            .map_err(|_| Error::Quantity { input: s.to_owned(), message: "is too large".into() })
+    }
+}
+
+/// Checks that a `k8s-openapi` quantity string parses (used when validating raw objects).
+pub(crate) fn check_quantity(q: &Quantity) -> Option<String> {
+    parse_nano(&q.0).err().map(|e| match e {
+        Error::Quantity { input, message } => format!("{input:?} {message}"),
+        other => other.to_string(),
+    })
+}
+
+/// Compares two quantity strings; `None` when either does not parse.
+pub(crate) fn quantity_cmp(a: &Quantity, b: &Quantity) -> Option<std::cmp::Ordering> {
+    Some(parse_nano(&a.0).ok()?.cmp(&parse_nano(&b.0).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_round_trip() {
+        for (s, m) in [("100m", 100), ("1", 1000), ("1.5", 1500), ("0.1", 100), ("2k", 2_000_000), ("1e3", 1_000_000), ("1n", 1)] {
+            assert_eq!(s.parse::<Cpu>().unwrap(), Cpu::millis(m), "{s}");
+        }
+        assert_eq!(Cpu::millis(1500).to_string(), "1500m");
+    }
+
+    #[test]
+    fn memory_round_trip() {
+        for (s, b) in [("1Ki", 1024u64), ("64Mi", 64 << 20), ("1G", 1_000_000_000), ("0.5Gi", 512 << 20), ("1e3", 1000), ("129M", 129_000_000)] {
+            let m: Memory = s.parse().unwrap();
+            assert_eq!(m.as_bytes(), b, "{s}");
+            assert_eq!(m.to_string().parse::<Memory>().unwrap(), m);
+        }
+        assert_eq!(Memory::bytes(1000).to_string(), "1k");
+        assert_eq!(Memory::bytes(1001).to_string(), "1001");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for s in ["", "-1", "abc", "1.2.3", "1Xi", "Mi", "1e99", "99999999999999999999999Ei"] {
+            assert!(s.parse::<Memory>().is_err(), "{s}");
+        }
+        let e = "12q".parse::<Cpu>().unwrap_err();
+        assert_eq!(e.to_string(), r#"quantity "12q": is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"#);
+    }
+}
