@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite — offline tests, doctests, examples, schema validation and the tests that
+# run against a real local control plane. This is the README's test command; .ci/run runs it.
+#
+# Cluster tests never skip: they fail when the cluster is missing. To run only the offline tests:
+#   cargo test --all-features -- --skip cluster_
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets --all-features -- -D warnings
+
+step "control plane binaries (built once from the Go module proxy, then cached)"
+tools/cluster/build.sh
+
+step "schema validator (kubernetes-validate in a virtualenv)"
+tools/schema/setup.sh
+
+export KUBEPRINT_CLUSTER_DIR="${KUBEPRINT_CLUSTER_DIR:-$PWD/target/cluster-test}"
+step "starting the local control plane in $KUBEPRINT_CLUSTER_DIR"
+tools/cluster/up.sh
+trap 'tools/cluster/down.sh' EXIT
+# shellcheck disable=SC1091
+source "$KUBEPRINT_CLUSTER_DIR/env"
+
+step "cluster smoke tests"
+tools/cluster/smoke.sh
+
+step "cargo test (offline, cluster, examples, doctests)"
+cargo test --all-features --all-targets
+cargo test --all-features --doc
