@@ -146,7 +146,10 @@ impl<'a> IntoIterator for &'a Labels {
 /// let object = cm.to_object().unwrap();
 /// assert_eq!(object.metadata.finalizers.unwrap()[0], "example.com/keep");
 /// ```
-pub struct Customize<K>(Vec<Arc<dyn Fn(&mut K) + Send + Sync>>);
+pub struct Customize<K>(Vec<Hook<K>>);
+
+/// One customization hook.
+type Hook<K> = Arc<dyn Fn(&mut K) + Send + Sync>;
 
 impl<K> Customize<K> {
     /// Adds a hook.

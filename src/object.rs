@@ -62,7 +62,9 @@ macro_rules! objects {
         /// `Debug` masks Secret values: it prints a Secret's keys, never its data.
         #[derive(Clone, PartialEq)]
         #[non_exhaustive]
-        #[allow(missing_docs)]
+        // Variants are the k8s-openapi types themselves, unboxed, so users can match and take
+        // them; a bundle holds them in a Vec, where the size difference does not matter.
+        #[allow(missing_docs, clippy::large_enum_variant)]
         pub enum Object {
             $( $variant($ty), )*
         }

@@ -135,7 +135,7 @@ impl Cpu {
 
 impl fmt::Display for Cpu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
+        if self.0.is_multiple_of(1000) {
             write!(f, "{}", self.0 / 1000)
         } else {
             write!(f, "{}m", self.0)
@@ -219,7 +219,7 @@ impl fmt::Display for Memory {
             ("Mi", 20),
             ("Ki", 10),
         ] {
-            if n % (1u64 << shift) == 0 {
+            if n.is_multiple_of(1u64 << shift) {
                 return write!(f, "{}{suffix}", n >> shift);
             }
         }
@@ -231,7 +231,7 @@ impl fmt::Display for Memory {
             ("M", 10u64.pow(6)),
             ("k", 1000),
         ] {
-            if n % div == 0 {
+            if n.is_multiple_of(div) {
                 return write!(f, "{}{suffix}", n / div);
             }
         }
