@@ -36,6 +36,7 @@ pub mod object;
 mod pending;
 pub mod quantity;
 mod references;
+pub mod selector;
 pub mod validate;
 pub mod workload;
 
@@ -45,6 +46,7 @@ pub use error::{Error, ObjectRef, Result, Violation};
 pub use meta::{Annotations, Customize, Labels};
 pub use object::{Manifest, Object, Tier};
 pub use quantity::{Cpu, Memory, Storage};
+pub use selector::Selector;
 pub use workload::Workload;
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
@@ -58,4 +60,5 @@ pub mod prelude {
     pub use crate::meta::Labels;
     pub use crate::object::{Manifest, Object};
     pub use crate::quantity::{Cpu, Memory, Storage};
+    pub use crate::selector::Selector;
 }
