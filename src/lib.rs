@@ -30,23 +30,29 @@
 
 pub mod bundle;
 pub mod configmap;
+pub mod endpointslice;
 pub mod error;
 pub mod meta;
+pub mod networkpolicy;
 pub mod object;
 mod pending;
 pub mod quantity;
 mod references;
 pub mod selector;
+pub mod service;
 pub mod validate;
 pub mod workload;
 
 pub use bundle::Bundle;
 pub use configmap::ConfigMap;
+pub use endpointslice::EndpointSlice;
 pub use error::{Error, ObjectRef, Result, Violation};
 pub use meta::{Annotations, Customize, Labels};
+pub use networkpolicy::NetworkPolicy;
 pub use object::{Manifest, Object, Tier};
 pub use quantity::{Cpu, Memory, Storage};
 pub use selector::Selector;
+pub use service::Service;
 pub use workload::Workload;
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
@@ -56,9 +62,12 @@ pub use k8s_openapi;
 pub mod prelude {
     pub use crate::bundle::Bundle;
     pub use crate::configmap::ConfigMap;
+    pub use crate::endpointslice::EndpointSlice;
     pub use crate::error::{Error, Result};
     pub use crate::meta::Labels;
+    pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
     pub use crate::quantity::{Cpu, Memory, Storage};
     pub use crate::selector::Selector;
+    pub use crate::service::Service;
 }

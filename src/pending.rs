@@ -12,7 +12,6 @@ macro_rules! pending {
 
 pending!(
     k8s_openapi::api::core::v1::Namespace,
-    k8s_openapi::api::networking::v1::NetworkPolicy,
     k8s_openapi::api::policy::v1::PodDisruptionBudget,
     k8s_openapi::api::core::v1::ServiceAccount,
     k8s_openapi::api::core::v1::Secret,
@@ -21,8 +20,6 @@ pending!(
     k8s_openapi::api::rbac::v1::ClusterRoleBinding,
     k8s_openapi::api::rbac::v1::Role,
     k8s_openapi::api::rbac::v1::RoleBinding,
-    k8s_openapi::api::core::v1::Service,
-    k8s_openapi::api::discovery::v1::EndpointSlice,
     k8s_openapi::api::apps::v1::DaemonSet,
     k8s_openapi::api::core::v1::Pod,
     k8s_openapi::api::apps::v1::ReplicaSet,
