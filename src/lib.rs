@@ -38,6 +38,7 @@ pub mod object;
 mod pending;
 pub mod quantity;
 mod references;
+pub mod secret;
 pub mod selector;
 pub mod service;
 pub mod validate;
@@ -51,6 +52,7 @@ pub use meta::{Annotations, Customize, Labels};
 pub use networkpolicy::NetworkPolicy;
 pub use object::{Manifest, Object, Tier};
 pub use quantity::{Cpu, Memory, Storage};
+pub use secret::Secret;
 pub use selector::Selector;
 pub use service::Service;
 pub use workload::Workload;
@@ -68,6 +70,7 @@ pub mod prelude {
     pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
     pub use crate::quantity::{Cpu, Memory, Storage};
+    pub use crate::secret::Secret;
     pub use crate::selector::Selector;
     pub use crate::service::Service;
 }

@@ -14,7 +14,6 @@ pending!(
     k8s_openapi::api::core::v1::Namespace,
     k8s_openapi::api::policy::v1::PodDisruptionBudget,
     k8s_openapi::api::core::v1::ServiceAccount,
-    k8s_openapi::api::core::v1::Secret,
     k8s_openapi::api::core::v1::PersistentVolumeClaim,
     k8s_openapi::api::rbac::v1::ClusterRole,
     k8s_openapi::api::rbac::v1::ClusterRoleBinding,
