@@ -601,13 +601,13 @@ impl Validate for core::Secret {
                 }
             }
             "kubernetes.io/dockercfg" => require(c, ".dockercfg"),
-            "kubernetes.io/basic-auth" => {
-                if value(self, "username").is_none() && value(self, "password").is_none() {
-                    c.fail(
-                        "data",
-                        format!("type {type_} needs key \"username\" or \"password\""),
-                    );
-                }
+            "kubernetes.io/basic-auth"
+                if value(self, "username").is_none() && value(self, "password").is_none() =>
+            {
+                c.fail(
+                    "data",
+                    format!("type {type_} needs key \"username\" or \"password\""),
+                );
             }
             "kubernetes.io/ssh-auth" => require(c, "ssh-privatekey"),
             "kubernetes.io/service-account-token" => {

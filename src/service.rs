@@ -800,20 +800,7 @@ mod tests {
         e[0].clone()
     }
 
-    fn web() -> ServiceBuilder<(
-        (String,),
-        (),
-        (),
-        (),
-        (),
-        (Vec<ServicePort>,),
-        (Labels,),
-        (),
-        (),
-        (Vec<String>,),
-        (),
-        (Customize<core::Service>,),
-    )> {
+    fn web() -> ServiceFromWorkload {
         Service::builder().name("web").selector([("app", "web")])
     }
 
