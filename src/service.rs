@@ -342,7 +342,17 @@ impl SessionAffinity {
 /// A Service without a selector selects no pods: its endpoints come from an
 /// [`EndpointSlice`] (see [`Service::external_endpoints`]).
 #[derive(Clone, Debug, TypedBuilder)]
-#[builder(doc)]
+#[builder(
+    doc,
+    mutators(
+        /// Changes the name once set (e.g. the name [`Service::for_workload`] took from the
+        /// workload).
+        #[mutator(requires = [name])]
+        pub fn rename(&mut self, name: impl Into<String>) {
+            self.name = name.into();
+        }
+    )
+)]
 pub struct Service {
     /// `metadata.name` (a DNS-1035 label: lowercase, starting with a letter).
     #[builder(setter(into))]
@@ -423,8 +433,9 @@ pub struct Service {
 }
 
 /// The builder [`Service::for_workload`] returns: a [`ServiceBuilder`] with `name`, `selector`
-/// and `ports` filled in. Every other setter can still be called once, and mutators (`port`,
-/// `clear_ports`, `selector`, `selector_label`, `source_range`, `customize`) any number of times.
+/// and `ports` filled in. Every other setter can still be called once, and mutators (`rename`,
+/// `port`, `clear_ports`, `selector`, `selector_label`, `source_range`, `customize`) any number
+/// of times.
 pub type ServiceFromWorkload = ServiceBuilder<(
     (String,),
     (),
