@@ -34,6 +34,7 @@ pub mod error;
 pub mod meta;
 pub mod object;
 mod pending;
+pub mod pod;
 pub mod quantity;
 mod references;
 pub mod validate;
@@ -45,7 +46,14 @@ pub use error::{Error, ObjectRef, Result, Violation};
 pub use meta::{Annotations, Customize, Labels};
 pub use object::{Manifest, Object, Tier};
 pub use quantity::{Cpu, Memory, Storage};
-pub use workload::Workload;
+pub use pod::{
+    Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe, Resources,
+    RestartPolicy, Volume, VolumeClaimTemplate,
+};
+pub use workload::{
+    CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler, IntOrPercent,
+    Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
+};
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;
@@ -58,4 +66,13 @@ pub mod prelude {
     pub use crate::meta::Labels;
     pub use crate::object::{Manifest, Object};
     pub use crate::quantity::{Cpu, Memory, Storage};
+    pub use crate::pod::{
+        Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe, Resources,
+        RestartPolicy, Volume, VolumeClaimTemplate,
+    };
+    pub use crate::workload::{
+        ConcurrencyPolicy, CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy,
+        HorizontalPodAutoscaler, IntOrPercent, Job, JobRestartPolicy, Pod, ReplicaSet, StatefulSet,
+        StatefulSetStrategy, Workload,
+    };
 }
