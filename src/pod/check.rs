@@ -208,11 +208,10 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume) {
         items(c, &p, s.items.as_ref(), s.default_mode);
     }
     if let Some(e) = &v.empty_dir {
-        if let Some(m) = &e.medium {
-            if !(m.is_empty() || m == "Memory" || m.starts_with("HugePages")) {
+        if let Some(m) = &e.medium
+            && !(m.is_empty() || m == "Memory" || m.starts_with("HugePages")) {
                 c.fail(format_args!("{p}.emptyDir.medium"), format!("{m:?} is not one of \"\", Memory, HugePages"));
             }
-        }
         if let Some(q) = &e.size_limit {
             c.check(format_args!("{p}.emptyDir.sizeLimit"), check_quantity(q));
         }
@@ -382,11 +381,10 @@ fn env_var(c: &mut Checker, p: &str, e: &core::EnvVar, containers: &BTreeSet<&st
         if !RESOURCE_FIELDS.contains(&r.resource.as_str()) && !r.resource.starts_with("limits.hugepages-") && !r.resource.starts_with("requests.hugepages-") {
             c.fail(format_args!("{rp}.resource"), format!("{:?} is not a supported resource ({})", r.resource, RESOURCE_FIELDS.join(", ")));
         }
-        if let Some(name) = r.container_name.as_deref().filter(|n| !n.is_empty()) {
-            if !containers.contains(name) {
+        if let Some(name) = r.container_name.as_deref().filter(|n| !n.is_empty())
+            && !containers.contains(name) {
                 c.fail(format_args!("{rp}.containerName"), format!("no container named {name:?}"));
             }
-        }
         if let Some(d) = &r.divisor {
             c.check(format_args!("{rp}.divisor"), check_quantity(d));
         }
@@ -401,14 +399,13 @@ fn resources(c: &mut Checker, p: &str, r: &core::ResourceRequirements) {
     }
     let limits = r.limits.as_ref();
     for (name, request) in r.requests.iter().flatten() {
-        if let Some(limit) = limits.and_then(|l| l.get(name)) {
-            if quantity_cmp(request, limit) == Some(std::cmp::Ordering::Greater) {
+        if let Some(limit) = limits.and_then(|l| l.get(name))
+            && quantity_cmp(request, limit) == Some(std::cmp::Ordering::Greater) {
                 c.fail(
                     format_args!("{p}.requests[{name:?}]"),
                     format!("{:?} is more than the limit {:?}", request.0, limit.0),
                 );
             }
-        }
     }
 }
 
@@ -447,11 +444,10 @@ fn check_probe(c: &mut Checker, p: &str, field: &str, probe: &core::Probe, port_
     if let Some(tcp) = &probe.tcp_socket {
         port_ref(c, &format!("{p}.tcpSocket.port"), &tcp.port, port_names);
     }
-    if let Some(exec) = &probe.exec {
-        if exec.command.as_ref().is_none_or(Vec::is_empty) {
+    if let Some(exec) = &probe.exec
+        && exec.command.as_ref().is_none_or(Vec::is_empty) {
             c.fail(format_args!("{p}.exec.command"), "must not be empty");
         }
-    }
     if let Some(grpc) = &probe.grpc {
         c.check(format_args!("{p}.grpc.port"), validate::port_number(grpc.port));
     }
@@ -472,11 +468,10 @@ fn check_probe(c: &mut Checker, p: &str, field: &str, probe: &core::Probe, port_
         "startupProbe" => "startup",
         _ => "readiness",
     };
-    if kind != "readiness" {
-        if let Some(n) = probe.success_threshold.filter(|n| *n != 1) {
+    if kind != "readiness"
+        && let Some(n) = probe.success_threshold.filter(|n| *n != 1) {
             c.fail(format_args!("{p}.successThreshold"), format!("must be 1 for {kind} probes, got {n}"));
         }
-    }
     if let Some(n) = probe.termination_grace_period_seconds {
         if kind == "readiness" {
             c.fail(format_args!("{p}.terminationGracePeriodSeconds"), "must not be set for readiness probes");

@@ -376,11 +376,10 @@ fn failure_rule(c: &mut Checker, rp: &str, rule: &batch::PodFailurePolicyRule, c
             if op == "In" && values.contains(&0) {
                 c.fail(format_args!("{rp}.onExitCodes.values"), "must not contain 0 for operator In");
             }
-            if let Some(name) = &codes.container_name {
-                if !containers.contains(&name.as_str()) {
+            if let Some(name) = &codes.container_name
+                && !containers.contains(&name.as_str()) {
                     c.fail(format_args!("{rp}.onExitCodes.containerName"), format!("no container named {name:?}"));
                 }
-            }
         }
         (None, Some(patterns)) => {
             if patterns.is_empty() {

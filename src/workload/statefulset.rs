@@ -270,11 +270,10 @@ impl Validate for apps::StatefulSet {
         check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
         check_count(c, "spec.minReadySeconds", spec.min_ready_seconds, validate::non_negative);
         check_count(c, "spec.revisionHistoryLimit", spec.revision_history_limit, validate::non_negative);
-        if let Some(policy) = &spec.pod_management_policy {
-            if !["OrderedReady", "Parallel"].contains(&policy.as_str()) {
+        if let Some(policy) = &spec.pod_management_policy
+            && !["OrderedReady", "Parallel"].contains(&policy.as_str()) {
                 c.fail("spec.podManagementPolicy", format!("{policy:?} is not one of OrderedReady, Parallel"));
             }
-        }
         if let Some(strategy) = &spec.update_strategy {
             match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
                 "OnDelete" => {
@@ -286,11 +285,10 @@ impl Validate for apps::StatefulSet {
                     if let Some(ru) = &strategy.rolling_update {
                         let path = "spec.updateStrategy.rollingUpdate";
                         check_count(c, &format!("{path}.partition"), ru.partition, validate::non_negative);
-                        if let Some(v) = &ru.max_unavailable {
-                            if check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true) == Some(true) {
+                        if let Some(v) = &ru.max_unavailable
+                            && check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true) == Some(true) {
                                 c.fail(format_args!("{path}.maxUnavailable"), "must not be 0");
                             }
-                        }
                     }
                 }
                 other => {
