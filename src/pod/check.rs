@@ -117,28 +117,16 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
         container(c, p, k, &mountable, &names);
     }
 
-    if let Some(policy) = &spec.restart_policy {
-        c.check(format_args!("{path}.restartPolicy"), one_of(policy, &["Always", "OnFailure", "Never"]));
-    }
     let restart = spec.restart_policy.as_deref();
-    match ctx.restart {
-        RestartRule::Any => {}
-        RestartRule::AlwaysOnly(kind) => {
-            if let Some(p) = restart.filter(|p| *p != "Always") {
-                c.fail(format_args!("{path}.restartPolicy"), format!("{p:?} is not allowed in a {kind}: only Always"));
-            }
-            if spec.active_deadline_seconds.is_some() {
-                c.fail(format_args!("{path}.activeDeadlineSeconds"), format!("must not be set in a {kind}"));
-            }
-        }
-        RestartRule::NotAlways(kind) => match restart {
-            Some("Always") => c.fail(
-                format_args!("{path}.restartPolicy"),
-                format!("\"Always\" is not allowed in a {kind}: use OnFailure or Never"),
-            ),
-            None => c.fail(format_args!("{path}.restartPolicy"), format!("must be set in a {kind} (OnFailure or Never)")),
-            Some(_) => {}
-        },
+    if let Some(m) = restart.and_then(|p| one_of(p, &["Always", "OnFailure", "Never"])) {
+        c.fail(format_args!("{path}.restartPolicy"), m);
+    } else {
+        restart_rule(c, path, spec.restart_policy.as_deref(), ctx.restart);
+    }
+    if let RestartRule::AlwaysOnly(kind) = ctx.restart
+        && spec.active_deadline_seconds.is_some()
+    {
+        c.fail(format_args!("{path}.activeDeadlineSeconds"), format!("must not be set in a {kind}"));
     }
 
     c.labels(&format!("{path}.nodeSelector"), spec.node_selector.as_ref());
@@ -174,6 +162,25 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
     }
     if let Some(sc) = &spec.security_context {
         pod_security(c, &format!("{path}.securityContext"), sc);
+    }
+}
+
+fn restart_rule(c: &mut Checker, path: &str, restart: Option<&str>, rule: RestartRule) {
+    match rule {
+        RestartRule::Any => {}
+        RestartRule::AlwaysOnly(kind) => {
+            if let Some(p) = restart.filter(|p| *p != "Always") {
+                c.fail(format_args!("{path}.restartPolicy"), format!("{p:?} is not allowed in a {kind}: only Always"));
+            }
+        }
+        RestartRule::NotAlways(kind) => match restart {
+            Some("Always") => c.fail(
+                format_args!("{path}.restartPolicy"),
+                format!("\"Always\" is not allowed in a {kind}: use OnFailure or Never"),
+            ),
+            None => c.fail(format_args!("{path}.restartPolicy"), format!("must be set in a {kind} (OnFailure or Never)")),
+            Some(_) => {}
+        },
     }
 }
 

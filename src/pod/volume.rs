@@ -85,6 +85,12 @@ impl From<core::Volume> for Volume {
     }
 }
 
+impl From<Volume> for core::Volume {
+    fn from(v: Volume) -> Self {
+        v.0
+    }
+}
+
 fn volume(name: String, f: impl FnOnce(&mut core::Volume)) -> Volume {
     let mut v = core::Volume { name, ..core::Volume::default() };
     f(&mut v);
