@@ -18,15 +18,26 @@ fn findings<M: Manifest>(manifest: &M) -> Vec<String>
 where
     M::Object: Into<Object>,
 {
-    let object: Object = manifest.to_object().unwrap_or_else(|e| panic!("{e}")).into();
+    let object: Object = manifest
+        .to_object()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into();
     let value = object.to_json_value().unwrap();
-    let template = if object.kind() == "Pod" { &value["spec"] } else { &value["spec"]["template"]["spec"] };
-    let spec: kubeprint::k8s_openapi::api::core::v1::PodSpec = serde_json::from_value(template.clone()).unwrap();
+    let template = if object.kind() == "Pod" {
+        &value["spec"]
+    } else {
+        &value["spec"]["template"]["spec"]
+    };
+    let spec: kubeprint::k8s_openapi::api::core::v1::PodSpec =
+        serde_json::from_value(template.clone()).unwrap();
     restricted_findings(&spec)
 }
 
 fn yaml<M: Manifest>(manifest: M) -> String {
-    Bundle::new("book").with(manifest).and_then(|b| b.to_yaml()).unwrap_or_else(|e| panic!("{e}"))
+    Bundle::new("book")
+        .with(manifest)
+        .and_then(|b| b.to_yaml())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Chapter 5: the kuard pod with health checks, resource requests and limits, and a volume.
@@ -44,18 +55,35 @@ fn ch05_kuard_pod() {
                         .image(KUARD_BLUE)
                         .port(Port::tcp("http", 8080))
                         .resources(
-                            Resources::new().requests(Cpu::millis(500), Memory::mib(128)).limits(Cpu::cores(1), Memory::mib(256)),
+                            Resources::new()
+                                .requests(Cpu::millis(500), Memory::mib(128))
+                                .limits(Cpu::cores(1), Memory::mib(256)),
                         )
                         .mount(Mount::new("kuard-data", "/data"))
-                        .liveness(Probe::http_get("/healthy", 8080).initial_delay(5).timeout(1).period(10).failure_threshold(3))
-                        .readiness(Probe::http_get("/ready", "http").initial_delay(30).timeout(1).period(10).failure_threshold(3))
+                        .liveness(
+                            Probe::http_get("/healthy", 8080)
+                                .initial_delay(5)
+                                .timeout(1)
+                                .period(10)
+                                .failure_threshold(3),
+                        )
+                        .readiness(
+                            Probe::http_get("/ready", "http")
+                                .initial_delay(30)
+                                .timeout(1)
+                                .period(10)
+                                .failure_threshold(3),
+                        )
                         .build(),
                 )
                 .build(),
         )
         .build();
     // NFS is not among the volume types Pod Security *restricted* admits; everything else is.
-    assert_eq!(findings(&pod), ["spec.volumes[0]: volume type nfs is not allowed"]);
+    assert_eq!(
+        findings(&pod),
+        ["spec.volumes[0]: volume type nfs is not allowed"]
+    );
     insta::assert_snapshot!(yaml(pod));
 }
 
@@ -70,7 +98,12 @@ fn ch08_kuard_replicaset() {
                 .selector_label("app", "kuard")
                 .selector_label("version", "2")
                 .security(PodSecurity::default().run_as_user(NOBODY))
-                .container(Container::builder().name("kuard").image(KUARD_GREEN).build())
+                .container(
+                    Container::builder()
+                        .name("kuard")
+                        .image(KUARD_GREEN)
+                        .build(),
+                )
                 .build(),
         )
         .build();
@@ -89,20 +122,33 @@ fn ch09_fluentd_daemonset() {
                 .security(PodSecurity::unrestricted())
                 .termination_grace_period(30)
                 .volume(Volume::host_path("varlog", "/var/log"))
-                .volume(Volume::host_path("varlibdockercontainers", "/var/lib/docker/containers"))
+                .volume(Volume::host_path(
+                    "varlibdockercontainers",
+                    "/var/lib/docker/containers",
+                ))
                 .container(
                     Container::builder()
                         .name("fluentd")
                         .image("fluent/fluentd:v0.14.10")
-                        .resources(Resources::new().limit_memory(Memory::mib(200)).requests(Cpu::millis(100), Memory::mib(200)))
+                        .resources(
+                            Resources::new()
+                                .limit_memory(Memory::mib(200))
+                                .requests(Cpu::millis(100), Memory::mib(200)),
+                        )
                         .mount(Mount::new("varlog", "/var/log"))
-                        .mount(Mount::new("varlibdockercontainers", "/var/lib/docker/containers").read_only())
+                        .mount(
+                            Mount::new("varlibdockercontainers", "/var/lib/docker/containers")
+                                .read_only(),
+                        )
                         .build(),
                 )
                 .build(),
         )
         .build();
-    assert!(findings(&fluentd).contains(&"spec.volumes[0]: volume type hostPath is not allowed".to_owned()));
+    assert!(
+        findings(&fluentd)
+            .contains(&"spec.volumes[0]: volume type hostPath is not allowed".to_owned())
+    );
     insta::assert_snapshot!(yaml(fluentd));
 }
 
@@ -117,7 +163,12 @@ fn ch09_nginx_fast_storage_daemonset() {
                 .selector_label("ssd", "true")
                 .node_selector("ssd", "true")
                 .security(PodSecurity::unrestricted())
-                .container(Container::builder().name("nginx").image("nginx:1.10.0").build())
+                .container(
+                    Container::builder()
+                        .name("nginx")
+                        .image("nginx:1.10.0")
+                        .build(),
+                )
                 .build(),
         )
         .build();
@@ -141,7 +192,11 @@ fn ch10_oneshot_job() {
         .template(
             PodTemplate::builder()
                 .security(PodSecurity::default().run_as_user(NOBODY))
-                .container(keygen(&["--keygen-enable", "--keygen-exit-on-complete", "--keygen-num-to-gen=10"]))
+                .container(keygen(&[
+                    "--keygen-enable",
+                    "--keygen-exit-on-complete",
+                    "--keygen-num-to-gen=10",
+                ]))
                 .build(),
         )
         .build();
@@ -160,7 +215,11 @@ fn ch10_parallel_job() {
             PodTemplate::builder()
                 .label("chapter", "jobs")
                 .security(PodSecurity::default().run_as_user(NOBODY))
-                .container(keygen(&["--keygen-enable", "--keygen-exit-on-complete", "--keygen-num-to-gen=10"]))
+                .container(keygen(&[
+                    "--keygen-enable",
+                    "--keygen-exit-on-complete",
+                    "--keygen-num-to-gen=10",
+                ]))
                 .build(),
         )
         .build();
@@ -197,7 +256,11 @@ fn ch10_queue_consumers_job() {
         )
         .build();
     let object = job.to_object().unwrap();
-    assert_eq!(object.spec.as_ref().unwrap().completions, None, "a work queue has no completion count");
+    assert_eq!(
+        object.spec.as_ref().unwrap().completions,
+        None,
+        "a work queue has no completion count"
+    );
     insta::assert_snapshot!(yaml(job));
 }
 
@@ -207,7 +270,10 @@ fn ch12_kuard_deployment() {
     let kuard = Deployment::builder()
         .name("kuard")
         .replicas(2)
-        .strategy(DeploymentStrategy::rolling_update(IntOrPercent::percent(25), IntOrPercent::percent(25)))
+        .strategy(DeploymentStrategy::rolling_update(
+            IntOrPercent::percent(25),
+            IntOrPercent::percent(25),
+        ))
         .min_ready_seconds(60)
         .progress_deadline_seconds(600)
         .revision_history_limit(14)
@@ -243,7 +309,12 @@ fn ch13_mongo_statefulset() {
         .template(
             PodTemplate::builder()
                 .selector_label("app", "mongo")
-                .security(PodSecurity::default().run_as_user(999).run_as_group(999).fs_group(999))
+                .security(
+                    PodSecurity::default()
+                        .run_as_user(999)
+                        .run_as_group(999)
+                        .fs_group(999),
+                )
                 .affinity(Affinity::new().prefer_spread_replicas(100, "kubernetes.io/hostname"))
                 .volume(Volume::empty_dir("tmp"))
                 .container(
@@ -254,7 +325,11 @@ fn ch13_mongo_statefulset() {
                         .port(Port::tcp("peer", 27017))
                         .mount(Mount::new("database", "/data/db"))
                         .mount(Mount::new("tmp", "/tmp"))
-                        .liveness(Probe::exec(["/usr/bin/mongo", "--eval", "db.serverStatus()"]).initial_delay(10).timeout(10))
+                        .liveness(
+                            Probe::exec(["/usr/bin/mongo", "--eval", "db.serverStatus()"])
+                                .initial_delay(10)
+                                .timeout(10),
+                        )
                         .build(),
                 )
                 .build(),

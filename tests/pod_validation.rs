@@ -15,7 +15,12 @@ fn base() -> apps::Deployment {
             PodTemplate::builder()
                 .volume(Volume::empty_dir("tmp"))
                 .volume(Volume::config_map("config", "web-config"))
-                .init_container(Container::builder().name("init").image("busybox:1.36").build())
+                .init_container(
+                    Container::builder()
+                        .name("init")
+                        .image("busybox:1.36")
+                        .build(),
+                )
                 .container(
                     Container::builder()
                         .name("web")
@@ -27,13 +32,19 @@ fn base() -> apps::Deployment {
                         .liveness(Probe::http_get("/healthz", "http"))
                         .readiness(Probe::tcp("http"))
                         .resources(
-                            Resources::new().requests(Cpu::millis(100), Memory::mib(64)).limits(Cpu::cores(1), Memory::mib(128)),
+                            Resources::new()
+                                .requests(Cpu::millis(100), Memory::mib(64))
+                                .limits(Cpu::cores(1), Memory::mib(128)),
                         )
                         .mount(Mount::new("tmp", "/tmp"))
                         .mount(Mount::new("config", "/etc/web").read_only())
                         .build(),
                 )
-                .affinity(Affinity::new().require_node(NodeExpr::exists("ssd")).prefer_spread_replicas(50, "kubernetes.io/hostname"))
+                .affinity(
+                    Affinity::new()
+                        .require_node(NodeExpr::exists("ssd"))
+                        .prefer_spread_replicas(50, "kubernetes.io/hostname"),
+                )
                 .topology_spread(TopologySpread::new("topology.kubernetes.io/zone"))
                 .toleration(Toleration::exists("dedicated"))
                 .build(),
@@ -69,7 +80,13 @@ macro_rules! rule {
         fn $name() {
             let mut $d = base();
             $mutate;
-            assert_eq!(errors(&$d), vec![format!("deployment \"web\": spec.template.spec.{}", $expected)]);
+            assert_eq!(
+                errors(&$d),
+                vec![format!(
+                    "deployment \"web\": spec.template.spec.{}",
+                    $expected
+                )]
+            );
         }
     };
 }
@@ -80,7 +97,11 @@ fn base_is_valid() {
 }
 
 // Containers.
-rule!(at_least_one_container, |d| spec(&mut d).containers.clear(), "containers: must have at least one container");
+rule!(
+    at_least_one_container,
+    |d| spec(&mut d).containers.clear(),
+    "containers: must have at least one container"
+);
 rule!(
     container_name_is_dns_label,
     |d| web(&mut d).name = "Web".into(),
@@ -91,7 +112,11 @@ rule!(
     |d| spec(&mut d).init_containers.as_mut().unwrap()[0].name = "web".into(),
     r#"initContainers[0].name: duplicate container name "web""#
 );
-rule!(container_image_required, |d| web(&mut d).image = Some(" ".into()), "containers[0].image: must not be empty");
+rule!(
+    container_image_required,
+    |d| web(&mut d).image = Some(" ".into()),
+    "containers[0].image: must not be empty"
+);
 rule!(
     image_pull_policy_value,
     |d| web(&mut d).image_pull_policy = Some("Sometimes".into()),
@@ -152,21 +177,30 @@ rule!(
 );
 rule!(
     env_value_and_value_from,
-    |d| web(&mut d).env = Some(vec![core::EnvVar { value: Some("x".into()), ..EnvVar::field("IP", "status.podIP").to_k8s() }]),
+    |d| web(&mut d).env = Some(vec![core::EnvVar {
+        value: Some("x".into()),
+        ..EnvVar::field("IP", "status.podIP").to_k8s()
+    }]),
     "containers[0].env[0].valueFrom: must not be set together with value"
 );
 rule!(
     env_value_from_one_source,
     |d| {
         let mut v = EnvVar::field("IP", "status.podIP").to_k8s();
-        v.value_from.as_mut().unwrap().secret_key_ref = EnvVar::from_secret("X", "s", "k").to_k8s().value_from.unwrap().secret_key_ref;
+        v.value_from.as_mut().unwrap().secret_key_ref = EnvVar::from_secret("X", "s", "k")
+            .to_k8s()
+            .value_from
+            .unwrap()
+            .secret_key_ref;
         web(&mut d).env = Some(vec![v]);
     },
     "containers[0].env[0].valueFrom: must have exactly one source, found 2"
 );
 rule!(
     env_config_map_name,
-    |d| web(&mut d).env = Some(vec![EnvVar::from_config_map("P", "Web_Config", "k").to_k8s()]),
+    |d| web(&mut d).env = Some(vec![
+        EnvVar::from_config_map("P", "Web_Config", "k").to_k8s()
+    ]),
     r#"containers[0].env[0].valueFrom.configMapKeyRef.name: "Web_Config" must consist of lowercase letters, digits, '-' and '.'"#
 );
 rule!(
@@ -176,7 +210,9 @@ rule!(
 );
 rule!(
     env_secret_name,
-    |d| web(&mut d).env = Some(vec![EnvVar::from_secret("P", "-creds", "password").to_k8s()]),
+    |d| web(&mut d).env = Some(vec![
+        EnvVar::from_secret("P", "-creds", "password").to_k8s()
+    ]),
     r#"containers[0].env[0].valueFrom.secretKeyRef.name: "-creds" must be dot-separated parts that start and end with a lowercase letter or digit"#
 );
 rule!(
@@ -212,7 +248,11 @@ rule!(
 );
 rule!(
     env_resource_divisor,
-    |d| web(&mut d).env = Some(vec![EnvVar::resource("M", "web", "limits.memory").divisor("1Mx").to_k8s()]),
+    |d| web(&mut d).env = Some(vec![
+        EnvVar::resource("M", "web", "limits.memory")
+            .divisor("1Mx")
+            .to_k8s()
+    ]),
     r#"containers[0].env[0].valueFrom.resourceFieldRef.divisor: "1Mx" is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"#
 );
 rule!(
@@ -240,7 +280,13 @@ rule!(
 rule!(
     quantities_parse,
     |d| {
-        let limits = web(&mut d).resources.as_mut().unwrap().limits.as_mut().unwrap();
+        let limits = web(&mut d)
+            .resources
+            .as_mut()
+            .unwrap()
+            .limits
+            .as_mut()
+            .unwrap();
         limits.insert("cpu".into(), Quantity("lots".into()));
     },
     r#"containers[0].resources.limits["cpu"]: "lots" is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"#
@@ -248,7 +294,13 @@ rule!(
 rule!(
     requests_at_most_limits,
     |d| {
-        let requests = web(&mut d).resources.as_mut().unwrap().requests.as_mut().unwrap();
+        let requests = web(&mut d)
+            .resources
+            .as_mut()
+            .unwrap()
+            .requests
+            .as_mut()
+            .unwrap();
         requests.insert("memory".into(), Quantity("256Mi".into()));
     },
     r#"containers[0].resources.requests["memory"]: "256Mi" is more than the limit "128Mi""#
@@ -258,15 +310,24 @@ rule!(
 fn requests_equal_to_limits_in_other_units_are_fine() {
     let mut d = base();
     let r = web(&mut d).resources.as_mut().unwrap();
-    r.requests.as_mut().unwrap().insert("cpu".into(), Quantity("1000m".into()));
-    r.requests.as_mut().unwrap().insert("memory".into(), Quantity("0.125Gi".into()));
+    r.requests
+        .as_mut()
+        .unwrap()
+        .insert("cpu".into(), Quantity("1000m".into()));
+    r.requests
+        .as_mut()
+        .unwrap()
+        .insert("memory".into(), Quantity("0.125Gi".into()));
     assert_eq!(errors(&d), Vec::<String>::new());
 }
 
 // Probes.
 rule!(
     probe_needs_one_handler,
-    |d| web(&mut d).liveness_probe = Some(core::Probe { period_seconds: Some(5), ..Default::default() }),
+    |d| web(&mut d).liveness_probe = Some(core::Probe {
+        period_seconds: Some(5),
+        ..Default::default()
+    }),
     "containers[0].livenessProbe: must have exactly one of httpGet, tcpSocket, exec, grpc"
 );
 rule!(
@@ -305,12 +366,20 @@ rule!(
 );
 rule!(
     probe_scheme,
-    |d| web(&mut d).liveness_probe.as_mut().unwrap().http_get.as_mut().unwrap().scheme = Some("FTP".into()),
+    |d| web(&mut d)
+        .liveness_probe
+        .as_mut()
+        .unwrap()
+        .http_get
+        .as_mut()
+        .unwrap()
+        .scheme = Some("FTP".into()),
     r#"containers[0].livenessProbe.httpGet.scheme: "FTP" is not one of HTTP, HTTPS"#
 );
 rule!(
     probe_header_name,
-    |d| web(&mut d).liveness_probe = Some(Probe::http_get("/", "http").header("X Probe", "1").to_k8s()),
+    |d| web(&mut d).liveness_probe =
+        Some(Probe::http_get("/", "http").header("X Probe", "1").to_k8s()),
     r#"containers[0].livenessProbe.httpGet.httpHeaders[0].name: "X Probe" is not a valid HTTP header name"#
 );
 rule!(
@@ -335,7 +404,8 @@ rule!(
 );
 rule!(
     liveness_success_threshold_is_one,
-    |d| web(&mut d).liveness_probe = Some(Probe::http_get("/", "http").success_threshold(2).to_k8s()),
+    |d| web(&mut d).liveness_probe =
+        Some(Probe::http_get("/", "http").success_threshold(2).to_k8s()),
     "containers[0].livenessProbe.successThreshold: must be 1 for liveness probes, got 2"
 );
 rule!(
@@ -345,12 +415,17 @@ rule!(
 );
 rule!(
     readiness_probe_has_no_grace_period,
-    |d| web(&mut d).readiness_probe = Some(Probe::tcp("http").termination_grace_period(10).to_k8s()),
+    |d| web(&mut d).readiness_probe =
+        Some(Probe::tcp("http").termination_grace_period(10).to_k8s()),
     "containers[0].readinessProbe.terminationGracePeriodSeconds: must not be set for readiness probes"
 );
 rule!(
     probe_grace_period_positive,
-    |d| web(&mut d).liveness_probe = Some(Probe::http_get("/", "http").termination_grace_period(0).to_k8s()),
+    |d| web(&mut d).liveness_probe = Some(
+        Probe::http_get("/", "http")
+            .termination_grace_period(0)
+            .to_k8s()
+    ),
     "containers[0].livenessProbe.terminationGracePeriodSeconds: must be >= 1, got 0"
 );
 
@@ -372,17 +447,25 @@ rule!(
 );
 rule!(
     volume_names_unique,
-    |d| spec(&mut d).volumes.as_mut().unwrap().push(vol(Volume::pvc("tmp", "scratch"))),
+    |d| spec(&mut d)
+        .volumes
+        .as_mut()
+        .unwrap()
+        .push(vol(Volume::pvc("tmp", "scratch"))),
     r#"volumes[2].name: duplicate volume name "tmp""#
 );
 rule!(
     volume_needs_a_source,
-    |d| spec(&mut d).volumes.as_mut().unwrap().push(core::Volume { name: "empty".into(), ..Default::default() }),
+    |d| spec(&mut d).volumes.as_mut().unwrap().push(core::Volume {
+        name: "empty".into(),
+        ..Default::default()
+    }),
     "volumes[2]: must have exactly one volume source, found none"
 );
 rule!(
     volume_only_one_source,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[0].secret = Volume::from(Volume::secret("x", "tls")).to_k8s().secret,
+    |d| spec(&mut d).volumes.as_mut().unwrap()[0].secret =
+        Volume::from(Volume::secret("x", "tls")).to_k8s().secret,
     "volumes[0]: must have exactly one volume source, found emptyDir, secret"
 );
 rule!(
@@ -392,17 +475,20 @@ rule!(
 );
 rule!(
     volume_item_path_relative,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[1] = vol(Volume::config_map("config", "cfg").item("app", "../etc/passwd")),
+    |d| spec(&mut d).volumes.as_mut().unwrap()[1] =
+        vol(Volume::config_map("config", "cfg").item("app", "../etc/passwd")),
     r#"volumes[1].configMap.items[0].path: "../etc/passwd" must be a relative path without "..""#
 );
 rule!(
     volume_item_key,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[1] = vol(Volume::config_map("config", "cfg").item("a b", "ab")),
+    |d| spec(&mut d).volumes.as_mut().unwrap()[1] =
+        vol(Volume::config_map("config", "cfg").item("a b", "ab")),
     r#"volumes[1].configMap.items[0].key: "a b" must consist of alphanumerics, '-', '_' or '.'"#
 );
 rule!(
     volume_default_mode,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[1] = vol(Volume::secret("config", "tls").default_mode(0o1777)),
+    |d| spec(&mut d).volumes.as_mut().unwrap()[1] =
+        vol(Volume::secret("config", "tls").default_mode(0o1777)),
     "volumes[1].secret.defaultMode: 0o1777 is not a file mode (0 to 0o777)"
 );
 rule!(
@@ -412,12 +498,20 @@ rule!(
 );
 rule!(
     volume_empty_dir_medium,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[0].empty_dir.as_mut().unwrap().medium = Some("Disk".into()),
+    |d| spec(&mut d).volumes.as_mut().unwrap()[0]
+        .empty_dir
+        .as_mut()
+        .unwrap()
+        .medium = Some("Disk".into()),
     r#"volumes[0].emptyDir.medium: "Disk" is not one of "", Memory, HugePages"#
 );
 rule!(
     volume_empty_dir_size_limit,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[0].empty_dir.as_mut().unwrap().size_limit = Some(Quantity("-1Gi".into())),
+    |d| spec(&mut d).volumes.as_mut().unwrap()[0]
+        .empty_dir
+        .as_mut()
+        .unwrap()
+        .size_limit = Some(Quantity("-1Gi".into())),
     r#"volumes[0].emptyDir.sizeLimit: "-1Gi" must not be negative"#
 );
 rule!(
@@ -441,7 +535,8 @@ rule!(
 );
 rule!(
     volume_nfs_path_absolute,
-    |d| spec(&mut d).volumes.as_mut().unwrap()[1] = vol(Volume::nfs("config", "nfs.local", "exports/www")),
+    |d| spec(&mut d).volumes.as_mut().unwrap()[1] =
+        vol(Volume::nfs("config", "nfs.local", "exports/www")),
     r#"volumes[1].nfs.path: "exports/www" must be an absolute path"#
 );
 rule!(
@@ -453,7 +548,11 @@ rule!(
 // Mounts.
 rule!(
     mount_names_a_volume,
-    |d| web(&mut d).volume_mounts.as_mut().unwrap().push(Mount::new("cache", "/cache").to_k8s()),
+    |d| web(&mut d)
+        .volume_mounts
+        .as_mut()
+        .unwrap()
+        .push(Mount::new("cache", "/cache").to_k8s()),
     r#"containers[0].volumeMounts[2].name: no volume named "cache""#
 );
 rule!(
@@ -468,7 +567,8 @@ rule!(
 );
 rule!(
     mount_sub_path_relative,
-    |d| web(&mut d).volume_mounts.as_mut().unwrap()[1] = Mount::new("config", "/etc/web").sub_path("/etc").to_k8s(),
+    |d| web(&mut d).volume_mounts.as_mut().unwrap()[1] =
+        Mount::new("config", "/etc/web").sub_path("/etc").to_k8s(),
     r#"containers[0].volumeMounts[1].subPath: "/etc" must be a relative path without "..""#
 );
 
@@ -515,7 +615,9 @@ rule!(
 );
 rule!(
     image_pull_secret_name,
-    |d| spec(&mut d).image_pull_secrets = Some(vec![core::LocalObjectReference { name: "Registry".into() }]),
+    |d| spec(&mut d).image_pull_secrets = Some(vec![core::LocalObjectReference {
+        name: "Registry".into()
+    }]),
     r#"imagePullSecrets[0].name: "Registry" must consist of lowercase letters, digits, '-' and '.'"#
 );
 rule!(
@@ -527,7 +629,10 @@ rule!(
 // Tolerations.
 rule!(
     toleration_empty_key_needs_exists,
-    |d| spec(&mut d).tolerations = Some(vec![core::Toleration { value: Some("x".into()), ..Default::default() }]),
+    |d| spec(&mut d).tolerations = Some(vec![core::Toleration {
+        value: Some("x".into()),
+        ..Default::default()
+    }]),
     "tolerations[0].operator: must be Exists when key is empty"
 );
 rule!(
@@ -547,7 +652,11 @@ rule!(
 );
 rule!(
     toleration_seconds_need_no_execute,
-    |d| spec(&mut d).tolerations = Some(vec![Toleration::exists("node.kubernetes.io/unreachable").seconds(30).to_k8s()]),
+    |d| spec(&mut d).tolerations = Some(vec![
+        Toleration::exists("node.kubernetes.io/unreachable")
+            .seconds(30)
+            .to_k8s()
+    ]),
     "tolerations[0].tolerationSeconds: may only be set when effect is NoExecute"
 );
 rule!(
@@ -557,9 +666,21 @@ rule!(
 );
 
 // Affinity.
-fn required_node_expr(d: &mut apps::Deployment) -> &mut kubeprint::k8s_openapi::api::core::v1::NodeSelectorRequirement {
-    let node = spec(d).affinity.as_mut().unwrap().node_affinity.as_mut().unwrap();
-    let terms = &mut node.required_during_scheduling_ignored_during_execution.as_mut().unwrap().node_selector_terms;
+fn required_node_expr(
+    d: &mut apps::Deployment,
+) -> &mut kubeprint::k8s_openapi::api::core::v1::NodeSelectorRequirement {
+    let node = spec(d)
+        .affinity
+        .as_mut()
+        .unwrap()
+        .node_affinity
+        .as_mut()
+        .unwrap();
+    let terms = &mut node
+        .required_during_scheduling_ignored_during_execution
+        .as_mut()
+        .unwrap()
+        .node_selector_terms;
     &mut terms[0].match_expressions.as_mut().unwrap()[0]
 }
 
@@ -588,13 +709,25 @@ rule!(
 rule!(
     node_expr_operator,
     |d| required_node_expr(&mut d).operator = "Near".into(),
-    format!(r#"{NODE_EXPR}.operator: "Near" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt"#)
+    format!(
+        r#"{NODE_EXPR}.operator: "Near" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt"#
+    )
 );
 rule!(
     node_affinity_needs_terms,
     |d| {
-        let node = spec(&mut d).affinity.as_mut().unwrap().node_affinity.as_mut().unwrap();
-        node.required_during_scheduling_ignored_during_execution.as_mut().unwrap().node_selector_terms.clear();
+        let node = spec(&mut d)
+            .affinity
+            .as_mut()
+            .unwrap()
+            .node_affinity
+            .as_mut()
+            .unwrap();
+        node.required_during_scheduling_ignored_during_execution
+            .as_mut()
+            .unwrap()
+            .node_selector_terms
+            .clear();
     },
     "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: must have at least one term"
 );
@@ -609,15 +742,26 @@ rule!(
 rule!(
     pod_affinity_weight,
     |d| {
-        let anti = spec(&mut d).affinity.as_mut().unwrap().pod_anti_affinity.as_mut().unwrap();
-        anti.preferred_during_scheduling_ignored_during_execution.as_mut().unwrap()[0].weight = 101;
+        let anti = spec(&mut d)
+            .affinity
+            .as_mut()
+            .unwrap()
+            .pod_anti_affinity
+            .as_mut()
+            .unwrap();
+        anti.preferred_during_scheduling_ignored_during_execution
+            .as_mut()
+            .unwrap()[0]
+            .weight = 101;
     },
     format!("{ANTI}.weight: must be between 1 and 100, got 101")
 );
 rule!(
     pod_affinity_topology_key,
     |d| {
-        let a = Affinity::new().spread_replicas("").to_k8s(&Labels::from([("app", "web")]));
+        let a = Affinity::new()
+            .spread_replicas("")
+            .to_k8s(&Labels::from([("app", "web")]));
         spec(&mut d).affinity = Some(a);
     },
     "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: must not be empty"
@@ -625,7 +769,8 @@ rule!(
 rule!(
     pod_affinity_selector,
     |d| {
-        let a = Affinity::new().require_near(Labels::from([("app", "-cache")]), "kubernetes.io/hostname");
+        let a = Affinity::new()
+            .require_near(Labels::from([("app", "-cache")]), "kubernetes.io/hostname");
         spec(&mut d).affinity = Some(a.to_k8s(&Labels::new()));
     },
     r#"affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels["app"]: value "-cache" must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"#
@@ -653,18 +798,23 @@ rule!(
 );
 rule!(
     spread_min_domains_needs_do_not_schedule,
-    |d| *spread(&mut d) = TopologySpread::new("zone").schedule_anyway().min_domains(2).to_k8s(&Labels::from([("a", "b")])),
+    |d| *spread(&mut d) = TopologySpread::new("zone")
+        .schedule_anyway()
+        .min_domains(2)
+        .to_k8s(&Labels::from([("a", "b")])),
     "topologySpreadConstraints[0].minDomains: may only be set when whenUnsatisfiable is DoNotSchedule"
 );
 rule!(
     spread_selector,
     |d| {
         let selector = spread(&mut d).label_selector.as_mut().unwrap();
-        selector.match_expressions = Some(vec![kubeprint::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
-            key: "tier".into(),
-            operator: "Is".into(),
-            values: None,
-        }]);
+        selector.match_expressions = Some(vec![
+            kubeprint::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+                key: "tier".into(),
+                operator: "Is".into(),
+                values: None,
+            },
+        ]);
     },
     r#"topologySpreadConstraints[0].labelSelector.matchExpressions[0].operator: "Is" is not one of In, NotIn, Exists, DoesNotExist"#
 );
@@ -678,7 +828,13 @@ rule!(
 rule!(
     sys_admin_needs_privilege_escalation,
     |d| {
-        let caps = web(&mut d).security_context.as_mut().unwrap().capabilities.as_mut().unwrap();
+        let caps = web(&mut d)
+            .security_context
+            .as_mut()
+            .unwrap()
+            .capabilities
+            .as_mut()
+            .unwrap();
         caps.add = Some(vec!["SYS_ADMIN".into()]);
     },
     "containers[0].securityContext.allowPrivilegeEscalation: must not be false when capability SYS_ADMIN is added"
@@ -695,17 +851,35 @@ rule!(
 );
 rule!(
     fs_group_change_policy,
-    |d| spec(&mut d).security_context.as_mut().unwrap().fs_group_change_policy = Some("Never".into()),
+    |d| spec(&mut d)
+        .security_context
+        .as_mut()
+        .unwrap()
+        .fs_group_change_policy = Some("Never".into()),
     r#"securityContext.fsGroupChangePolicy: "Never" is not one of OnRootMismatch, Always"#
 );
 rule!(
     seccomp_localhost_needs_profile,
-    |d| spec(&mut d).security_context.as_mut().unwrap().seccomp_profile.as_mut().unwrap().type_ = "Localhost".into(),
+    |d| spec(&mut d)
+        .security_context
+        .as_mut()
+        .unwrap()
+        .seccomp_profile
+        .as_mut()
+        .unwrap()
+        .type_ = "Localhost".into(),
     "securityContext.seccompProfile.localhostProfile: must be set when type is Localhost"
 );
 rule!(
     seccomp_type,
-    |d| spec(&mut d).security_context.as_mut().unwrap().seccomp_profile.as_mut().unwrap().type_ = "Default".into(),
+    |d| spec(&mut d)
+        .security_context
+        .as_mut()
+        .unwrap()
+        .seccomp_profile
+        .as_mut()
+        .unwrap()
+        .type_ = "Default".into(),
     r#"securityContext.seccompProfile.type: "Default" is not one of RuntimeDefault, Localhost, Unconfined"#
 );
 
@@ -721,7 +895,11 @@ fn leaving_restricted_is_not_an_error() {
                     Container::builder()
                         .name("agent")
                         .image("agent:1")
-                        .security(ContainerSecurity::new().privileged().add_capability("SYS_ADMIN"))
+                        .security(
+                            ContainerSecurity::new()
+                                .privileged()
+                                .add_capability("SYS_ADMIN"),
+                        )
                         .mount(Mount::new("root", "/host"))
                         .build(),
                 )
@@ -729,18 +907,31 @@ fn leaving_restricted_is_not_an_error() {
         )
         .build();
     let object = d.to_object().expect("opting out of restricted is allowed");
-    assert!(!kubeprint::pod::restricted_findings(object.spec.template.spec.as_ref().unwrap()).is_empty());
+    assert!(
+        !kubeprint::pod::restricted_findings(object.spec.template.spec.as_ref().unwrap())
+            .is_empty()
+    );
 }
 
 // Template metadata.
 #[test]
 fn template_label_values() {
     let mut d = base();
-    let labels = d.spec.template.metadata.as_mut().unwrap().labels.as_mut().unwrap();
+    let labels = d
+        .spec
+        .template
+        .metadata
+        .as_mut()
+        .unwrap()
+        .labels
+        .as_mut()
+        .unwrap();
     labels.insert("version".into(), "2.0!".into());
     assert_eq!(
         errors(&d),
-        [r#"deployment "web": spec.template.metadata.labels["version"]: value "2.0!" must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"#]
+        [
+            r#"deployment "web": spec.template.metadata.labels["version"]: value "2.0!" must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"#
+        ]
     );
 }
 
@@ -768,7 +959,13 @@ fn builder_and_raw_objects_are_checked_alike() {
         .name("web")
         .template(
             PodTemplate::builder()
-                .container(Container::builder().name("web").image("nginx").port(Port::tcp("a-very-long-name", 80)).build())
+                .container(
+                    Container::builder()
+                        .name("web")
+                        .image("nginx")
+                        .port(Port::tcp("a-very-long-name", 80))
+                        .build(),
+                )
                 .build(),
         )
         .build()
