@@ -1040,3 +1040,23 @@ rule!(
     }),
     r#"horizontalpodautoscaler "web": spec.behavior.scaleUp.selectPolicy: "Avg" is not one of Max, Min, Disabled"#
 );
+
+#[test]
+fn a_template_needs_a_container() {
+    let d = Deployment::builder()
+        .name("web")
+        .template(PodTemplate::builder().build())
+        .build();
+    assert_eq!(
+        errors(&d),
+        [r#"deployment "web": spec.template.spec.containers: must have at least one container"#]
+    );
+    let j = Job::builder()
+        .name("work")
+        .template(PodTemplate::builder().build())
+        .build();
+    assert_eq!(
+        errors(&j),
+        [r#"job "work": spec.template.spec.containers: must have at least one container"#]
+    );
+}
