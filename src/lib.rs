@@ -28,6 +28,16 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+// kubeprint builds objects with the shapes of the Kubernetes 1.37 API (for example, a
+// Deployment's `spec` is required there, optional before). The final binary still chooses
+// k8s-openapi's version feature; this only turns a wrong choice into a clear message.
+k8s_openapi::k8s_if_le_1_36! {
+    compile_error!(
+        "kubeprint requires the `v1_37` (or `latest`) feature of k8s-openapi: \
+         add `k8s-openapi = { version = \"0.29\", features = [\"latest\"] }` to your binary's dependencies"
+    );
+}
+
 pub mod bundle;
 pub mod configmap;
 pub mod endpointslice;
@@ -39,6 +49,7 @@ pub mod networkpolicy;
 pub mod object;
 mod pending;
 pub mod persistentvolumeclaim;
+pub mod pod;
 pub mod poddisruptionbudget;
 pub mod quantity;
 mod references;
@@ -59,13 +70,20 @@ pub use namespace::Namespace;
 pub use networkpolicy::NetworkPolicy;
 pub use object::{Manifest, Object, Tier};
 pub use persistentvolumeclaim::PersistentVolumeClaim;
+pub use pod::{
+    Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe,
+    Resources, RestartPolicy, Volume, VolumeClaimTemplate,
+};
 pub use poddisruptionbudget::PodDisruptionBudget;
 pub use quantity::{Cpu, Memory, Storage};
 pub use secret::Secret;
 pub use selector::Selector;
 pub use service::Service;
 pub use serviceaccount::ServiceAccount;
-pub use workload::Workload;
+pub use workload::{
+    CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler,
+    IntOrPercent, Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
+};
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;
@@ -82,10 +100,19 @@ pub mod prelude {
     pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
     pub use crate::persistentvolumeclaim::PersistentVolumeClaim;
+    pub use crate::pod::{
+        Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port,
+        Probe, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
+    };
     pub use crate::poddisruptionbudget::PodDisruptionBudget;
     pub use crate::quantity::{Cpu, Memory, Storage};
     pub use crate::secret::Secret;
     pub use crate::selector::Selector;
     pub use crate::service::Service;
     pub use crate::serviceaccount::ServiceAccount;
+    pub use crate::workload::{
+        ConcurrencyPolicy, CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy,
+        HorizontalPodAutoscaler, IntOrPercent, Job, JobRestartPolicy, Pod, ReplicaSet, StatefulSet,
+        StatefulSetStrategy, Workload,
+    };
 }
