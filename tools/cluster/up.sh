@@ -104,6 +104,9 @@ issue() { # name subject extensions...
 issue apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth" \
 	"subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 issue admin "/O=system:masters/CN=kubeprint-admin" "extendedKeyUsage=clientAuth"
+# Front proxy (aggregation layer) identity; signed by the same CA but only
+# trusted for request headers with this name.
+issue front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage=clientAuth"
 issue controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
 issue scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
 issue kwok "/O=system:masters/CN=kwok-controller" "extendedKeyUsage=clientAuth"
@@ -246,6 +249,13 @@ start_control_plane() {
 		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file="${pki}/sa.pub" \
 		--service-account-signing-key-file="${pki}/sa.key" \
+		--requestheader-client-ca-file="${pki}/ca.crt" \
+		--requestheader-allowed-names=front-proxy-client \
+		--requestheader-username-headers=X-Remote-User \
+		--requestheader-group-headers=X-Remote-Group \
+		--requestheader-extra-headers-prefix=X-Remote-Extra- \
+		--proxy-client-cert-file="${pki}/front-proxy-client.crt" \
+		--proxy-client-key-file="${pki}/front-proxy-client.key" \
 		--profiling=false \
 		--v=1
 	running+=(kube-apiserver)
@@ -266,6 +276,7 @@ start_control_plane() {
 		--cluster-signing-cert-file="${pki}/ca.crt" \
 		--cluster-signing-key-file="${pki}/ca.key" \
 		--service-cluster-ip-range=10.96.0.0/16 \
+		--flex-volume-plugin-dir="${state}/run/flexvolume" \
 		--leader-elect=false \
 		--profiling=false \
 		--v=1
