@@ -382,6 +382,11 @@ t_loopback_only() {
 }
 
 # --- run -------------------------------------------------------------------------
+if ! k get --raw /readyz >/dev/null 2>&1; then
+	echo "FAIL cluster-reachable: $(sed -n 's/^apiserver=//p' "${state}/info") does not answer /readyz"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 echo "smoke tests against $(sed -n 's/^apiserver=//p' "${state}/info") (server $(k version -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -n1))"
 check pod-security-restricted t_pod_security
 check deployment-3-of-3 t_deployment
