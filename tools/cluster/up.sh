@@ -25,7 +25,7 @@ log() { printf '[up] %s\n' "$*" >&2; }
 die() { printf '[up] ERROR: %s\n' "$*" >&2; exit 1; }
 elapsed() { awk -v a="${t0}" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-for tool in openssl base64 setsid; do
+for tool in openssl base64 setsid curl; do
 	command -v "${tool}" >/dev/null 2>&1 || die "${tool} is required"
 done
 
