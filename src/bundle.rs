@@ -644,6 +644,23 @@ fn template_annotations_mut(o: &mut Object) -> Option<&mut BTreeMap<String, Stri
     )
 }
 
+/// An [`Object`] goes into a bundle as it is, validated like a builder's output.
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let cm: Object = ConfigMap::builder().name("settings").build().to_object()?.into();
+/// let app = Bundle::new("demo").with(cm)?;
+/// assert_eq!(app.len(), 1);
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+impl Manifest for Object {
+    type Object = Object;
+    fn to_object(&self) -> Result<Object> {
+        self.validate()?;
+        Ok(self.clone())
+    }
+}
+
 fn render_error(object: ObjectRef, e: impl std::fmt::Display) -> Error {
     Error::Render {
         object,

@@ -912,3 +912,1095 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
     }
     out
 }
+
+/// Raw `k8s-openapi` objects for tests (references, bundle, graph).
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::bundle::Bundle;
+    use crate::object::Object;
+    use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, StatefulSet, StatefulSetSpec};
+    use k8s_openapi::api::core::v1::{
+        ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, PersistentVolumeClaim,
+        PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Secret, Service, ServiceAccount,
+        ServicePort, ServiceSpec, Volume,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    use std::collections::BTreeMap;
+
+    pub(crate) fn meta(name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// A container with named TCP ports (`""` for an unnamed port).
+    pub(crate) fn container(name: &str, ports: &[(&str, i32)]) -> Container {
+        let ports: Vec<ContainerPort> = ports
+            .iter()
+            .map(|(n, p)| ContainerPort {
+                name: (!n.is_empty()).then(|| (*n).to_owned()),
+                container_port: *p,
+                ..Default::default()
+            })
+            .collect();
+        Container {
+            name: name.into(),
+            image: Some("registry.example/app:1.0".into()),
+            ports: (!ports.is_empty()).then_some(ports),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn pod(containers: Vec<Container>) -> PodSpec {
+        PodSpec {
+            containers,
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn template(app: &str, spec: PodSpec) -> PodTemplateSpec {
+        PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: Some(labels(&[("app", app)])),
+                ..Default::default()
+            }),
+            spec: Some(spec),
+        }
+    }
+
+    pub(crate) fn selector(app: &str) -> LabelSelector {
+        LabelSelector {
+            match_labels: Some(labels(&[("app", app)])),
+            ..Default::default()
+        }
+    }
+
+    /// A Deployment whose pods are labelled `app=<name>`.
+    pub(crate) fn deployment(name: &str, spec: PodSpec) -> Deployment {
+        Deployment {
+            metadata: meta(name),
+            spec: DeploymentSpec {
+                selector: selector(name),
+                template: template(name, spec),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn statefulset(
+        name: &str,
+        service: Option<&str>,
+        claims: &[&str],
+        spec: PodSpec,
+    ) -> StatefulSet {
+        let claims: Vec<PersistentVolumeClaim> = claims.iter().map(|c| pvc(c)).collect();
+        StatefulSet {
+            metadata: meta(name),
+            spec: StatefulSetSpec {
+                selector: selector(name),
+                service_name: service.map(str::to_owned),
+                template: template(name, spec),
+                volume_claim_templates: (!claims.is_empty()).then_some(claims),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn config_map(name: &str, keys: &[(&str, &str)]) -> ConfigMap {
+        ConfigMap {
+            metadata: meta(name),
+            data: Some(labels(keys)),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn secret(name: &str, keys: &[(&str, &str)]) -> Secret {
+        Secret {
+            metadata: meta(name),
+            string_data: Some(labels(keys)),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn pvc(name: &str) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            metadata: meta(name),
+            spec: Some(PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".into()]),
+                resources: Some(k8s_openapi::api::core::v1::VolumeResourceRequirements {
+                    requests: Some(
+                        [(
+                            "storage".to_owned(),
+                            k8s_openapi::apimachinery::pkg::api::resource::Quantity("1Gi".into()),
+                        )]
+                        .into(),
+                    ),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn service_account(name: &str) -> ServiceAccount {
+        ServiceAccount {
+            metadata: meta(name),
+            ..Default::default()
+        }
+    }
+
+    /// A ClusterIP Service selecting `app=<app>` with `(name, port, targetPort)` ports.
+    pub(crate) fn service(
+        name: &str,
+        app: &str,
+        ports: &[(&str, i32, Option<IntOrString>)],
+    ) -> Service {
+        Service {
+            metadata: meta(name),
+            spec: Some(ServiceSpec {
+                selector: (!app.is_empty()).then(|| labels(&[("app", app)])),
+                ports: Some(
+                    ports
+                        .iter()
+                        .map(|(n, p, t)| ServicePort {
+                            name: (!n.is_empty()).then(|| (*n).to_owned()),
+                            port: *p,
+                            target_port: t.clone(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn headless(mut s: Service) -> Service {
+        if let Some(spec) = &mut s.spec {
+            spec.cluster_ip = Some("None".into());
+        }
+        s
+    }
+
+    pub(crate) fn cm_volume(name: &str, config_map: &str) -> Volume {
+        Volume {
+            name: name.into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: config_map.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn empty_dir(name: &str) -> Volume {
+        Volume {
+            name: name.into(),
+            empty_dir: Some(Default::default()),
+            ..Default::default()
+        }
+    }
+
+    /// A bundle of the objects; panics (test code) when one does not go in.
+    pub(crate) fn bundle(objects: Vec<Object>) -> Bundle {
+        let mut b = Bundle::new("test");
+        for o in objects {
+            let name = o.object_ref().to_string();
+            if let Err(e) = b.add(o.clone()) {
+                panic!("adding {name}: {e}");
+            }
+        }
+        b
+    }
+
+    /// The reference violations, one line each.
+    pub(crate) fn violations(b: &Bundle) -> Vec<String> {
+        super::check(b).iter().map(ToString::to_string).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+    use crate::object::GENERATE_ONCE_ANNOTATION;
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    use k8s_openapi::api::autoscaling::v2::{
+        CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
+    };
+    use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+    use k8s_openapi::api::core::v1::{
+        CSIVolumeSource, ConfigMapEnvSource, ConfigMapKeySelector, ConfigMapProjection,
+        EnvFromSource, EnvVar, EnvVarSource, KeyToPath, LocalObjectReference,
+        PersistentVolumeClaimVolumeSource, Pod, ProjectedVolumeSource, SecretEnvSource,
+        SecretKeySelector, SecretProjection, SecretVolumeSource, Volume, VolumeProjection,
+    };
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    use k8s_openapi::api::networking::v1::{
+        HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+        IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyIngressRule,
+        NetworkPolicyPeer, NetworkPolicySpec, ServiceBackendPort,
+    };
+    use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    fn web(spec: PodSpec) -> Object {
+        deployment("web", spec).into()
+    }
+
+    fn web_container() -> Container {
+        container("web", &[("http", 8080)])
+    }
+
+    fn with_volumes(volumes: Vec<Volume>) -> PodSpec {
+        PodSpec {
+            volumes: Some(volumes),
+            ..pod(vec![web_container()])
+        }
+    }
+
+    fn env_from_cm(name: &str, key: &str, optional: Option<bool>) -> EnvVar {
+        EnvVar {
+            name: "LEVEL".into(),
+            value_from: Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector {
+                    name: name.into(),
+                    key: key.into(),
+                    optional,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn env_from_secret(name: &str, key: &str) -> EnvVar {
+        EnvVar {
+            name: "PASSWORD".into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: name.into(),
+                    key: key.into(),
+                    optional: None,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn with_env(env: Vec<EnvVar>) -> PodSpec {
+        pod(vec![Container {
+            env: Some(env),
+            ..web_container()
+        }])
+    }
+
+    #[test]
+    fn config_map_volume_missing() {
+        let b = bundle(vec![web(with_volumes(vec![
+            empty_dir("tmp"),
+            cm_volume("config", "settings"),
+        ]))]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.volumes[1].configMap.name: configmap "settings" is neither in the bundle nor declared external"#
+            ]
+        );
+    }
+
+    #[test]
+    fn config_map_volume_present_external_or_optional() {
+        let spec = with_volumes(vec![cm_volume("config", "settings")]);
+        let b = bundle(vec![
+            web(spec.clone()),
+            config_map("settings", &[("a", "b")]).into(),
+        ]);
+        assert!(violations(&b).is_empty());
+        let mut b = bundle(vec![web(spec.clone())]);
+        b.external("configmap", "settings");
+        assert!(violations(&b).is_empty());
+        let mut optional = spec;
+        if let Some(cm) = optional
+            .volumes
+            .as_mut()
+            .and_then(|v| v[0].config_map.as_mut())
+        {
+            cm.optional = Some(true);
+        }
+        assert!(violations(&bundle(vec![web(optional)])).is_empty());
+    }
+
+    #[test]
+    fn volume_items_keys_must_exist() {
+        let mut v = cm_volume("config", "settings");
+        if let Some(cm) = v.config_map.as_mut() {
+            cm.items = Some(vec![
+                KeyToPath {
+                    key: "a".into(),
+                    path: "a.conf".into(),
+                    ..Default::default()
+                },
+                KeyToPath {
+                    key: "nope".into(),
+                    path: "b.conf".into(),
+                    ..Default::default()
+                },
+            ]);
+        }
+        let b = bundle(vec![
+            web(with_volumes(vec![v])),
+            config_map("settings", &[("a", "1")]).into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.volumes[0].configMap.items[1].key: configmap "settings" has no key "nope""#
+            ]
+        );
+    }
+
+    #[test]
+    fn secret_csi_and_projected_volumes() {
+        let volumes = vec![
+            Volume {
+                name: "tls".into(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some("tls".into()),
+                    items: Some(vec![KeyToPath {
+                        key: "tls.key".into(),
+                        path: "k".into(),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Volume {
+                name: "store".into(),
+                csi: Some(CSIVolumeSource {
+                    driver: "secrets-store.csi.k8s.io".into(),
+                    node_publish_secret_ref: Some(LocalObjectReference {
+                        name: "csi-creds".into(),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            Volume {
+                name: "all".into(),
+                projected: Some(ProjectedVolumeSource {
+                    sources: Some(vec![
+                        VolumeProjection {
+                            service_account_token: Some(Default::default()),
+                            ..Default::default()
+                        },
+                        VolumeProjection {
+                            config_map: Some(ConfigMapProjection {
+                                name: "proj-cm".into(),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        },
+                        VolumeProjection {
+                            secret: Some(SecretProjection {
+                                name: "proj-secret".into(),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        },
+                        VolumeProjection {
+                            secret: Some(SecretProjection {
+                                name: "maybe".into(),
+                                optional: Some(true),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        },
+                    ]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ];
+        let b = bundle(vec![
+            web(with_volumes(volumes.clone())),
+            secret("tls", &[("tls.crt", "x")]).into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.volumes[0].secret.items[0].key: secret "tls" has no key "tls.key""#,
+                r#"deployment "web": spec.template.spec.volumes[1].csi.nodePublishSecretRef.name: secret "csi-creds" is neither in the bundle nor declared external"#,
+                r#"deployment "web": spec.template.spec.volumes[2].projected.sources[1].configMap.name: configmap "proj-cm" is neither in the bundle nor declared external"#,
+                r#"deployment "web": spec.template.spec.volumes[2].projected.sources[2].secret.name: secret "proj-secret" is neither in the bundle nor declared external"#,
+            ]
+        );
+        let mut b = bundle(vec![
+            web(with_volumes(volumes)),
+            secret("tls", &[("tls.key", "x")]).into(),
+        ]);
+        b.external_secret("csi-creds")
+            .external_config_map("proj-cm")
+            .external_secret("proj-secret");
+        assert!(violations(&b).is_empty(), "{:?}", violations(&b));
+    }
+
+    #[test]
+    fn env_value_from_and_keys() {
+        let env = vec![
+            env_from_cm("settings", "level", None),
+            env_from_cm("settings", "colour", None),
+            env_from_cm("settings", "optional-key", Some(true)),
+            env_from_secret("db", "password"),
+            env_from_secret("db", "root-password"),
+            env_from_secret("absent", "x"),
+        ];
+        let mut db = secret("db", &[("password", "x")]);
+        db.metadata.annotations = Some(labels(&[(GENERATE_ONCE_ANNOTATION, "root-password")]));
+        let b = bundle(vec![
+            web(with_env(env)),
+            config_map("settings", &[("level", "debug")]).into(),
+            db.into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.containers[0].env[1].valueFrom.configMapKeyRef.key: configmap "settings" has no key "colour""#,
+                r#"deployment "web": spec.template.spec.containers[0].env[5].valueFrom.secretKeyRef.name: secret "absent" is neither in the bundle nor declared external"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn env_from_and_init_containers() {
+        let init = Container {
+            env_from: Some(vec![
+                EnvFromSource {
+                    config_map_ref: Some(ConfigMapEnvSource {
+                        name: "init-settings".into(),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+                EnvFromSource {
+                    secret_ref: Some(SecretEnvSource {
+                        name: "init-secret".into(),
+                        optional: Some(true),
+                    }),
+                    ..Default::default()
+                },
+                EnvFromSource {
+                    secret_ref: Some(SecretEnvSource {
+                        name: "init-creds".into(),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            ..container("init", &[])
+        };
+        let spec = PodSpec {
+            init_containers: Some(vec![init]),
+            ..pod(vec![web_container()])
+        };
+        let b = bundle(vec![web(spec), secret("init-creds", &[]).into()]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.initContainers[0].envFrom[0].configMapRef.name: configmap "init-settings" is neither in the bundle nor declared external"#
+            ]
+        );
+    }
+
+    #[test]
+    fn service_account_and_pull_secrets() {
+        let spec = PodSpec {
+            service_account_name: Some("web".into()),
+            image_pull_secrets: Some(vec![LocalObjectReference {
+                name: "registry".into(),
+            }]),
+            ..pod(vec![web_container()])
+        };
+        let b = bundle(vec![web(spec.clone())]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.serviceAccountName: serviceaccount "web" is neither in the bundle nor declared external"#,
+                r#"deployment "web": spec.template.spec.imagePullSecrets[0].name: secret "registry" is neither in the bundle nor declared external"#,
+            ]
+        );
+        let mut b = bundle(vec![web(spec), service_account("web").into()]);
+        b.external_secret("registry");
+        assert!(violations(&b).is_empty());
+        // Every namespace has the ServiceAccount "default".
+        let default = PodSpec {
+            service_account_name: Some("default".into()),
+            ..pod(vec![web_container()])
+        };
+        assert!(violations(&bundle(vec![web(default)])).is_empty());
+    }
+
+    #[test]
+    fn persistent_volume_claims_and_claim_templates() {
+        let claim = |name: &str, claim: &str| Volume {
+            name: name.into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim.into(),
+                read_only: None,
+            }),
+            ..Default::default()
+        };
+        let b = bundle(vec![web(with_volumes(vec![claim("data", "web-data")]))]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.volumes[0].persistentVolumeClaim.claimName: persistentvolumeclaim "web-data" is neither in the bundle nor declared external"#
+            ]
+        );
+        let b = bundle(vec![
+            web(with_volumes(vec![claim("data", "web-data")])),
+            pvc("web-data").into(),
+        ]);
+        assert!(violations(&b).is_empty());
+        // A StatefulSet's volume named like a claim template is replaced by the generated claim.
+        let sts = statefulset(
+            "db",
+            Some("db"),
+            &["data"],
+            with_volumes(vec![claim("data", "whatever"), claim("other", "missing")]),
+        );
+        let b = bundle(vec![
+            sts.into(),
+            headless(service("db", "", &[("", 5432, None)])).into(),
+        ]);
+        let v = violations(&b);
+        assert_eq!(
+            v.iter()
+                .filter(|m| m.contains("persistentvolumeclaim"))
+                .collect::<Vec<_>>(),
+            [
+                r#"statefulset "db": spec.template.spec.volumes[1].persistentVolumeClaim.claimName: persistentvolumeclaim "missing" is neither in the bundle nor declared external"#
+            ]
+        );
+    }
+
+    #[test]
+    fn service_selects_nothing() {
+        let b = bundle(vec![
+            web(pod(vec![web_container()])).clone(),
+            service("api", "api", &[("http", 80, None)]).into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "api": spec.selector: selector app=api matches the pods of no workload in the bundle (nor pods declared external)"#
+            ]
+        );
+        let mut b = b;
+        b.external_pods(crate::Labels::from([("app", "api"), ("tier", "backend")]));
+        assert!(violations(&b).is_empty());
+    }
+
+    #[test]
+    fn service_target_ports() {
+        let name = |n: &str| Some(IntOrString::String(n.into()));
+        let svc = service(
+            "web",
+            "web",
+            &[
+                ("http", 80, name("http")),
+                ("admin", 81, name("admin")),
+                ("num", 82, Some(IntOrString::Int(9090))),
+                ("same", 8080, None),
+                ("missing", 83, None),
+            ],
+        );
+        let b = bundle(vec![web(pod(vec![web_container()])), svc.clone().into()]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "web": spec.ports[1].targetPort: deployment "web" has no container port named "admin""#,
+                r#"service "web": spec.ports[2].targetPort: deployment "web" has no container port 9090"#,
+                r#"service "web": spec.ports[4].port: deployment "web" has no container port 83 (targetPort defaults to port)"#,
+            ]
+        );
+        // A container declaring no ports may listen on any number; names still must exist.
+        let spec = pod(vec![web_container(), container("sidecar", &[])]);
+        let b = bundle(vec![web(spec), svc.into()]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "web": spec.ports[1].targetPort: deployment "web" has no container port named "admin""#
+            ]
+        );
+    }
+
+    #[test]
+    fn service_port_protocols_and_sidecars() {
+        let mut svc = service(
+            "dns",
+            "web",
+            &[("dns", 53, Some(IntOrString::String("dns".into())))],
+        );
+        if let Some(p) = svc.spec.as_mut().and_then(|s| s.ports.as_mut()) {
+            p[0].protocol = Some("UDP".into());
+        }
+        // The container port "dns" is TCP (the default).
+        let b = bundle(vec![
+            web(pod(vec![container("web", &[("dns", 53)])])),
+            svc.clone().into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "dns": spec.ports[0].targetPort: deployment "web" has no container port named "dns" with protocol UDP"#
+            ]
+        );
+        // A native sidecar (restartable init container) serves ports too.
+        let mut sidecar = container("proxy", &[("dns", 53)]);
+        sidecar.restart_policy = Some("Always".into());
+        if let Some(p) = sidecar.ports.as_mut() {
+            p[0].protocol = Some("UDP".into());
+        }
+        let spec = PodSpec {
+            init_containers: Some(vec![sidecar]),
+            ..pod(vec![web_container()])
+        };
+        assert!(violations(&bundle(vec![web(spec), svc.into()])).is_empty());
+    }
+
+    #[test]
+    fn service_selecting_several_workloads_checks_each() {
+        let mut canary = deployment("web-canary", pod(vec![container("web", &[("web", 8080)])]));
+        // Label the canary's pods app=web too (selector keeps its own label).
+        if let Some(m) = canary.spec.template.metadata.as_mut() {
+            m.labels = Some(labels(&[("app", "web"), ("track", "canary")]));
+        }
+        canary.spec.selector = LabelSelector {
+            match_labels: Some(labels(&[("track", "canary")])),
+            ..Default::default()
+        };
+        let svc = service(
+            "web",
+            "web",
+            &[("http", 80, Some(IntOrString::String("http".into())))],
+        );
+        let b = bundle(vec![
+            web(pod(vec![web_container()])),
+            canary.into(),
+            svc.into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "web": spec.ports[0].targetPort: deployment "web-canary" has no container port named "http""#
+            ]
+        );
+    }
+
+    #[test]
+    fn selectorless_services_need_endpoints() {
+        let svc = service("legacy-db", "", &[("", 5432, None)]);
+        let b = bundle(vec![svc.clone().into()]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "legacy-db": spec.selector: is empty and no EndpointSlice in the bundle is labelled kubernetes.io/service-name=legacy-db (nor are its endpoints declared external)"#
+            ]
+        );
+        let slice = EndpointSlice {
+            metadata: ObjectMeta {
+                labels: Some(labels(&[(SERVICE_NAME_LABEL, "legacy-db")])),
+                ..meta("legacy-db-1")
+            },
+            address_type: "IPv4".into(),
+            endpoints: None,
+            ports: None,
+        };
+        assert!(violations(&bundle(vec![svc.clone().into(), slice.clone().into()])).is_empty());
+        let mut b = bundle(vec![svc.clone().into()]);
+        b.external_endpoints("legacy-db");
+        assert!(violations(&b).is_empty());
+        // An EndpointSlice for a Service that is not there.
+        assert_eq!(
+            violations(&bundle(vec![slice.into()])),
+            [
+                r#"endpointslice "legacy-db-1": metadata.labels["kubernetes.io/service-name"]: service "legacy-db" is neither in the bundle nor declared external"#
+            ]
+        );
+        // ExternalName Services have neither.
+        let mut ext = service("search", "", &[]);
+        if let Some(s) = ext.spec.as_mut() {
+            s.type_ = Some("ExternalName".into());
+            s.external_name = Some("search.example.com".into());
+        }
+        assert!(violations(&bundle(vec![ext.into()])).is_empty());
+    }
+
+    #[test]
+    fn statefulset_service_name() {
+        let sts = |svc: &str| -> Object {
+            statefulset(
+                "db",
+                Some(svc),
+                &[],
+                pod(vec![container("db", &[("pg", 5432)])]),
+            )
+            .into()
+        };
+        let plain = service("db", "db", &[("pg", 5432, None)]);
+        assert_eq!(
+            violations(&bundle(vec![sts("db")])),
+            [
+                r#"statefulset "db": spec.serviceName: service "db" is neither in the bundle nor declared external"#
+            ]
+        );
+        assert_eq!(
+            violations(&bundle(vec![sts("db"), plain.clone().into()])),
+            [
+                r#"statefulset "db": spec.serviceName: service "db" is not headless (its spec.clusterIP must be "None")"#
+            ]
+        );
+        assert!(violations(&bundle(vec![sts("db"), headless(plain).into()])).is_empty());
+        let mut b = bundle(vec![sts("elsewhere")]);
+        b.external_service("elsewhere");
+        assert!(violations(&b).is_empty());
+    }
+
+    fn backend(service: &str, port: ServiceBackendPort) -> IngressBackend {
+        IngressBackend {
+            service: Some(IngressServiceBackend {
+                name: service.into(),
+                port: Some(port),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn port_name(n: &str) -> ServiceBackendPort {
+        ServiceBackendPort {
+            name: Some(n.into()),
+            number: None,
+        }
+    }
+
+    fn port_number(n: i32) -> ServiceBackendPort {
+        ServiceBackendPort {
+            name: None,
+            number: Some(n),
+        }
+    }
+
+    #[test]
+    fn ingress_backends_and_tls() {
+        let path = |b| HTTPIngressPath {
+            backend: b,
+            path: Some("/".into()),
+            path_type: "Prefix".into(),
+        };
+        let ingress = Ingress {
+            metadata: meta("web"),
+            spec: Some(IngressSpec {
+                default_backend: Some(backend("web", port_number(80))),
+                rules: Some(vec![IngressRule {
+                    host: Some("web.example.com".into()),
+                    http: Some(HTTPIngressRuleValue {
+                        paths: vec![
+                            path(backend("web", port_name("http"))),
+                            path(backend("web", port_name("https"))),
+                            path(backend("web", port_number(8080))),
+                            path(backend("api", port_name("http"))),
+                        ],
+                    }),
+                }]),
+                tls: Some(vec![IngressTLS {
+                    hosts: None,
+                    secret_name: Some("web-tls".into()),
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let svc = service(
+            "web",
+            "web",
+            &[("http", 80, Some(IntOrString::String("http".into())))],
+        );
+        let b = bundle(vec![
+            web(pod(vec![web_container()])),
+            svc.into(),
+            ingress.into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"ingress "web": spec.rules[0].http.paths[1].backend.service.port.name: service "web" has no port named "https""#,
+                r#"ingress "web": spec.rules[0].http.paths[2].backend.service.port.number: service "web" has no port 8080"#,
+                r#"ingress "web": spec.rules[0].http.paths[3].backend.service.name: service "api" is neither in the bundle nor declared external"#,
+                r#"ingress "web": spec.tls[0].secretName: secret "web-tls" is neither in the bundle nor declared external"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn hpa_target() {
+        let hpa = HorizontalPodAutoscaler {
+            metadata: meta("web"),
+            spec: HorizontalPodAutoscalerSpec {
+                max_replicas: 5,
+                scale_target_ref: CrossVersionObjectReference {
+                    api_version: Some("apps/v1".into()),
+                    kind: "Deployment".into(),
+                    name: "web".into(),
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            violations(&bundle(vec![hpa.clone().into()])),
+            [
+                r#"horizontalpodautoscaler "web": spec.scaleTargetRef: deployment "web" is neither in the bundle nor declared external"#
+            ]
+        );
+        assert!(violations(&bundle(vec![hpa.into(), web(pod(vec![web_container()]))])).is_empty());
+    }
+
+    fn pdb(selector: LabelSelector) -> PodDisruptionBudget {
+        PodDisruptionBudget {
+            metadata: meta("web"),
+            spec: Some(PodDisruptionBudgetSpec {
+                min_available: Some(IntOrString::Int(1)),
+                selector: Some(selector),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pdb_selects_something() {
+        let expr = |op: &str, values: &[&str]| LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "app".into(),
+                operator: op.into(),
+                values: (!values.is_empty())
+                    .then(|| values.iter().map(|v| (*v).to_owned()).collect()),
+            }]),
+            ..Default::default()
+        };
+        let workload = || web(pod(vec![web_container()]));
+        assert!(violations(&bundle(vec![workload(), pdb(selector("web")).into()])).is_empty());
+        assert!(
+            violations(&bundle(vec![
+                workload(),
+                pdb(expr("In", &["api", "web"])).into()
+            ]))
+            .is_empty()
+        );
+        assert!(violations(&bundle(vec![workload(), pdb(expr("Exists", &[])).into()])).is_empty());
+        assert_eq!(
+            violations(&bundle(vec![
+                workload(),
+                pdb(expr("NotIn", &["web"])).into()
+            ])),
+            [
+                r#"poddisruptionbudget "web": spec.selector: selector app notin (web) matches the pods of no workload in the bundle (nor pods declared external)"#
+            ]
+        );
+        assert_eq!(
+            violations(&bundle(vec![workload(), pdb(selector("api")).into()])),
+            [
+                r#"poddisruptionbudget "web": spec.selector: selector app=api matches the pods of no workload in the bundle (nor pods declared external)"#
+            ]
+        );
+    }
+
+    #[test]
+    fn network_policy_selectors() {
+        let peer = |pods: Option<LabelSelector>, ns: Option<LabelSelector>| NetworkPolicyPeer {
+            pod_selector: pods,
+            namespace_selector: ns,
+            ..Default::default()
+        };
+        let policy = |pod_selector: LabelSelector, from: Vec<NetworkPolicyPeer>| -> Object {
+            NetworkPolicy {
+                metadata: meta("web"),
+                spec: Some(NetworkPolicySpec {
+                    pod_selector: Some(pod_selector),
+                    ingress: Some(vec![NetworkPolicyIngressRule {
+                        from: Some(from),
+                        ports: None,
+                    }]),
+                    ..Default::default()
+                }),
+            }
+            .into()
+        };
+        let workload = || web(pod(vec![web_container()]));
+        // `{}` selects every pod of the namespace: fine, even in a bundle without workloads.
+        assert!(violations(&bundle(vec![policy(LabelSelector::default(), vec![])])).is_empty());
+        // Peers in other namespaces are not checked; an empty peer selector is fine.
+        let ok = policy(
+            selector("web"),
+            vec![
+                peer(Some(selector("ingress")), Some(LabelSelector::default())),
+                peer(Some(LabelSelector::default()), None),
+            ],
+        );
+        assert!(violations(&bundle(vec![workload(), ok])).is_empty());
+        let bad = policy(
+            selector("wbe"),
+            vec![peer(Some(selector("frontend")), None)],
+        );
+        assert_eq!(
+            violations(&bundle(vec![workload(), bad])),
+            [
+                r#"networkpolicy "web": spec.podSelector: selector app=wbe matches the pods of no workload in the bundle (nor pods declared external)"#,
+                r#"networkpolicy "web": spec.ingress[0].from[0].podSelector: selector app=frontend matches the pods of no workload in the bundle (nor pods declared external)"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn namespaces_scope_references() {
+        let mut settings = config_map("settings", &[("a", "b")]);
+        settings.metadata.namespace = Some("other".into());
+        let b = bundle(vec![
+            web(with_volumes(vec![cm_volume("config", "settings")])),
+            settings.clone().into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"deployment "web": spec.template.spec.volumes[0].configMap.name: configmap "settings" is neither in the bundle nor declared external (the bundle has one in namespace "other")"#
+            ]
+        );
+        // With target namespace "other", the namespace-less Deployment lands next to it.
+        let mut b = b;
+        b.set_namespace("other");
+        assert!(violations(&b).is_empty(), "{:?}", violations(&b));
+        // A Service selects only workloads of its own namespace.
+        let mut svc = service("web", "web", &[("http", 80, None)]);
+        svc.metadata.namespace = Some("elsewhere".into());
+        let b = bundle(vec![
+            web(pod(vec![container("web", &[("http", 80)])])),
+            svc.into(),
+        ]);
+        assert_eq!(
+            violations(&b),
+            [
+                r#"service "elsewhere/web": spec.selector: selector app=web matches the pods of no workload in the bundle (nor pods declared external)"#
+            ]
+        );
+    }
+
+    #[test]
+    fn every_pod_source_is_walked() {
+        let spec = with_volumes(vec![cm_volume("config", "settings")]);
+        let job = Job {
+            metadata: meta("migrate"),
+            spec: Some(JobSpec {
+                template: template("migrate", spec.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let cron = CronJob {
+            metadata: meta("report"),
+            spec: CronJobSpec {
+                schedule: "0 * * * *".into(),
+                job_template: JobTemplateSpec {
+                    metadata: None,
+                    spec: Some(JobSpec {
+                        template: template("report", spec.clone()),
+                        ..Default::default()
+                    }),
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let daemon = DaemonSet {
+            metadata: meta("agent"),
+            spec: k8s_openapi::api::apps::v1::DaemonSetSpec {
+                selector: selector("agent"),
+                template: template("agent", spec.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let bare = Pod {
+            metadata: meta("bare"),
+            spec: Some(spec.clone()),
+            ..Default::default()
+        };
+        let b = bundle(vec![job.into(), cron.into(), daemon.into(), bare.into()]);
+        let missing = r#"configmap "settings" is neither in the bundle nor declared external"#;
+        assert_eq!(
+            violations(&b),
+            [
+                format!(
+                    r#"daemonset "agent": spec.template.spec.volumes[0].configMap.name: {missing}"#
+                ),
+                format!(r#"pod "bare": spec.volumes[0].configMap.name: {missing}"#),
+                format!(
+                    r#"job "migrate": spec.template.spec.volumes[0].configMap.name: {missing}"#
+                ),
+                format!(
+                    r#"cronjob "report": spec.jobTemplate.spec.template.spec.volumes[0].configMap.name: {missing}"#
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn selector_semantics_and_notation() {
+        let pods = labels(&[("app", "web"), ("tier", "front")]);
+        let req = |key: &str, op: &str, values: &[&str]| LabelSelectorRequirement {
+            key: key.into(),
+            operator: op.into(),
+            values: Some(values.iter().map(|v| (*v).to_owned()).collect()),
+        };
+        let s = LabelSelector {
+            match_labels: Some(labels(&[("app", "web")])),
+            match_expressions: Some(vec![
+                req("tier", "In", &["front", "back"]),
+                req("track", "NotIn", &["canary"]),
+                req("legacy", "DoesNotExist", &[]),
+                req("app", "Exists", &[]),
+            ]),
+        };
+        let sel = Selector::Label(&s);
+        assert!(sel.matches(&pods));
+        assert_eq!(
+            sel.describe(),
+            "app=web,tier in (front,back),track notin (canary),!legacy,app"
+        );
+        let mut canary = pods.clone();
+        canary.insert("track".into(), "canary".into());
+        assert!(!sel.matches(&canary));
+        let unknown = LabelSelector {
+            match_expressions: Some(vec![req("app", "Like", &["w"])]),
+            ..Default::default()
+        };
+        assert!(!Selector::Label(&unknown).matches(&pods));
+        assert!(Selector::Label(&LabelSelector::default()).is_empty());
+        assert_eq!(Selector::Label(&LabelSelector::default()).describe(), "{}");
+    }
+}
