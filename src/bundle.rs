@@ -701,3 +701,327 @@ impl Drop for ObjectsMut<'_> {
         self.bundle.normalize();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::GENERATE_ONCE_ANNOTATION;
+    use crate::references::fixtures::*;
+    use k8s_openapi::ByteString;
+    use k8s_openapi::api::batch::v1::{Job, JobSpec};
+    use k8s_openapi::api::core::v1::{
+        ConfigMapKeySelector, Container, EnvVar, EnvVarSource, LocalObjectReference, PodSpec,
+        SecretVolumeSource, Volume,
+    };
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    /// A Deployment "web" reading ConfigMap "settings" (volume) and Secret "db" (env), opted in.
+    fn web(opt_in: bool) -> Object {
+        let env = EnvVar {
+            name: "LEVEL".into(),
+            value_from: Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector {
+                    name: "env-settings".into(),
+                    key: "level".into(),
+                    optional: Some(true),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let spec = PodSpec {
+            containers: vec![Container {
+                env: Some(vec![env]),
+                ..container("web", &[("http", 8080)])
+            }],
+            volumes: Some(vec![
+                cm_volume("config", "settings"),
+                Volume {
+                    name: "db".into(),
+                    secret: Some(SecretVolumeSource {
+                        secret_name: Some("db".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            image_pull_secrets: Some(vec![LocalObjectReference {
+                name: "registry".into(),
+            }]),
+            ..Default::default()
+        };
+        let mut d = deployment("web", spec);
+        if opt_in && let Some(m) = d.spec.template.metadata.as_mut() {
+            m.annotations = Some(labels(&[(ROLLOUT_ON_CONFIG_CHANGE, "true")]));
+        }
+        d.into()
+    }
+
+    fn db_secret(password: &str, generated: &str) -> Object {
+        let mut s = secret("db", &[("password", password)]);
+        s.data = Some(
+            [(
+                "root-password".to_owned(),
+                ByteString(generated.as_bytes().to_vec()),
+            )]
+            .into(),
+        );
+        s.metadata.annotations = Some(labels(&[(GENERATE_ONCE_ANNOTATION, "root-password")]));
+        s.into()
+    }
+
+    fn app(objects: Vec<Object>) -> Bundle {
+        let mut b = bundle(objects);
+        b.external_secret("registry");
+        b
+    }
+
+    fn checksum(b: &Bundle, kind: &str, name: &str) -> Option<String> {
+        let o = b.get(kind, name)?;
+        references::pod_spec(o)?
+            .meta?
+            .annotations
+            .as_ref()?
+            .get(CONFIG_CHECKSUM)
+            .cloned()
+    }
+
+    fn standard() -> Vec<Object> {
+        vec![
+            web(true),
+            config_map("settings", &[("level", "debug")]).into(),
+            db_secret("s3cret", "generated-1"),
+            config_map("unrelated", &[("x", "1")]).into(),
+            service(
+                "web",
+                "web",
+                &[("http", 80, Some(IntOrString::String("http".into())))],
+            )
+            .into(),
+        ]
+    }
+
+    #[test]
+    fn checksum_is_stable_and_order_independent() {
+        let a = app(standard());
+        let mut reversed = standard();
+        reversed.reverse();
+        let b = app(reversed);
+        let sum = checksum(&a, "Deployment", "web");
+        assert_eq!(sum.as_ref().map(String::len), Some(64));
+        assert_eq!(sum, checksum(&b, "Deployment", "web"));
+        assert_eq!(a.to_yaml().unwrap(), b.to_yaml().unwrap());
+        assert_eq!(a.to_json().unwrap(), b.to_json().unwrap());
+        assert_eq!(a.to_yaml().unwrap(), a.to_yaml().unwrap());
+        assert!(
+            a.to_yaml()
+                .unwrap()
+                .contains(&format!("{CONFIG_CHECKSUM}: {}", sum.unwrap_or_default()))
+        );
+    }
+
+    #[test]
+    fn checksum_follows_config_but_not_generated_values() {
+        let base = checksum(&app(standard()), "Deployment", "web");
+        let with = |f: &dyn Fn(&mut Vec<Object>)| {
+            let mut objects = standard();
+            f(&mut objects);
+            checksum(&app(objects), "Deployment", "web")
+        };
+        // A generate-once value differs on every build: no rollout.
+        assert_eq!(base, with(&|o| o[2] = db_secret("s3cret", "generated-2")));
+        // Unrelated config: no rollout.
+        assert_eq!(
+            base,
+            with(&|o| o[3] = config_map("unrelated", &[("x", "2")]).into())
+        );
+        // Real changes roll.
+        assert_ne!(
+            base,
+            with(&|o| o[1] = config_map("settings", &[("level", "info")]).into())
+        );
+        assert_ne!(
+            base,
+            with(&|o| o[1] = config_map("settings", &[("level", "debug"), ("extra", "")]).into())
+        );
+        assert_ne!(base, with(&|o| o[2] = db_secret("changed", "generated-1")));
+        // A referenced optional ConfigMap appearing rolls too.
+        assert_ne!(
+            base,
+            with(&|o| o.push(config_map("env-settings", &[("level", "x")]).into()))
+        );
+        // Image pull secrets are not configuration.
+        assert_eq!(
+            base,
+            with(&|o| o.push(secret("registry", &[(".dockerconfigjson", "{}")]).into()))
+        );
+    }
+
+    #[test]
+    fn checksum_only_when_opted_in_and_kept_current() {
+        let mut objects = standard();
+        objects[0] = web(false);
+        assert_eq!(checksum(&app(objects), "Deployment", "web"), None);
+
+        // Changing config through objects_mut recomputes it.
+        let mut b = app(standard());
+        let before = checksum(&b, "Deployment", "web");
+        for o in b.objects_mut().iter_mut() {
+            if let Object::ConfigMap(cm) = o
+                && cm.metadata.name.as_deref() == Some("settings")
+            {
+                cm.data = Some(labels(&[("level", "trace")]));
+            }
+        }
+        let after = checksum(&b, "Deployment", "web");
+        assert!(after.is_some() && after != before);
+        assert_eq!(
+            after,
+            checksum(
+                &app({
+                    let mut o = standard();
+                    o[1] = config_map("settings", &[("level", "trace")]).into();
+                    o
+                }),
+                "Deployment",
+                "web"
+            )
+        );
+
+        // extend() of the configuration later updates the template.
+        let mut b = app(vec![web(true)]);
+        let alone = checksum(&b, "Deployment", "web");
+        b.extend(bundle(vec![
+            config_map("settings", &[("level", "debug")]).into(),
+        ]))
+        .unwrap();
+        assert_ne!(alone, checksum(&b, "Deployment", "web"));
+    }
+
+    #[test]
+    fn checksum_not_set_on_jobs() {
+        let mut spec = PodSpec {
+            volumes: Some(vec![cm_volume("c", "settings")]),
+            ..pod(vec![container("job", &[])])
+        };
+        spec.restart_policy = Some("Never".into());
+        let mut t = template("migrate", spec);
+        if let Some(m) = t.metadata.as_mut() {
+            m.annotations = Some(labels(&[(ROLLOUT_ON_CONFIG_CHANGE, "true")]));
+        }
+        let job = Job {
+            metadata: meta("migrate"),
+            spec: Some(JobSpec {
+                template: t,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let b = bundle(vec![
+            job.into(),
+            config_map("settings", &[("a", "b")]).into(),
+        ]);
+        assert_eq!(checksum(&b, "Job", "migrate"), None);
+    }
+
+    #[test]
+    fn duplicates_are_rejected() {
+        let mut b = bundle(vec![config_map("a", &[]).into()]);
+        let e = b.add(config_map("a", &[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"configmap "a": is already in bundle "test""#
+        );
+        // extend is all or nothing.
+        let other = bundle(vec![
+            config_map("b", &[]).into(),
+            config_map("a", &[]).into(),
+        ]);
+        assert!(b.extend(other).is_err());
+        assert_eq!(b.len(), 1);
+        // Same name in another namespace is another object.
+        let mut elsewhere = config_map("a", &[]);
+        elsewhere.metadata.namespace = Some("other".into());
+        b.add(elsewhere).unwrap();
+        // ... until set_namespace makes them collide: check() reports it.
+        b.set_namespace("other");
+        assert_eq!(
+            b.check().unwrap_err().to_string(),
+            r#"configmap "other/a": is in bundle "test" more than once"#
+        );
+        // With a target namespace, an explicit namespace equal to it is the same object.
+        let mut b = Bundle::new("test");
+        b.set_namespace("prod");
+        b.add(config_map("a", &[])).unwrap();
+        let mut explicit = config_map("a", &[]);
+        explicit.metadata.namespace = Some("prod".into());
+        assert!(b.add(explicit).is_err());
+    }
+
+    #[test]
+    fn cluster_scoped_objects_get_no_namespace() {
+        let mut b = Bundle::new("test");
+        b.set_namespace("prod");
+        b.add(k8s_openapi::api::core::v1::Namespace {
+            metadata: meta("prod"),
+            ..Default::default()
+        })
+        .unwrap();
+        b.add(config_map("a", &[])).unwrap();
+        assert_eq!(b.objects()[0].namespace(), None);
+        assert_eq!(b.objects()[1].namespace(), Some("prod"));
+        assert_eq!(b.namespace(), Some("prod"));
+    }
+
+    #[test]
+    fn tiers_get_and_debug() {
+        let b = app(standard());
+        let kinds = |t| b.objects_in_tier(t).map(|o| o.kind()).collect::<Vec<_>>();
+        assert_eq!(kinds(Tier::Config), ["Secret", "ConfigMap", "ConfigMap"]);
+        assert_eq!(kinds(Tier::Services), ["Service"]);
+        assert_eq!(kinds(Tier::Workloads), ["Deployment"]);
+        assert!(kinds(Tier::Jobs).is_empty());
+        assert_eq!(
+            b.get("deployment", "web").map(Object::kind),
+            Some("Deployment")
+        );
+        let debug = format!("{b:?}");
+        assert!(
+            debug.contains("root-password") && debug.contains("<redacted>"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("generated-1"),
+            "{debug}"
+        );
+        let encoded =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "generated-1");
+        assert!(!debug.contains(&encoded), "{debug}");
+    }
+
+    #[test]
+    fn check_reports_validation_and_references() {
+        let mut b = bundle(vec![web(false)]);
+        for o in b.objects_mut().iter_mut() {
+            o.metadata_mut().labels = Some(labels(&[("bad key!", "x")]));
+        }
+        let lines: Vec<String> = b
+            .check()
+            .unwrap_err()
+            .violations()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            lines[0].starts_with(r#"deployment "web": metadata.labels["bad key!"]"#),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(r#"configmap "settings" is neither"#)),
+            "{lines:?}"
+        );
+        assert!(b.to_yaml().is_err() && b.to_json().is_err());
+    }
+}

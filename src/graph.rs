@@ -306,3 +306,210 @@ mod tests {
         assert_eq!(dot_escape("a\nb"), "a b");
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use crate::Object;
+    use crate::object::GENERATE_ONCE_ANNOTATION;
+    use crate::references::fixtures::*;
+    use k8s_openapi::api::autoscaling::v2::{
+        CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
+    };
+    use k8s_openapi::api::core::v1::{
+        Container, EnvFromSource, PersistentVolumeClaimVolumeSource, PodSpec, SecretEnvSource,
+        Volume,
+    };
+    use k8s_openapi::api::networking::v1::{
+        HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+        IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyIngressRule,
+        NetworkPolicyPeer, NetworkPolicySpec, ServiceBackendPort,
+    };
+    use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    /// A web app with a database: every kind of edge, one external and one missing reference.
+    fn objects() -> Vec<Object> {
+        let web_spec = PodSpec {
+            service_account_name: Some("web".into()),
+            containers: vec![Container {
+                env_from: Some(vec![EnvFromSource {
+                    secret_ref: Some(SecretEnvSource {
+                        name: "db".into(),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                }]),
+                ..container("web", &[("http", 8080)])
+            }],
+            volumes: Some(vec![
+                cm_volume("settings", "settings"),
+                cm_volume("flags", "feature-flags"),
+                Volume {
+                    name: "uploads".into(),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: "uploads".into(),
+                        read_only: None,
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        };
+        let mut db_secret = secret("db", &[("password", "x")]);
+        db_secret.metadata.annotations = Some(labels(&[(GENERATE_ONCE_ANNOTATION, "password")]));
+        let ingress = Ingress {
+            metadata: meta("web"),
+            spec: Some(IngressSpec {
+                rules: Some(vec![IngressRule {
+                    host: Some("web.example.com".into()),
+                    http: Some(HTTPIngressRuleValue {
+                        paths: vec![HTTPIngressPath {
+                            backend: IngressBackend {
+                                service: Some(IngressServiceBackend {
+                                    name: "web".into(),
+                                    port: Some(ServiceBackendPort {
+                                        name: Some("http".into()),
+                                        number: None,
+                                    }),
+                                }),
+                                ..Default::default()
+                            },
+                            path: Some("/".into()),
+                            path_type: "Prefix".into(),
+                        }],
+                    }),
+                }]),
+                tls: Some(vec![IngressTLS {
+                    hosts: None,
+                    secret_name: Some("web-tls".into()),
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let hpa = HorizontalPodAutoscaler {
+            metadata: meta("web"),
+            spec: HorizontalPodAutoscalerSpec {
+                max_replicas: 5,
+                scale_target_ref: CrossVersionObjectReference {
+                    api_version: Some("apps/v1".into()),
+                    kind: "Deployment".into(),
+                    name: "web".into(),
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let pdb = PodDisruptionBudget {
+            metadata: meta("db"),
+            spec: Some(PodDisruptionBudgetSpec {
+                max_unavailable: Some(IntOrString::Int(1)),
+                selector: Some(selector("db")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let policy = NetworkPolicy {
+            metadata: meta("db"),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(selector("db")),
+                ingress: Some(vec![NetworkPolicyIngressRule {
+                    from: Some(vec![
+                        NetworkPolicyPeer {
+                            pod_selector: Some(selector("web")),
+                            ..Default::default()
+                        },
+                        NetworkPolicyPeer {
+                            pod_selector: Some(selector("backup")),
+                            ..Default::default()
+                        },
+                    ]),
+                    ports: None,
+                }]),
+                ..Default::default()
+            }),
+        };
+        vec![
+            deployment("web", web_spec).into(),
+            statefulset(
+                "db",
+                Some("db"),
+                &["data"],
+                pod(vec![container("db", &[("pg", 5432)])]),
+            )
+            .into(),
+            service(
+                "web",
+                "web",
+                &[("http", 80, Some(IntOrString::String("http".into())))],
+            )
+            .into(),
+            headless(service("db", "db", &[("pg", 5432, None)])).into(),
+            service_account("web").into(),
+            config_map("settings", &[("level", "debug")]).into(),
+            db_secret.into(),
+            pvc("uploads").into(),
+            ingress.into(),
+            hpa.into(),
+            pdb.into(),
+            policy.into(),
+        ]
+    }
+
+    fn app(objects: Vec<Object>) -> Bundle {
+        let mut b = bundle(objects);
+        b.external_secret("web-tls")
+            .external_pods(crate::Labels::from([("app", "backup")]));
+        b
+    }
+
+    #[test]
+    fn mermaid_snapshot() {
+        insta::assert_snapshot!("mermaid", mermaid(&app(objects())));
+    }
+
+    #[test]
+    fn dot_snapshot() {
+        insta::assert_snapshot!("dot", dot(&app(objects())));
+    }
+
+    #[test]
+    fn insertion_order_does_not_matter() {
+        let mut reversed = objects();
+        reversed.reverse();
+        assert_eq!(mermaid(&app(objects())), mermaid(&app(reversed.clone())));
+        assert_eq!(dot(&app(objects())), dot(&app(reversed)));
+    }
+
+    #[test]
+    fn hostile_names_are_escaped() {
+        let mut b = bundle(vec![config_map("a", &[]).into()]);
+        for o in b.objects_mut().iter_mut() {
+            o.metadata_mut().name = Some("x\"]; n9 --> n0; click n0 \"evil\" <b>#".into());
+        }
+        let m = mermaid(&b);
+        assert_eq!(
+            m,
+            "flowchart LR\n  n0[\"ConfigMap x#quot;]; n9 --#gt; n0; click n0 #quot;evil#quot; #lt;b#gt;#35;\"]\n"
+        );
+        let d = dot(&b);
+        assert!(
+            d.contains(r#"n0 [label="ConfigMap\nx\"]; n9 --> n0; click n0 \"evil\" <b>#"];"#),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn namespaces_show_when_not_the_target() {
+        let mut other = config_map("b", &[]);
+        other.metadata.namespace = Some("other".into());
+        let mut b = bundle(vec![config_map("a", &[]).into(), other.into()]);
+        b.set_namespace("prod");
+        // Sorted by namespace: "other" before "prod"; the target namespace is not repeated.
+        assert_eq!(
+            mermaid(&b),
+            "flowchart LR\n  n0[\"ConfigMap other/b\"]\n  n1[\"ConfigMap a\"]\n"
+        );
+    }
+}
