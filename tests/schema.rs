@@ -678,3 +678,34 @@ fn the_validator_rejects_what_kubernetes_would() {
     let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: x\n";
     assert!(validate("unknown-kind", unknown, 1).is_err());
 }
+
+#[test]
+fn rendering_is_byte_stable_and_independent_of_insertion_order() {
+    let forward = every_kind_bundle();
+    let mut reversed = Bundle::new("shop");
+    reversed.set_namespace("shop");
+    let mut objects = every_kind();
+    objects.reverse();
+    for o in objects {
+        if let Err(e) = reversed.add(o) {
+            panic!("{e}");
+        }
+    }
+    reversed.external_secret("shop-tls");
+    let yaml = forward.to_yaml().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(yaml, forward.to_yaml().unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(yaml, reversed.to_yaml().unwrap_or_else(|e| panic!("{e}")));
+    let json = forward.to_json().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json, reversed.to_json().unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(forward, reversed);
+    assert_eq!(
+        kubeprint::graph::mermaid(&forward),
+        kubeprint::graph::mermaid(&reversed)
+    );
+    // Install order: the Namespace first, the Ingress last.
+    assert_eq!(
+        forward.objects().first().map(Object::kind),
+        Some("Namespace")
+    );
+    assert_eq!(forward.objects().last().map(Object::kind), Some("Ingress"));
+}
