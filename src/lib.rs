@@ -37,7 +37,7 @@ pub mod meta;
 pub mod object;
 mod pending;
 pub mod quantity;
-mod references;
+pub mod references;
 pub mod testing;
 pub mod validate;
 pub mod workload;
