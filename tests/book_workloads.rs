@@ -337,5 +337,14 @@ fn ch13_mongo_statefulset() {
         .volume_claim_template(VolumeClaimTemplate::new("database", Storage::gib(100)))
         .build();
     assert_eq!(findings(&mongo), Vec::<String>::new());
-    insta::assert_snapshot!(yaml(mongo));
+    // The headless Service that gives each replica its DNS name (mongo-0.mongo ...).
+    let service = Service::for_workload(&mongo)
+        .service_type(kubeprint::service::ServiceType::Headless)
+        .build();
+    let yaml = Bundle::new("book")
+        .with(mongo)
+        .and_then(|b| b.with(service))
+        .and_then(|b| b.to_yaml())
+        .unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(yaml);
 }
