@@ -1,0 +1,345 @@
+//! Parse Server on a MongoDB replica set, with an optional Parse Dashboard.
+//!
+//! ```
+//! use kubeprint::blueprint::{Blueprint, Dashboard, MongoDb, Parse};
+//! let api = Parse::builder()
+//!     .name("api")
+//!     .app_id("my-app")
+//!     .public_url("https://api.example.com/parse")
+//!     .master_key_ips(["10.0.0.0/8", "127.0.0.1"])
+//!     .database(MongoDb::builder().name("api-db").database("parse").user("parse").build())
+//!     .dashboard(Dashboard::default())
+//!     .build();
+//! let conn = api.connection();
+//! assert_eq!(conn.server_url, "http://api:1337/parse");
+//! assert_eq!(conn.master_key.key, "master-key");
+//! let bundle = api.bundle()?;
+//! assert!(bundle.get("Deployment", "api-dashboard").is_some());
+//! bundle.check()?;
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## Objects
+//! For a blueprint named `api`: Deployment `api` (default 2 replicas) and Service `api`
+//! (port 1337), Secret `api` (keys `master-key` and `maintenance-key`, and with the dashboard
+//! `dashboard-password` and `dashboard-cookie-secret`; generated once), NetworkPolicy `api`,
+//! a PodDisruptionBudget when there is more than one replica, an optional ConfigMap
+//! `api-cloud` (Cloud Code `main.js`), and the database: by default an embedded [`MongoDb`]
+//! blueprint named `api-mongodb` (database and user `parse`) whose NetworkPolicy admits Parse's
+//! pods; or the MongoDB blueprint given; or an external URI in a Secret
+//! ([`ParseDatabase::External`]). With a [`Dashboard`]: Deployment and Service `api-dashboard`
+//! (port 4040) and NetworkPolicy `api-dashboard`.
+//!
+//! ## How it runs
+//! - Configuration through `PARSE_SERVER_*` variables: `PARSE_SERVER_APPLICATION_ID`, the master
+//!   and maintenance keys through `secretKeyRef`, `PARSE_PUBLIC_SERVER_URL`, and
+//!   `PARSE_SERVER_MASTER_KEY_IPS` (the CIDR blocks allowed to use the master key; default
+//!   localhost only).
+//! - With a MongoDB blueprint, `PARSE_SERVER_DATABASE_URI` is assembled in the pod by Kubernetes'
+//!   `$(VAR)` expansion from `PARSE_DATABASE_PASSWORD`, which comes from the MongoDB Secret: the
+//!   password is in no manifest. (It must be URI-safe: generated ones are alphanumeric.)
+//! - Probes `GET /parse/health` (503 while starting, 200 once connected to the database).
+//! - UID/GID 1000 (`node` in the image), read-only root filesystem; emptyDirs at `/tmp` and
+//!   `/parse-server/logs`.
+//!
+//! The dashboard is off by default. Its browser code calls Parse Server with the master key
+//! from the *browser's* address, which must therefore be in `master_key_ips`.
+
+use super::mongodb::MongoDb;
+use super::{Blueprint, Client, Credentials, SecretKeyRef, check_clients, checker};
+use crate::bundle::Bundle;
+use crate::error::Result;
+use crate::meta::Labels;
+use crate::pod::Resources;
+use crate::quantity::{Cpu, Memory};
+use typed_builder::TypedBuilder;
+
+/// The default image.
+pub const IMAGE: &str = "parseplatform/parse-server:8.6.26";
+/// The default dashboard image.
+pub const DASHBOARD_IMAGE: &str = "parseplatform/parse-dashboard:7.4.0";
+/// Parse Server's port.
+pub const PORT: i32 = 1337;
+/// The dashboard's port.
+pub const DASHBOARD_PORT: i32 = 4040;
+/// Parse Server's mount path.
+pub const MOUNT_PATH: &str = "/parse";
+/// UID and GID of the `node` user of the official images.
+pub const UID: i64 = 1000;
+/// Secret key of the master key.
+pub const MASTER_KEY_KEY: &str = "master-key";
+/// Secret key of the maintenance key.
+pub const MAINTENANCE_KEY_KEY: &str = "maintenance-key";
+/// Secret key of the dashboard user's password.
+pub const DASHBOARD_PASSWORD_KEY: &str = "dashboard-password";
+/// Secret key of the dashboard's session cookie secret.
+pub const DASHBOARD_COOKIE_KEY: &str = "dashboard-cookie-secret";
+
+fn default_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(100), Memory::mib(256)).limit_memory(Memory::mib(1024))
+}
+
+fn default_dashboard_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(50), Memory::mib(128)).limit_memory(Memory::mib(512))
+}
+
+fn strings(items: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
+    items.into_iter().map(Into::into).collect()
+}
+
+/// Parse's database.
+#[derive(Clone, Debug)]
+pub enum ParseDatabase {
+    /// A MongoDB blueprint, added to Parse's bundle; its NetworkPolicy admits Parse.
+    MongoDb(Box<MongoDb>),
+    /// A database managed elsewhere: the full connection URI is in this Secret key (declared
+    /// external).
+    External(SecretKeyRef),
+}
+
+impl From<MongoDb> for ParseDatabase {
+    fn from(m: MongoDb) -> Self {
+        ParseDatabase::MongoDb(Box::new(m))
+    }
+}
+
+/// Parse Dashboard settings.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct Dashboard {
+    /// The image (default [`DASHBOARD_IMAGE`]).
+    #[builder(default = DASHBOARD_IMAGE.to_owned(), setter(into))]
+    image: String,
+    /// The login name (password: [`DASHBOARD_PASSWORD_KEY`] in the Secret).
+    #[builder(default = "admin".to_owned(), setter(into))]
+    user: String,
+    /// The app name shown.
+    #[builder(default, setter(into, strip_option))]
+    app_name: Option<String>,
+    /// Resources of the dashboard container.
+    #[builder(default = default_dashboard_resources())]
+    resources: Resources,
+}
+
+impl Default for Dashboard {
+    fn default() -> Self {
+        Dashboard::builder().build()
+    }
+}
+
+/// A Parse Server. `name` and `app_id` are required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct Parse {
+    /// Name of the Deployment and Service, prefix of the other objects.
+    #[builder(setter(into))]
+    name: String,
+    /// Namespace of every object; left to the bundle or the apply target when unset.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// The application id (`PARSE_SERVER_APPLICATION_ID`).
+    #[builder(setter(into))]
+    app_id: String,
+    /// The URL clients use (`PARSE_PUBLIC_SERVER_URL`); default: the Service's in-cluster URL.
+    #[builder(default, setter(into, strip_option))]
+    public_url: Option<String>,
+    /// Addresses or CIDR blocks allowed to use the master key (default localhost only).
+    #[builder(
+        default = strings(["127.0.0.1/32", "::1/128"]),
+        setter(transform = |ips: impl IntoIterator<Item = impl Into<String>>| strings(ips))
+    )]
+    master_key_ips: Vec<String>,
+    /// The image (default [`IMAGE`]).
+    #[builder(default = IMAGE.to_owned(), setter(into))]
+    image: String,
+    /// Number of Parse Server pods (default 2).
+    #[builder(default = 2)]
+    replicas: i32,
+    /// The database; default: a MongoDB blueprint named `NAME-mongodb`.
+    #[builder(default, setter(into, strip_option))]
+    database: Option<ParseDatabase>,
+    /// Where the keys come from (keys [`MASTER_KEY_KEY`], [`MAINTENANCE_KEY_KEY`], and with the
+    /// dashboard [`DASHBOARD_PASSWORD_KEY`], [`DASHBOARD_COOKIE_KEY`]).
+    #[builder(default)]
+    credentials: Credentials,
+    /// Resources of each `parse-server` container (default: requests 100m CPU / 256Mi, limit 1Gi).
+    #[builder(default = default_resources())]
+    resources: Resources,
+    /// Cloud Code: the content of `main.js`, mounted from a ConfigMap.
+    #[builder(default, setter(into, strip_option))]
+    cloud_code: Option<String>,
+    /// The dashboard; off by default.
+    #[builder(default, setter(strip_option))]
+    dashboard: Option<Dashboard>,
+    /// Pods allowed to connect to Parse Server (and to the dashboard).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a client through the NetworkPolicy.
+            pub fn client(&mut self, client: Client) {
+                self.clients.push(client);
+            }
+        )
+    )]
+    clients: Vec<Client>,
+    /// Extra labels on every object.
+    #[builder(default, setter(into))]
+    labels: Labels,
+}
+
+/// How clients reach a [`Parse`] server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseConnection {
+    /// In-cluster URL of the API (`http://SERVICE:1337/parse`).
+    pub server_url: String,
+    /// The public URL.
+    pub public_url: String,
+    /// The application id.
+    pub app_id: String,
+    /// Where the master key is.
+    pub master_key: SecretKeyRef,
+    /// Labels of Parse Server's pods.
+    pub pod_labels: Labels,
+}
+
+impl Parse {
+    /// The blueprint's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn secret_name(&self) -> String {
+        match &self.credentials {
+            Credentials::Generate => self.name.clone(),
+            Credentials::Existing(name) => name.clone(),
+        }
+    }
+
+    fn server_url(&self) -> String {
+        format!("http://{}:{PORT}{MOUNT_PATH}", super::service_host(&self.name, self.namespace.as_deref()))
+    }
+
+    fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| self.server_url())
+    }
+
+    /// The database blueprint or Secret in use (the default one when none was given).
+    pub fn database(&self) -> ParseDatabase {
+        match &self.database {
+            Some(d) => d.clone(),
+            None => ParseDatabase::MongoDb(Box::new(
+                MongoDb::builder()
+                    .name(format!("{}-mongodb", self.name))
+                    .database("parse")
+                    .user("parse")
+                    .labels(self.labels.clone())
+                    .build(),
+            )),
+        }
+    }
+
+    /// Validates the configuration (and the embedded MongoDB blueprint's): every problem, each
+    /// naming its field.
+    pub fn validate(&self) -> Result<()> {
+        let mut c = checker("Parse", &self.name, self.namespace.as_deref());
+        super::check_name(&mut c, &self.name, "-dashboard".len());
+        super::check_namespace(&mut c, self.namespace.as_deref());
+        super::check_image(&mut c, "image", &self.image);
+        let id_ok = self.app_id.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        if self.app_id.is_empty() {
+            c.fail("app_id", "must not be empty");
+        } else if !id_ok {
+            c.fail("app_id", format!("{:?} must be ASCII letters, digits, '-', '_' or '.' (no spaces)", self.app_id));
+        } else if self.app_id.len() > 128 {
+            c.fail("app_id", format!("{:?} is longer than 128 characters", self.app_id));
+        }
+        if let Some(url) = &self.public_url {
+            c.check("public_url", super::parse_http_url(url).err());
+        }
+        if self.master_key_ips.is_empty() {
+            c.fail("master_key_ips", "must not be empty (use 127.0.0.1/32 for localhost only)");
+        }
+        for (i, ip) in self.master_key_ips.iter().enumerate() {
+            c.check(format_args!("master_key_ips[{i}]"), super::check_cidr(ip));
+        }
+        if self.replicas < 1 {
+            c.fail("replicas", format!("must be at least 1, got {}", self.replicas));
+        }
+        if let Credentials::Existing(secret) = &self.credentials {
+            c.check("credentials", crate::validate::dns1123_subdomain(secret));
+        }
+        if let Some(ParseDatabase::External(uri)) = &self.database {
+            c.check("database.secret", crate::validate::dns1123_subdomain(&uri.secret));
+            c.check("database.key", crate::validate::config_key(&uri.key));
+        }
+        if let Some(d) = &self.dashboard {
+            super::check_image(&mut c, "dashboard.image", &d.image);
+            if d.user.is_empty() || d.user.contains([':', '\n']) {
+                c.fail("dashboard.user", format!("{:?} is not a user name", d.user));
+            }
+        }
+        check_clients(&mut c, &self.clients);
+        let mut violations = c.into_violations();
+        if let ParseDatabase::MongoDb(m) = self.database() {
+            if let Err(e) = m.or_namespace(self.namespace.as_deref()).validate() {
+                violations.extend(e.violations().iter().cloned());
+            }
+        }
+        if violations.is_empty() { Ok(()) } else { Err(crate::Error::Invalid(violations)) }
+    }
+}
+
+impl Blueprint for Parse {
+    type Connection = ParseConnection;
+
+    fn bundle(&self) -> Result<Bundle> {
+        self.validate()?;
+        build(self)
+    }
+
+    fn connection(&self) -> ParseConnection {
+        ParseConnection {
+            server_url: self.server_url(),
+            public_url: self.public_url(),
+            app_id: self.app_id.clone(),
+            master_key: SecretKeyRef::new(self.secret_name(), MASTER_KEY_KEY),
+            pod_labels: super::selector_labels("parse-server", &self.name),
+        }
+    }
+}
+
+fn build(_p: &Parse) -> Result<Bundle> {
+    todo!("wire builders")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_id_and_ips() {
+        let p = Parse::builder()
+            .name("api")
+            .app_id("my app")
+            .master_key_ips(["10.0.0.0/8", "10.0.0.0/40", "localhost"])
+            .public_url("api.example.com")
+            .build();
+        assert_eq!(
+            p.validate().unwrap_err().to_string(),
+            "parse \"api\": app_id: \"my app\" must be ASCII letters, digits, '-', '_' or '.' (no spaces)\n\
+             parse \"api\": public_url: \"api.example.com\" is not an http:// or https:// URL\n\
+             parse \"api\": master_key_ips[1]: \"10.0.0.0/40\" has an invalid prefix length (0-32)\n\
+             parse \"api\": master_key_ips[2]: \"localhost\" is not an IP address or CIDR block"
+        );
+        Parse::builder().name("api").app_id("my-app").build().validate().unwrap();
+    }
+
+    #[test]
+    fn connection_defaults() {
+        let p = Parse::builder().name("api").namespace("apps").app_id("x").build();
+        let c = p.connection();
+        assert_eq!(c.server_url, "http://api.apps.svc:1337/parse");
+        assert_eq!(c.public_url, c.server_url);
+        assert_eq!(c.master_key, SecretKeyRef::new("api", "master-key"));
+    }
+}
