@@ -7,7 +7,7 @@ set -u
 port=${1:?usage: redis-probe.sh PORT ready|alive}
 kind=${2:?usage: redis-probe.sh PORT ready|alive}
 
-reply=$(timeout 4 redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" ping 2>&1) || true
+reply=$(timeout 4 redis-cli --no-auth-warning -h "${REDIS_PROBE_HOST:-127.0.0.1}" -p "$port" ping 2>&1) || true
 case "$kind:$reply" in
 	*:PONG) exit 0 ;;
 	alive:LOADING* | alive:MASTERDOWN*) exit 0 ;;

@@ -12,15 +12,16 @@ set -eu
 
 mode=${1:?usage: redis-start.sh standalone|sentinel}
 run_dir=${REDIS_RUN_DIR:-/run/redis}
+base_conf=${REDIS_BASE_CONF:-/etc/redis/redis.conf}
 conf="$run_dir/redis.conf"
 password=$(quoted_password)
 
 {
 	echo "# Written by redis-start.sh at container start; do not edit."
-	echo "include /etc/redis/redis.conf"
+	echo "include $base_conf"
 	echo "port $REDIS_PORT"
-	echo "requirepass $password"
-	echo "masterauth $password"
+	printf '%s\n' "requirepass $password"
+	printf '%s\n' "masterauth $password"
 } >"$conf.tmp"
 
 case "$mode" in
@@ -47,4 +48,6 @@ esac
 
 chmod 0600 "$conf.tmp"
 mv "$conf.tmp" "$conf"
+# Files Redis writes (CONFIG REWRITE, AOF, RDB) stay private too.
+umask 077
 exec redis-server "$conf"
