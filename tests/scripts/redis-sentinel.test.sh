@@ -60,23 +60,23 @@ cli() { # cli POD PORT ARGS...
 	timeout 3 redis-cli --no-auth-warning -h "$(host "$pod")" -p "$port" "$@" 2>/dev/null
 }
 
-in_pod() { # in_pod I COMMAND...: runs COMMAND with the environment of pod I's containers
+in_pod() { # in_pod I COMMAND...: execs COMMAND with the environment of pod I's containers
 	local i=$1
 	shift
-	POD_NAME=redis-$i REDIS_RUN_DIR=$work/pod$i/run SENTINEL_RUN_DIR=$work/pod$i/sentinel \
-		REDIS_BASE_CONF=$work/pod$i/redis.conf "$@"
+	exec env POD_NAME="redis-$i" REDIS_RUN_DIR="$work/pod$i/run" SENTINEL_RUN_DIR="$work/pod$i/sentinel" \
+		REDIS_BASE_CONF="$work/pod$i/redis.conf" "$@"
 }
 
 start_redis() {
 	local i=$1
-	in_pod "$i" sh "$scripts/redis-start.sh" sentinel >>"$work/pod$i/redis.log" 2>&1 &
+	(in_pod "$i" sh "$scripts/redis-start.sh" sentinel >>"$work/pod$i/redis.log" 2>&1) &
 	echo $! >"$work/pod$i/redis.pid"
 	pids+=("$!")
 }
 
 start_sentinel() {
 	local i=$1
-	in_pod "$i" sh "$scripts/sentinel-init.sh" >>"$work/pod$i/init.log" 2>&1
+	(in_pod "$i" sh "$scripts/sentinel-init.sh" >>"$work/pod$i/init.log" 2>&1)
 	# Pods have their own IP; here they share one network namespace, so bind explicitly.
 	grep -q '^bind ' "$work/pod$i/sentinel/sentinel.conf" ||
 		echo "bind 127.0.0.$((i + 2))" >>"$work/pod$i/sentinel/sentinel.conf"
@@ -121,7 +121,7 @@ check "pod 0's log says why" wait_for 5 grep -Eq "no sentinel knows a master yet
 start_pod 1
 start_pod 2
 check "pods 1 and 2 replicate from pod 0" wait_for 15 has_replicas 0 2
-check "pod 2 learned the master from a sentinel" grep -q "sentinel .* reports master $(host 0)" "$work/pod2/redis.log"
+check "pod 2 learned the master from a sentinel" wait_for 5 grep -q "sentinel .* reports master $(host 0)" "$work/pod2/redis.log"
 check "replicas announce their host names" wait_for 5 sh -c "redis-cli --no-auth-warning -h $(host 0) INFO replication | grep -q 'ip=$(host 2)'"
 cli 0 6379 SET greeting hello >/dev/null
 # (the master waits repl-diskless-sync-delay, 5 s, before the first full sync)
@@ -156,7 +156,7 @@ start_redis 0
 check "a re-created pod 0 rejoins as a replica" wait_for 15 has_role 0 slave
 # A restarted init container keeps Sentinel's own, newer file.
 cp "$work/pod0/sentinel/sentinel.conf" "$work/before.conf"
-in_pod 0 sh "$scripts/sentinel-init.sh" >>"$work/pod0/init.log" 2>&1
+(in_pod 0 sh "$scripts/sentinel-init.sh" >>"$work/pod0/init.log" 2>&1)
 check "sentinel-init keeps an existing file" grep -q 'keeping existing' "$work/pod0/init.log"
 
 check "the password is in no generated file in clear but quoted" grep -qF 'requirepass "p@ss \"quoted\" back\\slash"' "$work/pod1/run/redis.conf"
