@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod blueprint;
 pub mod bundle;
 pub mod configmap;
 pub mod endpointslice;

@@ -42,12 +42,16 @@
 //! controller's namespace (e.g. `Client::namespace("ingress-nginx")`).
 
 use super::mysql::MySql;
-use super::{Blueprint, Client, Persistence, SecretKeyRef, check_clients, checker};
+use super::{Blueprint, Client, Persistence, check_clients, checker};
 use crate::bundle::Bundle;
 use crate::error::Result;
+use crate::ingress::{Backend, Ingress, IngressRule};
 use crate::meta::Labels;
-use crate::pod::Resources;
+use crate::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
+use crate::service::{Service, ServicePort};
+use crate::workload::{Deployment, DeploymentStrategy};
 use typed_builder::TypedBuilder;
 
 /// The default image.
@@ -283,9 +287,121 @@ impl Blueprint for Ghost {
     }
 }
 
-fn build(_g: &Ghost) -> Result<Bundle> {
-    let _ = SecretKeyRef::new("", "");
-    todo!("wire builders")
+fn build(g: &Ghost) -> Result<Bundle> {
+    let name = g.name.as_str();
+    let labels = super::standard_labels("ghost", name, "web", &g.labels);
+    let selector = super::selector_labels("ghost", name);
+    let content = format!("{name}-content");
+    let size = g.storage.size().parse()?;
+    // Validated: an http(s) URL.
+    let (scheme, authority, path) = super::parse_http_url(&g.url).map_err(|m| {
+        crate::Error::Invalid(vec![crate::Violation::new(crate::ObjectRef::new("Ghost", name), "url", m)])
+    })?;
+    let mut bundle = Bundle::new(name);
+
+    let db = match g.database() {
+        GhostDatabase::MySql(m) => {
+            let m = m.or_namespace(g.namespace.as_deref()).with_client(Client::Pods(selector.clone()));
+            bundle.extend(m.bundle()?)?;
+            m.connection()
+        }
+        GhostDatabase::External(c) => {
+            bundle.external_secret(c.password.secret.clone());
+            c
+        }
+    };
+
+    let mut ghost = Container::builder()
+        .name("ghost")
+        .image(&g.image)
+        .port(Port::tcp("http", PORT))
+        .env(EnvVar::value("url", &g.url))
+        .env(EnvVar::value("database__client", "mysql"))
+        .env(EnvVar::value("database__connection__host", &db.host))
+        .env(EnvVar::value("database__connection__port", db.port.to_string()))
+        .env(EnvVar::value("database__connection__user", &db.user))
+        .env(EnvVar::from_secret("database__connection__password", &db.password.secret, &db.password.key))
+        .env(EnvVar::value("database__connection__database", &db.database));
+    if let Some(mail) = &g.mail {
+        bundle.external_secret(mail.secret.clone());
+        ghost = ghost
+            .env(EnvVar::value("mail__transport", "SMTP"))
+            .env(EnvVar::value("mail__from", &mail.from))
+            .env(EnvVar::value("mail__options__host", &mail.host))
+            .env(EnvVar::value("mail__options__port", mail.port.to_string()))
+            .env(EnvVar::value("mail__options__secure", mail.secure.to_string()))
+            .env(EnvVar::from_secret("mail__options__auth__user", &mail.secret, &mail.user_key))
+            .env(EnvVar::from_secret("mail__options__auth__pass", &mail.secret, &mail.password_key));
+    }
+    // Ghost answers its canonical URL only: ask as the public site would be asked.
+    let site = format!("{}/ghost/api/admin/site/", path.trim_end_matches('/'));
+    let probe = || Probe::http_get(site.clone(), "http").header("Host", authority).header("X-Forwarded-Proto", scheme);
+    let ghost = ghost
+        .mount(Mount::new("content", "/var/lib/ghost/content"))
+        .mount(Mount::new("tmp", "/tmp"))
+        // The first start creates the database schema: up to 10 minutes.
+        .startup(probe().period(10).timeout(5).failure_threshold(60))
+        .readiness(probe().period(10).timeout(5).failure_threshold(3))
+        .liveness(probe().period(20).timeout(5).failure_threshold(6))
+        .resources(g.resources.clone())
+        .build();
+    let template = super::labelled_template!(&selector, &labels)
+        .container(ghost)
+        .volume(Volume::pvc("content", &content))
+        .volume(super::empty_dir("tmp"))
+        .security(super::pod_security(UID))
+        .build();
+
+    let pvc = PersistentVolumeClaim::builder()
+        .name(&content)
+        .labels(labels.clone())
+        .size(size)
+        .access_mode(AccessMode::ReadWriteOnce);
+    bundle.add(match g.storage.storage_class() {
+        Some(class) => pvc.storage_class(class).build(),
+        None => pvc.build(),
+    })?;
+    bundle.add(
+        Deployment::builder()
+            .name(name)
+            .labels(labels.clone())
+            .replicas(1)
+            // One ReadWriteOnce volume, and Ghost runs as a single instance: never two pods.
+            .strategy(DeploymentStrategy::recreate())
+            .template(template)
+            .build(),
+    )?;
+    bundle.add(
+        Service::builder()
+            .name(name)
+            .labels(labels.clone())
+            .selector(selector.clone())
+            .port(ServicePort::tcp("http", SERVICE_PORT).target("http"))
+            .build(),
+    )?;
+    if let Some(ingress) = &g.ingress {
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        let prefix = if path.is_empty() { "/" } else { path };
+        let mut i = Ingress::builder()
+            .name(name)
+            .labels(labels.clone())
+            .annotations(ingress.annotations.clone())
+            .rule(IngressRule::host(host).prefix(prefix, Backend::service(name, "http")));
+        if let Some(tls) = &ingress.tls_secret {
+            bundle.external_secret(tls.clone());
+            i = i.tls([host], tls.clone());
+        }
+        let i = match &ingress.class {
+            Some(class) => i.ingress_class(class.clone()).build(),
+            None => i.build(),
+        };
+        bundle.add(i)?;
+    }
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &g.clients, &[])?;
+    if let Some(ns) = &g.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
 }
 
 #[cfg(test)]

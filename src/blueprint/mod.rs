@@ -59,10 +59,18 @@ pub use parse::{Dashboard, Parse, ParseConnection, ParseDatabase};
 pub use redis::{Redis, RedisConnection, Sentinel};
 
 use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
 use crate::error::{ObjectRef, Result};
 use crate::meta::Labels;
+use crate::networkpolicy::{NetworkPolicy, Peer, PolicyPort, Rule};
+use crate::pod::{FsGroupChangePolicy, PodSecurity, Volume, VolumeClaimTemplate};
+use crate::poddisruptionbudget::{Budget, PodDisruptionBudget};
 use crate::quantity::Storage;
+use crate::secret::{Generate, Secret};
+use crate::selector::Selector;
+use crate::service::{Service, ServicePort, ServiceType};
 use crate::validate::{self, Checker};
+use crate::workload::PvcRetention;
 use std::fmt;
 use std::str::FromStr;
 
@@ -152,27 +160,6 @@ impl Client {
     }
 }
 
-/// When a StatefulSet's PersistentVolumeClaims are deleted
-/// (`persistentVolumeClaimRetentionPolicy`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Retention {
-    /// Keep the claims (and so the data); the default.
-    #[default]
-    Retain,
-    /// Delete the claims.
-    Delete,
-}
-
-impl Retention {
-    /// The name Kubernetes uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Retention::Retain => "Retain",
-            Retention::Delete => "Delete",
-        }
-    }
-}
-
 /// A storage size as given by the user: a quantity string (`"20Gi"`), checked when the bundle
 /// is built so a typo becomes an error naming the field, or an already typed [`Storage`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,8 +199,9 @@ impl From<Storage> for Size {
 /// to claims when the StatefulSet is deleted or scaled down.
 ///
 /// ```
-/// use kubeprint::blueprint::{Persistence, Retention};
-/// let p = Persistence::builder().size("50Gi").storage_class("fast-ssd").when_deleted(Retention::Delete).build();
+/// use kubeprint::blueprint::Persistence;
+/// use kubeprint::workload::PvcRetention;
+/// let p = Persistence::builder().size("50Gi").storage_class("fast-ssd").when_deleted(PvcRetention::Delete).build();
 /// assert_eq!(p.size().as_str(), "50Gi");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
@@ -226,11 +214,11 @@ pub struct Persistence {
     #[builder(default, setter(into, strip_option))]
     storage_class: Option<String>,
     /// Claims of a deleted StatefulSet: kept by default.
-    #[builder(default)]
-    when_deleted: Retention,
+    #[builder(default = PvcRetention::Retain)]
+    when_deleted: PvcRetention,
     /// Claims of pods removed by scaling down: kept by default.
-    #[builder(default)]
-    when_scaled: Retention,
+    #[builder(default = PvcRetention::Retain)]
+    when_scaled: PvcRetention,
 }
 
 impl Persistence {
@@ -250,12 +238,12 @@ impl Persistence {
     }
 
     /// Retention of claims when the StatefulSet is deleted.
-    pub fn when_deleted(&self) -> Retention {
+    pub fn when_deleted(&self) -> PvcRetention {
         self.when_deleted
     }
 
     /// Retention of claims when the StatefulSet is scaled down.
-    pub fn when_scaled(&self) -> Retention {
+    pub fn when_scaled(&self) -> PvcRetention {
         self.when_scaled
     }
 
@@ -419,6 +407,179 @@ pub(crate) fn standard_labels(app: &str, instance: &str, component: &str, extra:
 /// user labels so selectors stay stable).
 pub(crate) fn selector_labels(app: &str, instance: &str) -> Labels {
     Labels::new().with("app.kubernetes.io/name", app).with("app.kubernetes.io/instance", instance)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces of the bundles, built with the public builders only.
+
+/// Where the blueprints mount their scripts ConfigMap.
+pub(crate) const SCRIPTS_DIR: &str = "/opt/kubeprint";
+
+/// Pod security of a blueprint: Pod Security Standards *restricted*, running as `uid` with
+/// primary group and `fsGroup` `uid` (volumes are group-writable for it), ownership changed only
+/// when a volume's root does not match (fast restarts on large volumes).
+pub(crate) fn pod_security(uid: i64) -> PodSecurity {
+    PodSecurity::restricted()
+        .run_as_user(uid)
+        .run_as_group(uid)
+        .fs_group(uid)
+        .fs_group_change_policy(FsGroupChangePolicy::OnRootMismatch)
+}
+
+/// The volume claim template of `persistence`, named `name`, with `labels`.
+pub(crate) fn claim_template(name: &str, persistence: &Persistence, size: Storage, labels: &Labels) -> VolumeClaimTemplate {
+    let mut t = VolumeClaimTemplate::new(name, size);
+    if let Some(class) = &persistence.storage_class {
+        t = t.storage_class(class.clone());
+    }
+    for (k, v) in labels {
+        t = t.label(k.clone(), v.clone());
+    }
+    t
+}
+
+/// The Secret of generated credentials, or the declaration of the user's existing Secret.
+pub(crate) fn add_credentials(
+    bundle: &mut Bundle,
+    credentials: &Credentials,
+    name: &str,
+    labels: &Labels,
+    keys: &[(&str, Generate)],
+) -> Result<()> {
+    match credentials {
+        Credentials::Generate => {
+            let secret = keys
+                .iter()
+                .fold(Secret::builder().name(name).labels(labels.clone()), |b, (key, how)| b.generated(*key, *how))
+                .build();
+            bundle.add(secret)?;
+        }
+        Credentials::Existing(existing) => {
+            bundle.external_secret(existing.clone());
+        }
+    }
+    Ok(())
+}
+
+/// A NetworkPolicy isolating the pods `selector` selects for ingress, then admitting the
+/// declared `clients` and the pods `peers` (the application's own, or its other components) on
+/// `ports`. Client pods in the policy's namespace are declared external pods of the bundle: they
+/// belong to other applications.
+pub(crate) fn network_policy(
+    bundle: &mut Bundle,
+    name: &str,
+    labels: &Labels,
+    selector: &Labels,
+    ports: &[i32],
+    clients: &[Client],
+    peers: &[Labels],
+) -> Result<()> {
+    let rule = |peer: Peer| ports.iter().fold(Rule::new().peer(peer), |r, p| r.port(PolicyPort::tcp(*p)));
+    let mut policy = NetworkPolicy::builder()
+        .name(name)
+        .labels(labels.clone())
+        .pod_selector(Selector::from(selector))
+        .deny_all_ingress();
+    for peer in peers {
+        policy = policy.ingress(rule(Peer::pods(peer)));
+    }
+    for client in clients {
+        let peer = match client {
+            Client::Pods(pods) => {
+                bundle.external_pods(pods.clone());
+                Peer::pods(pods)
+            }
+            Client::Namespaces(namespaces) => Peer::namespaces(namespaces),
+            Client::PodsInNamespaces { namespaces, pods } => Peer::pods_in_namespaces(pods, namespaces),
+            Client::Cidr(cidr) if cidr.contains('/') => Peer::cidr(cidr.clone()),
+            Client::Cidr(address) => {
+                let prefix = if address.contains(':') { 128 } else { 32 };
+                Peer::cidr(format!("{address}/{prefix}"))
+            }
+        };
+        policy = policy.ingress(rule(peer));
+    }
+    bundle.add(policy.build())?;
+    Ok(())
+}
+
+/// The headless Service giving each pod of a StatefulSet its DNS name; publishes pods before
+/// they are ready, so members can find each other while starting.
+pub(crate) fn headless_service(name: &str, labels: &Labels, selector: &Labels, ports: &[(&str, i32)]) -> Service {
+    ports
+        .iter()
+        .fold(
+            Service::builder()
+                .name(name)
+                .labels(labels.clone())
+                .selector(selector.clone())
+                .service_type(ServiceType::Headless)
+                .publish_not_ready_addresses(),
+            |b, (port_name, port)| b.port(ServicePort::tcp(*port_name, *port).target(*port_name)),
+        )
+        .build()
+}
+
+/// A ClusterIP Service on `ports` (service port, container port name).
+pub(crate) fn client_service(name: &str, labels: &Labels, selector: &Labels, ports: &[(&str, i32)]) -> Service {
+    ports
+        .iter()
+        .fold(
+            Service::builder().name(name).labels(labels.clone()).selector(selector.clone()),
+            |b, (port_name, port)| b.port(ServicePort::tcp(*port_name, *port).target(*port_name)),
+        )
+        .build()
+}
+
+/// A PodDisruptionBudget letting one pod at a time go.
+pub(crate) fn disruption_budget(name: &str, labels: &Labels, selector: &Labels) -> PodDisruptionBudget {
+    PodDisruptionBudget::builder()
+        .name(name)
+        .labels(labels.clone())
+        .selector(Selector::from(selector))
+        .budget(Budget::max_unavailable(1))
+        .build()
+}
+
+/// The ConfigMap of a blueprint's scripts.
+pub(crate) fn scripts_config_map(name: &str, labels: &Labels, scripts: &[(&str, &str)]) -> ConfigMap {
+    scripts
+        .iter()
+        .fold(ConfigMap::builder().name(name).labels(labels.clone()), |b, (file, text)| b.entry(*file, *text))
+        .build()
+}
+
+/// A `PodTemplate` builder with a blueprint's pod labels (`$labels`, of which `$selector` are
+/// the selector labels) and the annotation that rolls the pods when their ConfigMaps or Secrets
+/// change. (A macro because the builder's type changes with every setter.)
+macro_rules! labelled_template {
+    ($selector:expr, $labels:expr) => {{
+        let selector: &$crate::meta::Labels = $selector;
+        let labels: &$crate::meta::Labels = $labels;
+        let mut t = $crate::pod::PodTemplate::builder();
+        for (k, v) in labels {
+            if selector.get(k).is_none() {
+                t = t.label(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in selector {
+            t = t.selector_label(k.clone(), v.clone());
+        }
+        t.annotation($crate::bundle::ROLLOUT_ON_CONFIG_CHANGE, "true")
+    }};
+}
+pub(crate) use labelled_template;
+
+/// An emptyDir volume.
+pub(crate) fn empty_dir(name: &str) -> Volume {
+    Volume::empty_dir(name).into()
+}
+
+/// A `sh SCRIPT ARGS...` exec probe command for a script in [`SCRIPTS_DIR`].
+pub(crate) fn script_command(shell: &str, script: &str, args: &[&str]) -> Vec<String> {
+    let mut command = vec![shell.to_owned(), format!("{SCRIPTS_DIR}/{script}")];
+    command.extend(args.iter().map(|a| (*a).to_owned()));
+    command
 }
 
 #[cfg(test)]

@@ -17,8 +17,9 @@
 //!
 //! ## Objects
 //! For a blueprint named `mongo`: StatefulSet `mongo`, headless Service `mongo-headless`
-//! (publishing not-ready pods, so members resolve each other while the set forms), client
-//! Service `mongo`, Secret `mongo` (keys `root-password`, `password`, `keyfile`; generated
+//! (publishing not-ready pods, so members resolve each other while the set forms; there is no
+//! load-balancing Service: replica-set clients connect to the members, see
+//! [`MongoDbConnection`]), Secret `mongo` (keys `root-password`, `password`, `keyfile`; generated
 //! once), ConfigMap `mongo-scripts`, NetworkPolicy `mongo` and a PodDisruptionBudget
 //! (`maxUnavailable: 1`) when there is more than one member.
 //!
@@ -48,8 +49,10 @@ use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_cli
 use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::meta::Labels;
-use crate::pod::Resources;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::workload::{PodManagementPolicy, StatefulSet};
 use typed_builder::TypedBuilder;
 
 /// The default image.
@@ -279,9 +282,166 @@ impl Blueprint for MongoDb {
     }
 }
 
-fn build(_m: &MongoDb) -> Result<Bundle> {
-    let _ = (KEYFILE_SCRIPT, REPLICASET_SCRIPT, REPLICASET_JS);
-    todo!("wire builders")
+/// Where the Secret's files are mounted.
+const SECRET_DIR: &str = "/etc/mongodb-secret";
+/// Where the init container puts the keyFile.
+const KEYFILE_DIR: &str = "/run/mongodb";
+
+/// The `mongosh` command of a probe: evaluates `code` against the local mongod, without
+/// credentials (`ping` and `hello` need none).
+fn mongosh_probe(code: &str) -> Probe {
+    Probe::exec([
+        "mongosh",
+        "mongodb://127.0.0.1:27017/?directConnection=true&serverSelectionTimeoutMS=3000",
+        "--quiet",
+        "--norc",
+        "--eval",
+        code,
+    ])
+}
+
+fn build(m: &MongoDb) -> Result<Bundle> {
+    let name = m.name.as_str();
+    let labels = super::standard_labels("mongodb", name, "database", &m.labels);
+    let selector = super::selector_labels("mongodb", name);
+    let secret = m.secret_name();
+    let scripts = format!("{name}-scripts");
+    let headless = m.headless();
+    let size = m.storage.size().parse()?;
+    let mut bundle = Bundle::new(name);
+
+    super::add_credentials(
+        &mut bundle,
+        &m.credentials,
+        name,
+        &labels,
+        &[
+            (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
+            (PASSWORD_KEY, Generate::alphanumeric()),
+            // 756 random bytes, base64: 1008 characters of the base64 set (keyFiles allow 6-1024).
+            (KEYFILE_KEY, Generate::Base64(756)),
+        ],
+    )?;
+    bundle.add(super::scripts_config_map(
+        &scripts,
+        &labels,
+        &[
+            ("mongodb-keyfile.sh", KEYFILE_SCRIPT),
+            ("mongodb-replicaset.sh", REPLICASET_SCRIPT),
+            ("mongodb-replicaset.js", REPLICASET_JS),
+        ],
+    ))?;
+
+    let keyfile = format!("{KEYFILE_DIR}/keyfile");
+    let init = Container::builder()
+        .name("keyfile")
+        .image(&m.image)
+        .command(super::script_command("sh", "mongodb-keyfile.sh", &[&format!("{SECRET_DIR}/{KEYFILE_KEY}"), &keyfile]))
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("keyfile", KEYFILE_DIR))
+        .resources(Resources::new().requests(Cpu::millis(10), Memory::mib(16)).limit_memory(Memory::mib(32)))
+        .build();
+    let ping = || mongosh_probe("quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)");
+    let mongod = Container::builder()
+        .name("mongod")
+        .image(&m.image)
+        .args([
+            "mongod",
+            "--replSet",
+            m.replica_set.as_str(),
+            "--bind_ip_all",
+            "--port",
+            "27017",
+            "--dbpath",
+            "/data/db",
+            "--keyFile",
+            keyfile.as_str(),
+        ])
+        .port(Port::tcp("mongodb", PORT))
+        .env(EnvVar::value("MONGO_INITDB_ROOT_USERNAME", &m.root_user))
+        .env(EnvVar::value("MONGO_INITDB_ROOT_PASSWORD_FILE", format!("{SECRET_DIR}/{ROOT_PASSWORD_KEY}")))
+        // mongosh (entrypoint, probes) keeps its history and logs under $HOME.
+        .env(EnvVar::value("HOME", "/tmp"))
+        .mount(Mount::new("data", "/data/db"))
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("keyfile", KEYFILE_DIR).read_only())
+        .mount(Mount::new("tmp", "/tmp"))
+        .startup(ping().period(10).timeout(10).failure_threshold(60))
+        .liveness(ping().period(20).timeout(10).failure_threshold(3))
+        .readiness(
+            mongosh_probe("const h = db.hello(); quit(h.isWritablePrimary || h.secondary ? 0 : 1)")
+                .period(10)
+                .timeout(10)
+                .failure_threshold(3),
+        )
+        .resources(m.resources.clone())
+        .build();
+    let sidecar = Container::builder()
+        .name("replicaset")
+        .image(&m.image)
+        .command(super::script_command(
+            "sh",
+            "mongodb-replicaset.sh",
+            &[&format!("{}/mongodb-replicaset.js", super::SCRIPTS_DIR)],
+        ))
+        .env(EnvVar::field("POD_NAME", "metadata.name"))
+        .env(EnvVar::field("POD_NAMESPACE", "metadata.namespace"))
+        .env(EnvVar::value("MONGODB_HEADLESS", &headless))
+        .env(EnvVar::value("MONGODB_STATEFULSET", name))
+        .env(EnvVar::value("MONGODB_REPLICAS", m.replicas.to_string()))
+        .env(EnvVar::value("MONGODB_REPLICA_SET", &m.replica_set))
+        .env(EnvVar::value("MONGODB_PORT", PORT.to_string()))
+        .env(EnvVar::value("MONGODB_ROOT_USER", &m.root_user))
+        .env(EnvVar::from_secret("MONGODB_ROOT_PASSWORD", &secret, ROOT_PASSWORD_KEY))
+        .env(EnvVar::value("MONGODB_DATABASE", &m.database))
+        .env(EnvVar::value("MONGODB_USER", &m.user))
+        .env(EnvVar::from_secret("MONGODB_PASSWORD", &secret, PASSWORD_KEY))
+        .env(EnvVar::value("HOME", "/tmp"))
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("tmp", "/tmp"))
+        .resources(Resources::new().requests(Cpu::millis(10), Memory::mib(64)).limit_memory(Memory::mib(256)))
+        .build();
+    let template = super::labelled_template!(&selector, &labels)
+        .init_container(init)
+        .container(mongod)
+        .container(sidecar)
+        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+        .volume(
+            Volume::secret("secret", &secret)
+                .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
+                .item(KEYFILE_KEY, KEYFILE_KEY)
+                .default_mode(0o440),
+        )
+        .volume(Volume::from(Volume::empty_dir("keyfile").in_memory()))
+        .volume(super::empty_dir("tmp"))
+        .security(super::pod_security(UID))
+        .build();
+    bundle.add(
+        StatefulSet::builder()
+            .name(name)
+            .labels(labels.clone())
+            .service_name(&headless)
+            .replicas(m.replicas)
+            // No member is ready before the set exists, and pod 0 creates it only once every
+            // member answers: the pods must start together.
+            .pod_management_policy(PodManagementPolicy::Parallel)
+            .template(template)
+            .volume_claim_template(super::claim_template("data", &m.storage, size, &labels))
+            .pvc_when_deleted(m.storage.when_deleted())
+            .pvc_when_scaled(m.storage.when_scaled())
+            .build(),
+    )?;
+    bundle.add(super::headless_service(&headless, &labels, &selector, &[("mongodb", PORT)]))?;
+    if m.replicas > 1 {
+        bundle.add(super::disruption_budget(name, &labels, &selector))?;
+    }
+    let peers = if m.replicas > 1 { vec![selector.clone()] } else { Vec::new() };
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &m.clients, &peers)?;
+    if let Some(ns) = &m.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
 }
 
 #[cfg(test)]

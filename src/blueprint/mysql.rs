@@ -54,10 +54,13 @@
 
 use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
 use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
 use crate::error::Result;
 use crate::meta::Labels;
-use crate::pod::Resources;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::workload::StatefulSet;
 use typed_builder::TypedBuilder;
 
 /// The default image.
@@ -252,9 +255,98 @@ impl Blueprint for MySql {
     }
 }
 
-fn build(_m: &MySql) -> Result<Bundle> {
-    let _ = READY_SCRIPT;
-    todo!("wire builders")
+fn build(m: &MySql) -> Result<Bundle> {
+    let name = m.name.as_str();
+    let labels = super::standard_labels("mysql", name, "database", &m.labels);
+    let selector = super::selector_labels("mysql", name);
+    let secret = m.secret_name();
+    let config = format!("{name}-config");
+    let scripts = format!("{name}-scripts");
+    let headless = format!("{name}-headless");
+    let size = m.storage.size().parse()?;
+    let mut bundle = Bundle::new(name);
+
+    super::add_credentials(
+        &mut bundle,
+        &m.credentials,
+        name,
+        &labels,
+        &[(ROOT_PASSWORD_KEY, Generate::alphanumeric()), (PASSWORD_KEY, Generate::alphanumeric())],
+    )?;
+    bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("kubeprint.cnf", server_config(m)).build())?;
+    bundle.add(super::scripts_config_map(&scripts, &labels, &[("mysql-ready.sh", READY_SCRIPT)]))?;
+
+    let secret_file = |key: &str| format!("{SECRET_DIR}/{key}");
+    let ping = || Probe::exec(["mysqladmin", "ping", "--connect-timeout=5"]);
+    let mysql = Container::builder()
+        .name("mysql")
+        .image(&m.image)
+        .port(Port::tcp("mysql", PORT))
+        .env(EnvVar::value("MYSQL_ROOT_PASSWORD_FILE", secret_file(ROOT_PASSWORD_KEY)))
+        .env(EnvVar::value("MYSQL_ROOT_HOST", "localhost"))
+        .env(EnvVar::value("MYSQL_DATABASE", &m.database))
+        .env(EnvVar::value("MYSQL_USER", &m.user))
+        .env(EnvVar::value("MYSQL_PASSWORD_FILE", secret_file(PASSWORD_KEY)))
+        .mount(Mount::new("data", "/var/lib/mysql").sub_path("mysql"))
+        .mount(Mount::new("config", "/etc/mysql/conf.d").read_only())
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("run", "/var/run/mysqld"))
+        .mount(Mount::new("tmp", "/tmp"))
+        .mount(Mount::new("files", "/var/lib/mysql-files"))
+        // First start initialises the data directory (time zones, users): up to 10 minutes.
+        .startup(ping().period(10).timeout(5).failure_threshold(60))
+        .liveness(ping().period(10).timeout(5).failure_threshold(3))
+        .readiness(
+            Probe::exec(super::script_command("bash", "mysql-ready.sh", &[]))
+                .period(10)
+                .timeout(5)
+                .failure_threshold(3),
+        )
+        .resources(m.resources.clone())
+        .build();
+    let template = super::labelled_template!(&selector, &labels)
+        .container(mysql)
+        .volume(Volume::config_map("config", &config))
+        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+        .volume(Volume::secret("secret", &secret).item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY).item(PASSWORD_KEY, PASSWORD_KEY).default_mode(0o440))
+        .volume(super::empty_dir("run"))
+        .volume(super::empty_dir("tmp"))
+        .volume(super::empty_dir("files"))
+        .security(super::pod_security(UID))
+        .termination_grace_period(60)
+        .build();
+    bundle.add(
+        StatefulSet::builder()
+            .name(name)
+            .labels(labels.clone())
+            .service_name(&headless)
+            .replicas(1)
+            .template(template)
+            .volume_claim_template(super::claim_template("data", &m.storage, size, &labels))
+            .pvc_when_deleted(m.storage.when_deleted())
+            .pvc_when_scaled(m.storage.when_scaled())
+            .build(),
+    )?;
+    bundle.add(super::headless_service(&headless, &labels, &selector, &[("mysql", PORT)]))?;
+    bundle.add(super::client_service(name, &labels, &selector, &[("mysql", PORT)]))?;
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &m.clients, &[])?;
+    if let Some(ns) = &m.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
+}
+
+/// Where the Secret's keys are mounted as files (`*_FILE` variables, readiness script).
+const SECRET_DIR: &str = "/etc/mysql-secret";
+
+/// `/etc/mysql/conf.d/kubeprint.cnf`.
+fn server_config(m: &MySql) -> String {
+    let mut cnf = String::from("# Managed by kubeprint.\n[mysqld]\nskip-name-resolve\n");
+    for (key, value) in &m.settings {
+        cnf.push_str(&format!("{key} = {value}\n"));
+    }
+    cnf
 }
 
 #[cfg(test)]

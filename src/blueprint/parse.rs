@@ -48,10 +48,14 @@
 use super::mongodb::MongoDb;
 use super::{Blueprint, Client, Credentials, SecretKeyRef, check_clients, checker};
 use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
 use crate::error::Result;
 use crate::meta::Labels;
-use crate::pod::Resources;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::service::{Service, ServicePort};
+use crate::workload::Deployment;
 use typed_builder::TypedBuilder;
 
 /// The default image.
@@ -308,8 +312,138 @@ impl Blueprint for Parse {
     }
 }
 
-fn build(_p: &Parse) -> Result<Bundle> {
-    todo!("wire builders")
+/// Where Cloud Code is mounted.
+const CLOUD_DIR: &str = "/parse-server/cloud";
+
+fn build(p: &Parse) -> Result<Bundle> {
+    let name = p.name.as_str();
+    let labels = super::standard_labels("parse-server", name, "api", &p.labels);
+    let selector = super::selector_labels("parse-server", name);
+    let dashboard_name = format!("{name}-dashboard");
+    let dashboard_selector = super::selector_labels("parse-dashboard", name);
+    let secret = p.secret_name();
+    let public_url = p.public_url();
+    let mut bundle = Bundle::new(name);
+
+    let mut keys = vec![(MASTER_KEY_KEY, Generate::Alphanumeric(40)), (MAINTENANCE_KEY_KEY, Generate::Alphanumeric(40))];
+    if p.dashboard.is_some() {
+        keys.push((DASHBOARD_PASSWORD_KEY, Generate::alphanumeric()));
+        keys.push((DASHBOARD_COOKIE_KEY, Generate::Alphanumeric(48)));
+    }
+    super::add_credentials(&mut bundle, &p.credentials, name, &labels, &keys)?;
+
+    // The database URI: assembled in the pod from the MongoDB Secret (`$(VAR)` expansion), or
+    // read whole from the user's Secret.
+    let mut server = Container::builder().name("parse-server").image(&p.image);
+    match p.database() {
+        ParseDatabase::MongoDb(m) => {
+            let m = m.or_namespace(p.namespace.as_deref()).with_client(Client::Pods(selector.clone()));
+            bundle.extend(m.bundle()?)?;
+            let db = m.connection();
+            server = server
+                .env(EnvVar::from_secret("PARSE_DATABASE_PASSWORD", &db.password.secret, &db.password.key))
+                .env(EnvVar::value("PARSE_SERVER_DATABASE_URI", db.uri_with_password_var("PARSE_DATABASE_PASSWORD")));
+        }
+        ParseDatabase::External(uri) => {
+            bundle.external_secret(uri.secret.clone());
+            server = server.env(EnvVar::from_secret("PARSE_SERVER_DATABASE_URI", &uri.secret, &uri.key));
+        }
+    }
+    let health = || Probe::http_get(format!("{MOUNT_PATH}/health"), "http");
+    server = server
+        .port(Port::tcp("http", PORT))
+        .env(EnvVar::value("PORT", PORT.to_string()))
+        .env(EnvVar::value("PARSE_SERVER_APPLICATION_ID", &p.app_id))
+        .env(EnvVar::from_secret("PARSE_SERVER_MASTER_KEY", &secret, MASTER_KEY_KEY))
+        .env(EnvVar::from_secret("PARSE_SERVER_MAINTENANCE_KEY", &secret, MAINTENANCE_KEY_KEY))
+        .env(EnvVar::value("PARSE_SERVER_MASTER_KEY_IPS", p.master_key_ips.join(",")))
+        .env(EnvVar::value("PARSE_SERVER_MOUNT_PATH", MOUNT_PATH))
+        // The server's own calls (Cloud Code's SDK) go to itself, from localhost.
+        .env(EnvVar::value("PARSE_SERVER_URL", format!("http://localhost:{PORT}{MOUNT_PATH}")))
+        .env(EnvVar::value("PARSE_PUBLIC_SERVER_URL", &public_url))
+        .mount(Mount::new("tmp", "/tmp"))
+        .mount(Mount::new("logs", "/parse-server/logs"));
+    let cloud = format!("{name}-cloud");
+    if let Some(code) = &p.cloud_code {
+        bundle.add(ConfigMap::builder().name(&cloud).labels(labels.clone()).entry("main.js", code.clone()).build())?;
+        server = server
+            .env(EnvVar::value("PARSE_SERVER_CLOUD", format!("{CLOUD_DIR}/main.js")))
+            .mount(Mount::new("cloud", CLOUD_DIR).read_only());
+    }
+    let server = server
+        .startup(health().period(5).timeout(5).failure_threshold(60))
+        .readiness(health().period(10).timeout(5).failure_threshold(3))
+        .liveness(health().period(20).timeout(5).failure_threshold(3))
+        .resources(p.resources.clone())
+        .build();
+    let mut template = super::labelled_template!(&selector, &labels)
+        .container(server)
+        .volume(super::empty_dir("tmp"))
+        .volume(super::empty_dir("logs"));
+    if p.cloud_code.is_some() {
+        template = template.volume(Volume::config_map("cloud", &cloud));
+    }
+    let template = template.security(super::pod_security(UID)).build();
+    bundle.add(Deployment::builder().name(name).labels(labels.clone()).replicas(p.replicas).template(template).build())?;
+    bundle.add(
+        Service::builder()
+            .name(name)
+            .labels(labels.clone())
+            .selector(selector.clone())
+            .port(ServicePort::tcp("http", PORT).target("http"))
+            .build(),
+    )?;
+    if p.replicas > 1 {
+        bundle.add(super::disruption_budget(name, &labels, &selector))?;
+    }
+    let peers = if p.dashboard.is_some() { vec![dashboard_selector.clone()] } else { Vec::new() };
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &p.clients, &peers)?;
+
+    if let Some(d) = &p.dashboard {
+        let labels = super::standard_labels("parse-dashboard", name, "dashboard", &p.labels);
+        let app_name = d.app_name.clone().unwrap_or_else(|| p.app_id.clone());
+        let dashboard = Container::builder()
+            .name("parse-dashboard")
+            .image(&d.image)
+            .port(Port::tcp("http", DASHBOARD_PORT))
+            .env(EnvVar::value("PORT", DASHBOARD_PORT.to_string()))
+            // The browser calls this URL with the master key.
+            .env(EnvVar::value("PARSE_DASHBOARD_SERVER_URL", &public_url))
+            .env(EnvVar::value("PARSE_DASHBOARD_APP_ID", &p.app_id))
+            .env(EnvVar::value("PARSE_DASHBOARD_APP_NAME", app_name))
+            .env(EnvVar::from_secret("PARSE_DASHBOARD_MASTER_KEY", &secret, MASTER_KEY_KEY))
+            .env(EnvVar::value("PARSE_DASHBOARD_USER_ID", &d.user))
+            .env(EnvVar::from_secret("PARSE_DASHBOARD_USER_PASSWORD", &secret, DASHBOARD_PASSWORD_KEY))
+            .env(EnvVar::from_secret("PARSE_DASHBOARD_COOKIE_SESSION_SECRET", &secret, DASHBOARD_COOKIE_KEY))
+            // Behind an Ingress terminating TLS (X-Forwarded-Proto); the dashboard refuses
+            // plain HTTP logins otherwise.
+            .env(EnvVar::value("PARSE_DASHBOARD_TRUST_PROXY", "1"))
+            .mount(Mount::new("tmp", "/tmp"))
+            .startup(Probe::tcp("http").period(5).timeout(5).failure_threshold(60))
+            .readiness(Probe::tcp("http").period(10).timeout(5).failure_threshold(3))
+            .liveness(Probe::tcp("http").period(20).timeout(5).failure_threshold(3))
+            .resources(d.resources.clone())
+            .build();
+        let template = super::labelled_template!(&dashboard_selector, &labels)
+            .container(dashboard)
+            .volume(super::empty_dir("tmp"))
+            .security(super::pod_security(UID))
+            .build();
+        bundle.add(Deployment::builder().name(&dashboard_name).labels(labels.clone()).replicas(1).template(template).build())?;
+        bundle.add(
+            Service::builder()
+                .name(&dashboard_name)
+                .labels(labels.clone())
+                .selector(dashboard_selector.clone())
+                .port(ServicePort::tcp("http", DASHBOARD_PORT).target("http"))
+                .build(),
+        )?;
+        super::network_policy(&mut bundle, &dashboard_name, &labels, &dashboard_selector, &[DASHBOARD_PORT], &p.clients, &[])?;
+    }
+    if let Some(ns) = &p.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
 }
 
 #[cfg(test)]

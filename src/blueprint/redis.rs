@@ -51,10 +51,13 @@
 
 use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
 use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
 use crate::error::Result;
 use crate::meta::Labels;
-use crate::pod::Resources;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::workload::StatefulSet;
 use typed_builder::TypedBuilder;
 
 /// The default image (see the module documentation for its licence).
@@ -303,9 +306,136 @@ impl Blueprint for Redis {
     }
 }
 
-fn build(_r: &Redis) -> Result<Bundle> {
-    let _ = (LIB_SCRIPT, START_SCRIPT, SENTINEL_INIT_SCRIPT, PROBE_SCRIPT);
-    todo!("wire builders")
+fn build(r: &Redis) -> Result<Bundle> {
+    let name = r.name.as_str();
+    let labels = super::standard_labels("redis", name, "cache", &r.labels);
+    let selector = super::selector_labels("redis", name);
+    let secret = r.secret_name();
+    let config = format!("{name}-config");
+    let scripts = format!("{name}-scripts");
+    let headless = format!("{name}-headless");
+    let size = r.storage.size().parse()?;
+    let replicas = r.sentinel.as_ref().map_or(1, |s| s.replicas);
+    let mut bundle = Bundle::new(name);
+
+    super::add_credentials(&mut bundle, &r.credentials, name, &labels, &[(PASSWORD_KEY, Generate::alphanumeric())])?;
+    bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("redis.conf", redis_conf(r)).build())?;
+    let mut files = vec![("redis-lib.sh", LIB_SCRIPT), ("redis-start.sh", START_SCRIPT), ("redis-probe.sh", PROBE_SCRIPT)];
+    if r.sentinel.is_some() {
+        files.push(("sentinel-init.sh", SENTINEL_INIT_SCRIPT));
+    }
+    bundle.add(super::scripts_config_map(&scripts, &labels, &files))?;
+
+    // What every container's scripts read (see scripts/redis-lib.sh).
+    let env: Vec<EnvVar> = {
+        let mut env = vec![
+            EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY),
+            EnvVar::field("POD_NAME", "metadata.name"),
+            EnvVar::field("POD_NAMESPACE", "metadata.namespace"),
+            EnvVar::value("REDIS_HEADLESS", &headless),
+            EnvVar::value("REDIS_STATEFULSET", name),
+            EnvVar::value("REDIS_REPLICAS", replicas.to_string()),
+            EnvVar::value("REDIS_PORT", PORT.to_string()),
+            EnvVar::value("SENTINEL_PORT", SENTINEL_PORT.to_string()),
+        ];
+        if let Some(s) = &r.sentinel {
+            env.push(EnvVar::value("SENTINEL_MASTER", &s.master_set));
+            env.push(EnvVar::value("SENTINEL_QUORUM", s.quorum().to_string()));
+            env.push(EnvVar::value("SENTINEL_DOWN_AFTER_MS", s.down_after_ms.to_string()));
+            env.push(EnvVar::value("SENTINEL_FAILOVER_TIMEOUT_MS", s.failover_timeout_ms.to_string()));
+        }
+        env
+    };
+    let probe = |port: i32, kind: &str| Probe::exec(super::script_command("sh", "redis-probe.sh", &[&port.to_string(), kind]));
+    let mode = if r.sentinel.is_some() { "sentinel" } else { "standalone" };
+    let redis = env
+        .iter()
+        .fold(Container::builder().name("redis").image(&r.image), |c, e| c.env(e.clone()))
+        .command(super::script_command("sh", "redis-start.sh", &[mode]))
+        .port(Port::tcp("redis", PORT))
+        .mount(Mount::new("data", "/data"))
+        .mount(Mount::new("config", "/etc/redis").read_only())
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("run", "/run/redis"))
+        // Loading a large append-only file can take minutes.
+        .startup(probe(PORT, "alive").period(5).timeout(5).failure_threshold(120))
+        .liveness(probe(PORT, "alive").period(10).timeout(5).failure_threshold(3))
+        .readiness(probe(PORT, "ready").period(10).timeout(5).failure_threshold(3))
+        .resources(r.resources.clone())
+        .build();
+    let mut template = super::labelled_template!(&selector, &labels)
+        .container(redis)
+        .volume(Volume::config_map("config", &config))
+        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+        .volume(super::empty_dir("run"));
+    let mut ports = vec![("redis", PORT)];
+    if let Some(s) = &r.sentinel {
+        ports.push(("sentinel", SENTINEL_PORT));
+        let init = env
+            .iter()
+            .fold(Container::builder().name("sentinel-config").image(&r.image), |c, e| c.env(e.clone()))
+            .command(super::script_command("sh", "sentinel-init.sh", &[]))
+            .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+            .mount(Mount::new("sentinel", "/run/sentinel"))
+            .resources(s.resources.clone())
+            .build();
+        let sentinel = Container::builder()
+            .name("sentinel")
+            .image(&r.image)
+            .env(EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY))
+            .command(["redis-server", "/run/sentinel/sentinel.conf", "--sentinel"])
+            .port(Port::tcp("sentinel", SENTINEL_PORT))
+            .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+            .mount(Mount::new("sentinel", "/run/sentinel"))
+            .liveness(probe(SENTINEL_PORT, "alive").period(10).timeout(5).failure_threshold(3))
+            .readiness(probe(SENTINEL_PORT, "ready").period(10).timeout(5).failure_threshold(3))
+            .resources(s.resources.clone())
+            .build();
+        template = template.init_container(init).container(sentinel).volume(super::empty_dir("sentinel"));
+    }
+    let template = template.security(super::pod_security(UID)).build();
+    bundle.add(
+        StatefulSet::builder()
+            .name(name)
+            .labels(labels.clone())
+            .service_name(&headless)
+            .replicas(replicas)
+            .template(template)
+            .volume_claim_template(super::claim_template("data", &r.storage, size, &labels))
+            .pvc_when_deleted(r.storage.when_deleted())
+            .pvc_when_scaled(r.storage.when_scaled())
+            .build(),
+    )?;
+    bundle.add(super::headless_service(&headless, &labels, &selector, &ports))?;
+    bundle.add(super::client_service(name, &labels, &selector, &ports))?;
+    if replicas > 1 {
+        bundle.add(super::disruption_budget(name, &labels, &selector))?;
+    }
+    let port_numbers: Vec<i32> = ports.iter().map(|(_, p)| *p).collect();
+    let peers = if replicas > 1 { vec![selector.clone()] } else { Vec::new() };
+    super::network_policy(&mut bundle, name, &labels, &selector, &port_numbers, &r.clients, &peers)?;
+    if let Some(ns) = &r.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
+}
+
+/// The ConfigMap's `redis.conf`: persistence and network settings, then the user's directives.
+/// The runtime file (scripts/redis-start.sh) includes it and adds port, passwords and role.
+fn redis_conf(r: &Redis) -> String {
+    let mut conf = String::from(
+        "# Managed by kubeprint. Included by the runtime configuration, which adds the port,\n\
+         # the passwords and the replication role.\n\
+         bind * -::*\n\
+         protected-mode yes\n\
+         dir /data\n\
+         appendonly yes\n\
+         appendfsync everysec\n",
+    );
+    for (key, value) in &r.settings {
+        conf.push_str(&format!("{key} {value}\n"));
+    }
+    conf
 }
 
 #[cfg(test)]
