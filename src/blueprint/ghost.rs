@@ -260,7 +260,9 @@ impl Ghost {
         }
         check_clients(&mut c, &self.clients);
         let mut violations = c.into_violations();
-        if let GhostDatabase::MySql(m) = self.database() {
+        // The default database is named after this blueprint: a bad name is reported once.
+        let name_ok = !violations.iter().any(|v| v.path == "name");
+        if let (true, GhostDatabase::MySql(m)) = (name_ok || self.database.is_some(), self.database()) {
             if let Err(e) = m.or_namespace(self.namespace.as_deref()).validate() {
                 violations.extend(e.violations().iter().cloned());
             }

@@ -24,7 +24,7 @@
 //! For a blueprint named `db`: StatefulSet `db` (one pod, `db-0`), headless Service
 //! `db-headless` (stable pod DNS name), client Service `db` (port 3306), Secret `db` (keys
 //! `root-password` and `password`, generated once) unless an existing Secret is given,
-//! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the readiness
+//! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the probe
 //! script) and NetworkPolicy `db`.
 //!
 //! ## How it runs
@@ -37,9 +37,9 @@
 //!   --initialize` refuses a directory that is not empty, and a fresh filesystem's root holds
 //!   `lost+found`.
 //! - Startup and liveness probes run `mysqladmin ping` (exit status 0 as long as the server
-//!   answers, even when it refuses the login). Readiness runs an authenticated `SELECT 1` whose
-//!   password travels through an option file on a pipe (see `scripts/mysql-ready.sh`), never on
-//!   a command line.
+//!   answers, even when it refuses the login, as it does while initialising). Readiness runs an
+//!   authenticated `SELECT 1`. Both log in as root over the socket with the password in an
+//!   option file on a pipe (see `scripts/mysql-probe.sh`), never on a command line.
 //! - Runs as UID/GID 999 (`mysql` in the image) with a read-only root filesystem; emptyDirs
 //!   back `/var/run/mysqld` (socket, pid file), `/tmp` and `/var/lib/mysql-files`.
 //!
@@ -74,7 +74,7 @@ pub const ROOT_PASSWORD_KEY: &str = "root-password";
 /// Secret key of the application user's password.
 pub const PASSWORD_KEY: &str = "password";
 
-const READY_SCRIPT: &str = include_str!("scripts/mysql-ready.sh");
+const PROBE_SCRIPT: &str = include_str!("scripts/mysql-probe.sh");
 
 fn default_resources() -> Resources {
     Resources::new().requests(Cpu::millis(250), Memory::mib(512)).limit_memory(Memory::gib(1))
@@ -274,10 +274,10 @@ fn build(m: &MySql) -> Result<Bundle> {
         &[(ROOT_PASSWORD_KEY, Generate::alphanumeric()), (PASSWORD_KEY, Generate::alphanumeric())],
     )?;
     bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("kubeprint.cnf", server_config(m)).build())?;
-    bundle.add(super::scripts_config_map(&scripts, &labels, &[("mysql-ready.sh", READY_SCRIPT)]))?;
+    bundle.add(super::scripts_config_map(&scripts, &labels, &[("mysql-probe.sh", PROBE_SCRIPT)]))?;
 
     let secret_file = |key: &str| format!("{SECRET_DIR}/{key}");
-    let ping = || Probe::exec(["mysqladmin", "ping", "--connect-timeout=5"]);
+    let probe = |mode: &str| Probe::exec(super::script_command("bash", "mysql-probe.sh", &[mode]));
     let mysql = Container::builder()
         .name("mysql")
         .image(&m.image)
@@ -295,14 +295,9 @@ fn build(m: &MySql) -> Result<Bundle> {
         .mount(Mount::new("tmp", "/tmp"))
         .mount(Mount::new("files", "/var/lib/mysql-files"))
         // First start initialises the data directory (time zones, users): up to 10 minutes.
-        .startup(ping().period(10).timeout(5).failure_threshold(60))
-        .liveness(ping().period(10).timeout(5).failure_threshold(3))
-        .readiness(
-            Probe::exec(super::script_command("bash", "mysql-ready.sh", &[]))
-                .period(10)
-                .timeout(5)
-                .failure_threshold(3),
-        )
+        .startup(probe("ping").period(10).timeout(5).failure_threshold(60))
+        .liveness(probe("ping").period(10).timeout(5).failure_threshold(3))
+        .readiness(probe("ready").period(10).timeout(5).failure_threshold(3))
         .resources(m.resources.clone())
         .build();
     let template = super::labelled_template!(&selector, &labels)
