@@ -77,7 +77,13 @@ pub struct Port {
 
 impl Port {
     fn new(name: Option<String>, number: i32, protocol: Protocol) -> Self {
-        Port { name, number, protocol, host_port: None, host_ip: None }
+        Port {
+            name,
+            number,
+            protocol,
+            host_port: None,
+            host_ip: None,
+        }
     }
 
     /// A named TCP port.
@@ -325,14 +331,17 @@ impl Container {
             args: list(&self.args),
             working_dir: self.working_dir.clone(),
             image_pull_policy: self.image_pull_policy.map(|p| p.as_str().to_owned()),
-            ports: (!self.ports.is_empty()).then(|| self.ports.iter().map(Port::to_container_port).collect()),
+            ports: (!self.ports.is_empty())
+                .then(|| self.ports.iter().map(Port::to_container_port).collect()),
             env: (!self.env.is_empty()).then(|| self.env.iter().map(EnvVar::to_k8s).collect()),
-            env_from: (!self.env_from.is_empty()).then(|| self.env_from.iter().map(EnvFrom::to_k8s).collect()),
+            env_from: (!self.env_from.is_empty())
+                .then(|| self.env_from.iter().map(EnvFrom::to_k8s).collect()),
             liveness_probe: self.liveness.as_ref().map(Probe::to_k8s),
             readiness_probe: self.readiness.as_ref().map(Probe::to_k8s),
             startup_probe: self.startup.as_ref().map(Probe::to_k8s),
             resources: self.resources.to_requirements(),
-            volume_mounts: (!self.mounts.is_empty()).then(|| self.mounts.iter().map(Mount::to_k8s).collect()),
+            volume_mounts: (!self.mounts.is_empty())
+                .then(|| self.mounts.iter().map(Mount::to_k8s).collect()),
             security_context: self.security.apply_to(defaults),
             ..core::Container::default()
         };
@@ -349,7 +358,9 @@ mod tests {
 
     macro_rules! kuard {
         () => {
-            Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:blue")
+            Container::builder()
+                .name("kuard")
+                .image("gcr.io/kuar-demo/kuard-amd64:blue")
         };
     }
 
@@ -357,7 +368,10 @@ mod tests {
     fn minimal_container() {
         let c = kuard!().build().to_k8s(None);
         assert_eq!(c.name, "kuard");
-        assert_eq!(c.image.as_deref(), Some("gcr.io/kuar-demo/kuard-amd64:blue"));
+        assert_eq!(
+            c.image.as_deref(),
+            Some("gcr.io/kuar-demo/kuard-amd64:blue")
+        );
         assert!(c.command.is_none() && c.args.is_none() && c.ports.is_none() && c.env.is_none());
         assert!(c.resources.is_none() && c.security_context.is_none() && c.volume_mounts.is_none());
     }
@@ -394,7 +408,10 @@ mod tests {
         assert_eq!(ports[2].protocol.as_deref(), Some("SCTP"));
         assert_eq!(ports[3].name, None);
         assert_eq!(c.env.unwrap()[0].value.as_deref(), Some("8080"));
-        assert_eq!(c.env_from.unwrap()[0].config_map_ref.as_ref().unwrap().name, "settings");
+        assert_eq!(
+            c.env_from.unwrap()[0].config_map_ref.as_ref().unwrap().name,
+            "settings"
+        );
         assert!(c.liveness_probe.unwrap().http_get.is_some());
         assert!(c.readiness_probe.unwrap().http_get.is_some());
         assert!(c.startup_probe.unwrap().tcp_socket.is_some());
@@ -409,7 +426,11 @@ mod tests {
         let sc = c.security_context.unwrap();
         assert_eq!(sc.read_only_root_filesystem, Some(true));
         let c = kuard!()
-            .security(ContainerSecurity::new().writable_root_filesystem().run_as_user(1000))
+            .security(
+                ContainerSecurity::new()
+                    .writable_root_filesystem()
+                    .run_as_user(1000),
+            )
             .build()
             .to_k8s(defaults.as_ref());
         let sc = c.security_context.unwrap();

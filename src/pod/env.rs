@@ -29,7 +29,11 @@ pub struct EnvVar(core::EnvVar);
 
 impl EnvVar {
     fn from_source(name: impl Into<String>, source: core::EnvVarSource) -> Self {
-        EnvVar(core::EnvVar { name: name.into(), value: None, value_from: Some(source) })
+        EnvVar(core::EnvVar {
+            name: name.into(),
+            value: None,
+            value_from: Some(source),
+        })
     }
 
     /// A literal value.
@@ -39,7 +43,11 @@ impl EnvVar {
     /// assert_eq!(EnvVar::value("LEVEL", "debug").to_k8s().value.as_deref(), Some("debug"));
     /// ```
     pub fn value(name: impl Into<String>, value: impl Into<String>) -> Self {
-        EnvVar(core::EnvVar { name: name.into(), value: Some(value.into()), value_from: None })
+        EnvVar(core::EnvVar {
+            name: name.into(),
+            value: Some(value.into()),
+            value_from: None,
+        })
     }
 
     /// The value of `key` in ConfigMap `config_map`.
@@ -150,7 +158,12 @@ impl EnvVar {
     /// Unit for an [`EnvVar::resource`] value (e.g. `1Mi`, `1m`); the value is divided by it.
     #[must_use]
     pub fn divisor(mut self, divisor: impl Into<String>) -> Self {
-        if let Some(r) = self.0.value_from.as_mut().and_then(|s| s.resource_field_ref.as_mut()) {
+        if let Some(r) = self
+            .0
+            .value_from
+            .as_mut()
+            .and_then(|s| s.resource_field_ref.as_mut())
+        {
             r.divisor = Some(Quantity(divisor.into()));
         }
         self
@@ -189,7 +202,10 @@ impl EnvFrom {
     /// Every key of ConfigMap `name`.
     pub fn config_map(name: impl Into<String>) -> Self {
         EnvFrom(core::EnvFromSource {
-            config_map_ref: Some(core::ConfigMapEnvSource { name: name.into(), optional: None }),
+            config_map_ref: Some(core::ConfigMapEnvSource {
+                name: name.into(),
+                optional: None,
+            }),
             ..core::EnvFromSource::default()
         })
     }
@@ -197,7 +213,10 @@ impl EnvFrom {
     /// Every key of Secret `name`.
     pub fn secret(name: impl Into<String>) -> Self {
         EnvFrom(core::EnvFromSource {
-            secret_ref: Some(core::SecretEnvSource { name: name.into(), optional: None }),
+            secret_ref: Some(core::SecretEnvSource {
+                name: name.into(),
+                optional: None,
+            }),
             ..core::EnvFromSource::default()
         })
     }
@@ -241,7 +260,14 @@ mod tests {
     fn literal() {
         let v = EnvVar::value("A", "1");
         assert_eq!(v.name(), "A");
-        assert_eq!(v.to_k8s(), core::EnvVar { name: "A".into(), value: Some("1".into()), value_from: None });
+        assert_eq!(
+            v.to_k8s(),
+            core::EnvVar {
+                name: "A".into(),
+                value: Some("1".into()),
+                value_from: None
+            }
+        );
         // `optional` and `divisor` do nothing to literal values.
         assert_eq!(v.clone().optional().divisor("1Mi"), v);
     }
@@ -249,10 +275,24 @@ mod tests {
     #[test]
     fn config_map_key() {
         let v = EnvVar::from_config_map("P", "cfg", "param").to_k8s();
-        let r = v.value_from.as_ref().unwrap().config_map_key_ref.as_ref().unwrap();
-        assert_eq!((r.name.as_str(), r.key.as_str(), r.optional), ("cfg", "param", None));
-        let v = EnvVar::from_config_map("P", "cfg", "param").optional().to_k8s();
-        assert_eq!(v.value_from.unwrap().config_map_key_ref.unwrap().optional, Some(true));
+        let r = v
+            .value_from
+            .as_ref()
+            .unwrap()
+            .config_map_key_ref
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.key.as_str(), r.optional),
+            ("cfg", "param", None)
+        );
+        let v = EnvVar::from_config_map("P", "cfg", "param")
+            .optional()
+            .to_k8s();
+        assert_eq!(
+            v.value_from.unwrap().config_map_key_ref.unwrap().optional,
+            Some(true)
+        );
     }
 
     #[test]
@@ -266,8 +306,13 @@ mod tests {
     #[test]
     fn downward_api() {
         let v = EnvVar::field("IP", "status.podIP").to_k8s();
-        assert_eq!(v.value_from.unwrap().field_ref.unwrap().field_path, "status.podIP");
-        let v = EnvVar::resource("CPU", "app", "requests.cpu").divisor("1m").to_k8s();
+        assert_eq!(
+            v.value_from.unwrap().field_ref.unwrap().field_path,
+            "status.podIP"
+        );
+        let v = EnvVar::resource("CPU", "app", "requests.cpu")
+            .divisor("1m")
+            .to_k8s();
         let r = v.value_from.unwrap().resource_field_ref.unwrap();
         assert_eq!(r.container_name.as_deref(), Some("app"));
         assert_eq!(r.resource, "requests.cpu");
@@ -276,7 +321,10 @@ mod tests {
 
     #[test]
     fn env_from() {
-        let e = EnvFrom::config_map("cfg").prefix("CFG_").optional().to_k8s();
+        let e = EnvFrom::config_map("cfg")
+            .prefix("CFG_")
+            .optional()
+            .to_k8s();
         let r = e.config_map_ref.unwrap();
         assert_eq!((r.name.as_str(), r.optional), ("cfg", Some(true)));
         assert_eq!(e.prefix.as_deref(), Some("CFG_"));

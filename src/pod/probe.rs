@@ -93,8 +93,10 @@ impl Probe {
     /// A TCP connection to `port`; healthy when it opens.
     pub fn tcp(port: impl Into<PortRef>) -> Self {
         Probe::with(|p| {
-            p.tcp_socket =
-                Some(core::TCPSocketAction { port: port.into().to_int_or_string(), host: None })
+            p.tcp_socket = Some(core::TCPSocketAction {
+                port: port.into().to_int_or_string(),
+                host: None,
+            })
         })
     }
 
@@ -107,7 +109,11 @@ impl Probe {
     /// ```
     pub fn exec(command: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let command = command.into_iter().map(Into::into).collect();
-        Probe::with(|p| p.exec = Some(core::ExecAction { command: Some(command) }))
+        Probe::with(|p| {
+            p.exec = Some(core::ExecAction {
+                command: Some(command),
+            })
+        })
     }
 
     /// The gRPC health-checking protocol on `port` (a number: gRPC probes cannot use names).
@@ -118,7 +124,12 @@ impl Probe {
     /// assert_eq!(p.grpc.unwrap().service.as_deref(), Some("liveness"));
     /// ```
     pub fn grpc(port: i32) -> Self {
-        Probe::with(|p| p.grpc = Some(core::GRPCAction { port, ..core::GRPCAction::default() }))
+        Probe::with(|p| {
+            p.grpc = Some(core::GRPCAction {
+                port,
+                ..core::GRPCAction::default()
+            })
+        })
     }
 
     /// Adds an HTTP header to an HTTP GET probe.
@@ -127,7 +138,10 @@ impl Probe {
         if let Some(get) = &mut self.0.http_get {
             get.http_headers
                 .get_or_insert_with(Vec::new)
-                .push(core::HTTPHeader { name: name.into(), value: value.into() });
+                .push(core::HTTPHeader {
+                    name: name.into(),
+                    value: value.into(),
+                });
         }
         self
     }
@@ -233,9 +247,19 @@ mod tests {
         let get = p.http_get.unwrap();
         assert_eq!(get.port, IntOrString::Int(8080));
         assert_eq!(get.host.as_deref(), Some("localhost"));
-        let p = Probe::http_get("/", String::from("admin")).header("A", "1").header("B", "2").https();
+        let p = Probe::http_get("/", String::from("admin"))
+            .header("A", "1")
+            .header("B", "2")
+            .https();
         let get = p.to_k8s().http_get.unwrap();
-        assert_eq!(get.http_headers.unwrap().iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(
+            get.http_headers
+                .unwrap()
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>(),
+            ["A", "B"]
+        );
         assert_eq!(get.scheme.as_deref(), Some("HTTPS"));
     }
 
@@ -243,7 +267,10 @@ mod tests {
     fn tcp_exec_grpc() {
         let p = Probe::tcp(5432).host("127.0.0.1").to_k8s();
         let tcp = p.tcp_socket.unwrap();
-        assert_eq!((tcp.port, tcp.host.as_deref()), (IntOrString::Int(5432), Some("127.0.0.1")));
+        assert_eq!(
+            (tcp.port, tcp.host.as_deref()),
+            (IntOrString::Int(5432), Some("127.0.0.1"))
+        );
         let p = Probe::exec(vec!["pg_isready".to_owned()]).to_k8s();
         assert_eq!(p.exec.unwrap().command.unwrap(), ["pg_isready"]);
         let p = Probe::grpc(9090).to_k8s();
@@ -253,7 +280,11 @@ mod tests {
 
     #[test]
     fn kind_specific_modifiers_do_not_leak() {
-        let p = Probe::tcp("db").https().header("X", "y").service("s").to_k8s();
+        let p = Probe::tcp("db")
+            .https()
+            .header("X", "y")
+            .service("s")
+            .to_k8s();
         assert!(p.http_get.is_none() && p.grpc.is_none());
         assert_eq!(p.tcp_socket.unwrap().port, IntOrString::String("db".into()));
     }

@@ -104,7 +104,9 @@ impl Resources {
     pub fn to_requirements(&self) -> Option<core::ResourceRequirements> {
         let map = |m: &BTreeMap<&'static str, String>| {
             (!m.is_empty()).then(|| {
-                m.iter().map(|(k, v)| ((*k).to_owned(), Quantity(v.clone()))).collect()
+                m.iter()
+                    .map(|(k, v)| ((*k).to_owned(), Quantity(v.clone())))
+                    .collect()
             })
         };
         (!self.is_empty()).then(|| core::ResourceRequirements {
@@ -146,7 +148,10 @@ mod tests {
 
     #[test]
     fn limits_only() {
-        let r = Resources::new().limits(Cpu::cores(2), Memory::mib(512)).to_requirements().unwrap();
+        let r = Resources::new()
+            .limits(Cpu::cores(2), Memory::mib(512))
+            .to_requirements()
+            .unwrap();
         assert_eq!(r.requests, None);
         assert_eq!(r.limits.unwrap()["cpu"].0, "2");
     }

@@ -84,7 +84,10 @@ impl Toleration {
 
     /// Tolerates every taint (node agents in DaemonSets).
     pub fn everything() -> Self {
-        Toleration(core::Toleration { operator: Some("Exists".into()), ..core::Toleration::default() })
+        Toleration(core::Toleration {
+            operator: Some("Exists".into()),
+            ..core::Toleration::default()
+        })
     }
 
     /// Only taints with this effect (default: every effect).
@@ -119,7 +122,11 @@ pub struct NodeExpr(core::NodeSelectorRequirement);
 
 impl NodeExpr {
     fn new(key: impl Into<String>, operator: &str, values: Option<Vec<String>>) -> Self {
-        NodeExpr(core::NodeSelectorRequirement { key: key.into(), operator: operator.into(), values })
+        NodeExpr(core::NodeSelectorRequirement {
+            key: key.into(),
+            operator: operator.into(),
+            values,
+        })
     }
 
     fn list(values: impl IntoIterator<Item = impl Into<String>>) -> Option<Vec<String>> {
@@ -127,12 +134,18 @@ impl NodeExpr {
     }
 
     /// The label's value is one of `values`.
-    pub fn is_in(key: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn is_in(
+        key: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         NodeExpr::new(key, "In", NodeExpr::list(values))
     }
 
     /// The label is missing or its value is none of `values`.
-    pub fn not_in(key: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn not_in(
+        key: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         NodeExpr::new(key, "NotIn", NodeExpr::list(values))
     }
 
@@ -203,8 +216,19 @@ impl Affinity {
         self
     }
 
-    fn pod(mut self, anti: bool, weight: Option<i32>, selector: Option<Labels>, key: impl Into<String>) -> Self {
-        self.pods.push(PodTerm { anti, weight, selector, topology_key: key.into() });
+    fn pod(
+        mut self,
+        anti: bool,
+        weight: Option<i32>,
+        selector: Option<Labels>,
+        key: impl Into<String>,
+    ) -> Self {
+        self.pods.push(PodTerm {
+            anti,
+            weight,
+            selector,
+            topology_key: key.into(),
+        });
         self
     }
 
@@ -230,45 +254,67 @@ impl Affinity {
 
     /// Prefers topology domains running pods with `labels`.
     #[must_use]
-    pub fn prefer_near(self, weight: i32, labels: impl Into<Labels>, topology_key: impl Into<String>) -> Self {
+    pub fn prefer_near(
+        self,
+        weight: i32,
+        labels: impl Into<Labels>,
+        topology_key: impl Into<String>,
+    ) -> Self {
         self.pod(false, Some(weight), Some(labels.into()), topology_key)
     }
 
     /// Never in topology domains running pods with `labels`.
     #[must_use]
-    pub fn require_away_from(self, labels: impl Into<Labels>, topology_key: impl Into<String>) -> Self {
+    pub fn require_away_from(
+        self,
+        labels: impl Into<Labels>,
+        topology_key: impl Into<String>,
+    ) -> Self {
         self.pod(true, None, Some(labels.into()), topology_key)
     }
 
     /// Avoids topology domains running pods with `labels`.
     #[must_use]
-    pub fn prefer_away_from(self, weight: i32, labels: impl Into<Labels>, topology_key: impl Into<String>) -> Self {
+    pub fn prefer_away_from(
+        self,
+        weight: i32,
+        labels: impl Into<Labels>,
+        topology_key: impl Into<String>,
+    ) -> Self {
         self.pod(true, Some(weight), Some(labels.into()), topology_key)
     }
 
     /// The affinity as `k8s-openapi` holds it; `own` are the workload's selector labels.
     pub fn to_k8s(&self, own: &Labels) -> core::Affinity {
-        let node = (!self.required_node.is_empty() || !self.preferred_node.is_empty()).then(|| core::NodeAffinity {
-            required_during_scheduling_ignored_during_execution: (!self.required_node.is_empty()).then(|| {
-                core::NodeSelector {
+        let node = (!self.required_node.is_empty() || !self.preferred_node.is_empty()).then(|| {
+            core::NodeAffinity {
+                required_during_scheduling_ignored_during_execution: (!self
+                    .required_node
+                    .is_empty())
+                .then(|| core::NodeSelector {
                     node_selector_terms: vec![core::NodeSelectorTerm {
-                        match_expressions: Some(self.required_node.iter().map(NodeExpr::to_k8s).collect()),
+                        match_expressions: Some(
+                            self.required_node.iter().map(NodeExpr::to_k8s).collect(),
+                        ),
                         match_fields: None,
                     }],
-                }
-            }),
-            preferred_during_scheduling_ignored_during_execution: (!self.preferred_node.is_empty()).then(|| {
-                self.preferred_node
-                    .iter()
-                    .map(|(weight, expr)| core::PreferredSchedulingTerm {
-                        weight: *weight,
-                        preference: core::NodeSelectorTerm {
-                            match_expressions: Some(vec![expr.to_k8s()]),
-                            match_fields: None,
-                        },
-                    })
-                    .collect()
-            }),
+                }),
+                preferred_during_scheduling_ignored_during_execution: (!self
+                    .preferred_node
+                    .is_empty())
+                .then(|| {
+                    self.preferred_node
+                        .iter()
+                        .map(|(weight, expr)| core::PreferredSchedulingTerm {
+                            weight: *weight,
+                            preference: core::NodeSelectorTerm {
+                                match_expressions: Some(vec![expr.to_k8s()]),
+                                match_fields: None,
+                            },
+                        })
+                        .collect()
+                }),
+            }
         });
         let pod_terms = |anti: bool| {
             let term = |t: &PodTerm| core::PodAffinityTerm {
@@ -276,14 +322,21 @@ impl Affinity {
                 topology_key: t.topology_key.clone(),
                 ..core::PodAffinityTerm::default()
             };
-            let required: Vec<_> =
-                self.pods.iter().filter(|t| t.anti == anti && t.weight.is_none()).map(term).collect();
+            let required: Vec<_> = self
+                .pods
+                .iter()
+                .filter(|t| t.anti == anti && t.weight.is_none())
+                .map(term)
+                .collect();
             let preferred: Vec<_> = self
                 .pods
                 .iter()
                 .filter(|t| t.anti == anti)
                 .filter_map(|t| {
-                    t.weight.map(|weight| core::WeightedPodAffinityTerm { weight, pod_affinity_term: term(t) })
+                    t.weight.map(|weight| core::WeightedPodAffinityTerm {
+                        weight,
+                        pod_affinity_term: term(t),
+                    })
                 })
                 .collect();
             (!required.is_empty() || !preferred.is_empty()).then_some((
@@ -306,7 +359,10 @@ impl Affinity {
 }
 
 pub(crate) fn match_labels(labels: &Labels) -> LabelSelector {
-    LabelSelector { match_labels: Some(labels.as_map().clone()), match_expressions: None }
+    LabelSelector {
+        match_labels: Some(labels.as_map().clone()),
+        match_expressions: None,
+    }
 }
 
 /// Spreads the workload's pods evenly over topology domains (zones, nodes ...).
@@ -330,7 +386,13 @@ pub struct TopologySpread {
 impl TopologySpread {
     /// Spread over `topology_key` with a maximum skew of 1, refusing to schedule otherwise.
     pub fn new(topology_key: impl Into<String>) -> Self {
-        TopologySpread { topology_key: topology_key.into(), max_skew: 1, schedule_anyway: false, min_domains: None, selector: None }
+        TopologySpread {
+            topology_key: topology_key.into(),
+            max_skew: 1,
+            schedule_anyway: false,
+            min_domains: None,
+            selector: None,
+        }
     }
 
     /// The largest allowed difference in pod count between two domains.
@@ -366,7 +428,12 @@ impl TopologySpread {
         core::TopologySpreadConstraint {
             topology_key: self.topology_key.clone(),
             max_skew: self.max_skew,
-            when_unsatisfiable: if self.schedule_anyway { "ScheduleAnyway" } else { "DoNotSchedule" }.into(),
+            when_unsatisfiable: if self.schedule_anyway {
+                "ScheduleAnyway"
+            } else {
+                "DoNotSchedule"
+            }
+            .into(),
             min_domains: self.min_domains,
             label_selector: Some(match_labels(self.selector.as_ref().unwrap_or(own))),
             ..core::TopologySpreadConstraint::default()
@@ -381,9 +448,20 @@ mod tests {
     #[test]
     fn tolerations() {
         let t = Toleration::everything().to_k8s();
-        assert_eq!(t, core::Toleration { operator: Some("Exists".into()), ..Default::default() });
-        let t = Toleration::exists("gpu").effect(TaintEffect::NoSchedule).to_k8s();
-        assert_eq!((t.key.as_deref(), t.effect.as_deref()), (Some("gpu"), Some("NoSchedule")));
+        assert_eq!(
+            t,
+            core::Toleration {
+                operator: Some("Exists".into()),
+                ..Default::default()
+            }
+        );
+        let t = Toleration::exists("gpu")
+            .effect(TaintEffect::NoSchedule)
+            .to_k8s();
+        assert_eq!(
+            (t.key.as_deref(), t.effect.as_deref()),
+            (Some("gpu"), Some("NoSchedule"))
+        );
         assert_eq!(TaintEffect::PreferNoSchedule.as_str(), "PreferNoSchedule");
     }
 
@@ -396,14 +474,33 @@ mod tests {
             .prefer_node(10, NodeExpr::less_than("load", 3))
             .to_k8s(&Labels::new());
         let node = a.node_affinity.unwrap();
-        let required = node.required_during_scheduling_ignored_during_execution.unwrap();
-        let exprs = required.node_selector_terms[0].match_expressions.clone().unwrap();
-        assert_eq!(exprs.iter().map(|e| e.operator.as_str()).collect::<Vec<_>>(), ["In", "DoesNotExist"]);
+        let required = node
+            .required_during_scheduling_ignored_during_execution
+            .unwrap();
+        let exprs = required.node_selector_terms[0]
+            .match_expressions
+            .clone()
+            .unwrap();
+        assert_eq!(
+            exprs
+                .iter()
+                .map(|e| e.operator.as_str())
+                .collect::<Vec<_>>(),
+            ["In", "DoesNotExist"]
+        );
         assert_eq!(exprs[0].values.clone().unwrap(), ["a", "b"]);
         assert_eq!(exprs[1].values, None);
-        let preferred = node.preferred_during_scheduling_ignored_during_execution.unwrap();
-        assert_eq!(preferred.iter().map(|p| p.weight).collect::<Vec<_>>(), [50, 10]);
-        assert_eq!(preferred[1].preference.match_expressions.as_ref().unwrap()[0].operator, "Lt");
+        let preferred = node
+            .preferred_during_scheduling_ignored_during_execution
+            .unwrap();
+        assert_eq!(
+            preferred.iter().map(|p| p.weight).collect::<Vec<_>>(),
+            [50, 10]
+        );
+        assert_eq!(
+            preferred[1].preference.match_expressions.as_ref().unwrap()[0].operator,
+            "Lt"
+        );
         assert!(a.pod_affinity.is_none() && a.pod_anti_affinity.is_none());
         assert_eq!(NodeExpr::not_in("k", ["v"]).to_k8s().operator, "NotIn");
     }
@@ -418,30 +515,61 @@ mod tests {
             .require_near(cache.clone(), "kubernetes.io/hostname")
             .prefer_near(20, cache.clone(), "topology.kubernetes.io/zone")
             .require_away_from(Labels::from([("app", "batch")]), "kubernetes.io/hostname")
-            .prefer_away_from(5, Labels::from([("tier", "noisy")]), "kubernetes.io/hostname")
+            .prefer_away_from(
+                5,
+                Labels::from([("tier", "noisy")]),
+                "kubernetes.io/hostname",
+            )
             .to_k8s(&own);
         assert!(a.node_affinity.is_none());
-        let sel = |t: &core::PodAffinityTerm| t.label_selector.clone().unwrap().match_labels.unwrap();
+        let sel =
+            |t: &core::PodAffinityTerm| t.label_selector.clone().unwrap().match_labels.unwrap();
         let anti = a.pod_anti_affinity.unwrap();
-        let req = anti.required_during_scheduling_ignored_during_execution.unwrap();
+        let req = anti
+            .required_during_scheduling_ignored_during_execution
+            .unwrap();
         assert_eq!(req.len(), 2);
         assert_eq!(sel(&req[0]), *own.as_map());
         assert_eq!(sel(&req[1])["app"], "batch");
-        let pref = anti.preferred_during_scheduling_ignored_during_execution.unwrap();
+        let pref = anti
+            .preferred_during_scheduling_ignored_during_execution
+            .unwrap();
         assert_eq!(pref.iter().map(|p| p.weight).collect::<Vec<_>>(), [100, 5]);
-        assert_eq!(pref[0].pod_affinity_term.topology_key, "topology.kubernetes.io/zone");
+        assert_eq!(
+            pref[0].pod_affinity_term.topology_key,
+            "topology.kubernetes.io/zone"
+        );
         let near = a.pod_affinity.unwrap();
-        assert_eq!(sel(&near.required_during_scheduling_ignored_during_execution.unwrap()[0]), *cache.as_map());
-        assert_eq!(near.preferred_during_scheduling_ignored_during_execution.unwrap()[0].weight, 20);
+        assert_eq!(
+            sel(&near
+                .required_during_scheduling_ignored_during_execution
+                .unwrap()[0]),
+            *cache.as_map()
+        );
+        assert_eq!(
+            near.preferred_during_scheduling_ignored_during_execution
+                .unwrap()[0]
+                .weight,
+            20
+        );
     }
 
     #[test]
     fn topology_spread() {
         let own = Labels::from([("app", "web")]);
         let t = TopologySpread::new("kubernetes.io/hostname").to_k8s(&own);
-        assert_eq!((t.max_skew, t.when_unsatisfiable.as_str(), t.min_domains), (1, "DoNotSchedule", None));
-        assert_eq!(t.label_selector.unwrap().match_labels.unwrap(), *own.as_map());
-        let t = TopologySpread::new("zone").schedule_anyway().selecting(Labels::from([("x", "y")])).to_k8s(&own);
+        assert_eq!(
+            (t.max_skew, t.when_unsatisfiable.as_str(), t.min_domains),
+            (1, "DoNotSchedule", None)
+        );
+        assert_eq!(
+            t.label_selector.unwrap().match_labels.unwrap(),
+            *own.as_map()
+        );
+        let t = TopologySpread::new("zone")
+            .schedule_anyway()
+            .selecting(Labels::from([("x", "y")]))
+            .to_k8s(&own);
         assert_eq!(t.when_unsatisfiable, "ScheduleAnyway");
         assert_eq!(t.label_selector.unwrap().match_labels.unwrap()["x"], "y");
     }

@@ -97,7 +97,10 @@ impl PodSecurity {
     /// assert_eq!(open.automount(), None);
     /// ```
     pub fn unrestricted() -> Self {
-        PodSecurity { restricted: false, ..PodSecurity::restricted() }
+        PodSecurity {
+            restricted: false,
+            ..PodSecurity::restricted()
+        }
     }
 
     /// Runs every container as user `uid` (`runAsUser`; must not be 0 under *restricted*).
@@ -173,14 +176,16 @@ impl PodSecurity {
     pub fn pod_context(&self) -> Option<core::PodSecurityContext> {
         let ctx = core::PodSecurityContext {
             run_as_non_root: self.restricted.then_some(true),
-            seccomp_profile: self
-                .restricted
-                .then(|| core::SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+            seccomp_profile: self.restricted.then(|| core::SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                localhost_profile: None,
+            }),
             run_as_user: self.run_as_user,
             run_as_group: self.run_as_group,
             fs_group: self.fs_group,
             fs_group_change_policy: self.fs_group_change_policy.map(|p| p.as_str().to_owned()),
-            supplemental_groups: (!self.supplemental_groups.is_empty()).then(|| self.supplemental_groups.clone()),
+            supplemental_groups: (!self.supplemental_groups.is_empty())
+                .then(|| self.supplemental_groups.clone()),
             ..core::PodSecurityContext::default()
         };
         (ctx != core::PodSecurityContext::default()).then_some(ctx)
@@ -192,13 +197,19 @@ impl PodSecurity {
         let ctx = if self.restricted {
             core::SecurityContext {
                 allow_privilege_escalation: Some(false),
-                capabilities: Some(core::Capabilities { add, drop: Some(vec!["ALL".into()]) }),
+                capabilities: Some(core::Capabilities {
+                    add,
+                    drop: Some(vec!["ALL".into()]),
+                }),
                 read_only_root_filesystem: Some(!self.writable_root),
                 ..core::SecurityContext::default()
             }
         } else {
             core::SecurityContext {
-                capabilities: add.map(|add| core::Capabilities { add: Some(add), drop: None }),
+                capabilities: add.map(|add| core::Capabilities {
+                    add: Some(add),
+                    drop: None,
+                }),
                 ..core::SecurityContext::default()
             }
         };
@@ -310,7 +321,10 @@ impl ContainerSecurity {
     }
 
     /// The container's `securityContext`: `defaults` with these overrides on top.
-    pub fn apply_to(&self, defaults: Option<&core::SecurityContext>) -> Option<core::SecurityContext> {
+    pub fn apply_to(
+        &self,
+        defaults: Option<&core::SecurityContext>,
+    ) -> Option<core::SecurityContext> {
         let mut ctx = defaults.cloned().unwrap_or_default();
         if self.run_as_user.is_some() {
             ctx.run_as_user = self.run_as_user;
@@ -331,7 +345,9 @@ impl ContainerSecurity {
             ctx.privileged = Some(true);
         }
         if !self.add_capabilities.is_empty() {
-            let caps = ctx.capabilities.get_or_insert_with(core::Capabilities::default);
+            let caps = ctx
+                .capabilities
+                .get_or_insert_with(core::Capabilities::default);
             let add = caps.add.get_or_insert_with(Vec::new);
             for c in &self.add_capabilities {
                 if !add.contains(c) {
@@ -360,22 +376,41 @@ impl ContainerSecurity {
 pub fn restricted_findings(spec: &core::PodSpec) -> Vec<String> {
     let mut out = Vec::new();
     let pod = spec.security_context.as_ref();
-    for (flag, what) in [(spec.host_network, "hostNetwork"), (spec.host_pid, "hostPID"), (spec.host_ipc, "hostIPC")] {
+    for (flag, what) in [
+        (spec.host_network, "hostNetwork"),
+        (spec.host_pid, "hostPID"),
+        (spec.host_ipc, "hostIPC"),
+    ] {
         if flag == Some(true) {
             out.push(format!("spec.{what} is true"));
         }
     }
-    const ALLOWED: [&str; 8] =
-        ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+    const ALLOWED: [&str; 8] = [
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ];
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
         if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(v) {
-            for key in map.keys().filter(|k| *k != "name" && !ALLOWED.contains(&k.as_str())) {
-                out.push(format!("spec.volumes[{i}]: volume type {key} is not allowed"));
+            for key in map
+                .keys()
+                .filter(|k| *k != "name" && !ALLOWED.contains(&k.as_str()))
+            {
+                out.push(format!(
+                    "spec.volumes[{i}]: volume type {key} is not allowed"
+                ));
             }
         }
     }
     let pod_non_root = pod.and_then(|p| p.run_as_non_root);
-    let pod_seccomp = pod.and_then(|p| p.seccomp_profile.as_ref()).map(|s| s.type_.as_str());
+    let pod_seccomp = pod
+        .and_then(|p| p.seccomp_profile.as_ref())
+        .map(|s| s.type_.as_str());
     if pod.and_then(|p| p.run_as_user) == Some(0) {
         out.push("spec.securityContext.runAsUser is 0".into());
     }
@@ -388,7 +423,12 @@ pub fn restricted_findings(spec: &core::PodSpec) -> Vec<String> {
         .flatten()
         .enumerate()
         .map(|(i, c)| (format!("spec.initContainers[{i}]"), c))
-        .chain(spec.containers.iter().enumerate().map(|(i, c)| (format!("spec.containers[{i}]"), c)));
+        .chain(
+            spec.containers
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (format!("spec.containers[{i}]"), c)),
+        );
     for (path, c) in all {
         let sc = c.security_context.as_ref();
         if sc.and_then(|s| s.privileged) == Some(true) {
@@ -398,7 +438,10 @@ pub fn restricted_findings(spec: &core::PodSpec) -> Vec<String> {
             out.push(format!("{path}: allowPrivilegeEscalation is not false"));
         }
         let caps = sc.and_then(|s| s.capabilities.as_ref());
-        if !caps.and_then(|c| c.drop.as_ref()).is_some_and(|d| d.iter().any(|d| d == "ALL")) {
+        if !caps
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|d| d == "ALL"))
+        {
             out.push(format!("{path}: capabilities do not drop ALL"));
         }
         for add in caps.and_then(|c| c.add.as_ref()).into_iter().flatten() {
@@ -413,9 +456,15 @@ pub fn restricted_findings(spec: &core::PodSpec) -> Vec<String> {
         if sc.and_then(|s| s.run_as_user) == Some(0) {
             out.push(format!("{path}: runAsUser is 0"));
         }
-        match sc.and_then(|s| s.seccomp_profile.as_ref()).map(|s| s.type_.as_str()).or(pod_seccomp) {
+        match sc
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|s| s.type_.as_str())
+            .or(pod_seccomp)
+        {
             Some("RuntimeDefault" | "Localhost") => {}
-            _ => out.push(format!("{path}: seccompProfile is not RuntimeDefault or Localhost")),
+            _ => out.push(format!(
+                "{path}: seccompProfile is not RuntimeDefault or Localhost"
+            )),
         }
         for (j, p) in c.ports.iter().flatten().enumerate() {
             if p.host_port.is_some_and(|h| h != 0) {
@@ -440,7 +489,10 @@ mod tests {
             pod,
             core::PodSecurityContext {
                 run_as_non_root: Some(true),
-                seccomp_profile: Some(core::SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+                seccomp_profile: Some(core::SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    localhost_profile: None
+                }),
                 ..Default::default()
             }
         );
@@ -449,7 +501,10 @@ mod tests {
             c,
             core::SecurityContext {
                 allow_privilege_escalation: Some(false),
-                capabilities: Some(core::Capabilities { add: None, drop: Some(vec!["ALL".into()]) }),
+                capabilities: Some(core::Capabilities {
+                    add: None,
+                    drop: Some(vec!["ALL".into()])
+                }),
                 read_only_root_filesystem: Some(true),
                 ..Default::default()
             }
@@ -468,37 +523,58 @@ mod tests {
             .supplemental_group(4000)
             .supplemental_group(5000);
         let pod = s.pod_context().unwrap();
-        assert_eq!((pod.run_as_user, pod.run_as_group, pod.fs_group), (Some(1000), Some(3000), Some(2000)));
-        assert_eq!(pod.fs_group_change_policy.as_deref(), Some("OnRootMismatch"));
+        assert_eq!(
+            (pod.run_as_user, pod.run_as_group, pod.fs_group),
+            (Some(1000), Some(3000), Some(2000))
+        );
+        assert_eq!(
+            pod.fs_group_change_policy.as_deref(),
+            Some("OnRootMismatch")
+        );
         assert_eq!(pod.supplemental_groups.unwrap(), [4000, 5000]);
         assert_eq!(FsGroupChangePolicy::Always.as_str(), "Always");
     }
 
     #[test]
     fn opt_outs() {
-        let s = PodSecurity::default().writable_root_filesystem().automount_service_account_token();
-        assert_eq!(s.container_context().unwrap().read_only_root_filesystem, Some(false));
+        let s = PodSecurity::default()
+            .writable_root_filesystem()
+            .automount_service_account_token();
+        assert_eq!(
+            s.container_context().unwrap().read_only_root_filesystem,
+            Some(false)
+        );
         assert_eq!(s.automount(), Some(true));
         assert_eq!(s.pod_context().unwrap().run_as_non_root, Some(true));
     }
 
     #[test]
     fn capabilities() {
-        let s = PodSecurity::default().add_capability("NET_BIND_SERVICE").add_capability("NET_BIND_SERVICE");
+        let s = PodSecurity::default()
+            .add_capability("NET_BIND_SERVICE")
+            .add_capability("NET_BIND_SERVICE");
         let caps = s.container_context().unwrap().capabilities.unwrap();
         assert_eq!(caps.add.unwrap(), ["NET_BIND_SERVICE"]);
         assert_eq!(caps.drop.unwrap(), ["ALL"]);
         let s = PodSecurity::unrestricted().add_capability("SYS_TIME");
         let caps = s.container_context().unwrap().capabilities.unwrap();
-        assert_eq!((caps.add.unwrap(), caps.drop), (vec!["SYS_TIME".to_owned()], None));
+        assert_eq!(
+            (caps.add.unwrap(), caps.drop),
+            (vec!["SYS_TIME".to_owned()], None)
+        );
     }
 
     #[test]
     fn unrestricted_keeps_numeric_settings() {
-        let s = PodSecurity::unrestricted().run_as_user(0).automount_service_account_token();
+        let s = PodSecurity::unrestricted()
+            .run_as_user(0)
+            .automount_service_account_token();
         assert!(!s.is_restricted());
         let pod = s.pod_context().unwrap();
-        assert_eq!((pod.run_as_user, pod.run_as_non_root, pod.seccomp_profile), (Some(0), None, None));
+        assert_eq!(
+            (pod.run_as_user, pod.run_as_non_root, pod.seccomp_profile),
+            (Some(0), None, None)
+        );
         assert_eq!(s.container_context(), None);
         assert_eq!(s.automount(), Some(true));
     }
@@ -512,17 +588,35 @@ mod tests {
             .read_only_root_filesystem()
             .apply_to(None)
             .unwrap();
-        assert_eq!((sc.run_as_group, sc.run_as_non_root, sc.read_only_root_filesystem), (Some(10), Some(false), Some(true)));
-        let defaults = PodSecurity::default().add_capability("NET_BIND_SERVICE").container_context();
+        assert_eq!(
+            (
+                sc.run_as_group,
+                sc.run_as_non_root,
+                sc.read_only_root_filesystem
+            ),
+            (Some(10), Some(false), Some(true))
+        );
+        let defaults = PodSecurity::default()
+            .add_capability("NET_BIND_SERVICE")
+            .container_context();
         let sc = ContainerSecurity::new()
             .privileged()
             .add_capability("SYS_ADMIN")
             .add_capability("NET_BIND_SERVICE")
             .apply_to(defaults.as_ref())
             .unwrap();
-        assert_eq!((sc.privileged, sc.allow_privilege_escalation), (Some(true), Some(true)));
-        assert_eq!(sc.capabilities.unwrap().add.unwrap(), ["NET_BIND_SERVICE", "SYS_ADMIN"]);
-        let sc = ContainerSecurity::new().allow_privilege_escalation().apply_to(defaults.as_ref()).unwrap();
+        assert_eq!(
+            (sc.privileged, sc.allow_privilege_escalation),
+            (Some(true), Some(true))
+        );
+        assert_eq!(
+            sc.capabilities.unwrap().add.unwrap(),
+            ["NET_BIND_SERVICE", "SYS_ADMIN"]
+        );
+        let sc = ContainerSecurity::new()
+            .allow_privilege_escalation()
+            .apply_to(defaults.as_ref())
+            .unwrap();
         assert_eq!(sc.allow_privilege_escalation, Some(true));
     }
 
@@ -545,7 +639,10 @@ mod tests {
         bad.host_network = Some(true);
         bad.volumes = Some(vec![core::Volume {
             name: "h".into(),
-            host_path: Some(core::HostPathVolumeSource { path: "/".into(), type_: None }),
+            host_path: Some(core::HostPathVolumeSource {
+                path: "/".into(),
+                type_: None,
+            }),
             ..Default::default()
         }]);
         bad.containers[0].security_context = ContainerSecurity::new()
@@ -553,7 +650,11 @@ mod tests {
             .add_capability("SYS_ADMIN")
             .run_as_user(0)
             .apply_to(restricted.container_context().as_ref());
-        bad.containers[0].ports = Some(vec![core::ContainerPort { container_port: 80, host_port: Some(80), ..Default::default() }]);
+        bad.containers[0].ports = Some(vec![core::ContainerPort {
+            container_port: 80,
+            host_port: Some(80),
+            ..Default::default()
+        }]);
         assert_eq!(
             restricted_findings(&bad),
             [
@@ -567,7 +668,13 @@ mod tests {
             ]
         );
 
-        let open = core::PodSpec { containers: vec![core::Container { name: "c".into(), ..Default::default() }], ..Default::default() };
+        let open = core::PodSpec {
+            containers: vec![core::Container {
+                name: "c".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
         assert_eq!(
             restricted_findings(&open),
             [

@@ -245,7 +245,10 @@ impl PodTemplate {
 
     /// Every port of every container, in container order.
     pub fn ports(&self) -> Vec<core::ContainerPort> {
-        self.containers.iter().flat_map(|c| c.ports().iter().map(|p| p.to_container_port())).collect()
+        self.containers
+            .iter()
+            .flat_map(|c| c.ports().iter().map(|p| p.to_container_port()))
+            .collect()
     }
 
     /// The template as `k8s-openapi` holds it, for a workload named `workload` (customize hooks
@@ -255,7 +258,11 @@ impl PodTemplate {
     }
 
     /// Like [`PodTemplate::to_template_spec`]; `restart_policy` overrides the template's.
-    pub(crate) fn render(&self, workload: &str, restart_policy: Option<RestartPolicy>) -> core::PodTemplateSpec {
+    pub(crate) fn render(
+        &self,
+        workload: &str,
+        restart_policy: Option<RestartPolicy>,
+    ) -> core::PodTemplateSpec {
         let selector = self.selector_for(workload);
         let mut labels = self.labels.clone();
         labels.merge(&selector);
@@ -268,13 +275,21 @@ impl PodTemplate {
         let spec = core::PodSpec {
             containers: containers(&self.containers),
             init_containers: (!init.is_empty()).then_some(init),
-            volumes: (!self.volumes.is_empty()).then(|| self.volumes.iter().map(Volume::to_k8s).collect()),
-            restart_policy: restart_policy.or(self.restart_policy).map(|p| p.as_str().to_owned()),
+            volumes: (!self.volumes.is_empty())
+                .then(|| self.volumes.iter().map(Volume::to_k8s).collect()),
+            restart_policy: restart_policy
+                .or(self.restart_policy)
+                .map(|p| p.as_str().to_owned()),
             node_selector: self.node_selector.to_option(),
-            tolerations: (!self.tolerations.is_empty()).then(|| self.tolerations.iter().map(Toleration::to_k8s).collect()),
+            tolerations: (!self.tolerations.is_empty())
+                .then(|| self.tolerations.iter().map(Toleration::to_k8s).collect()),
             affinity: affinity.filter(|a| *a != core::Affinity::default()),
-            topology_spread_constraints: (!self.topology_spread.is_empty())
-                .then(|| self.topology_spread.iter().map(|t| t.to_k8s(&selector)).collect()),
+            topology_spread_constraints: (!self.topology_spread.is_empty()).then(|| {
+                self.topology_spread
+                    .iter()
+                    .map(|t| t.to_k8s(&selector))
+                    .collect()
+            }),
             service_account_name: self.service_account.clone(),
             automount_service_account_token: self.security.automount(),
             image_pull_secrets: (!self.image_pull_secrets.is_empty()).then(|| {
@@ -309,7 +324,11 @@ mod tests {
     use crate::pod::{NodeExpr, Port, TaintEffect};
 
     fn app() -> Container {
-        Container::builder().name("app").image("nginx:1.27").port(Port::tcp("http", 80)).build()
+        Container::builder()
+            .name("app")
+            .image("nginx:1.27")
+            .port(Port::tcp("http", 80))
+            .build()
     }
 
     #[test]
@@ -329,25 +348,45 @@ mod tests {
             .selector_label("app", "kuard")
             .build();
         assert_eq!(t.selector_for("ignored"), Labels::from([("app", "kuard")]));
-        let labels = t.to_template_spec("ignored").metadata.unwrap().labels.unwrap();
+        let labels = t
+            .to_template_spec("ignored")
+            .metadata
+            .unwrap()
+            .labels
+            .unwrap();
         assert_eq!(labels.len(), 2);
-        assert_eq!((labels["app"].as_str(), labels["tier"].as_str()), ("kuard", "web"));
+        assert_eq!(
+            (labels["app"].as_str(), labels["tier"].as_str()),
+            ("kuard", "web")
+        );
     }
 
     #[test]
     fn restricted_by_default() {
-        let t = PodTemplate::builder().container(app()).init_container(app()).build();
+        let t = PodTemplate::builder()
+            .container(app())
+            .init_container(app())
+            .build();
         let spec = t.to_template_spec("web").spec.unwrap();
         assert!(crate::pod::restricted_findings(&spec).is_empty());
         assert_eq!(spec.automount_service_account_token, Some(false));
         assert_eq!(spec.security_context.unwrap().run_as_non_root, Some(true));
         let init = &spec.init_containers.unwrap()[0];
-        assert_eq!(init.security_context.as_ref().unwrap().read_only_root_filesystem, Some(true));
+        assert_eq!(
+            init.security_context
+                .as_ref()
+                .unwrap()
+                .read_only_root_filesystem,
+            Some(true)
+        );
     }
 
     #[test]
     fn unrestricted() {
-        let t = PodTemplate::builder().container(app()).security(PodSecurity::unrestricted()).build();
+        let t = PodTemplate::builder()
+            .container(app())
+            .security(PodSecurity::unrestricted())
+            .build();
         let spec = t.to_template_spec("web").spec.unwrap();
         assert_eq!(spec.security_context, None);
         assert_eq!(spec.containers[0].security_context, None);
@@ -378,7 +417,10 @@ mod tests {
         assert!(t.security().is_restricted());
         assert_eq!(t.containers().len(), 1);
         let spec = t.to_template_spec("web");
-        assert_eq!(spec.metadata.unwrap().annotations.unwrap()["prometheus.io/scrape"], "true");
+        assert_eq!(
+            spec.metadata.unwrap().annotations.unwrap()["prometheus.io/scrape"],
+            "true"
+        );
         let s = spec.spec.unwrap();
         assert_eq!(s.volumes.unwrap()[0].name, "tmp");
         assert_eq!(s.restart_policy.as_deref(), Some("Always"));
@@ -386,18 +428,36 @@ mod tests {
         assert_eq!(s.tolerations.unwrap()[0].key.as_deref(), Some("dedicated"));
         assert!(s.affinity.unwrap().node_affinity.is_some());
         let spread = &s.topology_spread_constraints.unwrap()[0];
-        assert_eq!(spread.label_selector.as_ref().unwrap().match_labels.as_ref().unwrap()[NAME_LABEL], "web");
+        assert_eq!(
+            spread
+                .label_selector
+                .as_ref()
+                .unwrap()
+                .match_labels
+                .as_ref()
+                .unwrap()[NAME_LABEL],
+            "web"
+        );
         assert_eq!(s.service_account_name.as_deref(), Some("web"));
         assert_eq!(s.image_pull_secrets.unwrap().len(), 1);
         assert_eq!(s.termination_grace_period_seconds, Some(60));
         assert_eq!(s.priority_class_name.as_deref(), Some("high"));
-        assert_eq!((s.hostname.as_deref(), s.subdomain.as_deref()), (Some("web-0"), Some("web")));
+        assert_eq!(
+            (s.hostname.as_deref(), s.subdomain.as_deref()),
+            (Some("web-0"), Some("web"))
+        );
     }
 
     #[test]
     fn restart_override_and_ports() {
-        let t = PodTemplate::builder().container(app()).restart_policy(RestartPolicy::Never).build();
-        let spec = t.render("job", Some(RestartPolicy::OnFailure)).spec.unwrap();
+        let t = PodTemplate::builder()
+            .container(app())
+            .restart_policy(RestartPolicy::Never)
+            .build();
+        let spec = t
+            .render("job", Some(RestartPolicy::OnFailure))
+            .spec
+            .unwrap();
         assert_eq!(spec.restart_policy.as_deref(), Some("OnFailure"));
         assert_eq!(t.ports()[0].container_port, 80);
         assert_eq!(RestartPolicy::Never.as_str(), "Never");
@@ -405,7 +465,10 @@ mod tests {
 
     #[test]
     fn empty_affinity_is_omitted() {
-        let t = PodTemplate::builder().container(app()).affinity(Affinity::new()).build();
+        let t = PodTemplate::builder()
+            .container(app())
+            .affinity(Affinity::new())
+            .build();
         assert_eq!(t.to_template_spec("web").spec.unwrap().affinity, None);
     }
 
@@ -419,6 +482,13 @@ mod tests {
                 }
             })
             .build();
-        assert_eq!(t.to_template_spec("web").spec.unwrap().dns_policy.as_deref(), Some("None"));
+        assert_eq!(
+            t.to_template_spec("web")
+                .spec
+                .unwrap()
+                .dns_policy
+                .as_deref(),
+            Some("None")
+        );
     }
 }

@@ -38,13 +38,21 @@ pub struct Volume(core::Volume);
 impl Volume {
     /// A scratch directory that lives as long as the pod (`emptyDir`).
     pub fn empty_dir(name: impl Into<String>) -> EmptyDir {
-        EmptyDir { name: name.into(), in_memory: false, size_limit: None }
+        EmptyDir {
+            name: name.into(),
+            in_memory: false,
+            size_limit: None,
+        }
     }
 
     /// A file or directory of the node (`hostPath`). Gives access to the node: Pod Security
     /// *baseline* and *restricted* forbid it. Typical for node agents (DaemonSets).
     pub fn host_path(name: impl Into<String>, path: impl Into<String>) -> HostPath {
-        HostPath { name: name.into(), path: path.into(), type_: None }
+        HostPath {
+            name: name.into(),
+            path: path.into(),
+            type_: None,
+        }
     }
 
     /// The keys of ConfigMap `config_map` as files.
@@ -59,12 +67,21 @@ impl Volume {
 
     /// A PersistentVolumeClaim.
     pub fn pvc(name: impl Into<String>, claim: impl Into<String>) -> Claim {
-        Claim { name: name.into(), claim: claim.into(), read_only: false }
+        Claim {
+            name: name.into(),
+            claim: claim.into(),
+            read_only: false,
+        }
     }
 
     /// An NFS export (`server:path`).
     pub fn nfs(name: impl Into<String>, server: impl Into<String>, path: impl Into<String>) -> Nfs {
-        Nfs { name: name.into(), server: server.into(), path: path.into(), read_only: false }
+        Nfs {
+            name: name.into(),
+            server: server.into(),
+            path: path.into(),
+            read_only: false,
+        }
     }
 
     /// The volume's name (what mounts refer to).
@@ -85,8 +102,17 @@ impl From<core::Volume> for Volume {
     }
 }
 
+impl From<Volume> for core::Volume {
+    fn from(v: Volume) -> Self {
+        v.0
+    }
+}
+
 fn volume(name: String, f: impl FnOnce(&mut core::Volume)) -> Volume {
-    let mut v = core::Volume { name, ..core::Volume::default() };
+    let mut v = core::Volume {
+        name,
+        ..core::Volume::default()
+    };
     f(&mut v);
     Volume(v)
 }
@@ -219,7 +245,13 @@ pub struct Files {
 
 impl Files {
     fn new(name: String, source: FilesSource) -> Self {
-        Files { name, source, items: Vec::new(), default_mode: None, optional: false }
+        Files {
+            name,
+            source,
+            items: Vec::new(),
+            default_mode: None,
+            optional: false,
+        }
     }
 
     /// Projects only the listed keys, `key` to the relative file `path`. Without items every
@@ -250,7 +282,11 @@ impl From<Files> for Volume {
         let items = (!f.items.is_empty()).then(|| {
             f.items
                 .iter()
-                .map(|(key, path)| core::KeyToPath { key: key.clone(), path: path.clone(), ..core::KeyToPath::default() })
+                .map(|(key, path)| core::KeyToPath {
+                    key: key.clone(),
+                    path: path.clone(),
+                    ..core::KeyToPath::default()
+                })
                 .collect()
         });
         let optional = f.optional.then_some(true);
@@ -354,7 +390,12 @@ pub struct Mount {
 impl Mount {
     /// Mounts volume `volume` at `path` in the container.
     pub fn new(volume: impl Into<String>, path: impl Into<String>) -> Self {
-        Mount { volume: volume.into(), path: path.into(), read_only: false, sub_path: None }
+        Mount {
+            volume: volume.into(),
+            path: path.into(),
+            read_only: false,
+            sub_path: None,
+        }
     }
 
     /// Mounts read-only.
@@ -487,7 +528,10 @@ impl VolumeClaimTemplate {
                 access_modes: Some(modes.iter().map(|m| m.as_str().to_owned()).collect()),
                 storage_class_name: self.storage_class.clone(),
                 resources: Some(core::VolumeResourceRequirements {
-                    requests: Some(BTreeMap::from([("storage".to_owned(), self.size.to_quantity())])),
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_owned(),
+                        self.size.to_quantity(),
+                    )])),
                     limits: None,
                 }),
                 ..core::PersistentVolumeClaimSpec::default()
@@ -507,7 +551,10 @@ mod tests {
         let v = Volume::from(Volume::empty_dir("scratch")).to_k8s();
         assert_eq!(v.name, "scratch");
         assert_eq!(v.empty_dir, Some(core::EmptyDirVolumeSource::default()));
-        let v: Volume = Volume::empty_dir("cache").in_memory().size_limit(Memory::mib(64)).into();
+        let v: Volume = Volume::empty_dir("cache")
+            .in_memory()
+            .size_limit(Memory::mib(64))
+            .into();
         let e = v.to_k8s().empty_dir.unwrap();
         assert_eq!(e.medium.as_deref(), Some("Memory"));
         assert_eq!(e.size_limit.unwrap().0, "64Mi");
@@ -517,9 +564,20 @@ mod tests {
     #[test]
     fn host_path() {
         let v: Volume = Volume::host_path("varlog", "/var/log").into();
-        assert_eq!(v.to_k8s().host_path.unwrap(), core::HostPathVolumeSource { path: "/var/log".into(), type_: None });
-        let v: Volume = Volume::host_path("sock", "/run/containerd.sock").type_(HostPathType::Socket).into();
-        assert_eq!(v.to_k8s().host_path.unwrap().type_.as_deref(), Some("Socket"));
+        assert_eq!(
+            v.to_k8s().host_path.unwrap(),
+            core::HostPathVolumeSource {
+                path: "/var/log".into(),
+                type_: None
+            }
+        );
+        let v: Volume = Volume::host_path("sock", "/run/containerd.sock")
+            .type_(HostPathType::Socket)
+            .into();
+        assert_eq!(
+            v.to_k8s().host_path.unwrap().type_.as_deref(),
+            Some("Socket")
+        );
         let all = [
             HostPathType::DirectoryOrCreate,
             HostPathType::Directory,
@@ -538,7 +596,13 @@ mod tests {
     fn config_map_and_secret() {
         let v: Volume = Volume::config_map("config", "kuard-config").into();
         let cm = v.to_k8s().config_map.unwrap();
-        assert_eq!(cm, core::ConfigMapVolumeSource { name: "kuard-config".into(), ..Default::default() });
+        assert_eq!(
+            cm,
+            core::ConfigMapVolumeSource {
+                name: "kuard-config".into(),
+                ..Default::default()
+            }
+        );
         let v: Volume = Volume::config_map("config", "kuard-config")
             .item("a", "a.txt")
             .item("b", "sub/b.txt")
@@ -547,7 +611,10 @@ mod tests {
             .into();
         let cm = v.to_k8s().config_map.unwrap();
         let items = cm.items.unwrap();
-        assert_eq!((items[1].key.as_str(), items[1].path.as_str()), ("b", "sub/b.txt"));
+        assert_eq!(
+            (items[1].key.as_str(), items[1].path.as_str()),
+            ("b", "sub/b.txt")
+        );
         assert_eq!((cm.default_mode, cm.optional), (Some(0o400), Some(true)));
         let v: Volume = Volume::secret("tls", "kuard-tls").into();
         let s = v.to_k8s();
@@ -561,10 +628,18 @@ mod tests {
         assert_eq!(v.to_k8s().persistent_volume_claim.unwrap().read_only, None);
         let v: Volume = Volume::pvc("data", "mysql-data").read_only().into();
         let c = v.to_k8s().persistent_volume_claim.unwrap();
-        assert_eq!((c.claim_name.as_str(), c.read_only), ("mysql-data", Some(true)));
-        let v: Volume = Volume::nfs("shared", "nfs.example.com", "/exports/www").read_only().into();
+        assert_eq!(
+            (c.claim_name.as_str(), c.read_only),
+            ("mysql-data", Some(true))
+        );
+        let v: Volume = Volume::nfs("shared", "nfs.example.com", "/exports/www")
+            .read_only()
+            .into();
         let n = v.to_k8s().nfs.unwrap();
-        assert_eq!((n.server.as_str(), n.path.as_str(), n.read_only), ("nfs.example.com", "/exports/www", Some(true)));
+        assert_eq!(
+            (n.server.as_str(), n.path.as_str(), n.read_only),
+            ("nfs.example.com", "/exports/www", Some(true))
+        );
     }
 
     #[test]
@@ -584,9 +659,25 @@ mod tests {
         let pvc = t.to_k8s();
         assert_eq!(pvc.metadata.labels.unwrap()["tier"], "db");
         let spec = pvc.spec.unwrap();
-        assert_eq!(spec.access_modes.unwrap(), ["ReadWriteOncePod", "ReadOnlyMany"]);
+        assert_eq!(
+            spec.access_modes.unwrap(),
+            ["ReadWriteOncePod", "ReadOnlyMany"]
+        );
         assert_eq!(spec.storage_class_name, None);
-        let all = [AccessMode::ReadWriteOnce, AccessMode::ReadOnlyMany, AccessMode::ReadWriteMany, AccessMode::ReadWriteOncePod];
-        assert_eq!(all.map(AccessMode::as_str), ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]);
+        let all = [
+            AccessMode::ReadWriteOnce,
+            AccessMode::ReadOnlyMany,
+            AccessMode::ReadWriteMany,
+            AccessMode::ReadWriteOncePod,
+        ];
+        assert_eq!(
+            all.map(AccessMode::as_str),
+            [
+                "ReadWriteOnce",
+                "ReadOnlyMany",
+                "ReadWriteMany",
+                "ReadWriteOncePod"
+            ]
+        );
     }
 }

@@ -146,7 +146,13 @@ impl Manifest for CronJob {
             pod_failure_policy: self.pod_failure_policy.as_ref(),
         };
         let mut cj = batch::CronJob {
-            metadata: workload_meta(&self.name, self.namespace.as_ref(), &selector, &self.labels, &self.annotations),
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
             spec: batch::CronJobSpec {
                 schedule: self.schedule.clone(),
                 time_zone: self.time_zone.clone(),
@@ -156,7 +162,10 @@ impl Manifest for CronJob {
                 starting_deadline_seconds: self.starting_deadline_seconds,
                 suspend: self.suspend.then_some(true),
                 job_template: batch::JobTemplateSpec {
-                    metadata: Some(ObjectMeta { labels: selector.to_option(), ..ObjectMeta::default() }),
+                    metadata: Some(ObjectMeta {
+                        labels: selector.to_option(),
+                        ..ObjectMeta::default()
+                    }),
                     spec: Some(params.spec(&self.template, &self.name)),
                 },
             },
@@ -171,27 +180,62 @@ impl Validate for batch::CronJob {
     fn validate(&self, c: &mut Checker) {
         let name = self.metadata.name.as_deref().unwrap_or_default();
         if name.len() > 52 {
-            c.fail("metadata.name", format!("{name:?} is longer than 52 characters (Job names add 11)"));
+            c.fail(
+                "metadata.name",
+                format!("{name:?} is longer than 52 characters (Job names add 11)"),
+            );
         }
         let spec = &self.spec;
         c.check("spec.schedule", cron_schedule(&spec.schedule));
         if let Some(tz) = &spec.time_zone {
             let valid = !tz.is_empty()
-                && tz.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
-                && tz.chars().all(|ch| ch.is_ascii_alphanumeric() || "/_-+".contains(ch));
+                && tz
+                    .split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != "..")
+                && tz
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "/_-+".contains(ch));
             if !valid {
-                c.fail("spec.timeZone", format!("{tz:?} is not an IANA time zone name"));
+                c.fail(
+                    "spec.timeZone",
+                    format!("{tz:?} is not an IANA time zone name"),
+                );
             }
         }
-        if let Some(p) = spec.concurrency_policy.as_deref().filter(|p| !["Allow", "Forbid", "Replace"].contains(p)) {
-            c.fail("spec.concurrencyPolicy", format!("{p:?} is not one of Allow, Forbid, Replace"));
+        if let Some(p) = spec
+            .concurrency_policy
+            .as_deref()
+            .filter(|p| !["Allow", "Forbid", "Replace"].contains(p))
+        {
+            c.fail(
+                "spec.concurrencyPolicy",
+                format!("{p:?} is not one of Allow, Forbid, Replace"),
+            );
         }
-        check_count(c, "spec.successfulJobsHistoryLimit", spec.successful_jobs_history_limit, validate::non_negative);
-        check_count(c, "spec.failedJobsHistoryLimit", spec.failed_jobs_history_limit, validate::non_negative);
-        check_count(c, "spec.startingDeadlineSeconds", spec.starting_deadline_seconds, validate::non_negative);
+        check_count(
+            c,
+            "spec.successfulJobsHistoryLimit",
+            spec.successful_jobs_history_limit,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.failedJobsHistoryLimit",
+            spec.failed_jobs_history_limit,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.startingDeadlineSeconds",
+            spec.starting_deadline_seconds,
+            validate::non_negative,
+        );
         if let Some(meta) = &spec.job_template.metadata {
             c.labels("spec.jobTemplate.metadata.labels", meta.labels.as_ref());
-            c.annotations("spec.jobTemplate.metadata.annotations", meta.annotations.as_ref());
+            c.annotations(
+                "spec.jobTemplate.metadata.annotations",
+                meta.annotations.as_ref(),
+            );
         }
         match &spec.job_template.spec {
             Some(job) => job_spec(c, "spec.jobTemplate.spec", job),
@@ -200,19 +244,38 @@ impl Validate for batch::CronJob {
     }
 }
 
-const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
-const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const MACROS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// Checks a cron schedule the way the CronJob controller's parser reads it.
 pub(crate) fn cron_schedule(schedule: &str) -> Option<String> {
     let s = schedule.trim();
     if s.starts_with("TZ=") || s.starts_with("CRON_TZ=") {
-        return Some(format!("{schedule:?} must not set TZ or CRON_TZ; use timeZone"));
+        return Some(format!(
+            "{schedule:?} must not set TZ or CRON_TZ; use timeZone"
+        ));
     }
     if s.starts_with('@') {
-        let ok = MACROS.contains(&s) || s.strip_prefix("@every ").is_some_and(|d| !d.trim().is_empty());
-        return (!ok).then(|| format!("{schedule:?} is not one of {}, @every <duration>", MACROS.join(", ")));
+        let ok = MACROS.contains(&s)
+            || s.strip_prefix("@every ")
+                .is_some_and(|d| !d.trim().is_empty());
+        return (!ok).then(|| {
+            format!(
+                "{schedule:?} is not one of {}, @every <duration>",
+                MACROS.join(", ")
+            )
+        });
     }
     let fields: Vec<&str> = s.split_whitespace().collect();
     if fields.len() != 5 {
@@ -287,18 +350,40 @@ mod tests {
 
     #[test]
     fn schedules() {
-        for ok in ["*/5 * * * *", "0 0 1 JAN,jul MON-FRI", "@daily", "@every 1h30m", "0-30/10 9-17 ? * 1-5", "59 23 31 12 6"] {
+        for ok in [
+            "*/5 * * * *",
+            "0 0 1 JAN,jul MON-FRI",
+            "@daily",
+            "@every 1h30m",
+            "0-30/10 9-17 ? * 1-5",
+            "59 23 31 12 6",
+        ] {
             assert_eq!(cron_schedule(ok), None, "{ok}");
         }
         assert_eq!(
             cron_schedule("* * * *").unwrap(),
             r#""* * * *" must have 5 fields (minute hour day-of-month month day-of-week), found 4"#
         );
-        assert_eq!(cron_schedule("60 * * * *").unwrap(), r#""60 * * * *": minute 60 is out of range 0-59"#);
-        assert_eq!(cron_schedule("0 0 0 * *").unwrap(), r#""0 0 0 * *": day-of-month 0 is out of range 1-31"#);
-        assert_eq!(cron_schedule("*/0 * * * *").unwrap(), r#""*/0 * * * *": minute step "0" is not a positive number"#);
-        assert_eq!(cron_schedule("5-1 * * * *").unwrap(), r#""5-1 * * * *": minute range "5-1" is backwards"#);
-        assert_eq!(cron_schedule("* * * FOO *").unwrap(), r#""* * * FOO *": month "FOO" is not a number"#);
+        assert_eq!(
+            cron_schedule("60 * * * *").unwrap(),
+            r#""60 * * * *": minute 60 is out of range 0-59"#
+        );
+        assert_eq!(
+            cron_schedule("0 0 0 * *").unwrap(),
+            r#""0 0 0 * *": day-of-month 0 is out of range 1-31"#
+        );
+        assert_eq!(
+            cron_schedule("*/0 * * * *").unwrap(),
+            r#""*/0 * * * *": minute step "0" is not a positive number"#
+        );
+        assert_eq!(
+            cron_schedule("5-1 * * * *").unwrap(),
+            r#""5-1 * * * *": minute range "5-1" is backwards"#
+        );
+        assert_eq!(
+            cron_schedule("* * * FOO *").unwrap(),
+            r#""* * * FOO *": month "FOO" is not a number"#
+        );
         assert_eq!(
             cron_schedule("@sometimes").unwrap(),
             r#""@sometimes" is not one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>"#
@@ -314,7 +399,11 @@ mod tests {
         let cj = CronJob::builder()
             .name("report")
             .schedule("@hourly")
-            .template(PodTemplate::builder().container(Container::builder().name("r").image("r").build()).build())
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("r").image("r").build())
+                    .build(),
+            )
             .time_zone("Europe/Paris")
             .concurrency_policy(ConcurrencyPolicy::Replace)
             .successful_jobs_history_limit(1)
@@ -336,15 +425,36 @@ mod tests {
         let spec = object.spec;
         assert_eq!(spec.time_zone.as_deref(), Some("Europe/Paris"));
         assert_eq!(spec.concurrency_policy.as_deref(), Some("Replace"));
-        assert_eq!((spec.successful_jobs_history_limit, spec.failed_jobs_history_limit), (Some(1), Some(2)));
-        assert_eq!((spec.starting_deadline_seconds, spec.suspend), (Some(30), Some(true)));
-        assert_eq!(spec.job_template.metadata.unwrap().labels.unwrap()["app.kubernetes.io/name"], "report");
+        assert_eq!(
+            (
+                spec.successful_jobs_history_limit,
+                spec.failed_jobs_history_limit
+            ),
+            (Some(1), Some(2))
+        );
+        assert_eq!(
+            (spec.starting_deadline_seconds, spec.suspend),
+            (Some(30), Some(true))
+        );
+        assert_eq!(
+            spec.job_template.metadata.unwrap().labels.unwrap()["app.kubernetes.io/name"],
+            "report"
+        );
         let job = spec.job_template.spec.unwrap();
-        assert_eq!((job.completions, job.parallelism, job.backoff_limit), (Some(2), Some(2), Some(0)));
-        assert_eq!((job.active_deadline_seconds, job.ttl_seconds_after_finished), (Some(100), Some(10)));
+        assert_eq!(
+            (job.completions, job.parallelism, job.backoff_limit),
+            (Some(2), Some(2), Some(0))
+        );
+        assert_eq!(
+            (job.active_deadline_seconds, job.ttl_seconds_after_finished),
+            (Some(100), Some(10))
+        );
         assert_eq!(job.completion_mode.as_deref(), Some("Indexed"));
         assert!(job.pod_failure_policy.is_some());
-        assert_eq!(job.template.spec.unwrap().restart_policy.as_deref(), Some("Never"));
+        assert_eq!(
+            job.template.spec.unwrap().restart_policy.as_deref(),
+            Some("Never")
+        );
         assert_eq!(ConcurrencyPolicy::Allow.as_str(), "Allow");
     }
 }

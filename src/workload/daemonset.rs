@@ -51,7 +51,10 @@ impl DaemonSetStrategy {
     /// A rolling update with Kubernetes' default bounds; refine with
     /// [`DaemonSetStrategy::max_unavailable`] and [`DaemonSetStrategy::max_surge`].
     pub fn rolling_update() -> Self {
-        DaemonSetStrategy::RollingUpdate { max_unavailable: None, max_surge: None }
+        DaemonSetStrategy::RollingUpdate {
+            max_unavailable: None,
+            max_surge: None,
+        }
     }
 
     /// [`DaemonSetStrategy::OnDelete`].
@@ -64,7 +67,10 @@ impl DaemonSetStrategy {
     pub fn max_unavailable(self, value: impl Into<IntOrPercent>) -> Self {
         match self {
             DaemonSetStrategy::RollingUpdate { max_surge, .. } => {
-                DaemonSetStrategy::RollingUpdate { max_unavailable: Some(value.into()), max_surge }
+                DaemonSetStrategy::RollingUpdate {
+                    max_unavailable: Some(value.into()),
+                    max_surge,
+                }
             }
             other => other,
         }
@@ -74,9 +80,12 @@ impl DaemonSetStrategy {
     #[must_use]
     pub fn max_surge(self, value: impl Into<IntOrPercent>) -> Self {
         match self {
-            DaemonSetStrategy::RollingUpdate { max_unavailable, .. } => {
-                DaemonSetStrategy::RollingUpdate { max_unavailable, max_surge: Some(value.into()) }
-            }
+            DaemonSetStrategy::RollingUpdate {
+                max_unavailable, ..
+            } => DaemonSetStrategy::RollingUpdate {
+                max_unavailable,
+                max_surge: Some(value.into()),
+            },
             other => other,
         }
     }
@@ -84,14 +93,20 @@ impl DaemonSetStrategy {
     /// The strategy as `k8s-openapi` holds it.
     pub fn to_k8s(self) -> apps::DaemonSetUpdateStrategy {
         match self {
-            DaemonSetStrategy::OnDelete => {
-                apps::DaemonSetUpdateStrategy { type_: Some("OnDelete".into()), rolling_update: None }
-            }
-            DaemonSetStrategy::RollingUpdate { max_unavailable, max_surge } => apps::DaemonSetUpdateStrategy {
+            DaemonSetStrategy::OnDelete => apps::DaemonSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                rolling_update: None,
+            },
+            DaemonSetStrategy::RollingUpdate {
+                max_unavailable,
+                max_surge,
+            } => apps::DaemonSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
-                rolling_update: (max_unavailable.is_some() || max_surge.is_some()).then(|| apps::RollingUpdateDaemonSet {
-                    max_unavailable: max_unavailable.map(IntOrPercent::to_k8s),
-                    max_surge: max_surge.map(IntOrPercent::to_k8s),
+                rolling_update: (max_unavailable.is_some() || max_surge.is_some()).then(|| {
+                    apps::RollingUpdateDaemonSet {
+                        max_unavailable: max_unavailable.map(IntOrPercent::to_k8s),
+                        max_surge: max_surge.map(IntOrPercent::to_k8s),
+                    }
                 }),
             },
         }
@@ -146,7 +161,13 @@ impl Manifest for DaemonSet {
     fn to_object(&self) -> Result<apps::DaemonSet> {
         let selector = self.template.selector_for(&self.name);
         let mut ds = apps::DaemonSet {
-            metadata: workload_meta(&self.name, self.namespace.as_ref(), &selector, &self.labels, &self.annotations),
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
             spec: apps::DaemonSetSpec {
                 selector: match_labels(&selector),
                 template: self.template.render(&self.name, None),
@@ -164,13 +185,26 @@ impl Manifest for DaemonSet {
 impl Validate for apps::DaemonSet {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
-        check_count(c, "spec.minReadySeconds", spec.min_ready_seconds, validate::non_negative);
-        check_count(c, "spec.revisionHistoryLimit", spec.revision_history_limit, validate::non_negative);
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.revisionHistoryLimit",
+            spec.revision_history_limit,
+            validate::non_negative,
+        );
         if let Some(strategy) = &spec.update_strategy {
             match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
                 "OnDelete" => {
                     if strategy.rolling_update.is_some() {
-                        c.fail("spec.updateStrategy.rollingUpdate", "must not be set when type is OnDelete");
+                        c.fail(
+                            "spec.updateStrategy.rollingUpdate",
+                            "must not be set when type is OnDelete",
+                        );
                     }
                 }
                 "RollingUpdate" => {
@@ -179,13 +213,19 @@ impl Validate for apps::DaemonSet {
                         rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref());
                     }
                 }
-                other => {
-                    c.fail("spec.updateStrategy.type", format!("{other:?} is not one of RollingUpdate, OnDelete"))
-                }
+                other => c.fail(
+                    "spec.updateStrategy.type",
+                    format!("{other:?} is not one of RollingUpdate, OnDelete"),
+                ),
             }
         }
         check::selector_and_template(c, "spec", &spec.selector, &spec.template);
-        check::template(c, "spec.template", &spec.template, PodContext::new(RestartRule::AlwaysOnly("DaemonSet")));
+        check::template(
+            c,
+            "spec.template",
+            &spec.template,
+            PodContext::new(RestartRule::AlwaysOnly("DaemonSet")),
+        );
     }
 }
 
@@ -202,7 +242,11 @@ mod tests {
             .strategy(strategy)
             .min_ready_seconds(10)
             .revision_history_limit(2)
-            .template(PodTemplate::builder().container(Container::builder().name("agent").image("agent").build()).build())
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("agent").image("agent").build())
+                    .build(),
+            )
             .build()
             .to_object()
             .unwrap()
@@ -212,23 +256,49 @@ mod tests {
     fn strategies() {
         let s = ds(DaemonSetStrategy::rolling_update()).spec;
         let u = s.update_strategy.unwrap();
-        assert_eq!((u.type_.as_deref(), u.rolling_update), (Some("RollingUpdate"), None));
-        assert_eq!((s.min_ready_seconds, s.revision_history_limit), (Some(10), Some(2)));
-        let u = ds(DaemonSetStrategy::rolling_update().max_unavailable(0).max_surge(IntOrPercent::percent(10)))
-            .spec
-            .update_strategy
-            .unwrap();
+        assert_eq!(
+            (u.type_.as_deref(), u.rolling_update),
+            (Some("RollingUpdate"), None)
+        );
+        assert_eq!(
+            (s.min_ready_seconds, s.revision_history_limit),
+            (Some(10), Some(2))
+        );
+        let u = ds(DaemonSetStrategy::rolling_update()
+            .max_unavailable(0)
+            .max_surge(IntOrPercent::percent(10)))
+        .spec
+        .update_strategy
+        .unwrap();
         let ru = u.rolling_update.unwrap();
-        assert_eq!((ru.max_unavailable, ru.max_surge), (Some(IntOrString::Int(0)), Some(IntOrString::String("10%".into()))));
-        let u = ds(DaemonSetStrategy::on_delete().max_surge(1).max_unavailable(1)).spec.update_strategy.unwrap();
-        assert_eq!((u.type_.as_deref(), u.rolling_update), (Some("OnDelete"), None));
+        assert_eq!(
+            (ru.max_unavailable, ru.max_surge),
+            (
+                Some(IntOrString::Int(0)),
+                Some(IntOrString::String("10%".into()))
+            )
+        );
+        let u = ds(DaemonSetStrategy::on_delete()
+            .max_surge(1)
+            .max_unavailable(1))
+        .spec
+        .update_strategy
+        .unwrap();
+        assert_eq!(
+            (u.type_.as_deref(), u.rolling_update),
+            (Some("OnDelete"), None)
+        );
     }
 
     #[test]
     fn workload_impl() {
         let d = DaemonSet::builder()
             .name("agent")
-            .template(PodTemplate::builder().container(Container::builder().name("agent").image("agent").build()).build())
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("agent").image("agent").build())
+                    .build(),
+            )
             .build();
         assert_eq!((d.kind(), d.api_version()), ("DaemonSet", "apps/v1"));
         assert_eq!(d.to_object().unwrap().selector(), d.selector());

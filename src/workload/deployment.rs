@@ -61,17 +61,27 @@ impl DeploymentStrategy {
 
     /// A rolling update; each bound is a count (`1`) or a percentage
     /// (`IntOrPercent::percent(25)`). They must not both be zero.
-    pub fn rolling_update(max_surge: impl Into<IntOrPercent>, max_unavailable: impl Into<IntOrPercent>) -> Self {
-        DeploymentStrategy::RollingUpdate { max_surge: max_surge.into(), max_unavailable: max_unavailable.into() }
+    pub fn rolling_update(
+        max_surge: impl Into<IntOrPercent>,
+        max_unavailable: impl Into<IntOrPercent>,
+    ) -> Self {
+        DeploymentStrategy::RollingUpdate {
+            max_surge: max_surge.into(),
+            max_unavailable: max_unavailable.into(),
+        }
     }
 
     /// The strategy as `k8s-openapi` holds it.
     pub fn to_k8s(self) -> apps::DeploymentStrategy {
         match self {
-            DeploymentStrategy::Recreate => {
-                apps::DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None }
-            }
-            DeploymentStrategy::RollingUpdate { max_surge, max_unavailable } => apps::DeploymentStrategy {
+            DeploymentStrategy::Recreate => apps::DeploymentStrategy {
+                type_: Some("Recreate".into()),
+                rolling_update: None,
+            },
+            DeploymentStrategy::RollingUpdate {
+                max_surge,
+                max_unavailable,
+            } => apps::DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: Some(apps::RollingUpdateDeployment {
                     max_surge: Some(max_surge.to_k8s()),
@@ -146,7 +156,13 @@ impl Manifest for Deployment {
             annotations.insert(CHANGE_CAUSE_ANNOTATION, cause.clone());
         }
         let mut d = apps::Deployment {
-            metadata: workload_meta(&self.name, self.namespace.as_ref(), &selector, &self.labels, &annotations),
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &annotations,
+            ),
             spec: apps::DeploymentSpec {
                 replicas: self.replicas,
                 selector: match_labels(&selector),
@@ -168,8 +184,18 @@ impl Validate for apps::Deployment {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
         check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
-        check_count(c, "spec.minReadySeconds", spec.min_ready_seconds, validate::non_negative);
-        check_count(c, "spec.revisionHistoryLimit", spec.revision_history_limit, validate::non_negative);
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.revisionHistoryLimit",
+            spec.revision_history_limit,
+            validate::non_negative,
+        );
         if let Some(deadline) = spec.progress_deadline_seconds {
             let min_ready = spec.min_ready_seconds.unwrap_or(0);
             if deadline <= min_ready {
@@ -184,7 +210,10 @@ impl Validate for apps::Deployment {
             match kind {
                 "Recreate" => {
                     if strategy.rolling_update.is_some() {
-                        c.fail("spec.strategy.rollingUpdate", "must not be set when type is Recreate");
+                        c.fail(
+                            "spec.strategy.rollingUpdate",
+                            "must not be set when type is Recreate",
+                        );
                     }
                 }
                 "RollingUpdate" => {
@@ -193,11 +222,19 @@ impl Validate for apps::Deployment {
                         rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref());
                     }
                 }
-                other => c.fail("spec.strategy.type", format!("{other:?} is not one of Recreate, RollingUpdate")),
+                other => c.fail(
+                    "spec.strategy.type",
+                    format!("{other:?} is not one of Recreate, RollingUpdate"),
+                ),
             }
         }
         check::selector_and_template(c, "spec", &spec.selector, &spec.template);
-        check::template(c, "spec.template", &spec.template, PodContext::new(RestartRule::AlwaysOnly("Deployment")));
+        check::template(
+            c,
+            "spec.template",
+            &spec.template,
+            PodContext::new(RestartRule::AlwaysOnly("Deployment")),
+        );
     }
 }
 
@@ -208,10 +245,15 @@ pub(crate) fn rolling_bounds(
     max_surge: Option<&k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
     max_unavailable: Option<&k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
 ) {
-    let surge_zero = max_surge.map(|v| check_int_or_percent(c, &format!("{path}.maxSurge"), v, false));
-    let unavailable_zero = max_unavailable.map(|v| check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true));
+    let surge_zero =
+        max_surge.map(|v| check_int_or_percent(c, &format!("{path}.maxSurge"), v, false));
+    let unavailable_zero = max_unavailable
+        .map(|v| check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true));
     if surge_zero == Some(Some(true)) && unavailable_zero == Some(Some(true)) {
-        c.fail(format_args!("{path}.maxUnavailable"), "must not be 0 when maxSurge is 0");
+        c.fail(
+            format_args!("{path}.maxUnavailable"),
+            "must not be 0 when maxSurge is 0",
+        );
     }
 }
 
@@ -224,7 +266,13 @@ mod tests {
 
     fn template() -> PodTemplate {
         PodTemplate::builder()
-            .container(Container::builder().name("web").image("nginx").port(Port::tcp("http", 8080)).build())
+            .container(
+                Container::builder()
+                    .name("web")
+                    .image("nginx")
+                    .port(Port::tcp("http", 8080))
+                    .build(),
+            )
             .build()
     }
 
@@ -246,13 +294,28 @@ mod tests {
             .to_object()
             .unwrap();
         let labels = d.metadata.labels.unwrap();
-        assert_eq!((labels["team"].as_str(), labels["app.kubernetes.io/name"].as_str()), ("a", "web"));
-        assert_eq!(d.metadata.annotations.unwrap()[CHANGE_CAUSE_ANNOTATION], "first");
+        assert_eq!(
+            (
+                labels["team"].as_str(),
+                labels["app.kubernetes.io/name"].as_str()
+            ),
+            ("a", "web")
+        );
+        assert_eq!(
+            d.metadata.annotations.unwrap()[CHANGE_CAUSE_ANNOTATION],
+            "first"
+        );
         let spec = d.spec;
         assert_eq!(spec.replicas, Some(3));
         assert_eq!(spec.strategy.unwrap().type_.as_deref(), Some("Recreate"));
-        assert_eq!((spec.min_ready_seconds, spec.progress_deadline_seconds), (Some(5), Some(120)));
-        assert_eq!((spec.revision_history_limit, spec.paused), (Some(3), Some(true)));
+        assert_eq!(
+            (spec.min_ready_seconds, spec.progress_deadline_seconds),
+            (Some(5), Some(120))
+        );
+        assert_eq!(
+            (spec.revision_history_limit, spec.paused),
+            (Some(3), Some(true))
+        );
         assert_eq!(spec.template.spec.unwrap().restart_policy, None);
     }
 
@@ -268,18 +331,36 @@ mod tests {
 
     #[test]
     fn minimal_is_unopinionated() {
-        let spec = Deployment::builder().name("web").template(template()).build().to_object().unwrap().spec;
-        assert_eq!((spec.replicas, spec.strategy, spec.paused), (None, None, None));
+        let spec = Deployment::builder()
+            .name("web")
+            .template(template())
+            .build()
+            .to_object()
+            .unwrap()
+            .spec;
+        assert_eq!(
+            (spec.replicas, spec.strategy, spec.paused),
+            (None, None, None)
+        );
         assert_eq!(spec.revision_history_limit, None);
     }
 
     #[test]
     fn workload_impl() {
-        let d = Deployment::builder().name("web").template(template()).build();
-        assert_eq!((d.kind(), d.name(), d.api_version()), ("Deployment", "web", "apps/v1"));
+        let d = Deployment::builder()
+            .name("web")
+            .template(template())
+            .build();
+        assert_eq!(
+            (d.kind(), d.name(), d.api_version()),
+            ("Deployment", "web", "apps/v1")
+        );
         assert_eq!(d.selector().to_string(), "app.kubernetes.io/name=web");
         assert_eq!(d.ports()[0].container_port, 8080);
         let object = d.to_object().unwrap();
-        assert_eq!((object.selector(), object.ports()), (d.selector(), d.ports()));
+        assert_eq!(
+            (object.selector(), object.ports()),
+            (d.selector(), d.ports())
+        );
     }
 }

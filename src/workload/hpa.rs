@@ -59,18 +59,34 @@ impl ScaleTarget {
             "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
             _ => "v1",
         };
-        ScaleTarget { api_version: api_version.into(), kind, name: name.into() }
+        ScaleTarget {
+            api_version: api_version.into(),
+            kind,
+            name: name.into(),
+        }
     }
 
     /// A target of another API (e.g. a custom resource with a scale subresource).
-    pub fn custom(api_version: impl Into<String>, kind: impl Into<String>, name: impl Into<String>) -> Self {
-        ScaleTarget { api_version: api_version.into(), kind: kind.into(), name: name.into() }
+    pub fn custom(
+        api_version: impl Into<String>,
+        kind: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        ScaleTarget {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 }
 
 impl<W: Workload + ?Sized> From<&W> for ScaleTarget {
     fn from(w: &W) -> Self {
-        ScaleTarget { api_version: w.api_version().into(), kind: w.kind().into(), name: w.name().into() }
+        ScaleTarget {
+            api_version: w.api_version().into(),
+            kind: w.kind().into(),
+            name: w.name().into(),
+        }
     }
 }
 
@@ -107,12 +123,20 @@ pub struct ScalingPolicy {
 impl ScalingPolicy {
     /// At most `pods` pods per `period_seconds`.
     pub fn pods(pods: i32, period_seconds: i32) -> Self {
-        ScalingPolicy { percent: false, value: pods, period_seconds }
+        ScalingPolicy {
+            percent: false,
+            value: pods,
+            period_seconds,
+        }
     }
 
     /// At most `percent`% of the current replicas per `period_seconds`.
     pub fn percent(percent: i32, period_seconds: i32) -> Self {
-        ScalingPolicy { percent: true, value: percent, period_seconds }
+        ScalingPolicy {
+            percent: true,
+            value: percent,
+            period_seconds,
+        }
     }
 }
 
@@ -250,10 +274,13 @@ impl Manifest for HorizontalPodAutoscaler {
     type Object = autoscaling::HorizontalPodAutoscaler;
 
     fn to_object(&self) -> Result<autoscaling::HorizontalPodAutoscaler> {
-        let metrics: Vec<_> = [("cpu", self.cpu_utilization), ("memory", self.memory_utilization)]
-            .into_iter()
-            .filter_map(|(resource, target)| target.map(|t| utilization(resource, t)))
-            .collect();
+        let metrics: Vec<_> = [
+            ("cpu", self.cpu_utilization),
+            ("memory", self.memory_utilization),
+        ]
+        .into_iter()
+        .filter_map(|(resource, target)| target.map(|t| utilization(resource, t)))
+        .collect();
         let behavior = (self.scale_up.is_some() || self.scale_down.is_some()).then(|| {
             autoscaling::HorizontalPodAutoscalerBehavior {
                 scale_up: self.scale_up.as_ref().map(ScalingRules::to_k8s),
@@ -261,7 +288,12 @@ impl Manifest for HorizontalPodAutoscaler {
             }
         });
         let mut hpa = autoscaling::HorizontalPodAutoscaler {
-            metadata: object_meta(&self.name, self.namespace.as_ref(), &self.labels, &self.annotations),
+            metadata: object_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &self.labels,
+                &self.annotations,
+            ),
             spec: autoscaling::HorizontalPodAutoscalerSpec {
                 scale_target_ref: autoscaling::CrossVersionObjectReference {
                     api_version: Some(self.target.api_version.clone()),
@@ -287,23 +319,44 @@ impl Validate for autoscaling::HorizontalPodAutoscaler {
         if target.kind.is_empty() {
             c.fail("spec.scaleTargetRef.kind", "must not be empty");
         } else if ["Pod", "DaemonSet", "Job", "CronJob"].contains(&target.kind.as_str()) {
-            c.fail("spec.scaleTargetRef.kind", format!("{:?} cannot be scaled (no scale subresource)", target.kind));
+            c.fail(
+                "spec.scaleTargetRef.kind",
+                format!("{:?} cannot be scaled (no scale subresource)", target.kind),
+            );
         }
-        c.check("spec.scaleTargetRef.name", validate::dns1123_subdomain(&target.name));
+        c.check(
+            "spec.scaleTargetRef.name",
+            validate::dns1123_subdomain(&target.name),
+        );
         let min = spec.min_replicas.unwrap_or(1);
         if let Some(n) = spec.min_replicas {
             c.check("spec.minReplicas", validate::positive(n.into()));
         }
         if spec.max_replicas < 1 {
-            c.check("spec.maxReplicas", validate::positive(spec.max_replicas.into()));
+            c.check(
+                "spec.maxReplicas",
+                validate::positive(spec.max_replicas.into()),
+            );
         } else if spec.max_replicas < min {
-            c.fail("spec.maxReplicas", format!("must be >= minReplicas ({min}), got {}", spec.max_replicas));
+            c.fail(
+                "spec.maxReplicas",
+                format!("must be >= minReplicas ({min}), got {}", spec.max_replicas),
+            );
         }
         for (i, m) in spec.metrics.iter().flatten().enumerate() {
             let p = format!("spec.metrics[{i}]");
-            let kinds = ["Resource", "Pods", "Object", "External", "ContainerResource"];
+            let kinds = [
+                "Resource",
+                "Pods",
+                "Object",
+                "External",
+                "ContainerResource",
+            ];
             if !kinds.contains(&m.type_.as_str()) {
-                c.fail(format_args!("{p}.type"), format!("{:?} is not one of {}", m.type_, kinds.join(", ")));
+                c.fail(
+                    format_args!("{p}.type"),
+                    format!("{:?} is not one of {}", m.type_, kinds.join(", ")),
+                );
             }
             if m.type_ == "Resource" {
                 match &m.resource {
@@ -313,7 +366,10 @@ impl Validate for autoscaling::HorizontalPodAutoscaler {
                         }
                         metric_target(c, &format!("{p}.resource.target"), &r.target);
                     }
-                    None => c.fail(format_args!("{p}.resource"), "must be set when type is Resource"),
+                    None => c.fail(
+                        format_args!("{p}.resource"),
+                        "must be set when type is Resource",
+                    ),
                 }
             }
         }
@@ -330,8 +386,14 @@ impl Validate for autoscaling::HorizontalPodAutoscaler {
 fn metric_target(c: &mut Checker, p: &str, t: &autoscaling::MetricTarget) {
     match t.type_.as_str() {
         "Utilization" => match t.average_utilization {
-            Some(n) => c.check(format_args!("{p}.averageUtilization"), validate::positive(n.into())),
-            None => c.fail(format_args!("{p}.averageUtilization"), "must be set when type is Utilization"),
+            Some(n) => c.check(
+                format_args!("{p}.averageUtilization"),
+                validate::positive(n.into()),
+            ),
+            None => c.fail(
+                format_args!("{p}.averageUtilization"),
+                "must be set when type is Utilization",
+            ),
         },
         "Value" => match &t.value {
             Some(q) => c.check(format_args!("{p}.value"), check_quantity(q)),
@@ -339,27 +401,55 @@ fn metric_target(c: &mut Checker, p: &str, t: &autoscaling::MetricTarget) {
         },
         "AverageValue" => match &t.average_value {
             Some(q) => c.check(format_args!("{p}.averageValue"), check_quantity(q)),
-            None => c.fail(format_args!("{p}.averageValue"), "must be set when type is AverageValue"),
+            None => c.fail(
+                format_args!("{p}.averageValue"),
+                "must be set when type is AverageValue",
+            ),
         },
-        other => c.fail(format_args!("{p}.type"), format!("{other:?} is not one of Utilization, Value, AverageValue")),
+        other => c.fail(
+            format_args!("{p}.type"),
+            format!("{other:?} is not one of Utilization, Value, AverageValue"),
+        ),
     }
 }
 
 fn scaling_rules(c: &mut Checker, p: &str, r: &autoscaling::HPAScalingRules) {
-    if let Some(n) = r.stabilization_window_seconds.filter(|n| !(0..=3600).contains(n)) {
-        c.fail(format_args!("{p}.stabilizationWindowSeconds"), format!("must be between 0 and 3600, got {n}"));
+    if let Some(n) = r
+        .stabilization_window_seconds
+        .filter(|n| !(0..=3600).contains(n))
+    {
+        c.fail(
+            format_args!("{p}.stabilizationWindowSeconds"),
+            format!("must be between 0 and 3600, got {n}"),
+        );
     }
-    if let Some(s) = r.select_policy.as_deref().filter(|s| !["Max", "Min", "Disabled"].contains(s)) {
-        c.fail(format_args!("{p}.selectPolicy"), format!("{s:?} is not one of Max, Min, Disabled"));
+    if let Some(s) = r
+        .select_policy
+        .as_deref()
+        .filter(|s| !["Max", "Min", "Disabled"].contains(s))
+    {
+        c.fail(
+            format_args!("{p}.selectPolicy"),
+            format!("{s:?} is not one of Max, Min, Disabled"),
+        );
     }
     for (i, policy) in r.policies.iter().flatten().enumerate() {
         let pp = format!("{p}.policies[{i}]");
         if !["Pods", "Percent"].contains(&policy.type_.as_str()) {
-            c.fail(format_args!("{pp}.type"), format!("{:?} is not one of Pods, Percent", policy.type_));
+            c.fail(
+                format_args!("{pp}.type"),
+                format!("{:?} is not one of Pods, Percent", policy.type_),
+            );
         }
-        c.check(format_args!("{pp}.value"), validate::positive(policy.value.into()));
+        c.check(
+            format_args!("{pp}.value"),
+            validate::positive(policy.value.into()),
+        );
         if !(1..=1800).contains(&policy.period_seconds) {
-            c.fail(format_args!("{pp}.periodSeconds"), format!("must be between 1 and 1800, got {}", policy.period_seconds));
+            c.fail(
+                format_args!("{pp}.periodSeconds"),
+                format!("must be between 1 and 1800, got {}", policy.period_seconds),
+            );
         }
     }
 }
@@ -377,21 +467,46 @@ mod tests {
             .max_replicas(3)
             .cpu_utilization(60)
             .memory_utilization(80)
-            .scale_up(ScalingRules::new().policy(ScalingPolicy::pods(1, 60)).select(SelectPolicy::Max))
-            .scale_down(ScalingRules::new().stabilization_window(600).select(SelectPolicy::Disabled))
+            .scale_up(
+                ScalingRules::new()
+                    .policy(ScalingPolicy::pods(1, 60))
+                    .select(SelectPolicy::Max),
+            )
+            .scale_down(
+                ScalingRules::new()
+                    .stabilization_window(600)
+                    .select(SelectPolicy::Disabled),
+            )
             .build()
             .to_object()
             .unwrap();
         let spec = hpa.spec;
-        assert_eq!(spec.scale_target_ref.api_version.as_deref(), Some("apps/v1"));
+        assert_eq!(
+            spec.scale_target_ref.api_version.as_deref(),
+            Some("apps/v1")
+        );
         let metrics = spec.metrics.unwrap();
         assert_eq!(metrics.len(), 2);
         assert_eq!(metrics[1].resource.as_ref().unwrap().name, "memory");
-        assert_eq!(metrics[1].resource.as_ref().unwrap().target.average_utilization, Some(80));
+        assert_eq!(
+            metrics[1]
+                .resource
+                .as_ref()
+                .unwrap()
+                .target
+                .average_utilization,
+            Some(80)
+        );
         let b = spec.behavior.unwrap();
         assert_eq!(b.scale_up.unwrap().policies.unwrap()[0].type_, "Pods");
         let down = b.scale_down.unwrap();
-        assert_eq!((down.stabilization_window_seconds, down.select_policy.as_deref()), (Some(600), Some("Disabled")));
+        assert_eq!(
+            (
+                down.stabilization_window_seconds,
+                down.select_policy.as_deref()
+            ),
+            (Some(600), Some("Disabled"))
+        );
     }
 
     #[test]
@@ -404,8 +519,14 @@ mod tests {
             .to_object()
             .unwrap()
             .spec;
-        assert_eq!((spec.min_replicas, spec.metrics, spec.behavior), (None, None, None));
-        assert_eq!(spec.scale_target_ref.api_version.as_deref(), Some("example.com/v1"));
+        assert_eq!(
+            (spec.min_replicas, spec.metrics, spec.behavior),
+            (None, None, None)
+        );
+        assert_eq!(
+            spec.scale_target_ref.api_version.as_deref(),
+            Some("example.com/v1")
+        );
         assert_eq!(ScaleTarget::new("Widget", "w").api_version, "v1");
     }
 }

@@ -123,13 +123,21 @@ impl PodFailurePolicy {
 
     /// `action` when any container exits with one of `codes` (0 is not allowed).
     #[must_use]
-    pub fn on_exit_codes(self, action: FailureAction, codes: impl IntoIterator<Item = i32>) -> Self {
+    pub fn on_exit_codes(
+        self,
+        action: FailureAction,
+        codes: impl IntoIterator<Item = i32>,
+    ) -> Self {
         self.exit_codes(action, None, "In", codes)
     }
 
     /// `action` when any container fails with an exit code not in `codes`.
     #[must_use]
-    pub fn on_exit_codes_except(self, action: FailureAction, codes: impl IntoIterator<Item = i32>) -> Self {
+    pub fn on_exit_codes_except(
+        self,
+        action: FailureAction,
+        codes: impl IntoIterator<Item = i32>,
+    ) -> Self {
         self.exit_codes(action, None, "NotIn", codes)
     }
 
@@ -167,7 +175,9 @@ impl PodFailurePolicy {
 
     /// The policy as `k8s-openapi` holds it.
     pub fn to_k8s(&self) -> batch::PodFailurePolicy {
-        batch::PodFailurePolicy { rules: self.0.clone() }
+        batch::PodFailurePolicy {
+            rules: self.0.clone(),
+        }
     }
 }
 
@@ -188,9 +198,16 @@ impl JobParams<'_> {
     /// The Job spec. The restart policy is the one given, else the template's, else `Never`
     /// with a pod failure policy (which requires it) and `OnFailure` without.
     pub(crate) fn spec(&self, template: &PodTemplate, name: &str) -> batch::JobSpec {
-        let fallback =
-            if self.pod_failure_policy.is_some() { RestartPolicy::Never } else { RestartPolicy::OnFailure };
-        let restart = self.restart_policy.map(RestartPolicy::from).or(template.restart_policy()).unwrap_or(fallback);
+        let fallback = if self.pod_failure_policy.is_some() {
+            RestartPolicy::Never
+        } else {
+            RestartPolicy::OnFailure
+        };
+        let restart = self
+            .restart_policy
+            .map(RestartPolicy::from)
+            .or(template.restart_policy())
+            .unwrap_or(fallback);
         batch::JobSpec {
             completions: self.completions,
             parallelism: self.parallelism,
@@ -285,7 +302,13 @@ impl Manifest for Job {
     fn to_object(&self) -> Result<batch::Job> {
         let selector = self.template.selector_for(&self.name);
         let mut job = batch::Job {
-            metadata: workload_meta(&self.name, self.namespace.as_ref(), &selector, &self.labels, &self.annotations),
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
             spec: Some(self.params().spec(&self.template, &self.name)),
             status: None,
         };
@@ -316,70 +339,137 @@ pub(crate) fn job_spec(c: &mut Checker, p: &str, spec: &batch::JobSpec) {
     for (field, value) in counts {
         check_count(c, &format!("{p}.{field}"), value, validate::non_negative);
     }
-    check_count(c, &format!("{p}.activeDeadlineSeconds"), spec.active_deadline_seconds, validate::non_negative);
+    check_count(
+        c,
+        &format!("{p}.activeDeadlineSeconds"),
+        spec.active_deadline_seconds,
+        validate::non_negative,
+    );
     let indexed = spec.completion_mode.as_deref() == Some("Indexed");
-    if let Some(mode) = spec.completion_mode.as_deref().filter(|m| !["NonIndexed", "Indexed"].contains(m)) {
-        c.fail(format_args!("{p}.completionMode"), format!("{mode:?} is not one of NonIndexed, Indexed"));
+    if let Some(mode) = spec
+        .completion_mode
+        .as_deref()
+        .filter(|m| !["NonIndexed", "Indexed"].contains(m))
+    {
+        c.fail(
+            format_args!("{p}.completionMode"),
+            format!("{mode:?} is not one of NonIndexed, Indexed"),
+        );
     }
     if indexed && spec.completions.is_none() {
-        c.fail(format_args!("{p}.completions"), "must be set when completionMode is Indexed");
+        c.fail(
+            format_args!("{p}.completions"),
+            "must be set when completionMode is Indexed",
+        );
     }
-    for (field, set) in [("backoffLimitPerIndex", spec.backoff_limit_per_index.is_some()), ("maxFailedIndexes", spec.max_failed_indexes.is_some())] {
+    for (field, set) in [
+        (
+            "backoffLimitPerIndex",
+            spec.backoff_limit_per_index.is_some(),
+        ),
+        ("maxFailedIndexes", spec.max_failed_indexes.is_some()),
+    ] {
         if set && !indexed {
-            c.fail(format_args!("{p}.{field}"), "may only be set when completionMode is Indexed");
+            c.fail(
+                format_args!("{p}.{field}"),
+                "may only be set when completionMode is Indexed",
+            );
         }
     }
 
     let pod = spec.template.spec.as_ref();
     if let Some(policy) = &spec.pod_failure_policy {
         if pod.and_then(|s| s.restart_policy.as_deref()) != Some("Never") {
-            c.fail(format_args!("{p}.template.spec.restartPolicy"), "must be Never when podFailurePolicy is set");
+            c.fail(
+                format_args!("{p}.template.spec.restartPolicy"),
+                "must be Never when podFailurePolicy is set",
+            );
         }
         let containers: Vec<&str> = pod
             .iter()
-            .flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten()))
+            .flat_map(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+            })
             .map(|k| k.name.as_str())
             .collect();
         for (i, rule) in policy.rules.iter().enumerate() {
-            failure_rule(c, &format!("{p}.podFailurePolicy.rules[{i}]"), rule, &containers, spec.backoff_limit_per_index.is_some());
+            failure_rule(
+                c,
+                &format!("{p}.podFailurePolicy.rules[{i}]"),
+                rule,
+                &containers,
+                spec.backoff_limit_per_index.is_some(),
+            );
         }
     }
 
     if let Some(selector) = &spec.selector {
         check::selector_and_template(c, p, selector, &spec.template);
     }
-    check::template(c, &format!("{p}.template"), &spec.template, PodContext::new(RestartRule::NotAlways("Job")));
+    check::template(
+        c,
+        &format!("{p}.template"),
+        &spec.template,
+        PodContext::new(RestartRule::NotAlways("Job")),
+    );
 }
 
-fn failure_rule(c: &mut Checker, rp: &str, rule: &batch::PodFailurePolicyRule, containers: &[&str], per_index: bool) {
+fn failure_rule(
+    c: &mut Checker,
+    rp: &str,
+    rule: &batch::PodFailurePolicyRule,
+    containers: &[&str],
+    per_index: bool,
+) {
     match rule.action.as_str() {
         "FailJob" | "Ignore" | "Count" => {}
         "FailIndex" => {
             if !per_index {
-                c.fail(format_args!("{rp}.action"), "FailIndex needs backoffLimitPerIndex");
+                c.fail(
+                    format_args!("{rp}.action"),
+                    "FailIndex needs backoffLimitPerIndex",
+                );
             }
         }
-        other => c.fail(format_args!("{rp}.action"), format!("{other:?} is not one of FailJob, FailIndex, Ignore, Count")),
+        other => c.fail(
+            format_args!("{rp}.action"),
+            format!("{other:?} is not one of FailJob, FailIndex, Ignore, Count"),
+        ),
     }
     match (&rule.on_exit_codes, &rule.on_pod_conditions) {
         (Some(codes), None) => {
             let op = codes.operator.as_str();
             if !["In", "NotIn"].contains(&op) {
-                c.fail(format_args!("{rp}.onExitCodes.operator"), format!("{op:?} is not one of In, NotIn"));
+                c.fail(
+                    format_args!("{rp}.onExitCodes.operator"),
+                    format!("{op:?} is not one of In, NotIn"),
+                );
             }
             let values = &codes.values;
             if values.is_empty() {
                 c.fail(format_args!("{rp}.onExitCodes.values"), "must not be empty");
             } else if values.windows(2).any(|w| w[0] >= w[1]) {
-                c.fail(format_args!("{rp}.onExitCodes.values"), "must be sorted and unique");
+                c.fail(
+                    format_args!("{rp}.onExitCodes.values"),
+                    "must be sorted and unique",
+                );
             }
             if op == "In" && values.contains(&0) {
-                c.fail(format_args!("{rp}.onExitCodes.values"), "must not contain 0 for operator In");
+                c.fail(
+                    format_args!("{rp}.onExitCodes.values"),
+                    "must not contain 0 for operator In",
+                );
             }
             if let Some(name) = &codes.container_name
-                && !containers.contains(&name.as_str()) {
-                    c.fail(format_args!("{rp}.onExitCodes.containerName"), format!("no container named {name:?}"));
-                }
+                && !containers.contains(&name.as_str())
+            {
+                c.fail(
+                    format_args!("{rp}.onExitCodes.containerName"),
+                    format!("no container named {name:?}"),
+                );
+            }
         }
         (None, Some(patterns)) => {
             if patterns.is_empty() {
@@ -387,9 +477,16 @@ fn failure_rule(c: &mut Checker, rp: &str, rule: &batch::PodFailurePolicyRule, c
             }
             for (j, pattern) in patterns.iter().enumerate() {
                 if pattern.type_.is_empty() {
-                    c.fail(format_args!("{rp}.onPodConditions[{j}].type"), "must not be empty");
+                    c.fail(
+                        format_args!("{rp}.onPodConditions[{j}].type"),
+                        "must not be empty",
+                    );
                 }
-                if let Some(status) = pattern.status.as_deref().filter(|s| !["True", "False", "Unknown"].contains(s)) {
+                if let Some(status) = pattern
+                    .status
+                    .as_deref()
+                    .filter(|s| !["True", "False", "Unknown"].contains(s))
+                {
                     c.fail(
                         format_args!("{rp}.onPodConditions[{j}].status"),
                         format!("{status:?} is not one of True, False, Unknown"),
@@ -397,7 +494,10 @@ fn failure_rule(c: &mut Checker, rp: &str, rule: &batch::PodFailurePolicyRule, c
                 }
             }
         }
-        _ => c.fail(rp, "must have exactly one of onExitCodes and onPodConditions"),
+        _ => c.fail(
+            rp,
+            "must have exactly one of onExitCodes and onPodConditions",
+        ),
     }
 }
 
@@ -408,7 +508,9 @@ mod tests {
     use crate::workload::Workload;
 
     fn template() -> PodTemplate {
-        PodTemplate::builder().container(Container::builder().name("main").image("busybox").build()).build()
+        PodTemplate::builder()
+            .container(Container::builder().name("main").image("busybox").build())
+            .build()
     }
 
     #[test]
@@ -427,34 +529,80 @@ mod tests {
             .to_object()
             .unwrap();
         let spec = job.spec.unwrap();
-        assert_eq!((spec.completions, spec.parallelism, spec.backoff_limit), (Some(4), Some(2), Some(1)));
-        assert_eq!((spec.active_deadline_seconds, spec.ttl_seconds_after_finished), (Some(600), Some(60)));
+        assert_eq!(
+            (spec.completions, spec.parallelism, spec.backoff_limit),
+            (Some(4), Some(2), Some(1))
+        );
+        assert_eq!(
+            (
+                spec.active_deadline_seconds,
+                spec.ttl_seconds_after_finished
+            ),
+            (Some(600), Some(60))
+        );
         assert_eq!(spec.completion_mode.as_deref(), Some("Indexed"));
         assert_eq!(spec.selector, None);
-        assert_eq!(spec.template.spec.unwrap().restart_policy.as_deref(), Some("Never"));
+        assert_eq!(
+            spec.template.spec.unwrap().restart_policy.as_deref(),
+            Some("Never")
+        );
     }
 
     #[test]
     fn restart_policy_resolution() {
-        let restart = |job: Job| job.to_object().unwrap().spec.unwrap().template.spec.unwrap().restart_policy.unwrap();
-        assert_eq!(restart(Job::builder().name("a").template(template()).build()), "OnFailure");
+        let restart = |job: Job| {
+            job.to_object()
+                .unwrap()
+                .spec
+                .unwrap()
+                .template
+                .spec
+                .unwrap()
+                .restart_policy
+                .unwrap()
+        };
+        assert_eq!(
+            restart(Job::builder().name("a").template(template()).build()),
+            "OnFailure"
+        );
         let never = PodTemplate::builder()
             .restart_policy(RestartPolicy::Never)
             .container(Container::builder().name("main").image("busybox").build())
             .build();
-        assert_eq!(restart(Job::builder().name("a").template(never.clone()).build()), "Never");
         assert_eq!(
-            restart(Job::builder().name("a").template(never).restart_policy(JobRestartPolicy::OnFailure).build()),
+            restart(Job::builder().name("a").template(never.clone()).build()),
+            "Never"
+        );
+        assert_eq!(
+            restart(
+                Job::builder()
+                    .name("a")
+                    .template(never)
+                    .restart_policy(JobRestartPolicy::OnFailure)
+                    .build()
+            ),
             "OnFailure"
         );
         let with_policy = Job::builder()
             .name("a")
             .template(template())
-            .pod_failure_policy(PodFailurePolicy::new().on_exit_codes(FailureAction::FailJob, [3, 1, 3]))
+            .pod_failure_policy(
+                PodFailurePolicy::new().on_exit_codes(FailureAction::FailJob, [3, 1, 3]),
+            )
             .build();
         let spec = with_policy.to_object().unwrap().spec.unwrap();
-        assert_eq!(spec.pod_failure_policy.unwrap().rules[0].on_exit_codes.as_ref().unwrap().values, [1, 3]);
-        assert_eq!(spec.template.spec.unwrap().restart_policy.as_deref(), Some("Never"));
+        assert_eq!(
+            spec.pod_failure_policy.unwrap().rules[0]
+                .on_exit_codes
+                .as_ref()
+                .unwrap()
+                .values,
+            [1, 3]
+        );
+        assert_eq!(
+            spec.template.spec.unwrap().restart_policy.as_deref(),
+            Some("Never")
+        );
     }
 
     #[test]

@@ -137,7 +137,12 @@ impl From<i32> for IntOrPercent {
 
 /// Checks a count-or-percentage at `path` (non-negative; at most 100% when `max_100`).
 /// Returns whether it is zero, `None` when it is invalid.
-pub(crate) fn check_int_or_percent(c: &mut Checker, path: &str, value: &IntOrString, max_100: bool) -> Option<bool> {
+pub(crate) fn check_int_or_percent(
+    c: &mut Checker,
+    path: &str,
+    value: &IntOrString,
+    max_100: bool,
+) -> Option<bool> {
     let n = match value {
         IntOrString::Int(n) => *n,
         IntOrString::String(s) => match s.strip_suffix('%').and_then(|p| p.parse::<i32>().ok()) {
@@ -149,7 +154,10 @@ pub(crate) fn check_int_or_percent(c: &mut Checker, path: &str, value: &IntOrStr
                 p
             }
             None => {
-                c.fail(path, format!("{s:?} is not an integer or a percentage like \"25%\""));
+                c.fail(
+                    path,
+                    format!("{s:?} is not an integer or a percentage like \"25%\""),
+                );
                 return None;
             }
         },
@@ -162,7 +170,12 @@ pub(crate) fn check_int_or_percent(c: &mut Checker, path: &str, value: &IntOrStr
 }
 
 /// Checks an optional count at `path` with `rule`.
-pub(crate) fn check_count(c: &mut Checker, path: &str, value: Option<impl Into<i64>>, rule: fn(i64) -> Option<String>) {
+pub(crate) fn check_count(
+    c: &mut Checker,
+    path: &str,
+    value: Option<impl Into<i64>>,
+    rule: fn(i64) -> Option<String>,
+) {
     if let Some(n) = value {
         c.check(path, rule(n.into()));
     }
@@ -189,7 +202,10 @@ fn template_ports(template: Option<&core::PodTemplateSpec>) -> Vec<core::Contain
 }
 
 pub(crate) fn pod_spec_ports(spec: &core::PodSpec) -> Vec<core::ContainerPort> {
-    spec.containers.iter().flat_map(|c| c.ports.iter().flatten().cloned()).collect()
+    spec.containers
+        .iter()
+        .flat_map(|c| c.ports.iter().flatten().cloned())
+        .collect()
 }
 
 macro_rules! k8s_workload {
@@ -202,7 +218,12 @@ macro_rules! k8s_workload {
                 self.metadata.name.as_deref().unwrap_or_default()
             }
             fn selector(&self) -> Labels {
-                self.spec.selector.match_labels.clone().map(Labels::from).unwrap_or_default()
+                self.spec
+                    .selector
+                    .match_labels
+                    .clone()
+                    .map(Labels::from)
+                    .unwrap_or_default()
             }
             fn ports(&self) -> Vec<core::ContainerPort> {
                 let $spec = &self.spec;
@@ -225,7 +246,11 @@ impl Workload for core::Pod {
         self.metadata.name.as_deref().unwrap_or_default()
     }
     fn selector(&self) -> Labels {
-        self.metadata.labels.clone().map(Labels::from).unwrap_or_default()
+        self.metadata
+            .labels
+            .clone()
+            .map(Labels::from)
+            .unwrap_or_default()
     }
     fn ports(&self) -> Vec<core::ContainerPort> {
         self.spec.as_ref().map(pod_spec_ports).unwrap_or_default()

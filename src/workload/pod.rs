@@ -106,7 +106,13 @@ mod tests {
             .selector_label("app", "kuard")
             .label("track", "stable")
             .annotation("note", "from template")
-            .container(Container::builder().name("kuard").image("kuard").port(Port::tcp("http", 8080)).build())
+            .container(
+                Container::builder()
+                    .name("kuard")
+                    .image("kuard")
+                    .port(Port::tcp("http", 8080))
+                    .build(),
+            )
             .build()
     }
 
@@ -122,9 +128,15 @@ mod tests {
             .to_object()
             .unwrap();
         let labels = pod.metadata.labels.unwrap();
-        assert_eq!((labels["app"].as_str(), labels["track"].as_str()), ("kuard", "canary"));
+        assert_eq!(
+            (labels["app"].as_str(), labels["track"].as_str()),
+            ("kuard", "canary")
+        );
         let annotations = pod.metadata.annotations.unwrap();
-        assert_eq!((annotations["note"].as_str(), annotations["owner"].as_str()), ("from template", "me"));
+        assert_eq!(
+            (annotations["note"].as_str(), annotations["owner"].as_str()),
+            ("from template", "me")
+        );
         assert_eq!(pod.metadata.namespace.as_deref(), Some("demo"));
         assert_eq!(pod.spec.unwrap().restart_policy, None);
     }
@@ -132,11 +144,17 @@ mod tests {
     #[test]
     fn workload_impl() {
         let pod = Pod::builder().name("kuard").template(template()).build();
-        assert_eq!((pod.kind(), pod.name(), pod.api_version()), ("Pod", "kuard", "v1"));
+        assert_eq!(
+            (pod.kind(), pod.name(), pod.api_version()),
+            ("Pod", "kuard", "v1")
+        );
         assert_eq!(pod.selector(), Labels::from([("app", "kuard")]));
         assert_eq!(pod.ports()[0].container_port, 8080);
         let object = pod.to_object().unwrap();
-        assert_eq!(object.selector(), Labels::from([("app", "kuard"), ("track", "stable")]));
+        assert_eq!(
+            object.selector(),
+            Labels::from([("app", "kuard"), ("track", "stable")])
+        );
     }
 
     #[test]
@@ -154,7 +172,13 @@ mod tests {
 
     #[test]
     fn raw_pod_without_spec() {
-        let raw = core::Pod { metadata: object_meta("x", None, &Labels::new(), &Labels::new()), ..Default::default() };
-        assert_eq!(raw.to_object().unwrap_err().to_string(), r#"pod "x": spec: must be set"#);
+        let raw = core::Pod {
+            metadata: object_meta("x", None, &Labels::new(), &Labels::new()),
+            ..Default::default()
+        };
+        assert_eq!(
+            raw.to_object().unwrap_err().to_string(),
+            r#"pod "x": spec: must be set"#
+        );
     }
 }

@@ -22,8 +22,8 @@
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
-use crate::pod::check::{self, PodContext, RestartRule};
 use crate::pod::PodTemplate;
+use crate::pod::check::{self, PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
 use crate::validate::{self, Checker};
 use crate::workload::{check_count, workload_meta};
@@ -75,7 +75,13 @@ impl Manifest for ReplicaSet {
     fn to_object(&self) -> Result<apps::ReplicaSet> {
         let selector = self.template.selector_for(&self.name);
         let mut rs = apps::ReplicaSet {
-            metadata: workload_meta(&self.name, self.namespace.as_ref(), &selector, &self.labels, &self.annotations),
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
             spec: apps::ReplicaSetSpec {
                 replicas: self.replicas,
                 min_ready_seconds: self.min_ready_seconds,
@@ -93,11 +99,21 @@ impl Validate for apps::ReplicaSet {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
         check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
-        check_count(c, "spec.minReadySeconds", spec.min_ready_seconds, validate::non_negative);
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
         match &spec.template {
             Some(template) => {
                 check::selector_and_template(c, "spec", &spec.selector, template);
-                check::template(c, "spec.template", template, PodContext::new(RestartRule::AlwaysOnly("ReplicaSet")));
+                check::template(
+                    c,
+                    "spec.template",
+                    template,
+                    PodContext::new(RestartRule::AlwaysOnly("ReplicaSet")),
+                );
             }
             None => c.fail("spec.template", "must be set"),
         }
@@ -115,7 +131,11 @@ mod tests {
             .name("kuard")
             .replicas(3)
             .min_ready_seconds(5)
-            .template(PodTemplate::builder().container(Container::builder().name("kuard").image("kuard").build()).build())
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("kuard").image("kuard").build())
+                    .build(),
+            )
             .build()
     }
 
@@ -124,14 +144,23 @@ mod tests {
         let object = rs().to_object().unwrap();
         let spec = object.spec;
         assert_eq!((spec.replicas, spec.min_ready_seconds), (Some(3), Some(5)));
-        assert_eq!(spec.selector.match_labels.unwrap()["app.kubernetes.io/name"], "kuard");
-        assert_eq!(object.metadata.labels.unwrap()["app.kubernetes.io/name"], "kuard");
+        assert_eq!(
+            spec.selector.match_labels.unwrap()["app.kubernetes.io/name"],
+            "kuard"
+        );
+        assert_eq!(
+            object.metadata.labels.unwrap()["app.kubernetes.io/name"],
+            "kuard"
+        );
     }
 
     #[test]
     fn workload_impl() {
         let rs = rs();
-        assert_eq!((rs.kind(), rs.name(), rs.api_version()), ("ReplicaSet", "kuard", "apps/v1"));
+        assert_eq!(
+            (rs.kind(), rs.name(), rs.api_version()),
+            ("ReplicaSet", "kuard", "apps/v1")
+        );
         assert_eq!(rs.selector().to_string(), "app.kubernetes.io/name=kuard");
         assert!(rs.ports().is_empty());
         assert_eq!(rs.to_object().unwrap().selector(), rs.selector());
@@ -141,6 +170,9 @@ mod tests {
     fn missing_template() {
         let mut raw = rs().to_object().unwrap();
         raw.spec.template = None;
-        assert_eq!(raw.to_object().unwrap_err().to_string(), r#"replicaset "kuard": spec.template: must be set"#);
+        assert_eq!(
+            raw.to_object().unwrap_err().to_string(),
+            r#"replicaset "kuard": spec.template: must be set"#
+        );
     }
 }

@@ -78,7 +78,10 @@ pub enum StatefulSetStrategy {
 impl StatefulSetStrategy {
     /// A rolling update; refine with [`StatefulSetStrategy::partition`].
     pub fn rolling_update() -> Self {
-        StatefulSetStrategy::RollingUpdate { partition: None, max_unavailable: None }
+        StatefulSetStrategy::RollingUpdate {
+            partition: None,
+            max_unavailable: None,
+        }
     }
 
     /// [`StatefulSetStrategy::OnDelete`].
@@ -90,9 +93,12 @@ impl StatefulSetStrategy {
     #[must_use]
     pub fn partition(self, partition: i32) -> Self {
         match self {
-            StatefulSetStrategy::RollingUpdate { max_unavailable, .. } => {
-                StatefulSetStrategy::RollingUpdate { partition: Some(partition), max_unavailable }
-            }
+            StatefulSetStrategy::RollingUpdate {
+                max_unavailable, ..
+            } => StatefulSetStrategy::RollingUpdate {
+                partition: Some(partition),
+                max_unavailable,
+            },
             other => other,
         }
     }
@@ -102,7 +108,10 @@ impl StatefulSetStrategy {
     pub fn max_unavailable(self, value: impl Into<IntOrPercent>) -> Self {
         match self {
             StatefulSetStrategy::RollingUpdate { partition, .. } => {
-                StatefulSetStrategy::RollingUpdate { partition, max_unavailable: Some(value.into()) }
+                StatefulSetStrategy::RollingUpdate {
+                    partition,
+                    max_unavailable: Some(value.into()),
+                }
             }
             other => other,
         }
@@ -111,10 +120,14 @@ impl StatefulSetStrategy {
     /// The strategy as `k8s-openapi` holds it.
     pub fn to_k8s(self) -> apps::StatefulSetUpdateStrategy {
         match self {
-            StatefulSetStrategy::OnDelete => {
-                apps::StatefulSetUpdateStrategy { type_: Some("OnDelete".into()), rolling_update: None }
-            }
-            StatefulSetStrategy::RollingUpdate { partition, max_unavailable } => apps::StatefulSetUpdateStrategy {
+            StatefulSetStrategy::OnDelete => apps::StatefulSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                rolling_update: None,
+            },
+            StatefulSetStrategy::RollingUpdate {
+                partition,
+                max_unavailable,
+            } => apps::StatefulSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: (partition.is_some() || max_unavailable.is_some()).then(|| {
                     apps::RollingUpdateStatefulSetStrategy {
@@ -231,14 +244,21 @@ impl Manifest for StatefulSet {
     fn to_object(&self) -> Result<apps::StatefulSet> {
         let selector = self.template.selector_for(&self.name);
         let claims = &self.volume_claim_templates;
-        let retention = (self.pvc_when_deleted.is_some() || self.pvc_when_scaled.is_some()).then(|| {
-            apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
-                when_deleted: self.pvc_when_deleted.map(|r| r.as_str().to_owned()),
-                when_scaled: self.pvc_when_scaled.map(|r| r.as_str().to_owned()),
-            }
-        });
+        let retention =
+            (self.pvc_when_deleted.is_some() || self.pvc_when_scaled.is_some()).then(|| {
+                apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: self.pvc_when_deleted.map(|r| r.as_str().to_owned()),
+                    when_scaled: self.pvc_when_scaled.map(|r| r.as_str().to_owned()),
+                }
+            });
         let mut sts = apps::StatefulSet {
-            metadata: workload_meta(&self.name, self.namespace.as_ref(), &selector, &self.labels, &self.annotations),
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
             spec: apps::StatefulSetSpec {
                 service_name: Some(self.service_name.clone()),
                 replicas: self.replicas,
@@ -249,7 +269,9 @@ impl Manifest for StatefulSet {
                 pod_management_policy: self.pod_management_policy.map(|p| p.as_str().to_owned()),
                 update_strategy: self.strategy.map(StatefulSetStrategy::to_k8s),
                 persistent_volume_claim_retention_policy: retention,
-                ordinals: self.ordinals_start.map(|start| apps::StatefulSetOrdinals { start: Some(start) }),
+                ordinals: self
+                    .ordinals_start
+                    .map(|start| apps::StatefulSetOrdinals { start: Some(start) }),
                 min_ready_seconds: self.min_ready_seconds,
                 revision_history_limit: self.revision_history_limit,
             },
@@ -264,43 +286,80 @@ impl Validate for apps::StatefulSet {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
         match spec.service_name.as_deref() {
-            None | Some("") => c.fail("spec.serviceName", "must be set (the headless Service giving pods their DNS names)"),
+            None | Some("") => c.fail(
+                "spec.serviceName",
+                "must be set (the headless Service giving pods their DNS names)",
+            ),
             Some(name) => c.check("spec.serviceName", validate::dns1035_label(name)),
         }
         check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
-        check_count(c, "spec.minReadySeconds", spec.min_ready_seconds, validate::non_negative);
-        check_count(c, "spec.revisionHistoryLimit", spec.revision_history_limit, validate::non_negative);
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.revisionHistoryLimit",
+            spec.revision_history_limit,
+            validate::non_negative,
+        );
         if let Some(policy) = &spec.pod_management_policy
-            && !["OrderedReady", "Parallel"].contains(&policy.as_str()) {
-                c.fail("spec.podManagementPolicy", format!("{policy:?} is not one of OrderedReady, Parallel"));
-            }
+            && !["OrderedReady", "Parallel"].contains(&policy.as_str())
+        {
+            c.fail(
+                "spec.podManagementPolicy",
+                format!("{policy:?} is not one of OrderedReady, Parallel"),
+            );
+        }
         if let Some(strategy) = &spec.update_strategy {
             match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
                 "OnDelete" => {
                     if strategy.rolling_update.is_some() {
-                        c.fail("spec.updateStrategy.rollingUpdate", "must not be set when type is OnDelete");
+                        c.fail(
+                            "spec.updateStrategy.rollingUpdate",
+                            "must not be set when type is OnDelete",
+                        );
                     }
                 }
                 "RollingUpdate" => {
                     if let Some(ru) = &strategy.rolling_update {
                         let path = "spec.updateStrategy.rollingUpdate";
-                        check_count(c, &format!("{path}.partition"), ru.partition, validate::non_negative);
+                        check_count(
+                            c,
+                            &format!("{path}.partition"),
+                            ru.partition,
+                            validate::non_negative,
+                        );
                         if let Some(v) = &ru.max_unavailable
-                            && check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true) == Some(true) {
-                                c.fail(format_args!("{path}.maxUnavailable"), "must not be 0");
-                            }
+                            && check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true)
+                                == Some(true)
+                        {
+                            c.fail(format_args!("{path}.maxUnavailable"), "must not be 0");
+                        }
                     }
                 }
-                other => {
-                    c.fail("spec.updateStrategy.type", format!("{other:?} is not one of RollingUpdate, OnDelete"))
-                }
+                other => c.fail(
+                    "spec.updateStrategy.type",
+                    format!("{other:?} is not one of RollingUpdate, OnDelete"),
+                ),
             }
         }
         if let Some(policy) = &spec.persistent_volume_claim_retention_policy {
             let p = "spec.persistentVolumeClaimRetentionPolicy";
-            for (field, value) in [("whenDeleted", &policy.when_deleted), ("whenScaled", &policy.when_scaled)] {
-                if let Some(v) = value.as_deref().filter(|v| !["Retain", "Delete"].contains(v)) {
-                    c.fail(format_args!("{p}.{field}"), format!("{v:?} is not one of Retain, Delete"));
+            for (field, value) in [
+                ("whenDeleted", &policy.when_deleted),
+                ("whenScaled", &policy.when_scaled),
+            ] {
+                if let Some(v) = value
+                    .as_deref()
+                    .filter(|v| !["Retain", "Delete"].contains(v))
+                {
+                    c.fail(
+                        format_args!("{p}.{field}"),
+                        format!("{v:?} is not one of Retain, Delete"),
+                    );
                 }
             }
         }
@@ -319,9 +378,15 @@ impl Validate for apps::StatefulSet {
         for (i, t) in spec.volume_claim_templates.iter().flatten().enumerate() {
             let p = format!("spec.volumeClaimTemplates[{i}]");
             let name = t.metadata.name.clone().unwrap_or_default();
-            c.check(format_args!("{p}.metadata.name"), validate::dns1123_label(&name));
+            c.check(
+                format_args!("{p}.metadata.name"),
+                validate::dns1123_label(&name),
+            );
             if claims.contains(&name) || volumes.contains(name.as_str()) {
-                c.fail(format_args!("{p}.metadata.name"), format!("duplicate volume name {name:?}"));
+                c.fail(
+                    format_args!("{p}.metadata.name"),
+                    format!("duplicate volume name {name:?}"),
+                );
             }
             c.labels(&format!("{p}.metadata.labels"), t.metadata.labels.as_ref());
             let Some(claim) = &t.spec else {
@@ -332,23 +397,48 @@ impl Validate for apps::StatefulSet {
                 c.fail(format_args!("{p}.spec.accessModes"), "must not be empty");
             }
             for (j, mode) in claim.access_modes.iter().flatten().enumerate() {
-                let allowed = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
+                let allowed = [
+                    "ReadWriteOnce",
+                    "ReadOnlyMany",
+                    "ReadWriteMany",
+                    "ReadWriteOncePod",
+                ];
                 if !allowed.contains(&mode.as_str()) {
-                    c.fail(format_args!("{p}.spec.accessModes[{j}]"), format!("{mode:?} is not one of {}", allowed.join(", ")));
+                    c.fail(
+                        format_args!("{p}.spec.accessModes[{j}]"),
+                        format!("{mode:?} is not one of {}", allowed.join(", ")),
+                    );
                 }
             }
-            match claim.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage")) {
-                Some(q) => c.check(format_args!("{p}.spec.resources.requests[\"storage\"]"), check_quantity(q)),
-                None => c.fail(format_args!("{p}.spec.resources.requests[\"storage\"]"), "must be set"),
+            match claim
+                .resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .and_then(|r| r.get("storage"))
+            {
+                Some(q) => c.check(
+                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
+                    check_quantity(q),
+                ),
+                None => c.fail(
+                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
+                    "must be set",
+                ),
             }
             if let Some(class) = &claim.storage_class_name {
-                c.check(format_args!("{p}.spec.storageClassName"), validate::dns1123_subdomain(class));
+                c.check(
+                    format_args!("{p}.spec.storageClassName"),
+                    validate::dns1123_subdomain(class),
+                );
             }
             claims.push(name);
         }
 
         check::selector_and_template(c, "spec", &spec.selector, &spec.template);
-        let ctx = PodContext { restart: RestartRule::AlwaysOnly("StatefulSet"), claim_templates: &claims };
+        let ctx = PodContext {
+            restart: RestartRule::AlwaysOnly("StatefulSet"),
+            claim_templates: &claims,
+        };
         check::template(c, "spec.template", &spec.template, ctx);
     }
 }
@@ -364,7 +454,11 @@ mod tests {
     fn template() -> PodTemplate {
         PodTemplate::builder()
             .container(
-                Container::builder().name("db").image("postgres:17").mount(Mount::new("data", "/var/lib/postgresql")).build(),
+                Container::builder()
+                    .name("db")
+                    .image("postgres:17")
+                    .mount(Mount::new("data", "/var/lib/postgresql"))
+                    .build(),
             )
             .build()
     }
@@ -377,10 +471,16 @@ mod tests {
             .template(template())
             .replicas(2)
             .volume_claim_template(
-                VolumeClaimTemplate::new("data", Storage::gib(5)).access_mode(AccessMode::ReadWriteOncePod).storage_class("ssd"),
+                VolumeClaimTemplate::new("data", Storage::gib(5))
+                    .access_mode(AccessMode::ReadWriteOncePod)
+                    .storage_class("ssd"),
             )
             .pod_management_policy(PodManagementPolicy::Parallel)
-            .strategy(StatefulSetStrategy::rolling_update().partition(1).max_unavailable(1))
+            .strategy(
+                StatefulSetStrategy::rolling_update()
+                    .partition(1)
+                    .max_unavailable(1),
+            )
             .pvc_when_deleted(PvcRetention::Delete)
             .pvc_when_scaled(PvcRetention::Retain)
             .ordinals_start(1)
@@ -389,23 +489,46 @@ mod tests {
             .build();
         assert_eq!(sts.service_name(), "pg");
         let spec = sts.to_object().unwrap().spec;
-        assert_eq!((spec.replicas, spec.pod_management_policy.as_deref()), (Some(2), Some("Parallel")));
+        assert_eq!(
+            (spec.replicas, spec.pod_management_policy.as_deref()),
+            (Some(2), Some("Parallel"))
+        );
         let claim = spec.volume_claim_templates.unwrap().remove(0).spec.unwrap();
         assert_eq!(claim.access_modes.unwrap(), ["ReadWriteOncePod"]);
         assert_eq!(claim.storage_class_name.as_deref(), Some("ssd"));
         let ru = spec.update_strategy.unwrap().rolling_update.unwrap();
-        assert_eq!((ru.partition, ru.max_unavailable), (Some(1), Some(IntOrString::Int(1))));
+        assert_eq!(
+            (ru.partition, ru.max_unavailable),
+            (Some(1), Some(IntOrString::Int(1)))
+        );
         let r = spec.persistent_volume_claim_retention_policy.unwrap();
-        assert_eq!((r.when_deleted.as_deref(), r.when_scaled.as_deref()), (Some("Delete"), Some("Retain")));
+        assert_eq!(
+            (r.when_deleted.as_deref(), r.when_scaled.as_deref()),
+            (Some("Delete"), Some("Retain"))
+        );
         assert_eq!(spec.ordinals.unwrap().start, Some(1));
-        assert_eq!((spec.min_ready_seconds, spec.revision_history_limit), (Some(3), Some(4)));
+        assert_eq!(
+            (spec.min_ready_seconds, spec.revision_history_limit),
+            (Some(3), Some(4))
+        );
     }
 
     #[test]
     fn strategies() {
-        assert_eq!(StatefulSetStrategy::rolling_update().to_k8s().rolling_update, None);
-        let s = StatefulSetStrategy::on_delete().partition(3).max_unavailable(2).to_k8s();
-        assert_eq!((s.type_.as_deref(), s.rolling_update), (Some("OnDelete"), None));
+        assert_eq!(
+            StatefulSetStrategy::rolling_update()
+                .to_k8s()
+                .rolling_update,
+            None
+        );
+        let s = StatefulSetStrategy::on_delete()
+            .partition(3)
+            .max_unavailable(2)
+            .to_k8s();
+        assert_eq!(
+            (s.type_.as_deref(), s.rolling_update),
+            (Some("OnDelete"), None)
+        );
         assert_eq!(PodManagementPolicy::OrderedReady.as_str(), "OrderedReady");
     }
 
