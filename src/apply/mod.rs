@@ -566,14 +566,29 @@ impl Applier {
                 .await?;
                 parent_written = true;
             }
-            let results: Vec<Result<(Applied, Option<WaitItem>)>> = futures::stream::iter(group)
-                .map(|item| self.apply_item(&ctx, item, &live))
-                .buffered(self.options.concurrency)
-                .collect()
-                .await;
+            // Once the apiserver is unreachable, start no more requests: the wave fails.
+            let unreachable = std::sync::atomic::AtomicBool::new(false);
+            let unreachable = &unreachable;
+            let ctx_ref = &ctx;
+            let live_ref = &live;
+            let results: Vec<Option<Result<(Applied, Option<WaitItem>)>>> =
+                futures::stream::iter(group)
+                    .map(|item| async move {
+                        if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
+                            return None;
+                        }
+                        let r = self.apply_item(ctx_ref, item, live_ref).await;
+                        if r.as_ref().is_err_and(Error::is_unavailable) {
+                            unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Some(r)
+                    })
+                    .buffered(self.options.concurrency)
+                    .collect()
+                    .await;
             let mut errors = Vec::new();
             let mut now = Vec::new();
-            for r in results {
+            for r in results.into_iter().flatten() {
                 match r {
                     Ok((applied, wait)) => {
                         report.objects.push(applied);
@@ -635,7 +650,7 @@ impl Applier {
                 dry_run: false,
             };
             let members: BTreeSet<Key> = stale.iter().map(|(t, _)| t.key()).collect();
-            let removed = delete::remove(&ctx, stale, &removal).await?;
+            let removed = delete::remove(&ctx, stale, &BTreeMap::new(), &removal).await?;
             report.pruned = removed.deleted;
             let (mut kinds, mut namespaces) = (new_kinds, new_namespaces);
             for (t, reason) in removed.kept {
@@ -971,7 +986,7 @@ impl Applier {
                 pruning: true,
                 dry_run: true,
             };
-            let removed = delete::remove(ctx, stale, &removal).await?;
+            let removed = delete::remove(ctx, stale, &BTreeMap::new(), &removal).await?;
             plan.items
                 .extend(removed.deleted.into_iter().map(|object| PlanItem {
                     object,
@@ -1163,7 +1178,12 @@ impl Applier {
             dry_run: self.options.dry_run,
         };
         let members: BTreeSet<Key> = targets.keys().cloned().collect();
-        let removed = delete::remove(&ctx, targets.into_values().collect(), &removal).await?;
+        let bodies: BTreeMap<Key, Value> = items
+            .iter()
+            .map(|i| (i.target.key(), i.body.clone()))
+            .collect();
+        let removed =
+            delete::remove(&ctx, targets.into_values().collect(), &bodies, &removal).await?;
         // Kept members stay in the set (claims made from templates never were members).
         let kept_members: Vec<&Target> = removed
             .kept
