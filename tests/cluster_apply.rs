@@ -829,7 +829,7 @@ async fn apiserver_stopping_mid_apply_then_rerun_converges() {
         .items
         .len();
     assert!(
-        partial >= 20 && partial < 60,
+        (20..60).contains(&partial),
         "stopped mid-apply: {partial} of 60 applied"
     );
 

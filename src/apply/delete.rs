@@ -167,8 +167,7 @@ pub(crate) async fn remove(
     for (t, uid) in targets {
         by_tier.entry(t.rt.tier).or_default().push((t, uid));
     }
-    let mut tiers: Vec<(Option<Tier>, Vec<(Target, Option<String>)>)> =
-        by_tier.into_iter().collect();
+    let mut tiers: Vec<_> = by_tier.into_iter().collect();
     tiers.sort_by_key(|(tier, _)| (tier.is_some(), tier.map(std::cmp::Reverse)));
     for (_, group) in tiers {
         let mut delete_now = Vec::new();

@@ -51,6 +51,10 @@
 //! - **Teardown** ([`Applier::delete`]) in reverse order, waiting until gone; claims (and
 //!   namespaces holding claims) are kept unless [`Applier::delete_data`].
 
+// Errors are rare and carry the object's name and the server's message; their size does not
+// matter, boxing them would only make matching on them clumsier.
+#![allow(clippy::result_large_err)]
+
 mod applyset;
 mod delete;
 mod error;
@@ -242,6 +246,9 @@ impl Item {
         &self.target.rt.api.kind
     }
 }
+
+/// One applied object and, when it must be watched, what to wait for.
+type AppliedItem = (Applied, Option<WaitItem>);
 
 /// The server's answer to one server-side apply.
 enum Ssa {
@@ -571,7 +578,7 @@ impl Applier {
             let unreachable = &unreachable;
             let ctx_ref = &ctx;
             let live_ref = &live;
-            let results: Vec<Option<Result<(Applied, Option<WaitItem>)>>> =
+            let results: Vec<Option<Result<AppliedItem>>> =
                 futures::stream::iter(group)
                     .map(|item| async move {
                         if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
@@ -793,7 +800,7 @@ impl Applier {
         ctx: &Ctx,
         item: &Item,
         live: &BTreeMap<Key, Member>,
-    ) -> Result<(Applied, Option<WaitItem>)> {
+    ) -> Result<AppliedItem> {
         let object = item.target.object.clone();
         ctx.emit(Event::Applying {
             object: object.clone(),
@@ -817,7 +824,7 @@ impl Applier {
         ctx: &Ctx,
         item: &Item,
         live: &BTreeMap<Key, Member>,
-    ) -> Result<(Applied, Option<WaitItem>)> {
+    ) -> Result<AppliedItem> {
         let (body, _) = self.resolve_body(ctx, item).await?;
         let (code, result, recreated) = match self.ssa(ctx, &item.target, &body, false).await? {
             Ssa::Done { code, object } => (code, object, false),
