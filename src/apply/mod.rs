@@ -578,21 +578,20 @@ impl Applier {
             let unreachable = &unreachable;
             let ctx_ref = &ctx;
             let live_ref = &live;
-            let results: Vec<Option<Result<AppliedItem>>> =
-                futures::stream::iter(group)
-                    .map(|item| async move {
-                        if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
-                            return None;
-                        }
-                        let r = self.apply_item(ctx_ref, item, live_ref).await;
-                        if r.as_ref().is_err_and(Error::is_unavailable) {
-                            unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        Some(r)
-                    })
-                    .buffered(self.options.concurrency)
-                    .collect()
-                    .await;
+            let results: Vec<Option<Result<AppliedItem>>> = futures::stream::iter(group)
+                .map(|item| async move {
+                    if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
+                        return None;
+                    }
+                    let r = self.apply_item(ctx_ref, item, live_ref).await;
+                    if r.as_ref().is_err_and(Error::is_unavailable) {
+                        unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Some(r)
+                })
+                .buffered(self.options.concurrency)
+                .collect()
+                .await;
             let mut errors = Vec::new();
             let mut now = Vec::new();
             for r in results.into_iter().flatten() {
@@ -807,10 +806,15 @@ impl Applier {
         });
         let result = self.apply_item_inner(ctx, item, live).await;
         match &result {
-            Ok((applied, _)) => ctx.emit(Event::Applied {
-                object,
-                outcome: applied.outcome,
-            }),
+            Ok((applied, wait)) => {
+                ctx.emit(Event::Applied {
+                    object: object.clone(),
+                    outcome: applied.outcome,
+                });
+                if wait.is_none() && self.options.wait != Wait::None {
+                    ctx.emit(Event::Ready { object });
+                }
+            }
             Err(e) => ctx.emit(Event::Failed {
                 object,
                 reason: e.to_string(),
@@ -865,9 +869,7 @@ impl Applier {
                 applied: result,
             })
         } else {
-            ctx.emit(Event::Ready {
-                object: item.target.object.clone(),
-            });
+            // Ready already: `apply_item` reports it after `Applied`.
             None
         };
         Ok((
