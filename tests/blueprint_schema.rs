@@ -5,7 +5,8 @@
 //! tests FAIL when it is missing rather than pass without having checked anything.
 
 use kubeprint::blueprint::{
-    Blueprint, Client, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse, Persistence, Redis, Sentinel,
+    Blueprint, Client, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse, Persistence,
+    Redis, Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use kubeprint::meta::Labels;
@@ -27,12 +28,16 @@ fn validator() -> PathBuf {
     for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
         candidates.push(dir.join("kubernetes-validate"));
     }
-    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
-        panic!(
-            "kubernetes-validate is not installed: run `bash tools/schema/setup.sh` \
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "kubernetes-validate is not installed: run `bash tools/schema/setup.sh` \
              (or set KUBEPRINT_KUBERNETES_VALIDATE). Looked in {candidates:?}"
-        )
-    })
+            )
+        })
 }
 
 fn assert_valid(name: &str, bundle: &Bundle) {
@@ -46,8 +51,15 @@ fn assert_valid(name: &str, bundle: &Bundle) {
         .arg(&file)
         .output()
         .expect("run kubernetes-validate");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let passed = text.lines().filter(|l| l.starts_with("INFO") && l.contains(" passed for resource ")).count();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed = text
+        .lines()
+        .filter(|l| l.starts_with("INFO") && l.contains(" passed for resource "))
+        .count();
     let other: Vec<&str> = text.lines().filter(|l| !l.starts_with("INFO")).collect();
     // The file holds generated secrets: remove it whatever the outcome.
     let _ = std::fs::remove_file(&file);
@@ -63,7 +75,10 @@ fn assert_valid(name: &str, bundle: &Bundle) {
 fn every_blueprint_passes_strict_schema_validation() {
     let labels = Labels::from([("app", "shop")]);
     let cases: Vec<(&str, Bundle)> = vec![
-        ("mysql", MySql::builder().name("db").build().bundle().unwrap()),
+        (
+            "mysql",
+            MySql::builder().name("db").build().bundle().unwrap(),
+        ),
         (
             "mysql-custom",
             MySql::builder()
@@ -76,32 +91,70 @@ fn every_blueprint_passes_strict_schema_validation() {
                 .bundle()
                 .unwrap(),
         ),
-        ("redis", Redis::builder().name("cache").build().bundle().unwrap()),
+        (
+            "redis",
+            Redis::builder().name("cache").build().bundle().unwrap(),
+        ),
         (
             "redis-sentinel",
             Redis::builder()
                 .name("cache")
                 .sentinel(Sentinel::builder().replicas(5).build())
-                .storage(Persistence::builder().size("2Gi").storage_class("fast").build())
+                .storage(
+                    Persistence::builder()
+                        .size("2Gi")
+                        .storage_class("fast")
+                        .build(),
+                )
                 .client(Client::namespace("web"))
                 .build()
                 .bundle()
                 .unwrap(),
         ),
-        ("mongodb", MongoDb::builder().name("mongo").build().bundle().unwrap()),
-        ("ghost", Ghost::builder().name("blog").url("https://blog.example.com").build().bundle().unwrap()),
+        (
+            "mongodb",
+            MongoDb::builder().name("mongo").build().bundle().unwrap(),
+        ),
+        (
+            "ghost",
+            Ghost::builder()
+                .name("blog")
+                .url("https://blog.example.com")
+                .build()
+                .bundle()
+                .unwrap(),
+        ),
         (
             "ghost-custom",
             Ghost::builder()
                 .name("blog")
                 .url("https://example.com/blog")
-                .mail(Mail::builder().from("a@example.com").host("smtp.example.com").secret("smtp").build())
-                .ingress(GhostIngress::builder().class("nginx").tls_secret("tls").build())
+                .mail(
+                    Mail::builder()
+                        .from("a@example.com")
+                        .host("smtp.example.com")
+                        .secret("smtp")
+                        .build(),
+                )
+                .ingress(
+                    GhostIngress::builder()
+                        .class("nginx")
+                        .tls_secret("tls")
+                        .build(),
+                )
                 .build()
                 .bundle()
                 .unwrap(),
         ),
-        ("parse", Parse::builder().name("api").app_id("app").build().bundle().unwrap()),
+        (
+            "parse",
+            Parse::builder()
+                .name("api")
+                .app_id("app")
+                .build()
+                .bundle()
+                .unwrap(),
+        ),
         (
             "parse-custom",
             Parse::builder()

@@ -23,8 +23,16 @@ fn run(program: &str, args: &[&str]) {
         .current_dir(root())
         .output()
         .unwrap_or_else(|e| panic!("running {program}: {e} (is it installed?)"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{program} {args:?} failed ({}):\n{text}", out.status);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed ({}):\n{text}",
+        out.status
+    );
     println!("{text}");
 }
 
@@ -45,7 +53,11 @@ fn scripts_parse() {
     for f in files("sh") {
         let text = std::fs::read_to_string(&f).expect("read");
         // POSIX sh scripts are checked by sh (dash on Debian, as in the Redis and MongoDB images).
-        let shell = if text.starts_with("#!/bin/bash") { "bash" } else { "sh" };
+        let shell = if text.starts_with("#!/bin/bash") {
+            "bash"
+        } else {
+            "sh"
+        };
         run(shell, &["-n", &f]);
     }
     for f in files("js") {
@@ -61,7 +73,11 @@ fn mongodb_replicaset_logic() {
 #[test]
 #[ignore = "needs shellcheck"]
 fn scripts_pass_shellcheck() {
-    let mut args = vec!["-x".to_owned(), "-P".to_owned(), scripts().display().to_string()];
+    let mut args = vec![
+        "-x".to_owned(),
+        "-P".to_owned(),
+        scripts().display().to_string(),
+    ];
     args.extend(files("sh"));
     args.push("tests/scripts/redis-sentinel.test.sh".into());
     args.push("tests/scripts/mysql-probe.test.sh".into());
