@@ -25,6 +25,11 @@ use std::fmt;
 /// keeps the live values of these keys instead of overwriting them.
 pub const GENERATE_ONCE_ANNOTATION: &str = "kubeprint.dev/generate-once";
 
+/// Annotation ordering objects within an apply tier: the apply client applies (and, when it
+/// waits, readies) objects of lower waves first, e.g. a database (`"0"`, the default) before the
+/// application that uses it (`"1"`). An integer, like Argo CD's sync waves.
+pub const WAVE_ANNOTATION: &str = "kubeprint.dev/wave";
+
 /// Something that produces a validated Kubernetes object: every builder, and every raw
 /// `k8s-openapi` type kubeprint supports.
 pub trait Manifest {
