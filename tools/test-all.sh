@@ -19,6 +19,9 @@ tools/cluster/build.sh
 step "schema validator (kubernetes-validate in a virtualenv)"
 tools/schema/setup.sh
 
+step "packages the blueprint script harnesses run against (Debian)"
+tools/script-deps.sh
+
 export KUBEPRINT_CLUSTER_DIR="${KUBEPRINT_CLUSTER_DIR:-$PWD/target/cluster-test}"
 step "starting the local control plane in $KUBEPRINT_CLUSTER_DIR"
 tools/cluster/up.sh
@@ -32,3 +35,6 @@ tools/cluster/smoke.sh
 step "cargo test (offline, cluster, examples, doctests)"
 cargo test --all-features --all-targets
 cargo test --all-features --doc
+
+step "blueprint scripts against real redis-server/Sentinel and MariaDB, and shellcheck"
+cargo test --all-features --test blueprint_scripts -- --ignored
