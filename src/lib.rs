@@ -51,6 +51,7 @@ mod pending;
 pub mod persistentvolumeclaim;
 pub mod pod;
 pub mod poddisruptionbudget;
+pub mod port;
 pub mod quantity;
 mod references;
 pub mod secret;

@@ -4,6 +4,7 @@
 //! They mirror the apiserver's validation (plus a few checks it leaves to the kubelet, such as
 //! probe port names that no container port has).
 
+use crate::port::check_port_ref;
 use crate::quantity::{check_quantity, quantity_cmp};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::core::v1 as core;
@@ -594,18 +595,15 @@ fn resources(c: &mut Checker, p: &str, r: &core::ResourceRequirements) {
 }
 
 fn port_ref(c: &mut Checker, p: &str, port: &IntOrString, names: &BTreeSet<&str>) {
-    match port {
-        IntOrString::Int(n) => c.check(p, validate::port_number(*n)),
-        IntOrString::String(name) => {
-            if let Some(m) = validate::port_name(name) {
-                c.fail(p, m);
-            } else if !names.contains(name.as_str()) {
-                c.fail(
-                    p,
-                    format!("{name:?} is not the name of a port of this container"),
-                );
-            }
-        }
+    if let Some(m) = check_port_ref(port) {
+        c.fail(p, m);
+    } else if let IntOrString::String(name) = port
+        && !names.contains(name.as_str())
+    {
+        c.fail(
+            p,
+            format!("{name:?} is not the name of a port of this container"),
+        );
     }
 }
 
