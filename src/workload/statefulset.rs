@@ -31,10 +31,10 @@
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
+use crate::persistentvolumeclaim::check_claim_spec;
 use crate::pod::check::{self, PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
 use crate::pod::{PodTemplate, VolumeClaimTemplate};
-use crate::quantity::check_quantity;
 use crate::validate::{self, Checker};
 use crate::workload::{IntOrPercent, check_count, check_int_or_percent, workload_meta};
 use k8s_openapi::api::apps::v1 as apps;
@@ -393,44 +393,7 @@ impl Validate for apps::StatefulSet {
                 c.fail(format_args!("{p}.spec"), "must be set");
                 continue;
             };
-            if claim.access_modes.as_ref().is_none_or(Vec::is_empty) {
-                c.fail(format_args!("{p}.spec.accessModes"), "must not be empty");
-            }
-            for (j, mode) in claim.access_modes.iter().flatten().enumerate() {
-                let allowed = [
-                    "ReadWriteOnce",
-                    "ReadOnlyMany",
-                    "ReadWriteMany",
-                    "ReadWriteOncePod",
-                ];
-                if !allowed.contains(&mode.as_str()) {
-                    c.fail(
-                        format_args!("{p}.spec.accessModes[{j}]"),
-                        format!("{mode:?} is not one of {}", allowed.join(", ")),
-                    );
-                }
-            }
-            match claim
-                .resources
-                .as_ref()
-                .and_then(|r| r.requests.as_ref())
-                .and_then(|r| r.get("storage"))
-            {
-                Some(q) => c.check(
-                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
-                    check_quantity(q),
-                ),
-                None => c.fail(
-                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
-                    "must be set",
-                ),
-            }
-            if let Some(class) = &claim.storage_class_name {
-                c.check(
-                    format_args!("{p}.spec.storageClassName"),
-                    validate::dns1123_subdomain(class),
-                );
-            }
+            check_claim_spec(c, &format!("{p}.spec"), claim);
             claims.push(name);
         }
 
