@@ -93,19 +93,22 @@ pub trait Workload {
     }
 }
 
-/// A count or a percentage of replicas (`maxSurge`, `maxUnavailable`, ...).
+/// A count or a percentage of pods: a rollout's `maxSurge`/`maxUnavailable`, a
+/// PodDisruptionBudget's `minAvailable`/`maxUnavailable` (there under the name
+/// [`Amount`](crate::poddisruptionbudget::Amount)).
 ///
 /// ```
 /// use kubeprint::IntOrPercent;
 /// use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 /// assert_eq!(IntOrPercent::from(1).to_k8s(), IntOrString::Int(1));
 /// assert_eq!(IntOrPercent::percent(25).to_k8s(), IntOrString::String("25%".into()));
+/// assert_eq!(IntOrPercent::from_k8s(&IntOrString::String("25%".into())), Some(IntOrPercent::Percent(25)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IntOrPercent {
     /// A number of pods.
     Count(i32),
-    /// A percentage of the desired replicas.
+    /// A percentage of the desired (or selected) pods.
     Percent(i32),
 }
 
@@ -127,11 +130,31 @@ impl IntOrPercent {
             IntOrPercent::Percent(p) => IntOrString::String(format!("{p}%")),
         }
     }
+
+    /// Reads the value of a raw object: an integer, or a string of an integer followed by `%`.
+    /// `None` for any other string. The range is not checked.
+    pub fn from_k8s(value: &IntOrString) -> Option<IntOrPercent> {
+        match value {
+            IntOrString::Int(n) => Some(IntOrPercent::Count(*n)),
+            IntOrString::String(s) => parse_percent(s).map(IntOrPercent::Percent),
+        }
+    }
+}
+
+/// The number of a percentage string (`"25%"` → 25); `None` unless it is an integer and `%`.
+pub(crate) fn parse_percent(s: &str) -> Option<i32> {
+    s.strip_suffix('%')?.parse().ok()
 }
 
 impl From<i32> for IntOrPercent {
     fn from(n: i32) -> Self {
         IntOrPercent::Count(n)
+    }
+}
+
+impl From<IntOrPercent> for IntOrString {
+    fn from(value: IntOrPercent) -> Self {
+        value.to_k8s()
     }
 }
 
@@ -145,14 +168,12 @@ pub(crate) fn check_int_or_percent(
 ) -> Option<bool> {
     let n = match value {
         IntOrString::Int(n) => *n,
-        IntOrString::String(s) => match s.strip_suffix('%').and_then(|p| p.parse::<i32>().ok()) {
-            Some(p) => {
-                if max_100 && p > 100 {
-                    c.fail(path, format!("{s:?} must not be more than 100%"));
-                    return None;
-                }
-                p
+        IntOrString::String(s) => match parse_percent(s) {
+            Some(p) if max_100 && p > 100 => {
+                c.fail(path, format!("{s:?} must not be more than 100%"));
+                return None;
             }
+            Some(p) => p,
             None => {
                 c.fail(
                     path,
