@@ -268,6 +268,20 @@ pub fn config_key(s: &str) -> Option<String> {
     None
 }
 
+/// A value of an enumeration field: one of `allowed`.
+///
+/// ```
+/// use kubeprint::validate;
+/// assert!(validate::one_of("Parallel", &["OrderedReady", "Parallel"]).is_none());
+/// assert_eq!(
+///     validate::one_of("Serial", &["OrderedReady", "Parallel"]).as_deref(),
+///     Some(r#""Serial" is not one of OrderedReady, Parallel"#)
+/// );
+/// ```
+pub fn one_of(value: &str, allowed: &[&str]) -> Option<String> {
+    (!allowed.contains(&value)).then(|| format!("{value:?} is not one of {}", allowed.join(", ")))
+}
+
 /// A port number: 1..=65535.
 pub fn port_number(n: i32) -> Option<String> {
     (!(1..=65535).contains(&n)).then(|| format!("{n} is not a port number (1-65535)"))

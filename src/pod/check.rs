@@ -6,7 +6,7 @@
 
 use crate::port::check_port_ref;
 use crate::quantity::{check_quantity, quantity_cmp};
-use crate::validate::{self, Checker};
+use crate::validate::{self, Checker, one_of};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -52,10 +52,6 @@ fn set_fields<T: Serialize>(value: &T) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn one_of(value: &str, allowed: &[&str]) -> Option<String> {
-    (!allowed.contains(&value)).then(|| format!("{value:?} is not one of {}", allowed.join(", ")))
 }
 
 fn relative_path(p: &str) -> Option<String> {
