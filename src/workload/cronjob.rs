@@ -24,7 +24,7 @@ use crate::object::{Manifest, Validate};
 use crate::pod::PodTemplate;
 use crate::validate::{self, Checker};
 use crate::workload::check_non_negative;
-use crate::workload::job::{JobParams, JobRestartPolicy, PodFailurePolicy, job_spec};
+use crate::workload::job::{JobRestartPolicy, PodFailurePolicy, job_params, job_spec};
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use typed_builder::TypedBuilder;
@@ -135,16 +135,6 @@ impl Manifest for CronJob {
 
     fn to_object(&self) -> Result<batch::CronJob> {
         let (selector, metadata) = self.selector_and_meta();
-        let params = JobParams {
-            completions: self.completions,
-            parallelism: self.parallelism,
-            backoff_limit: self.backoff_limit,
-            active_deadline_seconds: self.active_deadline_seconds,
-            ttl_seconds_after_finished: self.ttl_seconds_after_finished,
-            restart_policy: self.restart_policy,
-            indexed: self.indexed,
-            pod_failure_policy: self.pod_failure_policy.as_ref(),
-        };
         let mut cj = batch::CronJob {
             metadata,
             spec: batch::CronJobSpec {
@@ -160,7 +150,7 @@ impl Manifest for CronJob {
                         labels: selector.to_option(),
                         ..ObjectMeta::default()
                     }),
-                    spec: Some(params.spec(&self.template, &self.name)),
+                    spec: Some(job_params!(self).spec(&self.template, &self.name)),
                 },
             },
             status: None,

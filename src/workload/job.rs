@@ -194,6 +194,24 @@ pub(crate) struct JobParams<'a> {
     pub pod_failure_policy: Option<&'a PodFailurePolicy>,
 }
 
+/// The [`JobParams`] of a builder with the Job settings as fields of the same names (`Job`,
+/// `CronJob`), so the list of settings is written once.
+macro_rules! job_params {
+    ($builder:expr) => {
+        $crate::workload::job::JobParams {
+            completions: $builder.completions,
+            parallelism: $builder.parallelism,
+            backoff_limit: $builder.backoff_limit,
+            active_deadline_seconds: $builder.active_deadline_seconds,
+            ttl_seconds_after_finished: $builder.ttl_seconds_after_finished,
+            restart_policy: $builder.restart_policy,
+            indexed: $builder.indexed,
+            pod_failure_policy: $builder.pod_failure_policy.as_ref(),
+        }
+    };
+}
+pub(crate) use job_params;
+
 impl JobParams<'_> {
     /// The Job spec. The restart policy is the one given, else the template's, else `Never`
     /// with a pod failure policy (which requires it) and `OnFailure` without.
@@ -281,21 +299,6 @@ pub struct Job {
 
 builder_workload!(Job, "Job", controller);
 
-impl Job {
-    fn params(&self) -> JobParams<'_> {
-        JobParams {
-            completions: self.completions,
-            parallelism: self.parallelism,
-            backoff_limit: self.backoff_limit,
-            active_deadline_seconds: self.active_deadline_seconds,
-            ttl_seconds_after_finished: self.ttl_seconds_after_finished,
-            restart_policy: self.restart_policy,
-            indexed: self.indexed,
-            pod_failure_policy: self.pod_failure_policy.as_ref(),
-        }
-    }
-}
-
 impl Manifest for Job {
     type Object = batch::Job;
 
@@ -303,7 +306,7 @@ impl Manifest for Job {
         let (_, metadata) = self.selector_and_meta();
         let mut job = batch::Job {
             metadata,
-            spec: Some(self.params().spec(&self.template, &self.name)),
+            spec: Some(job_params!(self).spec(&self.template, &self.name)),
             status: None,
         };
         self.customize.apply(&mut job);
