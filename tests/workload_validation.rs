@@ -192,7 +192,27 @@ rule!(
         operator: "Exists".into(),
         values: Some(vec!["web".into()]),
     }]),
-    r#"deployment "web": spec.selector.matchExpressions[0].values: must be empty for Exists and DoesNotExist"#
+    r#"deployment "web": spec.selector.matchExpressions[0].values: must be empty for operator Exists"#
+);
+rule!(
+    deployment_selector_unknown_operator_is_one_error,
+    deployment(),
+    |d| d.spec.selector.match_expressions = Some(vec![LabelSelectorRequirement {
+        key: "tier".into(),
+        operator: "Near".into(),
+        values: None,
+    }]),
+    r#"deployment "web": spec.selector.matchExpressions[0].operator: "Near" is not a valid operator (In, NotIn, Exists, DoesNotExist)"#
+);
+rule!(
+    deployment_selector_printed_like_kubectl,
+    deployment(),
+    |d| d.spec.selector.match_expressions = Some(vec![LabelSelectorRequirement {
+        key: "tier".into(),
+        operator: "In".into(),
+        values: Some(vec!["web".into(), "api".into()]),
+    }]),
+    r#"deployment "web": spec.template.metadata.labels: do not match the selector "app.kubernetes.io/name=web,tier in (api,web)""#
 );
 rule!(
     deployment_template_restart_policy,
