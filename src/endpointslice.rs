@@ -24,7 +24,7 @@
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::object::{Manifest, Validate};
-use crate::service::{Protocol, check_protocol};
+use crate::port::{Protocol, check_protocol};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::discovery::v1 as discovery;
 use std::collections::BTreeSet;
@@ -117,7 +117,7 @@ impl EndpointPort {
         discovery::EndpointPort {
             name: self.name.clone(),
             port: Some(self.port),
-            protocol: Some(self.protocol.as_str().to_owned()),
+            protocol: self.protocol.to_k8s(),
             app_protocol: self.app_protocol.clone(),
         }
     }

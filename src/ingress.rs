@@ -23,7 +23,7 @@
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::object::{Manifest, Validate};
-use crate::service::PortRef;
+use crate::port::PortRef;
 use crate::validate::{self, Checker};
 use k8s_openapi::api::networking::v1 as net;
 use typed_builder::TypedBuilder;

@@ -198,3 +198,10 @@ pub(crate) fn object_meta(
         ..ObjectMeta::default()
     }
 }
+
+/// Appends `item` unless `items` already holds it (repeated mutator calls stay idempotent).
+pub(crate) fn push_unique<T: PartialEq>(items: &mut Vec<T>, item: T) {
+    if !items.contains(&item) {
+        items.push(item);
+    }
+}

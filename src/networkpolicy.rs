@@ -31,8 +31,8 @@
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::object::{Manifest, Validate};
+use crate::port::{PortRef, Protocol, check_port_ref, check_protocol};
 use crate::selector::{Selector, check_label_selector};
-use crate::service::{PortRef, Protocol, check_port_ref, check_protocol};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -238,7 +238,7 @@ impl PolicyPort {
 
     fn to_k8s(&self) -> net::NetworkPolicyPort {
         net::NetworkPolicyPort {
-            protocol: Some(self.protocol.as_str().to_owned()),
+            protocol: self.protocol.to_k8s(),
             port: self.port.as_ref().map(IntOrString::from),
             end_port: self.end_port,
         }

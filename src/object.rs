@@ -229,10 +229,14 @@ impl Object {
         let mut c = Checker::new(
             ObjectRef::new(K::KIND, name.clone()).in_namespace(meta.namespace.as_ref()),
         );
-        // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels.
+        // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels. RBAC
+        // names are path segments (`system:aggregate-to-view`).
         let rule = match K::KIND {
             "Service" => validate::dns1035_label,
             "Namespace" => validate::dns1123_label,
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
+                validate::path_segment_name
+            }
             _ => validate::dns1123_subdomain,
         };
         c.check("metadata.name", rule(&name));

@@ -16,7 +16,7 @@
 //! ```
 
 use crate::error::Result;
-use crate::meta::{Annotations, Customize, Labels, object_meta};
+use crate::meta::{Annotations, Customize, Labels, object_meta, push_unique};
 use crate::object::{Manifest, Validate};
 use crate::quantity::{Storage, check_quantity, quantity_cmp};
 use crate::selector::{Selector, check_label_selector};
@@ -25,10 +25,12 @@ use k8s_openapi::api::core::v1 as core;
 use std::collections::BTreeMap;
 use typed_builder::TypedBuilder;
 
-/// How a volume may be mounted.
+/// How a volume may be mounted. Used by [`PersistentVolumeClaim`] and by StatefulSet claim
+/// templates ([`VolumeClaimTemplate`](crate::pod::VolumeClaimTemplate)); also re-exported as
+/// `kubeprint::pod::AccessMode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccessMode {
-    /// Read-write by the pods of a single node.
+    /// Read-write by the pods of a single node (the default when no mode is given).
     ReadWriteOnce,
     /// Read-only by many nodes.
     ReadOnlyMany,
@@ -93,9 +95,7 @@ pub struct PersistentVolumeClaim {
         mutators(
             /// Adds an access mode.
             pub fn access_mode(&mut self, mode: AccessMode) {
-                if !self.access_modes.contains(&mode) {
-                    self.access_modes.push(mode);
-                }
+                push_unique(&mut self.access_modes, mode);
             }
         )
     )]
@@ -134,26 +134,36 @@ impl PersistentVolumeClaim {
 
     /// The claim's spec, also used for StatefulSet `volumeClaimTemplates`.
     pub fn spec(&self) -> core::PersistentVolumeClaimSpec {
-        let modes = if self.access_modes.is_empty() {
-            &[AccessMode::ReadWriteOnce][..]
-        } else {
-            &self.access_modes
-        };
         core::PersistentVolumeClaimSpec {
-            access_modes: Some(modes.iter().map(|m| m.as_str().to_owned()).collect()),
-            resources: Some(core::VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_owned(),
-                    self.size.to_quantity(),
-                )])),
-                limits: None,
-            }),
-            storage_class_name: self.storage_class.clone(),
             volume_mode: self.volume_mode.map(|m| m.as_str().to_owned()),
             selector: self.selector.as_ref().map(Selector::to_label_selector),
             volume_name: self.volume_name.clone(),
-            ..core::PersistentVolumeClaimSpec::default()
+            ..claim_spec(self.size, &self.access_modes, self.storage_class.as_ref())
         }
+    }
+}
+
+/// The spec every claim kubeprint builds starts from: `size` of storage, `modes` (or
+/// `ReadWriteOnce` when none), and the storage class. Shared by [`PersistentVolumeClaim`] and
+/// StatefulSet claim templates.
+pub(crate) fn claim_spec(
+    size: Storage,
+    modes: &[AccessMode],
+    storage_class: Option<&String>,
+) -> core::PersistentVolumeClaimSpec {
+    let modes = if modes.is_empty() {
+        &[AccessMode::ReadWriteOnce][..]
+    } else {
+        modes
+    };
+    core::PersistentVolumeClaimSpec {
+        access_modes: Some(modes.iter().map(|m| m.as_str().to_owned()).collect()),
+        resources: Some(core::VolumeResourceRequirements {
+            requests: Some(BTreeMap::from([("storage".to_owned(), size.to_quantity())])),
+            limits: None,
+        }),
+        storage_class_name: storage_class.cloned(),
+        ..core::PersistentVolumeClaimSpec::default()
     }
 }
 
@@ -177,7 +187,7 @@ impl Manifest for PersistentVolumeClaim {
 }
 
 /// Checks a claim spec at `path` (`spec`, or `spec.volumeClaimTemplates[0].spec` for
-/// StatefulSets).
+/// StatefulSets: claim templates follow the same rules).
 pub(crate) fn check_claim_spec(
     c: &mut Checker,
     path: &str,

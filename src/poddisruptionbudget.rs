@@ -22,29 +22,15 @@ use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::object::{Manifest, Validate};
 use crate::selector::{Selector, check_label_selector};
-use crate::validate::Checker;
-use crate::workload::Workload;
+use crate::validate::{self, Checker};
+use crate::workload::{Workload, parse_percent};
 use k8s_openapi::api::policy::v1 as policy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use typed_builder::TypedBuilder;
 
-/// A number of pods, absolute or as a percentage of the selected pods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Amount {
-    /// A pod count.
-    Count(i32),
-    /// A percentage, 0-100 (rounded up by the disruption controller).
-    Percent(i32),
-}
-
-impl From<Amount> for IntOrString {
-    fn from(a: Amount) -> Self {
-        match a {
-            Amount::Count(n) => IntOrString::Int(n),
-            Amount::Percent(p) => IntOrString::String(format!("{p}%")),
-        }
-    }
-}
+/// A number of pods, absolute or as a percentage (0-100, rounded up by the disruption
+/// controller) of the selected pods: the same type as [`IntOrPercent`](crate::IntOrPercent).
+pub use crate::workload::IntOrPercent as Amount;
 
 /// The budget: exactly one of `minAvailable` or `maxUnavailable`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,9 +174,8 @@ impl Manifest for PodDisruptionBudget {
 
 fn check_amount(c: &mut Checker, path: &str, value: &IntOrString) {
     match value {
-        IntOrString::Int(n) if *n < 0 => c.fail(path, format!("must be >= 0, got {n}")),
-        IntOrString::Int(_) => {}
-        IntOrString::String(s) => match s.strip_suffix('%').and_then(|p| p.parse::<i32>().ok()) {
+        IntOrString::Int(n) => c.check(path, validate::non_negative((*n).into())),
+        IntOrString::String(s) => match parse_percent(s) {
             Some(p) if (0..=100).contains(&p) => {}
             Some(_) => c.fail(
                 path,
@@ -296,6 +281,19 @@ mod tests {
         assert_eq!(
             (spec.min_available, spec.max_unavailable),
             (None, Some(IntOrString::Int(1)))
+        );
+    }
+
+    #[test]
+    fn amount_is_int_or_percent() {
+        use crate::IntOrPercent;
+        assert_eq!(
+            Budget::min_available_percent(50),
+            Budget::MinAvailable(IntOrPercent::percent(50))
+        );
+        assert_eq!(
+            Budget::max_unavailable(1),
+            Budget::MaxUnavailable(Amount::Count(1))
         );
     }
 

@@ -58,114 +58,18 @@ use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::networkpolicy::cidr;
 use crate::object::{Manifest, Validate};
+/// The port vocabulary, defined in [`crate::port`] and shared with the pod layer.
+pub use crate::port::{PortRef, Protocol};
+use crate::port::{check_port_ref, check_protocol};
 use crate::validate::{self, Checker};
 use crate::workload::Workload;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeSet;
-use std::fmt;
 use typed_builder::TypedBuilder;
 
 /// The node port range of a default apiserver (`--service-node-port-range`).
 pub const NODE_PORT_RANGE: std::ops::RangeInclusive<i32> = 30000..=32767;
-
-/// A transport protocol of a port.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    /// TCP (the default).
-    #[default]
-    Tcp,
-    /// UDP.
-    Udp,
-    /// SCTP.
-    Sctp,
-}
-
-impl Protocol {
-    /// The name Kubernetes uses: `TCP`, `UDP`, `SCTP`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        }
-    }
-
-    /// Reads Kubernetes' name; `None` (unset) is TCP.
-    pub fn from_k8s(s: Option<&str>) -> Option<Protocol> {
-        match s {
-            None | Some("TCP") => Some(Protocol::Tcp),
-            Some("UDP") => Some(Protocol::Udp),
-            Some("SCTP") => Some(Protocol::Sctp),
-            Some(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Checks a protocol string of a raw object.
-pub(crate) fn check_protocol(p: Option<&str>) -> Option<String> {
-    match (p, Protocol::from_k8s(p)) {
-        (Some(p), None) => Some(format!("{p:?} is not a valid protocol (TCP, UDP, SCTP)")),
-        _ => None,
-    }
-}
-
-/// A port referred to by number or by name: a Service's `targetPort`, an Ingress backend's
-/// port, a NetworkPolicy port.
-///
-/// ```
-/// # use kubeprint::service::PortRef;
-/// assert_eq!(PortRef::from(8080), PortRef::Number(8080));
-/// assert_eq!(PortRef::from("http"), PortRef::Name("http".into()));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum PortRef {
-    /// A port number.
-    Number(i32),
-    /// A port name (`containerPort` name, or Service port name for Ingress backends).
-    Name(String),
-}
-
-impl From<i32> for PortRef {
-    fn from(n: i32) -> Self {
-        PortRef::Number(n)
-    }
-}
-
-impl From<&str> for PortRef {
-    fn from(s: &str) -> Self {
-        PortRef::Name(s.to_owned())
-    }
-}
-
-impl From<String> for PortRef {
-    fn from(s: String) -> Self {
-        PortRef::Name(s)
-    }
-}
-
-impl From<&PortRef> for IntOrString {
-    fn from(p: &PortRef) -> Self {
-        match p {
-            PortRef::Number(n) => IntOrString::Int(*n),
-            PortRef::Name(s) => IntOrString::String(s.clone()),
-        }
-    }
-}
-
-/// Checks an `IntOrString` port: a number 1-65535 or an IANA service name.
-pub(crate) fn check_port_ref(p: &IntOrString) -> Option<String> {
-    match p {
-        IntOrString::Int(n) => validate::port_number(*n),
-        IntOrString::String(s) => validate::port_name(s),
-    }
-}
 
 /// One port of a Service.
 ///
@@ -266,7 +170,7 @@ impl ServicePort {
         core::ServicePort {
             name: self.name.clone(),
             port: self.port,
-            protocol: Some(self.protocol.as_str().to_owned()),
+            protocol: self.protocol.to_k8s(),
             target_port: self.target.as_ref().map(IntOrString::from),
             node_port: self.node_port,
             app_protocol: self.app_protocol.clone(),

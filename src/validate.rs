@@ -152,6 +152,30 @@ pub fn dns1123_subdomain(s: &str) -> Option<String> {
     None
 }
 
+/// A path segment name (RBAC object names such as `system:controller:job`): not empty, not
+/// `.` or `..`, without `/` or `%`.
+///
+/// ```
+/// use kubeprint::validate;
+/// assert!(validate::path_segment_name("system:aggregate-to-view").is_none());
+/// assert_eq!(
+///     validate::path_segment_name("a/b").as_deref(),
+///     Some(r#""a/b" must not contain '/' or '%'"#)
+/// );
+/// ```
+pub fn path_segment_name(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s == "." || s == ".." {
+        return Some(format!("{s:?} is not a valid name"));
+    }
+    if s.contains(['/', '%']) {
+        return Some(format!("{s:?} must not contain '/' or '%'"));
+    }
+    None
+}
+
 /// DNS-1035 label (Service names): a DNS-1123 label that starts with a letter.
 pub fn dns1035_label(s: &str) -> Option<String> {
     dns1123_label(s).or_else(|| {
@@ -266,6 +290,20 @@ pub fn config_key(s: &str) -> Option<String> {
         return Some(format!("{s:?} is not a valid key"));
     }
     None
+}
+
+/// A value of an enumeration field: one of `allowed`.
+///
+/// ```
+/// use kubeprint::validate;
+/// assert!(validate::one_of("Parallel", &["OrderedReady", "Parallel"]).is_none());
+/// assert_eq!(
+///     validate::one_of("Serial", &["OrderedReady", "Parallel"]).as_deref(),
+///     Some(r#""Serial" is not one of OrderedReady, Parallel"#)
+/// );
+/// ```
+pub fn one_of(value: &str, allowed: &[&str]) -> Option<String> {
+    (!allowed.contains(&value)).then(|| format!("{value:?} is not one of {}", allowed.join(", ")))
 }
 
 /// A port number: 1..=65535.

@@ -816,7 +816,7 @@ rule!(
             },
         ]);
     },
-    r#"topologySpreadConstraints[0].labelSelector.matchExpressions[0].operator: "Is" is not one of In, NotIn, Exists, DoesNotExist"#
+    r#"topologySpreadConstraints[0].labelSelector.matchExpressions[0].operator: "Is" is not a valid operator (In, NotIn, Exists, DoesNotExist)"#
 );
 
 // Security.

@@ -192,7 +192,27 @@ rule!(
         operator: "Exists".into(),
         values: Some(vec!["web".into()]),
     }]),
-    r#"deployment "web": spec.selector.matchExpressions[0].values: must be empty for Exists and DoesNotExist"#
+    r#"deployment "web": spec.selector.matchExpressions[0].values: must be empty for operator Exists"#
+);
+rule!(
+    deployment_selector_unknown_operator_is_one_error,
+    deployment(),
+    |d| d.spec.selector.match_expressions = Some(vec![LabelSelectorRequirement {
+        key: "tier".into(),
+        operator: "Near".into(),
+        values: None,
+    }]),
+    r#"deployment "web": spec.selector.matchExpressions[0].operator: "Near" is not a valid operator (In, NotIn, Exists, DoesNotExist)"#
+);
+rule!(
+    deployment_selector_printed_like_kubectl,
+    deployment(),
+    |d| d.spec.selector.match_expressions = Some(vec![LabelSelectorRequirement {
+        key: "tier".into(),
+        operator: "In".into(),
+        values: Some(vec!["web".into(), "api".into()]),
+    }]),
+    r#"deployment "web": spec.template.metadata.labels: do not match the selector "app.kubernetes.io/name=web,tier in (api,web)""#
 );
 rule!(
     deployment_template_restart_policy,
@@ -485,20 +505,43 @@ rule!(
     statefulset_claim_access_modes,
     statefulset(),
     |s| claim(&mut s).access_modes = None,
-    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.accessModes: must not be empty"#
+    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.accessModes: at least one access mode is required"#
 );
 rule!(
     statefulset_claim_access_mode_value,
     statefulset(),
     |s| claim(&mut s).access_modes = Some(vec!["ReadWriteAlways".into()]),
-    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.accessModes[0]: "ReadWriteAlways" is not one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod"#
+    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.accessModes[0]: "ReadWriteAlways" is not valid (ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod)"#
 );
 rule!(
     statefulset_claim_storage_request,
     statefulset(),
     |s| claim(&mut s).resources = None,
-    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.resources.requests["storage"]: must be set"#
+    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.resources.requests["storage"]: required"#
 );
+// Claim templates follow the PersistentVolumeClaim rules (one shared check).
+rule!(
+    statefulset_claim_read_write_once_pod_alone,
+    statefulset(),
+    |s| claim(&mut s).access_modes = Some(vec!["ReadWriteOncePod".into(), "ReadOnlyMany".into()]),
+    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.accessModes: ReadWriteOncePod may not be combined with other access modes"#
+);
+rule!(
+    statefulset_claim_storage_not_zero,
+    statefulset(),
+    |s| claim(&mut s).resources = Some(core::VolumeResourceRequirements {
+        requests: Some([("storage".into(), Storage::bytes(0).to_quantity())].into()),
+        limits: None,
+    }),
+    r#"statefulset "mongo": spec.volumeClaimTemplates[0].spec.resources.requests["storage"]: must be greater than zero"#
+);
+#[test]
+fn statefulset_claim_empty_storage_class_disables_provisioning() {
+    // Accepted: "" binds to a pre-created PersistentVolume, like in a PersistentVolumeClaim.
+    let mut s = statefulset();
+    claim(&mut s).storage_class_name = Some(String::new());
+    assert_eq!(errors(&s), Vec::<String>::new());
+}
 rule!(
     statefulset_claim_name,
     statefulset(),

@@ -4,13 +4,15 @@
 //! They mirror the apiserver's validation (plus a few checks it leaves to the kubelet, such as
 //! probe port names that no container port has).
 
+use crate::port::check_port_ref;
 use crate::quantity::{check_quantity, quantity_cmp};
-use crate::validate::{self, Checker};
+use crate::selector::{Selector, check_label_selector};
+use crate::validate::{self, Checker, one_of};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Which restart policies a kind of workload allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,10 +53,6 @@ fn set_fields<T: Serialize>(value: &T) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn one_of(value: &str, allowed: &[&str]) -> Option<String> {
-    (!allowed.contains(&value)).then(|| format!("{value:?} is not one of {}", allowed.join(", ")))
 }
 
 fn relative_path(p: &str) -> Option<String> {
@@ -594,18 +592,15 @@ fn resources(c: &mut Checker, p: &str, r: &core::ResourceRequirements) {
 }
 
 fn port_ref(c: &mut Checker, p: &str, port: &IntOrString, names: &BTreeSet<&str>) {
-    match port {
-        IntOrString::Int(n) => c.check(p, validate::port_number(*n)),
-        IntOrString::String(name) => {
-            if let Some(m) = validate::port_name(name) {
-                c.fail(p, m);
-            } else if !names.contains(name.as_str()) {
-                c.fail(
-                    p,
-                    format!("{name:?} is not the name of a port of this container"),
-                );
-            }
-        }
+    if let Some(m) = check_port_ref(port) {
+        c.fail(p, m);
+    } else if let IntOrString::String(name) = port
+        && !names.contains(name.as_str())
+    {
+        c.fail(
+            p,
+            format!("{name:?} is not the name of a port of this container"),
+        );
     }
 }
 
@@ -867,10 +862,10 @@ fn pod_term(c: &mut Checker, p: &str, term: &core::PodAffinityTerm) {
         );
     }
     if let Some(s) = &term.label_selector {
-        label_selector(c, &format!("{p}.labelSelector"), s);
+        check_label_selector(c, &format!("{p}.labelSelector"), s);
     }
     if let Some(s) = &term.namespace_selector {
-        label_selector(c, &format!("{p}.namespaceSelector"), s);
+        check_label_selector(c, &format!("{p}.namespaceSelector"), s);
     }
 }
 
@@ -966,172 +961,32 @@ fn topology_spread(c: &mut Checker, p: &str, t: &core::TopologySpreadConstraint)
         }
     }
     if let Some(s) = &t.label_selector {
-        label_selector(c, &format!("{p}.labelSelector"), s);
+        check_label_selector(c, &format!("{p}.labelSelector"), s);
     }
 }
 
-/// Checks the syntax of a label selector at `path`.
-pub(crate) fn label_selector(c: &mut Checker, path: &str, s: &LabelSelector) {
-    c.labels(&format!("{path}.matchLabels"), s.match_labels.as_ref());
-    for (i, r) in s.match_expressions.iter().flatten().enumerate() {
-        let rp = format!("{path}.matchExpressions[{i}]");
-        c.check(format_args!("{rp}.key"), validate::label_key(&r.key));
-        let values = r.values.as_deref().unwrap_or_default();
-        match r.operator.as_str() {
-            "In" | "NotIn" => {
-                if values.is_empty() {
-                    c.fail(
-                        format_args!("{rp}.values"),
-                        "must not be empty for In and NotIn",
-                    );
-                }
-                for (j, v) in values.iter().enumerate() {
-                    c.check(format_args!("{rp}.values[{j}]"), validate::label_value(v));
-                }
-            }
-            "Exists" | "DoesNotExist" => {
-                if !values.is_empty() {
-                    c.fail(
-                        format_args!("{rp}.values"),
-                        "must be empty for Exists and DoesNotExist",
-                    );
-                }
-            }
-            op => c.check(
-                format_args!("{rp}.operator"),
-                one_of(op, &["In", "NotIn", "Exists", "DoesNotExist"]),
-            ),
-        }
-    }
-}
-
-/// Whether `selector` selects an object with `labels`. An empty selector selects everything;
-/// an unknown operator selects nothing.
-pub(crate) fn selector_matches(
-    selector: &LabelSelector,
-    labels: Option<&BTreeMap<String, String>>,
-) -> bool {
-    let empty = BTreeMap::new();
-    let labels = labels.unwrap_or(&empty);
-    let simple = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    simple
-        && selector.match_expressions.iter().flatten().all(|r| {
-            let value = labels.get(&r.key);
-            let values = r.values.as_deref().unwrap_or_default();
-            match r.operator.as_str() {
-                "In" => value.is_some_and(|v| values.contains(v)),
-                "NotIn" => value.is_none_or(|v| !values.contains(v)),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                _ => false,
-            }
-        })
-}
-
-/// Whether a selector has neither labels nor expressions.
-pub(crate) fn selector_is_empty(selector: &LabelSelector) -> bool {
-    selector
-        .match_labels
-        .as_ref()
-        .is_none_or(BTreeMap::is_empty)
-        && selector
-            .match_expressions
-            .as_ref()
-            .is_none_or(Vec::is_empty)
-}
-
-/// A selector the way kubectl prints it: `app=web,tier in (a,b),!legacy`.
-pub(crate) fn selector_string(selector: &LabelSelector) -> String {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for r in selector.match_expressions.iter().flatten() {
-        let values = r.values.as_deref().unwrap_or_default().join(",");
-        parts.push(match r.operator.as_str() {
-            "In" => format!("{} in ({values})", r.key),
-            "NotIn" => format!("{} notin ({values})", r.key),
-            "Exists" => r.key.clone(),
-            "DoesNotExist" => format!("!{}", r.key),
-            op => format!("{} {op} ({values})", r.key),
-        });
-    }
-    parts.join(",")
-}
-
-/// Checks a workload's selector against its pod template: syntax, non-empty (when `required`),
-/// and that it selects the template's labels.
+/// Checks a workload's selector against its pod template: syntax, not empty, and that it
+/// selects the template's labels.
 pub(crate) fn selector_and_template(
     c: &mut Checker,
     spec_path: &str,
     selector: &LabelSelector,
     template: &core::PodTemplateSpec,
 ) {
-    label_selector(c, &format!("{spec_path}.selector"), selector);
-    if selector_is_empty(selector) {
+    check_label_selector(c, &format!("{spec_path}.selector"), selector);
+    // A selector that does not parse was reported just above.
+    let Ok(selector) = Selector::try_from(selector) else {
+        return;
+    };
+    if selector.is_empty() {
         c.fail(format_args!("{spec_path}.selector"), "must not be empty");
         return;
     }
-    let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
-    if !selector_matches(selector, labels) {
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone());
+    if !selector.matches(&labels.unwrap_or_default()) {
         c.fail(
             format_args!("{spec_path}.template.metadata.labels"),
-            format!("do not match the selector {:?}", selector_string(selector)),
+            format!("do not match the selector {:?}", selector.to_string()),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
-
-    fn req(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {
-        LabelSelectorRequirement {
-            key: key.into(),
-            operator: op.into(),
-            values: (!values.is_empty()).then(|| values.iter().map(|v| (*v).to_owned()).collect()),
-        }
-    }
-
-    #[test]
-    fn matching() {
-        let labels = BTreeMap::from([
-            ("app".to_owned(), "web".to_owned()),
-            ("tier".to_owned(), "fe".to_owned()),
-        ]);
-        let sel = LabelSelector {
-            match_labels: Some(BTreeMap::from([("app".to_owned(), "web".to_owned())])),
-            match_expressions: Some(vec![
-                req("tier", "In", &["fe", "be"]),
-                req("legacy", "DoesNotExist", &[]),
-            ]),
-        };
-        assert!(selector_matches(&sel, Some(&labels)));
-        assert_eq!(selector_string(&sel), "app=web,tier in (fe,be),!legacy");
-        let sel = LabelSelector {
-            match_labels: None,
-            match_expressions: Some(vec![req("tier", "NotIn", &["fe"])]),
-        };
-        assert!(!selector_matches(&sel, Some(&labels)));
-        let sel = LabelSelector {
-            match_labels: None,
-            match_expressions: Some(vec![req("app", "Exists", &[])]),
-        };
-        assert!(selector_matches(&sel, Some(&labels)));
-        assert!(!selector_matches(&sel, None));
-        assert_eq!(selector_string(&sel), "app");
-        let sel = LabelSelector {
-            match_labels: None,
-            match_expressions: Some(vec![req("app", "Near", &[])]),
-        };
-        assert!(!selector_matches(&sel, Some(&labels)));
-        assert!(selector_is_empty(&LabelSelector::default()));
     }
 }

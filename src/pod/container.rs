@@ -19,38 +19,10 @@ use crate::pod::probe::Probe;
 use crate::pod::resources::Resources;
 use crate::pod::security::ContainerSecurity;
 use crate::pod::volume::Mount;
+/// The protocol of a container port (defined in [`crate::port`], shared with Services).
+pub use crate::port::Protocol;
 use k8s_openapi::api::core::v1 as core;
-use std::fmt;
 use typed_builder::TypedBuilder;
-
-/// The protocol of a container port.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    /// `TCP` (the default).
-    #[default]
-    Tcp,
-    /// `UDP`.
-    Udp,
-    /// `SCTP`.
-    Sctp,
-}
-
-impl Protocol {
-    /// The name Kubernetes uses: `TCP`, `UDP` or `SCTP`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A port a container listens on.
 ///
@@ -141,7 +113,7 @@ impl Port {
         core::ContainerPort {
             name: self.name.clone(),
             container_port: self.number,
-            protocol: Some(self.protocol.as_str().to_owned()),
+            protocol: self.protocol.to_k8s(),
             host_port: self.host_port,
             host_ip: self.host_ip.clone(),
         }

@@ -12,50 +12,9 @@
 //! assert_eq!(k8s.period_seconds, Some(10));
 //! ```
 
+/// A port a probe connects to (defined in [`crate::port`], shared with Services).
+pub use crate::port::PortRef;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
-/// A port a probe connects to: a container port's name or a number.
-///
-/// ```
-/// use kubeprint::pod::PortRef;
-/// assert_eq!(PortRef::from("http"), PortRef::Name("http".into()));
-/// assert_eq!(PortRef::from(8080), PortRef::Number(8080));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum PortRef {
-    /// The name of one of the container's ports (must exist: validation checks it).
-    Name(String),
-    /// A port number.
-    Number(i32),
-}
-
-impl PortRef {
-    fn to_int_or_string(&self) -> IntOrString {
-        match self {
-            PortRef::Name(n) => IntOrString::String(n.clone()),
-            PortRef::Number(n) => IntOrString::Int(*n),
-        }
-    }
-}
-
-impl From<&str> for PortRef {
-    fn from(name: &str) -> Self {
-        PortRef::Name(name.to_owned())
-    }
-}
-
-impl From<String> for PortRef {
-    fn from(name: String) -> Self {
-        PortRef::Name(name)
-    }
-}
-
-impl From<i32> for PortRef {
-    fn from(number: i32) -> Self {
-        PortRef::Number(number)
-    }
-}
 
 /// A probe: one check (HTTP GET, TCP connect, command, gRPC health) plus its timing.
 ///
@@ -84,7 +43,7 @@ impl Probe {
         Probe::with(|p| {
             p.http_get = Some(core::HTTPGetAction {
                 path: Some(path.into()),
-                port: port.into().to_int_or_string(),
+                port: PortRef::to_k8s(&port.into()),
                 ..core::HTTPGetAction::default()
             })
         })
@@ -94,7 +53,7 @@ impl Probe {
     pub fn tcp(port: impl Into<PortRef>) -> Self {
         Probe::with(|p| {
             p.tcp_socket = Some(core::TCPSocketAction {
-                port: port.into().to_int_or_string(),
+                port: PortRef::to_k8s(&port.into()),
                 host: None,
             })
         })
@@ -236,6 +195,7 @@ impl From<core::Probe> for Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
     #[test]
     fn http_get_by_name_and_number() {

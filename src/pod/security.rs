@@ -23,6 +23,7 @@
 //! assert_eq!(container.capabilities.unwrap().drop.unwrap(), ["ALL"]);
 //! ```
 
+use crate::meta::push_unique;
 use k8s_openapi::api::core::v1 as core;
 
 /// How Kubernetes applies `fsGroup` ownership to volumes.
@@ -134,9 +135,7 @@ impl PodSecurity {
     /// Adds a supplemental group to every container's process (`supplementalGroups`).
     #[must_use]
     pub fn supplemental_group(mut self, gid: i64) -> Self {
-        if !self.supplemental_groups.contains(&gid) {
-            self.supplemental_groups.push(gid);
-        }
+        push_unique(&mut self.supplemental_groups, gid);
         self
     }
 
@@ -144,10 +143,7 @@ impl PodSecurity {
     /// below 1024 — the only one *restricted* allows).
     #[must_use]
     pub fn add_capability(mut self, capability: impl Into<String>) -> Self {
-        let capability = capability.into();
-        if !self.add_capabilities.contains(&capability) {
-            self.add_capabilities.push(capability);
-        }
+        push_unique(&mut self.add_capabilities, capability.into());
         self
     }
 
@@ -313,10 +309,7 @@ impl ContainerSecurity {
     /// Adds a Linux capability to this container.
     #[must_use]
     pub fn add_capability(mut self, capability: impl Into<String>) -> Self {
-        let capability = capability.into();
-        if !self.add_capabilities.contains(&capability) {
-            self.add_capabilities.push(capability);
-        }
+        push_unique(&mut self.add_capabilities, capability.into());
         self
     }
 
@@ -350,9 +343,7 @@ impl ContainerSecurity {
                 .get_or_insert_with(core::Capabilities::default);
             let add = caps.add.get_or_insert_with(Vec::new);
             for c in &self.add_capabilities {
-                if !add.contains(c) {
-                    add.push(c.clone());
-                }
+                push_unique(add, c.clone());
             }
         }
         (ctx != core::SecurityContext::default()).then_some(ctx)

@@ -23,11 +23,13 @@
 //! # let _ = template;
 //! ```
 
-use crate::meta::Labels;
+use crate::meta::{Labels, push_unique};
+/// How a claim may be mounted (defined in [`crate::persistentvolumeclaim`]).
+pub use crate::persistentvolumeclaim::AccessMode;
+use crate::persistentvolumeclaim::claim_spec;
 use crate::quantity::Storage;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
 
 /// A volume of a pod. Made with the constructors below (each returns a value with the modifiers
 /// of that kind of volume) or from a raw `k8s-openapi` volume for other sources (CSI, projected,
@@ -424,31 +426,6 @@ impl Mount {
     }
 }
 
-/// How a volume can be mounted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AccessMode {
-    /// Read-write by one node (the default of claim templates).
-    ReadWriteOnce,
-    /// Read-only by many nodes.
-    ReadOnlyMany,
-    /// Read-write by many nodes.
-    ReadWriteMany,
-    /// Read-write by one pod.
-    ReadWriteOncePod,
-}
-
-impl AccessMode {
-    /// The name Kubernetes uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessMode::ReadWriteOnce => "ReadWriteOnce",
-            AccessMode::ReadOnlyMany => "ReadOnlyMany",
-            AccessMode::ReadWriteMany => "ReadWriteMany",
-            AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
-        }
-    }
-}
-
 /// A claim template of a StatefulSet: every replica gets its own PersistentVolumeClaim
 /// `<template>-<statefulset>-<ordinal>`, mounted like a volume named after the template.
 ///
@@ -486,9 +463,7 @@ impl VolumeClaimTemplate {
     /// Adds an access mode (replacing the `ReadWriteOnce` default).
     #[must_use]
     pub fn access_mode(mut self, mode: AccessMode) -> Self {
-        if !self.access_modes.contains(&mode) {
-            self.access_modes.push(mode);
-        }
+        push_unique(&mut self.access_modes, mode);
         self
     }
 
@@ -513,29 +488,17 @@ impl VolumeClaimTemplate {
 
     /// The template as `k8s-openapi` holds it (a PersistentVolumeClaim without namespace).
     pub fn to_k8s(&self) -> core::PersistentVolumeClaim {
-        let modes = if self.access_modes.is_empty() {
-            vec![AccessMode::ReadWriteOnce]
-        } else {
-            self.access_modes.clone()
-        };
         core::PersistentVolumeClaim {
             metadata: ObjectMeta {
                 name: Some(self.name.clone()),
                 labels: self.labels.to_option(),
                 ..ObjectMeta::default()
             },
-            spec: Some(core::PersistentVolumeClaimSpec {
-                access_modes: Some(modes.iter().map(|m| m.as_str().to_owned()).collect()),
-                storage_class_name: self.storage_class.clone(),
-                resources: Some(core::VolumeResourceRequirements {
-                    requests: Some(BTreeMap::from([(
-                        "storage".to_owned(),
-                        self.size.to_quantity(),
-                    )])),
-                    limits: None,
-                }),
-                ..core::PersistentVolumeClaimSpec::default()
-            }),
+            spec: Some(claim_spec(
+                self.size,
+                &self.access_modes,
+                self.storage_class.as_ref(),
+            )),
             status: None,
         }
     }

@@ -23,8 +23,8 @@ use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
 use crate::pod::PodTemplate;
 use crate::validate::{self, Checker};
-use crate::workload::job::{JobParams, JobRestartPolicy, PodFailurePolicy, job_spec};
-use crate::workload::{check_count, workload_meta};
+use crate::workload::check_non_negative;
+use crate::workload::job::{JobRestartPolicy, PodFailurePolicy, job_params, job_spec};
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use typed_builder::TypedBuilder;
@@ -128,31 +128,15 @@ pub struct CronJob {
     customize: Customize<batch::CronJob>,
 }
 
-builder_workload!(CronJob, "CronJob");
+builder_workload!(CronJob, "CronJob", controller);
 
 impl Manifest for CronJob {
     type Object = batch::CronJob;
 
     fn to_object(&self) -> Result<batch::CronJob> {
-        let selector = self.template.selector_for(&self.name);
-        let params = JobParams {
-            completions: self.completions,
-            parallelism: self.parallelism,
-            backoff_limit: self.backoff_limit,
-            active_deadline_seconds: self.active_deadline_seconds,
-            ttl_seconds_after_finished: self.ttl_seconds_after_finished,
-            restart_policy: self.restart_policy,
-            indexed: self.indexed,
-            pod_failure_policy: self.pod_failure_policy.as_ref(),
-        };
+        let (selector, metadata) = self.selector_and_meta();
         let mut cj = batch::CronJob {
-            metadata: workload_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &selector,
-                &self.labels,
-                &self.annotations,
-            ),
+            metadata,
             spec: batch::CronJobSpec {
                 schedule: self.schedule.clone(),
                 time_zone: self.time_zone.clone(),
@@ -166,7 +150,7 @@ impl Manifest for CronJob {
                         labels: selector.to_option(),
                         ..ObjectMeta::default()
                     }),
-                    spec: Some(params.spec(&self.template, &self.name)),
+                    spec: Some(job_params!(self).spec(&self.template, &self.name)),
                 },
             },
             status: None,
@@ -202,33 +186,27 @@ impl Validate for batch::CronJob {
                 );
             }
         }
-        if let Some(p) = spec
-            .concurrency_policy
-            .as_deref()
-            .filter(|p| !["Allow", "Forbid", "Replace"].contains(p))
-        {
-            c.fail(
+        if let Some(p) = &spec.concurrency_policy {
+            c.check(
                 "spec.concurrencyPolicy",
-                format!("{p:?} is not one of Allow, Forbid, Replace"),
+                validate::one_of(p, &["Allow", "Forbid", "Replace"]),
             );
         }
-        check_count(
+        check_non_negative(
             c,
-            "spec.successfulJobsHistoryLimit",
-            spec.successful_jobs_history_limit,
-            validate::non_negative,
+            "spec",
+            &[
+                (
+                    "successfulJobsHistoryLimit",
+                    spec.successful_jobs_history_limit,
+                ),
+                ("failedJobsHistoryLimit", spec.failed_jobs_history_limit),
+            ],
         );
-        check_count(
+        check_non_negative(
             c,
-            "spec.failedJobsHistoryLimit",
-            spec.failed_jobs_history_limit,
-            validate::non_negative,
-        );
-        check_count(
-            c,
-            "spec.startingDeadlineSeconds",
-            spec.starting_deadline_seconds,
-            validate::non_negative,
+            "spec",
+            &[("startingDeadlineSeconds", spec.starting_deadline_seconds)],
         );
         if let Some(meta) = &spec.job_template.metadata {
             c.labels("spec.jobTemplate.metadata.labels", meta.labels.as_ref());

@@ -24,11 +24,12 @@ use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
 use crate::pod::PodTemplate;
-use crate::pod::check::{self, PodContext, RestartRule};
+use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
-use crate::validate::{self, Checker};
-use crate::workload::deployment::rolling_bounds;
-use crate::workload::{IntOrPercent, check_count, workload_meta};
+use crate::validate::Checker;
+use crate::workload::{
+    IntOrPercent, check_controller_pods, check_non_negative, check_strategy, rolling_bounds,
+};
 use k8s_openapi::api::apps::v1 as apps;
 use typed_builder::TypedBuilder;
 
@@ -153,21 +154,15 @@ pub struct DaemonSet {
     customize: Customize<apps::DaemonSet>,
 }
 
-builder_workload!(DaemonSet, "DaemonSet");
+builder_workload!(DaemonSet, "DaemonSet", controller);
 
 impl Manifest for DaemonSet {
     type Object = apps::DaemonSet;
 
     fn to_object(&self) -> Result<apps::DaemonSet> {
-        let selector = self.template.selector_for(&self.name);
+        let (selector, metadata) = self.selector_and_meta();
         let mut ds = apps::DaemonSet {
-            metadata: workload_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &selector,
-                &self.labels,
-                &self.annotations,
-            ),
+            metadata,
             spec: apps::DaemonSetSpec {
                 selector: match_labels(&selector),
                 template: self.template.render(&self.name, None),
@@ -185,44 +180,28 @@ impl Manifest for DaemonSet {
 impl Validate for apps::DaemonSet {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
-        check_count(
+        check_non_negative(
             c,
-            "spec.minReadySeconds",
-            spec.min_ready_seconds,
-            validate::non_negative,
+            "spec",
+            &[
+                ("minReadySeconds", spec.min_ready_seconds),
+                ("revisionHistoryLimit", spec.revision_history_limit),
+            ],
         );
-        check_count(
-            c,
-            "spec.revisionHistoryLimit",
-            spec.revision_history_limit,
-            validate::non_negative,
-        );
-        if let Some(strategy) = &spec.update_strategy {
-            match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
-                "OnDelete" => {
-                    if strategy.rolling_update.is_some() {
-                        c.fail(
-                            "spec.updateStrategy.rollingUpdate",
-                            "must not be set when type is OnDelete",
-                        );
-                    }
-                }
-                "RollingUpdate" => {
-                    if let Some(ru) = &strategy.rolling_update {
-                        let path = "spec.updateStrategy.rollingUpdate";
-                        rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref());
-                    }
-                }
-                other => c.fail(
-                    "spec.updateStrategy.type",
-                    format!("{other:?} is not one of RollingUpdate, OnDelete"),
-                ),
-            }
+        if let Some(s) = &spec.update_strategy {
+            check_strategy(
+                c,
+                "spec.updateStrategy",
+                (s.type_.as_deref(), s.rolling_update.as_ref()),
+                ["RollingUpdate", "OnDelete"],
+                |c, path, ru| {
+                    rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref())
+                },
+            );
         }
-        check::selector_and_template(c, "spec", &spec.selector, &spec.template);
-        check::template(
+        check_controller_pods(
             c,
-            "spec.template",
+            &spec.selector,
             &spec.template,
             PodContext::new(RestartRule::AlwaysOnly("DaemonSet")),
         );

@@ -29,10 +29,12 @@ use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
 use crate::pod::PodTemplate;
-use crate::pod::check::{self, PodContext, RestartRule};
+use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
-use crate::validate::{self, Checker};
-use crate::workload::{IntOrPercent, check_count, check_int_or_percent, workload_meta};
+use crate::validate::Checker;
+use crate::workload::{
+    IntOrPercent, check_controller_pods, check_non_negative, check_strategy, rolling_bounds,
+};
 use k8s_openapi::api::apps::v1 as apps;
 use typed_builder::TypedBuilder;
 
@@ -144,25 +146,21 @@ pub struct Deployment {
     customize: Customize<apps::Deployment>,
 }
 
-builder_workload!(Deployment, "Deployment");
+builder_workload!(Deployment, "Deployment", controller);
 
 impl Manifest for Deployment {
     type Object = apps::Deployment;
 
     fn to_object(&self) -> Result<apps::Deployment> {
-        let selector = self.template.selector_for(&self.name);
-        let mut annotations = self.annotations.clone();
+        let (selector, mut metadata) = self.selector_and_meta();
         if let Some(cause) = &self.change_cause {
-            annotations.insert(CHANGE_CAUSE_ANNOTATION, cause.clone());
+            metadata
+                .annotations
+                .get_or_insert_with(Default::default)
+                .insert(CHANGE_CAUSE_ANNOTATION.to_owned(), cause.clone());
         }
         let mut d = apps::Deployment {
-            metadata: workload_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &selector,
-                &self.labels,
-                &annotations,
-            ),
+            metadata,
             spec: apps::DeploymentSpec {
                 replicas: self.replicas,
                 selector: match_labels(&selector),
@@ -183,18 +181,14 @@ impl Manifest for Deployment {
 impl Validate for apps::Deployment {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
-        check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
-        check_count(
+        check_non_negative(
             c,
-            "spec.minReadySeconds",
-            spec.min_ready_seconds,
-            validate::non_negative,
-        );
-        check_count(
-            c,
-            "spec.revisionHistoryLimit",
-            spec.revision_history_limit,
-            validate::non_negative,
+            "spec",
+            &[
+                ("replicas", spec.replicas),
+                ("minReadySeconds", spec.min_ready_seconds),
+                ("revisionHistoryLimit", spec.revision_history_limit),
+            ],
         );
         if let Some(deadline) = spec.progress_deadline_seconds {
             let min_ready = spec.min_ready_seconds.unwrap_or(0);
@@ -205,54 +199,22 @@ impl Validate for apps::Deployment {
                 );
             }
         }
-        if let Some(strategy) = &spec.strategy {
-            let kind = strategy.type_.as_deref().unwrap_or("RollingUpdate");
-            match kind {
-                "Recreate" => {
-                    if strategy.rolling_update.is_some() {
-                        c.fail(
-                            "spec.strategy.rollingUpdate",
-                            "must not be set when type is Recreate",
-                        );
-                    }
-                }
-                "RollingUpdate" => {
-                    if let Some(ru) = &strategy.rolling_update {
-                        let path = "spec.strategy.rollingUpdate";
-                        rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref());
-                    }
-                }
-                other => c.fail(
-                    "spec.strategy.type",
-                    format!("{other:?} is not one of Recreate, RollingUpdate"),
-                ),
-            }
+        if let Some(s) = &spec.strategy {
+            check_strategy(
+                c,
+                "spec.strategy",
+                (s.type_.as_deref(), s.rolling_update.as_ref()),
+                ["Recreate", "RollingUpdate"],
+                |c, path, ru| {
+                    rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref())
+                },
+            );
         }
-        check::selector_and_template(c, "spec", &spec.selector, &spec.template);
-        check::template(
+        check_controller_pods(
             c,
-            "spec.template",
+            &spec.selector,
             &spec.template,
             PodContext::new(RestartRule::AlwaysOnly("Deployment")),
-        );
-    }
-}
-
-/// Checks `maxSurge`/`maxUnavailable` under `path`: valid, unavailable ≤ 100%, not both zero.
-pub(crate) fn rolling_bounds(
-    c: &mut Checker,
-    path: &str,
-    max_surge: Option<&k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
-    max_unavailable: Option<&k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
-) {
-    let surge_zero =
-        max_surge.map(|v| check_int_or_percent(c, &format!("{path}.maxSurge"), v, false));
-    let unavailable_zero = max_unavailable
-        .map(|v| check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true));
-    if surge_zero == Some(Some(true)) && unavailable_zero == Some(Some(true)) {
-        c.fail(
-            format_args!("{path}.maxUnavailable"),
-            "must not be 0 when maxSurge is 0",
         );
     }
 }

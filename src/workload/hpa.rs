@@ -345,19 +345,19 @@ impl Validate for autoscaling::HorizontalPodAutoscaler {
         }
         for (i, m) in spec.metrics.iter().flatten().enumerate() {
             let p = format!("spec.metrics[{i}]");
-            let kinds = [
-                "Resource",
-                "Pods",
-                "Object",
-                "External",
-                "ContainerResource",
-            ];
-            if !kinds.contains(&m.type_.as_str()) {
-                c.fail(
-                    format_args!("{p}.type"),
-                    format!("{:?} is not one of {}", m.type_, kinds.join(", ")),
-                );
-            }
+            c.check(
+                format_args!("{p}.type"),
+                validate::one_of(
+                    &m.type_,
+                    &[
+                        "Resource",
+                        "Pods",
+                        "Object",
+                        "External",
+                        "ContainerResource",
+                    ],
+                ),
+            );
             if m.type_ == "Resource" {
                 match &m.resource {
                     Some(r) => {
@@ -423,24 +423,18 @@ fn scaling_rules(c: &mut Checker, p: &str, r: &autoscaling::HPAScalingRules) {
             format!("must be between 0 and 3600, got {n}"),
         );
     }
-    if let Some(s) = r
-        .select_policy
-        .as_deref()
-        .filter(|s| !["Max", "Min", "Disabled"].contains(s))
-    {
-        c.fail(
+    if let Some(s) = &r.select_policy {
+        c.check(
             format_args!("{p}.selectPolicy"),
-            format!("{s:?} is not one of Max, Min, Disabled"),
+            validate::one_of(s, &["Max", "Min", "Disabled"]),
         );
     }
     for (i, policy) in r.policies.iter().flatten().enumerate() {
         let pp = format!("{p}.policies[{i}]");
-        if !["Pods", "Percent"].contains(&policy.type_.as_str()) {
-            c.fail(
-                format_args!("{pp}.type"),
-                format!("{:?} is not one of Pods, Percent", policy.type_),
-            );
-        }
+        c.check(
+            format_args!("{pp}.type"),
+            validate::one_of(&policy.type_, &["Pods", "Percent"]),
+        );
         c.check(
             format_args!("{pp}.value"),
             validate::positive(policy.value.into()),

@@ -32,7 +32,7 @@ use crate::object::{Manifest, Validate};
 use crate::pod::check::{self, PodContext, RestartRule};
 use crate::pod::{PodTemplate, RestartPolicy};
 use crate::validate::{self, Checker};
-use crate::workload::{check_count, workload_meta};
+use crate::workload::check_non_negative;
 use k8s_openapi::api::batch::v1 as batch;
 use typed_builder::TypedBuilder;
 
@@ -194,6 +194,24 @@ pub(crate) struct JobParams<'a> {
     pub pod_failure_policy: Option<&'a PodFailurePolicy>,
 }
 
+/// The [`JobParams`] of a builder with the Job settings as fields of the same names (`Job`,
+/// `CronJob`), so the list of settings is written once.
+macro_rules! job_params {
+    ($builder:expr) => {
+        $crate::workload::job::JobParams {
+            completions: $builder.completions,
+            parallelism: $builder.parallelism,
+            backoff_limit: $builder.backoff_limit,
+            active_deadline_seconds: $builder.active_deadline_seconds,
+            ttl_seconds_after_finished: $builder.ttl_seconds_after_finished,
+            restart_policy: $builder.restart_policy,
+            indexed: $builder.indexed,
+            pod_failure_policy: $builder.pod_failure_policy.as_ref(),
+        }
+    };
+}
+pub(crate) use job_params;
+
 impl JobParams<'_> {
     /// The Job spec. The restart policy is the one given, else the template's, else `Never`
     /// with a pod failure policy (which requires it) and `OnFailure` without.
@@ -279,37 +297,16 @@ pub struct Job {
     customize: Customize<batch::Job>,
 }
 
-builder_workload!(Job, "Job");
-
-impl Job {
-    fn params(&self) -> JobParams<'_> {
-        JobParams {
-            completions: self.completions,
-            parallelism: self.parallelism,
-            backoff_limit: self.backoff_limit,
-            active_deadline_seconds: self.active_deadline_seconds,
-            ttl_seconds_after_finished: self.ttl_seconds_after_finished,
-            restart_policy: self.restart_policy,
-            indexed: self.indexed,
-            pod_failure_policy: self.pod_failure_policy.as_ref(),
-        }
-    }
-}
+builder_workload!(Job, "Job", controller);
 
 impl Manifest for Job {
     type Object = batch::Job;
 
     fn to_object(&self) -> Result<batch::Job> {
-        let selector = self.template.selector_for(&self.name);
+        let (_, metadata) = self.selector_and_meta();
         let mut job = batch::Job {
-            metadata: workload_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &selector,
-                &self.labels,
-                &self.annotations,
-            ),
-            spec: Some(self.params().spec(&self.template, &self.name)),
+            metadata,
+            spec: Some(job_params!(self).spec(&self.template, &self.name)),
             status: None,
         };
         self.customize.apply(&mut job);
@@ -328,32 +325,28 @@ impl Validate for batch::Job {
 
 /// Checks a Job spec at `p` (`spec`, or `spec.jobTemplate.spec` in a CronJob).
 pub(crate) fn job_spec(c: &mut Checker, p: &str, spec: &batch::JobSpec) {
-    let counts = [
-        ("parallelism", spec.parallelism),
-        ("completions", spec.completions),
-        ("backoffLimit", spec.backoff_limit),
-        ("backoffLimitPerIndex", spec.backoff_limit_per_index),
-        ("maxFailedIndexes", spec.max_failed_indexes),
-        ("ttlSecondsAfterFinished", spec.ttl_seconds_after_finished),
-    ];
-    for (field, value) in counts {
-        check_count(c, &format!("{p}.{field}"), value, validate::non_negative);
-    }
-    check_count(
+    check_non_negative(
         c,
-        &format!("{p}.activeDeadlineSeconds"),
-        spec.active_deadline_seconds,
-        validate::non_negative,
+        p,
+        &[
+            ("parallelism", spec.parallelism),
+            ("completions", spec.completions),
+            ("backoffLimit", spec.backoff_limit),
+            ("backoffLimitPerIndex", spec.backoff_limit_per_index),
+            ("maxFailedIndexes", spec.max_failed_indexes),
+            ("ttlSecondsAfterFinished", spec.ttl_seconds_after_finished),
+        ],
+    );
+    check_non_negative(
+        c,
+        p,
+        &[("activeDeadlineSeconds", spec.active_deadline_seconds)],
     );
     let indexed = spec.completion_mode.as_deref() == Some("Indexed");
-    if let Some(mode) = spec
-        .completion_mode
-        .as_deref()
-        .filter(|m| !["NonIndexed", "Indexed"].contains(m))
-    {
-        c.fail(
+    if let Some(mode) = &spec.completion_mode {
+        c.check(
             format_args!("{p}.completionMode"),
-            format!("{mode:?} is not one of NonIndexed, Indexed"),
+            validate::one_of(mode, &["NonIndexed", "Indexed"]),
         );
     }
     if indexed && spec.completions.is_none() {
@@ -441,12 +434,10 @@ fn failure_rule(
     match (&rule.on_exit_codes, &rule.on_pod_conditions) {
         (Some(codes), None) => {
             let op = codes.operator.as_str();
-            if !["In", "NotIn"].contains(&op) {
-                c.fail(
-                    format_args!("{rp}.onExitCodes.operator"),
-                    format!("{op:?} is not one of In, NotIn"),
-                );
-            }
+            c.check(
+                format_args!("{rp}.onExitCodes.operator"),
+                validate::one_of(op, &["In", "NotIn"]),
+            );
             let values = &codes.values;
             if values.is_empty() {
                 c.fail(format_args!("{rp}.onExitCodes.values"), "must not be empty");
@@ -482,14 +473,10 @@ fn failure_rule(
                         "must not be empty",
                     );
                 }
-                if let Some(status) = pattern
-                    .status
-                    .as_deref()
-                    .filter(|s| !["True", "False", "Unknown"].contains(s))
-                {
-                    c.fail(
+                if let Some(status) = &pattern.status {
+                    c.check(
                         format_args!("{rp}.onPodConditions[{j}].status"),
-                        format!("{status:?} is not one of True, False, Unknown"),
+                        validate::one_of(status, &["True", "False", "Unknown"]),
                     );
                 }
             }

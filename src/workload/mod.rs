@@ -25,6 +25,10 @@
 //! ```
 
 /// `Workload` for a builder with `name: String` and `template: PodTemplate` fields.
+///
+/// With `controller`, the builder (which also has `namespace`, `labels` and `annotations`)
+/// gets `selector_and_meta()`: its selector labels, and its metadata (the selector labels plus
+/// its own labels, which win, and its annotations).
 macro_rules! builder_workload {
     ($ty:ty, $kind:literal) => {
         impl $crate::workload::Workload for $ty {
@@ -39,6 +43,28 @@ macro_rules! builder_workload {
             }
             fn ports(&self) -> Vec<k8s_openapi::api::core::v1::ContainerPort> {
                 self.template.ports()
+            }
+        }
+    };
+    ($ty:ty, $kind:literal, controller) => {
+        builder_workload!($ty, $kind);
+
+        impl $ty {
+            fn selector_and_meta(
+                &self,
+            ) -> (
+                $crate::meta::Labels,
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            ) {
+                let selector = self.template.selector_for(&self.name);
+                let meta = $crate::workload::workload_meta(
+                    &self.name,
+                    self.namespace.as_ref(),
+                    &selector,
+                    &self.labels,
+                    &self.annotations,
+                );
+                (selector, meta)
             }
         }
     };
@@ -63,11 +89,12 @@ pub use replicaset::ReplicaSet;
 pub use statefulset::{PodManagementPolicy, PvcRetention, StatefulSet, StatefulSetStrategy};
 
 use crate::meta::{Annotations, Labels, object_meta};
+use crate::pod::check::{self, PodContext};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// A set of pods selected by labels, with container ports.
@@ -93,19 +120,22 @@ pub trait Workload {
     }
 }
 
-/// A count or a percentage of replicas (`maxSurge`, `maxUnavailable`, ...).
+/// A count or a percentage of pods: a rollout's `maxSurge`/`maxUnavailable`, a
+/// PodDisruptionBudget's `minAvailable`/`maxUnavailable` (there under the name
+/// [`Amount`](crate::poddisruptionbudget::Amount)).
 ///
 /// ```
 /// use kubeprint::IntOrPercent;
 /// use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 /// assert_eq!(IntOrPercent::from(1).to_k8s(), IntOrString::Int(1));
 /// assert_eq!(IntOrPercent::percent(25).to_k8s(), IntOrString::String("25%".into()));
+/// assert_eq!(IntOrPercent::from_k8s(&IntOrString::String("25%".into())), Some(IntOrPercent::Percent(25)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IntOrPercent {
     /// A number of pods.
     Count(i32),
-    /// A percentage of the desired replicas.
+    /// A percentage of the desired (or selected) pods.
     Percent(i32),
 }
 
@@ -127,11 +157,31 @@ impl IntOrPercent {
             IntOrPercent::Percent(p) => IntOrString::String(format!("{p}%")),
         }
     }
+
+    /// Reads the value of a raw object: an integer, or a string of an integer followed by `%`.
+    /// `None` for any other string. The range is not checked.
+    pub fn from_k8s(value: &IntOrString) -> Option<IntOrPercent> {
+        match value {
+            IntOrString::Int(n) => Some(IntOrPercent::Count(*n)),
+            IntOrString::String(s) => parse_percent(s).map(IntOrPercent::Percent),
+        }
+    }
+}
+
+/// The number of a percentage string (`"25%"` → 25); `None` unless it is an integer and `%`.
+pub(crate) fn parse_percent(s: &str) -> Option<i32> {
+    s.strip_suffix('%')?.parse().ok()
 }
 
 impl From<i32> for IntOrPercent {
     fn from(n: i32) -> Self {
         IntOrPercent::Count(n)
+    }
+}
+
+impl From<IntOrPercent> for IntOrString {
+    fn from(value: IntOrPercent) -> Self {
+        value.to_k8s()
     }
 }
 
@@ -145,14 +195,12 @@ pub(crate) fn check_int_or_percent(
 ) -> Option<bool> {
     let n = match value {
         IntOrString::Int(n) => *n,
-        IntOrString::String(s) => match s.strip_suffix('%').and_then(|p| p.parse::<i32>().ok()) {
-            Some(p) => {
-                if max_100 && p > 100 {
-                    c.fail(path, format!("{s:?} must not be more than 100%"));
-                    return None;
-                }
-                p
+        IntOrString::String(s) => match parse_percent(s) {
+            Some(p) if max_100 && p > 100 => {
+                c.fail(path, format!("{s:?} must not be more than 100%"));
+                return None;
             }
+            Some(p) => p,
             None => {
                 c.fail(
                     path,
@@ -169,16 +217,83 @@ pub(crate) fn check_int_or_percent(
     Some(n == 0)
 }
 
-/// Checks an optional count at `path` with `rule`.
-pub(crate) fn check_count(
+/// Checks that every count given is `>= 0`; `prefix` and the count's field name make its path
+/// (`spec` + `replicas` → `spec.replicas`).
+pub(crate) fn check_non_negative<T: Into<i64> + Copy>(
+    c: &mut Checker,
+    prefix: &str,
+    counts: &[(&str, Option<T>)],
+) {
+    for (field, value) in counts {
+        if let Some(n) = value {
+            c.check(
+                format_args!("{prefix}.{field}"),
+                validate::non_negative((*n).into()),
+            );
+        }
+    }
+}
+
+/// Checks an update strategy at `path` (`spec.strategy`, `spec.updateStrategy`): its `type`
+/// (unset means RollingUpdate) must be one of `types`; the type that is not RollingUpdate
+/// forbids `rollingUpdate`, and RollingUpdate has `rolling` check it.
+pub(crate) fn check_strategy<R>(
     c: &mut Checker,
     path: &str,
-    value: Option<impl Into<i64>>,
-    rule: fn(i64) -> Option<String>,
+    (type_, rolling_update): (Option<&str>, Option<&R>),
+    types: [&str; 2],
+    rolling: impl FnOnce(&mut Checker, &str, &R),
 ) {
-    if let Some(n) = value {
-        c.check(path, rule(n.into()));
+    match type_.unwrap_or("RollingUpdate") {
+        "RollingUpdate" => {
+            if let Some(ru) = rolling_update {
+                rolling(c, &format!("{path}.rollingUpdate"), ru);
+            }
+        }
+        other if types.contains(&other) => {
+            if rolling_update.is_some() {
+                c.fail(
+                    format_args!("{path}.rollingUpdate"),
+                    format!("must not be set when type is {other}"),
+                );
+            }
+        }
+        other => c.fail(
+            format_args!("{path}.type"),
+            format!("{other:?} is not one of {}", types.join(", ")),
+        ),
     }
+}
+
+/// Checks `maxSurge`/`maxUnavailable` under `path`: valid, unavailable ≤ 100%, not both zero.
+pub(crate) fn rolling_bounds(
+    c: &mut Checker,
+    path: &str,
+    max_surge: Option<&IntOrString>,
+    max_unavailable: Option<&IntOrString>,
+) {
+    let surge_zero =
+        max_surge.map(|v| check_int_or_percent(c, &format!("{path}.maxSurge"), v, false));
+    let unavailable_zero = max_unavailable
+        .map(|v| check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true));
+    if surge_zero == Some(Some(true)) && unavailable_zero == Some(Some(true)) {
+        c.fail(
+            format_args!("{path}.maxUnavailable"),
+            "must not be 0 when maxSurge is 0",
+        );
+    }
+}
+
+/// Checks a pod controller's selector against its pod template, then the template
+/// (`spec.selector`, `spec.template`).
+pub(crate) fn check_controller_pods(
+    c: &mut Checker,
+    selector: &LabelSelector,
+    template: &core::PodTemplateSpec,
+    ctx: PodContext<'_>,
+) {
+    check::selector_and_template(c, "spec", selector, template);
+    check::template(c, "spec.template", template, ctx);
 }
 
 /// Metadata of a workload: its labels are the selector labels plus the user's (which win).
@@ -194,22 +309,31 @@ pub(crate) fn workload_meta(
     object_meta(name, namespace, &all, annotations)
 }
 
-fn template_ports(template: Option<&core::PodTemplateSpec>) -> Vec<core::ContainerPort> {
-    template
-        .and_then(|t| t.spec.as_ref())
-        .map(pod_spec_ports)
-        .unwrap_or_default()
-}
-
-pub(crate) fn pod_spec_ports(spec: &core::PodSpec) -> Vec<core::ContainerPort> {
-    spec.containers
-        .iter()
+/// Every port of every (non-init) container of `spec`.
+fn pod_spec_ports(spec: Option<&core::PodSpec>) -> Vec<core::ContainerPort> {
+    spec.into_iter()
+        .flat_map(|s| &s.containers)
         .flat_map(|c| c.ports.iter().flatten().cloned())
         .collect()
 }
 
+/// The pod spec of a template.
+fn template_pod_spec(template: Option<&core::PodTemplateSpec>) -> Option<&core::PodSpec> {
+    template.and_then(|t| t.spec.as_ref())
+}
+
+/// A template's labels (Jobs and CronJobs select their pods by them).
+fn template_labels(template: Option<&core::PodTemplateSpec>) -> Labels {
+    template
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .map(Labels::from)
+        .unwrap_or_default()
+}
+
+/// `Workload` for a `k8s-openapi` type: `|o| selector: <Labels>, pod_spec: <Option<&PodSpec>>`.
 macro_rules! k8s_workload {
-    ($ty:ty, $kind:literal, |$spec:ident| $template:expr) => {
+    ($ty:ty, $kind:literal, |$o:ident| selector: $selector:expr, pod_spec: $pod_spec:expr) => {
         impl Workload for $ty {
             fn kind(&self) -> &'static str {
                 $kind
@@ -218,83 +342,44 @@ macro_rules! k8s_workload {
                 self.metadata.name.as_deref().unwrap_or_default()
             }
             fn selector(&self) -> Labels {
-                self.spec
-                    .selector
-                    .match_labels
-                    .clone()
-                    .map(Labels::from)
-                    .unwrap_or_default()
+                let $o = self;
+                $selector
             }
             fn ports(&self) -> Vec<core::ContainerPort> {
-                let $spec = &self.spec;
-                template_ports($template)
+                let $o = self;
+                pod_spec_ports($pod_spec)
             }
         }
     };
 }
 
-k8s_workload!(apps::Deployment, "Deployment", |s| Some(&s.template));
-k8s_workload!(apps::ReplicaSet, "ReplicaSet", |s| s.template.as_ref());
-k8s_workload!(apps::DaemonSet, "DaemonSet", |s| Some(&s.template));
-k8s_workload!(apps::StatefulSet, "StatefulSet", |s| Some(&s.template));
-
-impl Workload for core::Pod {
-    fn kind(&self) -> &'static str {
-        "Pod"
-    }
-    fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or_default()
-    }
-    fn selector(&self) -> Labels {
-        self.metadata
-            .labels
-            .clone()
-            .map(Labels::from)
-            .unwrap_or_default()
-    }
-    fn ports(&self) -> Vec<core::ContainerPort> {
-        self.spec.as_ref().map(pod_spec_ports).unwrap_or_default()
-    }
+/// The labels of an apps/v1 selector's `matchLabels`.
+fn match_labels_of(selector: &LabelSelector) -> Labels {
+    selector
+        .match_labels
+        .clone()
+        .map(Labels::from)
+        .unwrap_or_default()
 }
 
-impl Workload for batch::CronJob {
-    fn kind(&self) -> &'static str {
-        "CronJob"
-    }
-    fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or_default()
-    }
-    fn selector(&self) -> Labels {
-        self.spec
-            .job_template
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.metadata.as_ref())
-            .and_then(|m| m.labels.clone())
-            .map(Labels::from)
-            .unwrap_or_default()
-    }
-    fn ports(&self) -> Vec<core::ContainerPort> {
-        template_ports(self.spec.job_template.spec.as_ref().map(|s| &s.template))
-    }
-}
-
-impl Workload for batch::Job {
-    fn kind(&self) -> &'static str {
-        "Job"
-    }
-    fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or_default()
-    }
-    fn selector(&self) -> Labels {
-        self.spec
-            .as_ref()
-            .and_then(|s| s.template.metadata.as_ref())
-            .and_then(|m| m.labels.clone())
-            .map(Labels::from)
-            .unwrap_or_default()
-    }
-    fn ports(&self) -> Vec<core::ContainerPort> {
-        template_ports(self.spec.as_ref().map(|s| &s.template))
-    }
-}
+k8s_workload!(apps::Deployment, "Deployment", |o|
+    selector: match_labels_of(&o.spec.selector),
+    pod_spec: template_pod_spec(Some(&o.spec.template)));
+k8s_workload!(apps::ReplicaSet, "ReplicaSet", |o|
+    selector: match_labels_of(&o.spec.selector),
+    pod_spec: template_pod_spec(o.spec.template.as_ref()));
+k8s_workload!(apps::DaemonSet, "DaemonSet", |o|
+    selector: match_labels_of(&o.spec.selector),
+    pod_spec: template_pod_spec(Some(&o.spec.template)));
+k8s_workload!(apps::StatefulSet, "StatefulSet", |o|
+    selector: match_labels_of(&o.spec.selector),
+    pod_spec: template_pod_spec(Some(&o.spec.template)));
+k8s_workload!(core::Pod, "Pod", |o|
+    selector: o.metadata.labels.clone().map(Labels::from).unwrap_or_default(),
+    pod_spec: o.spec.as_ref());
+k8s_workload!(batch::Job, "Job", |o|
+    selector: template_labels(o.spec.as_ref().map(|s| &s.template)),
+    pod_spec: template_pod_spec(o.spec.as_ref().map(|s| &s.template)));
+k8s_workload!(batch::CronJob, "CronJob", |o|
+    selector: template_labels(o.spec.job_template.spec.as_ref().map(|s| &s.template)),
+    pod_spec: template_pod_spec(o.spec.job_template.spec.as_ref().map(|s| &s.template)));

@@ -23,10 +23,10 @@ use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
 use crate::pod::PodTemplate;
-use crate::pod::check::{self, PodContext, RestartRule};
+use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
-use crate::validate::{self, Checker};
-use crate::workload::{check_count, workload_meta};
+use crate::validate::Checker;
+use crate::workload::{check_controller_pods, check_non_negative};
 use k8s_openapi::api::apps::v1 as apps;
 use typed_builder::TypedBuilder;
 
@@ -67,21 +67,15 @@ pub struct ReplicaSet {
     customize: Customize<apps::ReplicaSet>,
 }
 
-builder_workload!(ReplicaSet, "ReplicaSet");
+builder_workload!(ReplicaSet, "ReplicaSet", controller);
 
 impl Manifest for ReplicaSet {
     type Object = apps::ReplicaSet;
 
     fn to_object(&self) -> Result<apps::ReplicaSet> {
-        let selector = self.template.selector_for(&self.name);
+        let (selector, metadata) = self.selector_and_meta();
         let mut rs = apps::ReplicaSet {
-            metadata: workload_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &selector,
-                &self.labels,
-                &self.annotations,
-            ),
+            metadata,
             spec: apps::ReplicaSetSpec {
                 replicas: self.replicas,
                 min_ready_seconds: self.min_ready_seconds,
@@ -98,23 +92,21 @@ impl Manifest for ReplicaSet {
 impl Validate for apps::ReplicaSet {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
-        check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
-        check_count(
+        check_non_negative(
             c,
-            "spec.minReadySeconds",
-            spec.min_ready_seconds,
-            validate::non_negative,
+            "spec",
+            &[
+                ("replicas", spec.replicas),
+                ("minReadySeconds", spec.min_ready_seconds),
+            ],
         );
         match &spec.template {
-            Some(template) => {
-                check::selector_and_template(c, "spec", &spec.selector, template);
-                check::template(
-                    c,
-                    "spec.template",
-                    template,
-                    PodContext::new(RestartRule::AlwaysOnly("ReplicaSet")),
-                );
-            }
+            Some(template) => check_controller_pods(
+                c,
+                &spec.selector,
+                template,
+                PodContext::new(RestartRule::AlwaysOnly("ReplicaSet")),
+            ),
             None => c.fail("spec.template", "must be set"),
         }
     }

@@ -31,12 +31,14 @@
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
-use crate::pod::check::{self, PodContext, RestartRule};
+use crate::persistentvolumeclaim::check_claim_spec;
+use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
 use crate::pod::{PodTemplate, VolumeClaimTemplate};
-use crate::quantity::check_quantity;
 use crate::validate::{self, Checker};
-use crate::workload::{IntOrPercent, check_count, check_int_or_percent, workload_meta};
+use crate::workload::{
+    IntOrPercent, check_controller_pods, check_int_or_percent, check_non_negative, check_strategy,
+};
 use k8s_openapi::api::apps::v1 as apps;
 use std::collections::BTreeSet;
 use typed_builder::TypedBuilder;
@@ -229,7 +231,7 @@ pub struct StatefulSet {
     customize: Customize<apps::StatefulSet>,
 }
 
-builder_workload!(StatefulSet, "StatefulSet");
+builder_workload!(StatefulSet, "StatefulSet", controller);
 
 impl StatefulSet {
     /// The headless Service's name.
@@ -242,7 +244,7 @@ impl Manifest for StatefulSet {
     type Object = apps::StatefulSet;
 
     fn to_object(&self) -> Result<apps::StatefulSet> {
-        let selector = self.template.selector_for(&self.name);
+        let (selector, metadata) = self.selector_and_meta();
         let claims = &self.volume_claim_templates;
         let retention =
             (self.pvc_when_deleted.is_some() || self.pvc_when_scaled.is_some()).then(|| {
@@ -252,13 +254,7 @@ impl Manifest for StatefulSet {
                 }
             });
         let mut sts = apps::StatefulSet {
-            metadata: workload_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &selector,
-                &self.labels,
-                &self.annotations,
-            ),
+            metadata,
             spec: apps::StatefulSetSpec {
                 service_name: Some(self.service_name.clone()),
                 replicas: self.replicas,
@@ -292,73 +288,47 @@ impl Validate for apps::StatefulSet {
             ),
             Some(name) => c.check("spec.serviceName", validate::dns1035_label(name)),
         }
-        check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
-        check_count(
+        check_non_negative(
             c,
-            "spec.minReadySeconds",
-            spec.min_ready_seconds,
-            validate::non_negative,
+            "spec",
+            &[
+                ("replicas", spec.replicas),
+                ("minReadySeconds", spec.min_ready_seconds),
+                ("revisionHistoryLimit", spec.revision_history_limit),
+            ],
         );
-        check_count(
-            c,
-            "spec.revisionHistoryLimit",
-            spec.revision_history_limit,
-            validate::non_negative,
-        );
-        if let Some(policy) = &spec.pod_management_policy
-            && !["OrderedReady", "Parallel"].contains(&policy.as_str())
-        {
-            c.fail(
+        if let Some(policy) = &spec.pod_management_policy {
+            c.check(
                 "spec.podManagementPolicy",
-                format!("{policy:?} is not one of OrderedReady, Parallel"),
+                validate::one_of(policy, &["OrderedReady", "Parallel"]),
             );
         }
-        if let Some(strategy) = &spec.update_strategy {
-            match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
-                "OnDelete" => {
-                    if strategy.rolling_update.is_some() {
-                        c.fail(
-                            "spec.updateStrategy.rollingUpdate",
-                            "must not be set when type is OnDelete",
-                        );
+        if let Some(s) = &spec.update_strategy {
+            check_strategy(
+                c,
+                "spec.updateStrategy",
+                (s.type_.as_deref(), s.rolling_update.as_ref()),
+                ["RollingUpdate", "OnDelete"],
+                |c, path, ru| {
+                    check_non_negative(c, path, &[("partition", ru.partition)]);
+                    let at = format!("{path}.maxUnavailable");
+                    if let Some(v) = &ru.max_unavailable
+                        && check_int_or_percent(c, &at, v, true) == Some(true)
+                    {
+                        c.fail(at, "must not be 0");
                     }
-                }
-                "RollingUpdate" => {
-                    if let Some(ru) = &strategy.rolling_update {
-                        let path = "spec.updateStrategy.rollingUpdate";
-                        check_count(
-                            c,
-                            &format!("{path}.partition"),
-                            ru.partition,
-                            validate::non_negative,
-                        );
-                        if let Some(v) = &ru.max_unavailable
-                            && check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true)
-                                == Some(true)
-                        {
-                            c.fail(format_args!("{path}.maxUnavailable"), "must not be 0");
-                        }
-                    }
-                }
-                other => c.fail(
-                    "spec.updateStrategy.type",
-                    format!("{other:?} is not one of RollingUpdate, OnDelete"),
-                ),
-            }
+                },
+            );
         }
         if let Some(policy) = &spec.persistent_volume_claim_retention_policy {
-            let p = "spec.persistentVolumeClaimRetentionPolicy";
             for (field, value) in [
                 ("whenDeleted", &policy.when_deleted),
                 ("whenScaled", &policy.when_scaled),
             ] {
-                if let Some(v) = value
-                    .as_deref()
-                    .filter(|v| !["Retain", "Delete"].contains(v))
-                {
-                    c.fail(
-                        format_args!("{p}.{field}"),
-                        format!("{v:?} is not one of Retain, Delete"),
+                if let Some(v) = value {
+                    c.check(
+                        format_args!("spec.persistentVolumeClaimRetentionPolicy.{field}"),
+                        validate::one_of(v, &["Retain", "Delete"]),
                     );
                 }
             }
@@ -393,53 +363,15 @@ impl Validate for apps::StatefulSet {
                 c.fail(format_args!("{p}.spec"), "must be set");
                 continue;
             };
-            if claim.access_modes.as_ref().is_none_or(Vec::is_empty) {
-                c.fail(format_args!("{p}.spec.accessModes"), "must not be empty");
-            }
-            for (j, mode) in claim.access_modes.iter().flatten().enumerate() {
-                let allowed = [
-                    "ReadWriteOnce",
-                    "ReadOnlyMany",
-                    "ReadWriteMany",
-                    "ReadWriteOncePod",
-                ];
-                if !allowed.contains(&mode.as_str()) {
-                    c.fail(
-                        format_args!("{p}.spec.accessModes[{j}]"),
-                        format!("{mode:?} is not one of {}", allowed.join(", ")),
-                    );
-                }
-            }
-            match claim
-                .resources
-                .as_ref()
-                .and_then(|r| r.requests.as_ref())
-                .and_then(|r| r.get("storage"))
-            {
-                Some(q) => c.check(
-                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
-                    check_quantity(q),
-                ),
-                None => c.fail(
-                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
-                    "must be set",
-                ),
-            }
-            if let Some(class) = &claim.storage_class_name {
-                c.check(
-                    format_args!("{p}.spec.storageClassName"),
-                    validate::dns1123_subdomain(class),
-                );
-            }
+            check_claim_spec(c, &format!("{p}.spec"), claim);
             claims.push(name);
         }
 
-        check::selector_and_template(c, "spec", &spec.selector, &spec.template);
         let ctx = PodContext {
             restart: RestartRule::AlwaysOnly("StatefulSet"),
             claim_templates: &claims,
         };
-        check::template(c, "spec.template", &spec.template, ctx);
+        check_controller_pods(c, &spec.selector, &spec.template, ctx);
     }
 }
 
