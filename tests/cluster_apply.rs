@@ -925,3 +925,115 @@ async fn transient_errors_are_retried() {
         "{err}"
     );
 }
+
+fn statefulset(service_name: &str) -> StatefulSet {
+    from(json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {
+            "serviceName": service_name, "replicas": 2,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                "storageClassName": "standard", "resources": {"requests": {"storage": "1Gi"}}}}]
+        }
+    }))
+}
+
+fn uids<K: kube::Resource>(items: Vec<K>) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = items
+        .iter()
+        .map(|o| {
+            (
+                o.meta().name.clone().unwrap(),
+                o.meta().uid.clone().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn statefulset_recreate_keeps_pods_and_claims() {
+    let ns = TestNs::new("sts-recreate").await;
+    let (events, record) = recorder();
+    let applier = ns.applier().await.on_event(record);
+    applier
+        .apply(&Bundle::new("db").with(statefulset("db")).unwrap())
+        .await
+        .expect("v1");
+    let pods: Api<Pod> = ns.api();
+    let pvcs: Api<PersistentVolumeClaim> = ns.api();
+    let pods_before = uids(
+        pods.list(&ListParams::default().labels("app=db"))
+            .await
+            .unwrap()
+            .items,
+    );
+    let claims_before = uids(pvcs.list(&ListParams::default()).await.unwrap().items);
+    assert_eq!(pods_before.len(), 2);
+    assert_eq!(claims_before.len(), 2);
+
+    // serviceName cannot change in place.
+    let v2 = Bundle::new("db").with(statefulset("db-headless")).unwrap();
+    let err = applier.apply(&v2).await.expect_err("forbidden");
+    println!("{err}");
+    assert!(
+        matches!(&err, Error::Immutable { fields, .. } if fields.iter().any(|f| f.field == "spec.serviceName")),
+        "{err}"
+    );
+
+    let old = ns
+        .api::<StatefulSet>()
+        .get("db")
+        .await
+        .unwrap()
+        .metadata
+        .uid;
+    let report = applier
+        .clone()
+        .recreate(true)
+        .apply(&v2)
+        .await
+        .expect("recreate");
+    assert_eq!(
+        report.outcome("StatefulSet", "db"),
+        Some(Outcome::Recreated)
+    );
+    let sts = ns.api::<StatefulSet>().get("db").await.unwrap();
+    assert_ne!(sts.metadata.uid, old);
+    assert_eq!(sts.spec.service_name.as_deref(), Some("db-headless"));
+    assert_eq!(sts.status.unwrap().ready_replicas, Some(2));
+    // Orphaned, then adopted: the same pods (same uids) and the same claims.
+    let pods_after = pods
+        .list(&ListParams::default().labels("app=db"))
+        .await
+        .unwrap()
+        .items;
+    for p in &pods_after {
+        let owner = p
+            .metadata
+            .owner_references
+            .as_ref()
+            .and_then(|o| o.first())
+            .map(|o| o.uid.clone());
+        assert_eq!(
+            owner,
+            sts.metadata.uid.clone(),
+            "pod adopted by the new StatefulSet"
+        );
+    }
+    assert_eq!(uids(pods_after), pods_before, "pods kept running");
+    assert_eq!(
+        uids(pvcs.list(&ListParams::default()).await.unwrap().items),
+        claims_before,
+        "claims kept"
+    );
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::Recreating { .. }))
+    );
+}
