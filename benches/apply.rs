@@ -1,7 +1,8 @@
 //! Apply benchmark on the local control plane: kubeprint's `Applier::apply` against
 //! `kubectl apply --server-side -f` of the same rendered YAML and against bare concurrent
 //! server-side-apply requests (the floor), for bundles of 50 and 500 ConfigMaps, first apply and
-//! no-op re-apply. Each variant works in its own fresh namespace.
+//! no-op re-apply; medians of `KUBEPRINT_BENCH_ROUNDS` (default 3) interleaved rounds. Each
+//! variant works in its own namespace.
 //!
 //! ```text
 //! source <cluster state>/env          # KUBEPRINT_TEST_KUBECONFIG, kubectl on PATH
@@ -51,6 +52,28 @@ async fn fresh_namespace(client: &kube::Client, name: &str) {
     api.create(&PostParams::default(), &ns)
         .await
         .expect("create namespace");
+}
+
+/// Deletes every ConfigMap and Secret of the namespace (the next apply creates again).
+async fn empty_namespace(client: &kube::Client, ns: &str) {
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(client.clone(), ns);
+    let lp = kube::api::ListParams::default();
+    cms.delete_collection(&DeleteParams::default(), &lp)
+        .await
+        .expect("delete configmaps");
+    secrets
+        .delete_collection(&DeleteParams::default(), &lp)
+        .await
+        .expect("delete secrets");
+    while cms.list(&lp).await.expect("list").items.iter().any(|c| {
+        c.metadata
+            .name
+            .as_deref()
+            .is_some_and(|n| n.starts_with("cm-"))
+    }) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn drop_namespace(client: &kube::Client, name: &str) {
@@ -179,38 +202,53 @@ async fn main() {
             .namespace(&ns_kp)
             .concurrency(CONNECTIONS);
 
-        // One create each (fresh namespaces), then no-op re-applies: the median of 3.
-        let mut rows = Vec::new();
-        let mut noop = Vec::new();
-        for round in 0..4 {
-            let floor = bare(&client, &ns_floor, &objects).await;
-            let t = Instant::now();
-            let report = applier.apply(&b).await.expect("kubeprint apply");
-            let kp = t.elapsed();
-            let expect = if round == 0 {
-                Outcome::Created
-            } else {
-                Outcome::Unchanged
-            };
-            assert_eq!(
-                report.count(expect),
-                n,
-                "round {round}: every object {expect}"
-            );
-            let kc = kubectl(&file, &ns_kubectl);
-            if round == 0 {
-                rows.push(("create", floor, kp, kc));
-            } else {
-                noop.push((floor, kp, kc));
+        // Rounds of: create (each variant), no-op re-apply (each variant), then delete
+        // everything for the next round's create. The variants' order rotates every round.
+        let rounds: usize = std::env::var("KUBEPRINT_BENCH_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3);
+        let mut create = [Vec::new(), Vec::new(), Vec::new()];
+        let mut noop = [Vec::new(), Vec::new(), Vec::new()];
+        for round in 0..rounds {
+            for (phase, expect) in [
+                (&mut create, Outcome::Created),
+                (&mut noop, Outcome::Unchanged),
+            ] {
+                for k in 0..3 {
+                    let variant = (k + round) % 3;
+                    let took = match variant {
+                        0 => bare(&client, &ns_floor, &objects).await,
+                        1 => {
+                            let t = Instant::now();
+                            let report = applier.apply(&b).await.expect("kubeprint apply");
+                            let took = t.elapsed();
+                            assert_eq!(
+                                report.count(expect),
+                                n,
+                                "round {round}: every object {expect}"
+                            );
+                            took
+                        }
+                        _ => kubectl(&file, &ns_kubectl),
+                    };
+                    phase[variant].push(took);
+                }
+            }
+            for ns in [&ns_floor, &ns_kp, &ns_kubectl] {
+                empty_namespace(&client, ns).await;
             }
         }
-        let median = |f: fn(&(Duration, Duration, Duration)) -> Duration| {
-            let mut v: Vec<Duration> = noop.iter().map(f).collect();
+        let median = |v: &mut Vec<Duration>| {
             v.sort();
             v[v.len() / 2]
         };
-        rows.push(("no-op", median(|r| r.0), median(|r| r.1), median(|r| r.2)));
-        for (run, floor, kp, kc) in rows {
+        for (run, times) in [("create", &mut create), ("no-op", &mut noop)] {
+            let [floor, kp, kc] = [
+                median(&mut times[0]),
+                median(&mut times[1]),
+                median(&mut times[2]),
+            ];
             println!(
                 "{n:>5}  {run:<8}  {}  {}  {}  {:>8.2}x  {:>9.2}x",
                 ms(floor),

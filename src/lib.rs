@@ -41,6 +41,8 @@ mod references;
 pub mod validate;
 pub mod workload;
 
+#[cfg(feature = "client")]
+pub use apply::Applier;
 pub use bundle::Bundle;
 pub use configmap::ConfigMap;
 pub use error::{Error, ObjectRef, Result, Violation};
