@@ -1037,3 +1037,43 @@ async fn statefulset_recreate_keeps_pods_and_claims() {
             .any(|e| matches!(e, Event::Recreating { .. }))
     );
 }
+
+#[tokio::test]
+async fn apiserver_stopping_while_waiting_fails_in_bounded_time() {
+    let ns = TestNs::new("outage-wait").await;
+    let proxy = Proxy::start(apply_support::apiserver_addr().await).await;
+    let stopper = proxy.stopper();
+    // Never ready (no node matches), so the client is watching when the apiserver goes.
+    let mut d = deployment("waiting", "waiting", "kuard:1", 1);
+    d.spec.template.spec.as_mut().unwrap().node_selector =
+        Some([("kubeprint.dev/no-such-node".to_owned(), "x".to_owned())].into());
+    let applier = kubeprint::apply::Applier::new(apply_support::client_via(proxy.port).await)
+        .namespace(&ns.name)
+        .object_timeout(Duration::from_secs(60))
+        .retry(Retry {
+            attempts: 3,
+            initial: Duration::from_millis(50),
+            max_delay: Duration::from_millis(200),
+        })
+        .on_event(move |e| {
+            if matches!(e, Event::Waiting { .. }) {
+                stopper.notify_one();
+            }
+        });
+    let t = Instant::now();
+    let err = applier
+        .apply(&Bundle::new("waiting").with(d).unwrap())
+        .await
+        .expect_err("apiserver gone");
+    println!("after {:?}: {err}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "bounded, not the 60 s object timeout: {:?}",
+        t.elapsed()
+    );
+    assert!(
+        matches!(&err, Error::Unavailable { operation: "watch", object, .. } if object.name == "waiting"),
+        "{err}"
+    );
+    proxy.stop().await;
+}
