@@ -198,9 +198,23 @@ async fn main() {
                 v
             })
             .collect();
+        // Where kubeprint's time goes: until its first object request, and after its last.
+        let marks = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+        let m2 = marks.clone();
         let applier = Applier::new(client.clone())
             .namespace(&ns_kp)
-            .concurrency(CONNECTIONS);
+            .concurrency(CONNECTIONS)
+            .on_event(move |e| {
+                if matches!(
+                    e,
+                    kubeprint::apply::Event::Applying { .. }
+                        | kubeprint::apply::Event::Applied { .. }
+                ) {
+                    m2.lock().unwrap().push(Instant::now());
+                }
+            });
+        let mut before_first = Vec::new();
+        let mut after_last = Vec::new();
 
         // Rounds of: create (each variant), no-op re-apply (each variant), then delete
         // everything for the next round's create. The variants' order rotates every round.
@@ -220,9 +234,16 @@ async fn main() {
                     let took = match variant {
                         0 => bare(&client, &ns_floor, &objects).await,
                         1 => {
+                            marks.lock().unwrap().clear();
                             let t = Instant::now();
                             let report = applier.apply(&b).await.expect("kubeprint apply");
                             let took = t.elapsed();
+                            let end = Instant::now();
+                            let m = marks.lock().unwrap();
+                            if let (Some(first), Some(last)) = (m.first(), m.last()) {
+                                before_first.push(first.duration_since(t));
+                                after_last.push(end.duration_since(*last));
+                            }
                             assert_eq!(
                                 report.count(expect),
                                 n,
@@ -243,6 +264,11 @@ async fn main() {
             v.sort();
             v[v.len() / 2]
         };
+        println!(
+            "{n:>5}  kubeprint overhead (median): {} before its first object request, {} after its last",
+            ms(median(&mut before_first)).trim(),
+            ms(median(&mut after_last)).trim()
+        );
         for (run, times) in [("create", &mut create), ("no-op", &mut noop)] {
             let [floor, kp, kc] = [
                 median(&mut times[0]),
