@@ -29,6 +29,8 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod configmap;
 pub mod error;
 pub mod meta;
