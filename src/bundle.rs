@@ -36,10 +36,7 @@ impl Bundle {
     /// An empty bundle. `name` identifies the application (the apply client's pruning set is
     /// keyed by it), so keep it stable.
     pub fn new(name: impl Into<String>) -> Self {
-        Bundle {
-            name: name.into(),
-            ..Bundle::default()
-        }
+        Bundle { name: name.into(), ..Bundle::default() }
     }
 
     /// The bundle's name.
@@ -131,9 +128,7 @@ impl Bundle {
 
     /// The object of `kind` named `name`, if any.
     pub fn get(&self, kind: &str, name: &str) -> Option<&Object> {
-        self.objects
-            .iter()
-            .find(|o| o.kind() == kind && o.name() == name)
+        self.objects.iter().find(|o| o.kind() == kind && o.name() == name)
     }
 
     /// Validates every object again and checks the references between them (see
@@ -146,11 +141,7 @@ impl Bundle {
             }
         }
         violations.extend(crate::references::check(self));
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(violations))
-        }
+        if violations.is_empty() { Ok(()) } else { Err(Error::Invalid(violations)) }
     }
 
     /// Multi-document YAML that `kubectl apply -f` takes, after [`Bundle::check`].
@@ -174,11 +165,7 @@ impl Bundle {
     /// [`Bundle::check`].
     pub fn to_json(&self) -> Result<String> {
         self.check()?;
-        let items = self
-            .objects
-            .iter()
-            .map(Object::to_json_value)
-            .collect::<Result<Vec<_>>>()?;
+        let items = self.objects.iter().map(Object::to_json_value).collect::<Result<Vec<_>>>()?;
         let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
         let mut s = serde_json::to_string_pretty(&list)
             .map_err(|e| render_error(ObjectRef::new("List", self.name.clone()), e))?;
@@ -188,10 +175,7 @@ impl Bundle {
 }
 
 fn render_error(object: ObjectRef, e: impl std::fmt::Display) -> Error {
-    Error::Render {
-        object,
-        message: e.to_string(),
-    }
+    Error::Render { object, message: e.to_string() }
 }
 
 impl<'a> IntoIterator for &'a Bundle {
