@@ -47,6 +47,7 @@
 
 mod args;
 mod output;
+mod progress;
 
 pub use args::{
     Apply, Cli, Command, Delete, Diff, Global, Graph, GraphFormat, Render, RenderFormat,
