@@ -46,6 +46,7 @@
 //! [`object_label`], [`table`]) are pure functions.
 
 mod args;
+mod cluster;
 mod output;
 mod progress;
 
