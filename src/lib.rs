@@ -19,7 +19,8 @@
 //! - One module per kind ([`configmap`], ...), each with its builder and its validation.
 //! - [`object`]: the [`Object`] enum over every supported `k8s-openapi` type and the
 //!   [`Manifest`] trait builders implement.
-//! - [`bundle`]: ordering, reference checks and rendering.
+//! - [`bundle`]: ordering, reference checks, config checksums and rendering.
+//! - [`graph`]: a Mermaid/DOT picture of a bundle; [`testing`]: snapshot helpers.
 //!
 //! ## Kubernetes version
 //! kubeprint, like every library on `k8s-openapi`, enables no `v1_*` feature of it: the final
@@ -32,21 +33,43 @@ pub mod bundle;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod configmap;
+pub mod endpointslice;
 pub mod error;
+pub mod graph;
+pub mod ingress;
 pub mod meta;
+pub mod namespace;
+pub mod networkpolicy;
 pub mod object;
 mod pending;
+pub mod persistentvolumeclaim;
+pub mod poddisruptionbudget;
 pub mod quantity;
 mod references;
+pub mod secret;
+pub mod selector;
+pub mod service;
+pub mod serviceaccount;
+pub mod testing;
 pub mod validate;
 pub mod workload;
 
 pub use bundle::Bundle;
 pub use configmap::ConfigMap;
+pub use endpointslice::EndpointSlice;
 pub use error::{Error, ObjectRef, Result, Violation};
+pub use ingress::Ingress;
 pub use meta::{Annotations, Customize, Labels};
+pub use namespace::Namespace;
+pub use networkpolicy::NetworkPolicy;
 pub use object::{Manifest, Object, Tier};
+pub use persistentvolumeclaim::PersistentVolumeClaim;
+pub use poddisruptionbudget::PodDisruptionBudget;
 pub use quantity::{Cpu, Memory, Storage};
+pub use secret::Secret;
+pub use selector::Selector;
+pub use service::Service;
+pub use serviceaccount::ServiceAccount;
 pub use workload::Workload;
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
@@ -56,8 +79,18 @@ pub use k8s_openapi;
 pub mod prelude {
     pub use crate::bundle::Bundle;
     pub use crate::configmap::ConfigMap;
+    pub use crate::endpointslice::EndpointSlice;
     pub use crate::error::{Error, Result};
+    pub use crate::ingress::Ingress;
     pub use crate::meta::Labels;
+    pub use crate::namespace::Namespace;
+    pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
+    pub use crate::persistentvolumeclaim::PersistentVolumeClaim;
+    pub use crate::poddisruptionbudget::PodDisruptionBudget;
     pub use crate::quantity::{Cpu, Memory, Storage};
+    pub use crate::secret::Secret;
+    pub use crate::selector::Selector;
+    pub use crate::service::Service;
+    pub use crate::serviceaccount::ServiceAccount;
 }
