@@ -254,8 +254,19 @@ fn dispatch(
             print(console, &text)?;
             Ok(EXIT_OK)
         }
-        Command::Graph(_)
-        | Command::Diff(_)
+        Command::Graph(graph) => {
+            if let Some(ns) = &global.namespace {
+                bundle.set_namespace(ns);
+            }
+            bundle.check()?;
+            let text = match graph.format {
+                GraphFormat::Mermaid => crate::graph::mermaid(&bundle),
+                GraphFormat::Dot => crate::graph::dot(&bundle),
+            };
+            print(console, &text)?;
+            Ok(EXIT_OK)
+        }
+        Command::Diff(_)
         | Command::Apply(_)
         | Command::Delete(_)
         | Command::Status => Err("not available yet".into()),
@@ -315,6 +326,17 @@ mod tests {
         assert_eq!(status, 0);
         let list: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(list["items"][0]["metadata"]["namespace"], "staging");
+    }
+
+    #[test]
+    fn graph_in_both_formats() {
+        let (status, out, err) = cli(&["graph"], || Ok(app()?));
+        assert_eq!((status, err.as_str()), (0, ""));
+        assert_eq!(out, crate::graph::mermaid(&app().unwrap()));
+        assert!(out.starts_with("flowchart LR\n"));
+        let (status, out, _) = cli(&["graph", "--format", "dot"], || Ok(app()?));
+        assert_eq!(status, 0);
+        assert_eq!(out, crate::graph::dot(&app().unwrap()));
     }
 
     #[test]
