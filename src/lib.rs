@@ -45,6 +45,7 @@ pub mod networkpolicy;
 pub mod object;
 mod pending;
 pub mod persistentvolumeclaim;
+pub mod pod;
 pub mod poddisruptionbudget;
 pub mod quantity;
 mod references;
@@ -72,7 +73,14 @@ pub use secret::Secret;
 pub use selector::Selector;
 pub use service::Service;
 pub use serviceaccount::ServiceAccount;
-pub use workload::Workload;
+pub use pod::{
+    Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe, Resources,
+    RestartPolicy, Volume, VolumeClaimTemplate,
+};
+pub use workload::{
+    CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler, IntOrPercent,
+    Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
+};
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;
@@ -95,4 +103,13 @@ pub mod prelude {
     pub use crate::selector::Selector;
     pub use crate::service::Service;
     pub use crate::serviceaccount::ServiceAccount;
+    pub use crate::pod::{
+        Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe, Resources,
+        RestartPolicy, Volume, VolumeClaimTemplate,
+    };
+    pub use crate::workload::{
+        ConcurrencyPolicy, CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy,
+        HorizontalPodAutoscaler, IntOrPercent, Job, JobRestartPolicy, Pod, ReplicaSet, StatefulSet,
+        StatefulSetStrategy, Workload,
+    };
 }
