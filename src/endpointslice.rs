@@ -333,6 +333,7 @@ mod tests {
         e.to_string()
     }
 
+    #[allow(clippy::type_complexity)]
     fn db() -> EndpointSliceBuilder<(
         (String,),
         (String,),

@@ -31,6 +31,7 @@
 
 #[cfg(feature = "client")]
 pub mod apply;
+pub mod blueprint;
 pub mod bundle;
 #[cfg(feature = "cli")]
 pub mod cli;

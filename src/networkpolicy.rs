@@ -592,6 +592,7 @@ impl Validate for net::NetworkPolicy {
 mod tests {
     use super::*;
 
+    #[allow(clippy::type_complexity)]
     fn policy() -> NetworkPolicyBuilder<(
         (String,),
         (),
