@@ -117,11 +117,11 @@ where
             );
         }
     };
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
+    // Unlocked handles: progress bars draw on standard error from their own thread, and would
+    // wait forever for a lock held here.
     let mut console = Console {
-        out: &mut stdout.lock(),
-        err: &mut stderr.lock(),
+        out: &mut std::io::stdout(),
+        err: &mut std::io::stderr(),
         mode,
     };
     ExitCode::from(execute(cli, || app().into_bundle(), &mut console))
