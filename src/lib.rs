@@ -83,6 +83,11 @@ pub use workload::{
     Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
 };
 
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;
 

@@ -20,9 +20,9 @@
 //! |---|---|---|
 //! | *(none)*, `render [--format yaml\|json]` | prints the objects; needs no cluster | 0, 1 on error |
 //! | `diff [--prune]` | unified diff against the cluster, secret values masked | 0 same, 1 differences, 2 error |
-//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts]` | server-side apply, tier by tier | 0, 1 on error |
+//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
 //! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs unless asked | 0, 1 on error |
-//! | `status` | whether each object exists and is ready | 0 all ready, 1 not, 2 error |
+//! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all ready, 1 not, 2 error |
 //! | `graph [--format mermaid\|dot]` | the objects and their relations; no cluster | 0, 1 on error |
 //!
 //! with kubectl's global options `--kubeconfig`, `--context`, `-n/--namespace` and
