@@ -58,6 +58,8 @@ pub mod testing;
 pub mod validate;
 pub mod workload;
 
+#[cfg(feature = "client")]
+pub use apply::Applier;
 pub use bundle::Bundle;
 pub use configmap::ConfigMap;
 pub use endpointslice::EndpointSlice;

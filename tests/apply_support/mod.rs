@@ -52,6 +52,23 @@ pub struct TestNs {
 
 impl TestNs {
     pub async fn new(test: &str) -> TestNs {
+        let ns = TestNs::reserve(test).await;
+        let api: Api<Namespace> = Api::all(ns.client.clone());
+        let obj = Namespace {
+            metadata: kube::api::ObjectMeta {
+                name: Some(ns.name.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        api.create(&PostParams::default(), &obj)
+            .await
+            .expect("create namespace");
+        ns
+    }
+
+    /// Like `new`, without creating the namespace (for tests that let the client create it).
+    pub async fn reserve(test: &str) -> TestNs {
         let name = format!("kp-apply-{}", test.replace('_', "-"));
         assert!(name.len() <= 63, "namespace name too long: {name}");
         let client = client().await;
@@ -68,16 +85,6 @@ impl TestNs {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
-        let ns = Namespace {
-            metadata: kube::api::ObjectMeta {
-                name: Some(name.clone()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        api.create(&PostParams::default(), &ns)
-            .await
-            .expect("create namespace");
         TestNs { name, client }
     }
 
