@@ -21,6 +21,7 @@
 //!   [`Manifest`] trait builders implement.
 //! - [`bundle`]: ordering, reference checks, config checksums and rendering.
 //! - [`graph`]: a Mermaid/DOT picture of a bundle; [`testing`]: snapshot helpers.
+//! - [`blueprint`]: production stacks (MySQL, Redis, MongoDB, Ghost, Parse) built from the builders.
 //!
 //! ## Kubernetes version
 //! kubeprint, like every library on `k8s-openapi`, enables no `v1_*` feature of it: the final

@@ -230,7 +230,7 @@ async fn every_kind_applies_waits_and_tears_down() {
 
     // The generate-once token keeps its first value when the bundle generates another.
     let mut rotated = mixed(&ns.name);
-    for o in rotated.objects_mut() {
+    for o in rotated.objects_mut().iter_mut() {
         if let Object::Secret(s) = o {
             s.string_data =
                 Some([("token".to_owned(), "second-generated-token".to_owned())].into());
