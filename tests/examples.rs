@@ -410,3 +410,15 @@ fn example_binary_without_a_cluster_fails_with_a_short_cause_chain() {
         assert!(out.stdout.is_empty(), "{command}");
     }
 }
+
+#[test]
+fn readme_shows_the_current_ghost_picture() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let graph = kubeprint::graph::mermaid(&ghost::app().unwrap());
+    assert!(
+        readme.contains(&format!("```mermaid\n{graph}```\n")),
+        "README.md's Mermaid picture is stale: replace it with the output of \
+         `cargo run --example ghost -- graph`:\n{graph}"
+    );
+}
