@@ -712,3 +712,43 @@ fn example_program_draws_bars_on_a_terminal() {
     assert!(text.contains("ready"), "{text}");
     assert!(text.contains("Applied 2 objects: 2 created in "), "{text}");
 }
+
+#[allow(dead_code)]
+#[path = "../examples/ghost.rs"]
+mod ghost;
+
+#[test]
+fn ghost_blueprint_applies_waits_and_reports_status() {
+    // A whole blueprint through the command line: MySQL, then Ghost, with an Ingress (applied in
+    // the Services tier, rendered last): status must match plan items to objects by name.
+    let ns = TestNs::new("ghost");
+    let applied = cli(&ns, &["apply", "--wait", "--timeout", "4m"], ghost::app);
+    assert_eq!(applied.status, 0, "{applied:?}");
+    assert!(
+        lines(&applied.out).contains(&"statefulset.apps/blog-db ready"),
+        "{applied:?}"
+    );
+    assert!(
+        lines(&applied.out).contains(&"deployment.apps/blog ready"),
+        "{applied:?}"
+    );
+
+    let status = cli(&ns, &["status"], ghost::app);
+    assert_eq!(status.status, 0, "{status:?}");
+    let rows: Vec<&str> = status.out.lines().skip(1).collect();
+    assert_eq!(rows.len(), ghost::app().unwrap().len(), "{status:?}");
+    for row in rows {
+        assert!(
+            row.contains(" in sync ") && row.contains(" yes"),
+            "{row}: {status:?}"
+        );
+    }
+    assert!(
+        status.out.contains("ingress.networking.k8s.io/blog"),
+        "{status:?}"
+    );
+
+    // The generated passwords survive a second apply: nothing changes.
+    let again = cli(&ns, &["diff"], ghost::app);
+    assert_eq!(again.status, 0, "{again:?}");
+}

@@ -357,7 +357,7 @@ pub(crate) async fn status(
         .await?;
     let mut rows: Vec<ObjectStatus> = Vec::new();
     let mut present = Bundle::new(bundle.name());
-    for (item, object) in plan.items.iter().zip(bundle.objects()) {
+    for item in &plan.items {
         let state = match item.action {
             Action::Create => "missing",
             Action::Unchanged => "in sync",
@@ -366,7 +366,14 @@ pub(crate) async fn status(
             Action::Conflict { .. } => "conflict",
             _ => "unknown",
         };
-        if state != "missing" {
+        // Plan items come in apply order, which is not the bundle's: match them by name.
+        let object = bundle.objects().iter().find(|o| {
+            o.kind() == item.object.kind
+                && o.name() == item.object.name
+                && o.namespace()
+                    .is_none_or(|ns| item.object.namespace.as_deref() == Some(ns))
+        });
+        if let (Some(object), false) = (object, state == "missing") {
             present.add(object.clone())?;
         }
         rows.push(ObjectStatus {
