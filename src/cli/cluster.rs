@@ -210,9 +210,8 @@ impl Progress {
             View::Bars(bars) => bars.update(label, step),
             View::Lines(lines) => {
                 if let Some(line) = lines.line(label, step) {
-                    writeln!(out, "{line}").map_err(|e| context("writing output".into(), e))?;
-                    out.flush()
-                        .map_err(|e| context("writing output".into(), e))?;
+                    writeln!(out, "{line}").map_err(super::output_error)?;
+                    out.flush().map_err(super::output_error)?;
                 }
             }
         }
@@ -445,7 +444,7 @@ pub(crate) async fn status(
 fn write(out: &mut dyn Write, text: &str) -> Result<(), BoxError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| context("writing output".into(), e))
+        .map_err(super::output_error)
 }
 
 /// A plan as `kubectl diff` would show it: a unified diff per changed object, with the object in
