@@ -18,7 +18,7 @@
 //!
 //! | command | does | exit status |
 //! |---|---|---|
-//! | *(none)*, `render [--format yaml\|json]` | prints the objects; needs no cluster | 0, 1 on error |
+//! | *(none)*, `render [--format yaml\|json] [--redact]` | prints the objects; needs no cluster | 0, 1 on error |
 //! | `diff [--prune]` | unified diff against the cluster, secret values masked | 0 same, 1 differences, 2 error |
 //! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
 //! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs unless asked | 0, 1 on error |
@@ -33,7 +33,8 @@
 //! (`deployment.apps/kuard created`, `deployment.apps/kuard waiting: 1/3 ready`). Errors are
 //! printed as a short cause chain (`error: …` then `  caused by: …`). Secret values are never
 //! printed by `diff`, `status`, progress or errors; `render` prints the manifests themselves, so
-//! its output contains them, like `kubectl create secret --dry-run=client -o yaml` does.
+//! its output contains them, like `kubectl create secret --dry-run=client -o yaml` does
+//! (`render --redact` replaces them by `<redacted>`, for review).
 //!
 //! The program's function is called once, after the arguments are parsed (so `--help` builds
 //! nothing). It may return a [`Bundle`] or any `Result<Bundle, E>` whose error converts to
