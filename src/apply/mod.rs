@@ -33,7 +33,7 @@
 //!   managers and fields. An unchanged bundle writes nothing (no new resourceVersion, no
 //!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`.
 //! - **Order**: tiers ([`Tier`]: namespaces → config and storage → services → workloads → jobs),
-//!   sub-ordered by the [`WAVE_ANNOTATION`](crate::object::WAVE_ANNOTATION); objects of one wave
+//!   sub-ordered by the [`WAVE_ANNOTATION`]; objects of one wave
 //!   are applied concurrently (bounded). With [`Wait::Tiers`] each wave is ready before the next
 //!   starts; Services and claims, which need the later workloads, are waited for at the end.
 //! - **Readiness** is watch-based and generation-aware (see [`Wait`]); failures end the wait at
@@ -949,7 +949,9 @@ impl Applier {
         } else {
             PropagationPolicy::Background
         };
-        if delete::delete_one(ctx, &item.target, propagation, None).await? {
+        if delete::delete_one(ctx, &item.target, propagation, None).await?
+            == delete::Deletion::Pending
+        {
             wait::wait_gone(
                 ctx,
                 vec![item.target.clone()],
