@@ -44,6 +44,8 @@ k8s_openapi::k8s_if_le_1_36! {
 pub mod apply;
 pub mod blueprint;
 pub mod bundle;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod configmap;
 pub mod endpointslice;
 pub mod error;
@@ -95,6 +97,11 @@ pub use workload::{
     CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler,
     IntOrPercent, Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
 };
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;
