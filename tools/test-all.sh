@@ -12,6 +12,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
+cargo build --no-default-features --lib --features k8s-openapi/latest   # render-only users: no kube/tokio
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features cli,k8s-openapi/latest
 
 step "control plane binaries (built once from the Go module proxy, then cached)"
 tools/cluster/build.sh
