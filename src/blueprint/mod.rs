@@ -631,7 +631,7 @@ macro_rules! labelled_template {
         for (k, v) in selector {
             t = t.selector_label(k.clone(), v.clone());
         }
-        t.annotation($crate::bundle::ROLLOUT_ON_CONFIG_CHANGE, "true")
+        t.rollout_on_config_change()
     }};
 }
 pub(crate) use labelled_template;

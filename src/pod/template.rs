@@ -129,6 +129,38 @@ pub struct PodTemplate {
             pub fn annotation(&mut self, key: impl Into<String>, value: impl Into<String>) {
                 self.annotations.insert(key, value);
             }
+            /// Rolls the pods whenever a ConfigMap or Secret of the bundle that they use
+            /// changes: the bundle keeps a checksum of that config in the pod template
+            /// (`kubeprint.dev/config-checksum`), so a config change is a template change.
+            /// Values of "generate once" Secret keys are left out, so they never roll pods.
+            ///
+            /// ```
+            /// use kubeprint::prelude::*;
+            /// let web = |level: &str| -> kubeprint::Result<String> {
+            ///     let template = PodTemplate::builder()
+            ///         .rollout_on_config_change()
+            ///         .container(
+            ///             Container::builder()
+            ///                 .name("web")
+            ///                 .image("nginx:1.27")
+            ///                 .env_from(EnvFrom::config_map("settings"))
+            ///                 .build(),
+            ///         )
+            ///         .build();
+            ///     let app = Bundle::new("web")
+            ///         .with(ConfigMap::builder().name("settings").entry("LEVEL", level).build())?
+            ///         .with(Deployment::builder().name("web").template(template).build())?;
+            ///     app.to_yaml()
+            /// };
+            /// let checksum = |yaml: String| {
+            ///     yaml.lines().find(|l| l.contains("config-checksum")).map(str::to_owned)
+            /// };
+            /// assert_ne!(checksum(web("debug")?), checksum(web("info")?));
+            /// # Ok::<(), kubeprint::Error>(())
+            /// ```
+            pub fn rollout_on_config_change(&mut self) {
+                self.annotations.insert(crate::bundle::ROLLOUT_ON_CONFIG_CHANGE, "true");
+            }
         )
     )]
     annotations: Annotations,
