@@ -30,21 +30,41 @@
 
 pub mod bundle;
 pub mod configmap;
+pub mod endpointslice;
 pub mod error;
+pub mod ingress;
 pub mod meta;
+pub mod namespace;
+pub mod networkpolicy;
 pub mod object;
 mod pending;
+pub mod persistentvolumeclaim;
+pub mod poddisruptionbudget;
 pub mod quantity;
 mod references;
+pub mod secret;
+pub mod selector;
+pub mod service;
+pub mod serviceaccount;
 pub mod validate;
 pub mod workload;
 
 pub use bundle::Bundle;
 pub use configmap::ConfigMap;
+pub use endpointslice::EndpointSlice;
 pub use error::{Error, ObjectRef, Result, Violation};
+pub use ingress::Ingress;
 pub use meta::{Annotations, Customize, Labels};
+pub use namespace::Namespace;
+pub use networkpolicy::NetworkPolicy;
 pub use object::{Manifest, Object, Tier};
+pub use persistentvolumeclaim::PersistentVolumeClaim;
+pub use poddisruptionbudget::PodDisruptionBudget;
 pub use quantity::{Cpu, Memory, Storage};
+pub use secret::Secret;
+pub use selector::Selector;
+pub use service::Service;
+pub use serviceaccount::ServiceAccount;
 pub use workload::Workload;
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
@@ -54,8 +74,18 @@ pub use k8s_openapi;
 pub mod prelude {
     pub use crate::bundle::Bundle;
     pub use crate::configmap::ConfigMap;
+    pub use crate::endpointslice::EndpointSlice;
     pub use crate::error::{Error, Result};
+    pub use crate::ingress::Ingress;
     pub use crate::meta::Labels;
+    pub use crate::namespace::Namespace;
+    pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
+    pub use crate::persistentvolumeclaim::PersistentVolumeClaim;
+    pub use crate::poddisruptionbudget::PodDisruptionBudget;
     pub use crate::quantity::{Cpu, Memory, Storage};
+    pub use crate::secret::Secret;
+    pub use crate::selector::Selector;
+    pub use crate::service::Service;
+    pub use crate::serviceaccount::ServiceAccount;
 }

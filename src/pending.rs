@@ -11,18 +11,10 @@ macro_rules! pending {
 }
 
 pending!(
-    k8s_openapi::api::core::v1::Namespace,
-    k8s_openapi::api::networking::v1::NetworkPolicy,
-    k8s_openapi::api::policy::v1::PodDisruptionBudget,
-    k8s_openapi::api::core::v1::ServiceAccount,
-    k8s_openapi::api::core::v1::Secret,
-    k8s_openapi::api::core::v1::PersistentVolumeClaim,
     k8s_openapi::api::rbac::v1::ClusterRole,
     k8s_openapi::api::rbac::v1::ClusterRoleBinding,
     k8s_openapi::api::rbac::v1::Role,
     k8s_openapi::api::rbac::v1::RoleBinding,
-    k8s_openapi::api::core::v1::Service,
-    k8s_openapi::api::discovery::v1::EndpointSlice,
     k8s_openapi::api::apps::v1::DaemonSet,
     k8s_openapi::api::core::v1::Pod,
     k8s_openapi::api::apps::v1::ReplicaSet,
@@ -31,5 +23,4 @@ pending!(
     k8s_openapi::api::apps::v1::StatefulSet,
     k8s_openapi::api::batch::v1::Job,
     k8s_openapi::api::batch::v1::CronJob,
-    k8s_openapi::api::networking::v1::Ingress,
 );
