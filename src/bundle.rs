@@ -11,24 +11,113 @@
 //! assert!(yaml.find("name: alpha").unwrap() < yaml.find("name: zeta").unwrap());
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
+//!
+//! # Rolling pods when their configuration changes
+//!
+//! Kubernetes does not restart pods when a ConfigMap or Secret they read changes. A pod
+//! template that opts in with the annotation [`ROLLOUT_ON_CONFIG_CHANGE`]` = "true"` gets the
+//! annotation [`CONFIG_CHECKSUM`]: a SHA-256 over the ConfigMaps and Secrets *in the bundle*
+//! that its volumes, `env` and `envFrom` read. Any change to their data changes the template,
+//! so Deployments, StatefulSets and DaemonSets roll their pods (a CronJob's next Jobs get the
+//! new configuration anyway; the checksum just records it). Bare Pods and Jobs are left alone:
+//! their templates cannot change.
+//!
+//! The checksum is kept up to date by the bundle itself, on every [`Bundle::add`],
+//! [`Bundle::extend`], [`Bundle::set_namespace`] and after every [`Bundle::objects_mut`], so
+//! [`Bundle::objects`], the renderers and the apply client all see the same value.
+//!
+//! Values of a Secret's *generate-once* keys (see
+//! [`GENERATE_ONCE_ANNOTATION`](crate::object::GENERATE_ONCE_ANNOTATION)) are left out: they are
+//! random on every build but the cluster keeps the first one, so hashing them would roll the
+//! pods on every apply. The checksum covers the other keys, their values, and which objects
+//! were read. Note that a SHA-256 of a low-entropy secret value can be guessed by brute force
+//! by whoever can read the pod template; keep such values out of opted-in pods' Secrets.
+//!
+//! ```
+//! use kubeprint::bundle::{CONFIG_CHECKSUM, ROLLOUT_ON_CONFIG_CHANGE};
+//! use kubeprint::prelude::*;
+//! use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+//! use k8s_openapi::api::core::v1::{ConfigMapVolumeSource, Container, PodSpec, PodTemplateSpec, Volume};
+//! use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+//!
+//! let labels = Labels::from([("app", "web")]);
+//! let web = Deployment {
+//!     metadata: ObjectMeta { name: Some("web".into()), ..Default::default() },
+//!     spec: DeploymentSpec {
+//!         selector: LabelSelector { match_labels: labels.to_option(), ..Default::default() },
+//!         template: PodTemplateSpec {
+//!             metadata: Some(ObjectMeta {
+//!                 labels: labels.to_option(),
+//!                 annotations: Some([(ROLLOUT_ON_CONFIG_CHANGE.to_owned(), "true".to_owned())].into()),
+//!                 ..Default::default()
+//!             }),
+//!             spec: Some(PodSpec {
+//!                 containers: vec![Container { name: "web".into(), image: Some("nginx:1.29".into()), ..Default::default() }],
+//!                 volumes: Some(vec![Volume {
+//!                     name: "settings".into(),
+//!                     config_map: Some(ConfigMapVolumeSource { name: "settings".into(), ..Default::default() }),
+//!                     ..Default::default()
+//!                 }]),
+//!                 ..Default::default()
+//!             }),
+//!         },
+//!         ..Default::default()
+//!     },
+//!     ..Default::default()
+//! };
+//! let checksum = |level: &str| -> kubeprint::Result<String> {
+//!     let mut app = Bundle::new("web");
+//!     app.add(web.clone())?;
+//!     app.add(ConfigMap::builder().name("settings").entry("level", level).build())?;
+//!     let meta = app.objects().iter().find_map(|o| match o {
+//!         Object::Deployment(d) => d.spec.as_ref()?.template.metadata.clone(),
+//!         _ => None,
+//!     });
+//!     Ok(meta.and_then(|m| m.annotations?.get(CONFIG_CHECKSUM).cloned()).unwrap_or_default())
+//! };
+//! assert_eq!(checksum("debug")?.len(), 64);
+//! assert_eq!(checksum("debug")?, checksum("debug")?);
+//! assert_ne!(checksum("debug")?, checksum("info")?);
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
 
 use crate::error::{Error, ObjectRef, Result, Violation};
-use crate::object::{Manifest, Object};
-use std::collections::BTreeSet;
+use crate::meta::Labels;
+use crate::object::{Manifest, Object, Tier};
+use crate::references;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::ops::{Deref, DerefMut};
+
+/// Pod-template annotation: set it to `"true"` to have the bundle maintain
+/// [`CONFIG_CHECKSUM`] on the template, so pods roll when their configuration changes.
+pub const ROLLOUT_ON_CONFIG_CHANGE: &str = "kubeprint.dev/rollout-on-config-change";
+
+/// Pod-template annotation the bundle maintains on templates that opt in with
+/// [`ROLLOUT_ON_CONFIG_CHANGE`]: lowercase hex SHA-256 of the configuration the pods read.
+pub const CONFIG_CHECKSUM: &str = "kubeprint.dev/config-checksum";
 
 /// The objects of one application.
 ///
 /// Objects are kept sorted by install rank (namespaces, then service accounts, secrets,
 /// config and storage, then services, then workloads, then jobs), then kind, namespace and name,
 /// so the same objects always render to the same bytes whatever order they were added in.
+///
+/// `Debug` never shows Secret values (see [`Object`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bundle {
     name: String,
+    namespace: Option<String>,
     objects: Vec<Object>,
+    /// `(lowercase kind, name)`.
     external: BTreeSet<(String, String)>,
+    external_pods: BTreeSet<Labels>,
 }
 
-fn sort_key(o: &Object) -> (u8, &'static str, Option<&str>, &str) {
+type SortKey<'a> = (u8, &'static str, Option<&'a str>, &'a str);
+
+fn sort_key(o: &Object) -> SortKey<'_> {
     (o.install_rank(), o.kind(), o.namespace(), o.name())
 }
 
@@ -36,7 +125,10 @@ impl Bundle {
     /// An empty bundle. `name` identifies the application (the apply client's pruning set is
     /// keyed by it), so keep it stable.
     pub fn new(name: impl Into<String>) -> Self {
-        Bundle { name: name.into(), ..Bundle::default() }
+        Bundle {
+            name: name.into(),
+            ..Bundle::default()
+        }
     }
 
     /// The bundle's name.
@@ -44,65 +136,232 @@ impl Bundle {
         &self.name
     }
 
+    /// The target namespace set by [`Bundle::set_namespace`], if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
     /// Builds, validates and adds one object. Adding a second object of the same kind, namespace
-    /// and name is an error.
+    /// and name is an error. A namespaced object without a namespace gets the bundle's target
+    /// namespace, if one is set.
     pub fn add<M: Manifest>(&mut self, manifest: M) -> Result<&mut Self> {
         let object: Object = manifest.to_object()?.into();
-        self.insert(object)?;
+        self.insert_all(vec![object])?;
         Ok(self)
     }
 
     /// Like [`Bundle::add`], by value, for chaining.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let app = Bundle::new("demo").with(ConfigMap::builder().name("settings").entry("a", "b").build())?;
+    /// assert_eq!(app.len(), 1);
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
     pub fn with<M: Manifest>(mut self, manifest: M) -> Result<Self> {
         self.add(manifest)?;
         Ok(self)
     }
 
-    /// Adds every object (and external declaration) of `other`; for composing blueprints.
+    /// Adds every object, external declaration and external pod set of `other`; for composing
+    /// blueprints. All or nothing: when one object is already in `self`, nothing is added.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("app").with(ConfigMap::builder().name("a").build())?;
+    /// let db = Bundle::new("db").with(ConfigMap::builder().name("b").build())?;
+    /// app.extend(db.clone())?;
+    /// assert_eq!(app.len(), 2);
+    /// assert!(app.extend(db).is_err()); // "b" is already there
+    /// assert_eq!(app.len(), 2);
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
     pub fn extend(&mut self, other: Bundle) -> Result<&mut Self> {
-        for object in other.objects {
-            self.insert(object)?;
-        }
+        self.insert_all(other.objects)?;
         self.external.extend(other.external);
+        self.external_pods.extend(other.external_pods);
         Ok(self)
     }
 
-    fn insert(&mut self, object: Object) -> Result<()> {
-        let key = sort_key(&object);
-        match self.objects.binary_search_by(|o| sort_key(o).cmp(&key)) {
-            Ok(_) => Err(Error::Invalid(vec![Violation::new(
-                object.object_ref(),
-                "",
-                format!("is already in bundle {:?}", self.name),
-            )])),
-            Err(pos) => {
-                self.objects.insert(pos, object);
-                Ok(())
+    /// Inserts objects, all or none.
+    fn insert_all(&mut self, objects: Vec<Object>) -> Result<()> {
+        let mut objects = objects;
+        for o in &mut objects {
+            self.apply_namespace(o);
+        }
+        let mut violations = Vec::new();
+        let mut seen: BTreeSet<SortKey<'_>> = BTreeSet::new();
+        for o in &objects {
+            let key = sort_key(o);
+            if self
+                .objects
+                .binary_search_by(|e| sort_key(e).cmp(&key))
+                .is_ok()
+                || !seen.insert(key)
+            {
+                violations.push(Violation::new(
+                    o.object_ref(),
+                    "",
+                    format!("is already in bundle {:?}", self.name),
+                ));
             }
+        }
+        if !violations.is_empty() {
+            return Err(Error::Invalid(violations));
+        }
+        drop(seen);
+        let mut changed_configs = BTreeSet::new();
+        let mut changed_templates = BTreeSet::new();
+        for o in objects {
+            match &o {
+                Object::ConfigMap(_) | Object::Secret(_) => {
+                    changed_configs.insert((
+                        o.kind(),
+                        o.namespace().map(str::to_owned),
+                        o.name().to_owned(),
+                    ));
+                }
+                _ if rolls_out(&o) => {
+                    changed_templates.insert((
+                        o.kind(),
+                        o.namespace().map(str::to_owned),
+                        o.name().to_owned(),
+                    ));
+                }
+                _ => {}
+            }
+            let key = sort_key(&o);
+            let pos = self
+                .objects
+                .binary_search_by(|e| sort_key(e).cmp(&key))
+                .unwrap_or_else(|p| p);
+            self.objects.insert(pos, o);
+        }
+        if !changed_configs.is_empty() || !changed_templates.is_empty() {
+            self.refresh_checksums(|bundle, o| {
+                let ns = bundle.namespace_of(o).map(str::to_owned);
+                changed_templates.contains(&(
+                    o.kind(),
+                    o.namespace().map(str::to_owned),
+                    o.name().to_owned(),
+                )) || config_refs(o).iter().any(|(kind, name)| {
+                    changed_configs.contains(&(*kind, ns.clone(), (*name).to_owned()))
+                })
+            });
+        }
+        Ok(())
+    }
+
+    fn apply_namespace(&self, o: &mut Object) {
+        if let Some(ns) = &self.namespace
+            && o.is_namespaced()
+            && o.namespace().is_none()
+        {
+            o.metadata_mut().namespace = Some(ns.clone());
         }
     }
 
-    /// Declares that an object this bundle refers to (a Secret, ConfigMap,
-    /// PersistentVolumeClaim, ServiceAccount, Service ...) exists outside the bundle, so the
-    /// reference check accepts it.
+    /// Declares that an object this bundle refers to exists outside the bundle, so the
+    /// reference check accepts it. `kind` is the Kubernetes kind (`Secret`, `ConfigMap`,
+    /// `PersistentVolumeClaim`, `ServiceAccount`, `Service`, `Deployment` ...; compared without
+    /// regard to case); the declaration holds in every namespace. Declare `Endpoints` named
+    /// like a selector-less Service when its endpoints are managed outside the bundle.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("web");
+    /// app.external("Secret", "tls-cert").external_config_map("shared-settings");
+    /// assert!(app.is_external("secret", "tls-cert"));
+    /// assert!(app.is_external("ConfigMap", "shared-settings"));
+    /// ```
     pub fn external(&mut self, kind: &str, name: impl Into<String>) -> &mut Self {
-        self.external.insert((kind.to_owned(), name.into()));
+        self.external
+            .insert((kind.to_ascii_lowercase(), name.into()));
         self
     }
 
-    /// Whether `kind`/`name` was declared external.
-    pub fn is_external(&self, kind: &str, name: &str) -> bool {
-        self.external.contains(&(kind.to_owned(), name.to_owned()))
+    /// Declares an external Secret (e.g. one cert-manager or an operator creates).
+    pub fn external_secret(&mut self, name: impl Into<String>) -> &mut Self {
+        self.external("Secret", name)
     }
 
-    /// Sets `namespace` on every namespaced object that has none.
+    /// Declares an external ConfigMap.
+    pub fn external_config_map(&mut self, name: impl Into<String>) -> &mut Self {
+        self.external("ConfigMap", name)
+    }
+
+    /// Declares an external PersistentVolumeClaim.
+    pub fn external_volume_claim(&mut self, name: impl Into<String>) -> &mut Self {
+        self.external("PersistentVolumeClaim", name)
+    }
+
+    /// Declares an external ServiceAccount.
+    pub fn external_service_account(&mut self, name: impl Into<String>) -> &mut Self {
+        self.external("ServiceAccount", name)
+    }
+
+    /// Declares an external Service (for Ingress backends and StatefulSet `serviceName`).
+    pub fn external_service(&mut self, name: impl Into<String>) -> &mut Self {
+        self.external("Service", name)
+    }
+
+    /// Declares that the endpoints of the selector-less Service `service` are managed outside
+    /// the bundle.
+    pub fn external_endpoints(&mut self, service: impl Into<String>) -> &mut Self {
+        self.external("Endpoints", service)
+    }
+
+    /// Declares that pods labelled `labels` exist outside the bundle (run by an operator or
+    /// another bundle), so Services, PodDisruptionBudgets and NetworkPolicies of this bundle
+    /// may select them. Their ports are not checked.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("web");
+    /// app.external_pods(Labels::from([("app", "legacy")]));
+    /// ```
+    pub fn external_pods(&mut self, labels: impl Into<Labels>) -> &mut Self {
+        self.external_pods.insert(labels.into());
+        self
+    }
+
+    /// Whether `kind`/`name` was declared external (`kind` compared without regard to case).
+    pub fn is_external(&self, kind: &str, name: &str) -> bool {
+        self.external
+            .contains(&(kind.to_ascii_lowercase(), name.to_owned()))
+    }
+
+    pub(crate) fn external_pod_labels(&self) -> impl Iterator<Item = &Labels> {
+        self.external_pods.iter()
+    }
+
+    /// Sets the bundle's target namespace: every namespaced object without a namespace gets
+    /// it, now and when added later. Calling it again moves the objects in the previous target
+    /// namespace to the new one. Cluster-scoped objects are never given a namespace.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("web");
+    /// app.add(ConfigMap::builder().name("a").build())?;
+    /// app.set_namespace("staging");
+    /// app.add(ConfigMap::builder().name("b").build())?;
+    /// app.add(ConfigMap::builder().name("c").namespace("other").build())?;
+    /// let namespaces: Vec<_> = app.objects().iter().map(|o| o.namespace()).collect();
+    /// assert_eq!(namespaces, [Some("other"), Some("staging"), Some("staging")]);
+    /// app.set_namespace("prod");
+    /// assert_eq!(app.get("ConfigMap", "a").unwrap().namespace(), Some("prod"));
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
     pub fn set_namespace(&mut self, namespace: &str) -> &mut Self {
+        let previous = self.namespace.replace(namespace.to_owned());
         for o in &mut self.objects {
-            if o.is_namespaced() && o.namespace().is_none() {
+            if o.is_namespaced()
+                && (o.namespace().is_none() || o.namespace() == previous.as_deref())
+            {
                 o.metadata_mut().namespace = Some(namespace.to_owned());
             }
         }
-        self.objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        self.normalize();
         self
     }
 
@@ -111,9 +370,38 @@ impl Bundle {
         &self.objects
     }
 
-    /// The objects, mutably (for last-minute changes; they are validated again on render/apply).
-    pub fn objects_mut(&mut self) -> &mut [Object] {
-        &mut self.objects
+    /// The objects of one apply wave, in install order.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let app = Bundle::new("demo").with(ConfigMap::builder().name("a").build())?;
+    /// assert_eq!(app.objects_in_tier(kubeprint::Tier::Config).count(), 1);
+    /// assert_eq!(app.objects_in_tier(kubeprint::Tier::Workloads).count(), 0);
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn objects_in_tier(&self, tier: Tier) -> impl Iterator<Item = &Object> {
+        self.objects.iter().filter(move |o| o.tier() == tier)
+    }
+
+    /// The objects, mutably, for last-minute changes. When the returned guard is dropped the
+    /// bundle re-sorts its objects, gives namespace-less objects the target namespace and
+    /// recomputes config checksums. Changed objects are validated again by
+    /// [`Bundle::check`] (and so on render and apply), which also reports duplicates.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("demo").with(ConfigMap::builder().name("b").build())?;
+    /// app.add(ConfigMap::builder().name("c").build())?;
+    /// for o in app.objects_mut().iter_mut() {
+    ///     if o.name() == "c" {
+    ///         o.metadata_mut().name = Some("a".into());
+    ///     }
+    /// }
+    /// assert_eq!(app.objects()[0].name(), "a");
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn objects_mut(&mut self) -> ObjectsMut<'_> {
+        ObjectsMut { bundle: self }
     }
 
     /// Number of objects.
@@ -126,13 +414,125 @@ impl Bundle {
         self.objects.is_empty()
     }
 
-    /// The object of `kind` named `name`, if any.
+    /// The first object (in install order) of `kind` (compared without regard to case) named
+    /// `name`, in any namespace.
     pub fn get(&self, kind: &str, name: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| o.kind() == kind && o.name() == name)
+        self.objects
+            .iter()
+            .find(|o| o.kind().eq_ignore_ascii_case(kind) && o.name() == name)
+    }
+
+    /// The namespace `o` lives in: its own, else the bundle's target namespace; `None` for
+    /// cluster-scoped objects and for namespace-less objects of a bundle without a target
+    /// namespace (they all land in the namespace `kubectl`/the client applies to).
+    pub(crate) fn namespace_of<'a>(&'a self, o: &'a Object) -> Option<&'a str> {
+        if o.is_namespaced() {
+            o.namespace().or(self.namespace.as_deref())
+        } else {
+            None
+        }
+    }
+
+    /// The object of `kind` named `name` in namespace `ns` (any namespace for cluster-scoped
+    /// kinds).
+    pub(crate) fn find(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&Object> {
+        self.objects.iter().find(|o| {
+            o.kind() == kind
+                && o.name() == name
+                && (!o.is_namespaced() || self.namespace_of(o) == ns)
+        })
+    }
+
+    /// Re-establishes the invariants after arbitrary changes: target namespace, order,
+    /// checksums.
+    fn normalize(&mut self) {
+        if let Some(ns) = self.namespace.clone() {
+            for o in &mut self.objects {
+                if o.is_namespaced() && o.namespace().is_none() {
+                    o.metadata_mut().namespace = Some(ns.clone());
+                }
+            }
+        }
+        self.objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        self.refresh_checksums(|_, _| true);
+    }
+
+    /// Recomputes [`CONFIG_CHECKSUM`] of every opted-in template that `which` selects.
+    fn refresh_checksums(&mut self, which: impl Fn(&Bundle, &Object) -> bool) {
+        let updates: Vec<(usize, String)> = self
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| rolls_out(o) && which(self, o))
+            .map(|(i, o)| (i, self.config_checksum(o)))
+            .collect();
+        for (i, sum) in updates {
+            if let Some(annotations) = self.objects.get_mut(i).and_then(template_annotations_mut) {
+                annotations.insert(CONFIG_CHECKSUM.to_owned(), sum);
+            }
+        }
+    }
+
+    /// SHA-256 over the ConfigMaps and Secrets in the bundle that `o`'s pods read, in
+    /// (kind, name) order, without the values of generate-once keys.
+    fn config_checksum(&self, o: &Object) -> String {
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        let ns = self.namespace_of(o);
+        for (kind, name) in config_refs(o) {
+            let Some(config) = self.find(kind, ns, name) else {
+                continue;
+            };
+            field(kind.as_bytes());
+            field(name.as_bytes());
+            match config {
+                Object::ConfigMap(cm) => {
+                    for (k, v) in cm.data.iter().flatten() {
+                        field(b"data");
+                        field(k.as_bytes());
+                        field(v.as_bytes());
+                    }
+                    for (k, v) in cm.binary_data.iter().flatten() {
+                        field(b"binaryData");
+                        field(k.as_bytes());
+                        field(&v.0);
+                    }
+                }
+                Object::Secret(s) => {
+                    let generated = config.generate_once_keys();
+                    let keep = |k: &String| !generated.contains(k);
+                    for (k, v) in s.data.iter().flatten().filter(|(k, _)| keep(k)) {
+                        field(b"data");
+                        field(k.as_bytes());
+                        field(&v.0);
+                    }
+                    for (k, v) in s.string_data.iter().flatten().filter(|(k, _)| keep(k)) {
+                        field(b"stringData");
+                        field(k.as_bytes());
+                        field(v.as_bytes());
+                    }
+                    for k in &generated {
+                        field(b"generated");
+                        field(k.as_bytes());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let digest = h.finalize();
+        let mut hex = String::with_capacity(64);
+        for b in digest.iter() {
+            let _ = write!(hex, "{b:02x}");
+        }
+        hex
     }
 
     /// Validates every object again and checks the references between them (see
-    /// [`crate::references`]).
+    /// [`crate::references`]). Reports objects that are in the bundle twice (possible after
+    /// [`Bundle::objects_mut`] or [`Bundle::set_namespace`]).
     pub fn check(&self) -> Result<()> {
         let mut violations = Vec::new();
         for o in &self.objects {
@@ -140,20 +540,44 @@ impl Bundle {
                 violations.extend(e.violations().iter().cloned());
             }
         }
-        violations.extend(crate::references::check(self));
-        if violations.is_empty() { Ok(()) } else { Err(Error::Invalid(violations)) }
+        for pair in self.objects.windows(2) {
+            if let [a, b] = pair
+                && sort_key(a) == sort_key(b)
+            {
+                violations.push(Violation::new(
+                    b.object_ref(),
+                    "",
+                    format!("is in bundle {:?} more than once", self.name),
+                ));
+            }
+        }
+        violations.extend(references::check(self));
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(violations))
+        }
     }
 
     /// Multi-document YAML that `kubectl apply -f` takes, after [`Bundle::check`].
     pub fn to_yaml(&self) -> Result<String> {
         self.check()?;
+        self.yaml_documents(|o| {
+            serde_saphyr::to_string(o).map_err(|e| render_error(o.object_ref(), e))
+        })
+    }
+
+    /// Joins the YAML documents `render` makes of each object.
+    pub(crate) fn yaml_documents(
+        &self,
+        render: impl Fn(&Object) -> Result<String>,
+    ) -> Result<String> {
         let mut out = String::new();
         for (i, o) in self.objects.iter().enumerate() {
             if i > 0 {
                 out.push_str("---\n");
             }
-            let doc = serde_saphyr::to_string(o).map_err(|e| render_error(o.object_ref(), e))?;
-            out.push_str(&doc);
+            out.push_str(&render(o)?);
             if !out.ends_with('\n') {
                 out.push('\n');
             }
@@ -165,7 +589,11 @@ impl Bundle {
     /// [`Bundle::check`].
     pub fn to_json(&self) -> Result<String> {
         self.check()?;
-        let items = self.objects.iter().map(Object::to_json_value).collect::<Result<Vec<_>>>()?;
+        let items = self
+            .objects
+            .iter()
+            .map(Object::to_json_value)
+            .collect::<Result<Vec<_>>>()?;
         let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
         let mut s = serde_json::to_string_pretty(&list)
             .map_err(|e| render_error(ObjectRef::new("List", self.name.clone()), e))?;
@@ -174,8 +602,70 @@ impl Bundle {
     }
 }
 
+/// Whether `o` is a pod controller whose template opted in to config checksums.
+fn rolls_out(o: &Object) -> bool {
+    matches!(
+        o,
+        Object::Deployment(_)
+            | Object::StatefulSet(_)
+            | Object::DaemonSet(_)
+            | Object::ReplicaSet(_)
+            | Object::CronJob(_)
+    ) && references::pod_spec(o)
+        .and_then(|p| p.meta)
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(ROLLOUT_ON_CONFIG_CHANGE))
+        .is_some_and(|v| v == "true")
+}
+
+/// The ConfigMaps and Secrets `o`'s pods read, sorted, without duplicates.
+fn config_refs(o: &Object) -> BTreeSet<(&str, &str)> {
+    references::refs(o)
+        .into_iter()
+        .filter(|r| r.edge.is_config())
+        .map(|r| (r.kind, r.name))
+        .collect()
+}
+
+/// The pod-template annotations of a pod controller (created when missing).
+fn template_annotations_mut(o: &mut Object) -> Option<&mut BTreeMap<String, String>> {
+    let meta = match o {
+        Object::Deployment(d) => &mut d.spec.template.metadata,
+        Object::StatefulSet(s) => &mut s.spec.template.metadata,
+        Object::DaemonSet(d) => &mut d.spec.template.metadata,
+        Object::ReplicaSet(r) => &mut r.spec.template.as_mut()?.metadata,
+        Object::CronJob(c) => &mut c.spec.job_template.spec.as_mut()?.template.metadata,
+        _ => return None,
+    };
+    Some(
+        meta.get_or_insert_with(Default::default)
+            .annotations
+            .get_or_insert_with(Default::default),
+    )
+}
+
+/// An [`Object`] goes into a bundle as it is, validated like a builder's output.
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let cm: Object = ConfigMap::builder().name("settings").build().to_object()?.into();
+/// let app = Bundle::new("demo").with(cm)?;
+/// assert_eq!(app.len(), 1);
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+impl Manifest for Object {
+    type Object = Object;
+    fn to_object(&self) -> Result<Object> {
+        self.validate()?;
+        Ok(self.clone())
+    }
+}
+
 fn render_error(object: ObjectRef, e: impl std::fmt::Display) -> Error {
-    Error::Render { object, message: e.to_string() }
+    Error::Render {
+        object,
+        message: e.to_string(),
+    }
 }
 
 impl<'a> IntoIterator for &'a Bundle {
@@ -183,5 +673,355 @@ impl<'a> IntoIterator for &'a Bundle {
     type IntoIter = std::slice::Iter<'a, Object>;
     fn into_iter(self) -> Self::IntoIter {
         self.objects.iter()
+    }
+}
+
+/// Mutable access to a bundle's objects (from [`Bundle::objects_mut`]); dereferences to
+/// `[Object]`. On drop the bundle restores its order, namespaces and config checksums.
+#[derive(Debug)]
+pub struct ObjectsMut<'a> {
+    bundle: &'a mut Bundle,
+}
+
+impl Deref for ObjectsMut<'_> {
+    type Target = [Object];
+    fn deref(&self) -> &[Object] {
+        &self.bundle.objects
+    }
+}
+
+impl DerefMut for ObjectsMut<'_> {
+    fn deref_mut(&mut self) -> &mut [Object] {
+        &mut self.bundle.objects
+    }
+}
+
+impl Drop for ObjectsMut<'_> {
+    fn drop(&mut self) {
+        self.bundle.normalize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::GENERATE_ONCE_ANNOTATION;
+    use crate::references::fixtures::*;
+    use k8s_openapi::ByteString;
+    use k8s_openapi::api::batch::v1::{Job, JobSpec};
+    use k8s_openapi::api::core::v1::{
+        ConfigMapKeySelector, Container, EnvVar, EnvVarSource, LocalObjectReference, PodSpec,
+        SecretVolumeSource, Volume,
+    };
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    /// A Deployment "web" reading ConfigMap "settings" (volume) and Secret "db" (env), opted in.
+    fn web(opt_in: bool) -> Object {
+        let env = EnvVar {
+            name: "LEVEL".into(),
+            value_from: Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector {
+                    name: "env-settings".into(),
+                    key: "level".into(),
+                    optional: Some(true),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let spec = PodSpec {
+            containers: vec![Container {
+                env: Some(vec![env]),
+                ..container("web", &[("http", 8080)])
+            }],
+            volumes: Some(vec![
+                cm_volume("config", "settings"),
+                Volume {
+                    name: "db".into(),
+                    secret: Some(SecretVolumeSource {
+                        secret_name: Some("db".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            image_pull_secrets: Some(vec![LocalObjectReference {
+                name: "registry".into(),
+            }]),
+            ..Default::default()
+        };
+        let mut d = deployment("web", spec);
+        if opt_in && let Some(m) = d.spec.template.metadata.as_mut() {
+            m.annotations = Some(labels(&[(ROLLOUT_ON_CONFIG_CHANGE, "true")]));
+        }
+        d.into()
+    }
+
+    fn db_secret(password: &str, generated: &str) -> Object {
+        let mut s = secret("db", &[("password", password)]);
+        s.data = Some(
+            [(
+                "root-password".to_owned(),
+                ByteString(generated.as_bytes().to_vec()),
+            )]
+            .into(),
+        );
+        s.metadata.annotations = Some(labels(&[(GENERATE_ONCE_ANNOTATION, "root-password")]));
+        s.into()
+    }
+
+    fn app(objects: Vec<Object>) -> Bundle {
+        let mut b = bundle(objects);
+        b.external_secret("registry");
+        b
+    }
+
+    fn checksum(b: &Bundle, kind: &str, name: &str) -> Option<String> {
+        let o = b.get(kind, name)?;
+        references::pod_spec(o)?
+            .meta?
+            .annotations
+            .as_ref()?
+            .get(CONFIG_CHECKSUM)
+            .cloned()
+    }
+
+    fn standard() -> Vec<Object> {
+        vec![
+            web(true),
+            config_map("settings", &[("level", "debug")]).into(),
+            db_secret("s3cret", "generated-1"),
+            config_map("unrelated", &[("x", "1")]).into(),
+            service(
+                "web",
+                "web",
+                &[("http", 80, Some(IntOrString::String("http".into())))],
+            )
+            .into(),
+        ]
+    }
+
+    #[test]
+    fn checksum_is_stable_and_order_independent() {
+        let a = app(standard());
+        let mut reversed = standard();
+        reversed.reverse();
+        let b = app(reversed);
+        let sum = checksum(&a, "Deployment", "web");
+        assert_eq!(sum.as_ref().map(String::len), Some(64));
+        assert_eq!(sum, checksum(&b, "Deployment", "web"));
+        assert_eq!(a.to_yaml().unwrap(), b.to_yaml().unwrap());
+        assert_eq!(a.to_json().unwrap(), b.to_json().unwrap());
+        assert_eq!(a.to_yaml().unwrap(), a.to_yaml().unwrap());
+        assert!(
+            a.to_yaml()
+                .unwrap()
+                .contains(&format!("{CONFIG_CHECKSUM}: {}", sum.unwrap_or_default()))
+        );
+    }
+
+    #[test]
+    fn checksum_follows_config_but_not_generated_values() {
+        let base = checksum(&app(standard()), "Deployment", "web");
+        let with = |f: &dyn Fn(&mut Vec<Object>)| {
+            let mut objects = standard();
+            f(&mut objects);
+            checksum(&app(objects), "Deployment", "web")
+        };
+        // A generate-once value differs on every build: no rollout.
+        assert_eq!(base, with(&|o| o[2] = db_secret("s3cret", "generated-2")));
+        // Unrelated config: no rollout.
+        assert_eq!(
+            base,
+            with(&|o| o[3] = config_map("unrelated", &[("x", "2")]).into())
+        );
+        // Real changes roll.
+        assert_ne!(
+            base,
+            with(&|o| o[1] = config_map("settings", &[("level", "info")]).into())
+        );
+        assert_ne!(
+            base,
+            with(&|o| o[1] = config_map("settings", &[("level", "debug"), ("extra", "")]).into())
+        );
+        assert_ne!(base, with(&|o| o[2] = db_secret("changed", "generated-1")));
+        // A referenced optional ConfigMap appearing rolls too.
+        assert_ne!(
+            base,
+            with(&|o| o.push(config_map("env-settings", &[("level", "x")]).into()))
+        );
+        // Image pull secrets are not configuration.
+        assert_eq!(
+            base,
+            with(&|o| o.push(secret("registry", &[(".dockerconfigjson", "{}")]).into()))
+        );
+    }
+
+    #[test]
+    fn checksum_only_when_opted_in_and_kept_current() {
+        let mut objects = standard();
+        objects[0] = web(false);
+        assert_eq!(checksum(&app(objects), "Deployment", "web"), None);
+
+        // Changing config through objects_mut recomputes it.
+        let mut b = app(standard());
+        let before = checksum(&b, "Deployment", "web");
+        for o in b.objects_mut().iter_mut() {
+            if let Object::ConfigMap(cm) = o
+                && cm.metadata.name.as_deref() == Some("settings")
+            {
+                cm.data = Some(labels(&[("level", "trace")]));
+            }
+        }
+        let after = checksum(&b, "Deployment", "web");
+        assert!(after.is_some() && after != before);
+        assert_eq!(
+            after,
+            checksum(
+                &app({
+                    let mut o = standard();
+                    o[1] = config_map("settings", &[("level", "trace")]).into();
+                    o
+                }),
+                "Deployment",
+                "web"
+            )
+        );
+
+        // extend() of the configuration later updates the template.
+        let mut b = app(vec![web(true)]);
+        let alone = checksum(&b, "Deployment", "web");
+        b.extend(bundle(vec![
+            config_map("settings", &[("level", "debug")]).into(),
+        ]))
+        .unwrap();
+        assert_ne!(alone, checksum(&b, "Deployment", "web"));
+    }
+
+    #[test]
+    fn checksum_not_set_on_jobs() {
+        let mut spec = PodSpec {
+            volumes: Some(vec![cm_volume("c", "settings")]),
+            ..pod(vec![container("job", &[])])
+        };
+        spec.restart_policy = Some("Never".into());
+        let mut t = template("migrate", spec);
+        if let Some(m) = t.metadata.as_mut() {
+            m.annotations = Some(labels(&[(ROLLOUT_ON_CONFIG_CHANGE, "true")]));
+        }
+        let job = Job {
+            metadata: meta("migrate"),
+            spec: Some(JobSpec {
+                template: t,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let b = bundle(vec![
+            job.into(),
+            config_map("settings", &[("a", "b")]).into(),
+        ]);
+        assert_eq!(checksum(&b, "Job", "migrate"), None);
+    }
+
+    #[test]
+    fn duplicates_are_rejected() {
+        let mut b = bundle(vec![config_map("a", &[]).into()]);
+        let e = b.add(config_map("a", &[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"configmap "a": is already in bundle "test""#
+        );
+        // extend is all or nothing.
+        let other = bundle(vec![
+            config_map("b", &[]).into(),
+            config_map("a", &[]).into(),
+        ]);
+        assert!(b.extend(other).is_err());
+        assert_eq!(b.len(), 1);
+        // Same name in another namespace is another object.
+        let mut elsewhere = config_map("a", &[]);
+        elsewhere.metadata.namespace = Some("other".into());
+        b.add(elsewhere).unwrap();
+        // ... until set_namespace makes them collide: check() reports it.
+        b.set_namespace("other");
+        assert_eq!(
+            b.check().unwrap_err().to_string(),
+            r#"configmap "other/a": is in bundle "test" more than once"#
+        );
+        // With a target namespace, an explicit namespace equal to it is the same object.
+        let mut b = Bundle::new("test");
+        b.set_namespace("prod");
+        b.add(config_map("a", &[])).unwrap();
+        let mut explicit = config_map("a", &[]);
+        explicit.metadata.namespace = Some("prod".into());
+        assert!(b.add(explicit).is_err());
+    }
+
+    #[test]
+    fn cluster_scoped_objects_get_no_namespace() {
+        let mut b = Bundle::new("test");
+        b.set_namespace("prod");
+        b.add(k8s_openapi::api::core::v1::Namespace {
+            metadata: meta("prod"),
+            ..Default::default()
+        })
+        .unwrap();
+        b.add(config_map("a", &[])).unwrap();
+        assert_eq!(b.objects()[0].namespace(), None);
+        assert_eq!(b.objects()[1].namespace(), Some("prod"));
+        assert_eq!(b.namespace(), Some("prod"));
+    }
+
+    #[test]
+    fn tiers_get_and_debug() {
+        let b = app(standard());
+        let kinds = |t| b.objects_in_tier(t).map(|o| o.kind()).collect::<Vec<_>>();
+        assert_eq!(kinds(Tier::Config), ["Secret", "ConfigMap", "ConfigMap"]);
+        assert_eq!(kinds(Tier::Services), ["Service"]);
+        assert_eq!(kinds(Tier::Workloads), ["Deployment"]);
+        assert!(kinds(Tier::Jobs).is_empty());
+        assert_eq!(
+            b.get("deployment", "web").map(Object::kind),
+            Some("Deployment")
+        );
+        let debug = format!("{b:?}");
+        assert!(
+            debug.contains("root-password") && debug.contains("<redacted>"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("generated-1"),
+            "{debug}"
+        );
+        let encoded =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "generated-1");
+        assert!(!debug.contains(&encoded), "{debug}");
+    }
+
+    #[test]
+    fn check_reports_validation_and_references() {
+        let mut b = bundle(vec![web(false)]);
+        for o in b.objects_mut().iter_mut() {
+            o.metadata_mut().labels = Some(labels(&[("bad key!", "x")]));
+        }
+        let lines: Vec<String> = b
+            .check()
+            .unwrap_err()
+            .violations()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            lines[0].starts_with(r#"deployment "web": metadata.labels["bad key!"]"#),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(r#"configmap "settings" is neither"#)),
+            "{lines:?}"
+        );
+        assert!(b.to_yaml().is_err() && b.to_json().is_err());
     }
 }

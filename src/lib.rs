@@ -19,7 +19,8 @@
 //! - One module per kind ([`configmap`], ...), each with its builder and its validation.
 //! - [`object`]: the [`Object`] enum over every supported `k8s-openapi` type and the
 //!   [`Manifest`] trait builders implement.
-//! - [`bundle`]: ordering, reference checks and rendering.
+//! - [`bundle`]: ordering, reference checks, config checksums and rendering.
+//! - [`graph`]: a Mermaid/DOT picture of a bundle; [`testing`]: snapshot helpers.
 //!
 //! ## Kubernetes version
 //! kubeprint, like every library on `k8s-openapi`, enables no `v1_*` feature of it: the final
@@ -32,6 +33,7 @@ pub mod bundle;
 pub mod configmap;
 pub mod endpointslice;
 pub mod error;
+pub mod graph;
 pub mod ingress;
 pub mod meta;
 pub mod namespace;
@@ -46,6 +48,7 @@ pub mod secret;
 pub mod selector;
 pub mod service;
 pub mod serviceaccount;
+pub mod testing;
 pub mod validate;
 pub mod workload;
 
