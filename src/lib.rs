@@ -29,6 +29,8 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "client")]
+pub mod apply;
 pub mod bundle;
 pub mod configmap;
 pub mod endpointslice;

@@ -25,6 +25,11 @@ use std::fmt;
 /// keeps the live values of these keys instead of overwriting them.
 pub const GENERATE_ONCE_ANNOTATION: &str = "kubeprint.dev/generate-once";
 
+/// Annotation ordering objects within an apply tier: the apply client applies (and, when it
+/// waits, readies) objects of lower waves first, e.g. a database (`"0"`, the default) before the
+/// application that uses it (`"1"`). An integer, like Argo CD's sync waves.
+pub const WAVE_ANNOTATION: &str = "kubeprint.dev/wave";
+
 /// Something that produces a validated Kubernetes object: every builder, and every raw
 /// `k8s-openapi` type kubeprint supports.
 pub trait Manifest {
@@ -185,7 +190,10 @@ impl Object {
 
     /// The object as JSON, with `apiVersion` and `kind`.
     pub fn to_json_value(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(self).map_err(|e| crate::Error::Render { object: self.object_ref(), message: e.to_string() })
+        serde_json::to_value(self).map_err(|e| crate::Error::Render {
+            object: self.object_ref(),
+            message: e.to_string(),
+        })
     }
 
     /// The keys of a Secret marked "generate once" (see [`GENERATE_ONCE_ANNOTATION`]).
@@ -196,7 +204,12 @@ impl Object {
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(GENERATE_ONCE_ANNOTATION))
-                .map(|keys| keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect())
+                .map(|keys| {
+                    keys.split(',')
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
@@ -208,7 +221,9 @@ impl Object {
     {
         let meta = o.metadata();
         let name = meta.name.clone().unwrap_or_default();
-        let mut c = Checker::new(ObjectRef::new(K::KIND, name.clone()).in_namespace(meta.namespace.as_ref()));
+        let mut c = Checker::new(
+            ObjectRef::new(K::KIND, name.clone()).in_namespace(meta.namespace.as_ref()),
+        );
         // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels.
         let rule = match K::KIND {
             "Service" => validate::dns1035_label,

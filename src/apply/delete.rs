@@ -1,0 +1,293 @@
+//! Deleting objects (teardown and pruning): reverse install order, wait until gone, and keep
+//! data (PersistentVolumeClaims, including those made from StatefulSet volumeClaimTemplates, and
+//! namespaces that hold claims) unless the caller asks to delete it.
+
+use super::error::Error;
+use super::event::Event;
+use super::readiness;
+use super::resources::{ResourceType, Target};
+use super::rest::{Ctx, build_error};
+use super::wait;
+use crate::error::ObjectRef;
+use crate::object::Tier;
+use futures::StreamExt;
+use kube::api::{DeleteParams, Preconditions, PropagationPolicy};
+use kube::core::ApiResource;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An object that was kept although it would have been deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kept {
+    /// The object.
+    pub object: ObjectRef,
+    /// Why it was kept.
+    pub reason: String,
+}
+
+/// How to delete.
+pub(crate) struct Removal {
+    pub(crate) delete_data: bool,
+    pub(crate) concurrency: usize,
+    pub(crate) timeout: Duration,
+    /// Pruning (emits `Pruned`) rather than teardown (emits `Deleting`/`Deleted`).
+    pub(crate) pruning: bool,
+    /// Only report what would happen.
+    pub(crate) dry_run: bool,
+}
+
+/// What a removal did.
+#[derive(Debug, Default)]
+pub(crate) struct Removed {
+    pub(crate) deleted: Vec<ObjectRef>,
+    pub(crate) kept: Vec<(Target, String)>,
+}
+
+const DATA_KEPT: &str = "data is kept unless deleting data is requested";
+
+fn pvc_type() -> Arc<ResourceType> {
+    Arc::new(ResourceType {
+        api: ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            api_version: "v1".into(),
+            kind: "PersistentVolumeClaim".into(),
+            plural: "persistentvolumeclaims".into(),
+        },
+        namespaced: true,
+        tier: Some(Tier::Config),
+    })
+}
+
+/// Deletes one object. Returns whether it still exists (finalizers, orphaning) and must be
+/// waited for.
+pub(crate) async fn delete_one(
+    ctx: &Ctx,
+    target: &Target,
+    propagation: PropagationPolicy,
+    uid: Option<&str>,
+) -> Result<bool, Error> {
+    let mut dp = DeleteParams {
+        propagation_policy: Some(propagation),
+        ..Default::default()
+    };
+    if let Some(uid) = uid.filter(|u| !u.is_empty()) {
+        dp.preconditions = Some(Preconditions {
+            uid: Some(uid.to_owned()),
+            resource_version: None,
+        });
+    }
+    let req = target
+        .request()
+        .delete(&target.name, &dp)
+        .map_err(|e| build_error(&target.object, "delete", e))?;
+    let answer = ctx.send(&target.object, "delete", req).await?;
+    match answer.code {
+        // Gone already, or replaced by another object of the same name (uid precondition).
+        404 | 409 => Ok(false),
+        _ if answer.ok() => {
+            let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+            Ok(body.get("kind").and_then(Value::as_str) != Some("Status")
+                && body.pointer("/metadata/deletionTimestamp").is_some())
+        }
+        _ => Err(ctx.api_error(&target.object, "delete", &answer)),
+    }
+}
+
+/// Claims made from a StatefulSet's volumeClaimTemplates: `<template>-<statefulset>-<ordinal>`,
+/// labelled with the StatefulSet's selector labels.
+async fn claims_of_statefulset(
+    ctx: &Ctx,
+    sts: &Value,
+    namespace: &str,
+) -> Result<Vec<Target>, Error> {
+    let name = sts
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let templates: Vec<&str> = sts
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+        .collect();
+    if templates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let selector = sts
+        .pointer("/spec/selector/matchLabels")
+        .map(|m| readiness::label_selector(&serde_json::json!({ "matchLabels": m })))
+        .unwrap_or_default();
+    let rt = pvc_type();
+    let object = ObjectRef::new("PersistentVolumeClaim", "*").in_namespace(Some(namespace));
+    let claims = ctx
+        .list(
+            &object,
+            rt.request(Some(namespace)),
+            selector.as_deref(),
+            true,
+        )
+        .await?;
+    let mut out = Vec::new();
+    for c in claims {
+        let Some(claim) = c.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
+        let from_template = templates.iter().any(|t| {
+            claim
+                .strip_prefix(&format!("{t}-{name}-"))
+                .is_some_and(|ordinal| {
+                    !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit())
+                })
+        });
+        if from_template {
+            out.push(Target::new(rt.clone(), Some(namespace), claim));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes `targets` tier by tier in reverse install order (unknown kinds first), waiting for
+/// each tier to be gone before the next. Claims and namespaces holding claims are kept unless
+/// `delete_data`.
+pub(crate) async fn remove(
+    ctx: &Ctx,
+    targets: Vec<(Target, Option<String>)>,
+    how: &Removal,
+) -> Result<Removed, Error> {
+    let mut removed = Removed::default();
+    // Reverse install order: kinds without a tier (discovered) first, then the highest tier.
+    let mut by_tier: BTreeMap<Option<Tier>, Vec<(Target, Option<String>)>> = BTreeMap::new();
+    for (t, uid) in targets {
+        by_tier.entry(t.rt.tier).or_default().push((t, uid));
+    }
+    let mut tiers: Vec<(Option<Tier>, Vec<(Target, Option<String>)>)> =
+        by_tier.into_iter().collect();
+    tiers.sort_by_key(|(tier, _)| (tier.is_some(), tier.map(std::cmp::Reverse)));
+    for (_, group) in tiers {
+        let mut delete_now = Vec::new();
+        let mut claims_after = Vec::new();
+        for (target, uid) in group {
+            let kind = target.rt.api.kind.as_str();
+            if kind == "PersistentVolumeClaim" && !how.delete_data {
+                keep(ctx, how, &mut removed, target, DATA_KEPT.into());
+                continue;
+            }
+            if kind == "Namespace" && !how.delete_data {
+                let rt = pvc_type();
+                let object = ObjectRef::new("PersistentVolumeClaim", "*")
+                    .in_namespace(Some(target.name.as_str()));
+                let claims = ctx
+                    .list(&object, rt.request(Some(&target.name)), None, true)
+                    .await?;
+                if !claims.is_empty() {
+                    let reason = format!(
+                        "holds {} PersistentVolumeClaim(s); deleting it would delete their data ({DATA_KEPT})",
+                        claims.len()
+                    );
+                    keep(ctx, how, &mut removed, target, reason);
+                    continue;
+                }
+            }
+            if kind == "StatefulSet" {
+                // Its claims outlive it (Kubernetes' default); report or delete them after it.
+                if let Some(live) = ctx.get(&target).await? {
+                    let ns = target.namespace.clone().unwrap_or_default();
+                    claims_after.extend(claims_of_statefulset(ctx, &live, &ns).await?);
+                }
+            }
+            delete_now.push((target, uid));
+        }
+        delete_tier(ctx, delete_now, how, &mut removed).await?;
+        for claim in claims_after {
+            if how.delete_data {
+                delete_tier(ctx, vec![(claim, None)], how, &mut removed).await?;
+            } else {
+                keep(
+                    ctx,
+                    how,
+                    &mut removed,
+                    claim,
+                    format!("made from a volumeClaimTemplate; {DATA_KEPT}"),
+                );
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn keep(ctx: &Ctx, how: &Removal, removed: &mut Removed, target: Target, reason: String) {
+    if !how.dry_run {
+        ctx.emit(Event::Kept {
+            object: target.object.clone(),
+            reason: reason.clone(),
+        });
+    }
+    removed.kept.push((target, reason));
+}
+
+async fn delete_tier(
+    ctx: &Ctx,
+    group: Vec<(Target, Option<String>)>,
+    how: &Removal,
+    removed: &mut Removed,
+) -> Result<(), Error> {
+    if how.dry_run {
+        removed
+            .deleted
+            .extend(group.into_iter().map(|(t, _)| t.object));
+        return Ok(());
+    }
+    let results: Vec<(Target, Result<bool, Error>)> = futures::stream::iter(group)
+        .map(|(target, uid)| async move {
+            if how.pruning {
+                tracing::info!(object = %target.object, "pruning");
+            } else {
+                ctx.emit(Event::Deleting {
+                    object: target.object.clone(),
+                });
+            }
+            let r = delete_one(ctx, &target, PropagationPolicy::Background, uid.as_deref()).await;
+            (target, r)
+        })
+        .buffer_unordered(how.concurrency.max(1))
+        .collect()
+        .await;
+    let mut errors = Vec::new();
+    let mut wait_for = Vec::new();
+    for (target, r) in results {
+        match r {
+            Ok(true) => wait_for.push(target),
+            Ok(false) => {
+                if !how.pruning {
+                    ctx.emit(Event::Deleted {
+                        object: target.object.clone(),
+                    });
+                }
+                done(ctx, how, removed, &target);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(e) = Error::many(errors) {
+        return Err(e);
+    }
+    let waited = wait_for.clone();
+    wait::wait_gone(ctx, wait_for, how.timeout, !how.pruning).await?;
+    for target in &waited {
+        done(ctx, how, removed, target);
+    }
+    Ok(())
+}
+
+fn done(ctx: &Ctx, how: &Removal, removed: &mut Removed, target: &Target) {
+    if how.pruning {
+        ctx.emit(Event::Pruned {
+            object: target.object.clone(),
+        });
+    }
+    removed.deleted.push(target.object.clone());
+}

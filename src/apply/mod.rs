@@ -1,0 +1,1226 @@
+//! The apply client (feature `client`): puts a [`Bundle`] on a cluster with server-side apply, in
+//! dependency order, waits until it is really ready, prunes what left the bundle, and tears it
+//! down again.
+//!
+//! ```no_run
+//! use kubeprint::apply::{Applier, Event, Wait};
+//! use kubeprint::prelude::*;
+//! use std::time::Duration;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut app = Bundle::new("settings");
+//! app.add(ConfigMap::builder().name("settings").entry("level", "debug").build())?;
+//!
+//! let applier = Applier::new(kube::Client::try_default().await?)
+//!     .namespace("demo")
+//!     .create_namespace(true)
+//!     .wait(Wait::Tiers)
+//!     .timeout(Duration::from_secs(300))
+//!     .on_event(|e: &Event| eprintln!("{e}"));
+//!
+//! print!("{}", applier.plan(&app).await?); // create    configmap "demo/settings" ...
+//! let report = applier.apply(&app).await?;
+//! assert_eq!(report.objects.len(), 1);
+//! let again = applier.apply(&app).await?; // unchanged: nothing is written
+//! assert!(!again.changed());
+//! applier.delete(&app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## How it works
+//! - **Server-side apply** (`PATCH application/apply-patch+yaml`) with a field manager (default
+//!   `kubeprint`); `force` only on request. A conflict is an [`Error::Conflict`] naming the other
+//!   managers and fields. An unchanged bundle writes nothing (no new resourceVersion, no
+//!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`.
+//! - **Order**: tiers ([`Tier`]: namespaces → config and storage → services → workloads → jobs),
+//!   sub-ordered by the [`WAVE_ANNOTATION`](crate::object::WAVE_ANNOTATION); objects of one wave
+//!   are applied concurrently (bounded). With [`Wait::Tiers`] each wave is ready before the next
+//!   starts; Services and claims, which need the later workloads, are waited for at the end.
+//! - **Readiness** is watch-based and generation-aware (see [`Wait`]); failures end the wait at
+//!   once and [`Error::NotReady`] lists every object not ready, with conditions and pod reasons.
+//! - **Transient failures** (429, 5xx, refused/reset connections, timeouts) are retried with
+//!   bounded exponential backoff and jitter ([`Retry`]); anything else fails at once, naming the
+//!   object. Re-running after a failure converges: every step is idempotent.
+//! - **Secrets** keep the live values of "generate once" keys; no value ever appears in an error,
+//!   event, log line, plan or diff.
+//! - **Pruning** follows ApplySets (KEP-3659): a parent Secret `<bundle>-applyset` in the target
+//!   namespace, members labelled `applyset.kubernetes.io/part-of`; `kubectl` recognises the set.
+//! - **Immutable fields**: an [`Error::Immutable`] naming object and field, or with
+//!   [`Applier::recreate`] a delete (StatefulSets: orphaning their pods, keeping their claims) and
+//!   create.
+//! - **Teardown** ([`Applier::delete`]) in reverse order, waiting until gone; claims (and
+//!   namespaces holding claims) are kept unless [`Applier::delete_data`].
+
+mod applyset;
+mod delete;
+mod error;
+mod event;
+mod plan;
+mod readiness;
+mod resources;
+mod rest;
+mod secrets;
+mod wait;
+
+pub use applyset::{
+    ADDITIONAL_NAMESPACES_ANNOTATION, CONTAINS_GROUP_KINDS_ANNOTATION, ID_LABEL, PART_OF_LABEL,
+    TOOLING_ANNOTATION, TOOLING_NAME, applyset_id, parent_name,
+};
+pub use delete::Kept;
+pub use error::{Error, FieldConflict, FieldError, NotReady, Result};
+pub use event::{Event, Events, Outcome};
+pub use plan::{Action, Plan, PlanItem};
+pub use rest::Retry;
+pub use secrets::REDACTED;
+
+use crate::bundle::Bundle;
+use crate::error::ObjectRef;
+use crate::object::{Object, Tier, WAVE_ANNOTATION};
+use applyset::{ApplySet, Member};
+use delete::Removal;
+use event::Sink;
+use futures::StreamExt;
+use kube::api::{Patch, PatchParams, PropagationPolicy, ValidationDirective};
+use resources::{GroupKind, Key, ResourceCache, ResourceType, Target};
+use rest::{Ctx, RequestSettings, build_error};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use wait::WaitItem;
+
+/// When the client waits for readiness.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Wait {
+    /// Apply and return; do not wait.
+    None,
+    /// Wait for each wave to be ready before applying the next (a database before the app that
+    /// uses it); Services and PersistentVolumeClaims are waited for at the end.
+    #[default]
+    Tiers,
+    /// Apply everything, then wait for everything.
+    End,
+}
+
+#[derive(Clone, Debug)]
+struct Options {
+    field_manager: String,
+    force: bool,
+    namespace: Option<String>,
+    create_namespace: bool,
+    concurrency: usize,
+    wait: Wait,
+    timeout: Option<Duration>,
+    object_timeout: Duration,
+    request_timeout: Duration,
+    retry: Retry,
+    dry_run: bool,
+    prune: bool,
+    recreate: bool,
+    delete_data: bool,
+    fail_fast: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            field_manager: "kubeprint".into(),
+            force: false,
+            namespace: None,
+            create_namespace: false,
+            concurrency: 16,
+            wait: Wait::Tiers,
+            timeout: Some(Duration::from_secs(600)),
+            object_timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
+            retry: Retry::default(),
+            dry_run: false,
+            prune: true,
+            recreate: false,
+            delete_data: false,
+            fail_fast: true,
+        }
+    }
+}
+
+/// Applies, plans, waits for and deletes [`Bundle`]s on one cluster. Cheap to clone; clones
+/// share the resource cache and event listeners.
+///
+/// Options are set with chained methods; the defaults: field manager `kubeprint`, no force, the
+/// client's default namespace, concurrency 16, [`Wait::Tiers`], 600 s overall and 300 s per-object
+/// timeouts, 30 s per request, [`Retry::default`], pruning on, no recreate, data kept, fail fast.
+#[derive(Clone)]
+pub struct Applier {
+    client: kube::Client,
+    options: Options,
+    sinks: Vec<Sink>,
+    resources: Arc<ResourceCache>,
+}
+
+impl fmt::Debug for Applier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Applier")
+            .field("options", &self.options)
+            .field("listeners", &self.sinks.len())
+            .finish()
+    }
+}
+
+/// What [`Applier::apply`] did to one object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The object.
+    pub object: ObjectRef,
+    /// Created, configured, unchanged or recreated.
+    pub outcome: Outcome,
+    /// Its resourceVersion after the apply (empty for a dry run).
+    pub resource_version: String,
+}
+
+/// What [`Applier::apply`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The ApplySet id of the bundle.
+    pub applyset: String,
+    /// Every bundle object, in apply order.
+    pub objects: Vec<Applied>,
+    /// Objects deleted because they left the bundle.
+    pub pruned: Vec<ObjectRef>,
+    /// Objects that left the bundle but were kept (data).
+    pub kept: Vec<Kept>,
+    /// Time taken.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// How many objects had `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.objects.iter().filter(|o| o.outcome == outcome).count()
+    }
+
+    /// Whether anything changed on the server.
+    pub fn changed(&self) -> bool {
+        !self.pruned.is_empty() || self.objects.iter().any(|o| o.outcome != Outcome::Unchanged)
+    }
+
+    /// The outcome for an object, by kind and name.
+    pub fn outcome(&self, kind: &str, name: &str) -> Option<Outcome> {
+        self.objects
+            .iter()
+            .find(|o| o.object.kind == kind && o.object.name == name)
+            .map(|o| o.outcome)
+    }
+}
+
+/// What [`Applier::delete`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeleteReport {
+    /// Objects deleted (and gone).
+    pub deleted: Vec<ObjectRef>,
+    /// Objects kept (claims and namespaces holding claims, unless deleting data).
+    pub kept: Vec<Kept>,
+    /// Time taken.
+    pub elapsed: Duration,
+}
+
+/// One bundle object, ready to apply.
+#[derive(Clone, Debug)]
+struct Item {
+    target: Target,
+    /// The body to apply (namespace set, member label added, Secret `stringData` folded into
+    /// `data`). Generate-once keys are resolved against the live Secret at apply time.
+    body: Value,
+    generate_once: Vec<String>,
+    phase: (Tier, i64),
+}
+
+impl Item {
+    fn kind(&self) -> &str {
+        &self.target.rt.api.kind
+    }
+}
+
+/// The server's answer to one server-side apply.
+enum Ssa {
+    Done { code: u16, object: Value },
+    Immutable(Vec<FieldError>),
+}
+
+impl Applier {
+    /// An applier on a `kube` client, with default options.
+    pub fn new(client: kube::Client) -> Self {
+        Applier {
+            client,
+            options: Options::default(),
+            sinks: Vec::new(),
+            resources: Arc::default(),
+        }
+    }
+
+    /// An applier from the environment (`KUBECONFIG`, `~/.kube/config` or in-cluster).
+    pub async fn try_default() -> Result<Self> {
+        let client = kube::Client::try_default()
+            .await
+            .map_err(|e| Error::Connect {
+                source_name: "the default kubeconfig".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Applier::new(client))
+    }
+
+    /// An applier from a kubeconfig file (its current context).
+    pub async fn from_kubeconfig(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let err = |message: String| Error::Connect {
+            source_name: path.display().to_string(),
+            message,
+        };
+        let kubeconfig =
+            kube::config::Kubeconfig::read_from(path).map_err(|e| err(e.to_string()))?;
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        let client = kube::Client::try_from(config).map_err(|e| err(e.to_string()))?;
+        Ok(Applier::new(client))
+    }
+
+    /// The underlying `kube` client.
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// The field manager server-side apply records (default `kubeprint`).
+    #[must_use]
+    pub fn field_manager(mut self, name: impl Into<String>) -> Self {
+        self.options.field_manager = name.into();
+        self
+    }
+
+    /// Takes over fields other managers own instead of failing with [`Error::Conflict`].
+    #[must_use]
+    pub fn force(mut self, force: bool) -> Self {
+        self.options.force = force;
+        self
+    }
+
+    /// The namespace for namespaced objects that set none, and for the ApplySet parent (default:
+    /// the client's default namespace).
+    #[must_use]
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.options.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Creates the target namespace if it does not exist (it is not part of the bundle: pruning
+    /// and teardown leave it).
+    #[must_use]
+    pub fn create_namespace(mut self, create: bool) -> Self {
+        self.options.create_namespace = create;
+        self
+    }
+
+    /// How many requests run at once within a wave (default 16).
+    #[must_use]
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.options.concurrency = n.max(1);
+        self
+    }
+
+    /// When to wait for readiness (default [`Wait::Tiers`]).
+    #[must_use]
+    pub fn wait(mut self, wait: Wait) -> Self {
+        self.options.wait = wait;
+        self
+    }
+
+    /// The longest a whole apply, plan or delete may take (default 600 s); `None` for no limit.
+    #[must_use]
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeout = timeout.into();
+        self
+    }
+
+    /// The longest the client waits for one object to become ready or go away (default 300 s).
+    #[must_use]
+    pub fn object_timeout(mut self, timeout: Duration) -> Self {
+        self.options.object_timeout = timeout;
+        self
+    }
+
+    /// The longest one request may take before it counts as a transient failure (default 30 s).
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.options.request_timeout = timeout;
+        self
+    }
+
+    /// How transient failures are retried.
+    #[must_use]
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.options.retry = retry;
+        self
+    }
+
+    /// Makes [`Applier::apply`] a server-side dry run: it reports what would happen (and fails
+    /// as the real apply would) but changes nothing.
+    #[must_use]
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.options.dry_run = dry_run;
+        self
+    }
+
+    /// Whether objects that left the bundle are deleted (default on).
+    #[must_use]
+    pub fn prune(mut self, prune: bool) -> Self {
+        self.options.prune = prune;
+        self
+    }
+
+    /// Recreates objects whose immutable fields change (delete, wait until gone, create).
+    /// StatefulSets are deleted orphaning their pods, so pods and claims survive. Never applies
+    /// to PersistentVolumeClaims or Namespaces.
+    #[must_use]
+    pub fn recreate(mut self, recreate: bool) -> Self {
+        self.options.recreate = recreate;
+        self
+    }
+
+    /// Lets pruning and teardown delete PersistentVolumeClaims (including StatefulSets'), and
+    /// namespaces that hold claims. Off by default: data is kept.
+    #[must_use]
+    pub fn delete_data(mut self, delete: bool) -> Self {
+        self.options.delete_data = delete;
+        self
+    }
+
+    /// Whether a pod stuck in CrashLoopBackOff, ImagePullBackOff, ErrImagePull or
+    /// CreateContainerConfigError fails its workload at once (default on). Job failures and
+    /// exceeded progress deadlines always fail at once.
+    #[must_use]
+    pub fn fail_fast(mut self, fail_fast: bool) -> Self {
+        self.options.fail_fast = fail_fast;
+        self
+    }
+
+    /// Calls `f` with every [`Event`].
+    #[must_use]
+    pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.sinks.push(Arc::new(f));
+        self
+    }
+
+    /// A stream of every [`Event`] from now on (a `futures::Stream`).
+    pub fn events(&mut self) -> Events {
+        let (sink, events) = Events::channel();
+        self.sinks.push(sink);
+        events
+    }
+
+    fn target_namespace(&self) -> String {
+        self.options
+            .namespace
+            .clone()
+            .unwrap_or_else(|| self.client.default_namespace().to_owned())
+    }
+
+    fn ctx(&self, started: Instant) -> Ctx {
+        Ctx {
+            client: self.client.clone(),
+            settings: RequestSettings {
+                retry: self.options.retry,
+                timeout: self.options.request_timeout,
+            },
+            sinks: self.sinks.clone(),
+            redactor: Default::default(),
+            resources: self.resources.clone(),
+            deadline: self.options.timeout.map(|t| started + t),
+        }
+    }
+
+    fn parent_type(&self) -> Arc<ResourceType> {
+        self.resources
+            .of(&Object::from(k8s_openapi::api::core::v1::Secret::default()))
+    }
+
+    /// The bundle's objects as apply bodies, in install order.
+    fn prepare(
+        &self,
+        ctx: &Ctx,
+        bundle: &Bundle,
+        namespace: &str,
+        set_id: &str,
+    ) -> Result<Vec<Item>> {
+        let mut items = Vec::with_capacity(bundle.len());
+        for object in bundle {
+            let rt = self.resources.of(object);
+            let ns = if object.is_namespaced() {
+                Some(object.namespace().unwrap_or(namespace))
+            } else {
+                None
+            };
+            let target = Target::new(rt, ns, object.name());
+            let mut body = object.to_json_value()?;
+            if let Some(o) = body.as_object_mut() {
+                o.remove("status");
+                o.insert("apiVersion".into(), json!(object.api_version()));
+                o.insert("kind".into(), json!(object.kind()));
+            }
+            let meta = body
+                .as_object_mut()
+                .map(|o| o.entry("metadata").or_insert_with(|| json!({})))
+                .and_then(Value::as_object_mut)
+                .ok_or_else(|| Error::Response {
+                    object: target.object.clone(),
+                    operation: "render",
+                    message: "no metadata".into(),
+                })?;
+            if let Some(ns) = &target.namespace {
+                meta.insert("namespace".into(), json!(ns));
+            }
+            let labels = meta.entry("labels").or_insert_with(|| json!({}));
+            if let Some(labels) = labels.as_object_mut() {
+                match labels.get(PART_OF_LABEL).and_then(Value::as_str) {
+                    Some(other) if other != set_id => {
+                        return Err(Error::Refused {
+                            object: target.object,
+                            message: format!(
+                                "already has label {PART_OF_LABEL}={other:?}; kubeprint sets it"
+                            ),
+                        });
+                    }
+                    _ => {}
+                }
+                labels.insert(PART_OF_LABEL.into(), json!(set_id));
+            }
+            let wave = match object
+                .metadata()
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(WAVE_ANNOTATION))
+            {
+                None => 0,
+                Some(w) => w.trim().parse::<i64>().map_err(|_| Error::Refused {
+                    object: target.object.clone(),
+                    message: format!("annotation {WAVE_ANNOTATION}: {w:?} is not an integer"),
+                })?,
+            };
+            if object.kind() == "Secret" {
+                ctx.redactor.add_secret(&body);
+                secrets::prepare_secret(&mut body, &[], None);
+            }
+            items.push(Item {
+                target,
+                body,
+                generate_once: object.generate_once_keys(),
+                phase: (object.tier(), wave),
+            });
+        }
+        Ok(items)
+    }
+
+    /// Applies the bundle: see the [module documentation](self).
+    pub async fn apply(&self, bundle: &Bundle) -> Result<Report> {
+        bundle.check()?;
+        let started = Instant::now();
+        if self.options.dry_run {
+            return self.dry_run_report(bundle, started).await;
+        }
+        let ctx = self.ctx(started);
+        let ns = self.target_namespace();
+        let mut set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
+        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
+        let all_namespaces: BTreeSet<String> =
+            set.namespaces.union(&new_namespaces).cloned().collect();
+        let live = set
+            .members(&ctx, &all_kinds, &all_namespaces, self.options.concurrency)
+            .await?;
+
+        if self.options.create_namespace {
+            self.ensure_namespace(&ctx, &ns, &items).await?;
+        }
+
+        let mut phases: BTreeMap<(Tier, i64), Vec<&Item>> = BTreeMap::new();
+        for item in &items {
+            phases.entry(item.phase).or_default().push(item);
+        }
+        let mut report = Report {
+            applyset: set.id.clone(),
+            ..Report::default()
+        };
+        let mut later: Vec<WaitItem> = Vec::new();
+        let mut parent_written = false;
+        for (phase, group) in phases {
+            if !parent_written && phase.0 != Tier::Namespaces {
+                // Before any member: the parent lists every kind and namespace (old and new).
+                set.write(
+                    &ctx,
+                    &self.options.field_manager,
+                    &all_kinds,
+                    &all_namespaces,
+                )
+                .await?;
+                parent_written = true;
+            }
+            let results: Vec<Result<(Applied, Option<WaitItem>)>> = futures::stream::iter(group)
+                .map(|item| self.apply_item(&ctx, item, &live))
+                .buffered(self.options.concurrency)
+                .collect()
+                .await;
+            let mut errors = Vec::new();
+            let mut now = Vec::new();
+            for r in results {
+                match r {
+                    Ok((applied, wait)) => {
+                        report.objects.push(applied);
+                        match wait {
+                            Some(w) if self.options.wait == Wait::Tiers && !is_deferred(&w) => {
+                                now.push(w)
+                            }
+                            Some(w) => later.push(w),
+                            None => {}
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            if let Some(e) = Error::many(errors) {
+                return Err(e);
+            }
+            if self.options.wait != Wait::None {
+                wait::wait_all(
+                    &ctx,
+                    now,
+                    self.options.object_timeout,
+                    self.options.fail_fast,
+                )
+                .await?;
+            }
+        }
+        if !parent_written {
+            set.write(
+                &ctx,
+                &self.options.field_manager,
+                &all_kinds,
+                &all_namespaces,
+            )
+            .await?;
+        }
+        if self.options.wait != Wait::None {
+            wait::wait_all(
+                &ctx,
+                later,
+                self.options.object_timeout,
+                self.options.fail_fast,
+            )
+            .await?;
+        }
+
+        let (final_kinds, final_namespaces) = if self.options.prune {
+            let wanted: BTreeSet<Key> = items.iter().map(|i| i.target.key()).collect();
+            let stale: Vec<(Target, Option<String>)> = live
+                .into_values()
+                .filter(|m| !wanted.contains(&m.target.key()))
+                .map(|m: Member| (m.target, Some(m.uid)))
+                .collect();
+            let removal = Removal {
+                delete_data: self.options.delete_data,
+                concurrency: self.options.concurrency,
+                timeout: self.options.object_timeout,
+                pruning: true,
+                dry_run: false,
+            };
+            let members: BTreeSet<Key> = stale.iter().map(|(t, _)| t.key()).collect();
+            let removed = delete::remove(&ctx, stale, &removal).await?;
+            report.pruned = removed.deleted;
+            let (mut kinds, mut namespaces) = (new_kinds, new_namespaces);
+            for (t, reason) in removed.kept {
+                // Kept members stay in the set (claims made from templates never were members).
+                if members.contains(&t.key()) {
+                    kinds.insert(t.rt.group_kind());
+                    namespaces.extend(t.namespace.clone());
+                }
+                report.kept.push(Kept {
+                    object: t.object,
+                    reason,
+                });
+            }
+            (kinds, namespaces)
+        } else {
+            (all_kinds, all_namespaces)
+        };
+        if final_kinds != set.kinds || final_namespaces != set.namespaces {
+            set.write(
+                &ctx,
+                &self.options.field_manager,
+                &final_kinds,
+                &final_namespaces,
+            )
+            .await?;
+        }
+        report.elapsed = started.elapsed();
+        tracing::info!(
+            applyset = %report.applyset,
+            created = report.count(Outcome::Created),
+            configured = report.count(Outcome::Configured),
+            unchanged = report.count(Outcome::Unchanged),
+            recreated = report.count(Outcome::Recreated),
+            pruned = report.pruned.len(),
+            elapsed = ?report.elapsed,
+            "applied bundle {:?}",
+            bundle.name()
+        );
+        Ok(report)
+    }
+
+    async fn ensure_namespace(&self, ctx: &Ctx, ns: &str, items: &[Item]) -> Result<()> {
+        if items
+            .iter()
+            .any(|i| i.kind() == "Namespace" && i.target.name == ns)
+        {
+            return Ok(());
+        }
+        let rt = self.resources.of(&Object::from(
+            k8s_openapi::api::core::v1::Namespace::default(),
+        ));
+        let target = Target::new(rt, None, ns);
+        if ctx.get(&target).await?.is_some() {
+            return Ok(());
+        }
+        let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+        match self.ssa(ctx, &target, &body, false).await? {
+            Ssa::Done { .. } => Ok(()),
+            Ssa::Immutable(fields) => Err(Error::Immutable {
+                object: target.object,
+                fields,
+            }),
+        }
+    }
+
+    async fn ssa(&self, ctx: &Ctx, target: &Target, body: &Value, dry_run: bool) -> Result<Ssa> {
+        let pp = PatchParams {
+            dry_run,
+            force: self.options.force,
+            field_manager: Some(self.options.field_manager.clone()),
+            field_validation: Some(ValidationDirective::Strict),
+        };
+        let req = target
+            .request()
+            .patch(&target.name, &pp, &Patch::Apply(body))
+            .map_err(|e| build_error(&target.object, "apply", e))?;
+        let answer = ctx.send(&target.object, "apply", req).await?;
+        if answer.ok() {
+            return Ok(Ssa::Done {
+                code: answer.code,
+                object: answer.json(&target.object, "apply")?,
+            });
+        }
+        let status = answer.status();
+        if answer.code == 409
+            && let Some(s) = &status
+        {
+            let conflicts: Vec<FieldConflict> = rest::parse_conflicts(s)
+                .into_iter()
+                .map(|c| FieldConflict {
+                    manager: c.manager,
+                    field: ctx.redactor.scrub(&c.field),
+                })
+                .collect();
+            if !conflicts.is_empty() {
+                return Err(Error::Conflict {
+                    object: target.object.clone(),
+                    conflicts,
+                });
+            }
+        }
+        if matches!(answer.code, 400 | 422)
+            && let Some(s) = &status
+        {
+            let fields = rest::immutable_fields(s);
+            if !fields.is_empty() {
+                return Ok(Ssa::Immutable(
+                    fields
+                        .into_iter()
+                        .map(|f| FieldError {
+                            field: f.field,
+                            message: ctx.redactor.scrub(&f.message),
+                        })
+                        .collect(),
+                ));
+            }
+        }
+        Err(ctx.api_error(&target.object, "apply", &answer))
+    }
+
+    /// The body with generate-once keys resolved against the live Secret.
+    async fn resolve_body(&self, ctx: &Ctx, item: &Item) -> Result<(Value, Option<Value>)> {
+        let mut body = item.body.clone();
+        if item.generate_once.is_empty() {
+            return Ok((body, None));
+        }
+        let live = ctx.get(&item.target).await?;
+        if let Some(l) = &live {
+            ctx.redactor.add_secret(l);
+        }
+        let kept = secrets::prepare_secret(&mut body, &item.generate_once, live.as_ref());
+        if !kept.is_empty() {
+            tracing::debug!(object = %item.target.object, keys = ?kept, "keeping live values of generate-once keys");
+        }
+        Ok((body, live))
+    }
+
+    async fn apply_item(
+        &self,
+        ctx: &Ctx,
+        item: &Item,
+        live: &BTreeMap<Key, Member>,
+    ) -> Result<(Applied, Option<WaitItem>)> {
+        let object = item.target.object.clone();
+        ctx.emit(Event::Applying {
+            object: object.clone(),
+        });
+        let result = self.apply_item_inner(ctx, item, live).await;
+        match &result {
+            Ok((applied, _)) => ctx.emit(Event::Applied {
+                object,
+                outcome: applied.outcome,
+            }),
+            Err(e) => ctx.emit(Event::Failed {
+                object,
+                reason: e.to_string(),
+            }),
+        }
+        result
+    }
+
+    async fn apply_item_inner(
+        &self,
+        ctx: &Ctx,
+        item: &Item,
+        live: &BTreeMap<Key, Member>,
+    ) -> Result<(Applied, Option<WaitItem>)> {
+        let (body, _) = self.resolve_body(ctx, item).await?;
+        let (code, result, recreated) = match self.ssa(ctx, &item.target, &body, false).await? {
+            Ssa::Done { code, object } => (code, object, false),
+            Ssa::Immutable(fields) => {
+                if !self.options.recreate {
+                    return Err(Error::Immutable {
+                        object: item.target.object.clone(),
+                        fields,
+                    });
+                }
+                let object = self.recreate_item(ctx, item, &body, fields).await?;
+                (201, object, true)
+            }
+        };
+        let rv = result
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let outcome = if recreated {
+            Outcome::Recreated
+        } else if code == 201 {
+            Outcome::Created
+        } else if live
+            .get(&item.target.key())
+            .is_some_and(|m| m.resource_version == rv)
+        {
+            Outcome::Unchanged
+        } else {
+            Outcome::Configured
+        };
+        tracing::debug!(object = %item.target.object, %outcome, resource_version = %rv, "applied");
+        let wait = if self.options.wait == Wait::None {
+            None
+        } else if needs_watch(item.kind(), &result) {
+            Some(WaitItem {
+                target: item.target.clone(),
+                applied: result,
+            })
+        } else {
+            ctx.emit(Event::Ready {
+                object: item.target.object.clone(),
+            });
+            None
+        };
+        Ok((
+            Applied {
+                object: item.target.object.clone(),
+                outcome,
+                resource_version: rv,
+            },
+            wait,
+        ))
+    }
+
+    async fn recreate_item(
+        &self,
+        ctx: &Ctx,
+        item: &Item,
+        body: &Value,
+        fields: Vec<FieldError>,
+    ) -> Result<Value> {
+        let object = item.target.object.clone();
+        if matches!(item.kind(), "PersistentVolumeClaim" | "Namespace") {
+            let what = if item.kind() == "Namespace" {
+                "everything in it"
+            } else {
+                "its data"
+            };
+            return Err(Error::Refused {
+                object,
+                message: format!(
+                    "immutable field(s) changed ({}); recreating it would delete {what}, so kubeprint never does: \
+                     revert the change or delete it yourself",
+                    fields
+                        .iter()
+                        .map(|f| f.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        ctx.emit(Event::Recreating {
+            object: object.clone(),
+            fields: fields.iter().map(|f| f.field.clone()).collect(),
+        });
+        tracing::info!(%object, "recreating: immutable fields changed");
+        // A StatefulSet goes without its pods (orphaned; the new one adopts them) and its claims
+        // stay; anything else takes its dependents along.
+        let propagation = if item.kind() == "StatefulSet" {
+            PropagationPolicy::Orphan
+        } else {
+            PropagationPolicy::Background
+        };
+        if delete::delete_one(ctx, &item.target, propagation, None).await? {
+            wait::wait_gone(
+                ctx,
+                vec![item.target.clone()],
+                self.options.object_timeout,
+                false,
+            )
+            .await?;
+        }
+        match self.ssa(ctx, &item.target, body, false).await? {
+            Ssa::Done { object, .. } => Ok(object),
+            Ssa::Immutable(fields) => Err(Error::Immutable { object, fields }),
+        }
+    }
+
+    /// What applying the bundle would do, object by object, from a server-side dry run, with
+    /// diffs; plus the objects pruning would delete. Changes nothing.
+    pub async fn plan(&self, bundle: &Bundle) -> Result<Plan> {
+        bundle.check()?;
+        let started = Instant::now();
+        let ctx = self.ctx(started);
+        let ns = self.target_namespace();
+        let set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
+        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
+        let all_namespaces: BTreeSet<String> =
+            set.namespaces.union(&new_namespaces).cloned().collect();
+        let live = if set.exists {
+            set.members(&ctx, &all_kinds, &all_namespaces, self.options.concurrency)
+                .await?
+        } else {
+            BTreeMap::new()
+        };
+        // Namespaces that do not exist yet: objects in them can only be created, and the server
+        // cannot dry-run that.
+        let ns_type = self.resources.of(&Object::from(
+            k8s_openapi::api::core::v1::Namespace::default(),
+        ));
+        let mut missing = BTreeSet::new();
+        for n in &new_namespaces {
+            if ctx
+                .get(&Target::new(ns_type.clone(), None, n))
+                .await?
+                .is_none()
+            {
+                missing.insert(n.clone());
+            }
+        }
+        let missing = &missing;
+        let ctx = &ctx;
+        let results: Vec<Result<PlanItem>> = futures::stream::iter(&items)
+            .map(|item| async move { self.plan_item(ctx, item, missing).await })
+            .buffered(self.options.concurrency)
+            .collect()
+            .await;
+        let mut plan = Plan {
+            applyset: set.id.clone(),
+            items: results.into_iter().collect::<Result<Vec<_>>>()?,
+        };
+        if self.options.prune {
+            let wanted: BTreeSet<Key> = items.iter().map(|i| i.target.key()).collect();
+            let stale: Vec<(Target, Option<String>)> = live
+                .into_values()
+                .filter(|m| !wanted.contains(&m.target.key()))
+                .map(|m| (m.target, None))
+                .collect();
+            let removal = Removal {
+                delete_data: self.options.delete_data,
+                concurrency: self.options.concurrency,
+                timeout: self.options.object_timeout,
+                pruning: true,
+                dry_run: true,
+            };
+            let removed = delete::remove(ctx, stale, &removal).await?;
+            plan.items
+                .extend(removed.deleted.into_iter().map(|object| PlanItem {
+                    object,
+                    action: Action::Prune,
+                    diff: String::new(),
+                }));
+            plan.items
+                .extend(removed.kept.into_iter().map(|(t, reason)| PlanItem {
+                    object: t.object,
+                    action: Action::Keep { reason },
+                    diff: String::new(),
+                }));
+        }
+        Ok(plan)
+    }
+
+    async fn plan_item(
+        &self,
+        ctx: &Ctx,
+        item: &Item,
+        missing_namespaces: &BTreeSet<String>,
+    ) -> Result<PlanItem> {
+        let object = item.target.object.clone();
+        let kind = item.kind().to_owned();
+        if item
+            .target
+            .namespace
+            .as_ref()
+            .is_some_and(|n| missing_namespaces.contains(n))
+            || (kind == "Namespace" && missing_namespaces.contains(&item.target.name))
+        {
+            let (body, _) = self.resolve_body(ctx, item).await?;
+            return Ok(PlanItem {
+                object,
+                action: Action::Create,
+                diff: plan::diff(&kind, None, Some(&body)),
+            });
+        }
+        let live = ctx.get(&item.target).await?;
+        if let Some(l) = &live
+            && kind == "Secret"
+        {
+            ctx.redactor.add_secret(l);
+        }
+        let (body, _) = self.resolve_body(ctx, item).await?;
+        match self.ssa(ctx, &item.target, &body, true).await {
+            Ok(Ssa::Done {
+                object: planned, ..
+            }) => {
+                let diff = plan::diff(&kind, live.as_ref(), Some(&planned));
+                let action = match &live {
+                    None => Action::Create,
+                    Some(l) if plan::strip(l) == plan::strip(&planned) => Action::Unchanged,
+                    Some(_) => Action::Update,
+                };
+                Ok(PlanItem {
+                    object,
+                    action,
+                    diff,
+                })
+            }
+            Ok(Ssa::Immutable(fields)) => {
+                let shown = live.as_ref().map(|l| plan::project(l, &body));
+                Ok(PlanItem {
+                    object,
+                    action: Action::Replace { fields },
+                    diff: plan::diff(&kind, shown.as_ref(), Some(&body)),
+                })
+            }
+            Err(Error::Conflict { conflicts, .. }) => Ok(PlanItem {
+                object,
+                action: Action::Conflict { conflicts },
+                diff: String::new(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn dry_run_report(&self, bundle: &Bundle, started: Instant) -> Result<Report> {
+        let plan = self.plan(bundle).await?;
+        let mut report = Report {
+            applyset: plan.applyset.clone(),
+            ..Report::default()
+        };
+        for item in plan.items {
+            let outcome = match item.action {
+                Action::Create => Outcome::Created,
+                Action::Update => Outcome::Configured,
+                Action::Unchanged => Outcome::Unchanged,
+                Action::Replace { fields } if !self.options.recreate => {
+                    return Err(Error::Immutable {
+                        object: item.object,
+                        fields,
+                    });
+                }
+                Action::Replace { .. } => Outcome::Recreated,
+                Action::Conflict { conflicts } => {
+                    return Err(Error::Conflict {
+                        object: item.object,
+                        conflicts,
+                    });
+                }
+                Action::Prune => {
+                    report.pruned.push(item.object);
+                    continue;
+                }
+                Action::Keep { reason } => {
+                    report.kept.push(Kept {
+                        object: item.object,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            report.objects.push(Applied {
+                object: item.object,
+                outcome,
+                resource_version: String::new(),
+            });
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Waits until every object of the bundle (as it is on the server now) is ready, without
+    /// applying anything.
+    pub async fn wait_ready(&self, bundle: &Bundle) -> Result<()> {
+        let started = Instant::now();
+        let ctx = self.ctx(started);
+        let ns = self.target_namespace();
+        let id = applyset_id(&parent_name(bundle.name()), &ns, "Secret", "");
+        let items = self.prepare(&ctx, bundle, &ns, &id)?;
+        let mut waits = Vec::new();
+        for item in &items {
+            match ctx.get(&item.target).await? {
+                Some(live) if !needs_watch(item.kind(), &live) => ctx.emit(Event::Ready {
+                    object: item.target.object.clone(),
+                }),
+                Some(live) => waits.push(WaitItem {
+                    target: item.target.clone(),
+                    applied: live,
+                }),
+                None => waits.push(WaitItem {
+                    target: item.target.clone(),
+                    applied: item.body.clone(),
+                }),
+            }
+        }
+        wait::wait_all(
+            &ctx,
+            waits,
+            self.options.object_timeout,
+            self.options.fail_fast,
+        )
+        .await
+    }
+
+    /// Tears the bundle down: deletes its objects and every other member of its ApplySet in
+    /// reverse install order, waiting until each tier is gone, then the ApplySet parent.
+    /// PersistentVolumeClaims (including StatefulSets') and namespaces holding claims are kept
+    /// unless [`Applier::delete_data`]; the parent then stays, listing them.
+    pub async fn delete(&self, bundle: &Bundle) -> Result<DeleteReport> {
+        let started = Instant::now();
+        let ctx = self.ctx(started);
+        let ns = self.target_namespace();
+        let mut set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
+        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        let mut targets: BTreeMap<Key, (Target, Option<String>)> = items
+            .iter()
+            .map(|i| (i.target.key(), (i.target.clone(), None)))
+            .collect();
+        if set.exists {
+            let kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
+            let namespaces: BTreeSet<String> =
+                set.namespaces.union(&new_namespaces).cloned().collect();
+            for (key, m) in set
+                .members(&ctx, &kinds, &namespaces, self.options.concurrency)
+                .await?
+            {
+                targets.insert(key, (m.target, Some(m.uid)));
+            }
+        }
+        let removal = Removal {
+            delete_data: self.options.delete_data,
+            concurrency: self.options.concurrency,
+            timeout: self.options.object_timeout,
+            pruning: false,
+            dry_run: self.options.dry_run,
+        };
+        let members: BTreeSet<Key> = targets.keys().cloned().collect();
+        let removed = delete::remove(&ctx, targets.into_values().collect(), &removal).await?;
+        // Kept members stay in the set (claims made from templates never were members).
+        let kept_members: Vec<&Target> = removed
+            .kept
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| members.contains(&t.key()))
+            .collect();
+        if set.exists && !self.options.dry_run {
+            if kept_members.is_empty() {
+                delete::delete_one(&ctx, &set.parent, PropagationPolicy::Background, None).await?;
+            } else {
+                let kinds = kept_members.iter().map(|t| t.rt.group_kind()).collect();
+                let namespaces = kept_members
+                    .iter()
+                    .filter_map(|t| t.namespace.clone())
+                    .collect();
+                set.write(&ctx, &self.options.field_manager, &kinds, &namespaces)
+                    .await?;
+            }
+        }
+        Ok(DeleteReport {
+            deleted: removed.deleted,
+            kept: removed
+                .kept
+                .into_iter()
+                .map(|(t, reason)| Kept {
+                    object: t.object,
+                    reason,
+                })
+                .collect(),
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+fn kinds_and_namespaces(items: &[Item], ns: &str) -> (BTreeSet<GroupKind>, BTreeSet<String>) {
+    let kinds = items.iter().map(|i| i.target.rt.group_kind()).collect();
+    let mut namespaces: BTreeSet<String> = items
+        .iter()
+        .filter_map(|i| i.target.namespace.clone())
+        .collect();
+    namespaces.insert(ns.to_owned());
+    (kinds, namespaces)
+}
+
+fn is_deferred(w: &WaitItem) -> bool {
+    matches!(
+        w.target.rt.api.kind.as_str(),
+        "Service" | "PersistentVolumeClaim"
+    )
+}
+
+/// Whether an object needs watching after apply: not when the apply's answer already shows it
+/// ready (kinds ready once applied, unchanged workloads, active namespaces).
+fn needs_watch(kind: &str, applied: &Value) -> bool {
+    if kind == "Service" {
+        return readiness::service(applied, &[]).state != readiness::State::Ready;
+    }
+    readiness::evaluate(kind, applied).state != readiness::State::Ready
+}
