@@ -32,6 +32,8 @@
 #[cfg(feature = "client")]
 pub mod apply;
 pub mod bundle;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod configmap;
 pub mod endpointslice;
 pub mod error;

@@ -1,0 +1,394 @@
+//! A kubectl-like command line for programs that describe an application (feature `cli`).
+//!
+//! One call turns a program that builds a [`Bundle`] into an infrastructure-as-code tool:
+//!
+//! ```no_run
+//! use kubeprint::prelude::*;
+//!
+//! fn app() -> kubeprint::Result<Bundle> {
+//!     Bundle::new("settings").with(ConfigMap::builder().name("settings").entry("level", "debug").build())
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     kubeprint::cli::run(app)
+//! }
+//! ```
+//!
+//! The program then understands:
+//!
+//! | command | does | exit status |
+//! |---|---|---|
+//! | *(none)*, `render [--format yaml\|json]` | prints the objects; needs no cluster | 0, 1 on error |
+//! | `diff [--prune]` | unified diff against the cluster, secret values masked | 0 same, 1 differences, 2 error |
+//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts]` | server-side apply, tier by tier | 0, 1 on error |
+//! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs unless asked | 0, 1 on error |
+//! | `status` | whether each object exists and is ready | 0 all ready, 1 not, 2 error |
+//! | `graph [--format mermaid\|dot]` | the objects and their relations; no cluster | 0, 1 on error |
+//!
+//! with kubectl's global options `--kubeconfig`, `--context`, `-n/--namespace` and
+//! `--field-manager`. Bad arguments print clap's usage message and exit with status 2.
+//!
+//! On a terminal, diffs are coloured and `apply`/`delete` draw one progress bar per object with
+//! its ready count; when output is piped or `CI` is set, every event is one plain line
+//! (`deployment.apps/kuard created`, `deployment.apps/kuard waiting: 1/3 ready`). Errors are
+//! printed as a short cause chain (`error: …` then `  caused by: …`). Secret values are never
+//! printed by `diff`, `status`, progress or errors; `render` prints the manifests themselves, so
+//! its output contains them, like `kubectl create secret --dry-run=client -o yaml` does.
+//!
+//! The program's function is called once, after the arguments are parsed (so `--help` builds
+//! nothing). It may return a [`Bundle`] or any `Result<Bundle, E>` whose error converts to
+//! `Box<dyn Error + Send + Sync>` (kubeprint's [`Error`](crate::Error), `anyhow::Error`, ...);
+//! [`run_async`] takes an async function. `run` owns the tokio runtime: programs need no
+//! `#[tokio::main]`.
+//!
+//! For tests and for embedding, [`run_from`] takes the arguments and the output streams and
+//! returns the exit status; the formatting helpers ([`error_chain`], [`color_diff`],
+//! [`object_label`], [`table`]) are pure functions.
+
+mod args;
+mod cluster;
+mod output;
+mod progress;
+
+pub use args::{
+    Apply, Cli, Command, Delete, Diff, Global, Graph, GraphFormat, Render, RenderFormat,
+    parse_duration,
+};
+pub use output::{Mode, color_diff, error_chain, object_label, table};
+
+use crate::bundle::Bundle;
+use clap::Parser;
+use std::ffi::OsString;
+use std::future::Future;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// The error type programs may return: anything that converts to a boxed error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Exit status of a successful command (and of `diff` without differences).
+pub const EXIT_OK: u8 = 0;
+/// Exit status of a failed command; of `diff` when there are differences; of `status` when
+/// something is missing or not ready.
+pub const EXIT_FAILURE_OR_CHANGES: u8 = 1;
+/// Exit status of bad arguments (clap's usage error), and of a failed `diff` or `status`.
+pub const EXIT_USAGE_OR_DIFF_FAILURE: u8 = 2;
+
+/// What a program's function may return: a [`Bundle`], or a `Result` of one.
+///
+/// ```
+/// use kubeprint::cli::IntoBundle;
+/// use kubeprint::Bundle;
+/// assert_eq!(Bundle::new("a").into_bundle().unwrap().name(), "a");
+/// let failed: Result<Bundle, std::io::Error> = Err(std::io::Error::other("no config"));
+/// assert_eq!(failed.into_bundle().unwrap_err().to_string(), "no config");
+/// ```
+pub trait IntoBundle {
+    /// The bundle, or why there is none.
+    fn into_bundle(self) -> Result<Bundle, BoxError>;
+}
+
+impl IntoBundle for Bundle {
+    fn into_bundle(self) -> Result<Bundle, BoxError> {
+        Ok(self)
+    }
+}
+
+impl<E: Into<BoxError>> IntoBundle for Result<Bundle, E> {
+    fn into_bundle(self) -> Result<Bundle, BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Runs the command line on the process arguments, printing to standard output and error, and
+/// returns the exit status for `main`. See the [module docs](self).
+pub fn run<F, B>(app: F) -> ExitCode
+where
+    F: FnOnce() -> B,
+    B: IntoBundle,
+{
+    let mode = Mode::detect();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(
+                u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE_OR_DIFF_FAILURE),
+            );
+        }
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut console = Console {
+        out: &mut stdout.lock(),
+        err: &mut stderr.lock(),
+        mode,
+    };
+    ExitCode::from(execute(cli, || app().into_bundle(), &mut console))
+}
+
+/// Like [`run`], for a program whose function is async (it runs on the command line's tokio
+/// runtime).
+///
+/// ```no_run
+/// async fn app() -> kubeprint::Result<kubeprint::Bundle> {
+///     // e.g. read settings from a service first
+///     Ok(kubeprint::Bundle::new("demo"))
+/// }
+/// fn main() -> std::process::ExitCode {
+///     kubeprint::cli::run_async(app)
+/// }
+/// ```
+pub fn run_async<F, Fut, B>(app: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = B>,
+    B: IntoBundle,
+{
+    run(|| {
+        runtime()
+            .map_err(BoxError::from)
+            .and_then(|rt| rt.block_on(app()).into_bundle())
+    })
+}
+
+/// Runs the command line on `args` (the first one is the program name), writing to `stdout`
+/// and `stderr` in plain mode (no colour, no progress bars), and returns the exit status.
+///
+/// For tests, and for programs that embed the command line.
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let app = || Bundle::new("demo").with(ConfigMap::builder().name("settings").entry("level", "debug").build());
+///
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// let status = kubeprint::cli::run_from(["app", "render", "--format", "json"], app, &mut out, &mut err);
+/// assert_eq!(status, 0);
+/// assert!(String::from_utf8(out).unwrap().contains(r#""kind": "List""#));
+///
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// let status = kubeprint::cli::run_from(["app", "--no-such-flag"], app, &mut out, &mut err);
+/// assert_eq!(status, 2);
+/// assert!(String::from_utf8(err).unwrap().contains("Usage:"));
+/// ```
+pub fn run_from<I, T, F, B>(args: I, app: F, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+    F: FnOnce() -> B,
+    B: IntoBundle,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                stderr.write_all(text.as_bytes())
+            } else {
+                stdout.write_all(text.as_bytes())
+            };
+            return u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE_OR_DIFF_FAILURE);
+        }
+    };
+    let mut console = Console {
+        out: stdout,
+        err: stderr,
+        mode: Mode::PLAIN,
+    };
+    execute(cli, || app().into_bundle(), &mut console)
+}
+
+/// Where the command line prints.
+pub(crate) struct Console<'a> {
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) err: &'a mut dyn Write,
+    pub(crate) mode: Mode,
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Runs a parsed command; prints errors as a cause chain; returns the exit status.
+fn execute(
+    cli: Cli,
+    app: impl FnOnce() -> Result<Bundle, BoxError>,
+    console: &mut Console<'_>,
+) -> u8 {
+    let command = cli
+        .command
+        .clone()
+        .unwrap_or_else(|| Command::Render(Render::default()));
+    let failure = match command {
+        Command::Diff(_) | Command::Status => EXIT_USAGE_OR_DIFF_FAILURE,
+        _ => EXIT_FAILURE_OR_CHANGES,
+    };
+    let outcome = app().and_then(|bundle| dispatch(&cli.global, command, bundle, console));
+    match outcome {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = console.err.write_all(error_chain(e.as_ref()).as_bytes());
+            let _ = console.err.flush();
+            failure
+        }
+    }
+}
+
+fn dispatch(
+    global: &Global,
+    command: Command,
+    mut bundle: Bundle,
+    console: &mut Console<'_>,
+) -> Result<u8, BoxError> {
+    match command {
+        Command::Render(render) => {
+            if let Some(ns) = &global.namespace {
+                bundle.set_namespace(ns);
+            }
+            let text = match render.format {
+                RenderFormat::Yaml => bundle.to_yaml()?,
+                RenderFormat::Json => bundle.to_json()?,
+            };
+            print(console, &text)?;
+            Ok(EXIT_OK)
+        }
+        Command::Graph(graph) => {
+            if let Some(ns) = &global.namespace {
+                bundle.set_namespace(ns);
+            }
+            bundle.check()?;
+            let text = match graph.format {
+                GraphFormat::Mermaid => crate::graph::mermaid(&bundle),
+                GraphFormat::Dot => crate::graph::dot(&bundle),
+            };
+            print(console, &text)?;
+            Ok(EXIT_OK)
+        }
+        Command::Diff(_)
+        | Command::Apply(_)
+        | Command::Delete(_)
+        | Command::Status => Err("not available yet".into()),
+    }
+}
+
+fn print(console: &mut Console<'_>, text: &str) -> Result<(), BoxError> {
+    console
+        .out
+        .write_all(text.as_bytes())
+        .and_then(|()| console.out.flush())
+        .map_err(|e| format!("writing output: {e}"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    fn app() -> crate::Result<Bundle> {
+        Bundle::new("demo").with(
+            ConfigMap::builder()
+                .name("settings")
+                .entry("level", "debug")
+                .build(),
+        )
+    }
+
+    fn cli(args: &[&str], app: impl FnOnce() -> Result<Bundle, BoxError>) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = run_from(
+            std::iter::once("app").chain(args.iter().copied()),
+            app,
+            &mut out,
+            &mut err,
+        );
+        (
+            status,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn no_arguments_render_yaml() {
+        let (status, out, err) = cli(&[], || Ok(app()?));
+        assert_eq!((status, err.as_str()), (0, ""));
+        assert_eq!(out, app().unwrap().to_yaml().unwrap());
+        let (status, again, _) = cli(&["render"], || Ok(app()?));
+        assert_eq!((status, again), (0, out));
+    }
+
+    #[test]
+    fn render_json_and_namespace() {
+        let (status, out, _) = cli(&["render", "-o", "json", "-n", "staging"], || Ok(app()?));
+        assert_eq!(status, 0);
+        let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(list["items"][0]["metadata"]["namespace"], "staging");
+    }
+
+    #[test]
+    fn graph_in_both_formats() {
+        let (status, out, err) = cli(&["graph"], || Ok(app()?));
+        assert_eq!((status, err.as_str()), (0, ""));
+        assert_eq!(out, crate::graph::mermaid(&app().unwrap()));
+        assert!(out.starts_with("flowchart LR\n"));
+        let (status, out, _) = cli(&["graph", "--format", "dot"], || Ok(app()?));
+        assert_eq!(status, 0);
+        assert_eq!(out, crate::graph::dot(&app().unwrap()));
+    }
+
+    #[test]
+    fn invalid_bundle_is_a_short_error() {
+        let bad = || -> Result<Bundle, BoxError> {
+            let mut b = Bundle::new("demo");
+            b.add(ConfigMap::builder().name("settings").build())?;
+            b.objects_mut()[0].metadata_mut().name = Some("Bad_Name".into());
+            Ok(b)
+        };
+        let (status, out, err) = cli(&[], bad);
+        assert_eq!(status, 1);
+        assert_eq!(out, "");
+        assert!(
+            err.starts_with("error: configmap \"Bad_Name\": metadata.name: "),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+
+    #[test]
+    fn failing_program_exit_status_depends_on_the_command() {
+        let fail = || -> Result<Bundle, BoxError> { Err("settings file missing".into()) };
+        for (args, expected) in [
+            (&[][..], 1),
+            (&["render"], 1),
+            (&["graph"], 1),
+            (&["apply"], 1),
+            (&["delete"], 1),
+            (&["diff"], 2),
+            (&["status"], 2),
+        ] {
+            let (status, out, err) = cli(args, fail);
+            assert_eq!(status, expected, "{args:?}");
+            assert_eq!(out, "");
+            assert_eq!(err, "error: settings file missing\n");
+        }
+    }
+
+    #[test]
+    fn usage_errors_exit_2_without_building() {
+        let (status, out, err) = cli(&["frobnicate"], || panic!("must not build"));
+        assert_eq!(status, 2);
+        assert_eq!(out, "");
+        assert!(
+            err.contains("unrecognized subcommand 'frobnicate'") && err.contains("Usage:"),
+            "{err}"
+        );
+        let (status, out, _) = cli(&["--help"], || panic!("must not build"));
+        assert_eq!(status, 0);
+        assert!(
+            out.contains("Commands:") && out.contains("render") && out.contains("--kubeconfig")
+        );
+    }
+}
