@@ -70,7 +70,7 @@
 //!     app.add(web.clone())?;
 //!     app.add(ConfigMap::builder().name("settings").entry("level", level).build())?;
 //!     let meta = app.objects().iter().find_map(|o| match o {
-//!         Object::Deployment(d) => d.spec.as_ref()?.template.metadata.clone(),
+//!         Object::Deployment(d) => d.spec.template.metadata.clone(),
 //!         _ => None,
 //!     });
 //!     Ok(meta.and_then(|m| m.annotations?.get(CONFIG_CHECKSUM).cloned()).unwrap_or_default())

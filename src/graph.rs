@@ -208,6 +208,7 @@ fn joined(labels: &BTreeSet<&str>) -> String {
 ///         }]),
 ///         ..Default::default()
 ///     }),
+///     ..Default::default()
 /// };
 /// let mut app = Bundle::new("kuard");
 /// app.add(pod)?.external_secret("kuard-tls");

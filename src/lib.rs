@@ -31,6 +31,7 @@
 
 #[cfg(feature = "client")]
 pub mod apply;
+pub mod blueprint;
 pub mod bundle;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -46,6 +47,7 @@ pub mod object;
 mod pending;
 pub mod persistentvolumeclaim;
 pub mod poddisruptionbudget;
+pub mod pod;
 pub mod quantity;
 mod references;
 pub mod secret;
@@ -72,7 +74,14 @@ pub use secret::Secret;
 pub use selector::Selector;
 pub use service::Service;
 pub use serviceaccount::ServiceAccount;
-pub use workload::Workload;
+pub use pod::{
+    Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe, Resources,
+    RestartPolicy, Volume, VolumeClaimTemplate,
+};
+pub use workload::{
+    CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler, IntOrPercent,
+    Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
+};
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;
@@ -95,4 +104,13 @@ pub mod prelude {
     pub use crate::selector::Selector;
     pub use crate::service::Service;
     pub use crate::serviceaccount::ServiceAccount;
+    pub use crate::pod::{
+        Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe, Resources,
+        RestartPolicy, Volume, VolumeClaimTemplate,
+    };
+    pub use crate::workload::{
+        ConcurrencyPolicy, CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy,
+        HorizontalPodAutoscaler, IntOrPercent, Job, JobRestartPolicy, Pod, ReplicaSet, StatefulSet,
+        StatefulSetStrategy, Workload,
+    };
 }

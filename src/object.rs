@@ -90,6 +90,9 @@ macro_rules! objects {
         )*
 
         impl Object {
+            /// Every kind an `Object` can be, in declaration order.
+            pub const KINDS: &'static [&'static str] = &[$( <$ty as k8s_openapi::Resource>::KIND, )*];
+
             /// The object's metadata.
             pub fn metadata(&self) -> &ObjectMeta {
                 match self { $( Object::$variant(o) => &o.metadata, )* }

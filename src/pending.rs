@@ -15,12 +15,4 @@ pending!(
     k8s_openapi::api::rbac::v1::ClusterRoleBinding,
     k8s_openapi::api::rbac::v1::Role,
     k8s_openapi::api::rbac::v1::RoleBinding,
-    k8s_openapi::api::apps::v1::DaemonSet,
-    k8s_openapi::api::core::v1::Pod,
-    k8s_openapi::api::apps::v1::ReplicaSet,
-    k8s_openapi::api::apps::v1::Deployment,
-    k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
-    k8s_openapi::api::apps::v1::StatefulSet,
-    k8s_openapi::api::batch::v1::Job,
-    k8s_openapi::api::batch::v1::CronJob,
 );

@@ -442,9 +442,10 @@ mod tests {
             .size(Storage::gib(1))
             .selector(Selector::new().label("v", "-"))
             .build();
-        assert!(one_error(p).starts_with(
-            r#"persistentvolumeclaim "data": spec.selector.matchLabels["v"]: value "-""#
-        ));
+        assert_eq!(
+            one_error(p),
+            r#"persistentvolumeclaim "data": spec.selector.matchLabels["v"]: value "-" must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"#
+        );
     }
 
     #[test]

@@ -372,9 +372,9 @@ mod tests {
             .selector(Selector::new().label("app", "web!"))
             .budget(Budget::min_available(1))
             .build();
-        assert!(
-            one_error(bad)
-                .starts_with(r#"poddisruptionbudget "web": spec.selector.matchLabels["app"]"#)
+        assert_eq!(
+            one_error(bad),
+            r#"poddisruptionbudget "web": spec.selector.matchLabels["app"]: value "web!" must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"#
         );
     }
 

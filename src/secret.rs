@@ -331,6 +331,10 @@ pub struct Secret {
             pub fn entry(&mut self, key: impl Into<String>, value: impl Into<SecretValue>) {
                 self.data.entries.push(Entry::Source(Some(key.into()), Source::Binary(value.into().0)));
             }
+            /// Adds binary data (the same as [`entry`](SecretBuilder::entry) with bytes).
+            pub fn binary(&mut self, key: impl Into<String>, value: impl Into<Vec<u8>>) {
+                self.data.entries.push(Entry::Source(Some(key.into()), Source::Binary(value.into())));
+            }
             /// Adds a file, read when the object is built, keyed by its file name (`--from-file`).
             pub fn file(&mut self, path: impl Into<PathBuf>) {
                 self.data.entries.push(Entry::Source(None, Source::File(path.into())));
@@ -697,6 +701,7 @@ mod tests {
             .name("kuard-tls")
             .entry("literal", "value")
             .entry("bytes", vec![1u8, 2, 3])
+            .binary("blob", [0u8, 159, 146, 150])
             .file(dir.join("username.txt"))
             .file_as("user", dir.join("username.txt"))
             .dir(dir.join("d"))
@@ -708,7 +713,15 @@ mod tests {
         let data = s.data.unwrap();
         assert_eq!(
             data.keys().collect::<Vec<_>>(),
-            ["a.key", "b.key", "bytes", "literal", "user", "username.txt"]
+            [
+                "a.key",
+                "b.key",
+                "blob",
+                "bytes",
+                "literal",
+                "user",
+                "username.txt"
+            ]
         );
         assert_eq!(data["a.key"].0, [0, 255]);
         assert_eq!(data["user"].0, b"admin");

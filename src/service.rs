@@ -342,7 +342,17 @@ impl SessionAffinity {
 /// A Service without a selector selects no pods: its endpoints come from an
 /// [`EndpointSlice`] (see [`Service::external_endpoints`]).
 #[derive(Clone, Debug, TypedBuilder)]
-#[builder(doc)]
+#[builder(
+    doc,
+    mutators(
+        /// Changes the name once set (e.g. the name [`Service::for_workload`] took from the
+        /// workload).
+        #[mutator(requires = [name])]
+        pub fn rename(&mut self, name: impl Into<String>) {
+            self.name = name.into();
+        }
+    )
+)]
 pub struct Service {
     /// `metadata.name` (a DNS-1035 label: lowercase, starting with a letter).
     #[builder(setter(into))]
@@ -423,8 +433,9 @@ pub struct Service {
 }
 
 /// The builder [`Service::for_workload`] returns: a [`ServiceBuilder`] with `name`, `selector`
-/// and `ports` filled in. Every other setter can still be called once, and mutators (`port`,
-/// `clear_ports`, `selector`, `selector_label`, `source_range`, `customize`) any number of times.
+/// and `ports` filled in. Every other setter can still be called once, and mutators (`rename`,
+/// `port`, `clear_ports`, `selector`, `selector_label`, `source_range`, `customize`) any number
+/// of times.
 pub type ServiceFromWorkload = ServiceBuilder<(
     (String,),
     (),
@@ -450,6 +461,10 @@ impl Service {
     /// port — same name, `port` = `containerPort`, `targetPort` by name (by number for unnamed
     /// container ports, which are named `tcp-8080` etc. when there is more than one port).
     /// See the [module docs](self) for changing ports afterwards.
+    ///
+    /// Services select by labels only: a workload whose selector is made of `matchExpressions`
+    /// alone gives an empty selector here, i.e. a Service that selects no pods — set one with
+    /// `.selector(...)`.
     pub fn for_workload(workload: &impl Workload) -> ServiceFromWorkload {
         let ports = workload.ports();
         let several = ports.len() > 1;
@@ -1310,9 +1325,10 @@ mod tests {
         let svc = web()
             .port(ServicePort::tcp("http", 80).app_protocol("not a protocol"))
             .build();
-        assert!(one_error(svc).starts_with(
-            r#"service "web": spec.ports[0].appProtocol: name "not a protocol" must be"#
-        ));
+        assert_eq!(
+            one_error(svc),
+            r#"service "web": spec.ports[0].appProtocol: name "not a protocol" must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"#
+        );
     }
 
     #[test]
@@ -1514,6 +1530,9 @@ mod tests {
                     .for_each(|spec| spec.type_ = Some("Weird".into()))
             })
             .build();
-        assert!(one_error(svc).contains("spec.type"));
+        assert_eq!(
+            one_error(svc),
+            r#"service "web": spec.type: "Weird" is not a valid service type (ClusterIP, NodePort, LoadBalancer, ExternalName)"#
+        );
     }
 }

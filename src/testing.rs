@@ -112,15 +112,18 @@ pub fn redacted_yaml(bundle: &Bundle) -> Result<String> {
 /// ```
 #[macro_export]
 macro_rules! assert_bundle_snapshot {
-    ($name:expr, $bundle:expr $(,)?) => {
-        ::insta::assert_snapshot!($name, $crate::testing::redacted_yaml_or_panic(&$bundle))
-    };
-    ($bundle:expr, @$snapshot:literal $(,)?) => {
-        ::insta::assert_snapshot!($crate::testing::redacted_yaml_or_panic(&$bundle), @$snapshot)
-    };
-    ($bundle:expr $(,)?) => {
-        ::insta::assert_snapshot!($crate::testing::redacted_yaml_or_panic(&$bundle))
-    };
+    ($name:expr, $bundle:expr $(,)?) => {{
+        let redacted_yaml = $crate::testing::redacted_yaml_or_panic(&$bundle);
+        ::insta::assert_snapshot!($name, redacted_yaml);
+    }};
+    ($bundle:expr, @$snapshot:literal $(,)?) => {{
+        let redacted_yaml = $crate::testing::redacted_yaml_or_panic(&$bundle);
+        ::insta::assert_snapshot!(redacted_yaml, @$snapshot);
+    }};
+    ($bundle:expr $(,)?) => {{
+        let redacted_yaml = $crate::testing::redacted_yaml_or_panic(&$bundle);
+        ::insta::assert_snapshot!(redacted_yaml);
+    }};
 }
 
 /// Used by [`assert_bundle_snapshot!`]: an assertion fails by panicking.

@@ -5,7 +5,7 @@
 use super::error::Error;
 use super::event::Event;
 use super::readiness;
-use super::resources::{ResourceType, Target};
+use super::resources::{Key, ResourceType, Target};
 use super::rest::{Ctx, build_error};
 use super::wait;
 use crate::error::ObjectRef;
@@ -153,9 +153,12 @@ async fn claims_of_statefulset(
 /// Deletes `targets` tier by tier in reverse install order (unknown kinds first), waiting for
 /// each tier to be gone before the next. Claims and namespaces holding claims are kept unless
 /// `delete_data`.
+/// `bodies` are the bundle's versions of objects, used when the live one is gone already (a
+/// StatefulSet's claims can still be found from its templates).
 pub(crate) async fn remove(
     ctx: &Ctx,
     targets: Vec<(Target, Option<String>)>,
+    bodies: &BTreeMap<Key, Value>,
     how: &Removal,
 ) -> Result<Removed, Error> {
     let mut removed = Removed::default();
@@ -164,8 +167,7 @@ pub(crate) async fn remove(
     for (t, uid) in targets {
         by_tier.entry(t.rt.tier).or_default().push((t, uid));
     }
-    let mut tiers: Vec<(Option<Tier>, Vec<(Target, Option<String>)>)> =
-        by_tier.into_iter().collect();
+    let mut tiers: Vec<_> = by_tier.into_iter().collect();
     tiers.sort_by_key(|(tier, _)| (tier.is_some(), tier.map(std::cmp::Reverse)));
     for (_, group) in tiers {
         let mut delete_now = Vec::new();
@@ -194,9 +196,13 @@ pub(crate) async fn remove(
             }
             if kind == "StatefulSet" {
                 // Its claims outlive it (Kubernetes' default); report or delete them after it.
-                if let Some(live) = ctx.get(&target).await? {
+                let spec = match ctx.get(&target).await? {
+                    Some(live) => Some(live),
+                    None => bodies.get(&target.key()).cloned(),
+                };
+                if let Some(spec) = spec {
                     let ns = target.namespace.clone().unwrap_or_default();
-                    claims_after.extend(claims_of_statefulset(ctx, &live, &ns).await?);
+                    claims_after.extend(claims_of_statefulset(ctx, &spec, &ns).await?);
                 }
             }
             delete_now.push((target, uid));

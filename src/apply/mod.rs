@@ -51,6 +51,10 @@
 //! - **Teardown** ([`Applier::delete`]) in reverse order, waiting until gone; claims (and
 //!   namespaces holding claims) are kept unless [`Applier::delete_data`].
 
+// Errors are rare and carry the object's name and the server's message; their size does not
+// matter, boxing them would only make matching on them clumsier.
+#![allow(clippy::result_large_err)]
+
 mod applyset;
 mod delete;
 mod error;
@@ -242,6 +246,9 @@ impl Item {
         &self.target.rt.api.kind
     }
 }
+
+/// One applied object and, when it must be watched, what to wait for.
+type AppliedItem = (Applied, Option<WaitItem>);
 
 /// The server's answer to one server-side apply.
 enum Ssa {
@@ -566,14 +573,28 @@ impl Applier {
                 .await?;
                 parent_written = true;
             }
-            let results: Vec<Result<(Applied, Option<WaitItem>)>> = futures::stream::iter(group)
-                .map(|item| self.apply_item(&ctx, item, &live))
+            // Once the apiserver is unreachable, start no more requests: the wave fails.
+            let unreachable = std::sync::atomic::AtomicBool::new(false);
+            let unreachable = &unreachable;
+            let ctx_ref = &ctx;
+            let live_ref = &live;
+            let results: Vec<Option<Result<AppliedItem>>> = futures::stream::iter(group)
+                .map(|item| async move {
+                    if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
+                        return None;
+                    }
+                    let r = self.apply_item(ctx_ref, item, live_ref).await;
+                    if r.as_ref().is_err_and(Error::is_unavailable) {
+                        unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Some(r)
+                })
                 .buffered(self.options.concurrency)
                 .collect()
                 .await;
             let mut errors = Vec::new();
             let mut now = Vec::new();
-            for r in results {
+            for r in results.into_iter().flatten() {
                 match r {
                     Ok((applied, wait)) => {
                         report.objects.push(applied);
@@ -635,7 +656,7 @@ impl Applier {
                 dry_run: false,
             };
             let members: BTreeSet<Key> = stale.iter().map(|(t, _)| t.key()).collect();
-            let removed = delete::remove(&ctx, stale, &removal).await?;
+            let removed = delete::remove(&ctx, stale, &BTreeMap::new(), &removal).await?;
             report.pruned = removed.deleted;
             let (mut kinds, mut namespaces) = (new_kinds, new_namespaces);
             for (t, reason) in removed.kept {
@@ -778,17 +799,22 @@ impl Applier {
         ctx: &Ctx,
         item: &Item,
         live: &BTreeMap<Key, Member>,
-    ) -> Result<(Applied, Option<WaitItem>)> {
+    ) -> Result<AppliedItem> {
         let object = item.target.object.clone();
         ctx.emit(Event::Applying {
             object: object.clone(),
         });
         let result = self.apply_item_inner(ctx, item, live).await;
         match &result {
-            Ok((applied, _)) => ctx.emit(Event::Applied {
-                object,
-                outcome: applied.outcome,
-            }),
+            Ok((applied, wait)) => {
+                ctx.emit(Event::Applied {
+                    object: object.clone(),
+                    outcome: applied.outcome,
+                });
+                if wait.is_none() && self.options.wait != Wait::None {
+                    ctx.emit(Event::Ready { object });
+                }
+            }
             Err(e) => ctx.emit(Event::Failed {
                 object,
                 reason: e.to_string(),
@@ -802,7 +828,7 @@ impl Applier {
         ctx: &Ctx,
         item: &Item,
         live: &BTreeMap<Key, Member>,
-    ) -> Result<(Applied, Option<WaitItem>)> {
+    ) -> Result<AppliedItem> {
         let (body, _) = self.resolve_body(ctx, item).await?;
         let (code, result, recreated) = match self.ssa(ctx, &item.target, &body, false).await? {
             Ssa::Done { code, object } => (code, object, false),
@@ -843,9 +869,7 @@ impl Applier {
                 applied: result,
             })
         } else {
-            ctx.emit(Event::Ready {
-                object: item.target.object.clone(),
-            });
+            // Ready already: `apply_item` reports it after `Applied`.
             None
         };
         Ok((
@@ -971,7 +995,7 @@ impl Applier {
                 pruning: true,
                 dry_run: true,
             };
-            let removed = delete::remove(ctx, stale, &removal).await?;
+            let removed = delete::remove(ctx, stale, &BTreeMap::new(), &removal).await?;
             plan.items
                 .extend(removed.deleted.into_iter().map(|object| PlanItem {
                     object,
@@ -1163,7 +1187,12 @@ impl Applier {
             dry_run: self.options.dry_run,
         };
         let members: BTreeSet<Key> = targets.keys().cloned().collect();
-        let removed = delete::remove(&ctx, targets.into_values().collect(), &removal).await?;
+        let bodies: BTreeMap<Key, Value> = items
+            .iter()
+            .map(|i| (i.target.key(), i.body.clone()))
+            .collect();
+        let removed =
+            delete::remove(&ctx, targets.into_values().collect(), &bodies, &removal).await?;
         // Kept members stay in the set (claims made from templates never were members).
         let kept_members: Vec<&Target> = removed
             .kept

@@ -142,6 +142,8 @@ struct Watched {
     listed: bool,
     aux: BTreeMap<String, Value>,
     aux_pending: Option<BTreeMap<String, Value>>,
+    /// Pods that went away (a failed Job's are deleted), last state, for error reports.
+    gone: BTreeMap<String, Value>,
     rs_revisions: HashMap<String, Option<String>>,
     wait_for_first_consumer: Option<bool>,
     watch_error: Option<String>,
@@ -192,6 +194,7 @@ async fn wait_one(
         listed: false,
         aux: BTreeMap::new(),
         aux_pending: None,
+        gone: BTreeMap::new(),
         rs_revisions: HashMap::new(),
         wait_for_first_consumer: None,
         watch_error: None,
@@ -215,7 +218,11 @@ async fn wait_one(
                 Some(Ok(WatchEvent::InitApply(o))) => { let n = name_of(&o); w.aux_pending.get_or_insert_with(BTreeMap::new).insert(n, to_value(o)); }
                 Some(Ok(WatchEvent::InitDone)) => { if let Some(p) = w.aux_pending.take() { w.aux = p; } }
                 Some(Ok(WatchEvent::Apply(o))) => { let n = name_of(&o); w.aux.insert(n, to_value(o)); }
-                Some(Ok(WatchEvent::Delete(o))) => { w.aux.remove(&name_of(&o)); }
+                Some(Ok(WatchEvent::Delete(o))) => {
+                    if let Some(last) = w.aux.remove(&name_of(&o)) && w.gone.len() < 20 {
+                        w.gone.insert(name_of(&o), last);
+                    }
+                }
                 Some(Err(e)) => w.watch_error = Some(ctx.redactor.scrub(&e.to_string())),
                 None => {}
             },
@@ -313,7 +320,7 @@ async fn judge(
     };
     nr.conditions = readiness::describe_conditions(&obj);
 
-    if status.state == State::Progressing {
+    if status.state != State::Ready {
         // Pods: the object's own (a Pod), or the workload's current ones.
         let pods: Vec<Value> = if kind == "Pod" {
             vec![obj.clone()]
@@ -346,7 +353,13 @@ async fn judge(
             }
             notes.extend(readiness::pod_notes(p));
         }
-        if fail_fast && !problems.is_empty() {
+        for p in w.gone.values() {
+            let deleted = readiness::pod_problems(p)
+                .into_iter()
+                .chain(readiness::pod_notes(p));
+            notes.extend(deleted.map(|n| format!("{n} (pod deleted)")));
+        }
+        if fail_fast && status.state == State::Progressing && !problems.is_empty() {
             status = readiness::Status {
                 state: State::Failed,
                 ready: status.ready,

@@ -1,0 +1,442 @@
+//! Ghost: the publishing platform, on MySQL.
+//!
+//! ```
+//! use kubeprint::blueprint::{Blueprint, Client, Ghost, GhostIngress, Mail, MySql};
+//! let blog = Ghost::builder()
+//!     .name("blog")
+//!     .url("https://blog.example.com")
+//!     .database(MySql::builder().name("blog-db").build())
+//!     .mail(Mail::builder().from("Blog <noreply@example.com>").host("smtp.example.com").secret("smtp").build())
+//!     .ingress(GhostIngress::builder().class("nginx").tls_secret("blog-tls").build())
+//!     .client(Client::namespace("ingress-nginx"))
+//!     .build();
+//! let bundle = blog.bundle()?;
+//! assert!(bundle.get("Ingress", "blog").is_some());
+//! assert!(bundle.is_external("Secret", "smtp"));
+//! bundle.check()?;
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## Objects
+//! For a blueprint named `blog`: Deployment `blog` (one replica, `Recreate` strategy: the
+//! content volume is ReadWriteOnce and Ghost does not support several instances),
+//! PersistentVolumeClaim `blog-content`, Service `blog` (port 80 → 2368), NetworkPolicy `blog`,
+//! an optional Ingress `blog`, and the database: by default an embedded [`MySql`] blueprint
+//! named `blog-mysql` (database and user `ghost`), whose NetworkPolicy admits Ghost's pods; or
+//! the MySQL blueprint given; or an external database ([`GhostDatabase::External`]).
+//!
+//! ## How it runs
+//! - Ghost reads its configuration from `section__key` environment variables: `url`,
+//!   `database__client=mysql` and `database__connection__*` (the password through
+//!   `secretKeyRef` from the database's Secret), and optionally `mail__*` (SMTP user and
+//!   password from a Secret given by the user).
+//! - Probes `GET <path>/ghost/api/admin/site/` with the `Host` of the public URL and
+//!   `X-Forwarded-Proto` of its scheme, so Ghost answers the request itself instead of
+//!   redirecting to its canonical URL. The startup probe allows 10 minutes: the first start
+//!   runs the database migrations.
+//! - UID/GID 1000 (`node` in the image), read-only root filesystem; the content volume
+//!   (`/var/lib/ghost/content`, seeded by the image's entrypoint on first start) and an
+//!   emptyDir at `/tmp` (uploads in progress) are the only writable places.
+//!
+//! The NetworkPolicy admits only the declared [`Client`]s on port 2368: declare the ingress
+//! controller's namespace (e.g. `Client::namespace("ingress-nginx")`).
+
+use super::mysql::MySql;
+use super::{Blueprint, Client, Persistence, check_clients, checker};
+use crate::bundle::Bundle;
+use crate::error::Result;
+use crate::ingress::{Backend, Ingress, IngressRule};
+use crate::meta::Labels;
+use crate::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
+use crate::quantity::{Cpu, Memory};
+use crate::service::{Service, ServicePort};
+use crate::workload::{Deployment, DeploymentStrategy};
+use typed_builder::TypedBuilder;
+
+/// The default image.
+pub const IMAGE: &str = "ghost:6";
+/// Ghost's port in the container.
+pub const PORT: i32 = 2368;
+/// The client Service's port.
+pub const SERVICE_PORT: i32 = 80;
+/// UID and GID of the `node` user of the official image.
+pub const UID: i64 = 1000;
+
+fn default_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(100), Memory::mib(256)).limit_memory(Memory::mib(1024))
+}
+
+/// Ghost's database.
+#[derive(Clone, Debug)]
+pub enum GhostDatabase {
+    /// A MySQL blueprint, added to Ghost's bundle; its NetworkPolicy admits Ghost.
+    MySql(Box<MySql>),
+    /// A MySQL server managed elsewhere (e.g. `MySql::connection()` of a blueprint applied in
+    /// its own bundle); the password's Secret is declared external.
+    External(super::mysql::MySqlConnection),
+}
+
+impl From<MySql> for GhostDatabase {
+    fn from(m: MySql) -> Self {
+        GhostDatabase::MySql(Box::new(m))
+    }
+}
+
+impl From<super::mysql::MySqlConnection> for GhostDatabase {
+    fn from(c: super::mysql::MySqlConnection) -> Self {
+        GhostDatabase::External(c)
+    }
+}
+
+/// SMTP settings for Ghost's transactional mail (sign-ups, password resets, invitations).
+/// The user name and password come from a Secret the user provides.
+#[derive(Clone, Debug, PartialEq, Eq, TypedBuilder)]
+#[builder(doc)]
+pub struct Mail {
+    /// The sender, e.g. `Blog <noreply@example.com>`.
+    #[builder(setter(into))]
+    from: String,
+    /// SMTP server host.
+    #[builder(setter(into))]
+    host: String,
+    /// SMTP port (default 587, STARTTLS).
+    #[builder(default = 587)]
+    port: i32,
+    /// Implicit TLS (port 465 usually) instead of STARTTLS.
+    #[builder(setter(strip_bool))]
+    secure: bool,
+    /// The Secret with the SMTP credentials.
+    #[builder(setter(into))]
+    secret: String,
+    /// Key of the user name in `secret`.
+    #[builder(default = "user".to_owned(), setter(into))]
+    user_key: String,
+    /// Key of the password in `secret`.
+    #[builder(default = "password".to_owned(), setter(into))]
+    password_key: String,
+}
+
+/// An Ingress for Ghost's public URL (host and path taken from the URL).
+#[derive(Clone, Debug, Default, PartialEq, Eq, TypedBuilder)]
+#[builder(doc)]
+pub struct GhostIngress {
+    /// `ingressClassName`; the cluster's default class when unset.
+    #[builder(default, setter(into, strip_option))]
+    class: Option<String>,
+    /// A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL.
+    #[builder(default, setter(into, strip_option))]
+    tls_secret: Option<String>,
+    /// Annotations for the ingress controller.
+    #[builder(default, setter(into))]
+    annotations: Labels,
+}
+
+/// A Ghost site. `name` and `url` are required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct Ghost {
+    /// Name of the Deployment and Service, prefix of the other objects.
+    #[builder(setter(into))]
+    name: String,
+    /// Namespace of every object; left to the bundle or the apply target when unset.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// The public URL (`http://` or `https://`), as readers reach the site.
+    #[builder(setter(into))]
+    url: String,
+    /// The image (default [`IMAGE`]).
+    #[builder(default = IMAGE.to_owned(), setter(into))]
+    image: String,
+    /// The database: a MySQL blueprint or an external server; default: a MySQL blueprint named
+    /// `NAME-mysql`.
+    #[builder(default, setter(into, strip_option))]
+    database: Option<GhostDatabase>,
+    /// The content volume (images, themes, logs; default 5Gi).
+    #[builder(default = Persistence::of("5Gi"))]
+    storage: Persistence,
+    /// Resources of the `ghost` container (default: requests 100m CPU / 256Mi, limit 1Gi).
+    #[builder(default = default_resources())]
+    resources: Resources,
+    /// SMTP settings; Ghost cannot send mail without them.
+    #[builder(default, setter(strip_option))]
+    mail: Option<Mail>,
+    /// An Ingress for the public URL.
+    #[builder(default, setter(strip_option))]
+    ingress: Option<GhostIngress>,
+    /// Pods allowed to connect (the ingress controller, typically).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a client through the NetworkPolicy.
+            pub fn client(&mut self, client: Client) {
+                self.clients.push(client);
+            }
+        )
+    )]
+    clients: Vec<Client>,
+    /// Extra labels on every object.
+    #[builder(default, setter(into))]
+    labels: Labels,
+}
+
+/// How to reach a [`Ghost`] site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GhostConnection {
+    /// The public URL.
+    pub url: String,
+    /// Host name of the Service inside the cluster.
+    pub host: String,
+    /// The Service port.
+    pub port: i32,
+    /// Labels of Ghost's pods.
+    pub pod_labels: Labels,
+}
+
+impl Ghost {
+    /// The blueprint's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The public URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database blueprint or connection in use (the default one when none was given).
+    pub fn database(&self) -> GhostDatabase {
+        match &self.database {
+            Some(d) => d.clone(),
+            None => GhostDatabase::MySql(Box::new(
+                MySql::builder()
+                    .name(format!("{}-mysql", self.name))
+                    .database("ghost")
+                    .user("ghost")
+                    .labels(self.labels.clone())
+                    .build(),
+            )),
+        }
+    }
+
+    /// Validates the configuration (and the embedded MySQL blueprint's): every problem, each
+    /// naming its field.
+    pub fn validate(&self) -> Result<()> {
+        let mut c = checker("Ghost", &self.name, self.namespace.as_deref());
+        super::check_name(&mut c, &self.name, "-content".len());
+        super::check_namespace(&mut c, self.namespace.as_deref());
+        super::check_image(&mut c, "image", &self.image);
+        let scheme = match super::parse_http_url(&self.url) {
+            Ok((scheme, _, _)) => Some(scheme),
+            Err(m) => {
+                c.fail("url", m);
+                None
+            }
+        };
+        self.storage.check(&mut c, "storage");
+        if let Some(mail) = &self.mail {
+            if mail.from.trim().is_empty() {
+                c.fail("mail.from", "must not be empty");
+            }
+            if mail.host.is_empty() || mail.host.chars().any(char::is_whitespace) {
+                c.fail("mail.host", format!("{:?} is not a host name", mail.host));
+            }
+            c.check("mail.port", crate::validate::port_number(mail.port));
+            c.check("mail.secret", crate::validate::dns1123_subdomain(&mail.secret));
+            c.check("mail.user_key", crate::validate::config_key(&mail.user_key));
+            c.check("mail.password_key", crate::validate::config_key(&mail.password_key));
+        }
+        if let Some(ingress) = &self.ingress {
+            if let Some(tls) = &ingress.tls_secret {
+                c.check("ingress.tls_secret", crate::validate::dns1123_subdomain(tls));
+                if scheme == Some("http") {
+                    c.fail("ingress.tls_secret", "the url is http://; a TLS site needs an https:// url");
+                }
+            }
+            if let Some(class) = &ingress.class {
+                c.check("ingress.class", crate::validate::dns1123_subdomain(class));
+            }
+            c.annotations("ingress.annotations", Some(ingress.annotations.as_map()));
+        }
+        check_clients(&mut c, &self.clients);
+        let mut violations = c.into_violations();
+        // The default database is named after this blueprint: a bad name is reported once.
+        let name_ok = !violations.iter().any(|v| v.path == "name");
+        if let (true, GhostDatabase::MySql(m)) = (name_ok || self.database.is_some(), self.database()) {
+            if let Err(e) = m.or_namespace(self.namespace.as_deref()).validate() {
+                violations.extend(e.violations().iter().cloned());
+            }
+        }
+        if violations.is_empty() { Ok(()) } else { Err(crate::Error::Invalid(violations)) }
+    }
+}
+
+impl Blueprint for Ghost {
+    type Connection = GhostConnection;
+
+    fn bundle(&self) -> Result<Bundle> {
+        self.validate()?;
+        build(self)
+    }
+
+    fn connection(&self) -> GhostConnection {
+        GhostConnection {
+            url: self.url.clone(),
+            host: super::service_host(&self.name, self.namespace.as_deref()),
+            port: SERVICE_PORT,
+            pod_labels: super::selector_labels("ghost", &self.name),
+        }
+    }
+}
+
+fn build(g: &Ghost) -> Result<Bundle> {
+    let name = g.name.as_str();
+    let labels = super::standard_labels("ghost", name, "web", &g.labels);
+    let selector = super::selector_labels("ghost", name);
+    let content = format!("{name}-content");
+    let size = g.storage.size().parse()?;
+    // Validated: an http(s) URL.
+    let (scheme, authority, path) = super::parse_http_url(&g.url).map_err(|m| {
+        crate::Error::Invalid(vec![crate::Violation::new(crate::ObjectRef::new("Ghost", name), "url", m)])
+    })?;
+    let mut bundle = Bundle::new(name);
+
+    let db = match g.database() {
+        GhostDatabase::MySql(m) => {
+            let m = m.or_namespace(g.namespace.as_deref()).with_client(Client::Pods(selector.clone()));
+            bundle.extend(m.bundle()?)?;
+            m.connection()
+        }
+        GhostDatabase::External(c) => {
+            bundle.external_secret(c.password.secret.clone());
+            c
+        }
+    };
+
+    let mut ghost = Container::builder()
+        .name("ghost")
+        .image(&g.image)
+        .port(Port::tcp("http", PORT))
+        .env(EnvVar::value("url", &g.url))
+        .env(EnvVar::value("database__client", "mysql"))
+        .env(EnvVar::value("database__connection__host", &db.host))
+        .env(EnvVar::value("database__connection__port", db.port.to_string()))
+        .env(EnvVar::value("database__connection__user", &db.user))
+        .env(EnvVar::from_secret("database__connection__password", &db.password.secret, &db.password.key))
+        .env(EnvVar::value("database__connection__database", &db.database));
+    if let Some(mail) = &g.mail {
+        bundle.external_secret(mail.secret.clone());
+        ghost = ghost
+            .env(EnvVar::value("mail__transport", "SMTP"))
+            .env(EnvVar::value("mail__from", &mail.from))
+            .env(EnvVar::value("mail__options__host", &mail.host))
+            .env(EnvVar::value("mail__options__port", mail.port.to_string()))
+            .env(EnvVar::value("mail__options__secure", mail.secure.to_string()))
+            .env(EnvVar::from_secret("mail__options__auth__user", &mail.secret, &mail.user_key))
+            .env(EnvVar::from_secret("mail__options__auth__pass", &mail.secret, &mail.password_key));
+    }
+    // Ghost answers its canonical URL only: ask as the public site would be asked.
+    let site = format!("{}/ghost/api/admin/site/", path.trim_end_matches('/'));
+    let probe = || Probe::http_get(site.clone(), "http").header("Host", authority).header("X-Forwarded-Proto", scheme);
+    let ghost = ghost
+        .mount(Mount::new("content", "/var/lib/ghost/content"))
+        .mount(Mount::new("tmp", "/tmp"))
+        // The first start creates the database schema: up to 10 minutes.
+        .startup(probe().period(10).timeout(5).failure_threshold(60))
+        .readiness(probe().period(10).timeout(5).failure_threshold(3))
+        .liveness(probe().period(20).timeout(5).failure_threshold(6))
+        .resources(g.resources.clone())
+        .build();
+    let template = super::labelled_template!(&selector, &labels)
+        .container(ghost)
+        .volume(Volume::pvc("content", &content))
+        .volume(super::empty_dir("tmp"))
+        .security(super::pod_security(UID))
+        .build();
+
+    let pvc = PersistentVolumeClaim::builder()
+        .name(&content)
+        .labels(labels.clone())
+        .size(size)
+        .access_mode(AccessMode::ReadWriteOnce);
+    bundle.add(match g.storage.storage_class() {
+        Some(class) => pvc.storage_class(class).build(),
+        None => pvc.build(),
+    })?;
+    bundle.add(
+        Deployment::builder()
+            .name(name)
+            .labels(labels.clone())
+            .replicas(1)
+            // One ReadWriteOnce volume, and Ghost runs as a single instance: never two pods.
+            .strategy(DeploymentStrategy::recreate())
+            .template(template)
+            .build(),
+    )?;
+    bundle.add(
+        Service::builder()
+            .name(name)
+            .labels(labels.clone())
+            .selector(selector.clone())
+            .port(ServicePort::tcp("http", SERVICE_PORT).target("http"))
+            .build(),
+    )?;
+    if let Some(ingress) = &g.ingress {
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        let prefix = if path.is_empty() { "/" } else { path };
+        let mut i = Ingress::builder()
+            .name(name)
+            .labels(labels.clone())
+            .annotations(ingress.annotations.clone())
+            .rule(IngressRule::host(host).prefix(prefix, Backend::service(name, "http")));
+        if let Some(tls) = &ingress.tls_secret {
+            bundle.external_secret(tls.clone());
+            i = i.tls([host], tls.clone());
+        }
+        let i = match &ingress.class {
+            Some(class) => i.ingress_class(class.clone()).build(),
+            None => i.build(),
+        };
+        bundle.add(i)?;
+    }
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &g.clients, &[])?;
+    if let Some(ns) = &g.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_is_validated() {
+        let g = Ghost::builder().name("blog").url("blog.example.com").build();
+        assert_eq!(
+            g.validate().unwrap_err().to_string(),
+            "ghost \"blog\": url: \"blog.example.com\" is not an http:// or https:// URL"
+        );
+        let g = Ghost::builder().name("blog").url("ftp://blog.example.com").build();
+        assert_eq!(
+            g.validate().unwrap_err().to_string(),
+            "ghost \"blog\": url: \"ftp://blog.example.com\" must start with http:// or https://"
+        );
+        Ghost::builder().name("blog").url("http://localhost:2368").build().validate().unwrap();
+    }
+
+    #[test]
+    fn embedded_database_is_validated_too() {
+        let g = Ghost::builder()
+            .name("blog")
+            .url("http://blog.example.com")
+            .database(MySql::builder().name("db").database("my-blog").build())
+            .ingress(GhostIngress::builder().tls_secret("tls").build())
+            .build();
+        assert_eq!(
+            g.validate().unwrap_err().to_string(),
+            "ghost \"blog\": ingress.tls_secret: the url is http://; a TLS site needs an https:// url\n\
+             mysql \"db\": database: \"my-blog\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit"
+        );
+    }
+}

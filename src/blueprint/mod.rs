@@ -1,0 +1,641 @@
+//! Production blueprints: ready-made, typed stacks for the applications of the book's
+//! "deploying real-world applications" chapter — [`MySql`], [`Redis`] (standalone or
+//! Sentinel), [`MongoDb`] (replica set), [`Ghost`] and [`Parse`].
+//!
+//! A blueprint is a typed configuration (built with `typed-builder`, every field but the name
+//! defaulted) that produces a [`Bundle`] made only of kubeprint's public builders, and typed
+//! connection information for the applications that use it:
+//!
+//! ```
+//! use kubeprint::blueprint::{Blueprint, Ghost, MySql};
+//! let db = MySql::builder().name("blog-db").build();
+//! let blog = Ghost::builder().name("blog").url("https://blog.example.com").database(db).build();
+//! let bundle = blog.bundle()?;
+//! assert!(bundle.get("StatefulSet", "blog-db").is_some());
+//! assert!(bundle.get("Deployment", "blog").is_some());
+//! bundle.check()?;
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## What every blueprint does
+//! - **Credentials** are generated once, from the operating system's CSPRNG, into a Secret
+//!   marked "generate once": the apply client keeps the live values on every later apply, so
+//!   re-applying never rotates a password. Or they come from an existing Secret
+//!   ([`Credentials::Existing`]), declared external in the bundle. Passwords reach containers
+//!   through `secretKeyRef` or `*_FILE` variables pointing at a mounted Secret — never as
+//!   literals in a manifest, and never on a process command line.
+//! - **Persistence** through StatefulSet `volumeClaimTemplates` ([`Persistence`]: size, storage
+//!   class, and an explicit PVC retention policy that keeps the data by default).
+//! - **Probes** specific to each application (startup, readiness, liveness).
+//! - **Pod Security *restricted***: numeric UID/GID the image expects (MySQL, MongoDB and Redis
+//!   999; Ghost and Parse 1000), read-only root filesystem with emptyDirs where the application
+//!   writes, no privilege escalation, all capabilities dropped, `RuntimeDefault` seccomp.
+//! - A **PodDisruptionBudget** when there is more than one replica; a **NetworkPolicy** that
+//!   admits only the declared [`Client`]s (and the application's own peers); configuration in
+//!   ConfigMaps whose checksum is a pod-template annotation, so a change rolls the pods.
+//!
+//! ## Images and licences
+//! | blueprint | default image | licence of the default |
+//! |---|---|---|
+//! | [`MySql`] | `mysql:8.4` | GPL-2.0 (MySQL Community Server) |
+//! | [`Redis`] | `redis:8.2` | RSALv2 / SSPLv1 / AGPLv3, at the user's choice (Redis 8+) |
+//! | [`MongoDb`] | `mongo:8.0` | SSPLv1 (MongoDB Community Server) |
+//! | [`Ghost`] | `ghost:6` | MIT |
+//! | [`Parse`] | `parseplatform/parse-server:8.6.26` | Apache-2.0 |
+//!
+//! Every image is overridable (`.image(..)`); see each module for the constraints a
+//! replacement image must meet.
+
+pub mod ghost;
+pub mod mongodb;
+pub mod mysql;
+pub mod parse;
+pub mod redis;
+
+pub use ghost::{Ghost, GhostConnection, GhostDatabase, GhostIngress, Mail};
+pub use mongodb::{MongoDb, MongoDbConnection};
+pub use mysql::{MySql, MySqlConnection};
+pub use parse::{Dashboard, Parse, ParseConnection, ParseDatabase};
+pub use redis::{Redis, RedisConnection, Sentinel};
+
+use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
+use crate::error::{ObjectRef, Result};
+use crate::meta::Labels;
+use crate::networkpolicy::{NetworkPolicy, Peer, PolicyPort, Rule};
+use crate::pod::{FsGroupChangePolicy, PodSecurity, Volume, VolumeClaimTemplate};
+use crate::poddisruptionbudget::{Budget, PodDisruptionBudget};
+use crate::quantity::Storage;
+use crate::secret::{Generate, Secret};
+use crate::selector::Selector;
+use crate::service::{Service, ServicePort, ServiceType};
+use crate::validate::{self, Checker};
+use crate::workload::PvcRetention;
+use std::fmt;
+use std::str::FromStr;
+
+/// A ready-made application stack.
+pub trait Blueprint {
+    /// What clients of the application need to reach it (host, port, Secret keys ...).
+    type Connection;
+
+    /// Validates the configuration and builds every object of the stack.
+    ///
+    /// Each call generates fresh random values for the generate-once Secret keys; the apply
+    /// client keeps the live values of a Secret that already exists.
+    fn bundle(&self) -> Result<Bundle>;
+
+    /// How clients reach the application. Available without building the bundle.
+    fn connection(&self) -> Self::Connection;
+}
+
+/// One key of a Secret: where a client finds a password or key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SecretKeyRef {
+    /// The Secret's name.
+    pub secret: String,
+    /// The key in the Secret.
+    pub key: String,
+}
+
+impl SecretKeyRef {
+    /// Key `key` of Secret `secret`.
+    pub fn new(secret: impl Into<String>, key: impl Into<String>) -> Self {
+        SecretKeyRef { secret: secret.into(), key: key.into() }
+    }
+}
+
+impl fmt::Display for SecretKeyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "secret {:?} key {:?}", self.secret, self.key)
+    }
+}
+
+/// Where a blueprint's credentials come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Credentials {
+    /// Generated once from the CSPRNG into a Secret the blueprint creates (the default).
+    #[default]
+    Generate,
+    /// An existing Secret with the keys the blueprint documents; it is declared external in
+    /// the bundle, never created or changed.
+    Existing(String),
+}
+
+impl Credentials {
+    /// Uses the existing Secret `name`.
+    pub fn existing(name: impl Into<String>) -> Self {
+        Credentials::Existing(name.into())
+    }
+}
+
+/// A peer the NetworkPolicy of a blueprint admits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// Pods with these labels, in the blueprint's namespace.
+    Pods(Labels),
+    /// Every pod of the namespaces with these labels (e.g.
+    /// `kubernetes.io/metadata.name: ingress-nginx`).
+    Namespaces(Labels),
+    /// Pods with labels `pods` in the namespaces with labels `namespaces`.
+    PodsInNamespaces {
+        /// Namespace labels.
+        namespaces: Labels,
+        /// Pod labels.
+        pods: Labels,
+    },
+    /// An IP block in CIDR notation (e.g. a load balancer's addresses).
+    Cidr(String),
+}
+
+impl Client {
+    /// Pods with these labels in the blueprint's namespace.
+    pub fn pods(labels: impl Into<Labels>) -> Self {
+        Client::Pods(labels.into())
+    }
+
+    /// Every pod of the namespace named `name` (by its `kubernetes.io/metadata.name` label).
+    pub fn namespace(name: impl Into<String>) -> Self {
+        Client::Namespaces(Labels::new().with("kubernetes.io/metadata.name", name))
+    }
+}
+
+/// A storage size as given by the user: a quantity string (`"20Gi"`), checked when the bundle
+/// is built so a typo becomes an error naming the field, or an already typed [`Storage`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Size(String);
+
+impl Size {
+    /// The size as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses the size.
+    pub fn parse(&self) -> Result<Storage> {
+        Storage::from_str(&self.0)
+    }
+}
+
+impl From<&str> for Size {
+    fn from(s: &str) -> Self {
+        Size(s.to_owned())
+    }
+}
+
+impl From<String> for Size {
+    fn from(s: String) -> Self {
+        Size(s)
+    }
+}
+
+impl From<Storage> for Size {
+    fn from(s: Storage) -> Self {
+        Size(s.to_string())
+    }
+}
+
+/// Persistent storage of a blueprint: the size and class of each volume claim, and what happens
+/// to claims when the StatefulSet is deleted or scaled down.
+///
+/// ```
+/// use kubeprint::blueprint::Persistence;
+/// use kubeprint::workload::PvcRetention;
+/// let p = Persistence::builder().size("50Gi").storage_class("fast-ssd").when_deleted(PvcRetention::Delete).build();
+/// assert_eq!(p.size().as_str(), "50Gi");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct Persistence {
+    /// Requested size of each claim (`"10Gi"` or a [`Storage`]).
+    #[builder(setter(into))]
+    size: Size,
+    /// The StorageClass; the cluster's default class when unset.
+    #[builder(default, setter(into, strip_option))]
+    storage_class: Option<String>,
+    /// Claims of a deleted StatefulSet: kept by default.
+    #[builder(default = PvcRetention::Retain)]
+    when_deleted: PvcRetention,
+    /// Claims of pods removed by scaling down: kept by default.
+    #[builder(default = PvcRetention::Retain)]
+    when_scaled: PvcRetention,
+}
+
+impl Persistence {
+    /// Persistence of `size` with the defaults (default storage class, claims retained).
+    pub fn of(size: impl Into<Size>) -> Self {
+        Persistence::builder().size(size).build()
+    }
+
+    /// The requested size.
+    pub fn size(&self) -> &Size {
+        &self.size
+    }
+
+    /// The storage class, if set.
+    pub fn storage_class(&self) -> Option<&str> {
+        self.storage_class.as_deref()
+    }
+
+    /// Retention of claims when the StatefulSet is deleted.
+    pub fn when_deleted(&self) -> PvcRetention {
+        self.when_deleted
+    }
+
+    /// Retention of claims when the StatefulSet is scaled down.
+    pub fn when_scaled(&self) -> PvcRetention {
+        self.when_scaled
+    }
+
+    fn check(&self, c: &mut Checker, path: &str) -> Option<Storage> {
+        match self.size.parse() {
+            Ok(size) if size.as_bytes() == 0 => {
+                c.fail(format_args!("{path}.size"), "must be more than 0");
+                None
+            }
+            Ok(size) => Some(size),
+            Err(e) => {
+                c.fail(format_args!("{path}.size"), e.to_string());
+                None
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers.
+
+/// The `app.kubernetes.io/managed-by` value of every blueprint object.
+pub(crate) const MANAGED_BY: &str = "kubeprint";
+
+/// A checker for a blueprint's configuration: errors read `mysql "db": database: ...`.
+pub(crate) fn checker(kind: &str, name: &str, namespace: Option<&str>) -> Checker {
+    Checker::new(ObjectRef::new(kind, name).in_namespace(namespace))
+}
+
+/// Checks the blueprint's name: it names a Service (DNS-1035 label) and is the prefix of longer
+/// object names, so it must leave room for the longest suffix the blueprint adds.
+pub(crate) fn check_name(c: &mut Checker, name: &str, longest_suffix: usize) {
+    if let Some(m) = validate::dns1035_label(name) {
+        c.fail("name", m);
+        return;
+    }
+    // StatefulSet pods get a `controller-revision-hash` label of `<name>-<10 chars>`, which must
+    // fit a 63-character label value; Services `<name><suffix>` must fit a DNS label.
+    let max = 52usize.min(63 - longest_suffix);
+    if name.len() > max {
+        c.fail("name", format!("{name:?} is longer than {max} characters"));
+    }
+}
+
+/// Checks an optional namespace.
+pub(crate) fn check_namespace(c: &mut Checker, namespace: Option<&str>) {
+    if let Some(ns) = namespace {
+        c.check("namespace", validate::dns1123_label(ns));
+    }
+}
+
+/// Checks an image reference: non-empty, no whitespace.
+pub(crate) fn check_image(c: &mut Checker, path: &str, image: &str) {
+    if image.is_empty() {
+        c.fail(path, "must not be empty");
+    } else if image.chars().any(char::is_whitespace) {
+        c.fail(path, format!("{image:?} must not contain whitespace"));
+    }
+}
+
+/// Checks the declared clients of a NetworkPolicy.
+pub(crate) fn check_clients(c: &mut Checker, clients: &[Client]) {
+    for (i, client) in clients.iter().enumerate() {
+        match client {
+            Client::Pods(l) | Client::Namespaces(l) => c.labels(&format!("clients[{i}]"), Some(l.as_map())),
+            Client::PodsInNamespaces { namespaces, pods } => {
+                c.labels(&format!("clients[{i}].namespaces"), Some(namespaces.as_map()));
+                c.labels(&format!("clients[{i}].pods"), Some(pods.as_map()));
+            }
+            Client::Cidr(cidr) => c.check(format_args!("clients[{i}]"), check_cidr(cidr)),
+        }
+    }
+}
+
+/// A CIDR block (`10.0.0.0/8`, `fd00::/8`) or a single address; `None` when valid.
+pub(crate) fn check_cidr(s: &str) -> Option<String> {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return Some(format!("{s:?} is not an IP address or CIDR block"));
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    match prefix.map(str::parse::<u8>) {
+        None => None,
+        Some(Ok(p)) if p <= max => None,
+        Some(_) => Some(format!("{s:?} has an invalid prefix length (0-{max})")),
+    }
+}
+
+/// The DNS name clients use for Service `service`: the short name when the namespace is left to
+/// the bundle or the apply target, otherwise `service.namespace.svc`.
+pub(crate) fn service_host(service: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{service}.{ns}.svc"),
+        None => service.to_owned(),
+    }
+}
+
+/// Checks an `http://` or `https://` URL with a host; returns (scheme, host[:port], path).
+pub(crate) fn parse_http_url(url: &str) -> std::result::Result<(&str, &str, &str), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("{url:?} must start with http:// or https://"));
+    }
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err(format!("{url:?} must not contain credentials"));
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        // An IPv6 literal: `[::1]` or `[::1]:8080`.
+        let (ip, after) = rest.split_once(']').ok_or_else(|| format!("{url:?} has no valid host"))?;
+        if ip.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("{url:?} has no valid host"));
+        }
+        match after {
+            "" => (authority, None),
+            _ => (authority, Some(after.strip_prefix(':').ok_or_else(|| format!("{url:?} has no valid host"))?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port {
+        if port.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(format!("{url:?} has an invalid port"));
+        }
+    }
+    let host_ok = !host.is_empty()
+        && (host.starts_with('[')
+            || host.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'));
+    if !host_ok {
+        return Err(format!("{url:?} has no valid host"));
+    }
+    if path.contains(['?', '#']) || path.chars().any(char::is_whitespace) {
+        return Err(format!("{url:?} must not contain whitespace, a query or a fragment"));
+    }
+    Ok((scheme, authority, path))
+}
+
+/// The standard labels of a blueprint's objects.
+pub(crate) fn standard_labels(app: &str, instance: &str, component: &str, extra: &Labels) -> Labels {
+    let mut labels = Labels::new()
+        .with("app.kubernetes.io/name", app)
+        .with("app.kubernetes.io/instance", instance)
+        .with("app.kubernetes.io/component", component)
+        .with("app.kubernetes.io/managed-by", MANAGED_BY);
+    labels.merge(extra);
+    labels
+}
+
+/// The labels that select a blueprint's pods (a subset of [`standard_labels`], never changed by
+/// user labels so selectors stay stable).
+pub(crate) fn selector_labels(app: &str, instance: &str) -> Labels {
+    Labels::new().with("app.kubernetes.io/name", app).with("app.kubernetes.io/instance", instance)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces of the bundles, built with the public builders only.
+
+/// Where the blueprints mount their scripts ConfigMap.
+pub(crate) const SCRIPTS_DIR: &str = "/opt/kubeprint";
+
+/// Pod security of a blueprint: Pod Security Standards *restricted*, running as `uid` with
+/// primary group and `fsGroup` `uid` (volumes are group-writable for it), ownership changed only
+/// when a volume's root does not match (fast restarts on large volumes).
+pub(crate) fn pod_security(uid: i64) -> PodSecurity {
+    PodSecurity::restricted()
+        .run_as_user(uid)
+        .run_as_group(uid)
+        .fs_group(uid)
+        .fs_group_change_policy(FsGroupChangePolicy::OnRootMismatch)
+}
+
+/// The volume claim template of `persistence`, named `name`, with `labels`.
+pub(crate) fn claim_template(name: &str, persistence: &Persistence, size: Storage, labels: &Labels) -> VolumeClaimTemplate {
+    let mut t = VolumeClaimTemplate::new(name, size);
+    if let Some(class) = &persistence.storage_class {
+        t = t.storage_class(class.clone());
+    }
+    for (k, v) in labels {
+        t = t.label(k.clone(), v.clone());
+    }
+    t
+}
+
+/// The Secret of generated credentials, or the declaration of the user's existing Secret.
+pub(crate) fn add_credentials(
+    bundle: &mut Bundle,
+    credentials: &Credentials,
+    name: &str,
+    labels: &Labels,
+    keys: &[(&str, Generate)],
+) -> Result<()> {
+    match credentials {
+        Credentials::Generate => {
+            let secret = keys
+                .iter()
+                .fold(Secret::builder().name(name).labels(labels.clone()), |b, (key, how)| b.generated(*key, *how))
+                .build();
+            bundle.add(secret)?;
+        }
+        Credentials::Existing(existing) => {
+            bundle.external_secret(existing.clone());
+        }
+    }
+    Ok(())
+}
+
+/// A NetworkPolicy isolating the pods `selector` selects for ingress, then admitting the
+/// declared `clients` and the pods `peers` (the application's own, or its other components) on
+/// `ports`. Client pods in the policy's namespace are declared external pods of the bundle: they
+/// belong to other applications.
+pub(crate) fn network_policy(
+    bundle: &mut Bundle,
+    name: &str,
+    labels: &Labels,
+    selector: &Labels,
+    ports: &[i32],
+    clients: &[Client],
+    peers: &[Labels],
+) -> Result<()> {
+    let rule = |peer: Peer| ports.iter().fold(Rule::new().peer(peer), |r, p| r.port(PolicyPort::tcp(*p)));
+    let mut policy = NetworkPolicy::builder()
+        .name(name)
+        .labels(labels.clone())
+        .pod_selector(Selector::from(selector))
+        .deny_all_ingress();
+    for peer in peers {
+        policy = policy.ingress(rule(Peer::pods(peer)));
+    }
+    for client in clients {
+        let peer = match client {
+            Client::Pods(pods) => {
+                bundle.external_pods(pods.clone());
+                Peer::pods(pods)
+            }
+            Client::Namespaces(namespaces) => Peer::namespaces(namespaces),
+            Client::PodsInNamespaces { namespaces, pods } => Peer::pods_in_namespaces(pods, namespaces),
+            Client::Cidr(cidr) if cidr.contains('/') => Peer::cidr(cidr.clone()),
+            Client::Cidr(address) => {
+                let prefix = if address.contains(':') { 128 } else { 32 };
+                Peer::cidr(format!("{address}/{prefix}"))
+            }
+        };
+        policy = policy.ingress(rule(peer));
+    }
+    bundle.add(policy.build())?;
+    Ok(())
+}
+
+/// The headless Service giving each pod of a StatefulSet its DNS name; publishes pods before
+/// they are ready, so members can find each other while starting.
+pub(crate) fn headless_service(name: &str, labels: &Labels, selector: &Labels, ports: &[(&str, i32)]) -> Service {
+    ports
+        .iter()
+        .fold(
+            Service::builder()
+                .name(name)
+                .labels(labels.clone())
+                .selector(selector.clone())
+                .service_type(ServiceType::Headless)
+                .publish_not_ready_addresses(),
+            |b, (port_name, port)| b.port(ServicePort::tcp(*port_name, *port).target(*port_name)),
+        )
+        .build()
+}
+
+/// A ClusterIP Service on `ports` (service port, container port name).
+pub(crate) fn client_service(name: &str, labels: &Labels, selector: &Labels, ports: &[(&str, i32)]) -> Service {
+    ports
+        .iter()
+        .fold(
+            Service::builder().name(name).labels(labels.clone()).selector(selector.clone()),
+            |b, (port_name, port)| b.port(ServicePort::tcp(*port_name, *port).target(*port_name)),
+        )
+        .build()
+}
+
+/// A PodDisruptionBudget letting one pod at a time go.
+pub(crate) fn disruption_budget(name: &str, labels: &Labels, selector: &Labels) -> PodDisruptionBudget {
+    PodDisruptionBudget::builder()
+        .name(name)
+        .labels(labels.clone())
+        .selector(Selector::from(selector))
+        .budget(Budget::max_unavailable(1))
+        .build()
+}
+
+/// The ConfigMap of a blueprint's scripts.
+pub(crate) fn scripts_config_map(name: &str, labels: &Labels, scripts: &[(&str, &str)]) -> ConfigMap {
+    scripts
+        .iter()
+        .fold(ConfigMap::builder().name(name).labels(labels.clone()), |b, (file, text)| b.entry(*file, *text))
+        .build()
+}
+
+/// A `PodTemplate` builder with a blueprint's pod labels (`$labels`, of which `$selector` are
+/// the selector labels) and the annotation that rolls the pods when their ConfigMaps or Secrets
+/// change. (A macro because the builder's type changes with every setter.)
+macro_rules! labelled_template {
+    ($selector:expr, $labels:expr) => {{
+        let selector: &$crate::meta::Labels = $selector;
+        let labels: &$crate::meta::Labels = $labels;
+        let mut t = $crate::pod::PodTemplate::builder();
+        for (k, v) in labels {
+            if selector.get(k).is_none() {
+                t = t.label(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in selector {
+            t = t.selector_label(k.clone(), v.clone());
+        }
+        t.annotation($crate::bundle::ROLLOUT_ON_CONFIG_CHANGE, "true")
+    }};
+}
+pub(crate) use labelled_template;
+
+/// An emptyDir volume.
+pub(crate) fn empty_dir(name: &str) -> Volume {
+    Volume::empty_dir(name).into()
+}
+
+/// A `sh SCRIPT ARGS...` exec probe command for a script in [`SCRIPTS_DIR`].
+pub(crate) fn script_command(shell: &str, script: &str, args: &[&str]) -> Vec<String> {
+    let mut command = vec![shell.to_owned(), format!("{SCRIPTS_DIR}/{script}")];
+    command.extend(args.iter().map(|a| (*a).to_owned()));
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        assert!(check_cidr("10.0.0.0/8").is_none());
+        assert!(check_cidr("127.0.0.1").is_none());
+        assert!(check_cidr("::1/128").is_none());
+        assert!(check_cidr("fd00::/8").is_none());
+        assert_eq!(check_cidr("10.0.0.0/33").unwrap(), r#""10.0.0.0/33" has an invalid prefix length (0-32)"#);
+        assert_eq!(check_cidr("example.com").unwrap(), r#""example.com" is not an IP address or CIDR block"#);
+        assert!(check_cidr("::/129").is_some());
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(parse_http_url("https://blog.example.com").unwrap(), ("https", "blog.example.com", ""));
+        assert_eq!(parse_http_url("http://localhost:2368/blog/").unwrap(), ("http", "localhost:2368", "/blog/"));
+        assert_eq!(parse_http_url("http://[::1]:80/").unwrap(), ("http", "[::1]:80", "/"));
+        assert!(parse_http_url("ftp://example.com").is_err());
+        assert!(parse_http_url("example.com").is_err());
+        assert!(parse_http_url("https://").is_err());
+        assert!(parse_http_url("https://user:pw@example.com").is_err());
+        assert!(parse_http_url("https://exa mple.com").is_err());
+        assert!(parse_http_url("https://example.com:99999").is_err());
+        assert!(parse_http_url("https://example.com/?q=1").is_err());
+    }
+
+    #[test]
+    fn names() {
+        let mut c = checker("MySQL", "x", None);
+        check_name(&mut c, "db", 9);
+        check_name(&mut c, "Db", 9);
+        check_name(&mut c, &"a".repeat(60), 9);
+        let e = c.finish().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "mysql \"x\": name: \"Db\" must consist of lowercase letters, digits and '-'\n\
+                 mysql \"x\": name: \"{}\" is longer than 52 characters",
+                "a".repeat(60)
+            )
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        let mut c = checker("MySQL", "db", None);
+        assert_eq!(Persistence::of("10Gi").check(&mut c, "storage"), Some(Storage::gib(10)));
+        assert_eq!(Persistence::of("ten gigs").check(&mut c, "storage"), None);
+        assert_eq!(Persistence::of("0").check(&mut c, "storage"), None);
+        let e = c.finish().unwrap_err().to_string();
+        assert!(e.starts_with("mysql \"db\": storage.size: quantity \"ten gigs\""), "{e}");
+        assert!(e.ends_with("mysql \"db\": storage.size: must be more than 0"), "{e}");
+    }
+}

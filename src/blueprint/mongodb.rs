@@ -1,0 +1,482 @@
+//! MongoDB: a replica set in a StatefulSet (default 3 members, set `rs0`), with keyFile
+//! authentication between members, a root user and one application user and database.
+//!
+//! ```
+//! use kubeprint::blueprint::{Blueprint, MongoDb};
+//! let db = MongoDb::builder().name("mongo").database("parse").user("parse").build();
+//! let conn = db.connection();
+//! assert_eq!(conn.replica_set, "rs0");
+//! assert_eq!(conn.hosts[0], "mongo-0.mongo-headless:27017");
+//! assert_eq!(
+//!     conn.uri_without_credentials(),
+//!     "mongodb://mongo-0.mongo-headless:27017,mongo-1.mongo-headless:27017,mongo-2.mongo-headless:27017/parse?replicaSet=rs0&authSource=parse"
+//! );
+//! db.bundle()?.check()?;
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## Objects
+//! For a blueprint named `mongo`: StatefulSet `mongo`, headless Service `mongo-headless`
+//! (publishing not-ready pods, so members resolve each other while the set forms; there is no
+//! load-balancing Service: replica-set clients connect to the members, see
+//! [`MongoDbConnection`]), Secret `mongo` (keys `root-password`, `password`, `keyfile`; generated
+//! once), ConfigMap `mongo-scripts`, NetworkPolicy `mongo` and a PodDisruptionBudget
+//! (`maxUnavailable: 1`) when there is more than one member.
+//!
+//! ## How it runs
+//! - The image's entrypoint creates the root user on an empty data directory
+//!   (`MONGO_INITDB_ROOT_PASSWORD_FILE` points into the mounted Secret), then `mongod` starts
+//!   with `--replSet`, `--keyFile` and `--bind_ip_all`.
+//! - The keyFile must be mode 0400 and owned by the server's user; a Secret volume's files
+//!   belong to root, so an init container copies it into an emptyDir with the right mode.
+//! - A sidecar, `replicaset`, runs `scripts/mongodb-replicaset.js` with `mongosh` until this
+//!   member is in the set, then idles. One idempotent step per run: pod 0 initiates the set
+//!   with every member, but only once every member answers and none belongs to a set yet (an
+//!   unreachable member may hold the real set's configuration); any other pod that is not a
+//!   member asks the primary to add it (which also covers scaling up); once the set has a
+//!   primary, the application user is created if missing. The same path serves first starts,
+//!   restarts and scale-ups. Pods are created in parallel (`podManagementPolicy: Parallel`):
+//!   no member can be ready before the set exists.
+//! - Probes use `mongosh`: startup and liveness `ping`, readiness `hello` reporting a primary
+//!   or secondary. None needs a password.
+//! - UID/GID 999 (`mongodb` in the image), read-only root filesystem; emptyDirs back `/tmp`
+//!   (the entrypoint's and mongod's temporary files, `HOME` of `mongosh`) and the keyFile.
+//!
+//! Scaling down does not remove members from the replica set configuration; do that with
+//! `rs.remove()` first.
+
+use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
+use crate::bundle::Bundle;
+use crate::error::Result;
+use crate::meta::Labels;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
+use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::workload::{PodManagementPolicy, StatefulSet};
+use typed_builder::TypedBuilder;
+
+/// The default image.
+pub const IMAGE: &str = "mongo:8.0";
+/// The mongod port.
+pub const PORT: i32 = 27017;
+/// UID and GID of the `mongodb` user of the official image.
+pub const UID: i64 = 999;
+/// Secret key of the root password.
+pub const ROOT_PASSWORD_KEY: &str = "root-password";
+/// Secret key of the application user's password.
+pub const PASSWORD_KEY: &str = "password";
+/// Secret key of the replica-set keyFile.
+pub const KEYFILE_KEY: &str = "keyfile";
+
+const KEYFILE_SCRIPT: &str = include_str!("scripts/mongodb-keyfile.sh");
+const REPLICASET_SCRIPT: &str = include_str!("scripts/mongodb-replicaset.sh");
+const REPLICASET_JS: &str = include_str!("scripts/mongodb-replicaset.js");
+
+fn default_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(250), Memory::gib(1)).limit_memory(Memory::gib(2))
+}
+
+/// A MongoDB replica set. Only `name` is required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct MongoDb {
+    /// Name of the StatefulSet and client Service, prefix of the other objects.
+    #[builder(setter(into))]
+    name: String,
+    /// Namespace of every object; left to the bundle or the apply target when unset.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// The image (default [`IMAGE`]).
+    #[builder(default = IMAGE.to_owned(), setter(into))]
+    image: String,
+    /// Number of members (default 3; 1 gives a single-member set).
+    #[builder(default = 3)]
+    replicas: i32,
+    /// The replica set name.
+    #[builder(default = "rs0".to_owned(), setter(into))]
+    replica_set: String,
+    /// The root user's name (its password is [`ROOT_PASSWORD_KEY`]).
+    #[builder(default = "root".to_owned(), setter(into))]
+    root_user: String,
+    /// The application database.
+    #[builder(default = "app".to_owned(), setter(into))]
+    database: String,
+    /// The application user, with `readWrite` on `database` (authentication database:
+    /// `database`).
+    #[builder(default = "app".to_owned(), setter(into))]
+    user: String,
+    /// Where the passwords and keyFile come from (keys [`ROOT_PASSWORD_KEY`],
+    /// [`PASSWORD_KEY`], [`KEYFILE_KEY`]).
+    #[builder(default)]
+    credentials: Credentials,
+    /// The data volume of each member (default 10Gi, claims retained).
+    #[builder(default = Persistence::of("10Gi"))]
+    storage: Persistence,
+    /// Resources of each `mongod` container (default: requests 250m CPU / 1Gi, limit 2Gi).
+    #[builder(default = default_resources())]
+    resources: Resources,
+    /// Pods allowed to connect.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a client through the NetworkPolicy.
+            pub fn client(&mut self, client: Client) {
+                self.clients.push(client);
+            }
+        )
+    )]
+    clients: Vec<Client>,
+    /// Extra labels on every object.
+    #[builder(default, setter(into))]
+    labels: Labels,
+}
+
+/// How clients reach a [`MongoDb`] replica set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MongoDbConnection {
+    /// Seed list: every member, `host:port`.
+    pub hosts: Vec<String>,
+    /// The replica set name.
+    pub replica_set: String,
+    /// The application database (also the user's authentication database).
+    pub database: String,
+    /// The application user.
+    pub user: String,
+    /// Where the application user's password is.
+    pub password: SecretKeyRef,
+    /// Labels of the MongoDB pods.
+    pub pod_labels: Labels,
+}
+
+impl MongoDbConnection {
+    /// `mongodb://hosts/database?replicaSet=..&authSource=..`, without user and password.
+    pub fn uri_without_credentials(&self) -> String {
+        format!(
+            "mongodb://{}/{}?replicaSet={}&authSource={}",
+            self.hosts.join(","),
+            self.database,
+            self.replica_set,
+            self.database
+        )
+    }
+
+    /// The URI with `user:$(PASSWORD_VAR)@`: a container argument or variable that Kubernetes
+    /// completes from an earlier environment variable `password_var` (fed from the Secret).
+    /// The password must be URI-safe (a generated one is alphanumeric).
+    pub fn uri_with_password_var(&self, password_var: &str) -> String {
+        format!(
+            "mongodb://{}:$({password_var})@{}/{}?replicaSet={}&authSource={}",
+            self.user,
+            self.hosts.join(","),
+            self.database,
+            self.replica_set,
+            self.database
+        )
+    }
+}
+
+impl MongoDb {
+    /// The blueprint's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The namespace, when set.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The same blueprint, also admitting `client` through its NetworkPolicy.
+    #[must_use]
+    pub fn with_client(mut self, client: Client) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    #[must_use]
+    pub(crate) fn or_namespace(mut self, namespace: Option<&str>) -> Self {
+        if self.namespace.is_none() {
+            self.namespace = namespace.map(str::to_owned);
+        }
+        self
+    }
+
+    fn secret_name(&self) -> String {
+        match &self.credentials {
+            Credentials::Generate => self.name.clone(),
+            Credentials::Existing(name) => name.clone(),
+        }
+    }
+
+    fn headless(&self) -> String {
+        format!("{}-headless", self.name)
+    }
+
+    /// Validates the configuration: every problem, each naming its field.
+    pub fn validate(&self) -> Result<()> {
+        let mut c = checker("MongoDB", &self.name, self.namespace.as_deref());
+        super::check_name(&mut c, &self.name, "-headless".len());
+        super::check_namespace(&mut c, self.namespace.as_deref());
+        super::check_image(&mut c, "image", &self.image);
+        if self.replicas < 1 {
+            c.fail("replicas", format!("must be at least 1, got {}", self.replicas));
+        } else if self.replicas > 50 {
+            c.fail("replicas", format!("a replica set has at most 50 members, got {}", self.replicas));
+        }
+        c.check("replica_set", name_rule(&self.replica_set, 64, &['-', '_']));
+        c.check("root_user", name_rule(&self.root_user, 64, &['-', '_', '.']));
+        c.check("user", name_rule(&self.user, 64, &['-', '_', '.']));
+        // Database names: no `/\. "$*<>:|?` and shorter than 64 bytes.
+        c.check("database", name_rule(&self.database, 63, &['-', '_']));
+        if matches!(self.database.as_str(), "admin" | "local" | "config") {
+            c.fail("database", format!("{:?} is a system database", self.database));
+        }
+        if self.user == self.root_user {
+            c.fail("user", "must differ from root_user");
+        }
+        if let Credentials::Existing(secret) = &self.credentials {
+            c.check("credentials", crate::validate::dns1123_subdomain(secret));
+        }
+        self.storage.check(&mut c, "storage");
+        check_clients(&mut c, &self.clients);
+        c.finish()
+    }
+}
+
+/// A name of ASCII letters, digits and the given punctuation, not starting with punctuation.
+fn name_rule(s: &str, max: usize, punctuation: &[char]) -> Option<String> {
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s.len() > max {
+        return Some(format!("{s:?} is longer than {max} characters"));
+    }
+    let valid = s.chars().all(|c| c.is_ascii_alphanumeric() || punctuation.contains(&c))
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric());
+    let allowed: String = punctuation.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+    (!valid).then(|| format!("{s:?} must be ASCII letters, digits and {allowed}, starting with a letter or digit"))
+}
+
+impl Blueprint for MongoDb {
+    type Connection = MongoDbConnection;
+
+    fn bundle(&self) -> Result<Bundle> {
+        self.validate()?;
+        build(self)
+    }
+
+    fn connection(&self) -> MongoDbConnection {
+        let headless = self.headless();
+        let domain = match &self.namespace {
+            Some(ns) => format!("{headless}.{ns}.svc"),
+            None => headless,
+        };
+        MongoDbConnection {
+            hosts: (0..self.replicas.max(1)).map(|i| format!("{}-{i}.{domain}:{PORT}", self.name)).collect(),
+            replica_set: self.replica_set.clone(),
+            database: self.database.clone(),
+            user: self.user.clone(),
+            password: SecretKeyRef::new(self.secret_name(), PASSWORD_KEY),
+            pod_labels: super::selector_labels("mongodb", &self.name),
+        }
+    }
+}
+
+/// Where the Secret's files are mounted.
+const SECRET_DIR: &str = "/etc/mongodb-secret";
+/// Where the init container puts the keyFile.
+const KEYFILE_DIR: &str = "/run/mongodb";
+
+/// The `mongosh` command of a probe: evaluates `code` against the local mongod, without
+/// credentials (`ping` and `hello` need none).
+fn mongosh_probe(code: &str) -> Probe {
+    Probe::exec([
+        "mongosh",
+        "mongodb://127.0.0.1:27017/?directConnection=true&serverSelectionTimeoutMS=3000",
+        "--quiet",
+        "--norc",
+        "--eval",
+        code,
+    ])
+}
+
+fn build(m: &MongoDb) -> Result<Bundle> {
+    let name = m.name.as_str();
+    let labels = super::standard_labels("mongodb", name, "database", &m.labels);
+    let selector = super::selector_labels("mongodb", name);
+    let secret = m.secret_name();
+    let scripts = format!("{name}-scripts");
+    let headless = m.headless();
+    let size = m.storage.size().parse()?;
+    let mut bundle = Bundle::new(name);
+
+    super::add_credentials(
+        &mut bundle,
+        &m.credentials,
+        name,
+        &labels,
+        &[
+            (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
+            (PASSWORD_KEY, Generate::alphanumeric()),
+            // 756 random bytes, base64: 1008 characters of the base64 set (keyFiles allow 6-1024).
+            (KEYFILE_KEY, Generate::Base64(756)),
+        ],
+    )?;
+    bundle.add(super::scripts_config_map(
+        &scripts,
+        &labels,
+        &[
+            ("mongodb-keyfile.sh", KEYFILE_SCRIPT),
+            ("mongodb-replicaset.sh", REPLICASET_SCRIPT),
+            ("mongodb-replicaset.js", REPLICASET_JS),
+        ],
+    ))?;
+
+    let keyfile = format!("{KEYFILE_DIR}/keyfile");
+    let init = Container::builder()
+        .name("keyfile")
+        .image(&m.image)
+        .command(super::script_command("sh", "mongodb-keyfile.sh", &[&format!("{SECRET_DIR}/{KEYFILE_KEY}"), &keyfile]))
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("keyfile", KEYFILE_DIR))
+        .resources(Resources::new().requests(Cpu::millis(10), Memory::mib(16)).limit_memory(Memory::mib(32)))
+        .build();
+    let ping = || mongosh_probe("quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)");
+    let mongod = Container::builder()
+        .name("mongod")
+        .image(&m.image)
+        .args([
+            "mongod",
+            "--replSet",
+            m.replica_set.as_str(),
+            "--bind_ip_all",
+            "--port",
+            "27017",
+            "--dbpath",
+            "/data/db",
+            "--keyFile",
+            keyfile.as_str(),
+        ])
+        .port(Port::tcp("mongodb", PORT))
+        .env(EnvVar::value("MONGO_INITDB_ROOT_USERNAME", &m.root_user))
+        .env(EnvVar::value("MONGO_INITDB_ROOT_PASSWORD_FILE", format!("{SECRET_DIR}/{ROOT_PASSWORD_KEY}")))
+        // mongosh (entrypoint, probes) keeps its history and logs under $HOME.
+        .env(EnvVar::value("HOME", "/tmp"))
+        .mount(Mount::new("data", "/data/db"))
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("keyfile", KEYFILE_DIR).read_only())
+        .mount(Mount::new("tmp", "/tmp"))
+        .startup(ping().period(10).timeout(10).failure_threshold(60))
+        .liveness(ping().period(20).timeout(10).failure_threshold(3))
+        .readiness(
+            mongosh_probe("const h = db.hello(); quit(h.isWritablePrimary || h.secondary ? 0 : 1)")
+                .period(10)
+                .timeout(10)
+                .failure_threshold(3),
+        )
+        .resources(m.resources.clone())
+        .build();
+    let sidecar = Container::builder()
+        .name("replicaset")
+        .image(&m.image)
+        .command(super::script_command(
+            "sh",
+            "mongodb-replicaset.sh",
+            &[&format!("{}/mongodb-replicaset.js", super::SCRIPTS_DIR)],
+        ))
+        .env(EnvVar::field("POD_NAME", "metadata.name"))
+        .env(EnvVar::field("POD_NAMESPACE", "metadata.namespace"))
+        .env(EnvVar::value("MONGODB_HEADLESS", &headless))
+        .env(EnvVar::value("MONGODB_STATEFULSET", name))
+        .env(EnvVar::value("MONGODB_REPLICAS", m.replicas.to_string()))
+        .env(EnvVar::value("MONGODB_REPLICA_SET", &m.replica_set))
+        .env(EnvVar::value("MONGODB_PORT", PORT.to_string()))
+        .env(EnvVar::value("MONGODB_ROOT_USER", &m.root_user))
+        .env(EnvVar::from_secret("MONGODB_ROOT_PASSWORD", &secret, ROOT_PASSWORD_KEY))
+        .env(EnvVar::value("MONGODB_DATABASE", &m.database))
+        .env(EnvVar::value("MONGODB_USER", &m.user))
+        .env(EnvVar::from_secret("MONGODB_PASSWORD", &secret, PASSWORD_KEY))
+        .env(EnvVar::value("HOME", "/tmp"))
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("tmp", "/tmp"))
+        .resources(Resources::new().requests(Cpu::millis(10), Memory::mib(64)).limit_memory(Memory::mib(256)))
+        .build();
+    let template = super::labelled_template!(&selector, &labels)
+        .init_container(init)
+        .container(mongod)
+        .container(sidecar)
+        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+        .volume(
+            Volume::secret("secret", &secret)
+                .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
+                .item(KEYFILE_KEY, KEYFILE_KEY)
+                .default_mode(0o440),
+        )
+        .volume(Volume::from(Volume::empty_dir("keyfile").in_memory()))
+        .volume(super::empty_dir("tmp"))
+        .security(super::pod_security(UID))
+        .build();
+    bundle.add(
+        StatefulSet::builder()
+            .name(name)
+            .labels(labels.clone())
+            .service_name(&headless)
+            .replicas(m.replicas)
+            // No member is ready before the set exists, and pod 0 creates it only once every
+            // member answers: the pods must start together.
+            .pod_management_policy(PodManagementPolicy::Parallel)
+            .template(template)
+            .volume_claim_template(super::claim_template("data", &m.storage, size, &labels))
+            .pvc_when_deleted(m.storage.when_deleted())
+            .pvc_when_scaled(m.storage.when_scaled())
+            .build(),
+    )?;
+    bundle.add(super::headless_service(&headless, &labels, &selector, &[("mongodb", PORT)]))?;
+    if m.replicas > 1 {
+        bundle.add(super::disruption_budget(name, &labels, &selector))?;
+    }
+    let peers = if m.replicas > 1 { vec![selector.clone()] } else { Vec::new() };
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &m.clients, &peers)?;
+    if let Some(ns) = &m.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let m = MongoDb::builder().name("mongo").namespace("data").build();
+        m.validate().unwrap();
+        let c = m.connection();
+        assert_eq!(c.hosts.len(), 3);
+        assert_eq!(c.hosts[2], "mongo-2.mongo-headless.data.svc:27017");
+        assert_eq!(
+            c.uri_with_password_var("DB_PASSWORD"),
+            "mongodb://app:$(DB_PASSWORD)@mongo-0.mongo-headless.data.svc:27017,mongo-1.mongo-headless.data.svc:27017,\
+             mongo-2.mongo-headless.data.svc:27017/app?replicaSet=rs0&authSource=app"
+        );
+    }
+
+    #[test]
+    fn bad_config() {
+        let m = MongoDb::builder()
+            .name("mongo")
+            .replicas(0)
+            .replica_set("rs 0")
+            .database("admin")
+            .user("root")
+            .build();
+        assert_eq!(
+            m.validate().unwrap_err().to_string(),
+            "mongodb \"mongo\": replicas: must be at least 1, got 0\n\
+             mongodb \"mongo\": replica_set: \"rs 0\" must be ASCII letters, digits and '-', '_', starting with a letter or digit\n\
+             mongodb \"mongo\": database: \"admin\" is a system database\n\
+             mongodb \"mongo\": user: must differ from root_user"
+        );
+    }
+}

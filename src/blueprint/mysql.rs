@@ -1,0 +1,397 @@
+//! MySQL: one server in a StatefulSet, with a root account and one application user and
+//! database.
+//!
+//! ```
+//! use kubeprint::blueprint::{Blueprint, Client, MySql, Persistence};
+//! use kubeprint::Labels;
+//! let db = MySql::builder()
+//!     .name("shop-db")
+//!     .database("shop")
+//!     .user("shop")
+//!     .storage(Persistence::builder().size("50Gi").storage_class("fast").build())
+//!     .setting("max_connections", "300")
+//!     .client(Client::pods(Labels::from([("app", "shop")])))
+//!     .build();
+//! let conn = db.connection();
+//! assert_eq!((conn.host.as_str(), conn.port), ("shop-db", 3306));
+//! assert_eq!(conn.password.key, "password");
+//! let bundle = db.bundle()?;
+//! bundle.check()?;
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## Objects
+//! For a blueprint named `db`: StatefulSet `db` (one pod, `db-0`), headless Service
+//! `db-headless` (stable pod DNS name), client Service `db` (port 3306), Secret `db` (keys
+//! `root-password` and `password`, generated once) unless an existing Secret is given,
+//! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the probe
+//! script) and NetworkPolicy `db`.
+//!
+//! ## How it runs
+//! - The image's entrypoint initialises an empty data directory: root password from
+//!   `MYSQL_ROOT_PASSWORD_FILE`, application user and database from `MYSQL_USER`,
+//!   `MYSQL_PASSWORD_FILE` and `MYSQL_DATABASE` (the `_FILE` variables point into the mounted
+//!   Secret). Root may only log in from inside the pod (`MYSQL_ROOT_HOST=localhost`); the
+//!   application user from anywhere the NetworkPolicy admits.
+//! - The data directory is the claim's `mysql` sub-directory (`subPath`): `mysqld
+//!   --initialize` refuses a directory that is not empty, and a fresh filesystem's root holds
+//!   `lost+found`.
+//! - Startup and liveness probes run `mysqladmin ping` (exit status 0 as long as the server
+//!   answers, even when it refuses the login, as it does while initialising). Readiness runs an
+//!   authenticated `SELECT 1`. Both log in as root over the socket with the password in an
+//!   option file on a pipe (see `scripts/mysql-probe.sh`), never on a command line.
+//! - Runs as UID/GID 999 (`mysql` in the image) with a read-only root filesystem; emptyDirs
+//!   back `/var/run/mysqld` (socket, pid file), `/tmp` and `/var/lib/mysql-files`.
+//!
+//! One replica only: MySQL replication (or Group Replication) needs an operator's care that a
+//! plain StatefulSet cannot give, so there is no PodDisruptionBudget either (it would block
+//! node drains forever).
+//!
+//! ## Replacing the image
+//! The image must behave like the official one: the `docker-entrypoint.sh` environment
+//! variables above, `bash`, `mysql` and `mysqladmin` on the `PATH`, and
+//! `/etc/mysql/conf.d` included by its `my.cnf`.
+
+use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
+use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
+use crate::error::Result;
+use crate::meta::Labels;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
+use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::workload::StatefulSet;
+use typed_builder::TypedBuilder;
+
+/// The default image.
+pub const IMAGE: &str = "mysql:8.4";
+/// The MySQL port.
+pub const PORT: i32 = 3306;
+/// UID and GID of the `mysql` user of the official image.
+pub const UID: i64 = 999;
+/// Secret key of the root password.
+pub const ROOT_PASSWORD_KEY: &str = "root-password";
+/// Secret key of the application user's password.
+pub const PASSWORD_KEY: &str = "password";
+
+const PROBE_SCRIPT: &str = include_str!("scripts/mysql-probe.sh");
+
+fn default_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(250), Memory::mib(512)).limit_memory(Memory::gib(1))
+}
+
+/// A MySQL server. Only `name` is required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct MySql {
+    /// Name of the StatefulSet and client Service, prefix of the other objects.
+    #[builder(setter(into))]
+    name: String,
+    /// Namespace of every object; left to the bundle or the apply target when unset.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// The image (default [`IMAGE`]).
+    #[builder(default = IMAGE.to_owned(), setter(into))]
+    image: String,
+    /// The application database, created on first start.
+    #[builder(default = "app".to_owned(), setter(into))]
+    database: String,
+    /// The application user, with all privileges on `database`.
+    #[builder(default = "app".to_owned(), setter(into))]
+    user: String,
+    /// Where the passwords come from (keys [`ROOT_PASSWORD_KEY`] and [`PASSWORD_KEY`]).
+    #[builder(default)]
+    credentials: Credentials,
+    /// The data volume (default 8Gi, claims retained).
+    #[builder(default = Persistence::of("8Gi"))]
+    storage: Persistence,
+    /// Resources of the `mysql` container (default: requests 250m CPU / 512Mi, limit 1Gi).
+    #[builder(default = default_resources())]
+    resources: Resources,
+    /// Server settings written to `/etc/mysql/conf.d/kubeprint.cnf` under `[mysqld]`.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a server setting (`setting("max_connections", "300")`).
+            pub fn setting(&mut self, key: impl Into<String>, value: impl Into<String>) {
+                self.settings.push((key.into(), value.into()));
+            }
+        )
+    )]
+    settings: Vec<(String, String)>,
+    /// Pods allowed to connect (besides nothing else: the NetworkPolicy denies the rest).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a client through the NetworkPolicy.
+            pub fn client(&mut self, client: Client) {
+                self.clients.push(client);
+            }
+        )
+    )]
+    clients: Vec<Client>,
+    /// Extra labels on every object (the selector labels are never changed by them).
+    #[builder(default, setter(into))]
+    labels: Labels,
+}
+
+/// How clients reach a [`MySql`] server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MySqlConnection {
+    /// Host name of the client Service.
+    pub host: String,
+    /// Port.
+    pub port: i32,
+    /// The application database.
+    pub database: String,
+    /// The application user.
+    pub user: String,
+    /// Where the application user's password is.
+    pub password: SecretKeyRef,
+    /// Labels of the server's pods (e.g. for a client's own egress policy).
+    pub pod_labels: Labels,
+}
+
+impl MySql {
+    /// The blueprint's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The namespace, when set.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The same blueprint, also admitting `client` through its NetworkPolicy.
+    #[must_use]
+    pub fn with_client(mut self, client: Client) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    /// The same blueprint in `namespace` unless it has one already.
+    #[must_use]
+    pub(crate) fn or_namespace(mut self, namespace: Option<&str>) -> Self {
+        if self.namespace.is_none() {
+            self.namespace = namespace.map(str::to_owned);
+        }
+        self
+    }
+
+    fn secret_name(&self) -> String {
+        match &self.credentials {
+            Credentials::Generate => self.name.clone(),
+            Credentials::Existing(name) => name.clone(),
+        }
+    }
+
+    /// Validates the configuration: every problem, each naming its field.
+    pub fn validate(&self) -> Result<()> {
+        let mut c = checker("MySQL", &self.name, self.namespace.as_deref());
+        super::check_name(&mut c, &self.name, "-headless".len());
+        super::check_namespace(&mut c, self.namespace.as_deref());
+        super::check_image(&mut c, "image", &self.image);
+        c.check("database", identifier(&self.database, 64));
+        c.check("user", identifier(&self.user, 32));
+        if self.user == "root" {
+            c.fail("user", "must not be \"root\" (the root account is managed separately)");
+        }
+        if let Credentials::Existing(secret) = &self.credentials {
+            c.check("credentials", crate::validate::dns1123_subdomain(secret));
+        }
+        self.storage.check(&mut c, "storage");
+        for (i, (key, value)) in self.settings.iter().enumerate() {
+            c.check(format_args!("settings[{i}]"), setting(key, value));
+        }
+        check_clients(&mut c, &self.clients);
+        c.finish()
+    }
+}
+
+/// A MySQL identifier this blueprint accepts for database and user names: ASCII letters, digits
+/// and `_`, not starting with a digit, at most `max` characters. (MySQL itself accepts more
+/// when quoted; these are the names that need no quoting anywhere.)
+fn identifier(s: &str, max: usize) -> Option<String> {
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s.len() > max {
+        return Some(format!("{s:?} is longer than {max} characters"));
+    }
+    let valid = s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit());
+    (!valid).then(|| format!("{s:?} is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit"))
+}
+
+/// A `[mysqld]` option line: a name of letters, digits, '-' and '_', and a one-line value.
+fn setting(key: &str, value: &str) -> Option<String> {
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Some(format!("{key:?} is not an option name (letters, digits, '-' and '_')"));
+    }
+    if value.contains(['\n', '\r']) {
+        return Some(format!("the value of {key:?} must be one line"));
+    }
+    None
+}
+
+impl Blueprint for MySql {
+    type Connection = MySqlConnection;
+
+    fn bundle(&self) -> Result<Bundle> {
+        self.validate()?;
+        build(self)
+    }
+
+    fn connection(&self) -> MySqlConnection {
+        MySqlConnection {
+            host: super::service_host(&self.name, self.namespace.as_deref()),
+            port: PORT,
+            database: self.database.clone(),
+            user: self.user.clone(),
+            password: SecretKeyRef::new(self.secret_name(), PASSWORD_KEY),
+            pod_labels: super::selector_labels("mysql", &self.name),
+        }
+    }
+}
+
+fn build(m: &MySql) -> Result<Bundle> {
+    let name = m.name.as_str();
+    let labels = super::standard_labels("mysql", name, "database", &m.labels);
+    let selector = super::selector_labels("mysql", name);
+    let secret = m.secret_name();
+    let config = format!("{name}-config");
+    let scripts = format!("{name}-scripts");
+    let headless = format!("{name}-headless");
+    let size = m.storage.size().parse()?;
+    let mut bundle = Bundle::new(name);
+
+    super::add_credentials(
+        &mut bundle,
+        &m.credentials,
+        name,
+        &labels,
+        &[(ROOT_PASSWORD_KEY, Generate::alphanumeric()), (PASSWORD_KEY, Generate::alphanumeric())],
+    )?;
+    bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("kubeprint.cnf", server_config(m)).build())?;
+    bundle.add(super::scripts_config_map(&scripts, &labels, &[("mysql-probe.sh", PROBE_SCRIPT)]))?;
+
+    let secret_file = |key: &str| format!("{SECRET_DIR}/{key}");
+    let probe = |mode: &str| Probe::exec(super::script_command("bash", "mysql-probe.sh", &[mode]));
+    let mysql = Container::builder()
+        .name("mysql")
+        .image(&m.image)
+        .port(Port::tcp("mysql", PORT))
+        .env(EnvVar::value("MYSQL_ROOT_PASSWORD_FILE", secret_file(ROOT_PASSWORD_KEY)))
+        .env(EnvVar::value("MYSQL_ROOT_HOST", "localhost"))
+        .env(EnvVar::value("MYSQL_DATABASE", &m.database))
+        .env(EnvVar::value("MYSQL_USER", &m.user))
+        .env(EnvVar::value("MYSQL_PASSWORD_FILE", secret_file(PASSWORD_KEY)))
+        .mount(Mount::new("data", "/var/lib/mysql").sub_path("mysql"))
+        .mount(Mount::new("config", "/etc/mysql/conf.d").read_only())
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("run", "/var/run/mysqld"))
+        .mount(Mount::new("tmp", "/tmp"))
+        .mount(Mount::new("files", "/var/lib/mysql-files"))
+        // First start initialises the data directory (time zones, users): up to 10 minutes.
+        .startup(probe("ping").period(10).timeout(5).failure_threshold(60))
+        .liveness(probe("ping").period(10).timeout(5).failure_threshold(3))
+        .readiness(probe("ready").period(10).timeout(5).failure_threshold(3))
+        .resources(m.resources.clone())
+        .build();
+    let template = super::labelled_template!(&selector, &labels)
+        .container(mysql)
+        .volume(Volume::config_map("config", &config))
+        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+        .volume(Volume::secret("secret", &secret).item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY).item(PASSWORD_KEY, PASSWORD_KEY).default_mode(0o440))
+        .volume(super::empty_dir("run"))
+        .volume(super::empty_dir("tmp"))
+        .volume(super::empty_dir("files"))
+        .security(super::pod_security(UID))
+        .termination_grace_period(60)
+        .build();
+    bundle.add(
+        StatefulSet::builder()
+            .name(name)
+            .labels(labels.clone())
+            .service_name(&headless)
+            .replicas(1)
+            .template(template)
+            .volume_claim_template(super::claim_template("data", &m.storage, size, &labels))
+            .pvc_when_deleted(m.storage.when_deleted())
+            .pvc_when_scaled(m.storage.when_scaled())
+            .build(),
+    )?;
+    bundle.add(super::headless_service(&headless, &labels, &selector, &[("mysql", PORT)]))?;
+    bundle.add(super::client_service(name, &labels, &selector, &[("mysql", PORT)]))?;
+    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &m.clients, &[])?;
+    if let Some(ns) = &m.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
+}
+
+/// Where the Secret's keys are mounted as files (`*_FILE` variables, readiness script).
+const SECRET_DIR: &str = "/etc/mysql-secret";
+
+/// `/etc/mysql/conf.d/kubeprint.cnf`.
+fn server_config(m: &MySql) -> String {
+    let mut cnf = String::from("# Managed by kubeprint.\n[mysqld]\nskip-name-resolve\n");
+    for (key, value) in &m.settings {
+        cnf.push_str(&format!("{key} = {value}\n"));
+    }
+    cnf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(m: &MySql) -> String {
+        m.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let m = MySql::builder().name("db").build();
+        m.validate().unwrap();
+        let c = m.connection();
+        assert_eq!(c.host, "db");
+        assert_eq!(c.password, SecretKeyRef::new("db", "password"));
+        let m = MySql::builder().name("db").namespace("shop").credentials(Credentials::existing("mine")).build();
+        let c = m.connection();
+        assert_eq!(c.host, "db.shop.svc");
+        assert_eq!(c.password, SecretKeyRef::new("mine", "password"));
+    }
+
+    #[test]
+    fn bad_identifiers() {
+        let m = MySql::builder().name("db").database("my-db").user("9lives").build();
+        assert_eq!(
+            errors(&m),
+            "mysql \"db\": database: \"my-db\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit\n\
+             mysql \"db\": user: \"9lives\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit"
+        );
+        let m = MySql::builder().name("db").user("root").build();
+        assert_eq!(errors(&m), "mysql \"db\": user: must not be \"root\" (the root account is managed separately)");
+        let m = MySql::builder().name("db").user("a".repeat(33)).build();
+        assert_eq!(errors(&m), format!("mysql \"db\": user: \"{}\" is longer than 32 characters", "a".repeat(33)));
+    }
+
+    #[test]
+    fn bad_storage_and_settings() {
+        let m = MySql::builder()
+            .name("db")
+            .namespace("Shop")
+            .storage(Persistence::of("lots"))
+            .setting("max connections", "1")
+            .setting("init_connect", "a\nb")
+            .build();
+        let e = errors(&m);
+        assert!(e.contains("mysql \"Shop/db\": namespace: \"Shop\" must consist of lowercase letters, digits and '-'"), "{e}");
+        assert!(e.contains("mysql \"Shop/db\": storage.size: quantity \"lots\""), "{e}");
+        assert!(e.contains("settings[0]: \"max connections\" is not an option name"), "{e}");
+        assert!(e.contains("settings[1]: the value of \"init_connect\" must be one line"), "{e}");
+    }
+}

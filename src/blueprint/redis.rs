@@ -1,0 +1,492 @@
+//! Redis: a standalone server, or a Sentinel-managed master with replicas.
+//!
+//! ```
+//! use kubeprint::blueprint::{Blueprint, Redis, Sentinel};
+//! let cache = Redis::builder().name("cache").build();
+//! assert_eq!(cache.connection().port, 6379);
+//!
+//! let ha = Redis::builder().name("sessions").sentinel(Sentinel::builder().replicas(5).quorum(3).build()).build();
+//! let conn = ha.connection();
+//! assert_eq!(conn.sentinel_port, Some(26379));
+//! assert_eq!(conn.master_set.as_deref(), Some("mymaster"));
+//! ha.bundle()?.check()?;
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! ## Licence of the default image
+//! The default, `redis:8.2`, is Redis Open Source 8, available under a choice of RSALv2, SSPLv1
+//! or AGPLv3 (an OSI-approved licence). Redis 7.4.x is RSALv2/SSPLv1 only; the last BSD-3-Clause
+//! line is 7.2.x (`.image("redis:7.2")`), and Valkey (`valkey/valkey`) is a BSD-licensed fork
+//! whose images also ship `redis-server`, `redis-cli` and `redis-sentinel`. All scripts here
+//! work with any of them (hostname announcement needs 6.2 or later).
+//!
+//! ## Standalone
+//! StatefulSet `NAME` (one pod), headless Service `NAME-headless`, client Service `NAME`
+//! (port 6379), Secret `NAME` (key `password`, generated once), ConfigMaps `NAME-config`
+//! (`redis.conf`) and `NAME-scripts`, NetworkPolicy `NAME`. Persistence: append-only file
+//! (`appendonly yes`, fsync every second) on the claim mounted at `/data`.
+//!
+//! ## Sentinel
+//! StatefulSet `NAME` with `replicas` pods (at least 3); each pod runs `redis` and `sentinel`.
+//! The client Service `NAME` exposes the Sentinel port 26379 (and 6379, which reaches *any*
+//! pod: use a Sentinel-aware client, asking for master set [`Sentinel::master_set`]). Also a
+//! PodDisruptionBudget (`maxUnavailable: 1`).
+//! - Every pod has a stable name, `NAME-i.NAME-headless.NAMESPACE.svc`, published before the
+//!   pod is ready (`publishNotReadyAddresses`); Redis and Sentinel announce these names
+//!   (`replica-announce-ip`, `sentinel announce-hostnames`) instead of pod IPs, which change.
+//! - Sentinel rewrites its configuration file, so an init container writes it into an emptyDir
+//!   (a ConfigMap mount is read-only).
+//! - On every start, the `redis` container asks the Sentinels which server is the master now and
+//!   replicates from it; pod 0 becomes master only when no Sentinel knows any master, i.e. for a
+//!   brand-new set. A restarted pod 0 therefore rejoins as a replica after a failover.
+//! - Known limit: if *every* pod is deleted at once (the Sentinels' emptyDirs go with them), the
+//!   set restarts with pod 0 as master, and writes acknowledged only by another pod are lost.
+//! - Sentinels require the same password as Redis (`requirepass`) and use it among themselves.
+//!
+//! Probes: `redis-cli ping` with the password in `REDISCLI_AUTH` (never on a command line);
+//! readiness wants `PONG`, liveness also accepts `LOADING` (a large AOF being read).
+//!
+//! UID/GID 999 (`redis` in the image), read-only root filesystem; the generated configuration
+//! lives in emptyDirs.
+
+use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
+use crate::bundle::Bundle;
+use crate::configmap::ConfigMap;
+use crate::error::Result;
+use crate::meta::Labels;
+use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
+use crate::quantity::{Cpu, Memory};
+use crate::secret::Generate;
+use crate::workload::StatefulSet;
+use typed_builder::TypedBuilder;
+
+/// The default image (see the module documentation for its licence).
+pub const IMAGE: &str = "redis:8.2";
+/// The Redis port.
+pub const PORT: i32 = 6379;
+/// The Sentinel port.
+pub const SENTINEL_PORT: i32 = 26379;
+/// UID and GID of the `redis` user of the official image.
+pub const UID: i64 = 999;
+/// Secret key of the password (Redis `requirepass`, and Sentinel's).
+pub const PASSWORD_KEY: &str = "password";
+
+const LIB_SCRIPT: &str = include_str!("scripts/redis-lib.sh");
+const START_SCRIPT: &str = include_str!("scripts/redis-start.sh");
+const SENTINEL_INIT_SCRIPT: &str = include_str!("scripts/sentinel-init.sh");
+const PROBE_SCRIPT: &str = include_str!("scripts/redis-probe.sh");
+
+fn default_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(100), Memory::mib(256)).limit_memory(Memory::mib(512))
+}
+
+fn default_sentinel_resources() -> Resources {
+    Resources::new().requests(Cpu::millis(50), Memory::mib(32)).limit_memory(Memory::mib(64))
+}
+
+/// Sentinel mode settings.
+#[derive(Clone, Debug, PartialEq, Eq, TypedBuilder)]
+#[builder(doc)]
+pub struct Sentinel {
+    /// Number of pods, each with Redis and a Sentinel: at least 3.
+    #[builder(default = 3)]
+    replicas: i32,
+    /// Sentinels that must agree a master is down; default: a majority of `replicas`.
+    #[builder(default, setter(strip_option))]
+    quorum: Option<i32>,
+    /// The master set name clients ask the Sentinels for.
+    #[builder(default = "mymaster".to_owned(), setter(into))]
+    master_set: String,
+    /// Milliseconds without an answer before a Sentinel considers a server down.
+    #[builder(default = 10_000)]
+    down_after_ms: u32,
+    /// Failover timeout in milliseconds.
+    #[builder(default = 60_000)]
+    failover_timeout_ms: u32,
+    /// Resources of each `sentinel` container.
+    #[builder(default = default_sentinel_resources())]
+    resources: Resources,
+}
+
+impl Default for Sentinel {
+    fn default() -> Self {
+        Sentinel::builder().build()
+    }
+}
+
+impl Sentinel {
+    /// The master set name.
+    pub fn master_set(&self) -> &str {
+        &self.master_set
+    }
+
+    /// The number of pods.
+    pub fn replicas(&self) -> i32 {
+        self.replicas
+    }
+
+    /// The quorum in force (the configured one, or a majority).
+    pub fn quorum(&self) -> i32 {
+        self.quorum.unwrap_or(self.replicas / 2 + 1)
+    }
+}
+
+/// A Redis server, or a Sentinel-managed set. Only `name` is required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct Redis {
+    /// Name of the StatefulSet and client Service, prefix of the other objects.
+    #[builder(setter(into))]
+    name: String,
+    /// Namespace of every object; left to the bundle or the apply target when unset.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// The image (default [`IMAGE`]).
+    #[builder(default = IMAGE.to_owned(), setter(into))]
+    image: String,
+    /// Sentinel mode; standalone when unset.
+    #[builder(default, setter(strip_option))]
+    sentinel: Option<Sentinel>,
+    /// Where the password comes from (key [`PASSWORD_KEY`]).
+    #[builder(default)]
+    credentials: Credentials,
+    /// The data volume of each pod (default 8Gi, claims retained).
+    #[builder(default = Persistence::of("8Gi"))]
+    storage: Persistence,
+    /// Resources of each `redis` container (default: requests 100m CPU / 256Mi, limit 512Mi).
+    #[builder(default = default_resources())]
+    resources: Resources,
+    /// `redis.conf` directives, after the blueprint's own (`setting("maxmemory", "400mb")`).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a `redis.conf` directive.
+            pub fn setting(&mut self, key: impl Into<String>, value: impl Into<String>) {
+                self.settings.push((key.into(), value.into()));
+            }
+        )
+    )]
+    settings: Vec<(String, String)>,
+    /// Pods allowed to connect.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a client through the NetworkPolicy.
+            pub fn client(&mut self, client: Client) {
+                self.clients.push(client);
+            }
+        )
+    )]
+    clients: Vec<Client>,
+    /// Extra labels on every object.
+    #[builder(default, setter(into))]
+    labels: Labels,
+}
+
+/// How clients reach a [`Redis`] blueprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisConnection {
+    /// Host name of the client Service.
+    pub host: String,
+    /// The Redis port. In Sentinel mode the Service reaches any pod: ask a Sentinel for the
+    /// master instead.
+    pub port: i32,
+    /// The Sentinel port, in Sentinel mode.
+    pub sentinel_port: Option<i32>,
+    /// The master set name, in Sentinel mode.
+    pub master_set: Option<String>,
+    /// Where the password is (Redis and Sentinels use the same).
+    pub password: SecretKeyRef,
+    /// Labels of the Redis pods.
+    pub pod_labels: Labels,
+}
+
+/// `redis.conf` directives the blueprint manages itself; setting them would break it.
+const RESERVED: &[&str] = &[
+    "include",
+    "port",
+    "requirepass",
+    "masterauth",
+    "replicaof",
+    "slaveof",
+    "replica-announce-ip",
+    "replica-announce-port",
+    "dir",
+    "daemonize",
+];
+
+impl Redis {
+    /// The blueprint's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The namespace, when set.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// The same blueprint, also admitting `client` through its NetworkPolicy.
+    #[must_use]
+    pub fn with_client(mut self, client: Client) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    fn secret_name(&self) -> String {
+        match &self.credentials {
+            Credentials::Generate => self.name.clone(),
+            Credentials::Existing(name) => name.clone(),
+        }
+    }
+
+    /// Validates the configuration: every problem, each naming its field.
+    pub fn validate(&self) -> Result<()> {
+        let mut c = checker("Redis", &self.name, self.namespace.as_deref());
+        super::check_name(&mut c, &self.name, "-headless".len());
+        super::check_namespace(&mut c, self.namespace.as_deref());
+        super::check_image(&mut c, "image", &self.image);
+        if let Some(s) = &self.sentinel {
+            if s.replicas < 3 {
+                c.fail("sentinel.replicas", format!("must be at least 3 for Sentinel to elect a master, got {}", s.replicas));
+            }
+            if let Some(q) = s.quorum {
+                if q < 1 || q > s.replicas {
+                    c.fail("sentinel.quorum", format!("must be between 1 and sentinel.replicas ({}), got {q}", s.replicas));
+                }
+            }
+            let set_ok = !s.master_set.is_empty()
+                && s.master_set.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.');
+            if !set_ok {
+                c.fail("sentinel.master_set", format!("{:?} must be letters, digits, '-', '_' or '.'", s.master_set));
+            }
+            if s.down_after_ms == 0 {
+                c.fail("sentinel.down_after_ms", "must be more than 0");
+            }
+            if s.failover_timeout_ms == 0 {
+                c.fail("sentinel.failover_timeout_ms", "must be more than 0");
+            }
+        }
+        if let Credentials::Existing(secret) = &self.credentials {
+            c.check("credentials", crate::validate::dns1123_subdomain(secret));
+        }
+        self.storage.check(&mut c, "storage");
+        for (i, (key, value)) in self.settings.iter().enumerate() {
+            let lower = key.to_ascii_lowercase();
+            if key.is_empty() || !key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+                c.fail(format_args!("settings[{i}]"), format!("{key:?} is not a directive name"));
+            } else if RESERVED.contains(&lower.as_str()) {
+                c.fail(format_args!("settings[{i}]"), format!("{key:?} is managed by the blueprint"));
+            } else if value.contains(['\n', '\r']) {
+                c.fail(format_args!("settings[{i}]"), format!("the value of {key:?} must be one line"));
+            }
+        }
+        check_clients(&mut c, &self.clients);
+        c.finish()
+    }
+}
+
+impl Blueprint for Redis {
+    type Connection = RedisConnection;
+
+    fn bundle(&self) -> Result<Bundle> {
+        self.validate()?;
+        build(self)
+    }
+
+    fn connection(&self) -> RedisConnection {
+        RedisConnection {
+            host: super::service_host(&self.name, self.namespace.as_deref()),
+            port: PORT,
+            sentinel_port: self.sentinel.as_ref().map(|_| SENTINEL_PORT),
+            master_set: self.sentinel.as_ref().map(|s| s.master_set.clone()),
+            password: SecretKeyRef::new(self.secret_name(), PASSWORD_KEY),
+            pod_labels: super::selector_labels("redis", &self.name),
+        }
+    }
+}
+
+fn build(r: &Redis) -> Result<Bundle> {
+    let name = r.name.as_str();
+    let labels = super::standard_labels("redis", name, "cache", &r.labels);
+    let selector = super::selector_labels("redis", name);
+    let secret = r.secret_name();
+    let config = format!("{name}-config");
+    let scripts = format!("{name}-scripts");
+    let headless = format!("{name}-headless");
+    let size = r.storage.size().parse()?;
+    let replicas = r.sentinel.as_ref().map_or(1, |s| s.replicas);
+    let mut bundle = Bundle::new(name);
+
+    super::add_credentials(&mut bundle, &r.credentials, name, &labels, &[(PASSWORD_KEY, Generate::alphanumeric())])?;
+    bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("redis.conf", redis_conf(r)).build())?;
+    let mut files = vec![("redis-lib.sh", LIB_SCRIPT), ("redis-start.sh", START_SCRIPT), ("redis-probe.sh", PROBE_SCRIPT)];
+    if r.sentinel.is_some() {
+        files.push(("sentinel-init.sh", SENTINEL_INIT_SCRIPT));
+    }
+    bundle.add(super::scripts_config_map(&scripts, &labels, &files))?;
+
+    // What every container's scripts read (see scripts/redis-lib.sh).
+    let env: Vec<EnvVar> = {
+        let mut env = vec![
+            EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY),
+            EnvVar::field("POD_NAME", "metadata.name"),
+            EnvVar::field("POD_NAMESPACE", "metadata.namespace"),
+            EnvVar::value("REDIS_HEADLESS", &headless),
+            EnvVar::value("REDIS_STATEFULSET", name),
+            EnvVar::value("REDIS_REPLICAS", replicas.to_string()),
+            EnvVar::value("REDIS_PORT", PORT.to_string()),
+            EnvVar::value("SENTINEL_PORT", SENTINEL_PORT.to_string()),
+        ];
+        if let Some(s) = &r.sentinel {
+            env.push(EnvVar::value("SENTINEL_MASTER", &s.master_set));
+            env.push(EnvVar::value("SENTINEL_QUORUM", s.quorum().to_string()));
+            env.push(EnvVar::value("SENTINEL_DOWN_AFTER_MS", s.down_after_ms.to_string()));
+            env.push(EnvVar::value("SENTINEL_FAILOVER_TIMEOUT_MS", s.failover_timeout_ms.to_string()));
+        }
+        env
+    };
+    let probe = |port: i32, kind: &str| Probe::exec(super::script_command("sh", "redis-probe.sh", &[&port.to_string(), kind]));
+    let mode = if r.sentinel.is_some() { "sentinel" } else { "standalone" };
+    let redis = env
+        .iter()
+        .fold(Container::builder().name("redis").image(&r.image), |c, e| c.env(e.clone()))
+        .command(super::script_command("sh", "redis-start.sh", &[mode]))
+        .port(Port::tcp("redis", PORT))
+        .mount(Mount::new("data", "/data"))
+        .mount(Mount::new("config", "/etc/redis").read_only())
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("run", "/run/redis"))
+        // Loading a large append-only file can take minutes.
+        .startup(probe(PORT, "alive").period(5).timeout(5).failure_threshold(120))
+        .liveness(probe(PORT, "alive").period(10).timeout(5).failure_threshold(3))
+        .readiness(probe(PORT, "ready").period(10).timeout(5).failure_threshold(3))
+        .resources(r.resources.clone())
+        .build();
+    let mut template = super::labelled_template!(&selector, &labels)
+        .container(redis)
+        .volume(Volume::config_map("config", &config))
+        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+        .volume(super::empty_dir("run"));
+    let mut ports = vec![("redis", PORT)];
+    if let Some(s) = &r.sentinel {
+        ports.push(("sentinel", SENTINEL_PORT));
+        let init = env
+            .iter()
+            .fold(Container::builder().name("sentinel-config").image(&r.image), |c, e| c.env(e.clone()))
+            .command(super::script_command("sh", "sentinel-init.sh", &[]))
+            .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+            .mount(Mount::new("sentinel", "/run/sentinel"))
+            .resources(s.resources.clone())
+            .build();
+        let sentinel = Container::builder()
+            .name("sentinel")
+            .image(&r.image)
+            .env(EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY))
+            .command(["redis-server", "/run/sentinel/sentinel.conf", "--sentinel"])
+            .port(Port::tcp("sentinel", SENTINEL_PORT))
+            .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+            .mount(Mount::new("sentinel", "/run/sentinel"))
+            .liveness(probe(SENTINEL_PORT, "alive").period(10).timeout(5).failure_threshold(3))
+            .readiness(probe(SENTINEL_PORT, "ready").period(10).timeout(5).failure_threshold(3))
+            .resources(s.resources.clone())
+            .build();
+        template = template.init_container(init).container(sentinel).volume(super::empty_dir("sentinel"));
+    }
+    let template = template.security(super::pod_security(UID)).build();
+    bundle.add(
+        StatefulSet::builder()
+            .name(name)
+            .labels(labels.clone())
+            .service_name(&headless)
+            .replicas(replicas)
+            .template(template)
+            .volume_claim_template(super::claim_template("data", &r.storage, size, &labels))
+            .pvc_when_deleted(r.storage.when_deleted())
+            .pvc_when_scaled(r.storage.when_scaled())
+            .build(),
+    )?;
+    bundle.add(super::headless_service(&headless, &labels, &selector, &ports))?;
+    bundle.add(super::client_service(name, &labels, &selector, &ports))?;
+    if replicas > 1 {
+        bundle.add(super::disruption_budget(name, &labels, &selector))?;
+    }
+    let port_numbers: Vec<i32> = ports.iter().map(|(_, p)| *p).collect();
+    let peers = if replicas > 1 { vec![selector.clone()] } else { Vec::new() };
+    super::network_policy(&mut bundle, name, &labels, &selector, &port_numbers, &r.clients, &peers)?;
+    if let Some(ns) = &r.namespace {
+        bundle.set_namespace(ns);
+    }
+    Ok(bundle)
+}
+
+/// The ConfigMap's `redis.conf`: persistence and network settings, then the user's directives.
+/// The runtime file (scripts/redis-start.sh) includes it and adds port, passwords and role.
+fn redis_conf(r: &Redis) -> String {
+    let mut conf = String::from(
+        "# Managed by kubeprint. Included by the runtime configuration, which adds the port,\n\
+         # the passwords and the replication role.\n\
+         bind * -::*\n\
+         protected-mode yes\n\
+         dir /data\n\
+         appendonly yes\n\
+         appendfsync everysec\n",
+    );
+    for (key, value) in &r.settings {
+        conf.push_str(&format!("{key} {value}\n"));
+    }
+    conf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(r: &Redis) -> String {
+        r.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        Redis::builder().name("cache").build().validate().unwrap();
+        let r = Redis::builder().name("cache").sentinel(Sentinel::default()).build();
+        r.validate().unwrap();
+        assert_eq!(r.sentinel.as_ref().unwrap().quorum(), 2);
+        let s = Sentinel::builder().replicas(5).build();
+        assert_eq!(s.quorum(), 3);
+    }
+
+    #[test]
+    fn sentinel_rules() {
+        let r = Redis::builder().name("cache").sentinel(Sentinel::builder().replicas(2).quorum(3).build()).build();
+        assert_eq!(
+            errors(&r),
+            "redis \"cache\": sentinel.replicas: must be at least 3 for Sentinel to elect a master, got 2\n\
+             redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (2), got 3"
+        );
+        let r = Redis::builder().name("cache").sentinel(Sentinel::builder().quorum(4).build()).build();
+        assert_eq!(errors(&r), "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 4");
+        let r = Redis::builder().name("cache").sentinel(Sentinel::builder().quorum(0).master_set("my master").build()).build();
+        assert_eq!(
+            errors(&r),
+            "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 0\n\
+             redis \"cache\": sentinel.master_set: \"my master\" must be letters, digits, '-', '_' or '.'"
+        );
+    }
+
+    #[test]
+    fn reserved_settings() {
+        let r = Redis::builder()
+            .name("cache")
+            .setting("requirepass", "x")
+            .setting("maxmemory policy", "x")
+            .setting("maxmemory", "1gb\nrequirepass x")
+            .build();
+        assert_eq!(
+            errors(&r),
+            "redis \"cache\": settings[0]: \"requirepass\" is managed by the blueprint\n\
+             redis \"cache\": settings[1]: \"maxmemory policy\" is not a directive name\n\
+             redis \"cache\": settings[2]: the value of \"maxmemory\" must be one line"
+        );
+    }
+}

@@ -1,0 +1,688 @@
+//! Pod and container security: Pod Security Standards *restricted* by default.
+//!
+//! Every [`PodTemplate`](crate::pod::PodTemplate) uses [`PodSecurity::default()`] unless told
+//! otherwise, which produces pods the *restricted* profile admits:
+//!
+//! - pod: `runAsNonRoot: true`, `seccompProfile: RuntimeDefault`,
+//!   `automountServiceAccountToken: false`;
+//! - every container: `allowPrivilegeEscalation: false`, `capabilities.drop: [ALL]`,
+//!   `readOnlyRootFilesystem: true`.
+//!
+//! `runAsNonRoot` makes the kubelet refuse images whose user is root *or a name* (it cannot
+//! check names): set a numeric user with [`PodSecurity::run_as_user`] for such images. A
+//! read-only root filesystem needs writable paths (`/tmp`, caches) mounted as `emptyDir`
+//! volumes, or [`PodSecurity::writable_root_filesystem`].
+//!
+//! ```
+//! use kubeprint::pod::{PodSecurity, restricted_findings};
+//! let sec = PodSecurity::default().run_as_user(1000).fs_group(2000);
+//! let pod = sec.pod_context().unwrap();
+//! assert_eq!(pod.run_as_non_root, Some(true));
+//! assert_eq!(pod.seccomp_profile.unwrap().type_, "RuntimeDefault");
+//! let container = sec.container_context().unwrap();
+//! assert_eq!(container.capabilities.unwrap().drop.unwrap(), ["ALL"]);
+//! ```
+
+use k8s_openapi::api::core::v1 as core;
+
+/// How Kubernetes applies `fsGroup` ownership to volumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FsGroupChangePolicy {
+    /// Change ownership only when the volume root does not match (faster for big volumes).
+    OnRootMismatch,
+    /// Always change ownership on mount (Kubernetes' default).
+    Always,
+}
+
+impl FsGroupChangePolicy {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsGroupChangePolicy::OnRootMismatch => "OnRootMismatch",
+            FsGroupChangePolicy::Always => "Always",
+        }
+    }
+}
+
+/// The security settings of a pod and the defaults of its containers.
+///
+/// [`PodSecurity::default()`] (= [`PodSecurity::restricted()`]) satisfies Pod Security
+/// Standards *restricted*. Opting out is explicit: [`PodSecurity::writable_root_filesystem`],
+/// [`PodSecurity::automount_service_account_token`], or [`PodSecurity::unrestricted`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSecurity {
+    restricted: bool,
+    run_as_user: Option<i64>,
+    run_as_group: Option<i64>,
+    fs_group: Option<i64>,
+    fs_group_change_policy: Option<FsGroupChangePolicy>,
+    supplemental_groups: Vec<i64>,
+    add_capabilities: Vec<String>,
+    writable_root: bool,
+    automount_token: bool,
+}
+
+impl Default for PodSecurity {
+    fn default() -> Self {
+        PodSecurity::restricted()
+    }
+}
+
+impl PodSecurity {
+    /// Pod Security Standards *restricted* (the default).
+    pub fn restricted() -> Self {
+        PodSecurity {
+            restricted: true,
+            run_as_user: None,
+            run_as_group: None,
+            fs_group: None,
+            fs_group_change_policy: None,
+            supplemental_groups: Vec::new(),
+            add_capabilities: Vec::new(),
+            writable_root: false,
+            automount_token: false,
+        }
+    }
+
+    /// **Leaves Pod Security Standards *restricted*:** sets no security field at all, so the
+    /// pod gets the runtime's defaults (root allowed, default capabilities, writable root
+    /// filesystem, service account token mounted). Namespaces enforcing *baseline* or
+    /// *restricted* may reject such pods. Numeric settings below still apply.
+    ///
+    /// ```
+    /// use kubeprint::pod::PodSecurity;
+    /// let open = PodSecurity::unrestricted();
+    /// assert_eq!(open.pod_context(), None);
+    /// assert_eq!(open.container_context(), None);
+    /// assert_eq!(open.automount(), None);
+    /// ```
+    pub fn unrestricted() -> Self {
+        PodSecurity {
+            restricted: false,
+            ..PodSecurity::restricted()
+        }
+    }
+
+    /// Runs every container as user `uid` (`runAsUser`; must not be 0 under *restricted*).
+    #[must_use]
+    pub fn run_as_user(mut self, uid: i64) -> Self {
+        self.run_as_user = Some(uid);
+        self
+    }
+
+    /// Runs every container with primary group `gid` (`runAsGroup`).
+    #[must_use]
+    pub fn run_as_group(mut self, gid: i64) -> Self {
+        self.run_as_group = Some(gid);
+        self
+    }
+
+    /// Makes volumes owned by group `gid` and adds it to every container's groups (`fsGroup`).
+    #[must_use]
+    pub fn fs_group(mut self, gid: i64) -> Self {
+        self.fs_group = Some(gid);
+        self
+    }
+
+    /// When `fsGroup` ownership is applied (`fsGroupChangePolicy`).
+    #[must_use]
+    pub fn fs_group_change_policy(mut self, policy: FsGroupChangePolicy) -> Self {
+        self.fs_group_change_policy = Some(policy);
+        self
+    }
+
+    /// Adds a supplemental group to every container's process (`supplementalGroups`).
+    #[must_use]
+    pub fn supplemental_group(mut self, gid: i64) -> Self {
+        if !self.supplemental_groups.contains(&gid) {
+            self.supplemental_groups.push(gid);
+        }
+        self
+    }
+
+    /// Adds a Linux capability to every container (e.g. `NET_BIND_SERVICE` to listen on ports
+    /// below 1024 — the only one *restricted* allows).
+    #[must_use]
+    pub fn add_capability(mut self, capability: impl Into<String>) -> Self {
+        let capability = capability.into();
+        if !self.add_capabilities.contains(&capability) {
+            self.add_capabilities.push(capability);
+        }
+        self
+    }
+
+    /// Opt-out: containers get a writable root filesystem (`readOnlyRootFilesystem: false`).
+    /// Still *restricted*-compliant; prefer `emptyDir` mounts for the paths that need writing.
+    #[must_use]
+    pub fn writable_root_filesystem(mut self) -> Self {
+        self.writable_root = true;
+        self
+    }
+
+    /// Opt-out: mounts the service account token into the pod (needed by pods that call the
+    /// Kubernetes API).
+    #[must_use]
+    pub fn automount_service_account_token(mut self) -> Self {
+        self.automount_token = true;
+        self
+    }
+
+    /// Whether this is the *restricted* profile (not [`PodSecurity::unrestricted`]).
+    pub fn is_restricted(&self) -> bool {
+        self.restricted
+    }
+
+    /// The pod-level `securityContext`; `None` when nothing is set.
+    pub fn pod_context(&self) -> Option<core::PodSecurityContext> {
+        let ctx = core::PodSecurityContext {
+            run_as_non_root: self.restricted.then_some(true),
+            seccomp_profile: self.restricted.then(|| core::SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                localhost_profile: None,
+            }),
+            run_as_user: self.run_as_user,
+            run_as_group: self.run_as_group,
+            fs_group: self.fs_group,
+            fs_group_change_policy: self.fs_group_change_policy.map(|p| p.as_str().to_owned()),
+            supplemental_groups: (!self.supplemental_groups.is_empty())
+                .then(|| self.supplemental_groups.clone()),
+            ..core::PodSecurityContext::default()
+        };
+        (ctx != core::PodSecurityContext::default()).then_some(ctx)
+    }
+
+    /// The `securityContext` every container starts from; `None` when nothing is set.
+    pub fn container_context(&self) -> Option<core::SecurityContext> {
+        let add = (!self.add_capabilities.is_empty()).then(|| self.add_capabilities.clone());
+        let ctx = if self.restricted {
+            core::SecurityContext {
+                allow_privilege_escalation: Some(false),
+                capabilities: Some(core::Capabilities {
+                    add,
+                    drop: Some(vec!["ALL".into()]),
+                }),
+                read_only_root_filesystem: Some(!self.writable_root),
+                ..core::SecurityContext::default()
+            }
+        } else {
+            core::SecurityContext {
+                capabilities: add.map(|add| core::Capabilities {
+                    add: Some(add),
+                    drop: None,
+                }),
+                ..core::SecurityContext::default()
+            }
+        };
+        (ctx != core::SecurityContext::default()).then_some(ctx)
+    }
+
+    /// `automountServiceAccountToken`: `false` under *restricted* unless opted in, `true` when
+    /// opted in, unset for [`PodSecurity::unrestricted`].
+    pub fn automount(&self) -> Option<bool> {
+        if self.automount_token {
+            Some(true)
+        } else {
+            self.restricted.then_some(false)
+        }
+    }
+}
+
+/// Per-container overrides of the pod's container security defaults.
+///
+/// ```
+/// use kubeprint::pod::{ContainerSecurity, PodSecurity};
+/// let defaults = PodSecurity::default().container_context();
+/// let sc = ContainerSecurity::new()
+///     .writable_root_filesystem()
+///     .run_as_user(999)
+///     .add_capability("NET_BIND_SERVICE")
+///     .apply_to(defaults.as_ref())
+///     .unwrap();
+/// assert_eq!(sc.read_only_root_filesystem, Some(false));
+/// assert_eq!(sc.allow_privilege_escalation, Some(false)); // kept from the defaults
+/// assert_eq!(sc.capabilities.unwrap().add.unwrap(), ["NET_BIND_SERVICE"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerSecurity {
+    run_as_user: Option<i64>,
+    run_as_group: Option<i64>,
+    run_as_non_root: Option<bool>,
+    read_only_root_filesystem: Option<bool>,
+    allow_privilege_escalation: Option<bool>,
+    privileged: bool,
+    add_capabilities: Vec<String>,
+}
+
+impl ContainerSecurity {
+    /// No overrides.
+    pub fn new() -> Self {
+        ContainerSecurity::default()
+    }
+
+    /// Runs this container as user `uid`.
+    #[must_use]
+    pub fn run_as_user(mut self, uid: i64) -> Self {
+        self.run_as_user = Some(uid);
+        self
+    }
+
+    /// Runs this container with primary group `gid`.
+    #[must_use]
+    pub fn run_as_group(mut self, gid: i64) -> Self {
+        self.run_as_group = Some(gid);
+        self
+    }
+
+    /// Opt-out (leaves *restricted*): lets this container run as root (`runAsNonRoot: false`).
+    #[must_use]
+    pub fn allow_root(mut self) -> Self {
+        self.run_as_non_root = Some(false);
+        self
+    }
+
+    /// Opt-out: a writable root filesystem for this container.
+    #[must_use]
+    pub fn writable_root_filesystem(mut self) -> Self {
+        self.read_only_root_filesystem = Some(false);
+        self
+    }
+
+    /// A read-only root filesystem for this container (also under an unrestricted pod).
+    #[must_use]
+    pub fn read_only_root_filesystem(mut self) -> Self {
+        self.read_only_root_filesystem = Some(true);
+        self
+    }
+
+    /// Opt-out (leaves *restricted*): lets processes gain privileges (setuid binaries).
+    #[must_use]
+    pub fn allow_privilege_escalation(mut self) -> Self {
+        self.allow_privilege_escalation = Some(true);
+        self
+    }
+
+    /// Opt-out (leaves *baseline*): a privileged container, with every capability and device
+    /// of the node. Also allows privilege escalation, which a privileged container has anyway.
+    #[must_use]
+    pub fn privileged(mut self) -> Self {
+        self.privileged = true;
+        self.allow_privilege_escalation = Some(true);
+        self
+    }
+
+    /// Adds a Linux capability to this container.
+    #[must_use]
+    pub fn add_capability(mut self, capability: impl Into<String>) -> Self {
+        let capability = capability.into();
+        if !self.add_capabilities.contains(&capability) {
+            self.add_capabilities.push(capability);
+        }
+        self
+    }
+
+    /// The container's `securityContext`: `defaults` with these overrides on top.
+    pub fn apply_to(
+        &self,
+        defaults: Option<&core::SecurityContext>,
+    ) -> Option<core::SecurityContext> {
+        let mut ctx = defaults.cloned().unwrap_or_default();
+        if self.run_as_user.is_some() {
+            ctx.run_as_user = self.run_as_user;
+        }
+        if self.run_as_group.is_some() {
+            ctx.run_as_group = self.run_as_group;
+        }
+        if self.run_as_non_root.is_some() {
+            ctx.run_as_non_root = self.run_as_non_root;
+        }
+        if self.read_only_root_filesystem.is_some() {
+            ctx.read_only_root_filesystem = self.read_only_root_filesystem;
+        }
+        if self.allow_privilege_escalation.is_some() {
+            ctx.allow_privilege_escalation = self.allow_privilege_escalation;
+        }
+        if self.privileged {
+            ctx.privileged = Some(true);
+        }
+        if !self.add_capabilities.is_empty() {
+            let caps = ctx
+                .capabilities
+                .get_or_insert_with(core::Capabilities::default);
+            let add = caps.add.get_or_insert_with(Vec::new);
+            for c in &self.add_capabilities {
+                if !add.contains(c) {
+                    add.push(c.clone());
+                }
+            }
+        }
+        (ctx != core::SecurityContext::default()).then_some(ctx)
+    }
+}
+
+/// Why a pod spec does not meet Pod Security Standards *restricted* (empty when it does).
+///
+/// Not a validation error — leaving *restricted* is allowed — but a way to check, e.g. in
+/// tests, that pods stay admissible in namespaces that enforce it.
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::pod::restricted_findings;
+/// let t = PodTemplate::builder()
+///     .container(Container::builder().name("app").image("nginx").build())
+///     .build();
+/// let spec = t.to_template_spec("web").spec.unwrap();
+/// assert!(restricted_findings(&spec).is_empty());
+/// ```
+pub fn restricted_findings(spec: &core::PodSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    let pod = spec.security_context.as_ref();
+    for (flag, what) in [
+        (spec.host_network, "hostNetwork"),
+        (spec.host_pid, "hostPID"),
+        (spec.host_ipc, "hostIPC"),
+    ] {
+        if flag == Some(true) {
+            out.push(format!("spec.{what} is true"));
+        }
+    }
+    const ALLOWED: [&str; 8] = [
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ];
+    for (i, v) in spec.volumes.iter().flatten().enumerate() {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(v) {
+            for key in map
+                .keys()
+                .filter(|k| *k != "name" && !ALLOWED.contains(&k.as_str()))
+            {
+                out.push(format!(
+                    "spec.volumes[{i}]: volume type {key} is not allowed"
+                ));
+            }
+        }
+    }
+    let pod_non_root = pod.and_then(|p| p.run_as_non_root);
+    let pod_seccomp = pod
+        .and_then(|p| p.seccomp_profile.as_ref())
+        .map(|s| s.type_.as_str());
+    if pod.and_then(|p| p.run_as_user) == Some(0) {
+        out.push("spec.securityContext.runAsUser is 0".into());
+    }
+    if pod_seccomp == Some("Unconfined") {
+        out.push("spec.securityContext.seccompProfile.type is Unconfined".into());
+    }
+    let all = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| (format!("spec.initContainers[{i}]"), c))
+        .chain(
+            spec.containers
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (format!("spec.containers[{i}]"), c)),
+        );
+    for (path, c) in all {
+        let sc = c.security_context.as_ref();
+        if sc.and_then(|s| s.privileged) == Some(true) {
+            out.push(format!("{path}: privileged"));
+        }
+        if sc.and_then(|s| s.allow_privilege_escalation) != Some(false) {
+            out.push(format!("{path}: allowPrivilegeEscalation is not false"));
+        }
+        let caps = sc.and_then(|s| s.capabilities.as_ref());
+        if !caps
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|d| d == "ALL"))
+        {
+            out.push(format!("{path}: capabilities do not drop ALL"));
+        }
+        for add in caps.and_then(|c| c.add.as_ref()).into_iter().flatten() {
+            if add != "NET_BIND_SERVICE" {
+                out.push(format!("{path}: capability {add} is added"));
+            }
+        }
+        match sc.and_then(|s| s.run_as_non_root).or(pod_non_root) {
+            Some(true) => {}
+            _ => out.push(format!("{path}: runAsNonRoot is not true")),
+        }
+        if sc.and_then(|s| s.run_as_user) == Some(0) {
+            out.push(format!("{path}: runAsUser is 0"));
+        }
+        match sc
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|s| s.type_.as_str())
+            .or(pod_seccomp)
+        {
+            Some("RuntimeDefault" | "Localhost") => {}
+            _ => out.push(format!(
+                "{path}: seccompProfile is not RuntimeDefault or Localhost"
+            )),
+        }
+        for (j, p) in c.ports.iter().flatten().enumerate() {
+            if p.host_port.is_some_and(|h| h != 0) {
+                out.push(format!("{path}.ports[{j}]: hostPort is set"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restricted_defaults() {
+        let s = PodSecurity::default();
+        assert!(s.is_restricted());
+        assert_eq!(s, PodSecurity::restricted());
+        let pod = s.pod_context().unwrap();
+        assert_eq!(
+            pod,
+            core::PodSecurityContext {
+                run_as_non_root: Some(true),
+                seccomp_profile: Some(core::SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    localhost_profile: None
+                }),
+                ..Default::default()
+            }
+        );
+        let c = s.container_context().unwrap();
+        assert_eq!(
+            c,
+            core::SecurityContext {
+                allow_privilege_escalation: Some(false),
+                capabilities: Some(core::Capabilities {
+                    add: None,
+                    drop: Some(vec!["ALL".into()])
+                }),
+                read_only_root_filesystem: Some(true),
+                ..Default::default()
+            }
+        );
+        assert_eq!(s.automount(), Some(false));
+    }
+
+    #[test]
+    fn numeric_settings() {
+        let s = PodSecurity::default()
+            .run_as_user(1000)
+            .run_as_group(3000)
+            .fs_group(2000)
+            .fs_group_change_policy(FsGroupChangePolicy::OnRootMismatch)
+            .supplemental_group(4000)
+            .supplemental_group(4000)
+            .supplemental_group(5000);
+        let pod = s.pod_context().unwrap();
+        assert_eq!(
+            (pod.run_as_user, pod.run_as_group, pod.fs_group),
+            (Some(1000), Some(3000), Some(2000))
+        );
+        assert_eq!(
+            pod.fs_group_change_policy.as_deref(),
+            Some("OnRootMismatch")
+        );
+        assert_eq!(pod.supplemental_groups.unwrap(), [4000, 5000]);
+        assert_eq!(FsGroupChangePolicy::Always.as_str(), "Always");
+    }
+
+    #[test]
+    fn opt_outs() {
+        let s = PodSecurity::default()
+            .writable_root_filesystem()
+            .automount_service_account_token();
+        assert_eq!(
+            s.container_context().unwrap().read_only_root_filesystem,
+            Some(false)
+        );
+        assert_eq!(s.automount(), Some(true));
+        assert_eq!(s.pod_context().unwrap().run_as_non_root, Some(true));
+    }
+
+    #[test]
+    fn capabilities() {
+        let s = PodSecurity::default()
+            .add_capability("NET_BIND_SERVICE")
+            .add_capability("NET_BIND_SERVICE");
+        let caps = s.container_context().unwrap().capabilities.unwrap();
+        assert_eq!(caps.add.unwrap(), ["NET_BIND_SERVICE"]);
+        assert_eq!(caps.drop.unwrap(), ["ALL"]);
+        let s = PodSecurity::unrestricted().add_capability("SYS_TIME");
+        let caps = s.container_context().unwrap().capabilities.unwrap();
+        assert_eq!(
+            (caps.add.unwrap(), caps.drop),
+            (vec!["SYS_TIME".to_owned()], None)
+        );
+    }
+
+    #[test]
+    fn unrestricted_keeps_numeric_settings() {
+        let s = PodSecurity::unrestricted()
+            .run_as_user(0)
+            .automount_service_account_token();
+        assert!(!s.is_restricted());
+        let pod = s.pod_context().unwrap();
+        assert_eq!(
+            (pod.run_as_user, pod.run_as_non_root, pod.seccomp_profile),
+            (Some(0), None, None)
+        );
+        assert_eq!(s.container_context(), None);
+        assert_eq!(s.automount(), Some(true));
+    }
+
+    #[test]
+    fn container_overrides() {
+        assert_eq!(ContainerSecurity::new().apply_to(None), None);
+        let sc = ContainerSecurity::new()
+            .run_as_group(10)
+            .allow_root()
+            .read_only_root_filesystem()
+            .apply_to(None)
+            .unwrap();
+        assert_eq!(
+            (
+                sc.run_as_group,
+                sc.run_as_non_root,
+                sc.read_only_root_filesystem
+            ),
+            (Some(10), Some(false), Some(true))
+        );
+        let defaults = PodSecurity::default()
+            .add_capability("NET_BIND_SERVICE")
+            .container_context();
+        let sc = ContainerSecurity::new()
+            .privileged()
+            .add_capability("SYS_ADMIN")
+            .add_capability("NET_BIND_SERVICE")
+            .apply_to(defaults.as_ref())
+            .unwrap();
+        assert_eq!(
+            (sc.privileged, sc.allow_privilege_escalation),
+            (Some(true), Some(true))
+        );
+        assert_eq!(
+            sc.capabilities.unwrap().add.unwrap(),
+            ["NET_BIND_SERVICE", "SYS_ADMIN"]
+        );
+        let sc = ContainerSecurity::new()
+            .allow_privilege_escalation()
+            .apply_to(defaults.as_ref())
+            .unwrap();
+        assert_eq!(sc.allow_privilege_escalation, Some(true));
+    }
+
+    #[test]
+    fn findings() {
+        let restricted = PodSecurity::default();
+        let container = core::Container {
+            name: "c".into(),
+            security_context: restricted.container_context(),
+            ..Default::default()
+        };
+        let spec = core::PodSpec {
+            containers: vec![container.clone()],
+            security_context: restricted.pod_context(),
+            ..Default::default()
+        };
+        assert_eq!(restricted_findings(&spec), Vec::<String>::new());
+
+        let mut bad = spec.clone();
+        bad.host_network = Some(true);
+        bad.volumes = Some(vec![core::Volume {
+            name: "h".into(),
+            host_path: Some(core::HostPathVolumeSource {
+                path: "/".into(),
+                type_: None,
+            }),
+            ..Default::default()
+        }]);
+        bad.containers[0].security_context = ContainerSecurity::new()
+            .privileged()
+            .add_capability("SYS_ADMIN")
+            .run_as_user(0)
+            .apply_to(restricted.container_context().as_ref());
+        bad.containers[0].ports = Some(vec![core::ContainerPort {
+            container_port: 80,
+            host_port: Some(80),
+            ..Default::default()
+        }]);
+        assert_eq!(
+            restricted_findings(&bad),
+            [
+                "spec.hostNetwork is true",
+                "spec.volumes[0]: volume type hostPath is not allowed",
+                "spec.containers[0]: privileged",
+                "spec.containers[0]: allowPrivilegeEscalation is not false",
+                "spec.containers[0]: capability SYS_ADMIN is added",
+                "spec.containers[0]: runAsUser is 0",
+                "spec.containers[0].ports[0]: hostPort is set",
+            ]
+        );
+
+        let open = core::PodSpec {
+            containers: vec![core::Container {
+                name: "c".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            restricted_findings(&open),
+            [
+                "spec.containers[0]: allowPrivilegeEscalation is not false",
+                "spec.containers[0]: capabilities do not drop ALL",
+                "spec.containers[0]: runAsNonRoot is not true",
+                "spec.containers[0]: seccompProfile is not RuntimeDefault or Localhost",
+            ]
+        );
+    }
+}

@@ -1,0 +1,494 @@
+//! [`PodTemplate`]: the pod every workload runs, written once.
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! let template = PodTemplate::builder()
+//!     .selector_label("app", "kuard")
+//!     .label("version", "2")
+//!     .container(
+//!         Container::builder()
+//!             .name("kuard")
+//!             .image("gcr.io/kuar-demo/kuard-amd64:blue")
+//!             .port(Port::tcp("http", 8080))
+//!             .build(),
+//!     )
+//!     .build();
+//! assert_eq!(template.selector_for("kuard").to_string(), "app=kuard");
+//! let spec = template.to_template_spec("kuard");
+//! let labels = spec.metadata.unwrap().labels.unwrap();
+//! assert_eq!((labels["app"].as_str(), labels["version"].as_str()), ("kuard", "2"));
+//! ```
+
+use crate::meta::{Annotations, Customize, Labels};
+use crate::pod::container::Container;
+use crate::pod::scheduling::{Affinity, Toleration, TopologySpread};
+use crate::pod::security::PodSecurity;
+use crate::pod::volume::Volume;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use typed_builder::TypedBuilder;
+
+/// The label a workload selects its pods by when the template has no selector labels.
+pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+
+/// What happens when a container of the pod exits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RestartPolicy {
+    /// Always restart (the only policy of Deployments, ReplicaSets, DaemonSets, StatefulSets).
+    Always,
+    /// Restart after a failure (non-zero exit).
+    OnFailure,
+    /// Never restart.
+    Never,
+}
+
+impl RestartPolicy {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        }
+    }
+}
+
+/// A pod template: containers, volumes, scheduling and security, shared by every workload.
+///
+/// At least one container is required (checked when the workload is built). Pods are
+/// Pod Security Standards *restricted* unless `.security(..)` says otherwise (see
+/// [`PodSecurity`]).
+///
+/// **Selector labels.** `.selector_label(k, v)` adds a label that the workload's selector
+/// matches *and* that every pod carries. Without any, the workload selects
+/// `app.kubernetes.io/name: <workload name>`, added to the pod labels. A selector label wins
+/// over a plain `.label` with the same key.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct PodTemplate {
+    /// The containers, in the order added.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a container.
+            pub fn container(&mut self, container: Container) {
+                self.containers.push(container);
+            }
+        )
+    )]
+    containers: Vec<Container>,
+    /// Init containers, run to completion in order before the containers start.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds an init container.
+            pub fn init_container(&mut self, container: Container) {
+                self.init_containers.push(container);
+            }
+        )
+    )]
+    init_containers: Vec<Container>,
+    /// Volumes containers can mount.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a volume (`Volume::empty_dir("scratch")`, `Volume::pvc(..)` ...).
+            pub fn volume(&mut self, volume: impl Into<Volume>) {
+                self.volumes.push(volume.into());
+            }
+        )
+    )]
+    volumes: Vec<Volume>,
+    /// Labels that select the pods (and are pod labels).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a label the workload's selector matches; the pods carry it too.
+            pub fn selector_label(&mut self, key: impl Into<String>, value: impl Into<String>) {
+                self.selector_labels.insert(key, value);
+            }
+        )
+    )]
+    selector_labels: Labels,
+    /// Further pod labels (not part of the selector).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a pod label that is not part of the selector.
+            pub fn label(&mut self, key: impl Into<String>, value: impl Into<String>) {
+                self.labels.insert(key, value);
+            }
+        )
+    )]
+    labels: Labels,
+    /// Pod annotations.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a pod annotation.
+            pub fn annotation(&mut self, key: impl Into<String>, value: impl Into<String>) {
+                self.annotations.insert(key, value);
+            }
+        )
+    )]
+    annotations: Annotations,
+    /// The pod's restart policy; Jobs default to `OnFailure`, everything else to `Always`.
+    #[builder(default, setter(strip_option))]
+    restart_policy: Option<RestartPolicy>,
+    /// Node labels the pod requires (`nodeSelector`).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Only nodes labelled `key=value` (`nodeSelector`).
+            pub fn node_selector(&mut self, key: impl Into<String>, value: impl Into<String>) {
+                self.node_selector.insert(key, value);
+            }
+        )
+    )]
+    node_selector: Labels,
+    /// Tolerated taints.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a toleration.
+            pub fn toleration(&mut self, toleration: Toleration) {
+                self.tolerations.push(toleration);
+            }
+        )
+    )]
+    tolerations: Vec<Toleration>,
+    /// Node affinity and pod (anti-)affinity.
+    #[builder(default, setter(strip_option))]
+    affinity: Option<Affinity>,
+    /// Topology spread constraints.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a topology spread constraint.
+            pub fn topology_spread(&mut self, spread: TopologySpread) {
+                self.topology_spread.push(spread);
+            }
+        )
+    )]
+    topology_spread: Vec<TopologySpread>,
+    /// The ServiceAccount the pod runs as (`serviceAccountName`).
+    #[builder(default, setter(into, strip_option))]
+    service_account: Option<String>,
+    /// Secrets with registry credentials.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a registry credentials Secret (`imagePullSecrets`).
+            pub fn image_pull_secret(&mut self, secret: impl Into<String>) {
+                let secret = secret.into();
+                if !self.image_pull_secrets.contains(&secret) {
+                    self.image_pull_secrets.push(secret);
+                }
+            }
+        )
+    )]
+    image_pull_secrets: Vec<String>,
+    /// Seconds between SIGTERM and SIGKILL on shutdown (`terminationGracePeriodSeconds`).
+    #[builder(default, setter(strip_option))]
+    termination_grace_period: Option<i64>,
+    /// Security settings; Pod Security Standards *restricted* by default.
+    #[builder(default)]
+    security: PodSecurity,
+    /// The PriorityClass (`priorityClassName`).
+    #[builder(default, setter(into, strip_option))]
+    priority_class: Option<String>,
+    /// The pod's hostname (default: the pod name).
+    #[builder(default, setter(into, strip_option))]
+    hostname: Option<String>,
+    /// The pod's subdomain: with a headless Service of that name the pod gets the DNS name
+    /// `<hostname>.<subdomain>.<namespace>.svc`.
+    #[builder(default, setter(into, strip_option))]
+    subdomain: Option<String>,
+    /// Escape hatch: hooks run on the finished template; the workload validates it afterwards.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a hook that may change any field of the finished pod template.
+            pub fn customize(&mut self, f: impl Fn(&mut core::PodTemplateSpec) + Send + Sync + 'static) {
+                self.customize.push(f);
+            }
+        )
+    )]
+    customize: Customize<core::PodTemplateSpec>,
+}
+
+impl PodTemplate {
+    /// The selector of a workload named `workload` running this template: the selector labels,
+    /// or `app.kubernetes.io/name: <workload>` when there are none.
+    pub fn selector_for(&self, workload: &str) -> Labels {
+        if self.selector_labels.is_empty() {
+            Labels::from([(NAME_LABEL, workload)])
+        } else {
+            self.selector_labels.clone()
+        }
+    }
+
+    /// The containers.
+    pub fn containers(&self) -> &[Container] {
+        &self.containers
+    }
+
+    /// The restart policy set on the template, if any.
+    pub fn restart_policy(&self) -> Option<RestartPolicy> {
+        self.restart_policy
+    }
+
+    /// The security settings.
+    pub fn security(&self) -> &PodSecurity {
+        &self.security
+    }
+
+    /// Every port of every container, in container order.
+    pub fn ports(&self) -> Vec<core::ContainerPort> {
+        self.containers
+            .iter()
+            .flat_map(|c| c.ports().iter().map(|p| p.to_container_port()))
+            .collect()
+    }
+
+    /// The template as `k8s-openapi` holds it, for a workload named `workload` (customize hooks
+    /// included; not validated — the workload validates it).
+    pub fn to_template_spec(&self, workload: &str) -> core::PodTemplateSpec {
+        self.render(workload, None)
+    }
+
+    /// Like [`PodTemplate::to_template_spec`]; `restart_policy` overrides the template's.
+    pub(crate) fn render(
+        &self,
+        workload: &str,
+        restart_policy: Option<RestartPolicy>,
+    ) -> core::PodTemplateSpec {
+        let selector = self.selector_for(workload);
+        let mut labels = self.labels.clone();
+        labels.merge(&selector);
+        let defaults = self.security.container_context();
+        let containers = |list: &[Container]| -> Vec<core::Container> {
+            list.iter().map(|c| c.to_k8s(defaults.as_ref())).collect()
+        };
+        let init = containers(&self.init_containers);
+        let affinity = self.affinity.as_ref().map(|a| a.to_k8s(&selector));
+        let spec = core::PodSpec {
+            containers: containers(&self.containers),
+            init_containers: (!init.is_empty()).then_some(init),
+            volumes: (!self.volumes.is_empty())
+                .then(|| self.volumes.iter().map(Volume::to_k8s).collect()),
+            restart_policy: restart_policy
+                .or(self.restart_policy)
+                .map(|p| p.as_str().to_owned()),
+            node_selector: self.node_selector.to_option(),
+            tolerations: (!self.tolerations.is_empty())
+                .then(|| self.tolerations.iter().map(Toleration::to_k8s).collect()),
+            affinity: affinity.filter(|a| *a != core::Affinity::default()),
+            topology_spread_constraints: (!self.topology_spread.is_empty()).then(|| {
+                self.topology_spread
+                    .iter()
+                    .map(|t| t.to_k8s(&selector))
+                    .collect()
+            }),
+            service_account_name: self.service_account.clone(),
+            automount_service_account_token: self.security.automount(),
+            image_pull_secrets: (!self.image_pull_secrets.is_empty()).then(|| {
+                self.image_pull_secrets
+                    .iter()
+                    .map(|name| core::LocalObjectReference { name: name.clone() })
+                    .collect()
+            }),
+            termination_grace_period_seconds: self.termination_grace_period,
+            security_context: self.security.pod_context(),
+            priority_class_name: self.priority_class.clone(),
+            hostname: self.hostname.clone(),
+            subdomain: self.subdomain.clone(),
+            ..core::PodSpec::default()
+        };
+        let mut template = core::PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: labels.to_option(),
+                annotations: self.annotations.to_option(),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(spec),
+        };
+        self.customize.apply(&mut template);
+        template
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::{NodeExpr, Port, TaintEffect};
+
+    fn app() -> Container {
+        Container::builder()
+            .name("app")
+            .image("nginx:1.27")
+            .port(Port::tcp("http", 80))
+            .build()
+    }
+
+    #[test]
+    fn default_selector_is_the_workload_name() {
+        let t = PodTemplate::builder().container(app()).build();
+        assert_eq!(t.selector_for("web"), Labels::from([(NAME_LABEL, "web")]));
+        let spec = t.to_template_spec("web");
+        assert_eq!(spec.metadata.unwrap().labels.unwrap()[NAME_LABEL], "web");
+    }
+
+    #[test]
+    fn selector_labels_are_pod_labels_and_win() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .label("app", "other")
+            .label("tier", "web")
+            .selector_label("app", "kuard")
+            .build();
+        assert_eq!(t.selector_for("ignored"), Labels::from([("app", "kuard")]));
+        let labels = t
+            .to_template_spec("ignored")
+            .metadata
+            .unwrap()
+            .labels
+            .unwrap();
+        assert_eq!(labels.len(), 2);
+        assert_eq!(
+            (labels["app"].as_str(), labels["tier"].as_str()),
+            ("kuard", "web")
+        );
+    }
+
+    #[test]
+    fn restricted_by_default() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .init_container(app())
+            .build();
+        let spec = t.to_template_spec("web").spec.unwrap();
+        assert!(crate::pod::restricted_findings(&spec).is_empty());
+        assert_eq!(spec.automount_service_account_token, Some(false));
+        assert_eq!(spec.security_context.unwrap().run_as_non_root, Some(true));
+        let init = &spec.init_containers.unwrap()[0];
+        assert_eq!(
+            init.security_context
+                .as_ref()
+                .unwrap()
+                .read_only_root_filesystem,
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn unrestricted() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .security(PodSecurity::unrestricted())
+            .build();
+        let spec = t.to_template_spec("web").spec.unwrap();
+        assert_eq!(spec.security_context, None);
+        assert_eq!(spec.containers[0].security_context, None);
+        assert_eq!(spec.automount_service_account_token, None);
+        assert!(!crate::pod::restricted_findings(&spec).is_empty());
+    }
+
+    #[test]
+    fn every_pod_field() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .volume(Volume::empty_dir("tmp"))
+            .annotation("prometheus.io/scrape", "true")
+            .restart_policy(RestartPolicy::Always)
+            .node_selector("ssd", "true")
+            .toleration(crate::pod::Toleration::exists("dedicated").effect(TaintEffect::NoSchedule))
+            .affinity(Affinity::new().require_node(NodeExpr::exists("ssd")))
+            .topology_spread(TopologySpread::new("kubernetes.io/hostname"))
+            .service_account("web")
+            .image_pull_secret("registry")
+            .image_pull_secret("registry")
+            .termination_grace_period(60)
+            .priority_class("high")
+            .hostname("web-0")
+            .subdomain("web")
+            .build();
+        assert_eq!(t.restart_policy(), Some(RestartPolicy::Always));
+        assert!(t.security().is_restricted());
+        assert_eq!(t.containers().len(), 1);
+        let spec = t.to_template_spec("web");
+        assert_eq!(
+            spec.metadata.unwrap().annotations.unwrap()["prometheus.io/scrape"],
+            "true"
+        );
+        let s = spec.spec.unwrap();
+        assert_eq!(s.volumes.unwrap()[0].name, "tmp");
+        assert_eq!(s.restart_policy.as_deref(), Some("Always"));
+        assert_eq!(s.node_selector.unwrap()["ssd"], "true");
+        assert_eq!(s.tolerations.unwrap()[0].key.as_deref(), Some("dedicated"));
+        assert!(s.affinity.unwrap().node_affinity.is_some());
+        let spread = &s.topology_spread_constraints.unwrap()[0];
+        assert_eq!(
+            spread
+                .label_selector
+                .as_ref()
+                .unwrap()
+                .match_labels
+                .as_ref()
+                .unwrap()[NAME_LABEL],
+            "web"
+        );
+        assert_eq!(s.service_account_name.as_deref(), Some("web"));
+        assert_eq!(s.image_pull_secrets.unwrap().len(), 1);
+        assert_eq!(s.termination_grace_period_seconds, Some(60));
+        assert_eq!(s.priority_class_name.as_deref(), Some("high"));
+        assert_eq!(
+            (s.hostname.as_deref(), s.subdomain.as_deref()),
+            (Some("web-0"), Some("web"))
+        );
+    }
+
+    #[test]
+    fn restart_override_and_ports() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .restart_policy(RestartPolicy::Never)
+            .build();
+        let spec = t
+            .render("job", Some(RestartPolicy::OnFailure))
+            .spec
+            .unwrap();
+        assert_eq!(spec.restart_policy.as_deref(), Some("OnFailure"));
+        assert_eq!(t.ports()[0].container_port, 80);
+        assert_eq!(RestartPolicy::Never.as_str(), "Never");
+    }
+
+    #[test]
+    fn empty_affinity_is_omitted() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .affinity(Affinity::new())
+            .build();
+        assert_eq!(t.to_template_spec("web").spec.unwrap().affinity, None);
+    }
+
+    #[test]
+    fn customize_hook() {
+        let t = PodTemplate::builder()
+            .container(app())
+            .customize(|t| {
+                if let Some(spec) = &mut t.spec {
+                    spec.dns_policy = Some("None".into());
+                }
+            })
+            .build();
+        assert_eq!(
+            t.to_template_spec("web")
+                .spec
+                .unwrap()
+                .dns_policy
+                .as_deref(),
+            Some("None")
+        );
+    }
+}

@@ -1,0 +1,460 @@
+//! CronJob (chapter 10): a Job on a schedule.
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! let cleanup = CronJob::builder()
+//!     .name("cleanup")
+//!     .schedule("0 */5 * * *")
+//!     .concurrency_policy(ConcurrencyPolicy::Forbid)
+//!     .successful_jobs_history_limit(3)
+//!     .template(
+//!         PodTemplate::builder()
+//!             .container(Container::builder().name("cleanup").image("busybox:1.36").args(["sh", "-c", "echo done"]).build())
+//!             .build(),
+//!     )
+//!     .build();
+//! let object = cleanup.to_object()?;
+//! assert_eq!(object.spec.schedule, "0 */5 * * *");
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::meta::{Annotations, Customize, Labels};
+use crate::object::{Manifest, Validate};
+use crate::pod::PodTemplate;
+use crate::validate::{self, Checker};
+use crate::workload::job::{JobParams, JobRestartPolicy, PodFailurePolicy, job_spec};
+use crate::workload::{check_count, workload_meta};
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use typed_builder::TypedBuilder;
+
+/// What a CronJob does when a run is due while the previous one still runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConcurrencyPolicy {
+    /// Run both (the default).
+    Allow,
+    /// Skip the new run.
+    Forbid,
+    /// Stop the running Job and start the new one.
+    Replace,
+}
+
+impl ConcurrencyPolicy {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcurrencyPolicy::Allow => "Allow",
+            ConcurrencyPolicy::Forbid => "Forbid",
+            ConcurrencyPolicy::Replace => "Replace",
+        }
+    }
+}
+
+/// A CronJob. `name`, `schedule` and `template` are required; the Job settings are the same
+/// as [`crate::workload::Job`]'s.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct CronJob {
+    /// `metadata.name` (at most 52 characters: Job names add a suffix).
+    #[builder(setter(into))]
+    name: String,
+    /// `metadata.namespace`; usually left to the bundle or the apply target.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// `metadata.labels` (the selector labels are added).
+    #[builder(default, setter(into))]
+    labels: Labels,
+    /// `metadata.annotations`.
+    #[builder(default, setter(into))]
+    annotations: Annotations,
+    /// Cron schedule: `minute hour day-of-month month day-of-week`, or `@hourly`, `@daily` ...
+    #[builder(setter(into))]
+    schedule: String,
+    /// The pods of each Job.
+    template: PodTemplate,
+    /// IANA time zone of the schedule (default: the controller manager's).
+    #[builder(default, setter(into, strip_option))]
+    time_zone: Option<String>,
+    /// What to do when a run is due while the previous one still runs.
+    #[builder(default, setter(strip_option))]
+    concurrency_policy: Option<ConcurrencyPolicy>,
+    /// Finished Jobs kept (default 3).
+    #[builder(default, setter(strip_option))]
+    successful_jobs_history_limit: Option<i32>,
+    /// Failed Jobs kept (default 1).
+    #[builder(default, setter(strip_option))]
+    failed_jobs_history_limit: Option<i32>,
+    /// Seconds after a missed run during which it may still start.
+    #[builder(default, setter(strip_option))]
+    starting_deadline_seconds: Option<i64>,
+    /// Suspends future runs.
+    #[builder(setter(strip_bool))]
+    suspend: bool,
+    /// Successful pods each Job needs.
+    #[builder(default, setter(strip_option))]
+    completions: Option<i32>,
+    /// Pods each Job runs at once.
+    #[builder(default, setter(strip_option))]
+    parallelism: Option<i32>,
+    /// Retries before a Job fails.
+    #[builder(default, setter(strip_option))]
+    backoff_limit: Option<i32>,
+    /// Seconds each Job may run in total.
+    #[builder(default, setter(strip_option))]
+    active_deadline_seconds: Option<i64>,
+    /// Seconds after finishing before a Job is deleted.
+    #[builder(default, setter(strip_option))]
+    ttl_seconds_after_finished: Option<i32>,
+    /// Overrides the template's restart policy (default `OnFailure`).
+    #[builder(default, setter(strip_option))]
+    restart_policy: Option<JobRestartPolicy>,
+    /// Indexed completion mode for each Job.
+    #[builder(setter(strip_bool))]
+    indexed: bool,
+    /// What failed pods mean for each Job.
+    #[builder(default, setter(strip_option))]
+    pod_failure_policy: Option<PodFailurePolicy>,
+    /// Escape hatch: hooks run on the finished object before validation.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a hook that may change any field of the finished object.
+            pub fn customize(&mut self, f: impl Fn(&mut batch::CronJob) + Send + Sync + 'static) {
+                self.customize.push(f);
+            }
+        )
+    )]
+    customize: Customize<batch::CronJob>,
+}
+
+builder_workload!(CronJob, "CronJob");
+
+impl Manifest for CronJob {
+    type Object = batch::CronJob;
+
+    fn to_object(&self) -> Result<batch::CronJob> {
+        let selector = self.template.selector_for(&self.name);
+        let params = JobParams {
+            completions: self.completions,
+            parallelism: self.parallelism,
+            backoff_limit: self.backoff_limit,
+            active_deadline_seconds: self.active_deadline_seconds,
+            ttl_seconds_after_finished: self.ttl_seconds_after_finished,
+            restart_policy: self.restart_policy,
+            indexed: self.indexed,
+            pod_failure_policy: self.pod_failure_policy.as_ref(),
+        };
+        let mut cj = batch::CronJob {
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
+            spec: batch::CronJobSpec {
+                schedule: self.schedule.clone(),
+                time_zone: self.time_zone.clone(),
+                concurrency_policy: self.concurrency_policy.map(|p| p.as_str().to_owned()),
+                successful_jobs_history_limit: self.successful_jobs_history_limit,
+                failed_jobs_history_limit: self.failed_jobs_history_limit,
+                starting_deadline_seconds: self.starting_deadline_seconds,
+                suspend: self.suspend.then_some(true),
+                job_template: batch::JobTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: selector.to_option(),
+                        ..ObjectMeta::default()
+                    }),
+                    spec: Some(params.spec(&self.template, &self.name)),
+                },
+            },
+            status: None,
+        };
+        self.customize.apply(&mut cj);
+        cj.to_object()
+    }
+}
+
+impl Validate for batch::CronJob {
+    fn validate(&self, c: &mut Checker) {
+        let name = self.metadata.name.as_deref().unwrap_or_default();
+        if name.len() > 52 {
+            c.fail(
+                "metadata.name",
+                format!("{name:?} is longer than 52 characters (Job names add 11)"),
+            );
+        }
+        let spec = &self.spec;
+        c.check("spec.schedule", cron_schedule(&spec.schedule));
+        if let Some(tz) = &spec.time_zone {
+            let valid = !tz.is_empty()
+                && tz
+                    .split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != "..")
+                && tz
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "/_-+".contains(ch));
+            if !valid {
+                c.fail(
+                    "spec.timeZone",
+                    format!("{tz:?} is not an IANA time zone name"),
+                );
+            }
+        }
+        if let Some(p) = spec
+            .concurrency_policy
+            .as_deref()
+            .filter(|p| !["Allow", "Forbid", "Replace"].contains(p))
+        {
+            c.fail(
+                "spec.concurrencyPolicy",
+                format!("{p:?} is not one of Allow, Forbid, Replace"),
+            );
+        }
+        check_count(
+            c,
+            "spec.successfulJobsHistoryLimit",
+            spec.successful_jobs_history_limit,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.failedJobsHistoryLimit",
+            spec.failed_jobs_history_limit,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.startingDeadlineSeconds",
+            spec.starting_deadline_seconds,
+            validate::non_negative,
+        );
+        if let Some(meta) = &spec.job_template.metadata {
+            c.labels("spec.jobTemplate.metadata.labels", meta.labels.as_ref());
+            c.annotations(
+                "spec.jobTemplate.metadata.annotations",
+                meta.annotations.as_ref(),
+            );
+        }
+        match &spec.job_template.spec {
+            Some(job) => job_spec(c, "spec.jobTemplate.spec", job),
+            None => c.fail("spec.jobTemplate.spec", "must be set"),
+        }
+    }
+}
+
+const MACROS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/// Checks a cron schedule the way the CronJob controller's parser reads it.
+pub(crate) fn cron_schedule(schedule: &str) -> Option<String> {
+    let s = schedule.trim();
+    if s.starts_with("TZ=") || s.starts_with("CRON_TZ=") {
+        return Some(format!(
+            "{schedule:?} must not set TZ or CRON_TZ; use timeZone"
+        ));
+    }
+    if s.starts_with('@') {
+        let ok = MACROS.contains(&s)
+            || s.strip_prefix("@every ")
+                .is_some_and(|d| !d.trim().is_empty());
+        return (!ok).then(|| {
+            format!(
+                "{schedule:?} is not one of {}, @every <duration>",
+                MACROS.join(", ")
+            )
+        });
+    }
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Some(format!(
+            "{schedule:?} must have 5 fields (minute hour day-of-month month day-of-week), found {}",
+            fields.len()
+        ));
+    }
+    let specs: [(&str, u32, u32, &[&str]); 5] = [
+        ("minute", 0, 59, &[]),
+        ("hour", 0, 23, &[]),
+        ("day-of-month", 1, 31, &[]),
+        ("month", 1, 12, &MONTHS),
+        ("day-of-week", 0, 6, &DAYS),
+    ];
+    for (field, (name, min, max, names)) in fields.iter().zip(specs) {
+        if let Err(m) = cron_field(field, min, max, names) {
+            return Some(format!("{schedule:?}: {name} {m}"));
+        }
+    }
+    None
+}
+
+fn cron_field(field: &str, min: u32, max: u32, names: &[&str]) -> std::result::Result<(), String> {
+    let value = |v: &str| -> std::result::Result<u32, String> {
+        let upper = v.to_ascii_uppercase();
+        // Names count from the field's minimum (JAN = 1, SUN = 0).
+        if let Some(i) = names.iter().position(|n| *n == upper) {
+            return Ok(min + i as u32);
+        }
+        let n: u32 = v.parse().map_err(|_| format!("{v:?} is not a number"))?;
+        if n < min || n > max {
+            return Err(format!("{n} is out of range {min}-{max}"));
+        }
+        Ok(n)
+    };
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (r, Some(s)),
+            None => (part, None),
+        };
+        if let Some(step) = step {
+            match step.parse::<u32>() {
+                Ok(n) if n > 0 => {}
+                _ => return Err(format!("step {step:?} is not a positive number")),
+            }
+        }
+        if range == "*" || range == "?" {
+            continue;
+        }
+        match range.split_once('-') {
+            Some((lo, hi)) => {
+                let (lo, hi) = (value(lo)?, value(hi)?);
+                if lo > hi {
+                    return Err(format!("range {part:?} is backwards"));
+                }
+            }
+            None => {
+                value(range)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::Container;
+    use crate::workload::Workload;
+    use crate::workload::job::FailureAction;
+
+    #[test]
+    fn schedules() {
+        for ok in [
+            "*/5 * * * *",
+            "0 0 1 JAN,jul MON-FRI",
+            "@daily",
+            "@every 1h30m",
+            "0-30/10 9-17 ? * 1-5",
+            "59 23 31 12 6",
+        ] {
+            assert_eq!(cron_schedule(ok), None, "{ok}");
+        }
+        assert_eq!(
+            cron_schedule("* * * *").unwrap(),
+            r#""* * * *" must have 5 fields (minute hour day-of-month month day-of-week), found 4"#
+        );
+        assert_eq!(
+            cron_schedule("60 * * * *").unwrap(),
+            r#""60 * * * *": minute 60 is out of range 0-59"#
+        );
+        assert_eq!(
+            cron_schedule("0 0 0 * *").unwrap(),
+            r#""0 0 0 * *": day-of-month 0 is out of range 1-31"#
+        );
+        assert_eq!(
+            cron_schedule("*/0 * * * *").unwrap(),
+            r#""*/0 * * * *": minute step "0" is not a positive number"#
+        );
+        assert_eq!(
+            cron_schedule("5-1 * * * *").unwrap(),
+            r#""5-1 * * * *": minute range "5-1" is backwards"#
+        );
+        assert_eq!(
+            cron_schedule("* * * FOO *").unwrap(),
+            r#""* * * FOO *": month "FOO" is not a number"#
+        );
+        assert_eq!(
+            cron_schedule("@sometimes").unwrap(),
+            r#""@sometimes" is not one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>"#
+        );
+        assert_eq!(
+            cron_schedule("TZ=UTC 0 * * * *").unwrap(),
+            r#""TZ=UTC 0 * * * *" must not set TZ or CRON_TZ; use timeZone"#
+        );
+    }
+
+    #[test]
+    fn every_field() {
+        let cj = CronJob::builder()
+            .name("report")
+            .schedule("@hourly")
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("r").image("r").build())
+                    .build(),
+            )
+            .time_zone("Europe/Paris")
+            .concurrency_policy(ConcurrencyPolicy::Replace)
+            .successful_jobs_history_limit(1)
+            .failed_jobs_history_limit(2)
+            .starting_deadline_seconds(30)
+            .suspend()
+            .completions(2)
+            .parallelism(2)
+            .backoff_limit(0)
+            .active_deadline_seconds(100)
+            .ttl_seconds_after_finished(10)
+            .restart_policy(JobRestartPolicy::Never)
+            .indexed()
+            .pod_failure_policy(PodFailurePolicy::new().on_exit_codes(FailureAction::FailJob, [2]))
+            .build();
+        assert_eq!((cj.kind(), cj.api_version()), ("CronJob", "batch/v1"));
+        let object = cj.to_object().unwrap();
+        assert_eq!(object.selector(), cj.selector());
+        let spec = object.spec;
+        assert_eq!(spec.time_zone.as_deref(), Some("Europe/Paris"));
+        assert_eq!(spec.concurrency_policy.as_deref(), Some("Replace"));
+        assert_eq!(
+            (
+                spec.successful_jobs_history_limit,
+                spec.failed_jobs_history_limit
+            ),
+            (Some(1), Some(2))
+        );
+        assert_eq!(
+            (spec.starting_deadline_seconds, spec.suspend),
+            (Some(30), Some(true))
+        );
+        assert_eq!(
+            spec.job_template.metadata.unwrap().labels.unwrap()["app.kubernetes.io/name"],
+            "report"
+        );
+        let job = spec.job_template.spec.unwrap();
+        assert_eq!(
+            (job.completions, job.parallelism, job.backoff_limit),
+            (Some(2), Some(2), Some(0))
+        );
+        assert_eq!(
+            (job.active_deadline_seconds, job.ttl_seconds_after_finished),
+            (Some(100), Some(10))
+        );
+        assert_eq!(job.completion_mode.as_deref(), Some("Indexed"));
+        assert!(job.pod_failure_policy.is_some());
+        assert_eq!(
+            job.template.spec.unwrap().restart_policy.as_deref(),
+            Some("Never")
+        );
+        assert_eq!(ConcurrencyPolicy::Allow.as_str(), "Allow");
+    }
+}

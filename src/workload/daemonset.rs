@@ -1,0 +1,306 @@
+//! DaemonSet (chapter 9): one pod per node (or per node matching a `nodeSelector`).
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! let fast = DaemonSet::builder()
+//!     .name("nginx-fast-storage")
+//!     .strategy(DaemonSetStrategy::rolling_update().max_unavailable(1))
+//!     .template(
+//!         PodTemplate::builder()
+//!             .selector_label("app", "nginx")
+//!             .label("ssd", "true")
+//!             .node_selector("ssd", "true")
+//!             .container(Container::builder().name("nginx").image("nginx:1.27").build())
+//!             .build(),
+//!     )
+//!     .build();
+//! let object = fast.to_object()?;
+//! let pod = object.spec.template.spec.unwrap();
+//! assert_eq!(pod.node_selector.unwrap()["ssd"], "true");
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::meta::{Annotations, Customize, Labels};
+use crate::object::{Manifest, Validate};
+use crate::pod::PodTemplate;
+use crate::pod::check::{self, PodContext, RestartRule};
+use crate::pod::scheduling::match_labels;
+use crate::validate::{self, Checker};
+use crate::workload::deployment::rolling_bounds;
+use crate::workload::{IntOrPercent, check_count, workload_meta};
+use k8s_openapi::api::apps::v1 as apps;
+use typed_builder::TypedBuilder;
+
+/// How a DaemonSet replaces its pods when the template changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DaemonSetStrategy {
+    /// Replace pods node by node (Kubernetes' default: one unavailable at a time, no surge).
+    RollingUpdate {
+        /// Nodes whose pod may be unavailable at once.
+        max_unavailable: Option<IntOrPercent>,
+        /// Nodes that may run an old and a new pod at once (needs `max_unavailable` 0 to
+        /// update without gaps).
+        max_surge: Option<IntOrPercent>,
+    },
+    /// Replace a pod only when it is deleted (manual, node by node).
+    OnDelete,
+}
+
+impl DaemonSetStrategy {
+    /// A rolling update with Kubernetes' default bounds; refine with
+    /// [`DaemonSetStrategy::max_unavailable`] and [`DaemonSetStrategy::max_surge`].
+    pub fn rolling_update() -> Self {
+        DaemonSetStrategy::RollingUpdate {
+            max_unavailable: None,
+            max_surge: None,
+        }
+    }
+
+    /// [`DaemonSetStrategy::OnDelete`].
+    pub fn on_delete() -> Self {
+        DaemonSetStrategy::OnDelete
+    }
+
+    /// Sets `maxUnavailable` of a rolling update (no effect on `OnDelete`).
+    #[must_use]
+    pub fn max_unavailable(self, value: impl Into<IntOrPercent>) -> Self {
+        match self {
+            DaemonSetStrategy::RollingUpdate { max_surge, .. } => {
+                DaemonSetStrategy::RollingUpdate {
+                    max_unavailable: Some(value.into()),
+                    max_surge,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Sets `maxSurge` of a rolling update (no effect on `OnDelete`).
+    #[must_use]
+    pub fn max_surge(self, value: impl Into<IntOrPercent>) -> Self {
+        match self {
+            DaemonSetStrategy::RollingUpdate {
+                max_unavailable, ..
+            } => DaemonSetStrategy::RollingUpdate {
+                max_unavailable,
+                max_surge: Some(value.into()),
+            },
+            other => other,
+        }
+    }
+
+    /// The strategy as `k8s-openapi` holds it.
+    pub fn to_k8s(self) -> apps::DaemonSetUpdateStrategy {
+        match self {
+            DaemonSetStrategy::OnDelete => apps::DaemonSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                rolling_update: None,
+            },
+            DaemonSetStrategy::RollingUpdate {
+                max_unavailable,
+                max_surge,
+            } => apps::DaemonSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: (max_unavailable.is_some() || max_surge.is_some()).then(|| {
+                    apps::RollingUpdateDaemonSet {
+                        max_unavailable: max_unavailable.map(IntOrPercent::to_k8s),
+                        max_surge: max_surge.map(IntOrPercent::to_k8s),
+                    }
+                }),
+            },
+        }
+    }
+}
+
+/// A DaemonSet. `name` and `template` are required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct DaemonSet {
+    /// `metadata.name`.
+    #[builder(setter(into))]
+    name: String,
+    /// `metadata.namespace`; usually left to the bundle or the apply target.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// `metadata.labels` (the selector labels are added).
+    #[builder(default, setter(into))]
+    labels: Labels,
+    /// `metadata.annotations`.
+    #[builder(default, setter(into))]
+    annotations: Annotations,
+    /// The pod to run on every node.
+    template: PodTemplate,
+    /// How pods are replaced when the template changes.
+    #[builder(default, setter(strip_option))]
+    strategy: Option<DaemonSetStrategy>,
+    /// Seconds a new pod must be ready before it counts as available.
+    #[builder(default, setter(strip_option))]
+    min_ready_seconds: Option<i32>,
+    /// Old revisions kept for rollback (default 10).
+    #[builder(default, setter(strip_option))]
+    revision_history_limit: Option<i32>,
+    /// Escape hatch: hooks run on the finished object before validation.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a hook that may change any field of the finished object.
+            pub fn customize(&mut self, f: impl Fn(&mut apps::DaemonSet) + Send + Sync + 'static) {
+                self.customize.push(f);
+            }
+        )
+    )]
+    customize: Customize<apps::DaemonSet>,
+}
+
+builder_workload!(DaemonSet, "DaemonSet");
+
+impl Manifest for DaemonSet {
+    type Object = apps::DaemonSet;
+
+    fn to_object(&self) -> Result<apps::DaemonSet> {
+        let selector = self.template.selector_for(&self.name);
+        let mut ds = apps::DaemonSet {
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
+            spec: apps::DaemonSetSpec {
+                selector: match_labels(&selector),
+                template: self.template.render(&self.name, None),
+                update_strategy: self.strategy.map(DaemonSetStrategy::to_k8s),
+                min_ready_seconds: self.min_ready_seconds,
+                revision_history_limit: self.revision_history_limit,
+            },
+            status: None,
+        };
+        self.customize.apply(&mut ds);
+        ds.to_object()
+    }
+}
+
+impl Validate for apps::DaemonSet {
+    fn validate(&self, c: &mut Checker) {
+        let spec = &self.spec;
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.revisionHistoryLimit",
+            spec.revision_history_limit,
+            validate::non_negative,
+        );
+        if let Some(strategy) = &spec.update_strategy {
+            match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
+                "OnDelete" => {
+                    if strategy.rolling_update.is_some() {
+                        c.fail(
+                            "spec.updateStrategy.rollingUpdate",
+                            "must not be set when type is OnDelete",
+                        );
+                    }
+                }
+                "RollingUpdate" => {
+                    if let Some(ru) = &strategy.rolling_update {
+                        let path = "spec.updateStrategy.rollingUpdate";
+                        rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref());
+                    }
+                }
+                other => c.fail(
+                    "spec.updateStrategy.type",
+                    format!("{other:?} is not one of RollingUpdate, OnDelete"),
+                ),
+            }
+        }
+        check::selector_and_template(c, "spec", &spec.selector, &spec.template);
+        check::template(
+            c,
+            "spec.template",
+            &spec.template,
+            PodContext::new(RestartRule::AlwaysOnly("DaemonSet")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::Container;
+    use crate::workload::Workload;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    fn ds(strategy: DaemonSetStrategy) -> apps::DaemonSet {
+        DaemonSet::builder()
+            .name("agent")
+            .strategy(strategy)
+            .min_ready_seconds(10)
+            .revision_history_limit(2)
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("agent").image("agent").build())
+                    .build(),
+            )
+            .build()
+            .to_object()
+            .unwrap()
+    }
+
+    #[test]
+    fn strategies() {
+        let s = ds(DaemonSetStrategy::rolling_update()).spec;
+        let u = s.update_strategy.unwrap();
+        assert_eq!(
+            (u.type_.as_deref(), u.rolling_update),
+            (Some("RollingUpdate"), None)
+        );
+        assert_eq!(
+            (s.min_ready_seconds, s.revision_history_limit),
+            (Some(10), Some(2))
+        );
+        let u = ds(DaemonSetStrategy::rolling_update()
+            .max_unavailable(0)
+            .max_surge(IntOrPercent::percent(10)))
+        .spec
+        .update_strategy
+        .unwrap();
+        let ru = u.rolling_update.unwrap();
+        assert_eq!(
+            (ru.max_unavailable, ru.max_surge),
+            (
+                Some(IntOrString::Int(0)),
+                Some(IntOrString::String("10%".into()))
+            )
+        );
+        let u = ds(DaemonSetStrategy::on_delete()
+            .max_surge(1)
+            .max_unavailable(1))
+        .spec
+        .update_strategy
+        .unwrap();
+        assert_eq!(
+            (u.type_.as_deref(), u.rolling_update),
+            (Some("OnDelete"), None)
+        );
+    }
+
+    #[test]
+    fn workload_impl() {
+        let d = DaemonSet::builder()
+            .name("agent")
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("agent").image("agent").build())
+                    .build(),
+            )
+            .build();
+        assert_eq!((d.kind(), d.api_version()), ("DaemonSet", "apps/v1"));
+        assert_eq!(d.to_object().unwrap().selector(), d.selector());
+    }
+}

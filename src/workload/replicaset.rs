@@ -1,0 +1,178 @@
+//! ReplicaSet (chapter 8): keeps a number of identical pods running. Usually managed by a
+//! Deployment; useful on its own to learn reconciliation.
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! let rs = ReplicaSet::builder()
+//!     .name("kuard")
+//!     .replicas(2)
+//!     .template(
+//!         PodTemplate::builder()
+//!             .selector_label("app", "kuard")
+//!             .label("version", "2")
+//!             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:green").build())
+//!             .build(),
+//!     )
+//!     .build();
+//! let object = rs.to_object()?;
+//! assert_eq!(object.spec.selector.match_labels.unwrap()["app"], "kuard");
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::meta::{Annotations, Customize, Labels};
+use crate::object::{Manifest, Validate};
+use crate::pod::PodTemplate;
+use crate::pod::check::{self, PodContext, RestartRule};
+use crate::pod::scheduling::match_labels;
+use crate::validate::{self, Checker};
+use crate::workload::{check_count, workload_meta};
+use k8s_openapi::api::apps::v1 as apps;
+use typed_builder::TypedBuilder;
+
+/// A ReplicaSet. `name` and `template` are required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct ReplicaSet {
+    /// `metadata.name`.
+    #[builder(setter(into))]
+    name: String,
+    /// `metadata.namespace`; usually left to the bundle or the apply target.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// `metadata.labels` (the selector labels are added).
+    #[builder(default, setter(into))]
+    labels: Labels,
+    /// `metadata.annotations`.
+    #[builder(default, setter(into))]
+    annotations: Annotations,
+    /// The pods to run.
+    template: PodTemplate,
+    /// Desired number of pods (Kubernetes' default: 1).
+    #[builder(default, setter(strip_option))]
+    replicas: Option<i32>,
+    /// Seconds a new pod must be ready before it counts as available.
+    #[builder(default, setter(strip_option))]
+    min_ready_seconds: Option<i32>,
+    /// Escape hatch: hooks run on the finished object before validation.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a hook that may change any field of the finished object.
+            pub fn customize(&mut self, f: impl Fn(&mut apps::ReplicaSet) + Send + Sync + 'static) {
+                self.customize.push(f);
+            }
+        )
+    )]
+    customize: Customize<apps::ReplicaSet>,
+}
+
+builder_workload!(ReplicaSet, "ReplicaSet");
+
+impl Manifest for ReplicaSet {
+    type Object = apps::ReplicaSet;
+
+    fn to_object(&self) -> Result<apps::ReplicaSet> {
+        let selector = self.template.selector_for(&self.name);
+        let mut rs = apps::ReplicaSet {
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
+            spec: apps::ReplicaSetSpec {
+                replicas: self.replicas,
+                min_ready_seconds: self.min_ready_seconds,
+                selector: match_labels(&selector),
+                template: Some(self.template.render(&self.name, None)),
+            },
+            status: None,
+        };
+        self.customize.apply(&mut rs);
+        rs.to_object()
+    }
+}
+
+impl Validate for apps::ReplicaSet {
+    fn validate(&self, c: &mut Checker) {
+        let spec = &self.spec;
+        check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
+        match &spec.template {
+            Some(template) => {
+                check::selector_and_template(c, "spec", &spec.selector, template);
+                check::template(
+                    c,
+                    "spec.template",
+                    template,
+                    PodContext::new(RestartRule::AlwaysOnly("ReplicaSet")),
+                );
+            }
+            None => c.fail("spec.template", "must be set"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::Container;
+    use crate::workload::Workload;
+
+    fn rs() -> ReplicaSet {
+        ReplicaSet::builder()
+            .name("kuard")
+            .replicas(3)
+            .min_ready_seconds(5)
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("kuard").image("kuard").build())
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn fields_and_default_selector() {
+        let object = rs().to_object().unwrap();
+        let spec = object.spec;
+        assert_eq!((spec.replicas, spec.min_ready_seconds), (Some(3), Some(5)));
+        assert_eq!(
+            spec.selector.match_labels.unwrap()["app.kubernetes.io/name"],
+            "kuard"
+        );
+        assert_eq!(
+            object.metadata.labels.unwrap()["app.kubernetes.io/name"],
+            "kuard"
+        );
+    }
+
+    #[test]
+    fn workload_impl() {
+        let rs = rs();
+        assert_eq!(
+            (rs.kind(), rs.name(), rs.api_version()),
+            ("ReplicaSet", "kuard", "apps/v1")
+        );
+        assert_eq!(rs.selector().to_string(), "app.kubernetes.io/name=kuard");
+        assert!(rs.ports().is_empty());
+        assert_eq!(rs.to_object().unwrap().selector(), rs.selector());
+    }
+
+    #[test]
+    fn missing_template() {
+        let mut raw = rs().to_object().unwrap();
+        raw.spec.template = None;
+        assert_eq!(
+            raw.to_object().unwrap_err().to_string(),
+            r#"replicaset "kuard": spec.template: must be set"#
+        );
+    }
+}

@@ -1,0 +1,547 @@
+//! StatefulSet (chapter 13): replicas with stable names (`<name>-0`, `<name>-1` ...), stable
+//! DNS through a headless Service, and a PersistentVolumeClaim each.
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! let mongo = StatefulSet::builder()
+//!     .name("mongo")
+//!     .service_name("mongo")
+//!     .replicas(3)
+//!     .template(
+//!         PodTemplate::builder()
+//!             .container(
+//!                 Container::builder()
+//!                     .name("mongodb")
+//!                     .image("mongo:7.0")
+//!                     .command(["mongod", "--replSet", "rs0", "--bind_ip_all"])
+//!                     .port(Port::tcp("peer", 27017))
+//!                     .mount(Mount::new("database", "/data/db"))
+//!                     .build(),
+//!             )
+//!             .build(),
+//!     )
+//!     .volume_claim_template(VolumeClaimTemplate::new("database", Storage::gib(100)))
+//!     .build();
+//! let object = mongo.to_object()?;
+//! assert_eq!(object.spec.service_name.as_deref(), Some("mongo"));
+//! assert_eq!(object.spec.volume_claim_templates.unwrap()[0].metadata.name.as_deref(), Some("database"));
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::meta::{Annotations, Customize, Labels};
+use crate::object::{Manifest, Validate};
+use crate::pod::check::{self, PodContext, RestartRule};
+use crate::pod::scheduling::match_labels;
+use crate::pod::{PodTemplate, VolumeClaimTemplate};
+use crate::quantity::check_quantity;
+use crate::validate::{self, Checker};
+use crate::workload::{IntOrPercent, check_count, check_int_or_percent, workload_meta};
+use k8s_openapi::api::apps::v1 as apps;
+use std::collections::BTreeSet;
+use typed_builder::TypedBuilder;
+
+/// In which order a StatefulSet creates and deletes pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PodManagementPolicy {
+    /// One at a time, each ready before the next (the default).
+    OrderedReady,
+    /// All at once.
+    Parallel,
+}
+
+impl PodManagementPolicy {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodManagementPolicy::OrderedReady => "OrderedReady",
+            PodManagementPolicy::Parallel => "Parallel",
+        }
+    }
+}
+
+/// How a StatefulSet replaces its pods when the template changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatefulSetStrategy {
+    /// Replace pods from the highest ordinal down (the default).
+    RollingUpdate {
+        /// Only pods with an ordinal ≥ `partition` are updated (staged rollouts).
+        partition: Option<i32>,
+        /// Pods that may be unavailable at once (needs the `MaxUnavailableStatefulSet`
+        /// feature gate; default 1).
+        max_unavailable: Option<IntOrPercent>,
+    },
+    /// Replace a pod only when it is deleted.
+    OnDelete,
+}
+
+impl StatefulSetStrategy {
+    /// A rolling update; refine with [`StatefulSetStrategy::partition`].
+    pub fn rolling_update() -> Self {
+        StatefulSetStrategy::RollingUpdate {
+            partition: None,
+            max_unavailable: None,
+        }
+    }
+
+    /// [`StatefulSetStrategy::OnDelete`].
+    pub fn on_delete() -> Self {
+        StatefulSetStrategy::OnDelete
+    }
+
+    /// Sets the partition of a rolling update (no effect on `OnDelete`).
+    #[must_use]
+    pub fn partition(self, partition: i32) -> Self {
+        match self {
+            StatefulSetStrategy::RollingUpdate {
+                max_unavailable, ..
+            } => StatefulSetStrategy::RollingUpdate {
+                partition: Some(partition),
+                max_unavailable,
+            },
+            other => other,
+        }
+    }
+
+    /// Sets `maxUnavailable` of a rolling update (no effect on `OnDelete`).
+    #[must_use]
+    pub fn max_unavailable(self, value: impl Into<IntOrPercent>) -> Self {
+        match self {
+            StatefulSetStrategy::RollingUpdate { partition, .. } => {
+                StatefulSetStrategy::RollingUpdate {
+                    partition,
+                    max_unavailable: Some(value.into()),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The strategy as `k8s-openapi` holds it.
+    pub fn to_k8s(self) -> apps::StatefulSetUpdateStrategy {
+        match self {
+            StatefulSetStrategy::OnDelete => apps::StatefulSetUpdateStrategy {
+                type_: Some("OnDelete".into()),
+                rolling_update: None,
+            },
+            StatefulSetStrategy::RollingUpdate {
+                partition,
+                max_unavailable,
+            } => apps::StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: (partition.is_some() || max_unavailable.is_some()).then(|| {
+                    apps::RollingUpdateStatefulSetStrategy {
+                        partition,
+                        max_unavailable: max_unavailable.map(IntOrPercent::to_k8s),
+                    }
+                }),
+            },
+        }
+    }
+}
+
+/// What happens to the claims of a StatefulSet's pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PvcRetention {
+    /// Keep the claims (the default: data outlives the pods).
+    Retain,
+    /// Delete the claims.
+    Delete,
+}
+
+impl PvcRetention {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PvcRetention::Retain => "Retain",
+            PvcRetention::Delete => "Delete",
+        }
+    }
+}
+
+/// A StatefulSet. `name`, `service_name` and `template` are required.
+#[derive(Clone, Debug, TypedBuilder)]
+#[builder(doc)]
+pub struct StatefulSet {
+    /// `metadata.name`.
+    #[builder(setter(into))]
+    name: String,
+    /// `metadata.namespace`; usually left to the bundle or the apply target.
+    #[builder(default, setter(into, strip_option))]
+    namespace: Option<String>,
+    /// `metadata.labels` (the selector labels are added).
+    #[builder(default, setter(into))]
+    labels: Labels,
+    /// `metadata.annotations`.
+    #[builder(default, setter(into))]
+    annotations: Annotations,
+    /// The headless Service that gives each pod its DNS name
+    /// (`<pod>.<service>.<namespace>.svc`).
+    #[builder(setter(into))]
+    service_name: String,
+    /// The pods to run.
+    template: PodTemplate,
+    /// Desired number of pods (Kubernetes' default: 1).
+    #[builder(default, setter(strip_option))]
+    replicas: Option<i32>,
+    /// Claim templates: each pod gets its own claim per template, mounted by template name.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a claim template (`VolumeClaimTemplate::new("data", Storage::gib(10))`).
+            pub fn volume_claim_template(&mut self, template: VolumeClaimTemplate) {
+                self.volume_claim_templates.push(template);
+            }
+        )
+    )]
+    volume_claim_templates: Vec<VolumeClaimTemplate>,
+    /// Ordered (default) or parallel pod creation.
+    #[builder(default, setter(strip_option))]
+    pod_management_policy: Option<PodManagementPolicy>,
+    /// How pods are replaced when the template changes.
+    #[builder(default, setter(strip_option))]
+    strategy: Option<StatefulSetStrategy>,
+    /// What happens to the claims when the StatefulSet is deleted.
+    #[builder(default, setter(strip_option))]
+    pvc_when_deleted: Option<PvcRetention>,
+    /// What happens to the claims of pods removed by scaling down.
+    #[builder(default, setter(strip_option))]
+    pvc_when_scaled: Option<PvcRetention>,
+    /// The first ordinal (default 0).
+    #[builder(default, setter(strip_option))]
+    ordinals_start: Option<i32>,
+    /// Seconds a new pod must be ready before it counts as available.
+    #[builder(default, setter(strip_option))]
+    min_ready_seconds: Option<i32>,
+    /// Old revisions kept for rollback (default 10).
+    #[builder(default, setter(strip_option))]
+    revision_history_limit: Option<i32>,
+    /// Escape hatch: hooks run on the finished object before validation.
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Adds a hook that may change any field of the finished object.
+            pub fn customize(&mut self, f: impl Fn(&mut apps::StatefulSet) + Send + Sync + 'static) {
+                self.customize.push(f);
+            }
+        )
+    )]
+    customize: Customize<apps::StatefulSet>,
+}
+
+builder_workload!(StatefulSet, "StatefulSet");
+
+impl StatefulSet {
+    /// The headless Service's name.
+    pub fn service_name(&self) -> &str {
+        &self.service_name
+    }
+}
+
+impl Manifest for StatefulSet {
+    type Object = apps::StatefulSet;
+
+    fn to_object(&self) -> Result<apps::StatefulSet> {
+        let selector = self.template.selector_for(&self.name);
+        let claims = &self.volume_claim_templates;
+        let retention =
+            (self.pvc_when_deleted.is_some() || self.pvc_when_scaled.is_some()).then(|| {
+                apps::StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: self.pvc_when_deleted.map(|r| r.as_str().to_owned()),
+                    when_scaled: self.pvc_when_scaled.map(|r| r.as_str().to_owned()),
+                }
+            });
+        let mut sts = apps::StatefulSet {
+            metadata: workload_meta(
+                &self.name,
+                self.namespace.as_ref(),
+                &selector,
+                &self.labels,
+                &self.annotations,
+            ),
+            spec: apps::StatefulSetSpec {
+                service_name: Some(self.service_name.clone()),
+                replicas: self.replicas,
+                selector: match_labels(&selector),
+                template: self.template.render(&self.name, None),
+                volume_claim_templates: (!claims.is_empty())
+                    .then(|| claims.iter().map(VolumeClaimTemplate::to_k8s).collect()),
+                pod_management_policy: self.pod_management_policy.map(|p| p.as_str().to_owned()),
+                update_strategy: self.strategy.map(StatefulSetStrategy::to_k8s),
+                persistent_volume_claim_retention_policy: retention,
+                ordinals: self
+                    .ordinals_start
+                    .map(|start| apps::StatefulSetOrdinals { start: Some(start) }),
+                min_ready_seconds: self.min_ready_seconds,
+                revision_history_limit: self.revision_history_limit,
+            },
+            status: None,
+        };
+        self.customize.apply(&mut sts);
+        sts.to_object()
+    }
+}
+
+impl Validate for apps::StatefulSet {
+    fn validate(&self, c: &mut Checker) {
+        let spec = &self.spec;
+        match spec.service_name.as_deref() {
+            None | Some("") => c.fail(
+                "spec.serviceName",
+                "must be set (the headless Service giving pods their DNS names)",
+            ),
+            Some(name) => c.check("spec.serviceName", validate::dns1035_label(name)),
+        }
+        check_count(c, "spec.replicas", spec.replicas, validate::non_negative);
+        check_count(
+            c,
+            "spec.minReadySeconds",
+            spec.min_ready_seconds,
+            validate::non_negative,
+        );
+        check_count(
+            c,
+            "spec.revisionHistoryLimit",
+            spec.revision_history_limit,
+            validate::non_negative,
+        );
+        if let Some(policy) = &spec.pod_management_policy
+            && !["OrderedReady", "Parallel"].contains(&policy.as_str())
+        {
+            c.fail(
+                "spec.podManagementPolicy",
+                format!("{policy:?} is not one of OrderedReady, Parallel"),
+            );
+        }
+        if let Some(strategy) = &spec.update_strategy {
+            match strategy.type_.as_deref().unwrap_or("RollingUpdate") {
+                "OnDelete" => {
+                    if strategy.rolling_update.is_some() {
+                        c.fail(
+                            "spec.updateStrategy.rollingUpdate",
+                            "must not be set when type is OnDelete",
+                        );
+                    }
+                }
+                "RollingUpdate" => {
+                    if let Some(ru) = &strategy.rolling_update {
+                        let path = "spec.updateStrategy.rollingUpdate";
+                        check_count(
+                            c,
+                            &format!("{path}.partition"),
+                            ru.partition,
+                            validate::non_negative,
+                        );
+                        if let Some(v) = &ru.max_unavailable
+                            && check_int_or_percent(c, &format!("{path}.maxUnavailable"), v, true)
+                                == Some(true)
+                        {
+                            c.fail(format_args!("{path}.maxUnavailable"), "must not be 0");
+                        }
+                    }
+                }
+                other => c.fail(
+                    "spec.updateStrategy.type",
+                    format!("{other:?} is not one of RollingUpdate, OnDelete"),
+                ),
+            }
+        }
+        if let Some(policy) = &spec.persistent_volume_claim_retention_policy {
+            let p = "spec.persistentVolumeClaimRetentionPolicy";
+            for (field, value) in [
+                ("whenDeleted", &policy.when_deleted),
+                ("whenScaled", &policy.when_scaled),
+            ] {
+                if let Some(v) = value
+                    .as_deref()
+                    .filter(|v| !["Retain", "Delete"].contains(v))
+                {
+                    c.fail(
+                        format_args!("{p}.{field}"),
+                        format!("{v:?} is not one of Retain, Delete"),
+                    );
+                }
+            }
+        }
+        if let Some(start) = spec.ordinals.as_ref().and_then(|o| o.start) {
+            c.check("spec.ordinals.start", validate::non_negative(start.into()));
+        }
+
+        let volumes: BTreeSet<&str> = spec
+            .template
+            .spec
+            .iter()
+            .flat_map(|s| s.volumes.iter().flatten())
+            .map(|v| v.name.as_str())
+            .collect();
+        let mut claims = Vec::new();
+        for (i, t) in spec.volume_claim_templates.iter().flatten().enumerate() {
+            let p = format!("spec.volumeClaimTemplates[{i}]");
+            let name = t.metadata.name.clone().unwrap_or_default();
+            c.check(
+                format_args!("{p}.metadata.name"),
+                validate::dns1123_label(&name),
+            );
+            if claims.contains(&name) || volumes.contains(name.as_str()) {
+                c.fail(
+                    format_args!("{p}.metadata.name"),
+                    format!("duplicate volume name {name:?}"),
+                );
+            }
+            c.labels(&format!("{p}.metadata.labels"), t.metadata.labels.as_ref());
+            let Some(claim) = &t.spec else {
+                c.fail(format_args!("{p}.spec"), "must be set");
+                continue;
+            };
+            if claim.access_modes.as_ref().is_none_or(Vec::is_empty) {
+                c.fail(format_args!("{p}.spec.accessModes"), "must not be empty");
+            }
+            for (j, mode) in claim.access_modes.iter().flatten().enumerate() {
+                let allowed = [
+                    "ReadWriteOnce",
+                    "ReadOnlyMany",
+                    "ReadWriteMany",
+                    "ReadWriteOncePod",
+                ];
+                if !allowed.contains(&mode.as_str()) {
+                    c.fail(
+                        format_args!("{p}.spec.accessModes[{j}]"),
+                        format!("{mode:?} is not one of {}", allowed.join(", ")),
+                    );
+                }
+            }
+            match claim
+                .resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .and_then(|r| r.get("storage"))
+            {
+                Some(q) => c.check(
+                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
+                    check_quantity(q),
+                ),
+                None => c.fail(
+                    format_args!("{p}.spec.resources.requests[\"storage\"]"),
+                    "must be set",
+                ),
+            }
+            if let Some(class) = &claim.storage_class_name {
+                c.check(
+                    format_args!("{p}.spec.storageClassName"),
+                    validate::dns1123_subdomain(class),
+                );
+            }
+            claims.push(name);
+        }
+
+        check::selector_and_template(c, "spec", &spec.selector, &spec.template);
+        let ctx = PodContext {
+            restart: RestartRule::AlwaysOnly("StatefulSet"),
+            claim_templates: &claims,
+        };
+        check::template(c, "spec.template", &spec.template, ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::{AccessMode, Container, Mount};
+    use crate::quantity::Storage;
+    use crate::workload::Workload;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    fn template() -> PodTemplate {
+        PodTemplate::builder()
+            .container(
+                Container::builder()
+                    .name("db")
+                    .image("postgres:17")
+                    .mount(Mount::new("data", "/var/lib/postgresql"))
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn every_field() {
+        let sts = StatefulSet::builder()
+            .name("pg")
+            .service_name("pg")
+            .template(template())
+            .replicas(2)
+            .volume_claim_template(
+                VolumeClaimTemplate::new("data", Storage::gib(5))
+                    .access_mode(AccessMode::ReadWriteOncePod)
+                    .storage_class("ssd"),
+            )
+            .pod_management_policy(PodManagementPolicy::Parallel)
+            .strategy(
+                StatefulSetStrategy::rolling_update()
+                    .partition(1)
+                    .max_unavailable(1),
+            )
+            .pvc_when_deleted(PvcRetention::Delete)
+            .pvc_when_scaled(PvcRetention::Retain)
+            .ordinals_start(1)
+            .min_ready_seconds(3)
+            .revision_history_limit(4)
+            .build();
+        assert_eq!(sts.service_name(), "pg");
+        let spec = sts.to_object().unwrap().spec;
+        assert_eq!(
+            (spec.replicas, spec.pod_management_policy.as_deref()),
+            (Some(2), Some("Parallel"))
+        );
+        let claim = spec.volume_claim_templates.unwrap().remove(0).spec.unwrap();
+        assert_eq!(claim.access_modes.unwrap(), ["ReadWriteOncePod"]);
+        assert_eq!(claim.storage_class_name.as_deref(), Some("ssd"));
+        let ru = spec.update_strategy.unwrap().rolling_update.unwrap();
+        assert_eq!(
+            (ru.partition, ru.max_unavailable),
+            (Some(1), Some(IntOrString::Int(1)))
+        );
+        let r = spec.persistent_volume_claim_retention_policy.unwrap();
+        assert_eq!(
+            (r.when_deleted.as_deref(), r.when_scaled.as_deref()),
+            (Some("Delete"), Some("Retain"))
+        );
+        assert_eq!(spec.ordinals.unwrap().start, Some(1));
+        assert_eq!(
+            (spec.min_ready_seconds, spec.revision_history_limit),
+            (Some(3), Some(4))
+        );
+    }
+
+    #[test]
+    fn strategies() {
+        assert_eq!(
+            StatefulSetStrategy::rolling_update()
+                .to_k8s()
+                .rolling_update,
+            None
+        );
+        let s = StatefulSetStrategy::on_delete()
+            .partition(3)
+            .max_unavailable(2)
+            .to_k8s();
+        assert_eq!(
+            (s.type_.as_deref(), s.rolling_update),
+            (Some("OnDelete"), None)
+        );
+        assert_eq!(PodManagementPolicy::OrderedReady.as_str(), "OrderedReady");
+    }
+
+    #[test]
+    fn claim_templates_are_mountable() {
+        let sts = StatefulSet::builder()
+            .name("pg")
+            .service_name("pg")
+            .template(template())
+            .volume_claim_template(VolumeClaimTemplate::new("data", Storage::gib(5)))
+            .build();
+        assert!(sts.to_object().is_ok());
+        assert_eq!((sts.kind(), sts.api_version()), ("StatefulSet", "apps/v1"));
+        assert_eq!(sts.to_object().unwrap().selector(), sts.selector());
+    }
+}

@@ -1,0 +1,363 @@
+//! Every kind's readiness, waves, namespaces and cluster-scoped objects, against the local
+//! control plane (`KUBEPRINT_TEST_KUBECONFIG`; fails without it, never skips).
+#![cfg(feature = "client")]
+
+mod apply_support;
+
+use apply_support::TestNs;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Secret};
+use k8s_openapi::api::rbac::v1::ClusterRole;
+use kube::api::Api;
+use kubeprint::apply::{Error, Event, Outcome};
+use kubeprint::prelude::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+fn object(v: Value) -> Object {
+    let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+    macro_rules! parse {
+        ($($k:literal => $t:ty),* $(,)?) => {
+            match kind.as_str() {
+                $($k => Object::from(serde_json::from_value::<$t>(v).expect($k)),)*
+                other => panic!("unexpected kind {other}"),
+            }
+        };
+    }
+    use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
+    parse! {
+        "Namespace" => core::Namespace, "ServiceAccount" => core::ServiceAccount, "Secret" => core::Secret,
+        "ConfigMap" => core::ConfigMap, "PersistentVolumeClaim" => core::PersistentVolumeClaim,
+        "ClusterRole" => ClusterRole, "Service" => core::Service, "StatefulSet" => apps::StatefulSet,
+        "Deployment" => apps::Deployment, "DaemonSet" => apps::DaemonSet, "Pod" => core::Pod,
+        "Job" => batch::Job, "CronJob" => batch::CronJob,
+    }
+}
+
+fn add(b: &mut Bundle, v: Value) {
+    match object(v) {
+        Object::Namespace(o) => b.add(o),
+        Object::ServiceAccount(o) => b.add(o),
+        Object::Secret(o) => b.add(o),
+        Object::ConfigMap(o) => b.add(o),
+        Object::PersistentVolumeClaim(o) => b.add(o),
+        Object::ClusterRole(o) => b.add(o),
+        Object::Service(o) => b.add(o),
+        Object::StatefulSet(o) => b.add(o),
+        Object::Deployment(o) => b.add(o),
+        Object::DaemonSet(o) => b.add(o),
+        Object::Pod(o) => b.add(o),
+        Object::Job(o) => b.add(o),
+        Object::CronJob(o) => b.add(o),
+        _ => unreachable!(),
+    }
+    .expect("valid");
+}
+
+fn pod_spec(image: &str) -> Value {
+    json!({"containers": [{"name": "main", "image": image}]})
+}
+
+fn mixed(ns: &str) -> Bundle {
+    let mut b = Bundle::new("mixed");
+    let wave = |w: &str| json!({"kubeprint.dev/wave": w});
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app"}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "annotations": {"kubeprint.dev/generate-once": "token"}},
+        "stringData": {"token": "first-generated-token"}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "cache"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard", "resources": {"requests": {"storage": "1Gi"}}}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": format!("{ns}-reader")},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "app"},
+        "spec": {"selector": {"app": "app"}, "ports": [{"port": 80}]}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+        "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 5432}]}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "annotations": wave("0")},
+        "spec": {"serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": pod_spec("postgres:16")}}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app", "annotations": wave("1")},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "app"}},
+                 "template": {"metadata": {"labels": {"app": "app"}}, "spec": pod_spec("app:1")}}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}}, "spec": pod_spec("agent:1")}}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo"}, "spec": pod_spec("solo:1")}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "init"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "init:1"}]}}}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly"},
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "Never",
+            "containers": [{"name": "main", "image": "backup:1"}]}}}}}}),
+    );
+    b
+}
+
+/// Removes the cluster-scoped leftovers of `mixed` even when the test fails.
+struct ClusterRoleGuard(String);
+
+impl Drop for ClusterRoleGuard {
+    fn drop(&mut self) {
+        let name = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let api: Api<ClusterRole> = Api::all(apply_support::client().await);
+                let _ = api.delete(&name, &Default::default()).await;
+            });
+        })
+        .join();
+    }
+}
+
+#[tokio::test]
+async fn every_kind_applies_waits_and_tears_down() {
+    let ns = TestNs::reserve("mixed").await;
+    let _cr = ClusterRoleGuard(format!("{}-reader", ns.name));
+    let bundle = mixed(&ns.name);
+    let mut applier = kubeprint::apply::Applier::new(ns.client.clone())
+        .namespace(&ns.name)
+        .timeout(Duration::from_secs(120))
+        .object_timeout(Duration::from_secs(90));
+    let mut events = applier.events();
+
+    let t = Instant::now();
+    let report = applier.apply(&bundle).await.expect("apply");
+    println!(
+        "{} objects applied and ready in {:?}",
+        report.objects.len(),
+        t.elapsed()
+    );
+    assert_eq!(report.count(Outcome::Created), bundle.len(), "{report:?}");
+    let seen = events.drain();
+    let pos = |f: &dyn Fn(&Event) -> bool| {
+        seen.iter()
+            .position(f)
+            .unwrap_or_else(|| panic!("missing event in {seen:#?}"))
+    };
+    // Waves: the database is ready before the app is applied.
+    let db_ready = pos(&|e| matches!(e, Event::Ready { object } if object.kind == "StatefulSet"));
+    let app_applying =
+        pos(&|e| matches!(e, Event::Applying { object } if object.kind == "Deployment"));
+    assert!(
+        db_ready < app_applying,
+        "db ready ({db_ready}) before app applied ({app_applying})"
+    );
+    // Jobs come after the workloads are ready.
+    let app_ready = pos(&|e| matches!(e, Event::Ready { object } if object.kind == "Deployment"));
+    let job_applying = pos(&|e| matches!(e, Event::Applying { object } if object.kind == "Job"));
+    assert!(app_ready < job_applying);
+    for kind in [
+        "Namespace",
+        "DaemonSet",
+        "Pod",
+        "Job",
+        "PersistentVolumeClaim",
+        "Service",
+        "StatefulSet",
+        "ClusterRole",
+    ] {
+        pos(&|e| matches!(e, Event::Ready { object } if object.kind == kind));
+    }
+    let pvc: Api<PersistentVolumeClaim> = ns.api();
+    assert_eq!(
+        pvc.get("cache")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .phase
+            .as_deref(),
+        Some("Bound")
+    );
+
+    // Everything is still there and ready: a no-op.
+    let t = Instant::now();
+    let again = applier.apply(&bundle).await.expect("re-apply");
+    println!(
+        "no-op re-apply of {} objects: {:?}",
+        again.objects.len(),
+        t.elapsed()
+    );
+    assert_eq!(again.count(Outcome::Unchanged), bundle.len(), "{again:?}");
+    let plan = applier.plan(&bundle).await.expect("plan");
+    assert!(!plan.has_changes(), "{plan}");
+    applier.wait_ready(&bundle).await.expect("ready");
+
+    // The generate-once token keeps its first value when the bundle generates another.
+    let mut rotated = mixed(&ns.name);
+    for o in rotated.objects_mut().iter_mut() {
+        if let Object::Secret(s) = o {
+            s.string_data =
+                Some([("token".to_owned(), "second-generated-token".to_owned())].into());
+        }
+    }
+    let r = applier
+        .apply(&rotated)
+        .await
+        .expect("apply with a new generated token");
+    assert_eq!(r.outcome("Secret", "creds"), Some(Outcome::Unchanged));
+    let live: Api<Secret> = ns.api();
+    assert_eq!(
+        live.get("creds").await.unwrap().data.unwrap()["token"].0,
+        b"first-generated-token"
+    );
+
+    // Teardown keeps the claim, and so the namespace holding it; the cluster role goes.
+    let report = applier.delete(&bundle).await.expect("teardown");
+    let kept: Vec<&str> = report.kept.iter().map(|k| k.object.kind.as_str()).collect();
+    assert_eq!(kept, ["PersistentVolumeClaim", "Namespace"], "{report:?}");
+    let roles: Api<ClusterRole> = Api::all(ns.client.clone());
+    assert!(
+        roles
+            .get_opt(&format!("{}-reader", ns.name))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(pvc.get_opt("cache").await.unwrap().is_some());
+    events.drain();
+
+    let t = Instant::now();
+    let report = applier
+        .clone()
+        .delete_data(true)
+        .delete(&bundle)
+        .await
+        .expect("teardown with data");
+    println!("teardown incl. namespace: {:?}", t.elapsed());
+    assert!(report.kept.is_empty(), "{report:?}");
+    let nss: Api<Namespace> = Api::all(ns.client.clone());
+    assert!(
+        nss.get_opt(&ns.name).await.unwrap().is_none(),
+        "namespace gone"
+    );
+    let deleted: Vec<Event> = std::iter::from_fn(|| events.try_recv()).collect();
+    assert!(
+        deleted
+            .iter()
+            .any(|e| matches!(e, Event::Deleted { object } if object.kind == "Namespace"))
+    );
+}
+
+#[tokio::test]
+async fn create_namespace_and_stream_events() {
+    let ns = TestNs::reserve("createns").await;
+    let mut applier = kubeprint::apply::Applier::new(ns.client.clone())
+        .namespace(&ns.name)
+        .create_namespace(true);
+    let events = applier.events();
+    let mut b = Bundle::new("createns");
+    b.add(
+        kubeprint::ConfigMap::builder()
+            .name("c")
+            .entry("k", "v")
+            .build(),
+    )
+    .unwrap();
+    let report = applier.apply(&b).await.expect("apply into a new namespace");
+    assert_eq!(report.count(Outcome::Created), 1);
+    drop(applier);
+    let all: Vec<Event> = events.collect().await;
+    let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        names,
+        [
+            format!("configmap \"{}/c\": applying", ns.name),
+            format!("configmap \"{}/c\": created", ns.name),
+            format!("configmap \"{}/c\": ready", ns.name),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn timeout_lists_everything_not_ready() {
+    let ns = TestNs::new("timeout").await;
+    let applier = ns.applier().await.object_timeout(Duration::from_secs(2));
+    let mut b = Bundle::new("stuck");
+    add(
+        &mut b,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "stuck"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "stuck"}},
+                 "template": {"metadata": {"labels": {"app": "stuck"}},
+                              "spec": {"nodeSelector": {"kubeprint.dev/no-such-node": "x"}, "containers": [{"name": "main", "image": "x:1"}]}}}}),
+    );
+    add(
+        &mut b,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fine"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "fine"}},
+                 "template": {"metadata": {"labels": {"app": "fine"}}, "spec": pod_spec("x:1")}}}),
+    );
+    let t = Instant::now();
+    let err = applier.apply(&b).await.expect_err("times out");
+    println!("{err}");
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    let Error::NotReady {
+        timed_out: true,
+        objects,
+        ..
+    } = &err
+    else {
+        panic!("unexpected {err}")
+    };
+    assert_eq!(objects.len(), 1, "only the stuck one: {objects:?}");
+    assert_eq!(objects[0].object.name, "stuck");
+    assert_eq!(objects[0].state, "0 of 1 updated replicas are available");
+    assert!(
+        objects[0]
+            .conditions
+            .iter()
+            .any(|c| c.starts_with("Available=False")),
+        "{:?}",
+        objects[0].conditions
+    );
+    assert!(
+        objects[0].pods.iter().any(|p| p.contains("Unschedulable")),
+        "{:?}",
+        objects[0].pods
+    );
+}

@@ -1,0 +1,166 @@
+#!/bin/bash
+# Runs the Redis blueprint's scripts against real redis-server and Sentinel processes.
+#
+# Three "pods" listen on 127.0.0.2-4 under the DNS names the scripts compute
+# (redis-N.redis-headless.test.svc), resolved by a private /etc/hosts bind-mounted in a mount
+# namespace of this script's own (nothing on the machine changes). Checks: a brand-new set
+# elects pod 0; pods 1 and 2 find the master by asking the Sentinels; data replicates; after
+# the master dies the Sentinels fail over; the old master, restarted, asks the Sentinels and
+# rejoins as a replica of the new master instead of assuming pod 0; a re-created pod's Sentinel
+# monitors the new master; the probe script answers as it should; a password with `"` and `\`
+# survives the config quoting.
+#
+# Needs: root (unshare -m, mount), redis-server, redis-cli (Debian: redis-server redis-sentinel).
+# Usage: bash tests/scripts/redis-sentinel.test.sh
+set -euo pipefail
+
+if [ "${REDIS_TEST_IN_NS:-}" != 1 ]; then
+	exec unshare -m env REDIS_TEST_IN_NS=1 bash "$0" "$@"
+fi
+
+scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() { # check NAME COMMAND...
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name"
+		failed=$((failed + 1))
+	fi
+}
+
+cp /etc/hosts "$work/hosts"
+for i in 0 1 2; do
+	echo "127.0.0.$((i + 2)) redis-$i.redis-headless.test.svc" >>"$work/hosts"
+done
+mount --bind "$work/hosts" /etc/hosts
+
+export REDISCLI_AUTH='p@ss "quoted" back\slash'
+export POD_NAMESPACE=test REDIS_HEADLESS=redis-headless REDIS_STATEFULSET=redis REDIS_REPLICAS=3
+export REDIS_PORT=6379 SENTINEL_PORT=26379 SENTINEL_MASTER=mymaster SENTINEL_QUORUM=2
+export SENTINEL_DOWN_AFTER_MS=1000 SENTINEL_FAILOVER_TIMEOUT_MS=3000
+
+host() { echo "redis-$1.redis-headless.test.svc"; }
+cli() { # cli POD PORT ARGS...
+	local pod=$1 port=$2
+	shift 2
+	timeout 3 redis-cli --no-auth-warning -h "$(host "$pod")" -p "$port" "$@" 2>/dev/null
+}
+
+in_pod() { # in_pod I COMMAND...: execs COMMAND with the environment of pod I's containers
+	local i=$1
+	shift
+	exec env POD_NAME="redis-$i" REDIS_RUN_DIR="$work/pod$i/run" SENTINEL_RUN_DIR="$work/pod$i/sentinel" \
+		REDIS_BASE_CONF="$work/pod$i/redis.conf" "$@"
+}
+
+start_redis() {
+	local i=$1
+	(in_pod "$i" sh "$scripts/redis-start.sh" sentinel >>"$work/pod$i/redis.log" 2>&1) &
+	echo $! >"$work/pod$i/redis.pid"
+	pids+=("$!")
+}
+
+start_sentinel() {
+	local i=$1
+	(in_pod "$i" sh "$scripts/sentinel-init.sh" >>"$work/pod$i/init.log" 2>&1)
+	# Pods have their own IP; here they share one network namespace, so bind explicitly.
+	grep -q '^bind ' "$work/pod$i/sentinel/sentinel.conf" ||
+		echo "bind 127.0.0.$((i + 2))" >>"$work/pod$i/sentinel/sentinel.conf"
+	redis-server "$work/pod$i/sentinel/sentinel.conf" --sentinel >>"$work/pod$i/sentinel.log" 2>&1 &
+	echo $! >"$work/pod$i/sentinel.pid"
+	pids+=("$!")
+}
+
+start_pod() {
+	local i=$1
+	mkdir -p "$work/pod$i/run" "$work/pod$i/sentinel" "$work/pod$i/data"
+	# The ConfigMap's redis.conf, plus the bind that a real pod does not need.
+	printf 'bind 127.0.0.%s\ndir %s\nappendonly yes\nappendfsync everysec\n' "$((i + 2))" "$work/pod$i/data" \
+		>"$work/pod$i/redis.conf"
+	start_sentinel "$i"
+	start_redis "$i"
+}
+
+wait_for() { # wait_for SECONDS COMMAND...
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+
+role() { cli "$1" 6379 ROLE | head -n 1; }
+# Predicates, evaluated anew on every try of wait_for.
+has_role() { [ "$(role "$1")" = "$2" ]; }
+replicates_from() { [ "$(master_of "$1")" = "$2" ]; }
+has_replicas() { [ "$(replicas_of_master "$1")" = "$2" ]; }
+value_is() { [ "$(cli "$1" 6379 GET "$2")" = "$3" ]; }
+master_of() { cli "$1" 6379 INFO replication | tr -d '\r' | sed -n 's/^master_host://p'; }
+sentinel_master() { cli "$1" 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1; }
+replicas_of_master() { cli "$1" 6379 INFO replication | tr -d '\r' | sed -n 's/^connected_slaves://p'; }
+
+start_pod 0
+check "pod 0 of a brand-new set starts as master" wait_for 10 has_role 0 master
+# Pod 0's own Sentinel may already answer (with the master its init container chose).
+check "pod 0's log says why" wait_for 5 grep -Eq "no sentinel knows a master yet|reports master $(host 0)" "$work/pod0/redis.log"
+start_pod 1
+start_pod 2
+check "pods 1 and 2 replicate from pod 0" wait_for 15 has_replicas 0 2
+check "pod 2 learned the master from a sentinel" wait_for 5 grep -q "sentinel .* reports master $(host 0)" "$work/pod2/redis.log"
+check "replicas announce their host names" wait_for 5 sh -c "redis-cli --no-auth-warning -h $(host 0) INFO replication | grep -q 'ip=$(host 2)'"
+cli 0 6379 SET greeting hello >/dev/null
+# (the master waits repl-diskless-sync-delay, 5 s, before the first full sync)
+check "data replicates" wait_for 15 value_is 2 greeting hello
+check "every sentinel sees the other two" wait_for 15 sh -c \
+	"[ \"\$(redis-cli --no-auth-warning -h $(host 1) -p 26379 SENTINEL sentinels mymaster | grep -c '^name$')\" = 2 ]"
+check "probe: ready on PONG" env REDIS_PROBE_HOST=127.0.0.3 sh "$scripts/redis-probe.sh" 6379 ready
+check "probe: not ready with a wrong password" sh -c "! REDISCLI_AUTH=wrong REDIS_PROBE_HOST=127.0.0.3 sh '$scripts/redis-probe.sh' 6379 ready >/dev/null"
+check "probe: sentinel port" env REDIS_PROBE_HOST=127.0.0.3 sh "$scripts/redis-probe.sh" 26379 alive
+
+# The master dies; the Sentinels fail over.
+kill "$(cat "$work/pod0/redis.pid")"
+check "sentinels fail over to pod 1 or 2" wait_for 30 sh -c \
+	"m=\$(redis-cli --no-auth-warning -h $(host 1) -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1); [ -n \"\$m\" ] && [ \"\$m\" != $(host 0) ]"
+new_master=$(sentinel_master 1)
+echo "# new master: $new_master"
+
+# The old master's container restarts: it must ask, not assume pod 0.
+start_redis 0
+check "restarted pod 0 rejoins as a replica" wait_for 15 has_role 0 slave
+check "... of the new master" wait_for 5 replicates_from 0 "$new_master"
+check "... because a sentinel said so" grep -q "starting as replica of $new_master" "$work/pod0/redis.log"
+check "the new master keeps the data" test "$(redis-cli --no-auth-warning -h "$new_master" GET greeting)" = hello
+
+# Pod 0 is re-created: its emptyDirs (Sentinel's file) are gone.
+kill "$(cat "$work/pod0/sentinel.pid")" "$(cat "$work/pod0/redis.pid")"
+rm -rf "$work/pod0/sentinel" "$work/pod0/run"
+mkdir -p "$work/pod0/sentinel" "$work/pod0/run"
+start_sentinel 0
+check "a re-created pod's sentinel monitors the current master" grep -q "sentinel monitor mymaster $new_master 6379 2" "$work/pod0/sentinel/sentinel.conf"
+start_redis 0
+check "a re-created pod 0 rejoins as a replica" wait_for 15 has_role 0 slave
+# A restarted init container keeps Sentinel's own, newer file.
+cp "$work/pod0/sentinel/sentinel.conf" "$work/before.conf"
+(in_pod 0 sh "$scripts/sentinel-init.sh" >>"$work/pod0/init.log" 2>&1)
+check "sentinel-init keeps an existing file" grep -q 'keeping existing' "$work/pod0/init.log"
+
+check "the password is in no generated file in clear but quoted" grep -qF 'requirepass "p@ss \"quoted\" back\\slash"' "$work/pod1/run/redis.conf"
+check "generated files are private" test "$(stat -c %a "$work/pod1/run/redis.conf")" = 600
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
