@@ -70,7 +70,7 @@ pub enum Command {
     ///
     /// Exit status 0: everything exists and is ready, 1: something is missing or not ready,
     /// 2: error.
-    Status,
+    Status(Status),
     /// Draw the objects and their relations as a Mermaid or Graphviz DOT graph.
     Graph(Graph),
 }
@@ -120,6 +120,21 @@ pub struct Apply {
     /// Take over fields owned by other field managers instead of failing on conflicts.
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Delete and recreate objects whose immutable fields changed (a StatefulSet keeps its pods
+    /// and volumes); without it such a change is an error.
+    #[arg(long)]
+    pub recreate: bool,
+    /// Create the target namespace (`--namespace`) if it does not exist.
+    #[arg(long)]
+    pub create_namespace: bool,
+}
+
+/// `status` options.
+#[derive(Clone, Debug, Args)]
+pub struct Status {
+    /// How long to wait for objects that are not ready yet before reporting them as such.
+    #[arg(long, value_parser = parse_duration, default_value = "2s", value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 /// `delete` options.
@@ -263,7 +278,7 @@ mod tests {
             assert_eq!(cli.global.context.as_deref(), Some("dev"));
             assert_eq!(cli.global.namespace.as_deref(), Some("ns"));
             assert_eq!(cli.global.field_manager, "me");
-            assert!(matches!(cli.command, Some(Command::Status)));
+            assert!(matches!(cli.command, Some(Command::Status(_))));
         }
     }
 
@@ -301,7 +316,23 @@ mod tests {
         let Some(Command::Apply(a)) = parse(&["apply"]).unwrap().command else {
             panic!()
         };
-        assert!(!a.dry_run && !a.prune && !a.wait && !a.force_conflicts);
+        assert!(
+            !a.dry_run
+                && !a.prune
+                && !a.wait
+                && !a.force_conflicts
+                && !a.recreate
+                && !a.create_namespace
+        );
+        let Some(Command::Status(st)) = parse(&["status"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(st.timeout, Duration::from_secs(2));
+        let Some(Command::Status(st)) = parse(&["status", "--timeout", "0s"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!(st.timeout, Duration::ZERO);
         assert_eq!(a.timeout, Duration::from_secs(300));
         let Some(Command::Delete(d)) = parse(&["delete", "--delete-data"]).unwrap().command else {
             panic!()

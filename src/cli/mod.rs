@@ -51,7 +51,7 @@ mod output;
 mod progress;
 
 pub use args::{
-    Apply, Cli, Command, Delete, Diff, Global, Graph, GraphFormat, Render, RenderFormat,
+    Apply, Cli, Command, Delete, Diff, Global, Graph, GraphFormat, Render, RenderFormat, Status,
     parse_duration,
 };
 pub use output::{Mode, color_diff, error_chain, object_label, table};
@@ -222,7 +222,7 @@ fn execute(
         .clone()
         .unwrap_or_else(|| Command::Render(Render::default()));
     let failure = match command {
-        Command::Diff(_) | Command::Status => EXIT_USAGE_OR_DIFF_FAILURE,
+        Command::Diff(_) | Command::Status(_) => EXIT_USAGE_OR_DIFF_FAILURE,
         _ => EXIT_FAILURE_OR_CHANGES,
     };
     let outcome = app().and_then(|bundle| dispatch(&cli.global, command, bundle, console));
@@ -266,11 +266,20 @@ fn dispatch(
             print(console, &text)?;
             Ok(EXIT_OK)
         }
-        Command::Diff(_)
-        | Command::Apply(_)
-        | Command::Delete(_)
-        | Command::Status => Err("not available yet".into()),
+        Command::Diff(args) => on_cluster(|| cluster::diff(global, &args, &bundle, console)),
+        Command::Apply(args) => on_cluster(|| cluster::apply(global, &args, &bundle, console)),
+        Command::Delete(args) => on_cluster(|| cluster::delete(global, &args, &bundle, console)),
+        Command::Status(args) => on_cluster(|| cluster::status(global, &args, &bundle, console)),
     }
+}
+
+/// Runs a cluster command on a fresh single-threaded runtime (the commands are I/O-bound).
+fn on_cluster<F: Future<Output = Result<u8, BoxError>>>(
+    command: impl FnOnce() -> F,
+) -> Result<u8, BoxError> {
+    runtime()
+        .map_err(|e| cluster::context("starting the async runtime".into(), e))?
+        .block_on(command())
 }
 
 fn print(console: &mut Console<'_>, text: &str) -> Result<(), BoxError> {

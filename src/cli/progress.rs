@@ -12,8 +12,12 @@ use std::time::Duration;
 pub(crate) enum Step {
     /// A request for it is on its way.
     Applying,
-    /// The server answered: `created`, `configured` or `unchanged`.
-    Applied(&'static str),
+    /// The server answered: `created`, `configured`, `unchanged` or `recreated`.
+    Applied(String),
+    /// A request failed transiently and is retried (what, why, when).
+    Retrying(String),
+    /// Being deleted and created again because immutable fields changed (which).
+    Recreating(String),
     /// Waiting for it to become ready; `ready` of `desired` (pods, replicas, completions ...).
     Waiting {
         ready: u64,
@@ -49,6 +53,8 @@ impl Step {
         match self {
             Step::Applying => "applying".into(),
             Step::Applied(how) => format!("{how}{suffix}"),
+            Step::Retrying(what) => format!("retrying: {what}"),
+            Step::Recreating(fields) => format!("recreating (immutable: {fields})"),
             Step::Waiting {
                 ready,
                 desired,
@@ -68,9 +74,11 @@ impl Step {
 
     fn color(&self) -> Option<Color> {
         match self {
-            Step::Applied("created") | Step::Ready => Some(Color::Green),
-            Step::Applied("configured") => Some(Color::Yellow),
+            Step::Applied(how) if how == "created" => Some(Color::Green),
+            Step::Ready => Some(Color::Green),
+            Step::Applied(how) if how == "configured" || how == "recreated" => Some(Color::Yellow),
             Step::Applied(_) | Step::Kept(_) => Some(Color::Dim),
+            Step::Retrying(_) | Step::Recreating(_) => Some(Color::Yellow),
             Step::Failed(_) => Some(Color::Red),
             Step::Pruned | Step::Deleted => Some(Color::Red),
             _ => None,
@@ -212,7 +220,7 @@ mod tests {
         let label = "deployment.apps/kuard";
         let steps = [
             Step::Applying,
-            Step::Applied("created"),
+            Step::Applied("created".into()),
             waiting(0, 3),
             waiting(0, 3),
             waiting(1, 3),
@@ -251,7 +259,7 @@ mod tests {
         let mut lines = Lines::new(true, false);
         assert_eq!(
             lines
-                .line("configmap/a", &Step::Applied("configured"))
+                .line("configmap/a", &Step::Applied("configured".into()))
                 .unwrap(),
             "configmap/a configured (server dry run)"
         );
@@ -286,7 +294,9 @@ mod tests {
     fn colour_only_when_asked() {
         let mut lines = Lines::new(false, true);
         assert_eq!(
-            lines.line("service/a", &Step::Applied("created")).unwrap(),
+            lines
+                .line("service/a", &Step::Applied("created".into()))
+                .unwrap(),
             "service/a \x1b[32mcreated\x1b[0m"
         );
         assert_eq!(
@@ -307,13 +317,13 @@ mod tests {
         assert_eq!(bars.bars["deployment.apps/kuard"].position(), 1);
         bars.update("deployment.apps/kuard", &Step::Ready);
         assert!(bars.bars.is_empty());
-        bars.update("service/kuard", &Step::Applied("created"));
+        bars.update("service/kuard", &Step::Applied("created".into()));
         assert_eq!(bars.bars.len(), 1, "waits for the service next");
         bars.finish();
         assert!(bars.bars.is_empty());
         let mut bars = Bars::new(false, false);
         bars.update("service/kuard", &Step::Applying);
-        bars.update("service/kuard", &Step::Applied("created"));
+        bars.update("service/kuard", &Step::Applied("created".into()));
         assert!(bars.bars.is_empty());
     }
 }
