@@ -11,12 +11,32 @@
 //!     builds, validates and applies the bundle (server-side apply, default settings: field
 //!     manager "kubeprint", ApplySet bookkeeping, no pruning) and, with --wait, waits until every
 //!     object is ready; prints {"objects":..,"build_ms":..,"apply_ms":..,"returned_unix_ns":..}
+//! bench_apply render-app kuard|blueprints
+//!     builds, checks and renders examples/ch12_deployments.rs (kuard), or the four blueprint
+//!     examples (mysql, redis, ghost, parse) in one process; YAML on stdout
 //! ```
 //! Replicas default to 0, so the apply figures measure the client and the apiserver, not the
 //! pods the controllers would start meanwhile. Talks only to the cluster of `$KUBECONFIG`.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
+
+// The four blueprint examples and the kuard one, for `render-app` (their `main`s go unused).
+#[allow(dead_code)]
+#[path = "ghost.rs"]
+mod ghost_example;
+#[allow(dead_code)]
+#[path = "ch12_deployments.rs"]
+mod kuard_example;
+#[allow(dead_code)]
+#[path = "mysql.rs"]
+mod mysql_example;
+#[allow(dead_code)]
+#[path = "parse.rs"]
+mod parse_example;
+#[allow(dead_code)]
+#[path = "redis.rs"]
+mod redis_example;
 
 use kubeprint::apply::{Applier, Wait};
 use std::io::Write;
@@ -33,19 +53,28 @@ struct Args {
     namespace: Option<String>,
     wait: bool,
     concurrency: Option<usize>,
+    app: String,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench_apply render --n N [--replicas R] [--configmaps-only] --yaml FILE --jsonl FILE\n       \
-         bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait] [--concurrency C]"
+         bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait] [--concurrency C]\n       \
+         bench_apply render-app kuard|blueprints"
     );
     std::process::exit(2)
 }
 
 fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
-    let mut a = Args { command: it.next().unwrap_or_else(|| usage()), ..Args::default() };
+    let mut a = Args {
+        command: it.next().unwrap_or_else(|| usage()),
+        ..Args::default()
+    };
+    if a.command == "render-app" {
+        a.app = it.next().unwrap_or_else(|| usage());
+        return a;
+    }
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage());
         match flag.as_str() {
@@ -76,8 +105,11 @@ fn ms(d: std::time::Duration) -> f64 {
 }
 
 fn render(a: &Args) {
-    let (Some(yaml_path), Some(jsonl_path)) = (&a.yaml, &a.jsonl) else { usage() };
-    let bundle = synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let (Some(yaml_path), Some(jsonl_path)) = (&a.yaml, &a.jsonl) else {
+        usage()
+    };
+    let bundle =
+        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
     let yaml = bundle.to_yaml().unwrap_or_else(|e| fail("render", e));
     std::fs::write(yaml_path, yaml).unwrap_or_else(|e| fail(yaml_path, e));
     let mut jsonl = Vec::new();
@@ -96,10 +128,37 @@ fn render(a: &Args) {
     );
 }
 
+fn render_app(which: &str) {
+    let apps: &[fn() -> kubeprint::Result<kubeprint::Bundle>] = match which {
+        "kuard" => &[kuard_example::app],
+        "blueprints" => &[
+            mysql_example::app,
+            redis_example::app,
+            ghost_example::app,
+            parse_example::app,
+        ],
+        _ => usage(),
+    };
+    let mut out = std::io::stdout().lock();
+    for (i, app) in apps.iter().enumerate() {
+        let yaml = app()
+            .and_then(|b| b.to_yaml())
+            .unwrap_or_else(|e| fail(which, e));
+        if i > 0 {
+            let _ = out.write_all(b"---\n");
+        }
+        out.write_all(yaml.as_bytes())
+            .unwrap_or_else(|e| fail("stdout", e));
+    }
+}
+
 async fn apply(a: &Args) {
-    let Some(namespace) = &a.namespace else { usage() };
+    let Some(namespace) = &a.namespace else {
+        usage()
+    };
     let start = Instant::now();
-    let bundle = synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let bundle =
+        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
     let built = start.elapsed();
     let mut applier = Applier::try_default()
         .await
@@ -110,9 +169,15 @@ async fn apply(a: &Args) {
         applier = applier.concurrency(c);
     }
     let t = Instant::now();
-    let report = applier.apply(&bundle).await.unwrap_or_else(|e| fail("apply", e));
+    let report = applier
+        .apply(&bundle)
+        .await
+        .unwrap_or_else(|e| fail("apply", e));
     let applied = t.elapsed();
-    let returned = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let returned = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -130,6 +195,7 @@ async fn main() {
     match args.command.as_str() {
         "render" => render(&args),
         "apply" => apply(&args).await,
+        "render-app" => render_app(&args.app),
         _ => usage(),
     }
 }

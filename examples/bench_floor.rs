@@ -28,7 +28,9 @@ struct Args {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_floor --file objects.jsonl --namespace NS [--concurrency C] [--field-manager NAME]");
+    eprintln!(
+        "usage: bench_floor --file objects.jsonl --namespace NS [--concurrency C] [--field-manager NAME]"
+    );
     std::process::exit(2)
 }
 
@@ -49,7 +51,12 @@ fn parse_args() -> Args {
         }
     }
     match (file, namespace) {
-        (Some(file), Some(namespace)) if concurrency > 0 => Args { file, namespace, concurrency, manager },
+        (Some(file), Some(namespace)) if concurrency > 0 => Args {
+            file,
+            namespace,
+            concurrency,
+            manager,
+        },
         _ => usage(),
     }
 }
@@ -75,13 +82,25 @@ fn plural(kind: &str) -> Option<&'static str> {
 
 /// One request: the URL path and the body, prepared before the clock starts.
 fn prepare(line: &str, args: &Args) -> Result<(String, Vec<u8>), String> {
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("bad JSON line: {e}"))?;
-    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).ok_or_else(|| format!("object without {k}"));
+    let v: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("bad JSON line: {e}"))?;
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| format!("object without {k}"))
+    };
     let api_version = field("apiVersion")?;
     let kind = field("kind")?;
-    let name = v.pointer("/metadata/name").and_then(|x| x.as_str()).ok_or("object without metadata.name")?;
+    let name = v
+        .pointer("/metadata/name")
+        .and_then(|x| x.as_str())
+        .ok_or("object without metadata.name")?;
     let plural = plural(kind).ok_or_else(|| format!("kind {kind} is not in the floor's table"))?;
-    let root = if api_version.contains('/') { "apis" } else { "api" };
+    let root = if api_version.contains('/') {
+        "apis"
+    } else {
+        "api"
+    };
     let path = format!(
         "/{root}/{api_version}/namespaces/{}/{plural}/{name}?fieldManager={}",
         args.namespace, args.manager
@@ -95,13 +114,23 @@ async fn send(client: &Client, path: &str, body: &[u8]) -> Result<(), String> {
         .header(http::header::ACCEPT, "application/json")
         .body(Body::from(body.to_vec()))
         .map_err(|e| e.to_string())?;
-    let response = client.send(request).await.map_err(|e| format!("{path}: {e}"))?;
+    let response = client
+        .send(request)
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
     let status = response.status();
-    let bytes = response.into_body().collect_bytes().await.map_err(|e| format!("{path}: {e}"))?;
+    let bytes = response
+        .into_body()
+        .collect_bytes()
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
     if status.is_success() {
         Ok(())
     } else {
-        Err(format!("{path}: HTTP {status}: {}", String::from_utf8_lossy(&bytes)))
+        Err(format!(
+            "{path}: HTTP {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        ))
     }
 }
 

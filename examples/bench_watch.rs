@@ -22,18 +22,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn usage() -> ! {
-    eprintln!("usage: bench_watch --namespace NS --deployments D --services S [--synced-file PATH]");
+    eprintln!(
+        "usage: bench_watch --namespace NS --deployments D --services S [--synced-file PATH]"
+    );
     std::process::exit(2)
 }
 
 fn now_ns() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
 }
 
 /// kubectl rollout-status: the controller saw the latest spec, every replica is updated and
 /// available, and no old replica is left.
 fn deployment_ready(d: &Deployment) -> bool {
-    let Some(status) = &d.status else { return false };
+    let Some(status) = &d.status else {
+        return false;
+    };
     let want = d.spec.replicas.unwrap_or(1);
     let observed = status.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
     observed
@@ -43,8 +50,16 @@ fn deployment_ready(d: &Deployment) -> bool {
 }
 
 fn slice_ready(s: &EndpointSlice) -> Option<String> {
-    let service = s.metadata.labels.as_ref()?.get("kubernetes.io/service-name")?;
-    let ready = s.endpoints.iter().flatten().any(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false));
+    let service = s
+        .metadata
+        .labels
+        .as_ref()?
+        .get("kubernetes.io/service-name")?;
+    let ready = s
+        .endpoints
+        .iter()
+        .flatten()
+        .any(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false));
     ready.then(|| service.clone())
 }
 
@@ -71,7 +86,8 @@ async fn main() {
             _ => usage(),
         }
     }
-    let (Some(namespace), Some(want_deployments), Some(want_services)) = (namespace, want_deployments, want_services)
+    let (Some(namespace), Some(want_deployments), Some(want_services)) =
+        (namespace, want_deployments, want_services)
     else {
         usage()
     };
@@ -80,27 +96,37 @@ async fn main() {
         std::process::exit(2)
     });
 
-    let deployments = watcher::watcher(Api::<Deployment>::namespaced(client.clone(), &namespace), Default::default())
-        .map_ok(|event| match event {
-            Event::Apply(d) | Event::InitApply(d) if deployment_ready(&d) => {
-                vec![Seen::Deployment(d.metadata.name.unwrap_or_default())]
-            }
-            Event::InitDone => vec![Seen::Synced],
-            _ => vec![],
-        });
-    let slices = watcher::watcher(Api::<EndpointSlice>::namespaced(client, &namespace), Default::default())
-        .map_ok(|event| match event {
-            Event::Apply(s) | Event::InitApply(s) => slice_ready(&s).map(Seen::Service).into_iter().collect(),
-            Event::InitDone => vec![Seen::Synced],
-            _ => vec![],
-        });
+    let deployments = watcher::watcher(
+        Api::<Deployment>::namespaced(client.clone(), &namespace),
+        Default::default(),
+    )
+    .map_ok(|event| match event {
+        Event::Apply(d) | Event::InitApply(d) if deployment_ready(&d) => {
+            vec![Seen::Deployment(d.metadata.name.unwrap_or_default())]
+        }
+        Event::InitDone => vec![Seen::Synced],
+        _ => vec![],
+    });
+    let slices = watcher::watcher(
+        Api::<EndpointSlice>::namespaced(client, &namespace),
+        Default::default(),
+    )
+    .map_ok(|event| match event {
+        Event::Apply(s) | Event::InitApply(s) => {
+            slice_ready(&s).map(Seen::Service).into_iter().collect()
+        }
+        Event::InitDone => vec![Seen::Synced],
+        _ => vec![],
+    });
     let mut events = futures::stream::select(deployments.boxed(), slices.boxed());
 
     let mut synced = 0;
     let mut ready: BTreeMap<String, u128> = BTreeMap::new();
     let mut services = BTreeSet::new();
     let mut deployments_ready = BTreeSet::new();
-    let done = |d: &BTreeSet<String>, s: &BTreeSet<String>| d.len() >= want_deployments && s.len() >= want_services;
+    let done = |d: &BTreeSet<String>, s: &BTreeSet<String>| {
+        d.len() >= want_deployments && s.len() >= want_services
+    };
     while let Some(batch) = events.next().await {
         let batch = match batch {
             Ok(b) => b,
@@ -139,7 +165,9 @@ async fn main() {
         }
     }
     let Some((last, at)) = ready.iter().max_by_key(|(_, at)| **at) else {
-        println!("{{\"deployments\":0,\"services\":0,\"last_ready_unix_ns\":0,\"last_ready\":\"\"}}");
+        println!(
+            "{{\"deployments\":0,\"services\":0,\"last_ready_unix_ns\":0,\"last_ready\":\"\"}}"
+        );
         return;
     };
     println!(

@@ -26,10 +26,18 @@ impl Mix {
     /// ConfigMaps.
     pub fn of(n: usize, configmaps_only: bool) -> Mix {
         if configmaps_only {
-            return Mix { configmaps: n, services: 0, deployments: 0 };
+            return Mix {
+                configmaps: n,
+                services: 0,
+                deployments: 0,
+            };
         }
         let apps = n / 4;
-        Mix { configmaps: n - 2 * apps, services: apps, deployments: apps }
+        Mix {
+            configmaps: n - 2 * apps,
+            services: apps,
+            deployments: apps,
+        }
     }
 
     pub fn total(&self) -> usize {
@@ -72,15 +80,26 @@ fn deployment(i: usize, replicas: i32) -> apps::Deployment {
         ("app.kubernetes.io/part-of".to_owned(), "bench".to_owned()),
     ]
     .into();
-    let selector: BTreeMap<String, String> = [("app.kubernetes.io/name".to_owned(), name.clone())].into();
+    let selector: BTreeMap<String, String> =
+        [("app.kubernetes.io/name".to_owned(), name.clone())].into();
     let quantity = |s: &str| k8s_openapi::apimachinery::pkg::api::resource::Quantity(s.to_owned());
     apps::Deployment {
-        metadata: ObjectMeta { name: Some(name.clone()), labels: Some(labels.clone()), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        },
         spec: apps::DeploymentSpec {
             replicas: Some(replicas),
-            selector: LabelSelector { match_labels: Some(selector), ..Default::default() },
+            selector: LabelSelector {
+                match_labels: Some(selector),
+                ..Default::default()
+            },
             template: core::PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels), ..Default::default() }),
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..Default::default()
+                }),
                 spec: Some(core::PodSpec {
                     automount_service_account_token: Some(false),
                     security_context: Some(core::PodSecurityContext {
@@ -107,7 +126,11 @@ fn deployment(i: usize, replicas: i32) -> apps::Deployment {
                         }]),
                         resources: Some(core::ResourceRequirements {
                             requests: Some(
-                                [("cpu".to_owned(), quantity("10m")), ("memory".to_owned(), quantity("16Mi"))].into(),
+                                [
+                                    ("cpu".to_owned(), quantity("10m")),
+                                    ("memory".to_owned(), quantity("16Mi")),
+                                ]
+                                .into(),
                             ),
                             limits: Some([("memory".to_owned(), quantity("64Mi"))].into()),
                             ..Default::default()
