@@ -29,6 +29,7 @@
 #   BENCH_RSS_N (10000)         objects for the peak-RSS run (0 skips it)
 #   BENCH_WAIT_N (50)           objects for the wait-latency run (Deployments have 1 replica)
 #   BENCH_FLOOR_CONCURRENCY (32) requests in flight for the floor
+#   BENCH_SECTIONS ("apply render wait rss") which measurements to run
 # Only 127.0.0.1 is ever contacted (the private cluster binds loopback only).
 set -euo pipefail
 
@@ -47,6 +48,8 @@ render_runs=${BENCH_RENDER_RUNS:-10}
 rss_n=${BENCH_RSS_N:-10000}
 wait_n=${BENCH_WAIT_N:-50}
 floor_c=${BENCH_FLOOR_CONCURRENCY:-32}
+sections=" ${BENCH_SECTIONS:-apply render wait rss} "
+want() { [[ ${sections} == *" $1 "* ]]; }
 if [[ ${quick} == 1 ]]; then
 	runs=${BENCH_RUNS:-2}
 	sizes=${BENCH_SIZES:-50 500}
@@ -155,6 +158,7 @@ apply_once() { # contender n ns phase run
 	printf '%s' "${us}"
 }
 
+want apply || sizes=""
 for n in ${sizes}; do
 	"${kp}" render --n "${n}" --yaml "${out}/in/${n}.yaml" --jsonl "${out}/in/${n}.jsonl" >/dev/null ||
 		die "bench_apply render failed"
@@ -176,7 +180,9 @@ done
 # --- 3: whole-process render vs cdk8s synth -----------------------------------------------------
 cdk8s_dir=${repo}/benches/peers/cdk8s
 render_out=$(mktemp -d)
-for app in kuard blueprints; do
+apps="kuard blueprints"
+want render || apps=""
+for app in ${apps}; do
 	for ((r = 1; r <= render_runs; r++)); do
 		for c in kubeprint cdk8s; do
 			case ${c} in
@@ -199,8 +205,13 @@ rm -rf "${render_out}"
 # --- 4: wait latency ------------------------------------------------------------------------------
 "${kp}" render --n "${wait_n}" --replicas 1 --yaml "${out}/in/wait.yaml" --jsonl "${out}/in/wait.jsonl" >"${out}/in/wait.counts" ||
 	die "bench_apply render failed"
-read -r wait_deploys wait_services < <(sed -n 's/.*"deployments":\([0-9]*\).*"services":\([0-9]*\).*/\1 \2/p' "${out}/in/wait.counts")
-for ((r = 1; r <= runs; r++)); do
+json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; } # key file -> number
+wait_deploys=$(json_field deployments "${out}/in/wait.counts")
+wait_services=$(json_field services "${out}/in/wait.counts")
+[[ -n ${wait_deploys} && -n ${wait_services} ]] || die "cannot read the object counts of the wait set"
+wait_runs=${runs}
+want wait || wait_runs=0
+for ((r = 1; r <= wait_runs; r++)); do
 	for c in kubeprint kubectl; do
 		ns=$(fresh_ns "wait-${c}")
 		# Pods need the namespace's default ServiceAccount.
@@ -225,7 +236,7 @@ for ((r = 1; r <= runs; r++)); do
 		esac
 		returned=${EPOCHREALTIME/[.,]/}000
 		wait "${watch_pid}" || die "bench_watch failed"
-		last=$(sed -n 's/.*"last_ready_unix_ns":\([0-9]*\).*/\1/p' "${out}/logs/watch-${c}-${r}.json")
+		last=$(json_field last_ready_unix_ns "${out}/logs/watch-${c}-${r}.json")
 		[[ -n ${last} && ${last} != 0 ]] || die "bench_watch saw nothing ready"
 		record wait "${wait_n}" "${c}" "${r}" $(((returned - last) / 1000))
 		log "wait ${c} run ${r}: returned $(((returned - last) / 1000000)) ms after the last object was ready"
@@ -234,6 +245,7 @@ for ((r = 1; r <= runs; r++)); do
 done
 
 # --- 5: peak RSS ------------------------------------------------------------------------------------
+want rss || rss_n=0
 if ((rss_n > 0)); then
 	ns=$(fresh_ns rss)
 	/usr/bin/time -v "${kp}" apply --n "${rss_n}" --configmaps-only --namespace "${ns}" >"${out}/logs/rss.log" 2>&1 ||
@@ -256,57 +268,89 @@ count() { awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == 
 ms() { [[ $1 == - ]] && { echo -; return; }; awk -v u="$1" 'BEGIN { if (u >= 100000) printf "%.0f ms", u / 1000; else printf "%.1f ms", u / 1000 }'; }
 ratio() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else if (a / b >= 10) printf "%.0f×", a / b; else printf "%.2f×", a / b }'; }
 
+# ok VALUE LIMIT -> ✓ when VALUE <= LIMIT (numbers), ✗ otherwise, ? when unknown.
+ok() { [[ $1 == - || -z $1 ]] && { echo "?"; return; }; awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l ? "✓" : "✗") }'; }
+ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.3f", a / b }'; }
+
 {
 	echo "# kubeprint vs kubectl, cdk8s and the floor"
 	echo
 	echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n1)) · apiserver ${server_version} (local, kwok nodes) · kubectl ${kubectl_version} · node $(node --version) · cdk8s $(node -p "require('${cdk8s_dir}/node_modules/cdk8s/package.json').version") + cdk8s-plus-34 $(node -p "require('${cdk8s_dir}/node_modules/cdk8s-plus-34/package.json').version")"
 	echo
-	echo "Load average before: ${load_before}; after: ${load_after}. Wall time of whole processes; medians; contenders alternated run by run."
-	echo
-	echo "## Apply N objects (½ ConfigMaps, ¼ Services, ¼ Deployments with 0 replicas), fresh namespace"
-	echo
-	echo "| N | runs | kubeprint | kubectl --server-side | floor (C=${floor_c}) | kubeprint / floor | kubectl / kubeprint |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|"
-	for phase in apply noop; do
-		for n in ${sizes}; do
-			k=$(median "${phase}" "${n}" kubeprint)
-			t=$(median "${phase}" "${n}" kubectl)
-			f=$(median "${phase}" "${n}" floor)
-			label=${n}
-			[[ ${phase} == noop ]] && label="${n} (no-op re-apply)"
-			echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") | $(ms "${t}") | $(ms "${f}") | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
+	echo "Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}. Wall time of whole processes; medians; contenders alternated run by run."
+	if [[ -n ${sizes} ]]; then
+		echo
+		echo "## Apply N objects (½ ConfigMaps, ¼ Services, ¼ Deployments with 0 replicas) into a fresh namespace"
+		echo
+		echo "| N | runs | kubeprint | kubectl --server-side | floor (C=${floor_c}) | kubeprint / floor | kubectl / kubeprint |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|"
+		for phase in apply noop; do
+			for n in ${sizes}; do
+				k=$(median "${phase}" "${n}" kubeprint)
+				t=$(median "${phase}" "${n}" kubectl)
+				f=$(median "${phase}" "${n}" floor)
+				label=${n}
+				[[ ${phase} == noop ]] && label="${n}, no-op re-apply"
+				echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") | $(ms "${t}") | $(ms "${f}") | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
+			done
 		done
-	done
-	echo
-	echo "## Whole-process render"
-	echo
-	echo "| application | runs | kubeprint | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
-	echo "|---|---:|---:|---:|---:|"
-	for app in kuard blueprints; do
-		k=$(median render "${app}" kubeprint)
-		c=$(median render "${app}" cdk8s)
-		echo "| ${app} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
-	done
-	echo
-	echo "## Wait latency: last object ready (watch event, local clock) → the client's wait returned"
-	echo
-	echo "| client | objects | runs | median | max |"
-	echo "|---|---:|---:|---:|---:|"
-	for c in kubeprint kubectl; do
-		max=$(awk -F'\t' -v c="${c}" '$1 == "wait" && $3 == c { if (!seen || $5 > m) m = $5; seen = 1 } END { print (seen ? m : "-") }' "${raw}")
-		what="kubeprint apply --wait (Deployments + Services)"
-		[[ ${c} == kubectl ]] && what="kubectl wait --for=condition=Available (Deployments only)"
-		echo "| ${what} | ${wait_n} | $(count wait "${wait_n}" "${c}") | $(ms "$(median wait "${wait_n}" "${c}")") | $(ms "${max}") |"
-	done
+	fi
+	if [[ -n ${apps} ]]; then
+		echo
+		echo "## Whole-process render (kuard: examples/ch12_deployments; blueprints: the four blueprint examples in one process)"
+		echo
+		echo "| application | runs | kubeprint | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
+		echo "|---|---:|---:|---:|---:|"
+		for app in ${apps}; do
+			k=$(median render "${app}" kubeprint)
+			c=$(median render "${app}" cdk8s)
+			echo "| ${app} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
+		done
+	fi
+	if ((wait_runs > 0)); then
+		echo
+		echo "## Wait latency: last object ready (watch event seen by examples/bench_watch, local clock) → the client's wait returned"
+		echo
+		echo "| client | objects | runs | median | max |"
+		echo "|---|---:|---:|---:|---:|"
+		for c in kubeprint kubectl; do
+			max=$(awk -F'\t' -v c="${c}" '$1 == "wait" && $3 == c { if (!seen || $5 > m) m = $5; seen = 1 } END { print (seen ? m : "-") }' "${raw}")
+			what="kubeprint apply --wait (${wait_deploys} Deployments + ${wait_services} Services, 1 replica each)"
+			[[ ${c} == kubectl ]] && what="kubectl apply, then kubectl wait --for=condition=Available (Deployments only)"
+			echo "| ${what} | ${wait_n} | $(count wait "${wait_n}" "${c}") | $(ms "$(median wait "${wait_n}" "${c}")") | $(ms "${max}") |"
+		done
+	fi
 	if ((rss_n > 0)); then
 		echo
 		echo "## Peak resident memory (GNU time -v)"
 		echo
-		echo "| kubeprint applying | peak RSS |"
-		echo "|---|---:|"
-		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MB", k / 1024 }') |"
+		echo "| kubeprint builds and applies | peak RSS | wall |"
+		echo "|---|---:|---:|"
+		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MB", k / 1024 }') | ${wall} |"
 	fi
 	echo
-	echo "Runs for N ≥ 2000: ${runs_large} (kubectl is slow there); other sizes: ${runs}. Raw figures: target/bench/raw.tsv."
+	echo "## Goals (issue 7)"
+	echo
+	if [[ -n ${apps} ]]; then
+		r=$(ratio_num "$(median render blueprints cdk8s)" "$(median render blueprints kubeprint)")
+		echo "- $(awk -v r="${r}" 'BEGIN { print (r != "-" && r >= 50 ? "✓" : "✗") }') whole-process render ≥ 50× faster than cdk8s synth (blueprints: ${r}×)"
+	fi
+	if [[ ${sizes} == *500* ]]; then
+		for phase in apply noop; do
+			r=$(ratio_num "$(median "${phase}" 500 kubeprint)" "$(median "${phase}" 500 floor)")
+			echo "- $(ok "${r}" 1.3) ${phase/noop/no-op re-apply} of 500 objects within 1.3× of the floor (${r}×)"
+		done
+	fi
+	if ((wait_runs > 0)); then
+		m=$(median wait "${wait_n}" kubeprint)
+		echo "- $(ok "${m}" 100000) wait returns ≤ 100 ms after readiness (median $(ms "${m}"))"
+	fi
+	if ((rss_n >= 10000)); then
+		k=$(median rss "${rss_n}" kubeprint)
+		echo "- $(ok "${k}" 102400) peak RSS < 100 MB for ${rss_n} objects"
+	fi
+	echo "- in-process render (≤ 1 ms for the four blueprints, < 1 ms for the chapter examples): \`cargo bench --bench render -- 'blueprints/all|chapters/all'\`"
+	echo
+	echo "Runs: ${runs} per contender (N = 2000: ${runs_large}, kubectl being slow there; render: ${render_runs}). Raw figures (µs; kB for RSS): target/bench/raw.tsv."
 } >"${report}"
 cat "${report}"

@@ -189,13 +189,17 @@ async fn apply(a: &Args) {
     );
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args = parse_args();
     match args.command.as_str() {
         "render" => render(&args),
-        "apply" => apply(&args).await,
         "render-app" => render_app(&args.app),
+        // The runtime only where it is needed: rendering stays a plain, quick process.
+        "apply" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| fail("tokio runtime", e))
+            .block_on(apply(&args)),
         _ => usage(),
     }
 }
