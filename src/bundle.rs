@@ -210,6 +210,8 @@ impl Bundle {
             return Err(Error::Invalid(violations));
         }
         drop(seen);
+        // Objects are large (kilobytes): many go in by one sort rather than many shifts.
+        let batch = objects.len() > 1;
         let mut changed_configs = BTreeSet::new();
         let mut changed_templates = BTreeSet::new();
         for o in objects {
@@ -230,12 +232,19 @@ impl Bundle {
                 }
                 _ => {}
             }
-            let key = sort_key(&o);
-            let pos = self
-                .objects
-                .binary_search_by(|e| sort_key(e).cmp(&key))
-                .unwrap_or_else(|p| p);
-            self.objects.insert(pos, o);
+            if batch {
+                self.objects.push(o);
+            } else {
+                let key = sort_key(&o);
+                let pos = self
+                    .objects
+                    .binary_search_by(|e| sort_key(e).cmp(&key))
+                    .unwrap_or_else(|p| p);
+                self.objects.insert(pos, o);
+            }
+        }
+        if batch {
+            self.objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         }
         if !changed_configs.is_empty() || !changed_templates.is_empty() {
             self.refresh_checksums(|bundle, o| {
@@ -620,7 +629,7 @@ fn rolls_out(o: &Object) -> bool {
 
 /// The ConfigMaps and Secrets `o`'s pods read, sorted, without duplicates.
 fn config_refs(o: &Object) -> BTreeSet<(&str, &str)> {
-    references::refs(o)
+    references::pod_refs_without_paths(o)
         .into_iter()
         .filter(|r| r.edge.is_config())
         .map(|r| (r.kind, r.name))

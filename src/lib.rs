@@ -49,7 +49,7 @@ pub mod persistentvolumeclaim;
 pub mod pod;
 pub mod poddisruptionbudget;
 pub mod quantity;
-mod references;
+pub mod references;
 pub mod secret;
 pub mod selector;
 pub mod service;

@@ -1,8 +1,8 @@
-//! Cross-object reference checks for a [`Bundle`](crate::Bundle).
+//! Cross-object reference checks: the rules [`Bundle::check`] applies between the objects of a
+//! [`Bundle`].
 //!
-//! One walker, two users: [`refs`] and [`selector_refs`] list what an object points at (by name
-//! or by label selector); [`check`] turns the references that do not resolve into
-//! [`Violation`]s and [`crate::graph`] draws them as edges.
+//! One walker, two users: the same code lists what an object points at (by name or by label
+//! selector) for these checks and for the edges [`crate::graph`] draws.
 //!
 //! Rules (every one reports the referring object and the field path):
 //! - ConfigMaps, Secrets, PersistentVolumeClaims, ServiceAccounts and image pull Secrets a pod
@@ -30,6 +30,33 @@
 //!
 //! Namespaces: an object without a namespace is in the bundle's target namespace; references
 //! resolve within one namespace. External declarations match in any namespace.
+//!
+//! ```
+//! use kubeprint::prelude::*;
+//! use k8s_openapi::api::core::v1::{ConfigMapVolumeSource, Container, Pod, PodSpec, Volume};
+//! use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+//! let pod = Pod {
+//!     metadata: ObjectMeta { name: Some("kuard".into()), ..Default::default() },
+//!     spec: Some(PodSpec {
+//!         containers: vec![Container { name: "kuard".into(), image: Some("kuard:blue".into()), ..Default::default() }],
+//!         volumes: Some(vec![Volume {
+//!             name: "config".into(),
+//!             config_map: Some(ConfigMapVolumeSource { name: "kuard-config".into(), ..Default::default() }),
+//!             ..Default::default()
+//!         }]),
+//!         ..Default::default()
+//!     }),
+//!     ..Default::default()
+//! };
+//! let mut app = Bundle::new("kuard").with(pod)?;
+//! assert_eq!(
+//!     app.check().unwrap_err().to_string(),
+//!     r#"pod "kuard": spec.volumes[0].configMap.name: configmap "kuard-config" is neither in the bundle nor declared external"#
+//! );
+//! app.add(ConfigMap::builder().name("kuard-config").entry("level", "debug").build())?;
+//! assert!(app.check().is_ok());
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
 
 use crate::bundle::Bundle;
 use crate::error::{ObjectRef, Violation};
@@ -308,40 +335,52 @@ fn serving_containers<'a>(p: &PodSpecAt<'a>) -> impl Iterator<Item = &'a Contain
     )
 }
 
+/// `format!` when `$on`, else an empty string.
+macro_rules! p {
+    ($on:expr, $($arg:tt)*) => {
+        if $on { format!($($arg)*) } else { String::new() }
+    };
+}
+
 /// Every container of a pod with the path of its list.
-fn all_containers<'a>(p: &PodSpecAt<'a>) -> impl Iterator<Item = (String, &'a Container)> {
+fn all_containers<'a>(
+    p: &PodSpecAt<'a>,
+    paths: bool,
+) -> impl Iterator<Item = (String, &'a Container)> {
     let path = p.path;
     let main = p
         .spec
         .containers
         .iter()
         .enumerate()
-        .map(move |(i, c)| (format!("{path}.containers[{i}]"), c));
+        .map(move |(i, c)| (p!(paths, "{path}.containers[{i}]"), c));
     let init = p
         .spec
         .init_containers
         .iter()
         .flatten()
         .enumerate()
-        .map(move |(i, c)| (format!("{path}.initContainers[{i}]"), c));
+        .map(move |(i, c)| (p!(paths, "{path}.initContainers[{i}]"), c));
     main.chain(init)
 }
 
-fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
+/// The references of a pod spec; field paths are left empty unless `paths` (they cost most of
+/// the walk, and the config checksum does not need them).
+fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, paths: bool, out: &mut Vec<Ref<'a>>) {
     let path = p.path;
     let claim_templates = claim_templates(o);
     for (i, v) in p.spec.volumes.iter().flatten().enumerate() {
-        let at = format!("{path}.volumes[{i}]");
+        let at = p!(paths, "{path}.volumes[{i}]");
         if let Some(cm) = &v.config_map {
             let mut r = Ref::new(
-                format!("{at}.configMap.name"),
+                p!(paths, "{at}.configMap.name"),
                 "ConfigMap",
                 &cm.name,
                 Edge::Volume,
             )
             .optional(cm.optional);
             for (j, item) in cm.items.iter().flatten().enumerate() {
-                r = r.key(format!("{at}.configMap.items[{j}].key"), &item.key);
+                r = r.key(p!(paths, "{at}.configMap.items[{j}].key"), &item.key);
             }
             out.push(r);
         }
@@ -349,14 +388,14 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
             && let Some(name) = &s.secret_name
         {
             let mut r = Ref::new(
-                format!("{at}.secret.secretName"),
+                p!(paths, "{at}.secret.secretName"),
                 "Secret",
                 name,
                 Edge::Volume,
             )
             .optional(s.optional);
             for (j, item) in s.items.iter().flatten().enumerate() {
-                r = r.key(format!("{at}.secret.items[{j}].key"), &item.key);
+                r = r.key(p!(paths, "{at}.secret.items[{j}].key"), &item.key);
             }
             out.push(r);
         }
@@ -364,7 +403,7 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
             && !claim_templates.contains(&v.name.as_str())
         {
             out.push(Ref::new(
-                format!("{at}.persistentVolumeClaim.claimName"),
+                p!(paths, "{at}.persistentVolumeClaim.claimName"),
                 "PersistentVolumeClaim",
                 &pvc.claim_name,
                 Edge::Volume,
@@ -374,7 +413,7 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
             && let Some(secret) = &csi.node_publish_secret_ref
         {
             out.push(Ref::new(
-                format!("{at}.csi.nodePublishSecretRef.name"),
+                p!(paths, "{at}.csi.nodePublishSecretRef.name"),
                 "Secret",
                 &secret.name,
                 Edge::Volume,
@@ -386,65 +425,70 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
             .flat_map(|p| p.sources.iter().flatten())
             .enumerate()
         {
-            let at = format!("{at}.projected.sources[{j}]");
+            let at = p!(paths, "{at}.projected.sources[{j}]");
             if let Some(cm) = &source.config_map {
                 let mut r = Ref::new(
-                    format!("{at}.configMap.name"),
+                    p!(paths, "{at}.configMap.name"),
                     "ConfigMap",
                     &cm.name,
                     Edge::Volume,
                 )
                 .optional(cm.optional);
                 for (k, item) in cm.items.iter().flatten().enumerate() {
-                    r = r.key(format!("{at}.configMap.items[{k}].key"), &item.key);
+                    r = r.key(p!(paths, "{at}.configMap.items[{k}].key"), &item.key);
                 }
                 out.push(r);
             }
             if let Some(s) = &source.secret {
-                let mut r = Ref::new(format!("{at}.secret.name"), "Secret", &s.name, Edge::Volume)
-                    .optional(s.optional);
+                let mut r = Ref::new(
+                    p!(paths, "{at}.secret.name"),
+                    "Secret",
+                    &s.name,
+                    Edge::Volume,
+                )
+                .optional(s.optional);
                 for (k, item) in s.items.iter().flatten().enumerate() {
-                    r = r.key(format!("{at}.secret.items[{k}].key"), &item.key);
+                    r = r.key(p!(paths, "{at}.secret.items[{k}].key"), &item.key);
                 }
                 out.push(r);
             }
         }
     }
-    for (at, c) in all_containers(p) {
+    for (at, c) in all_containers(p, paths) {
         for (j, e) in c.env.iter().flatten().enumerate() {
             let Some(from) = &e.value_from else { continue };
-            let at = format!("{at}.env[{j}].valueFrom");
+            let at = p!(paths, "{at}.env[{j}].valueFrom");
             if let Some(k) = &from.config_map_key_ref {
                 out.push(
                     Ref::new(
-                        format!("{at}.configMapKeyRef.name"),
+                        p!(paths, "{at}.configMapKeyRef.name"),
                         "ConfigMap",
                         &k.name,
                         Edge::Env,
                     )
                     .optional(k.optional)
-                    .key(format!("{at}.configMapKeyRef.key"), &k.key),
+                    .key(p!(paths, "{at}.configMapKeyRef.key"), &k.key),
                 );
             }
             if let Some(k) = &from.secret_key_ref {
                 out.push(
                     Ref::new(
-                        format!("{at}.secretKeyRef.name"),
+                        p!(paths, "{at}.secretKeyRef.name"),
                         "Secret",
                         &k.name,
                         Edge::Env,
                     )
                     .optional(k.optional)
-                    .key(format!("{at}.secretKeyRef.key"), &k.key),
+                    .key(p!(paths, "{at}.secretKeyRef.key"), &k.key),
                 );
             }
         }
         for (j, e) in c.env_from.iter().flatten().enumerate() {
-            let at = format!("{at}.envFrom[{j}]");
+            let at = p!(paths, "{at}.envFrom[{j}]");
             if let Some(r) = &e.config_map_ref {
                 out.push(
                     Ref::new(
-                        format!("{at}.configMapRef.name"),
+                        p!(paths, "{at}.configMapRef.name"),
                         "ConfigMap",
                         &r.name,
                         Edge::EnvFrom,
@@ -455,7 +499,7 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
             if let Some(r) = &e.secret_ref {
                 out.push(
                     Ref::new(
-                        format!("{at}.secretRef.name"),
+                        p!(paths, "{at}.secretRef.name"),
                         "Secret",
                         &r.name,
                         Edge::EnvFrom,
@@ -479,7 +523,7 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
         && name != "default"
     {
         out.push(Ref::new(
-            format!("{path}.{field}"),
+            p!(paths, "{path}.{field}"),
             "ServiceAccount",
             name,
             Edge::ServiceAccount,
@@ -487,7 +531,7 @@ fn pod_refs<'a>(o: &'a Object, p: &PodSpecAt<'a>, out: &mut Vec<Ref<'a>>) {
     }
     for (i, s) in p.spec.image_pull_secrets.iter().flatten().enumerate() {
         out.push(Ref::new(
-            format!("{path}.imagePullSecrets[{i}].name"),
+            p!(paths, "{path}.imagePullSecrets[{i}].name"),
             "Secret",
             &s.name,
             Edge::PullSecret,
@@ -519,11 +563,20 @@ fn backend_ref<'a>(
     Some(r)
 }
 
+/// What `o`'s pods refer to by name, without field paths (cheap; for config checksums).
+pub(crate) fn pod_refs_without_paths(o: &Object) -> Vec<Ref<'_>> {
+    let mut out = Vec::new();
+    if let Some(p) = pod_spec(o) {
+        pod_refs(o, &p, false, &mut out);
+    }
+    out
+}
+
 /// Everything `o` refers to by name, in field order.
 pub(crate) fn refs(o: &Object) -> Vec<Ref<'_>> {
     let mut out = Vec::new();
     if let Some(p) = pod_spec(o) {
-        pod_refs(o, &p, &mut out);
+        pod_refs(o, &p, true, &mut out);
     }
     match o {
         Object::StatefulSet(s) => {
