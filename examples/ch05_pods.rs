@@ -29,7 +29,12 @@ pub fn app() -> kubeprint::Result<Bundle> {
                 .failure_threshold(3),
         )
         // Take the pod out of Service endpoints while /ready fails.
-        .readiness(Probe::http_get("/ready", "http").period(2).timeout(1).failure_threshold(3))
+        .readiness(
+            Probe::http_get("/ready", "http")
+                .period(2)
+                .timeout(1)
+                .failure_threshold(3),
+        )
         .resources(
             Resources::new()
                 .requests(Cpu::millis(500), Memory::mib(128))
@@ -48,7 +53,12 @@ pub fn app() -> kubeprint::Result<Bundle> {
                 // The root filesystem is read-only: give kuard a writable /tmp.
                 .volume(Volume::empty_dir("tmp"))
                 // kuard's image runs as `nobody`, a name the kubelet cannot check: say it in numbers.
-                .security(PodSecurity::restricted().run_as_user(65534).run_as_group(65534).fs_group(65534))
+                .security(
+                    PodSecurity::restricted()
+                        .run_as_user(65534)
+                        .run_as_group(65534)
+                        .fs_group(65534),
+                )
                 .build(),
         )
         .build();

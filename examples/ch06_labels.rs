@@ -16,7 +16,10 @@ fn deployment(app: &str, env: &str, ver: &str, replicas: i32) -> Deployment {
         .name(format!("{app}-{env}"))
         .replicas(replicas)
         .labels(Labels::from([("app", app), ("env", env), ("ver", ver)]))
-        .annotations(Labels::from([("kubernetes.io/change-cause", format!("{app} version {ver} in {env}"))]))
+        .annotations(Labels::from([(
+            "kubernetes.io/change-cause",
+            format!("{app} version {ver} in {env}"),
+        )]))
         .template(
             PodTemplate::builder()
                 .selector_label("app", app)
@@ -27,7 +30,10 @@ fn deployment(app: &str, env: &str, ver: &str, replicas: i32) -> Deployment {
                 .container(
                     Container::builder()
                         .name(app)
-                        .image(format!("gcr.io/kuar-demo/kuard-amd64:{}", if ver == "1" { "blue" } else { "green" }))
+                        .image(format!(
+                            "gcr.io/kuar-demo/kuard-amd64:{}",
+                            if ver == "1" { "blue" } else { "green" }
+                        ))
                         .port(Port::tcp("http", 8080))
                         .build(),
                 )
@@ -51,7 +57,14 @@ pub fn app() -> kubeprint::Result<Bundle> {
 /// matches (by their labels). `tests/examples.rs` checks the answers.
 #[allow(dead_code)]
 pub fn selections(bundle: &Bundle) -> kubeprint::Result<Vec<(String, Vec<String>)>> {
-    let queries = ["ver=2", "app=bandicoot,ver=2", "app in (alpaca,bandicoot)", "canary", "!canary", "env!=prod"];
+    let queries = [
+        "ver=2",
+        "app=bandicoot,ver=2",
+        "app in (alpaca,bandicoot)",
+        "canary",
+        "!canary",
+        "env!=prod",
+    ];
     let mut out = Vec::new();
     for query in queries {
         let selector = Selector::parse(query)?;

@@ -27,7 +27,13 @@ fn kuard(name: &str, image: &str, replicas: i32) -> Deployment {
                         .name(name)
                         .image(image)
                         .port(Port::tcp("http", 8080))
-                        .readiness(Probe::http_get("/ready", "http").period(2).initial_delay(0).failure_threshold(3).success_threshold(1))
+                        .readiness(
+                            Probe::http_get("/ready", "http")
+                                .period(2)
+                                .initial_delay(0)
+                                .failure_threshold(3)
+                                .success_threshold(1),
+                        )
                         .build(),
                 )
                 .build(),
@@ -41,7 +47,9 @@ pub fn app() -> kubeprint::Result<Bundle> {
     let bandicoot = kuard("bandicoot-prod", "gcr.io/kuar-demo/kuard-amd64:green", 2);
     // A Service built from a workload takes its selector and ports from it.
     let alpaca_service = Service::for_workload(&alpaca).build();
-    let bandicoot_service = Service::for_workload(&bandicoot).service_type(ServiceType::NodePort).build();
+    let bandicoot_service = Service::for_workload(&bandicoot)
+        .service_type(ServiceType::NodePort)
+        .build();
 
     Bundle::new("ch07-service-discovery")
         .with(alpaca)?

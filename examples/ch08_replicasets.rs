@@ -42,7 +42,9 @@ pub fn app() -> kubeprint::Result<Bundle> {
         .cpu_utilization(80)
         .build();
 
-    Bundle::new("ch08-replicasets").with(kuard)?.with(autoscaler)
+    Bundle::new("ch08-replicasets")
+        .with(kuard)?
+        .with(autoscaler)
 }
 
 fn main() -> std::process::ExitCode {

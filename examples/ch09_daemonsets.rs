@@ -23,7 +23,10 @@ fn fluentd() -> DaemonSet {
                 .selector_label("app", "fluentd")
                 .security(PodSecurity::unrestricted())
                 // Run on control-plane nodes too.
-                .toleration(Toleration::exists("node-role.kubernetes.io/control-plane").effect(TaintEffect::NoSchedule))
+                .toleration(
+                    Toleration::exists("node-role.kubernetes.io/control-plane")
+                        .effect(TaintEffect::NoSchedule),
+                )
                 .termination_grace_period(30)
                 .container(
                     Container::builder()
@@ -35,11 +38,17 @@ fn fluentd() -> DaemonSet {
                                 .limit_memory(Memory::mib(200)),
                         )
                         .mount(Mount::new("varlog", "/var/log"))
-                        .mount(Mount::new("varlibdockercontainers", "/var/lib/docker/containers").read_only())
+                        .mount(
+                            Mount::new("varlibdockercontainers", "/var/lib/docker/containers")
+                                .read_only(),
+                        )
                         .build(),
                 )
                 .volume(Volume::host_path("varlog", "/var/log"))
-                .volume(Volume::host_path("varlibdockercontainers", "/var/lib/docker/containers"))
+                .volume(Volume::host_path(
+                    "varlibdockercontainers",
+                    "/var/lib/docker/containers",
+                ))
                 .build(),
         )
         .build()
@@ -75,7 +84,9 @@ fn nginx_fast_storage() -> DaemonSet {
 
 /// The application: both DaemonSets.
 pub fn app() -> kubeprint::Result<Bundle> {
-    Bundle::new("ch09-daemonsets").with(fluentd())?.with(nginx_fast_storage())
+    Bundle::new("ch09-daemonsets")
+        .with(fluentd())?
+        .with(nginx_fast_storage())
 }
 
 fn main() -> std::process::ExitCode {

@@ -36,7 +36,10 @@ fn keygen(extra: &[&str]) -> PodTemplate {
 /// The application: the three Job patterns.
 pub fn app() -> kubeprint::Result<Bundle> {
     // 1. One shot: a single pod, restarted on failure until it succeeds once.
-    let oneshot = Job::builder().name("oneshot").template(keygen(&["--keygen-num-to-gen=10"])).build();
+    let oneshot = Job::builder()
+        .name("oneshot")
+        .template(keygen(&["--keygen-num-to-gen=10"]))
+        .build();
 
     // 2. Parallel: ten successful completions, at most five pods at a time.
     let parallel = Job::builder()
@@ -74,7 +77,10 @@ pub fn app() -> kubeprint::Result<Bundle> {
     let consumers = Job::builder()
         .name("consumers")
         .parallelism(5)
-        .template(keygen(&["--keygen-memq-server=http://queue:8080/memq/server", "--keygen-memq-queue=keygen"]))
+        .template(keygen(&[
+            "--keygen-memq-server=http://queue:8080/memq/server",
+            "--keygen-memq-queue=keygen",
+        ]))
         .build();
 
     Bundle::new("ch10-jobs")

@@ -15,7 +15,9 @@ use kubeprint::prelude::*;
 use std::path::PathBuf;
 
 fn data(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/data")
+        .join(file)
 }
 
 /// The application: the ConfigMap, two Secrets and the pod using all three.
@@ -30,20 +32,37 @@ pub fn app() -> kubeprint::Result<Bundle> {
         .build();
 
     // kubectl create secret generic kuard-tls --from-file=kuard.crt --from-file=kuard.key
-    let tls = Secret::builder().name("kuard-tls").file(data("kuard.crt")).file(data("kuard.key")).build();
+    let tls = Secret::builder()
+        .name("kuard-tls")
+        .file(data("kuard.crt"))
+        .file(data("kuard.key"))
+        .build();
 
     // kubectl create secret docker-registry my-image-pull-secret ...; the password comes from the
     // environment, never from source code.
     let password = std::env::var("REGISTRY_PASSWORD").unwrap_or_else(|_| "change-me".to_owned());
-    let pull = Secret::docker_registry("my-image-pull-secret", "https://index.docker.io/v1/", "kuard-demo", password);
+    let pull = Secret::docker_registry(
+        "my-image-pull-secret",
+        "https://index.docker.io/v1/",
+        "kuard-demo",
+        password,
+    );
 
     let kuard = Container::builder()
         .name("test-container")
         .image("gcr.io/kuar-demo/kuard-amd64:blue")
         // A ConfigMap value as an argument: $(VAR) expands an environment variable.
         .command(["/kuard", "$(EXTRA_PARAM)"])
-        .env(EnvVar::from_config_map("ANOTHER_PARAM", "my-config", "another-param"))
-        .env(EnvVar::from_config_map("EXTRA_PARAM", "my-config", "extra-param"))
+        .env(EnvVar::from_config_map(
+            "ANOTHER_PARAM",
+            "my-config",
+            "another-param",
+        ))
+        .env(EnvVar::from_config_map(
+            "EXTRA_PARAM",
+            "my-config",
+            "extra-param",
+        ))
         .port(Port::tcp("http", 8080))
         .port(Port::tcp("https", 8443))
         .mount(Mount::new("config-volume", "/config"))
@@ -64,7 +83,11 @@ pub fn app() -> kubeprint::Result<Bundle> {
         )
         .build();
 
-    Bundle::new("ch11-config").with(config)?.with(tls)?.with(pull)?.with(pod)
+    Bundle::new("ch11-config")
+        .with(config)?
+        .with(tls)?
+        .with(pull)?
+        .with(pod)
 }
 
 fn main() -> std::process::ExitCode {

@@ -34,7 +34,11 @@ pub fn app() -> kubeprint::Result<Bundle> {
                         .image_pull_policy(ImagePullPolicy::IfNotPresent)
                         .port(Port::tcp("http", 8080))
                         .readiness(Probe::http_get("/ready", "http").period(2))
-                        .liveness(Probe::http_get("/healthy", "http").initial_delay(5).period(10))
+                        .liveness(
+                            Probe::http_get("/healthy", "http")
+                                .initial_delay(5)
+                                .period(10),
+                        )
                         .resources(Resources::new().requests(Cpu::millis(100), Memory::mib(64)))
                         .build(),
                 )

@@ -26,7 +26,10 @@ use kubeprint::service::{ServicePort, ServiceType};
 
 /// The official mysql and mongo images run as user and group 999.
 fn database_security() -> PodSecurity {
-    PodSecurity::restricted().run_as_user(999).run_as_group(999).fs_group(999)
+    PodSecurity::restricted()
+        .run_as_user(999)
+        .run_as_group(999)
+        .fs_group(999)
 }
 
 fn mysql() -> kubeprint::Result<Bundle> {
@@ -51,7 +54,11 @@ fn mysql() -> kubeprint::Result<Bundle> {
                     Container::builder()
                         .name("database")
                         .image("mysql:8.4")
-                        .env(EnvVar::from_secret("MYSQL_ROOT_PASSWORD", "mysql-credentials", "root-password"))
+                        .env(EnvVar::from_secret(
+                            "MYSQL_ROOT_PASSWORD",
+                            "mysql-credentials",
+                            "root-password",
+                        ))
                         .port(Port::tcp("mysql", 3306))
                         .readiness(Probe::tcp("mysql").period(5))
                         .resources(Resources::new().requests(Cpu::millis(1000), Memory::gib(2)))
@@ -71,7 +78,11 @@ fn mysql() -> kubeprint::Result<Bundle> {
         )
         .build();
     let service = Service::for_workload(&mysql).build();
-    Bundle::new("mysql").with(credentials)?.with(claim)?.with(mysql)?.with(service)
+    Bundle::new("mysql")
+        .with(credentials)?
+        .with(claim)?
+        .with(mysql)?
+        .with(service)
 }
 
 fn mongo() -> kubeprint::Result<Bundle> {
@@ -90,10 +101,15 @@ fn mongo() -> kubeprint::Result<Bundle> {
                         .command(["mongod", "--replSet", "rs0", "--bind_ip_all"])
                         .port(Port::tcp("peer", 27017))
                         .liveness(
-                            Probe::exec(["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"])
-                                .initial_delay(10)
-                                .period(10)
-                                .timeout(5),
+                            Probe::exec([
+                                "mongosh",
+                                "--quiet",
+                                "--eval",
+                                "db.adminCommand('ping').ok",
+                            ])
+                            .initial_delay(10)
+                            .period(10)
+                            .timeout(5),
                         )
                         .mount(Mount::new("database", "/data/db"))
                         .mount(Mount::new("tmp", "/tmp"))
@@ -105,16 +121,24 @@ fn mongo() -> kubeprint::Result<Bundle> {
         .volume_claim_template(VolumeClaimTemplate::new("database", Storage::gib(100)))
         .build();
     // Headless: each member gets a DNS name, mongo-0.mongo, mongo-1.mongo ...
-    let service = Service::for_workload(&mongo).service_type(ServiceType::Headless).build();
+    let service = Service::for_workload(&mongo)
+        .service_type(ServiceType::Headless)
+        .build();
     Bundle::new("mongo").with(mongo)?.with(service)
 }
 
 /// The application: both databases and the two ways to name an external one.
 pub fn app() -> kubeprint::Result<Bundle> {
     let mut bundle = Bundle::new("ch13-storage");
-    bundle.add(Service::external_name("external-database", "database.company.com"))?;
-    let (service, endpoints) =
-        Service::external_endpoints("external-ip-database", ["192.168.0.1"], ServicePort::tcp("mysql", 3306));
+    bundle.add(Service::external_name(
+        "external-database",
+        "database.company.com",
+    ))?;
+    let (service, endpoints) = Service::external_endpoints(
+        "external-ip-database",
+        ["192.168.0.1"],
+        ServicePort::tcp("mysql", 3306),
+    );
     bundle.add(service)?.add(endpoints)?;
     bundle.extend(mysql()?)?.extend(mongo()?)?;
     Ok(bundle)

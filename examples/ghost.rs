@@ -15,7 +15,13 @@ pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
     Ghost::builder()
         .name("blog")
         .url("https://blog.example.com")
-        .database(MySql::builder().name("blog-db").database("ghost").user("ghost").build())
+        .database(
+            MySql::builder()
+                .name("blog-db")
+                .database("ghost")
+                .user("ghost")
+                .build(),
+        )
         .ingress(GhostIngress::builder().class("nginx").build())
         .client(Client::namespace("ingress-nginx"))
         .build()

@@ -16,7 +16,13 @@ pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
         .app_id("my-app")
         .public_url("https://api.example.com/parse")
         .master_key_ips(["10.0.0.0/8", "127.0.0.1"])
-        .database(MongoDb::builder().name("api-db").database("parse").user("parse").build())
+        .database(
+            MongoDb::builder()
+                .name("api-db")
+                .database("parse")
+                .user("parse")
+                .build(),
+        )
         .build()
         .bundle()
 }

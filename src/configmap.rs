@@ -39,39 +39,17 @@ pub enum Source {
 }
 
 /// Reads file and directory sources into `(key, bytes)` pairs; literal sources pass through.
-pub(crate) fn resolve_sources(
-    entries: &[(Option<String>, Source)],
-) -> Result<Vec<(String, Vec<u8>, bool)>> {
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })
-    };
-    let file_key = |path: &Path| {
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
+pub(crate) fn resolve_sources(entries: &[(Option<String>, Source)]) -> Result<Vec<(String, Vec<u8>, bool)>> {
+    let read = |path: &Path| std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source });
+    let file_key = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut out = Vec::new();
     for (key, source) in entries {
         match source {
-            Source::Text(s) => out.push((
-                key.clone().unwrap_or_default(),
-                s.clone().into_bytes(),
-                true,
-            )),
+            Source::Text(s) => out.push((key.clone().unwrap_or_default(), s.clone().into_bytes(), true)),
             Source::Binary(b) => out.push((key.clone().unwrap_or_default(), b.clone(), false)),
-            Source::File(path) => out.push((
-                key.clone().unwrap_or_else(|| file_key(path)),
-                read(path)?,
-                false,
-            )),
+            Source::File(path) => out.push((key.clone().unwrap_or_else(|| file_key(path)), read(path)?, false)),
             Source::Dir(dir) => {
-                let io = |source| Error::Io {
-                    path: dir.display().to_string(),
-                    source,
-                };
+                let io = |source| Error::Io { path: dir.display().to_string(), source };
                 let mut files = Vec::new();
                 for entry in std::fs::read_dir(dir).map_err(io)? {
                     let path = entry.map_err(io)?.path();
@@ -184,12 +162,7 @@ impl Manifest for ConfigMap {
             }
         }
         let mut cm = core::ConfigMap {
-            metadata: object_meta(
-                &self.name,
-                self.namespace.as_ref(),
-                &self.labels,
-                &self.annotations,
-            ),
+            metadata: object_meta(&self.name, self.namespace.as_ref(), &self.labels, &self.annotations),
             data: (!data.is_empty()).then_some(data),
             binary_data: (!binary.is_empty()).then_some(binary),
             immutable: self.immutable.then_some(true),
@@ -214,10 +187,8 @@ impl Validate for core::ConfigMap {
             total += v.0.len();
         }
         if total > 1024 * 1024 {
-            c.fail(
-                "data",
-                format!("total size {total} bytes is more than 1048576"),
-            );
+            c.fail("data", format!("total size {total} bytes is more than 1048576"));
         }
     }
 }
+

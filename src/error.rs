@@ -24,11 +24,7 @@ pub struct ObjectRef {
 impl ObjectRef {
     /// A reference to a (namespace-less) object of `kind` named `name`.
     pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectRef {
-            kind: kind.into(),
-            namespace: None,
-            name: name.into(),
-        }
+        ObjectRef { kind: kind.into(), namespace: None, name: name.into() }
     }
 
     /// The same reference in `namespace`.
@@ -62,11 +58,7 @@ pub struct Violation {
 impl Violation {
     /// A violation of `object` at `path`.
     pub fn new(object: ObjectRef, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Violation {
-            object,
-            path: path.into(),
-            message: message.into(),
-        }
+        Violation { object, path: path.into(), message: message.into() }
     }
 }
 

@@ -21,6 +21,7 @@
 //!   [`Manifest`] trait builders implement.
 //! - [`bundle`]: ordering, reference checks, config checksums and rendering.
 //! - [`graph`]: a Mermaid/DOT picture of a bundle; [`testing`]: snapshot helpers.
+//! - [`blueprint`]: production stacks (MySQL, Redis, MongoDB, Ghost, Parse) built from the builders.
 //!
 //! ## Kubernetes version
 //! kubeprint, like every library on `k8s-openapi`, enables no `v1_*` feature of it: the final
@@ -58,6 +59,8 @@ pub mod testing;
 pub mod validate;
 pub mod workload;
 
+#[cfg(feature = "client")]
+pub use apply::Applier;
 pub use bundle::Bundle;
 pub use configmap::ConfigMap;
 pub use endpointslice::EndpointSlice;
@@ -82,6 +85,11 @@ pub use workload::{
     CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler, IntOrPercent,
     Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
 };
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(all(doctest, feature = "cli"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Re-export of the `k8s-openapi` crate kubeprint builds on.
 pub use k8s_openapi;

@@ -193,10 +193,7 @@ impl Object {
 
     /// The object as JSON, with `apiVersion` and `kind`.
     pub fn to_json_value(&self) -> Result<serde_json::Value> {
-        serde_json::to_value(self).map_err(|e| crate::Error::Render {
-            object: self.object_ref(),
-            message: e.to_string(),
-        })
+        serde_json::to_value(self).map_err(|e| crate::Error::Render { object: self.object_ref(), message: e.to_string() })
     }
 
     /// The keys of a Secret marked "generate once" (see [`GENERATE_ONCE_ANNOTATION`]).
@@ -207,12 +204,7 @@ impl Object {
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(GENERATE_ONCE_ANNOTATION))
-                .map(|keys| {
-                    keys.split(',')
-                        .filter(|k| !k.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
+                .map(|keys| keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
@@ -224,9 +216,7 @@ impl Object {
     {
         let meta = o.metadata();
         let name = meta.name.clone().unwrap_or_default();
-        let mut c = Checker::new(
-            ObjectRef::new(K::KIND, name.clone()).in_namespace(meta.namespace.as_ref()),
-        );
+        let mut c = Checker::new(ObjectRef::new(K::KIND, name.clone()).in_namespace(meta.namespace.as_ref()));
         // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels.
         let rule = match K::KIND {
             "Service" => validate::dns1035_label,

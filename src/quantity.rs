@@ -19,48 +19,20 @@ const NANO: i128 = 1_000_000_000;
 
 /// Parses a Kubernetes quantity string into nano-units (value × 10⁹), rejecting negatives.
 fn parse_nano(input: &str) -> Result<i128, Error> {
-    let err = |message: &str| Error::Quantity {
-        input: input.to_owned(),
-        message: message.to_owned(),
-    };
+    let err = |message: &str| Error::Quantity { input: input.to_owned(), message: message.to_owned() };
     let s = input.trim();
     if s.is_empty() {
         return Err(err("is empty"));
     }
     let (number, multiplier_nano): (&str, i128) = {
-        let binary = [
-            ("Ki", 10),
-            ("Mi", 20),
-            ("Gi", 30),
-            ("Ti", 40),
-            ("Pi", 50),
-            ("Ei", 60),
-        ];
-        let decimal = [
-            ("n", -9),
-            ("u", -6),
-            ("m", -3),
-            ("k", 3),
-            ("M", 6),
-            ("G", 9),
-            ("T", 12),
-            ("P", 15),
-            ("E", 18),
-        ];
-        if let Some((n, shift)) = binary
-            .iter()
-            .find_map(|(suf, sh)| s.strip_suffix(suf).map(|n| (n, *sh)))
-        {
+        let binary = [("Ki", 10), ("Mi", 20), ("Gi", 30), ("Ti", 40), ("Pi", 50), ("Ei", 60)];
+        let decimal = [("n", -9), ("u", -6), ("m", -3), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)];
+        if let Some((n, shift)) = binary.iter().find_map(|(suf, sh)| s.strip_suffix(suf).map(|n| (n, *sh))) {
             (n, NANO << shift)
-        } else if let Some((n, exp)) = decimal
-            .iter()
-            .find_map(|(suf, e)| s.strip_suffix(suf).map(|n| (n, *e)))
-        {
+        } else if let Some((n, exp)) = decimal.iter().find_map(|(suf, e)| s.strip_suffix(suf).map(|n| (n, *e))) {
             (n, 10i128.pow((9 + exp) as u32))
         } else if let Some(pos) = s.find(['e', 'E']) {
-            let exp: i32 = s[pos + 1..]
-                .parse()
-                .map_err(|_| err("has an invalid exponent"))?;
+            let exp: i32 = s[pos + 1..].parse().map_err(|_| err("has an invalid exponent"))?;
             if !(-9..=18).contains(&exp) {
                 return Err(err("exponent is out of range"));
             }
@@ -78,31 +50,17 @@ fn parse_nano(input: &str) -> Result<i128, Error> {
         return Err(err("has no number"));
     }
     if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return Err(err(
-            "is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)",
-        ));
+        return Err(err("is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"));
     }
     if int.len() > 20 || frac.len() > 18 {
         return Err(err("is too large"));
     }
-    let int_v: i128 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| err("is too large"))?
-    };
-    let frac_v: i128 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().map_err(|_| err("is too large"))?
-    };
+    let int_v: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| err("is too large"))? };
+    let frac_v: i128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| err("is too large"))? };
     let frac_scale = 10i128.pow(frac.len() as u32);
-    let whole = int_v
-        .checked_mul(multiplier_nano)
-        .ok_or_else(|| err("is too large"))?;
+    let whole = int_v.checked_mul(multiplier_nano).ok_or_else(|| err("is too large"))?;
     // Round fractional parts up, as the apiserver does when it canonicalizes.
-    let part = frac_v
-        .checked_mul(multiplier_nano)
-        .ok_or_else(|| err("is too large"))?;
+    let part = frac_v.checked_mul(multiplier_nano).ok_or_else(|| err("is too large"))?;
     let part = (part + frac_scale - 1) / frac_scale;
     whole.checked_add(part).ok_or_else(|| err("is too large"))
 }
@@ -135,11 +93,7 @@ impl Cpu {
 
 impl fmt::Display for Cpu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
-            write!(f, "{}", self.0 / 1000)
-        } else {
-            write!(f, "{}m", self.0)
-        }
+        if self.0 % 1000 == 0 { write!(f, "{}", self.0 / 1000) } else { write!(f, "{}m", self.0) }
     }
 }
 
@@ -149,10 +103,9 @@ impl FromStr for Cpu {
     fn from_str(s: &str) -> Result<Self, Error> {
         let nano = parse_nano(s)?;
         let millis = (nano + 999_999) / 1_000_000;
-        u64::try_from(millis).map(Cpu).map_err(|_| Error::Quantity {
-            input: s.to_owned(),
-            message: "is too large".into(),
-        })
+        u64::try_from(millis)
+            .map(Cpu)
+            .map_err(|_| Error::Quantity { input: s.to_owned(), message: "is too large".into() })
     }
 }
 
@@ -211,26 +164,12 @@ impl fmt::Display for Memory {
         if n == 0 {
             return f.write_str("0");
         }
-        for (suffix, shift) in [
-            ("Ei", 60),
-            ("Pi", 50),
-            ("Ti", 40),
-            ("Gi", 30),
-            ("Mi", 20),
-            ("Ki", 10),
-        ] {
+        for (suffix, shift) in [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
             if n % (1u64 << shift) == 0 {
                 return write!(f, "{}{suffix}", n >> shift);
             }
         }
-        for (suffix, div) in [
-            ("E", 10u64.pow(18)),
-            ("P", 10u64.pow(15)),
-            ("T", 10u64.pow(12)),
-            ("G", 10u64.pow(9)),
-            ("M", 10u64.pow(6)),
-            ("k", 1000),
-        ] {
+        for (suffix, div) in [("E", 10u64.pow(18)), ("P", 10u64.pow(15)), ("T", 10u64.pow(12)), ("G", 10u64.pow(9)), ("M", 10u64.pow(6)), ("k", 1000)] {
             if n % div == 0 {
                 return write!(f, "{}{suffix}", n / div);
             }
@@ -247,10 +186,7 @@ impl FromStr for Memory {
         let bytes = (nano + NANO - 1) / NANO;
         u64::try_from(bytes)
             .map(Memory)
-            .map_err(|_| Error::Quantity {
-                input: s.to_owned(),
-                message: "is too large".into(),
-            })
+            .map_err(|_| Error::Quantity { input: s.to_owned(), message: "is too large".into() })
     }
 }
 
@@ -273,15 +209,7 @@ mod tests {
 
     #[test]
     fn cpu_round_trip() {
-        for (s, m) in [
-            ("100m", 100),
-            ("1", 1000),
-            ("1.5", 1500),
-            ("0.1", 100),
-            ("2k", 2_000_000),
-            ("1e3", 1_000_000),
-            ("1n", 1),
-        ] {
+        for (s, m) in [("100m", 100), ("1", 1000), ("1.5", 1500), ("0.1", 100), ("2k", 2_000_000), ("1e3", 1_000_000), ("1n", 1)] {
             assert_eq!(s.parse::<Cpu>().unwrap(), Cpu::millis(m), "{s}");
         }
         assert_eq!(Cpu::millis(1500).to_string(), "1500m");
@@ -289,14 +217,7 @@ mod tests {
 
     #[test]
     fn memory_round_trip() {
-        for (s, b) in [
-            ("1Ki", 1024u64),
-            ("64Mi", 64 << 20),
-            ("1G", 1_000_000_000),
-            ("0.5Gi", 512 << 20),
-            ("1e3", 1000),
-            ("129M", 129_000_000),
-        ] {
+        for (s, b) in [("1Ki", 1024u64), ("64Mi", 64 << 20), ("1G", 1_000_000_000), ("0.5Gi", 512 << 20), ("1e3", 1000), ("129M", 129_000_000)] {
             let m: Memory = s.parse().unwrap();
             assert_eq!(m.as_bytes(), b, "{s}");
             assert_eq!(m.to_string().parse::<Memory>().unwrap(), m);
@@ -307,22 +228,10 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in [
-            "",
-            "-1",
-            "abc",
-            "1.2.3",
-            "1Xi",
-            "Mi",
-            "1e99",
-            "99999999999999999999999Ei",
-        ] {
+        for s in ["", "-1", "abc", "1.2.3", "1Xi", "Mi", "1e99", "99999999999999999999999Ei"] {
             assert!(s.parse::<Memory>().is_err(), "{s}");
         }
         let e = "12q".parse::<Cpu>().unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            r#"quantity "12q": is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"#
-        );
+        assert_eq!(e.to_string(), r#"quantity "12q": is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"#);
     }
 }

@@ -26,10 +26,7 @@ pub struct Checker {
 impl Checker {
     /// A checker for `object`.
     pub fn new(object: ObjectRef) -> Self {
-        Checker {
-            object,
-            violations: Vec::new(),
-        }
+        Checker { object, violations: Vec::new() }
     }
 
     /// The object being checked.
@@ -39,11 +36,7 @@ impl Checker {
 
     /// Records `message` at `path`.
     pub fn fail(&mut self, path: impl Display, message: impl Into<String>) {
-        self.violations.push(Violation::new(
-            self.object.clone(),
-            path.to_string(),
-            message,
-        ));
+        self.violations.push(Violation::new(self.object.clone(), path.to_string(), message));
     }
 
     /// Records the rule's message, if any, at `path`.
@@ -70,11 +63,7 @@ impl Checker {
 
     /// `Ok(())` when nothing failed, otherwise [`Error::Invalid`] with every violation.
     pub fn finish(self) -> Result<()> {
-        if self.violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(self.violations))
-        }
+        if self.violations.is_empty() { Ok(()) } else { Err(Error::Invalid(self.violations)) }
     }
 
     /// Checks `labels` (keys and values) under `path` (e.g. `metadata.labels`).
@@ -87,19 +76,14 @@ impl Checker {
 
     /// Checks annotation keys and their total size under `path`.
     pub fn annotations(&mut self, path: &str, annotations: Option<&BTreeMap<String, String>>) {
-        let Some(annotations) = annotations else {
-            return;
-        };
+        let Some(annotations) = annotations else { return };
         let mut total = 0usize;
         for (k, v) in annotations {
             self.check(format_args!("{path}[{k:?}]"), qualified_name(k));
             total += k.len() + v.len();
         }
         if total > 256 * 1024 {
-            self.fail(
-                path,
-                format!("total size {total} bytes is more than 262144"),
-            );
+            self.fail(path, format!("total size {total} bytes is more than 262144"));
         }
     }
 }
@@ -117,14 +101,10 @@ pub fn dns1123_label(s: &str) -> Option<String> {
         return Some(format!("{s:?} is longer than 63 characters"));
     }
     if !s.chars().all(|c| is_alnum_lower(c) || c == '-') {
-        return Some(format!(
-            "{s:?} must consist of lowercase letters, digits and '-'"
-        ));
+        return Some(format!("{s:?} must consist of lowercase letters, digits and '-'"));
     }
     if !s.starts_with(is_alnum_lower) || !s.ends_with(is_alnum_lower) {
-        return Some(format!(
-            "{s:?} must start and end with a lowercase letter or digit"
-        ));
+        return Some(format!("{s:?} must start and end with a lowercase letter or digit"));
     }
     None
 }
@@ -138,16 +118,10 @@ pub fn dns1123_subdomain(s: &str) -> Option<String> {
         return Some(format!("{s:?} is longer than 253 characters"));
     }
     if !s.chars().all(|c| is_alnum_lower(c) || c == '-' || c == '.') {
-        return Some(format!(
-            "{s:?} must consist of lowercase letters, digits, '-' and '.'"
-        ));
+        return Some(format!("{s:?} must consist of lowercase letters, digits, '-' and '.'"));
     }
-    if s.split('.').any(|part| {
-        part.is_empty() || !part.starts_with(is_alnum_lower) || !part.ends_with(is_alnum_lower)
-    }) {
-        return Some(format!(
-            "{s:?} must be dot-separated parts that start and end with a lowercase letter or digit"
-        ));
+    if s.split('.').any(|part| part.is_empty() || !part.starts_with(is_alnum_lower) || !part.ends_with(is_alnum_lower)) {
+        return Some(format!("{s:?} must be dot-separated parts that start and end with a lowercase letter or digit"));
     }
     None
 }
@@ -155,8 +129,7 @@ pub fn dns1123_subdomain(s: &str) -> Option<String> {
 /// DNS-1035 label (Service names): a DNS-1123 label that starts with a letter.
 pub fn dns1035_label(s: &str) -> Option<String> {
     dns1123_label(s).or_else(|| {
-        (!s.starts_with(|c: char| c.is_ascii_lowercase()))
-            .then(|| format!("{s:?} must start with a lowercase letter"))
+        (!s.starts_with(|c: char| c.is_ascii_lowercase())).then(|| format!("{s:?} must start with a lowercase letter"))
     })
 }
 
@@ -170,17 +143,13 @@ pub fn port_name(s: &str) -> Option<String> {
         return Some(format!("{s:?} is longer than 15 characters"));
     }
     if !s.chars().all(|c| is_alnum_lower(c) || c == '-') {
-        return Some(format!(
-            "{s:?} must consist of lowercase letters, digits and '-'"
-        ));
+        return Some(format!("{s:?} must consist of lowercase letters, digits and '-'"));
     }
     if !s.chars().any(|c| c.is_ascii_lowercase()) {
         return Some(format!("{s:?} must contain at least one letter"));
     }
     if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
-        return Some(format!(
-            "{s:?} must not start or end with '-' or contain \"--\""
-        ));
+        return Some(format!("{s:?} must not start or end with '-' or contain \"--\""));
     }
     None
 }
@@ -225,11 +194,7 @@ pub fn label_key(s: &str) -> Option<String> {
 
 /// A label value: empty, or ≤ 63 alphanumerics, '-', '_', '.', starting and ending alphanumeric.
 pub fn label_value(s: &str) -> Option<String> {
-    if s.is_empty() {
-        None
-    } else {
-        name_part(s, "value")
-    }
+    if s.is_empty() { None } else { name_part(s, "value") }
 }
 
 /// An environment variable name: printable ASCII without '=' (the apiserver's relaxed rule,
@@ -239,9 +204,7 @@ pub fn env_var_name(s: &str) -> Option<String> {
         return Some("must not be empty".into());
     }
     if !s.chars().all(|c| (' '..='~').contains(&c)) || s.contains('=') {
-        return Some(format!(
-            "{s:?} must be printable ASCII characters other than '='"
-        ));
+        return Some(format!("{s:?} must be printable ASCII characters other than '='"));
     }
     None
 }
@@ -254,13 +217,8 @@ pub fn config_key(s: &str) -> Option<String> {
     if s.len() > 253 {
         return Some(format!("{s:?} is longer than 253 characters"));
     }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-    {
-        return Some(format!(
-            "{s:?} must consist of alphanumerics, '-', '_' or '.'"
-        ));
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+        return Some(format!("{s:?} must consist of alphanumerics, '-', '_' or '.'"));
     }
     if s == "." || s == ".." {
         return Some(format!("{s:?} is not a valid key"));

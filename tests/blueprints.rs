@@ -1,17 +1,17 @@
 //! Offline tests of the blueprints: snapshots (Secret values redacted), reference checks,
 //! Pod Security *restricted*, no password literals, determinism, validation messages.
 
+use k8s_openapi::api::core::v1::PodSpec;
 use kubeprint::Object;
 use kubeprint::blueprint::{
-    Blueprint, Client, Credentials, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse, ParseDatabase, Persistence,
-    Redis, SecretKeyRef, Sentinel,
+    Blueprint, Client, Credentials, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse,
+    ParseDatabase, Persistence, Redis, SecretKeyRef, Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use kubeprint::meta::Labels;
 use kubeprint::pod::restricted_findings;
 use kubeprint::testing::redacted_yaml;
 use kubeprint::workload::PvcRetention;
-use k8s_openapi::api::core::v1::PodSpec;
 
 fn pod_specs(bundle: &Bundle) -> Vec<(String, PodSpec)> {
     bundle
@@ -35,31 +35,82 @@ fn assert_production_ready(bundle: &Bundle) {
     assert!(!specs.is_empty());
     for (what, spec) in &specs {
         let findings = restricted_findings(spec);
-        assert!(findings.is_empty(), "{what} is not PSS restricted: {findings:?}");
-        let pod = spec.security_context.as_ref().expect("pod security context");
+        assert!(
+            findings.is_empty(),
+            "{what} is not PSS restricted: {findings:?}"
+        );
+        let pod = spec
+            .security_context
+            .as_ref()
+            .expect("pod security context");
         let uid = pod.run_as_user.expect("numeric runAsUser");
         assert!(uid == 999 || uid == 1000, "{what}: uid {uid}");
         assert_eq!(pod.run_as_group, Some(uid), "{what}");
         assert_eq!(pod.fs_group, Some(uid), "{what}");
-        for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
-            let sc = c.security_context.as_ref().expect("container security context");
-            assert_eq!(sc.read_only_root_filesystem, Some(true), "{what}/{}", c.name);
-            let r = c.resources.as_ref().unwrap_or_else(|| panic!("{what}/{} has no resources", c.name));
-            assert!(r.requests.as_ref().is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory")), "{what}/{}", c.name);
-            assert!(r.limits.as_ref().is_some_and(|m| m.contains_key("memory")), "{what}/{}", c.name);
+        for c in spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten())
+        {
+            let sc = c
+                .security_context
+                .as_ref()
+                .expect("container security context");
+            assert_eq!(
+                sc.read_only_root_filesystem,
+                Some(true),
+                "{what}/{}",
+                c.name
+            );
+            let r = c
+                .resources
+                .as_ref()
+                .unwrap_or_else(|| panic!("{what}/{} has no resources", c.name));
+            assert!(
+                r.requests
+                    .as_ref()
+                    .is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory")),
+                "{what}/{}",
+                c.name
+            );
+            assert!(
+                r.limits.as_ref().is_some_and(|m| m.contains_key("memory")),
+                "{what}/{}",
+                c.name
+            );
             if spec.containers.iter().any(|x| x.name == c.name) && c.name != "replicaset" {
-                assert!(c.readiness_probe.is_some() && c.liveness_probe.is_some(), "{what}/{} probes", c.name);
+                assert!(
+                    c.readiness_probe.is_some() && c.liveness_probe.is_some(),
+                    "{what}/{} probes",
+                    c.name
+                );
             }
             for e in c.env.iter().flatten() {
-                let secretish = ["PASSWORD", "PASS", "AUTH", "MASTER_KEY", "MAINTENANCE_KEY", "SECRET"]
-                    .iter()
-                    .any(|w| e.name.to_ascii_uppercase().contains(w));
+                let secretish = [
+                    "PASSWORD",
+                    "PASS",
+                    "AUTH",
+                    "MASTER_KEY",
+                    "MAINTENANCE_KEY",
+                    "SECRET",
+                ]
+                .iter()
+                .any(|w| e.name.to_ascii_uppercase().contains(w));
                 if secretish && !e.name.ends_with("_FILE") && !e.name.ends_with("_IPS") {
-                    assert!(e.value.is_none() && e.value_from.is_some(), "{what}/{}: {} is a literal", c.name, e.name);
+                    assert!(
+                        e.value.is_none() && e.value_from.is_some(),
+                        "{what}/{}: {} is a literal",
+                        c.name,
+                        e.name
+                    );
                 }
             }
             for arg in c.args.iter().flatten().chain(c.command.iter().flatten()) {
-                assert!(!arg.to_ascii_lowercase().contains("password="), "{what}/{}: {arg}", c.name);
+                assert!(
+                    !arg.to_ascii_lowercase().contains("password="),
+                    "{what}/{}: {arg}",
+                    c.name
+                );
             }
         }
     }
@@ -71,10 +122,20 @@ fn assert_production_ready(bundle: &Bundle) {
             _ => continue,
         };
         let annotations = meta.and_then(|m| m.annotations).unwrap_or_default();
-        assert_eq!(annotations.get(kubeprint::bundle::CONFIG_CHECKSUM).map(String::len), Some(64), "{}", o.name());
+        assert_eq!(
+            annotations
+                .get(kubeprint::bundle::CONFIG_CHECKSUM)
+                .map(String::len),
+            Some(64),
+            "{}",
+            o.name()
+        );
     }
     // Deterministic, and generated values never leak into the redacted rendering.
-    assert_eq!(redacted_yaml(bundle).unwrap(), redacted_yaml(bundle).unwrap());
+    assert_eq!(
+        redacted_yaml(bundle).unwrap(),
+        redacted_yaml(bundle).unwrap()
+    );
 }
 
 fn snapshot(name: &str, blueprint: &impl Blueprint) -> Bundle {
@@ -82,7 +143,10 @@ fn snapshot(name: &str, blueprint: &impl Blueprint) -> Bundle {
     assert_production_ready(&bundle);
     // Two builds differ only in generated values, which are redacted.
     let again = blueprint.bundle().expect("bundle");
-    assert_eq!(redacted_yaml(&bundle).unwrap(), redacted_yaml(&again).unwrap());
+    assert_eq!(
+        redacted_yaml(&bundle).unwrap(),
+        redacted_yaml(&again).unwrap()
+    );
     insta::assert_snapshot!(name, redacted_yaml(&bundle).unwrap());
     bundle
 }
@@ -105,7 +169,13 @@ fn mysql_customised() {
         .database("shop")
         .user("shopper")
         .credentials(Credentials::existing("shop-db-credentials"))
-        .storage(Persistence::builder().size("50Gi").storage_class("fast").when_deleted(PvcRetention::Delete).build())
+        .storage(
+            Persistence::builder()
+                .size("50Gi")
+                .storage_class("fast")
+                .when_deleted(PvcRetention::Delete)
+                .build(),
+        )
         .setting("max_connections", "300")
         .setting("innodb_buffer_pool_size", "512M")
         .client(Client::pods(app("shop")))
@@ -119,7 +189,10 @@ fn mysql_customised() {
 
 #[test]
 fn redis_standalone_defaults() {
-    let bundle = snapshot("redis_standalone_defaults", &Redis::builder().name("cache").build());
+    let bundle = snapshot(
+        "redis_standalone_defaults",
+        &Redis::builder().name("cache").build(),
+    );
     assert!(bundle.get("PodDisruptionBudget", "cache").is_none());
 }
 
@@ -129,7 +202,14 @@ fn redis_sentinel_customised() {
         .name("sessions")
         .namespace("web")
         .image("redis:7.2")
-        .sentinel(Sentinel::builder().replicas(5).quorum(3).master_set("sessions").down_after_ms(5000).build())
+        .sentinel(
+            Sentinel::builder()
+                .replicas(5)
+                .quorum(3)
+                .master_set("sessions")
+                .down_after_ms(5000)
+                .build(),
+        )
         .storage(Persistence::of("2Gi"))
         .setting("maxmemory", "400mb")
         .setting("maxmemory-policy", "allkeys-lru")
@@ -141,7 +221,10 @@ fn redis_sentinel_customised() {
 
 #[test]
 fn mongodb_defaults() {
-    let bundle = snapshot("mongodb_defaults", &MongoDb::builder().name("mongo").build());
+    let bundle = snapshot(
+        "mongodb_defaults",
+        &MongoDb::builder().name("mongo").build(),
+    );
     assert!(bundle.get("PodDisruptionBudget", "mongo").is_some());
 }
 
@@ -154,15 +237,29 @@ fn mongodb_customised() {
         .replica_set("events")
         .database("events")
         .user("writer")
-        .storage(Persistence::builder().size("100Gi").storage_class("ssd").build())
-        .client(Client::PodsInNamespaces { namespaces: Labels::from([("team", "analytics")]), pods: app("ingest") })
+        .storage(
+            Persistence::builder()
+                .size("100Gi")
+                .storage_class("ssd")
+                .build(),
+        )
+        .client(Client::PodsInNamespaces {
+            namespaces: Labels::from([("team", "analytics")]),
+            pods: app("ingest"),
+        })
         .build();
     snapshot("mongodb_customised", &m);
 }
 
 #[test]
 fn ghost_defaults() {
-    let bundle = snapshot("ghost_defaults", &Ghost::builder().name("blog").url("https://blog.example.com").build());
+    let bundle = snapshot(
+        "ghost_defaults",
+        &Ghost::builder()
+            .name("blog")
+            .url("https://blog.example.com")
+            .build(),
+    );
     // The embedded MySQL admits Ghost's pods.
     assert!(bundle.get("StatefulSet", "blog-mysql").is_some());
     let yaml = redacted_yaml(&bundle).unwrap();
@@ -175,14 +272,36 @@ fn ghost_customised() {
         .name("blog")
         .namespace("blog")
         .url("https://example.com/blog/")
-        .database(MySql::builder().name("blog-db").database("ghost_prod").user("ghost").build())
-        .storage(Persistence::builder().size("20Gi").storage_class("standard").build())
-        .mail(Mail::builder().from("Blog <noreply@example.com>").host("smtp.example.com").port(465).secure().secret("smtp").build())
+        .database(
+            MySql::builder()
+                .name("blog-db")
+                .database("ghost_prod")
+                .user("ghost")
+                .build(),
+        )
+        .storage(
+            Persistence::builder()
+                .size("20Gi")
+                .storage_class("standard")
+                .build(),
+        )
+        .mail(
+            Mail::builder()
+                .from("Blog <noreply@example.com>")
+                .host("smtp.example.com")
+                .port(465)
+                .secure()
+                .secret("smtp")
+                .build(),
+        )
         .ingress(
             GhostIngress::builder()
                 .class("nginx")
                 .tls_secret("blog-tls")
-                .annotations(Labels::from([("cert-manager.io/cluster-issuer", "letsencrypt")]))
+                .annotations(Labels::from([(
+                    "cert-manager.io/cluster-issuer",
+                    "letsencrypt",
+                )]))
                 .build(),
         )
         .client(Client::namespace("ingress-nginx"))
@@ -195,7 +314,11 @@ fn ghost_customised() {
 #[test]
 fn ghost_with_external_database() {
     let db = MySql::builder().name("shared-db").namespace("data").build();
-    let g = Ghost::builder().name("blog").url("http://blog.local").database(db.connection()).build();
+    let g = Ghost::builder()
+        .name("blog")
+        .url("http://blog.local")
+        .database(db.connection())
+        .build();
     let bundle = g.bundle().unwrap();
     assert_production_ready(&bundle);
     assert!(bundle.get("StatefulSet", "shared-db").is_none());
@@ -206,7 +329,10 @@ fn ghost_with_external_database() {
 
 #[test]
 fn parse_defaults() {
-    let bundle = snapshot("parse_defaults", &Parse::builder().name("api").app_id("my-app").build());
+    let bundle = snapshot(
+        "parse_defaults",
+        &Parse::builder().name("api").app_id("my-app").build(),
+    );
     assert!(bundle.get("Deployment", "api-dashboard").is_none());
     assert!(bundle.get("StatefulSet", "api-mongodb").is_some());
 }
@@ -236,7 +362,13 @@ fn generated_secrets_are_generate_once() {
         MySql::builder().name("db").build().bundle().unwrap(),
         Redis::builder().name("cache").build().bundle().unwrap(),
         MongoDb::builder().name("mongo").build().bundle().unwrap(),
-        Parse::builder().name("api").app_id("x").dashboard(Dashboard::default()).build().bundle().unwrap(),
+        Parse::builder()
+            .name("api")
+            .app_id("x")
+            .dashboard(Dashboard::default())
+            .build()
+            .bundle()
+            .unwrap(),
     ] {
         for o in bundle.objects().iter().filter(|o| o.kind() == "Secret") {
             let Object::Secret(s) = o else { unreachable!() };
@@ -262,48 +394,94 @@ fn generated_secrets_are_generate_once() {
 fn validation_errors_name_the_field() {
     let err = |r: kubeprint::Result<Bundle>| r.unwrap_err().to_string();
     assert_eq!(
-        err(Ghost::builder().name("blog").url("blog.example.com").build().bundle()),
+        err(Ghost::builder()
+            .name("blog")
+            .url("blog.example.com")
+            .build()
+            .bundle()),
         "ghost \"blog\": url: \"blog.example.com\" is not an http:// or https:// URL"
     );
     assert_eq!(
-        err(Redis::builder().name("cache").sentinel(Sentinel::builder().replicas(2).build()).build().bundle()),
+        err(Redis::builder()
+            .name("cache")
+            .sentinel(Sentinel::builder().replicas(2).build())
+            .build()
+            .bundle()),
         "redis \"cache\": sentinel.replicas: must be at least 3 for Sentinel to elect a master, got 2"
     );
     assert_eq!(
-        err(Redis::builder().name("cache").sentinel(Sentinel::builder().quorum(4).build()).build().bundle()),
+        err(Redis::builder()
+            .name("cache")
+            .sentinel(Sentinel::builder().quorum(4).build())
+            .build()
+            .bundle()),
         "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 4"
     );
     assert_eq!(
-        err(MySql::builder().name("db").storage(Persistence::of("10 GB")).build().bundle()),
+        err(MySql::builder()
+            .name("db")
+            .storage(Persistence::of("10 GB"))
+            .build()
+            .bundle()),
         "mysql \"db\": storage.size: quantity \"10 GB\": is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"
     );
     assert_eq!(
-        err(MySql::builder().name("db").database("my-db").build().bundle()),
+        err(MySql::builder()
+            .name("db")
+            .database("my-db")
+            .build()
+            .bundle()),
         "mysql \"db\": database: \"my-db\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit"
     );
     assert_eq!(
-        err(MySql::builder().name("db").user("app user").build().bundle()),
+        err(MySql::builder()
+            .name("db")
+            .user("app user")
+            .build()
+            .bundle()),
         "mysql \"db\": user: \"app user\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit"
     );
     assert_eq!(
-        err(Parse::builder().name("api").app_id("my app").build().bundle()),
+        err(Parse::builder()
+            .name("api")
+            .app_id("my app")
+            .build()
+            .bundle()),
         "parse \"api\": app_id: \"my app\" must be ASCII letters, digits, '-', '_' or '.' (no spaces)"
     );
     assert_eq!(
-        err(Parse::builder().name("api").app_id("x").master_key_ips(["10.0.0.0/8", "10.1.0.0/99"]).build().bundle()),
+        err(Parse::builder()
+            .name("api")
+            .app_id("x")
+            .master_key_ips(["10.0.0.0/8", "10.1.0.0/99"])
+            .build()
+            .bundle()),
         "parse \"api\": master_key_ips[1]: \"10.1.0.0/99\" has an invalid prefix length (0-32)"
     );
     assert_eq!(
-        err(MongoDb::builder().name("mongo").replicas(0).build().bundle()),
+        err(MongoDb::builder()
+            .name("mongo")
+            .replicas(0)
+            .build()
+            .bundle()),
         "mongodb \"mongo\": replicas: must be at least 1, got 0"
     );
     assert_eq!(
-        err(Ghost::builder().name("Blog").url("https://x.example").build().bundle()),
+        err(Ghost::builder()
+            .name("Blog")
+            .url("https://x.example")
+            .build()
+            .bundle()),
         "ghost \"Blog\": name: \"Blog\" must consist of lowercase letters, digits and '-'"
     );
     // Problems of an embedded blueprint are reported with it.
     assert_eq!(
-        err(Parse::builder().name("api").app_id("x").database(MongoDb::builder().name("db").user("root").build()).build().bundle()),
+        err(Parse::builder()
+            .name("api")
+            .app_id("x")
+            .database(MongoDb::builder().name("db").user("root").build())
+            .build()
+            .bundle()),
         "mongodb \"db\": user: must differ from root_user"
     );
 }

@@ -238,8 +238,12 @@ async fn wait_returns_promptly_after_ready() {
     applier.apply(&b).await.expect("apply");
     let returned = Instant::now();
     let seen = observer.await.unwrap();
+    // Positive: apply returned after the observer saw readiness (the client's lag).
     let lag = returned.saturating_duration_since(seen);
-    println!("apply returned {lag:?} after an independent watch saw the Deployment ready");
+    let lead = seen.saturating_duration_since(returned);
+    println!(
+        "apply returned {lag:?} after (or {lead:?} before) an independent watch saw the Deployment ready"
+    );
     assert!(
         lag < Duration::from_millis(500),
         "waiting must end right after readiness, lagged {lag:?}"
@@ -924,4 +928,156 @@ async fn transient_errors_are_retried() {
         err.to_string().contains("kp-apply-no-such-namespace"),
         "{err}"
     );
+}
+
+fn statefulset(service_name: &str) -> StatefulSet {
+    from(json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {
+            "serviceName": service_name, "replicas": 2,
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                "storageClassName": "standard", "resources": {"requests": {"storage": "1Gi"}}}}]
+        }
+    }))
+}
+
+fn uids<K: kube::Resource>(items: Vec<K>) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = items
+        .iter()
+        .map(|o| {
+            (
+                o.meta().name.clone().unwrap(),
+                o.meta().uid.clone().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn statefulset_recreate_keeps_pods_and_claims() {
+    let ns = TestNs::new("sts-recreate").await;
+    let (events, record) = recorder();
+    let applier = ns.applier().await.on_event(record);
+    applier
+        .apply(&Bundle::new("db").with(statefulset("db")).unwrap())
+        .await
+        .expect("v1");
+    let pods: Api<Pod> = ns.api();
+    let pvcs: Api<PersistentVolumeClaim> = ns.api();
+    let pods_before = uids(
+        pods.list(&ListParams::default().labels("app=db"))
+            .await
+            .unwrap()
+            .items,
+    );
+    let claims_before = uids(pvcs.list(&ListParams::default()).await.unwrap().items);
+    assert_eq!(pods_before.len(), 2);
+    assert_eq!(claims_before.len(), 2);
+
+    // serviceName cannot change in place.
+    let v2 = Bundle::new("db").with(statefulset("db-headless")).unwrap();
+    let err = applier.apply(&v2).await.expect_err("forbidden");
+    println!("{err}");
+    assert!(
+        matches!(&err, Error::Immutable { fields, .. } if fields.iter().any(|f| f.field == "spec.serviceName")),
+        "{err}"
+    );
+
+    let old = ns
+        .api::<StatefulSet>()
+        .get("db")
+        .await
+        .unwrap()
+        .metadata
+        .uid;
+    let report = applier
+        .clone()
+        .recreate(true)
+        .apply(&v2)
+        .await
+        .expect("recreate");
+    assert_eq!(
+        report.outcome("StatefulSet", "db"),
+        Some(Outcome::Recreated)
+    );
+    let sts = ns.api::<StatefulSet>().get("db").await.unwrap();
+    assert_ne!(sts.metadata.uid, old);
+    assert_eq!(sts.spec.service_name.as_deref(), Some("db-headless"));
+    assert_eq!(sts.status.unwrap().ready_replicas, Some(2));
+    // Orphaned, then adopted: the same pods (same uids) and the same claims.
+    let pods_after = pods
+        .list(&ListParams::default().labels("app=db"))
+        .await
+        .unwrap()
+        .items;
+    for p in &pods_after {
+        let owner = p
+            .metadata
+            .owner_references
+            .as_ref()
+            .and_then(|o| o.first())
+            .map(|o| o.uid.clone());
+        assert_eq!(
+            owner,
+            sts.metadata.uid.clone(),
+            "pod adopted by the new StatefulSet"
+        );
+    }
+    assert_eq!(uids(pods_after), pods_before, "pods kept running");
+    assert_eq!(
+        uids(pvcs.list(&ListParams::default()).await.unwrap().items),
+        claims_before,
+        "claims kept"
+    );
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::Recreating { .. }))
+    );
+}
+
+#[tokio::test]
+async fn apiserver_stopping_while_waiting_fails_in_bounded_time() {
+    let ns = TestNs::new("outage-wait").await;
+    let proxy = Proxy::start(apply_support::apiserver_addr().await).await;
+    let stopper = proxy.stopper();
+    // Never ready (no node matches), so the client is watching when the apiserver goes.
+    let mut d = deployment("waiting", "waiting", "kuard:1", 1);
+    d.spec.template.spec.as_mut().unwrap().node_selector =
+        Some([("kubeprint.dev/no-such-node".to_owned(), "x".to_owned())].into());
+    let applier = kubeprint::apply::Applier::new(apply_support::client_via(proxy.port).await)
+        .namespace(&ns.name)
+        .object_timeout(Duration::from_secs(60))
+        .retry(Retry {
+            attempts: 3,
+            initial: Duration::from_millis(50),
+            max_delay: Duration::from_millis(200),
+        })
+        .on_event(move |e| {
+            if matches!(e, Event::Waiting { .. }) {
+                stopper.notify_one();
+            }
+        });
+    let t = Instant::now();
+    let err = applier
+        .apply(&Bundle::new("waiting").with(d).unwrap())
+        .await
+        .expect_err("apiserver gone");
+    println!("after {:?}: {err}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(15),
+        "bounded, not the 60 s object timeout: {:?}",
+        t.elapsed()
+    );
+    assert!(
+        matches!(&err, Error::Unavailable { operation: "watch", object, .. } if object.name == "waiting"),
+        "{err}"
+    );
+    proxy.stop().await;
 }

@@ -6,6 +6,7 @@
 use super::error::Error;
 use super::resources::{GroupKind, Key, ResourceType, Target};
 use super::rest::{Ctx, build_error};
+use crate::error::ObjectRef;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::StreamExt;
@@ -70,9 +71,97 @@ pub(crate) struct ApplySet {
     pub(crate) kinds: BTreeSet<GroupKind>,
     /// Namespaces the members may be in (the parent's and the additional ones).
     pub(crate) namespaces: BTreeSet<String>,
+    /// The parent's tooling annotation as read.
+    pub(crate) tooling: Option<String>,
+}
+
+/// Where members of one group-kind may be: a namespace, or `None` for cluster-scoped kinds.
+pub(crate) type Scope = (GroupKind, Option<String>);
+
+/// The places to list for members of `kinds` in `namespaces`.
+pub(crate) async fn scopes(
+    ctx: &Ctx,
+    kinds: &BTreeSet<GroupKind>,
+    namespaces: &BTreeSet<String>,
+) -> Result<BTreeSet<Scope>, Error> {
+    let mut out = BTreeSet::new();
+    for gk in kinds {
+        let rt = ctx.resources.resolve(ctx, gk).await?;
+        if rt.namespaced {
+            out.extend(namespaces.iter().map(|ns| (gk.clone(), Some(ns.clone()))));
+        } else {
+            out.insert((gk.clone(), None));
+        }
+    }
+    Ok(out)
+}
+
+/// Lists the live members of set `id` in `scopes`, metadata only.
+pub(crate) async fn list_members(
+    ctx: &Ctx,
+    id: &str,
+    scopes: &BTreeSet<Scope>,
+    concurrency: usize,
+) -> Result<BTreeMap<Key, Member>, Error> {
+    let selector = format!("{PART_OF_LABEL}={id}");
+    let results: Vec<Result<Vec<Member>, Error>> = futures::stream::iter(scopes)
+        .map(|(gk, ns)| {
+            let selector = selector.clone();
+            async move {
+                let rt = ctx.resources.resolve(ctx, gk).await?;
+                let object = ObjectRef::new(rt.api.kind.clone(), "*").in_namespace(ns.clone());
+                let items = ctx
+                    .list(&object, rt.request(ns.as_deref()), Some(&selector), true)
+                    .await?;
+                Ok(items
+                    .into_iter()
+                    .filter_map(|item| {
+                        let meta = item.get("metadata")?;
+                        let name = meta.get("name")?.as_str()?;
+                        // Only exact members (the selector already says so; be sure).
+                        let label = meta
+                            .pointer("/labels")
+                            .and_then(|l| l.get(PART_OF_LABEL))
+                            .and_then(Value::as_str);
+                        if label != Some(id) {
+                            return None;
+                        }
+                        let item_ns = meta.get("namespace").and_then(Value::as_str);
+                        Some(Member {
+                            target: Target::new(rt.clone(), item_ns, name),
+                            resource_version: meta
+                                .get("resourceVersion")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned(),
+                            uid: meta
+                                .get("uid")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned(),
+                        })
+                    })
+                    .collect())
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut out = BTreeMap::new();
+    for r in results {
+        for m in r? {
+            out.insert(m.target.key(), m);
+        }
+    }
+    Ok(out)
 }
 
 impl ApplySet {
+    /// The id of a bundle's set whose parent is in `namespace`.
+    pub(crate) fn id_for(namespace: &str, bundle: &str) -> String {
+        applyset_id(&parent_name(bundle), namespace, "Secret", "")
+    }
+
     /// Reads the parent (a Secret) and checks it is kubeprint's and carries the right id.
     pub(crate) async fn load(
         ctx: &Ctx,
@@ -83,12 +172,14 @@ impl ApplySet {
         let name = parent_name(bundle);
         let parent = Target::new(parent_rt, Some(namespace), &name);
         let id = applyset_id(&name, namespace, &parent.rt.api.kind, &parent.rt.api.group);
+        debug_assert_eq!(id, ApplySet::id_for(namespace, bundle));
         let mut set = ApplySet {
             parent,
             id,
             exists: false,
             kinds: BTreeSet::new(),
             namespaces: BTreeSet::new(),
+            tooling: None,
         };
         set.namespaces.insert(namespace.to_owned());
         let Some(live) = ctx.get(&set.parent).await? else {
@@ -113,7 +204,7 @@ impl ApplySet {
             Some(t) if t.rsplit_once('/').map_or(t, |(name, _)| name) != TOOLING_NAME => {
                 return Err(refuse(format!("is managed by {t:?}, not {TOOLING_NAME}")));
             }
-            Some(_) => {}
+            Some(t) => set.tooling = Some(t.to_owned()),
         }
         let id = live
             .pointer("/metadata/labels")
@@ -147,11 +238,6 @@ impl ApplySet {
         Ok(set)
     }
 
-    /// The label selector of the members.
-    pub(crate) fn selector(&self) -> String {
-        format!("{PART_OF_LABEL}={}", self.id)
-    }
-
     /// Writes the parent (server-side apply) listing `kinds` and `namespaces`.
     pub(crate) async fn write(
         &mut self,
@@ -161,11 +247,20 @@ impl ApplySet {
         namespaces: &BTreeSet<String>,
     ) -> Result<(), Error> {
         let parent_ns = self.parent.namespace.clone().unwrap_or_default();
-        let kinds_s = kinds
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let mut with_parent = namespaces.clone();
+        with_parent.insert(parent_ns.clone());
+        if self.exists
+            && self.tooling.as_deref() == Some(tooling().as_str())
+            && &self.kinds == kinds
+            && self.namespaces == with_parent
+        {
+            // Says all that already: no request.
+            return Ok(());
+        }
+        // Sorted as strings, as kubectl writes them.
+        let mut kinds_s: Vec<String> = kinds.iter().map(ToString::to_string).collect();
+        kinds_s.sort();
+        let kinds_s = kinds_s.join(",");
         let additional = namespaces
             .iter()
             .filter(|n| **n != parent_ns && !n.is_empty())
@@ -205,8 +300,8 @@ impl ApplySet {
         }
         self.exists = true;
         self.kinds = kinds.clone();
-        self.namespaces = namespaces.clone();
-        self.namespaces.insert(parent_ns);
+        self.namespaces = with_parent;
+        self.tooling = Some(tooling());
         Ok(())
     }
 
@@ -219,68 +314,8 @@ impl ApplySet {
         namespaces: &BTreeSet<String>,
         concurrency: usize,
     ) -> Result<BTreeMap<Key, Member>, Error> {
-        let mut lists = Vec::new();
-        for gk in kinds {
-            let rt = ctx.resources.resolve(ctx, gk).await?;
-            if rt.namespaced {
-                for ns in namespaces {
-                    lists.push((rt.clone(), Some(ns.clone())));
-                }
-            } else {
-                lists.push((rt, None));
-            }
-        }
-        let selector = self.selector();
-        let results: Vec<Result<Vec<Member>, Error>> = futures::stream::iter(lists)
-            .map(|(rt, ns)| {
-                let selector = selector.clone();
-                async move {
-                    let object =
-                        super::ObjectRef::new(rt.api.kind.clone(), "*").in_namespace(ns.clone());
-                    let items = ctx
-                        .list(&object, rt.request(ns.as_deref()), Some(&selector), true)
-                        .await?;
-                    Ok(items
-                        .into_iter()
-                        .filter_map(|item| {
-                            let meta = item.get("metadata")?;
-                            let name = meta.get("name")?.as_str()?;
-                            // Only exact members (the selector already says so; be sure).
-                            let label = meta
-                                .pointer("/labels")
-                                .and_then(|l| l.get(PART_OF_LABEL))
-                                .and_then(Value::as_str);
-                            if label != Some(self.id.as_str()) {
-                                return None;
-                            }
-                            let item_ns = meta.get("namespace").and_then(Value::as_str);
-                            Some(Member {
-                                target: Target::new(rt.clone(), item_ns, name),
-                                resource_version: meta
-                                    .get("resourceVersion")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                                uid: meta
-                                    .get("uid")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                            })
-                        })
-                        .collect())
-                }
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-        let mut out = BTreeMap::new();
-        for r in results {
-            for m in r? {
-                out.insert(m.target.key(), m);
-            }
-        }
-        Ok(out)
+        let scopes = scopes(ctx, kinds, namespaces).await?;
+        list_members(ctx, &self.id, &scopes, concurrency).await
     }
 }
 

@@ -61,14 +61,24 @@ fn pvc_type() -> Arc<ResourceType> {
     })
 }
 
-/// Deletes one object. Returns whether it still exists (finalizers, orphaning) and must be
-/// waited for.
+/// What a delete request did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Deletion {
+    /// The object is gone.
+    Done,
+    /// The object is being deleted (finalizers, orphaning): wait until it is gone.
+    Pending,
+    /// There was nothing to delete (already gone, or replaced by another object of that name).
+    Absent,
+}
+
+/// Deletes one object.
 pub(crate) async fn delete_one(
     ctx: &Ctx,
     target: &Target,
     propagation: PropagationPolicy,
     uid: Option<&str>,
-) -> Result<bool, Error> {
+) -> Result<Deletion, Error> {
     let mut dp = DeleteParams {
         propagation_policy: Some(propagation),
         ..Default::default()
@@ -86,11 +96,16 @@ pub(crate) async fn delete_one(
     let answer = ctx.send(&target.object, "delete", req).await?;
     match answer.code {
         // Gone already, or replaced by another object of the same name (uid precondition).
-        404 | 409 => Ok(false),
+        404 | 409 => Ok(Deletion::Absent),
         _ if answer.ok() => {
             let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
-            Ok(body.get("kind").and_then(Value::as_str) != Some("Status")
-                && body.pointer("/metadata/deletionTimestamp").is_some())
+            let pending = body.get("kind").and_then(Value::as_str) != Some("Status")
+                && body.pointer("/metadata/deletionTimestamp").is_some();
+            Ok(if pending {
+                Deletion::Pending
+            } else {
+                Deletion::Done
+            })
         }
         _ => Err(ctx.api_error(&target.object, "delete", &answer)),
     }
@@ -247,7 +262,7 @@ async fn delete_tier(
             .extend(group.into_iter().map(|(t, _)| t.object));
         return Ok(());
     }
-    let results: Vec<(Target, Result<bool, Error>)> = futures::stream::iter(group)
+    let results: Vec<(Target, Result<Deletion, Error>)> = futures::stream::iter(group)
         .map(|(target, uid)| async move {
             if how.pruning {
                 tracing::info!(object = %target.object, "pruning");
@@ -266,8 +281,9 @@ async fn delete_tier(
     let mut wait_for = Vec::new();
     for (target, r) in results {
         match r {
-            Ok(true) => wait_for.push(target),
-            Ok(false) => {
+            Ok(Deletion::Absent) => {}
+            Ok(Deletion::Pending) => wait_for.push(target),
+            Ok(Deletion::Done) => {
                 if !how.pruning {
                     ctx.emit(Event::Deleted {
                         object: target.object.clone(),

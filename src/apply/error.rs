@@ -177,6 +177,17 @@ pub enum Error {
         objects: Vec<NotReady>,
     },
 
+    /// The overall timeout ran out while the client was still applying or deleting.
+    #[error("{object}: {operation} not started: the overall timeout of {timeout:.1?} ran out")]
+    Timeout {
+        /// The object whose turn it was.
+        object: ObjectRef,
+        /// What was to be done.
+        operation: &'static str,
+        /// The overall timeout.
+        timeout: Duration,
+    },
+
     /// Objects were not deleted in time.
     #[error("timed out after {elapsed:.1?} waiting for deletion of: {}", List(.objects, ", "))]
     DeleteTimeout {
@@ -256,7 +267,8 @@ impl Error {
             | Error::Unavailable { object, .. }
             | Error::Response { object, .. }
             | Error::ApplySet { object, .. }
-            | Error::Refused { object, .. } => vec![object],
+            | Error::Refused { object, .. }
+            | Error::Timeout { object, .. } => vec![object],
             Error::NotReady { objects, .. } => objects.iter().map(|o| &o.object).collect(),
             Error::DeleteTimeout { objects, .. } => objects.iter().collect(),
             Error::Connect { .. } => Vec::new(),

@@ -33,7 +33,7 @@
 //!   managers and fields. An unchanged bundle writes nothing (no new resourceVersion, no
 //!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`.
 //! - **Order**: tiers ([`Tier`]: namespaces → config and storage → services → workloads → jobs),
-//!   sub-ordered by the [`WAVE_ANNOTATION`](crate::object::WAVE_ANNOTATION); objects of one wave
+//!   sub-ordered by the [`WAVE_ANNOTATION`]; objects of one wave
 //!   are applied concurrently (bounded). With [`Wait::Tiers`] each wave is ready before the next
 //!   starts; Services and claims, which need the later workloads, are waited for at the end.
 //! - **Readiness** is watch-based and generation-aware (see [`Wait`]); failures end the wait at
@@ -537,15 +537,28 @@ impl Applier {
         }
         let ctx = self.ctx(started);
         let ns = self.target_namespace();
-        let mut set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
-        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let id = ApplySet::id_for(&ns, bundle.name());
+        let items = self.prepare(&ctx, bundle, &ns, &id)?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        // The parent and the members of the bundle's kinds are read at the same time; kinds or
+        // namespaces only the parent knows of (left the bundle) are listed after.
+        let first = applyset::scopes(&ctx, &new_kinds, &new_namespaces).await?;
+        let conc = self.options.concurrency;
+        let (mut set, mut live) = futures::try_join!(
+            ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()),
+            applyset::list_members(&ctx, &id, &first, conc)
+        )?;
         let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
         let all_namespaces: BTreeSet<String> =
             set.namespaces.union(&new_namespaces).cloned().collect();
-        let live = set
-            .members(&ctx, &all_kinds, &all_namespaces, self.options.concurrency)
-            .await?;
+        let rest: BTreeSet<applyset::Scope> = applyset::scopes(&ctx, &all_kinds, &all_namespaces)
+            .await?
+            .difference(&first)
+            .cloned()
+            .collect();
+        if !rest.is_empty() {
+            live.extend(applyset::list_members(&ctx, &id, &rest, conc).await?);
+        }
 
         if self.options.create_namespace {
             self.ensure_namespace(&ctx, &ns, &items).await?;
@@ -578,23 +591,29 @@ impl Applier {
             let unreachable = &unreachable;
             let ctx_ref = &ctx;
             let live_ref = &live;
-            let results: Vec<Option<Result<AppliedItem>>> = futures::stream::iter(group)
-                .map(|item| async move {
-                    if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
-                        return None;
-                    }
-                    let r = self.apply_item(ctx_ref, item, live_ref).await;
-                    if r.as_ref().is_err_and(Error::is_unavailable) {
-                        unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Some(r)
-                })
-                .buffered(self.options.concurrency)
-                .collect()
-                .await;
+            let mut results: Vec<(usize, Result<AppliedItem>)> =
+                futures::stream::iter(group.into_iter().enumerate())
+                    .map(|(i, item)| async move {
+                        if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
+                            return None;
+                        }
+                        let r = self.apply_item(ctx_ref, item, live_ref).await;
+                        if r.as_ref().is_err_and(|e| {
+                            e.is_unavailable() || matches!(e, Error::Timeout { .. })
+                        }) {
+                            unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Some((i, r))
+                    })
+                    // Unordered: one slow request must not hold back the others.
+                    .buffer_unordered(self.options.concurrency)
+                    .filter_map(|r| async move { r })
+                    .collect()
+                    .await;
+            results.sort_by_key(|(i, _)| *i);
             let mut errors = Vec::new();
             let mut now = Vec::new();
-            for r in results.into_iter().flatten() {
+            for (_, r) in results {
                 match r {
                     Ok((applied, wait)) => {
                         report.objects.push(applied);
@@ -829,6 +848,15 @@ impl Applier {
         item: &Item,
         live: &BTreeMap<Key, Member>,
     ) -> Result<AppliedItem> {
+        if let Some(deadline) = ctx.deadline
+            && Instant::now() >= deadline
+        {
+            return Err(Error::Timeout {
+                object: item.target.object.clone(),
+                operation: "apply",
+                timeout: self.options.timeout.unwrap_or_default(),
+            });
+        }
         let (body, _) = self.resolve_body(ctx, item).await?;
         let (code, result, recreated) = match self.ssa(ctx, &item.target, &body, false).await? {
             Ssa::Done { code, object } => (code, object, false),
@@ -921,7 +949,9 @@ impl Applier {
         } else {
             PropagationPolicy::Background
         };
-        if delete::delete_one(ctx, &item.target, propagation, None).await? {
+        if delete::delete_one(ctx, &item.target, propagation, None).await?
+            == delete::Deletion::Pending
+        {
             wait::wait_gone(
                 ctx,
                 vec![item.target.clone()],

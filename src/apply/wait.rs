@@ -27,6 +27,22 @@ pub(crate) struct WaitItem {
     pub(crate) applied: Value,
 }
 
+/// Why a waiter stopped without its object being ready.
+enum Halt {
+    /// Failed, or out of time.
+    NotReady(NotReady),
+    /// The apiserver could not be watched for longer than the retry budget.
+    Unavailable(Error),
+}
+
+/// How long a watch may keep failing before the apiserver counts as gone: what the request
+/// retries would have waited.
+fn watch_budget(ctx: &Ctx) -> Duration {
+    let r = &ctx.settings.retry;
+    let waited: Duration = (1..r.attempts.max(2)).map(|a| r.backoff(a)).sum();
+    waited.max(Duration::from_secs(2))
+}
+
 /// The last known state of every object still waited for, for error reports.
 type Board = Mutex<BTreeMap<ObjectRef, NotReady>>;
 
@@ -103,13 +119,14 @@ pub(crate) async fn wait_all(
     while let Some(result) = running.next().await {
         match result {
             Ok(()) => {}
-            Err(nr) if nr.failed => {
+            Err(Halt::Unavailable(e)) => return Err(e),
+            Err(Halt::NotReady(nr)) if nr.failed => {
                 failures.push(nr);
                 if fail_fast {
                     break;
                 }
             }
-            Err(nr) => {
+            Err(Halt::NotReady(nr)) => {
                 timed_out = true;
                 failures.push(nr);
             }
@@ -163,7 +180,7 @@ async fn wait_one(
     board: &Board,
     deadline: Instant,
     fail_fast: bool,
-) -> Result<(), NotReady> {
+) -> Result<(), Halt> {
     let target = &item.target;
     let kind = target.rt.api.kind.clone();
     let ns = target.namespace.clone().unwrap_or_default();
@@ -200,17 +217,40 @@ async fn wait_one(
         watch_error: None,
     };
     let mut last_event: Option<(u32, u32, String)> = None;
+    // (start of the current streak of watch errors, last error, errors in the streak)
+    let mut failing_since: Option<(Instant, Instant, u32)> = None;
+    let budget = watch_budget(ctx);
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     loop {
         tokio::select! {
             ev = main.next() => match ev {
-                Some(Ok(WatchEvent::Init)) => w.seen_in_list = false,
+                Some(Ok(WatchEvent::Init)) => { w.seen_in_list = false; failing_since = None; }
                 Some(Ok(WatchEvent::InitApply(o))) => { w.seen_in_list = true; w.object = Some(to_value(o)); }
                 Some(Ok(WatchEvent::InitDone)) => { w.listed = true; if !w.seen_in_list { w.object = None; } }
                 Some(Ok(WatchEvent::Apply(o))) => w.object = Some(to_value(o)),
                 Some(Ok(WatchEvent::Delete(_))) => w.object = None,
-                Some(Err(e)) => w.watch_error = Some(ctx.redactor.scrub(&e.to_string())),
+                Some(Err(e)) => {
+                    let message = ctx.redactor.scrub(&super::rest::error_chain(&e));
+                    // Errors of one outage follow each other within the watcher's backoff
+                    // (at most 30 s); a longer gap starts a new streak.
+                    let now = Instant::now();
+                    let (since, count) = match failing_since {
+                        Some((start, last, n)) if now.duration_since(last) < Duration::from_secs(35) => (start, n + 1),
+                        _ => (now, 1),
+                    };
+                    failing_since = Some((since, now, count));
+                    if since.elapsed() > budget {
+                        return Err(Halt::Unavailable(Error::Unavailable {
+                            object: target.object.clone(),
+                            operation: "watch",
+                            attempts: count,
+                            elapsed: since.elapsed(),
+                            message,
+                        }));
+                    }
+                    w.watch_error = Some(message);
+                }
                 None => {}
             },
             ev = aux.next() => match ev {
@@ -223,14 +263,14 @@ async fn wait_one(
                         w.gone.insert(name_of(&o), last);
                     }
                 }
-                Some(Err(e)) => w.watch_error = Some(ctx.redactor.scrub(&e.to_string())),
+                Some(Err(e)) => w.watch_error = Some(ctx.redactor.scrub(&super::rest::error_chain(&e))),
                 None => {}
             },
             () = &mut sleep => {
                 let nr = lock(board).get(&target.object).cloned();
-                return Err(nr.unwrap_or_else(|| NotReady {
+                return Err(Halt::NotReady(nr.unwrap_or_else(|| NotReady {
                     object: target.object.clone(), failed: false, state: "not observed".into(), conditions: vec![], pods: vec![],
-                }));
+                })));
             }
         }
         let Some(report) = judge(ctx, &kind, target, &mut w, fail_fast).await else {
@@ -251,7 +291,7 @@ async fn wait_one(
                     object: target.object.clone(),
                     reason: status.message.clone(),
                 });
-                return Err(nr);
+                return Err(Halt::NotReady(nr));
             }
             State::Progressing => {
                 let key = (status.ready, status.desired, status.message.clone());
@@ -480,23 +520,32 @@ pub(crate) async fn wait_gone(
     let running: FuturesUnordered<_> = targets
         .iter()
         .map(|t| async move {
-            let gone = tokio::time::timeout_at(deadline, gone(ctx, t))
-                .await
-                .is_ok();
-            if gone && emit {
+            let result = match tokio::time::timeout_at(deadline, gone(ctx, t)).await {
+                Ok(Ok(())) => Ok(true),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Ok(false),
+            };
+            if emit && matches!(result, Ok(true)) {
                 ctx.emit(Event::Deleted {
                     object: t.object.clone(),
                 });
             }
-            (t.object.clone(), gone)
+            (t.object.clone(), result)
         })
         .collect();
-    let results: Vec<(ObjectRef, bool)> = running.collect().await;
-    let left: Vec<ObjectRef> = results
-        .into_iter()
-        .filter(|(_, gone)| !gone)
-        .map(|(o, _)| o)
-        .collect();
+    let results: Vec<(ObjectRef, Result<bool, Error>)> = running.collect().await;
+    let mut left = Vec::new();
+    let mut errors = Vec::new();
+    for (object, r) in results {
+        match r {
+            Ok(true) => {}
+            Ok(false) => left.push(object),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(e) = Error::many(errors) {
+        return Err(e);
+    }
     if left.is_empty() {
         Ok(())
     } else {
@@ -507,19 +556,48 @@ pub(crate) async fn wait_gone(
     }
 }
 
-async fn gone(ctx: &Ctx, target: &Target) {
+/// Watches one object until it is gone; an error if the watch keeps failing beyond the retry
+/// budget (the apiserver is gone).
+async fn gone(ctx: &Ctx, target: &Target) -> Result<(), Error> {
     let mut stream = watch(
         target.api(ctx.client.clone()),
         watcher::Config::default().fields(&format!("metadata.name={}", target.name)),
     );
+    let budget = watch_budget(ctx);
+    let mut failing_since: Option<(Instant, Instant, u32)> = None;
     let mut seen = false;
     while let Some(ev) = stream.next().await {
         match ev {
-            Ok(WatchEvent::Init) => seen = false,
+            Ok(WatchEvent::Init) => {
+                seen = false;
+                failing_since = None;
+            }
             Ok(WatchEvent::InitApply(_) | WatchEvent::Apply(_)) => seen = true,
             Ok(WatchEvent::InitDone) if !seen => break,
             Ok(WatchEvent::Delete(_)) => break,
-            _ => {}
+            Ok(_) => {}
+            Err(e) => {
+                let now = Instant::now();
+                let (since, count) = match failing_since {
+                    Some((start, last, n))
+                        if now.duration_since(last) < Duration::from_secs(35) =>
+                    {
+                        (start, n + 1)
+                    }
+                    _ => (now, 1),
+                };
+                failing_since = Some((since, now, count));
+                if since.elapsed() > budget {
+                    return Err(Error::Unavailable {
+                        object: target.object.clone(),
+                        operation: "watch",
+                        attempts: count,
+                        elapsed: since.elapsed(),
+                        message: ctx.redactor.scrub(&super::rest::error_chain(&e)),
+                    });
+                }
+            }
         }
     }
+    Ok(())
 }

@@ -64,7 +64,9 @@ pub const SERVICE_PORT: i32 = 80;
 pub const UID: i64 = 1000;
 
 fn default_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(100), Memory::mib(256)).limit_memory(Memory::mib(1024))
+    Resources::new()
+        .requests(Cpu::millis(100), Memory::mib(256))
+        .limit_memory(Memory::mib(1024))
 }
 
 /// Ghost's database.
@@ -242,15 +244,27 @@ impl Ghost {
                 c.fail("mail.host", format!("{:?} is not a host name", mail.host));
             }
             c.check("mail.port", crate::validate::port_number(mail.port));
-            c.check("mail.secret", crate::validate::dns1123_subdomain(&mail.secret));
+            c.check(
+                "mail.secret",
+                crate::validate::dns1123_subdomain(&mail.secret),
+            );
             c.check("mail.user_key", crate::validate::config_key(&mail.user_key));
-            c.check("mail.password_key", crate::validate::config_key(&mail.password_key));
+            c.check(
+                "mail.password_key",
+                crate::validate::config_key(&mail.password_key),
+            );
         }
         if let Some(ingress) = &self.ingress {
             if let Some(tls) = &ingress.tls_secret {
-                c.check("ingress.tls_secret", crate::validate::dns1123_subdomain(tls));
+                c.check(
+                    "ingress.tls_secret",
+                    crate::validate::dns1123_subdomain(tls),
+                );
                 if scheme == Some("http") {
-                    c.fail("ingress.tls_secret", "the url is http://; a TLS site needs an https:// url");
+                    c.fail(
+                        "ingress.tls_secret",
+                        "the url is http://; a TLS site needs an https:// url",
+                    );
                 }
             }
             if let Some(class) = &ingress.class {
@@ -262,12 +276,17 @@ impl Ghost {
         let mut violations = c.into_violations();
         // The default database is named after this blueprint: a bad name is reported once.
         let name_ok = !violations.iter().any(|v| v.path == "name");
-        if let (true, GhostDatabase::MySql(m)) = (name_ok || self.database.is_some(), self.database()) {
-            if let Err(e) = m.or_namespace(self.namespace.as_deref()).validate() {
-                violations.extend(e.violations().iter().cloned());
-            }
+        if (name_ok || self.database.is_some())
+            && let GhostDatabase::MySql(m) = self.database()
+            && let Err(e) = m.or_namespace(self.namespace.as_deref()).validate()
+        {
+            violations.extend(e.violations().iter().cloned());
         }
-        if violations.is_empty() { Ok(()) } else { Err(crate::Error::Invalid(violations)) }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(violations))
+        }
     }
 }
 
@@ -297,13 +316,19 @@ fn build(g: &Ghost) -> Result<Bundle> {
     let size = g.storage.size().parse()?;
     // Validated: an http(s) URL.
     let (scheme, authority, path) = super::parse_http_url(&g.url).map_err(|m| {
-        crate::Error::Invalid(vec![crate::Violation::new(crate::ObjectRef::new("Ghost", name), "url", m)])
+        crate::Error::Invalid(vec![crate::Violation::new(
+            crate::ObjectRef::new("Ghost", name),
+            "url",
+            m,
+        )])
     })?;
     let mut bundle = Bundle::new(name);
 
     let db = match g.database() {
         GhostDatabase::MySql(m) => {
-            let m = m.or_namespace(g.namespace.as_deref()).with_client(Client::Pods(selector.clone()));
+            let m = m
+                .or_namespace(g.namespace.as_deref())
+                .with_client(Client::Pods(selector.clone()));
             bundle.extend(m.bundle()?)?;
             m.connection()
         }
@@ -320,10 +345,20 @@ fn build(g: &Ghost) -> Result<Bundle> {
         .env(EnvVar::value("url", &g.url))
         .env(EnvVar::value("database__client", "mysql"))
         .env(EnvVar::value("database__connection__host", &db.host))
-        .env(EnvVar::value("database__connection__port", db.port.to_string()))
+        .env(EnvVar::value(
+            "database__connection__port",
+            db.port.to_string(),
+        ))
         .env(EnvVar::value("database__connection__user", &db.user))
-        .env(EnvVar::from_secret("database__connection__password", &db.password.secret, &db.password.key))
-        .env(EnvVar::value("database__connection__database", &db.database));
+        .env(EnvVar::from_secret(
+            "database__connection__password",
+            &db.password.secret,
+            &db.password.key,
+        ))
+        .env(EnvVar::value(
+            "database__connection__database",
+            &db.database,
+        ));
     if let Some(mail) = &g.mail {
         bundle.external_secret(mail.secret.clone());
         ghost = ghost
@@ -331,13 +366,28 @@ fn build(g: &Ghost) -> Result<Bundle> {
             .env(EnvVar::value("mail__from", &mail.from))
             .env(EnvVar::value("mail__options__host", &mail.host))
             .env(EnvVar::value("mail__options__port", mail.port.to_string()))
-            .env(EnvVar::value("mail__options__secure", mail.secure.to_string()))
-            .env(EnvVar::from_secret("mail__options__auth__user", &mail.secret, &mail.user_key))
-            .env(EnvVar::from_secret("mail__options__auth__pass", &mail.secret, &mail.password_key));
+            .env(EnvVar::value(
+                "mail__options__secure",
+                mail.secure.to_string(),
+            ))
+            .env(EnvVar::from_secret(
+                "mail__options__auth__user",
+                &mail.secret,
+                &mail.user_key,
+            ))
+            .env(EnvVar::from_secret(
+                "mail__options__auth__pass",
+                &mail.secret,
+                &mail.password_key,
+            ));
     }
     // Ghost answers its canonical URL only: ask as the public site would be asked.
     let site = format!("{}/ghost/api/admin/site/", path.trim_end_matches('/'));
-    let probe = || Probe::http_get(site.clone(), "http").header("Host", authority).header("X-Forwarded-Proto", scheme);
+    let probe = || {
+        Probe::http_get(site.clone(), "http")
+            .header("Host", authority)
+            .header("X-Forwarded-Proto", scheme)
+    };
     let ghost = ghost
         .mount(Mount::new("content", "/var/lib/ghost/content"))
         .mount(Mount::new("tmp", "/tmp"))
@@ -399,7 +449,15 @@ fn build(g: &Ghost) -> Result<Bundle> {
         };
         bundle.add(i)?;
     }
-    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &g.clients, &[])?;
+    super::network_policy(
+        &mut bundle,
+        name,
+        &labels,
+        &selector,
+        &[PORT],
+        &g.clients,
+        &[],
+    )?;
     if let Some(ns) = &g.namespace {
         bundle.set_namespace(ns);
     }
@@ -412,17 +470,28 @@ mod tests {
 
     #[test]
     fn url_is_validated() {
-        let g = Ghost::builder().name("blog").url("blog.example.com").build();
+        let g = Ghost::builder()
+            .name("blog")
+            .url("blog.example.com")
+            .build();
         assert_eq!(
             g.validate().unwrap_err().to_string(),
             "ghost \"blog\": url: \"blog.example.com\" is not an http:// or https:// URL"
         );
-        let g = Ghost::builder().name("blog").url("ftp://blog.example.com").build();
+        let g = Ghost::builder()
+            .name("blog")
+            .url("ftp://blog.example.com")
+            .build();
         assert_eq!(
             g.validate().unwrap_err().to_string(),
             "ghost \"blog\": url: \"ftp://blog.example.com\" must start with http:// or https://"
         );
-        Ghost::builder().name("blog").url("http://localhost:2368").build().validate().unwrap();
+        Ghost::builder()
+            .name("blog")
+            .url("http://localhost:2368")
+            .build()
+            .validate()
+            .unwrap();
     }
 
     #[test]

@@ -101,7 +101,10 @@ pub struct SecretKeyRef {
 impl SecretKeyRef {
     /// Key `key` of Secret `secret`.
     pub fn new(secret: impl Into<String>, key: impl Into<String>) -> Self {
-        SecretKeyRef { secret: secret.into(), key: key.into() }
+        SecretKeyRef {
+            secret: secret.into(),
+            key: key.into(),
+        }
     }
 }
 
@@ -308,9 +311,14 @@ pub(crate) fn check_image(c: &mut Checker, path: &str, image: &str) {
 pub(crate) fn check_clients(c: &mut Checker, clients: &[Client]) {
     for (i, client) in clients.iter().enumerate() {
         match client {
-            Client::Pods(l) | Client::Namespaces(l) => c.labels(&format!("clients[{i}]"), Some(l.as_map())),
+            Client::Pods(l) | Client::Namespaces(l) => {
+                c.labels(&format!("clients[{i}]"), Some(l.as_map()))
+            }
             Client::PodsInNamespaces { namespaces, pods } => {
-                c.labels(&format!("clients[{i}].namespaces"), Some(namespaces.as_map()));
+                c.labels(
+                    &format!("clients[{i}].namespaces"),
+                    Some(namespaces.as_map()),
+                );
                 c.labels(&format!("clients[{i}].pods"), Some(pods.as_map()));
             }
             Client::Cidr(cidr) => c.check(format_args!("clients[{i}]"), check_cidr(cidr)),
@@ -361,13 +369,22 @@ pub(crate) fn parse_http_url(url: &str) -> std::result::Result<(&str, &str, &str
     }
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         // An IPv6 literal: `[::1]` or `[::1]:8080`.
-        let (ip, after) = rest.split_once(']').ok_or_else(|| format!("{url:?} has no valid host"))?;
+        let (ip, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("{url:?} has no valid host"))?;
         if ip.parse::<std::net::Ipv6Addr>().is_err() {
             return Err(format!("{url:?} has no valid host"));
         }
         match after {
             "" => (authority, None),
-            _ => (authority, Some(after.strip_prefix(':').ok_or_else(|| format!("{url:?} has no valid host"))?)),
+            _ => (
+                authority,
+                Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or_else(|| format!("{url:?} has no valid host"))?,
+                ),
+            ),
         }
     } else {
         match authority.split_once(':') {
@@ -375,25 +392,34 @@ pub(crate) fn parse_http_url(url: &str) -> std::result::Result<(&str, &str, &str
             None => (authority, None),
         }
     };
-    if let Some(port) = port {
-        if port.parse::<u16>().map_or(true, |p| p == 0) {
-            return Err(format!("{url:?} has an invalid port"));
-        }
+    if let Some(port) = port
+        && !matches!(port.parse::<u16>(), Ok(p) if p != 0)
+    {
+        return Err(format!("{url:?} has an invalid port"));
     }
     let host_ok = !host.is_empty()
         && (host.starts_with('[')
-            || host.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'));
+            || host
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'));
     if !host_ok {
         return Err(format!("{url:?} has no valid host"));
     }
     if path.contains(['?', '#']) || path.chars().any(char::is_whitespace) {
-        return Err(format!("{url:?} must not contain whitespace, a query or a fragment"));
+        return Err(format!(
+            "{url:?} must not contain whitespace, a query or a fragment"
+        ));
     }
     Ok((scheme, authority, path))
 }
 
 /// The standard labels of a blueprint's objects.
-pub(crate) fn standard_labels(app: &str, instance: &str, component: &str, extra: &Labels) -> Labels {
+pub(crate) fn standard_labels(
+    app: &str,
+    instance: &str,
+    component: &str,
+    extra: &Labels,
+) -> Labels {
     let mut labels = Labels::new()
         .with("app.kubernetes.io/name", app)
         .with("app.kubernetes.io/instance", instance)
@@ -406,7 +432,9 @@ pub(crate) fn standard_labels(app: &str, instance: &str, component: &str, extra:
 /// The labels that select a blueprint's pods (a subset of [`standard_labels`], never changed by
 /// user labels so selectors stay stable).
 pub(crate) fn selector_labels(app: &str, instance: &str) -> Labels {
-    Labels::new().with("app.kubernetes.io/name", app).with("app.kubernetes.io/instance", instance)
+    Labels::new()
+        .with("app.kubernetes.io/name", app)
+        .with("app.kubernetes.io/instance", instance)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,7 +455,12 @@ pub(crate) fn pod_security(uid: i64) -> PodSecurity {
 }
 
 /// The volume claim template of `persistence`, named `name`, with `labels`.
-pub(crate) fn claim_template(name: &str, persistence: &Persistence, size: Storage, labels: &Labels) -> VolumeClaimTemplate {
+pub(crate) fn claim_template(
+    name: &str,
+    persistence: &Persistence,
+    size: Storage,
+    labels: &Labels,
+) -> VolumeClaimTemplate {
     let mut t = VolumeClaimTemplate::new(name, size);
     if let Some(class) = &persistence.storage_class {
         t = t.storage_class(class.clone());
@@ -450,7 +483,10 @@ pub(crate) fn add_credentials(
         Credentials::Generate => {
             let secret = keys
                 .iter()
-                .fold(Secret::builder().name(name).labels(labels.clone()), |b, (key, how)| b.generated(*key, *how))
+                .fold(
+                    Secret::builder().name(name).labels(labels.clone()),
+                    |b, (key, how)| b.generated(*key, *how),
+                )
                 .build();
             bundle.add(secret)?;
         }
@@ -474,7 +510,11 @@ pub(crate) fn network_policy(
     clients: &[Client],
     peers: &[Labels],
 ) -> Result<()> {
-    let rule = |peer: Peer| ports.iter().fold(Rule::new().peer(peer), |r, p| r.port(PolicyPort::tcp(*p)));
+    let rule = |peer: Peer| {
+        ports
+            .iter()
+            .fold(Rule::new().peer(peer), |r, p| r.port(PolicyPort::tcp(*p)))
+    };
     let mut policy = NetworkPolicy::builder()
         .name(name)
         .labels(labels.clone())
@@ -490,7 +530,9 @@ pub(crate) fn network_policy(
                 Peer::pods(pods)
             }
             Client::Namespaces(namespaces) => Peer::namespaces(namespaces),
-            Client::PodsInNamespaces { namespaces, pods } => Peer::pods_in_namespaces(pods, namespaces),
+            Client::PodsInNamespaces { namespaces, pods } => {
+                Peer::pods_in_namespaces(pods, namespaces)
+            }
             Client::Cidr(cidr) if cidr.contains('/') => Peer::cidr(cidr.clone()),
             Client::Cidr(address) => {
                 let prefix = if address.contains(':') { 128 } else { 32 };
@@ -505,7 +547,12 @@ pub(crate) fn network_policy(
 
 /// The headless Service giving each pod of a StatefulSet its DNS name; publishes pods before
 /// they are ready, so members can find each other while starting.
-pub(crate) fn headless_service(name: &str, labels: &Labels, selector: &Labels, ports: &[(&str, i32)]) -> Service {
+pub(crate) fn headless_service(
+    name: &str,
+    labels: &Labels,
+    selector: &Labels,
+    ports: &[(&str, i32)],
+) -> Service {
     ports
         .iter()
         .fold(
@@ -521,18 +568,30 @@ pub(crate) fn headless_service(name: &str, labels: &Labels, selector: &Labels, p
 }
 
 /// A ClusterIP Service on `ports` (service port, container port name).
-pub(crate) fn client_service(name: &str, labels: &Labels, selector: &Labels, ports: &[(&str, i32)]) -> Service {
+pub(crate) fn client_service(
+    name: &str,
+    labels: &Labels,
+    selector: &Labels,
+    ports: &[(&str, i32)],
+) -> Service {
     ports
         .iter()
         .fold(
-            Service::builder().name(name).labels(labels.clone()).selector(selector.clone()),
+            Service::builder()
+                .name(name)
+                .labels(labels.clone())
+                .selector(selector.clone()),
             |b, (port_name, port)| b.port(ServicePort::tcp(*port_name, *port).target(*port_name)),
         )
         .build()
 }
 
 /// A PodDisruptionBudget letting one pod at a time go.
-pub(crate) fn disruption_budget(name: &str, labels: &Labels, selector: &Labels) -> PodDisruptionBudget {
+pub(crate) fn disruption_budget(
+    name: &str,
+    labels: &Labels,
+    selector: &Labels,
+) -> PodDisruptionBudget {
     PodDisruptionBudget::builder()
         .name(name)
         .labels(labels.clone())
@@ -542,10 +601,17 @@ pub(crate) fn disruption_budget(name: &str, labels: &Labels, selector: &Labels) 
 }
 
 /// The ConfigMap of a blueprint's scripts.
-pub(crate) fn scripts_config_map(name: &str, labels: &Labels, scripts: &[(&str, &str)]) -> ConfigMap {
+pub(crate) fn scripts_config_map(
+    name: &str,
+    labels: &Labels,
+    scripts: &[(&str, &str)],
+) -> ConfigMap {
     scripts
         .iter()
-        .fold(ConfigMap::builder().name(name).labels(labels.clone()), |b, (file, text)| b.entry(*file, *text))
+        .fold(
+            ConfigMap::builder().name(name).labels(labels.clone()),
+            |b, (file, text)| b.entry(*file, *text),
+        )
         .build()
 }
 
@@ -592,16 +658,31 @@ mod tests {
         assert!(check_cidr("127.0.0.1").is_none());
         assert!(check_cidr("::1/128").is_none());
         assert!(check_cidr("fd00::/8").is_none());
-        assert_eq!(check_cidr("10.0.0.0/33").unwrap(), r#""10.0.0.0/33" has an invalid prefix length (0-32)"#);
-        assert_eq!(check_cidr("example.com").unwrap(), r#""example.com" is not an IP address or CIDR block"#);
+        assert_eq!(
+            check_cidr("10.0.0.0/33").unwrap(),
+            r#""10.0.0.0/33" has an invalid prefix length (0-32)"#
+        );
+        assert_eq!(
+            check_cidr("example.com").unwrap(),
+            r#""example.com" is not an IP address or CIDR block"#
+        );
         assert!(check_cidr("::/129").is_some());
     }
 
     #[test]
     fn urls() {
-        assert_eq!(parse_http_url("https://blog.example.com").unwrap(), ("https", "blog.example.com", ""));
-        assert_eq!(parse_http_url("http://localhost:2368/blog/").unwrap(), ("http", "localhost:2368", "/blog/"));
-        assert_eq!(parse_http_url("http://[::1]:80/").unwrap(), ("http", "[::1]:80", "/"));
+        assert_eq!(
+            parse_http_url("https://blog.example.com").unwrap(),
+            ("https", "blog.example.com", "")
+        );
+        assert_eq!(
+            parse_http_url("http://localhost:2368/blog/").unwrap(),
+            ("http", "localhost:2368", "/blog/")
+        );
+        assert_eq!(
+            parse_http_url("http://[::1]:80/").unwrap(),
+            ("http", "[::1]:80", "/")
+        );
         assert!(parse_http_url("ftp://example.com").is_err());
         assert!(parse_http_url("example.com").is_err());
         assert!(parse_http_url("https://").is_err());
@@ -631,11 +712,20 @@ mod tests {
     #[test]
     fn sizes() {
         let mut c = checker("MySQL", "db", None);
-        assert_eq!(Persistence::of("10Gi").check(&mut c, "storage"), Some(Storage::gib(10)));
+        assert_eq!(
+            Persistence::of("10Gi").check(&mut c, "storage"),
+            Some(Storage::gib(10))
+        );
         assert_eq!(Persistence::of("ten gigs").check(&mut c, "storage"), None);
         assert_eq!(Persistence::of("0").check(&mut c, "storage"), None);
         let e = c.finish().unwrap_err().to_string();
-        assert!(e.starts_with("mysql \"db\": storage.size: quantity \"ten gigs\""), "{e}");
-        assert!(e.ends_with("mysql \"db\": storage.size: must be more than 0"), "{e}");
+        assert!(
+            e.starts_with("mysql \"db\": storage.size: quantity \"ten gigs\""),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("mysql \"db\": storage.size: must be more than 0"),
+            "{e}"
+        );
     }
 }

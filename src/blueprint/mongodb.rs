@@ -73,7 +73,9 @@ const REPLICASET_SCRIPT: &str = include_str!("scripts/mongodb-replicaset.sh");
 const REPLICASET_JS: &str = include_str!("scripts/mongodb-replicaset.js");
 
 fn default_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(250), Memory::gib(1)).limit_memory(Memory::gib(2))
+    Resources::new()
+        .requests(Cpu::millis(250), Memory::gib(1))
+        .limit_memory(Memory::gib(2))
 }
 
 /// A MongoDB replica set. Only `name` is required.
@@ -219,17 +221,32 @@ impl MongoDb {
         super::check_namespace(&mut c, self.namespace.as_deref());
         super::check_image(&mut c, "image", &self.image);
         if self.replicas < 1 {
-            c.fail("replicas", format!("must be at least 1, got {}", self.replicas));
+            c.fail(
+                "replicas",
+                format!("must be at least 1, got {}", self.replicas),
+            );
         } else if self.replicas > 50 {
-            c.fail("replicas", format!("a replica set has at most 50 members, got {}", self.replicas));
+            c.fail(
+                "replicas",
+                format!(
+                    "a replica set has at most 50 members, got {}",
+                    self.replicas
+                ),
+            );
         }
         c.check("replica_set", name_rule(&self.replica_set, 64, &['-', '_']));
-        c.check("root_user", name_rule(&self.root_user, 64, &['-', '_', '.']));
+        c.check(
+            "root_user",
+            name_rule(&self.root_user, 64, &['-', '_', '.']),
+        );
         c.check("user", name_rule(&self.user, 64, &['-', '_', '.']));
         // Database names: no `/\. "$*<>:|?` and shorter than 64 bytes.
         c.check("database", name_rule(&self.database, 63, &['-', '_']));
         if matches!(self.database.as_str(), "admin" | "local" | "config") {
-            c.fail("database", format!("{:?} is a system database", self.database));
+            c.fail(
+                "database",
+                format!("{:?} is a system database", self.database),
+            );
         }
         if self.user == self.root_user {
             c.fail("user", "must differ from root_user");
@@ -251,10 +268,20 @@ fn name_rule(s: &str, max: usize, punctuation: &[char]) -> Option<String> {
     if s.len() > max {
         return Some(format!("{s:?} is longer than {max} characters"));
     }
-    let valid = s.chars().all(|c| c.is_ascii_alphanumeric() || punctuation.contains(&c))
+    let valid = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || punctuation.contains(&c))
         && s.starts_with(|c: char| c.is_ascii_alphanumeric());
-    let allowed: String = punctuation.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
-    (!valid).then(|| format!("{s:?} must be ASCII letters, digits and {allowed}, starting with a letter or digit"))
+    let allowed: String = punctuation
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (!valid).then(|| {
+        format!(
+            "{s:?} must be ASCII letters, digits and {allowed}, starting with a letter or digit"
+        )
+    })
 }
 
 impl Blueprint for MongoDb {
@@ -272,7 +299,9 @@ impl Blueprint for MongoDb {
             None => headless,
         };
         MongoDbConnection {
-            hosts: (0..self.replicas.max(1)).map(|i| format!("{}-{i}.{domain}:{PORT}", self.name)).collect(),
+            hosts: (0..self.replicas.max(1))
+                .map(|i| format!("{}-{i}.{domain}:{PORT}", self.name))
+                .collect(),
             replica_set: self.replica_set.clone(),
             database: self.database.clone(),
             user: self.user.clone(),
@@ -336,11 +365,19 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     let init = Container::builder()
         .name("keyfile")
         .image(&m.image)
-        .command(super::script_command("sh", "mongodb-keyfile.sh", &[&format!("{SECRET_DIR}/{KEYFILE_KEY}"), &keyfile]))
+        .command(super::script_command(
+            "sh",
+            "mongodb-keyfile.sh",
+            &[&format!("{SECRET_DIR}/{KEYFILE_KEY}"), &keyfile],
+        ))
         .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
         .mount(Mount::new("secret", SECRET_DIR).read_only())
         .mount(Mount::new("keyfile", KEYFILE_DIR))
-        .resources(Resources::new().requests(Cpu::millis(10), Memory::mib(16)).limit_memory(Memory::mib(32)))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(16))
+                .limit_memory(Memory::mib(32)),
+        )
         .build();
     let ping = || mongosh_probe("quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)");
     let mongod = Container::builder()
@@ -360,7 +397,10 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         ])
         .port(Port::tcp("mongodb", PORT))
         .env(EnvVar::value("MONGO_INITDB_ROOT_USERNAME", &m.root_user))
-        .env(EnvVar::value("MONGO_INITDB_ROOT_PASSWORD_FILE", format!("{SECRET_DIR}/{ROOT_PASSWORD_KEY}")))
+        .env(EnvVar::value(
+            "MONGO_INITDB_ROOT_PASSWORD_FILE",
+            format!("{SECRET_DIR}/{ROOT_PASSWORD_KEY}"),
+        ))
         // mongosh (entrypoint, probes) keeps its history and logs under $HOME.
         .env(EnvVar::value("HOME", "/tmp"))
         .mount(Mount::new("data", "/data/db"))
@@ -393,14 +433,26 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         .env(EnvVar::value("MONGODB_REPLICA_SET", &m.replica_set))
         .env(EnvVar::value("MONGODB_PORT", PORT.to_string()))
         .env(EnvVar::value("MONGODB_ROOT_USER", &m.root_user))
-        .env(EnvVar::from_secret("MONGODB_ROOT_PASSWORD", &secret, ROOT_PASSWORD_KEY))
+        .env(EnvVar::from_secret(
+            "MONGODB_ROOT_PASSWORD",
+            &secret,
+            ROOT_PASSWORD_KEY,
+        ))
         .env(EnvVar::value("MONGODB_DATABASE", &m.database))
         .env(EnvVar::value("MONGODB_USER", &m.user))
-        .env(EnvVar::from_secret("MONGODB_PASSWORD", &secret, PASSWORD_KEY))
+        .env(EnvVar::from_secret(
+            "MONGODB_PASSWORD",
+            &secret,
+            PASSWORD_KEY,
+        ))
         .env(EnvVar::value("HOME", "/tmp"))
         .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
         .mount(Mount::new("tmp", "/tmp"))
-        .resources(Resources::new().requests(Cpu::millis(10), Memory::mib(64)).limit_memory(Memory::mib(256)))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(64))
+                .limit_memory(Memory::mib(256)),
+        )
         .build();
     let template = super::labelled_template!(&selector, &labels)
         .init_container(init)
@@ -432,12 +484,29 @@ fn build(m: &MongoDb) -> Result<Bundle> {
             .pvc_when_scaled(m.storage.when_scaled())
             .build(),
     )?;
-    bundle.add(super::headless_service(&headless, &labels, &selector, &[("mongodb", PORT)]))?;
+    bundle.add(super::headless_service(
+        &headless,
+        &labels,
+        &selector,
+        &[("mongodb", PORT)],
+    ))?;
     if m.replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
-    let peers = if m.replicas > 1 { vec![selector.clone()] } else { Vec::new() };
-    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &m.clients, &peers)?;
+    let peers = if m.replicas > 1 {
+        vec![selector.clone()]
+    } else {
+        Vec::new()
+    };
+    super::network_policy(
+        &mut bundle,
+        name,
+        &labels,
+        &selector,
+        &[PORT],
+        &m.clients,
+        &peers,
+    )?;
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
     }

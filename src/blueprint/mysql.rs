@@ -77,7 +77,9 @@ pub const PASSWORD_KEY: &str = "password";
 const PROBE_SCRIPT: &str = include_str!("scripts/mysql-probe.sh");
 
 fn default_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(250), Memory::mib(512)).limit_memory(Memory::gib(1))
+    Resources::new()
+        .requests(Cpu::millis(250), Memory::mib(512))
+        .limit_memory(Memory::gib(1))
 }
 
 /// A MySQL server. Only `name` is required.
@@ -195,7 +197,10 @@ impl MySql {
         c.check("database", identifier(&self.database, 64));
         c.check("user", identifier(&self.user, 32));
         if self.user == "root" {
-            c.fail("user", "must not be \"root\" (the root account is managed separately)");
+            c.fail(
+                "user",
+                "must not be \"root\" (the root account is managed separately)",
+            );
         }
         if let Credentials::Existing(secret) = &self.credentials {
             c.check("credentials", crate::validate::dns1123_subdomain(secret));
@@ -226,8 +231,14 @@ fn identifier(s: &str, max: usize) -> Option<String> {
 
 /// A `[mysqld]` option line: a name of letters, digits, '-' and '_', and a one-line value.
 fn setting(key: &str, value: &str) -> Option<String> {
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Some(format!("{key:?} is not an option name (letters, digits, '-' and '_')"));
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Some(format!(
+            "{key:?} is not an option name (letters, digits, '-' and '_')"
+        ));
     }
     if value.contains(['\n', '\r']) {
         return Some(format!("the value of {key:?} must be one line"));
@@ -271,10 +282,23 @@ fn build(m: &MySql) -> Result<Bundle> {
         &m.credentials,
         name,
         &labels,
-        &[(ROOT_PASSWORD_KEY, Generate::alphanumeric()), (PASSWORD_KEY, Generate::alphanumeric())],
+        &[
+            (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
+            (PASSWORD_KEY, Generate::alphanumeric()),
+        ],
     )?;
-    bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("kubeprint.cnf", server_config(m)).build())?;
-    bundle.add(super::scripts_config_map(&scripts, &labels, &[("mysql-probe.sh", PROBE_SCRIPT)]))?;
+    bundle.add(
+        ConfigMap::builder()
+            .name(&config)
+            .labels(labels.clone())
+            .entry("kubeprint.cnf", server_config(m))
+            .build(),
+    )?;
+    bundle.add(super::scripts_config_map(
+        &scripts,
+        &labels,
+        &[("mysql-probe.sh", PROBE_SCRIPT)],
+    ))?;
 
     let secret_file = |key: &str| format!("{SECRET_DIR}/{key}");
     let probe = |mode: &str| Probe::exec(super::script_command("bash", "mysql-probe.sh", &[mode]));
@@ -282,11 +306,17 @@ fn build(m: &MySql) -> Result<Bundle> {
         .name("mysql")
         .image(&m.image)
         .port(Port::tcp("mysql", PORT))
-        .env(EnvVar::value("MYSQL_ROOT_PASSWORD_FILE", secret_file(ROOT_PASSWORD_KEY)))
+        .env(EnvVar::value(
+            "MYSQL_ROOT_PASSWORD_FILE",
+            secret_file(ROOT_PASSWORD_KEY),
+        ))
         .env(EnvVar::value("MYSQL_ROOT_HOST", "localhost"))
         .env(EnvVar::value("MYSQL_DATABASE", &m.database))
         .env(EnvVar::value("MYSQL_USER", &m.user))
-        .env(EnvVar::value("MYSQL_PASSWORD_FILE", secret_file(PASSWORD_KEY)))
+        .env(EnvVar::value(
+            "MYSQL_PASSWORD_FILE",
+            secret_file(PASSWORD_KEY),
+        ))
         .mount(Mount::new("data", "/var/lib/mysql").sub_path("mysql"))
         .mount(Mount::new("config", "/etc/mysql/conf.d").read_only())
         .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
@@ -304,7 +334,12 @@ fn build(m: &MySql) -> Result<Bundle> {
         .container(mysql)
         .volume(Volume::config_map("config", &config))
         .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
-        .volume(Volume::secret("secret", &secret).item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY).item(PASSWORD_KEY, PASSWORD_KEY).default_mode(0o440))
+        .volume(
+            Volume::secret("secret", &secret)
+                .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
+                .item(PASSWORD_KEY, PASSWORD_KEY)
+                .default_mode(0o440),
+        )
         .volume(super::empty_dir("run"))
         .volume(super::empty_dir("tmp"))
         .volume(super::empty_dir("files"))
@@ -323,9 +358,27 @@ fn build(m: &MySql) -> Result<Bundle> {
             .pvc_when_scaled(m.storage.when_scaled())
             .build(),
     )?;
-    bundle.add(super::headless_service(&headless, &labels, &selector, &[("mysql", PORT)]))?;
-    bundle.add(super::client_service(name, &labels, &selector, &[("mysql", PORT)]))?;
-    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &m.clients, &[])?;
+    bundle.add(super::headless_service(
+        &headless,
+        &labels,
+        &selector,
+        &[("mysql", PORT)],
+    ))?;
+    bundle.add(super::client_service(
+        name,
+        &labels,
+        &selector,
+        &[("mysql", PORT)],
+    ))?;
+    super::network_policy(
+        &mut bundle,
+        name,
+        &labels,
+        &selector,
+        &[PORT],
+        &m.clients,
+        &[],
+    )?;
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
     }
@@ -359,7 +412,11 @@ mod tests {
         let c = m.connection();
         assert_eq!(c.host, "db");
         assert_eq!(c.password, SecretKeyRef::new("db", "password"));
-        let m = MySql::builder().name("db").namespace("shop").credentials(Credentials::existing("mine")).build();
+        let m = MySql::builder()
+            .name("db")
+            .namespace("shop")
+            .credentials(Credentials::existing("mine"))
+            .build();
         let c = m.connection();
         assert_eq!(c.host, "db.shop.svc");
         assert_eq!(c.password, SecretKeyRef::new("mine", "password"));
@@ -367,16 +424,29 @@ mod tests {
 
     #[test]
     fn bad_identifiers() {
-        let m = MySql::builder().name("db").database("my-db").user("9lives").build();
+        let m = MySql::builder()
+            .name("db")
+            .database("my-db")
+            .user("9lives")
+            .build();
         assert_eq!(
             errors(&m),
             "mysql \"db\": database: \"my-db\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit\n\
              mysql \"db\": user: \"9lives\" is not a valid identifier: use ASCII letters, digits and '_', not starting with a digit"
         );
         let m = MySql::builder().name("db").user("root").build();
-        assert_eq!(errors(&m), "mysql \"db\": user: must not be \"root\" (the root account is managed separately)");
+        assert_eq!(
+            errors(&m),
+            "mysql \"db\": user: must not be \"root\" (the root account is managed separately)"
+        );
         let m = MySql::builder().name("db").user("a".repeat(33)).build();
-        assert_eq!(errors(&m), format!("mysql \"db\": user: \"{}\" is longer than 32 characters", "a".repeat(33)));
+        assert_eq!(
+            errors(&m),
+            format!(
+                "mysql \"db\": user: \"{}\" is longer than 32 characters",
+                "a".repeat(33)
+            )
+        );
     }
 
     #[test]
@@ -390,8 +460,17 @@ mod tests {
             .build();
         let e = errors(&m);
         assert!(e.contains("mysql \"Shop/db\": namespace: \"Shop\" must consist of lowercase letters, digits and '-'"), "{e}");
-        assert!(e.contains("mysql \"Shop/db\": storage.size: quantity \"lots\""), "{e}");
-        assert!(e.contains("settings[0]: \"max connections\" is not an option name"), "{e}");
-        assert!(e.contains("settings[1]: the value of \"init_connect\" must be one line"), "{e}");
+        assert!(
+            e.contains("mysql \"Shop/db\": storage.size: quantity \"lots\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("settings[0]: \"max connections\" is not an option name"),
+            "{e}"
+        );
+        assert!(
+            e.contains("settings[1]: the value of \"init_connect\" must be one line"),
+            "{e}"
+        );
     }
 }

@@ -80,11 +80,15 @@ pub const DASHBOARD_PASSWORD_KEY: &str = "dashboard-password";
 pub const DASHBOARD_COOKIE_KEY: &str = "dashboard-cookie-secret";
 
 fn default_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(100), Memory::mib(256)).limit_memory(Memory::mib(1024))
+    Resources::new()
+        .requests(Cpu::millis(100), Memory::mib(256))
+        .limit_memory(Memory::mib(1024))
 }
 
 fn default_dashboard_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(50), Memory::mib(128)).limit_memory(Memory::mib(512))
+    Resources::new()
+        .requests(Cpu::millis(50), Memory::mib(128))
+        .limit_memory(Memory::mib(512))
 }
 
 fn strings(items: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
@@ -220,7 +224,10 @@ impl Parse {
     }
 
     fn server_url(&self) -> String {
-        format!("http://{}:{PORT}{MOUNT_PATH}", super::service_host(&self.name, self.namespace.as_deref()))
+        format!(
+            "http://{}:{PORT}{MOUNT_PATH}",
+            super::service_host(&self.name, self.namespace.as_deref())
+        )
     }
 
     fn public_url(&self) -> String {
@@ -249,31 +256,52 @@ impl Parse {
         super::check_name(&mut c, &self.name, "-dashboard".len());
         super::check_namespace(&mut c, self.namespace.as_deref());
         super::check_image(&mut c, "image", &self.image);
-        let id_ok = self.app_id.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        let id_ok = self
+            .app_id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
         if self.app_id.is_empty() {
             c.fail("app_id", "must not be empty");
         } else if !id_ok {
-            c.fail("app_id", format!("{:?} must be ASCII letters, digits, '-', '_' or '.' (no spaces)", self.app_id));
+            c.fail(
+                "app_id",
+                format!(
+                    "{:?} must be ASCII letters, digits, '-', '_' or '.' (no spaces)",
+                    self.app_id
+                ),
+            );
         } else if self.app_id.len() > 128 {
-            c.fail("app_id", format!("{:?} is longer than 128 characters", self.app_id));
+            c.fail(
+                "app_id",
+                format!("{:?} is longer than 128 characters", self.app_id),
+            );
         }
         if let Some(url) = &self.public_url {
             c.check("public_url", super::parse_http_url(url).err());
         }
         if self.master_key_ips.is_empty() {
-            c.fail("master_key_ips", "must not be empty (use 127.0.0.1/32 for localhost only)");
+            c.fail(
+                "master_key_ips",
+                "must not be empty (use 127.0.0.1/32 for localhost only)",
+            );
         }
         for (i, ip) in self.master_key_ips.iter().enumerate() {
             c.check(format_args!("master_key_ips[{i}]"), super::check_cidr(ip));
         }
         if self.replicas < 1 {
-            c.fail("replicas", format!("must be at least 1, got {}", self.replicas));
+            c.fail(
+                "replicas",
+                format!("must be at least 1, got {}", self.replicas),
+            );
         }
         if let Credentials::Existing(secret) = &self.credentials {
             c.check("credentials", crate::validate::dns1123_subdomain(secret));
         }
         if let Some(ParseDatabase::External(uri)) = &self.database {
-            c.check("database.secret", crate::validate::dns1123_subdomain(&uri.secret));
+            c.check(
+                "database.secret",
+                crate::validate::dns1123_subdomain(&uri.secret),
+            );
             c.check("database.key", crate::validate::config_key(&uri.key));
         }
         if let Some(d) = &self.dashboard {
@@ -286,12 +314,17 @@ impl Parse {
         let mut violations = c.into_violations();
         // The default database is named after this blueprint: a bad name is reported once.
         let name_ok = !violations.iter().any(|v| v.path == "name");
-        if let (true, ParseDatabase::MongoDb(m)) = (name_ok || self.database.is_some(), self.database()) {
-            if let Err(e) = m.or_namespace(self.namespace.as_deref()).validate() {
-                violations.extend(e.violations().iter().cloned());
-            }
+        if (name_ok || self.database.is_some())
+            && let ParseDatabase::MongoDb(m) = self.database()
+            && let Err(e) = m.or_namespace(self.namespace.as_deref()).validate()
+        {
+            violations.extend(e.violations().iter().cloned());
         }
-        if violations.is_empty() { Ok(()) } else { Err(crate::Error::Invalid(violations)) }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(violations))
+        }
     }
 }
 
@@ -327,7 +360,10 @@ fn build(p: &Parse) -> Result<Bundle> {
     let public_url = p.public_url();
     let mut bundle = Bundle::new(name);
 
-    let mut keys = vec![(MASTER_KEY_KEY, Generate::Alphanumeric(40)), (MAINTENANCE_KEY_KEY, Generate::Alphanumeric(40))];
+    let mut keys = vec![
+        (MASTER_KEY_KEY, Generate::Alphanumeric(40)),
+        (MAINTENANCE_KEY_KEY, Generate::Alphanumeric(40)),
+    ];
     if p.dashboard.is_some() {
         keys.push((DASHBOARD_PASSWORD_KEY, Generate::alphanumeric()));
         keys.push((DASHBOARD_COOKIE_KEY, Generate::Alphanumeric(48)));
@@ -339,16 +375,29 @@ fn build(p: &Parse) -> Result<Bundle> {
     let mut server = Container::builder().name("parse-server").image(&p.image);
     match p.database() {
         ParseDatabase::MongoDb(m) => {
-            let m = m.or_namespace(p.namespace.as_deref()).with_client(Client::Pods(selector.clone()));
+            let m = m
+                .or_namespace(p.namespace.as_deref())
+                .with_client(Client::Pods(selector.clone()));
             bundle.extend(m.bundle()?)?;
             let db = m.connection();
             server = server
-                .env(EnvVar::from_secret("PARSE_DATABASE_PASSWORD", &db.password.secret, &db.password.key))
-                .env(EnvVar::value("PARSE_SERVER_DATABASE_URI", db.uri_with_password_var("PARSE_DATABASE_PASSWORD")));
+                .env(EnvVar::from_secret(
+                    "PARSE_DATABASE_PASSWORD",
+                    &db.password.secret,
+                    &db.password.key,
+                ))
+                .env(EnvVar::value(
+                    "PARSE_SERVER_DATABASE_URI",
+                    db.uri_with_password_var("PARSE_DATABASE_PASSWORD"),
+                ));
         }
         ParseDatabase::External(uri) => {
             bundle.external_secret(uri.secret.clone());
-            server = server.env(EnvVar::from_secret("PARSE_SERVER_DATABASE_URI", &uri.secret, &uri.key));
+            server = server.env(EnvVar::from_secret(
+                "PARSE_SERVER_DATABASE_URI",
+                &uri.secret,
+                &uri.key,
+            ));
         }
     }
     let health = || Probe::http_get(format!("{MOUNT_PATH}/health"), "http");
@@ -356,20 +405,43 @@ fn build(p: &Parse) -> Result<Bundle> {
         .port(Port::tcp("http", PORT))
         .env(EnvVar::value("PORT", PORT.to_string()))
         .env(EnvVar::value("PARSE_SERVER_APPLICATION_ID", &p.app_id))
-        .env(EnvVar::from_secret("PARSE_SERVER_MASTER_KEY", &secret, MASTER_KEY_KEY))
-        .env(EnvVar::from_secret("PARSE_SERVER_MAINTENANCE_KEY", &secret, MAINTENANCE_KEY_KEY))
-        .env(EnvVar::value("PARSE_SERVER_MASTER_KEY_IPS", p.master_key_ips.join(",")))
+        .env(EnvVar::from_secret(
+            "PARSE_SERVER_MASTER_KEY",
+            &secret,
+            MASTER_KEY_KEY,
+        ))
+        .env(EnvVar::from_secret(
+            "PARSE_SERVER_MAINTENANCE_KEY",
+            &secret,
+            MAINTENANCE_KEY_KEY,
+        ))
+        .env(EnvVar::value(
+            "PARSE_SERVER_MASTER_KEY_IPS",
+            p.master_key_ips.join(","),
+        ))
         .env(EnvVar::value("PARSE_SERVER_MOUNT_PATH", MOUNT_PATH))
         // The server's own calls (Cloud Code's SDK) go to itself, from localhost.
-        .env(EnvVar::value("PARSE_SERVER_URL", format!("http://localhost:{PORT}{MOUNT_PATH}")))
+        .env(EnvVar::value(
+            "PARSE_SERVER_URL",
+            format!("http://localhost:{PORT}{MOUNT_PATH}"),
+        ))
         .env(EnvVar::value("PARSE_PUBLIC_SERVER_URL", &public_url))
         .mount(Mount::new("tmp", "/tmp"))
         .mount(Mount::new("logs", "/parse-server/logs"));
     let cloud = format!("{name}-cloud");
     if let Some(code) = &p.cloud_code {
-        bundle.add(ConfigMap::builder().name(&cloud).labels(labels.clone()).entry("main.js", code.clone()).build())?;
+        bundle.add(
+            ConfigMap::builder()
+                .name(&cloud)
+                .labels(labels.clone())
+                .entry("main.js", code.clone())
+                .build(),
+        )?;
         server = server
-            .env(EnvVar::value("PARSE_SERVER_CLOUD", format!("{CLOUD_DIR}/main.js")))
+            .env(EnvVar::value(
+                "PARSE_SERVER_CLOUD",
+                format!("{CLOUD_DIR}/main.js"),
+            ))
             .mount(Mount::new("cloud", CLOUD_DIR).read_only());
     }
     let server = server
@@ -386,7 +458,14 @@ fn build(p: &Parse) -> Result<Bundle> {
         template = template.volume(Volume::config_map("cloud", &cloud));
     }
     let template = template.security(super::pod_security(UID)).build();
-    bundle.add(Deployment::builder().name(name).labels(labels.clone()).replicas(p.replicas).template(template).build())?;
+    bundle.add(
+        Deployment::builder()
+            .name(name)
+            .labels(labels.clone())
+            .replicas(p.replicas)
+            .template(template)
+            .build(),
+    )?;
     bundle.add(
         Service::builder()
             .name(name)
@@ -398,8 +477,20 @@ fn build(p: &Parse) -> Result<Bundle> {
     if p.replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
-    let peers = if p.dashboard.is_some() { vec![dashboard_selector.clone()] } else { Vec::new() };
-    super::network_policy(&mut bundle, name, &labels, &selector, &[PORT], &p.clients, &peers)?;
+    let peers = if p.dashboard.is_some() {
+        vec![dashboard_selector.clone()]
+    } else {
+        Vec::new()
+    };
+    super::network_policy(
+        &mut bundle,
+        name,
+        &labels,
+        &selector,
+        &[PORT],
+        &p.clients,
+        &peers,
+    )?;
 
     if let Some(d) = &p.dashboard {
         let labels = super::standard_labels("parse-dashboard", name, "dashboard", &p.labels);
@@ -413,17 +504,44 @@ fn build(p: &Parse) -> Result<Bundle> {
             .env(EnvVar::value("PARSE_DASHBOARD_SERVER_URL", &public_url))
             .env(EnvVar::value("PARSE_DASHBOARD_APP_ID", &p.app_id))
             .env(EnvVar::value("PARSE_DASHBOARD_APP_NAME", app_name))
-            .env(EnvVar::from_secret("PARSE_DASHBOARD_MASTER_KEY", &secret, MASTER_KEY_KEY))
+            .env(EnvVar::from_secret(
+                "PARSE_DASHBOARD_MASTER_KEY",
+                &secret,
+                MASTER_KEY_KEY,
+            ))
             .env(EnvVar::value("PARSE_DASHBOARD_USER_ID", &d.user))
-            .env(EnvVar::from_secret("PARSE_DASHBOARD_USER_PASSWORD", &secret, DASHBOARD_PASSWORD_KEY))
-            .env(EnvVar::from_secret("PARSE_DASHBOARD_COOKIE_SESSION_SECRET", &secret, DASHBOARD_COOKIE_KEY))
+            .env(EnvVar::from_secret(
+                "PARSE_DASHBOARD_USER_PASSWORD",
+                &secret,
+                DASHBOARD_PASSWORD_KEY,
+            ))
+            .env(EnvVar::from_secret(
+                "PARSE_DASHBOARD_COOKIE_SESSION_SECRET",
+                &secret,
+                DASHBOARD_COOKIE_KEY,
+            ))
             // Behind an Ingress terminating TLS (X-Forwarded-Proto); the dashboard refuses
             // plain HTTP logins otherwise.
             .env(EnvVar::value("PARSE_DASHBOARD_TRUST_PROXY", "1"))
             .mount(Mount::new("tmp", "/tmp"))
-            .startup(Probe::tcp("http").period(5).timeout(5).failure_threshold(60))
-            .readiness(Probe::tcp("http").period(10).timeout(5).failure_threshold(3))
-            .liveness(Probe::tcp("http").period(20).timeout(5).failure_threshold(3))
+            .startup(
+                Probe::tcp("http")
+                    .period(5)
+                    .timeout(5)
+                    .failure_threshold(60),
+            )
+            .readiness(
+                Probe::tcp("http")
+                    .period(10)
+                    .timeout(5)
+                    .failure_threshold(3),
+            )
+            .liveness(
+                Probe::tcp("http")
+                    .period(20)
+                    .timeout(5)
+                    .failure_threshold(3),
+            )
             .resources(d.resources.clone())
             .build();
         let template = super::labelled_template!(&dashboard_selector, &labels)
@@ -431,7 +549,14 @@ fn build(p: &Parse) -> Result<Bundle> {
             .volume(super::empty_dir("tmp"))
             .security(super::pod_security(UID))
             .build();
-        bundle.add(Deployment::builder().name(&dashboard_name).labels(labels.clone()).replicas(1).template(template).build())?;
+        bundle.add(
+            Deployment::builder()
+                .name(&dashboard_name)
+                .labels(labels.clone())
+                .replicas(1)
+                .template(template)
+                .build(),
+        )?;
         bundle.add(
             Service::builder()
                 .name(&dashboard_name)
@@ -440,7 +565,15 @@ fn build(p: &Parse) -> Result<Bundle> {
                 .port(ServicePort::tcp("http", DASHBOARD_PORT).target("http"))
                 .build(),
         )?;
-        super::network_policy(&mut bundle, &dashboard_name, &labels, &dashboard_selector, &[DASHBOARD_PORT], &p.clients, &[])?;
+        super::network_policy(
+            &mut bundle,
+            &dashboard_name,
+            &labels,
+            &dashboard_selector,
+            &[DASHBOARD_PORT],
+            &p.clients,
+            &[],
+        )?;
     }
     if let Some(ns) = &p.namespace {
         bundle.set_namespace(ns);
@@ -467,12 +600,21 @@ mod tests {
              parse \"api\": master_key_ips[1]: \"10.0.0.0/40\" has an invalid prefix length (0-32)\n\
              parse \"api\": master_key_ips[2]: \"localhost\" is not an IP address or CIDR block"
         );
-        Parse::builder().name("api").app_id("my-app").build().validate().unwrap();
+        Parse::builder()
+            .name("api")
+            .app_id("my-app")
+            .build()
+            .validate()
+            .unwrap();
     }
 
     #[test]
     fn connection_defaults() {
-        let p = Parse::builder().name("api").namespace("apps").app_id("x").build();
+        let p = Parse::builder()
+            .name("api")
+            .namespace("apps")
+            .app_id("x")
+            .build();
         let c = p.connection();
         assert_eq!(c.server_url, "http://api.apps.svc:1337/parse");
         assert_eq!(c.public_url, c.server_url);

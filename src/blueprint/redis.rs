@@ -77,11 +77,15 @@ const SENTINEL_INIT_SCRIPT: &str = include_str!("scripts/sentinel-init.sh");
 const PROBE_SCRIPT: &str = include_str!("scripts/redis-probe.sh");
 
 fn default_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(100), Memory::mib(256)).limit_memory(Memory::mib(512))
+    Resources::new()
+        .requests(Cpu::millis(100), Memory::mib(256))
+        .limit_memory(Memory::mib(512))
 }
 
 fn default_sentinel_resources() -> Resources {
-    Resources::new().requests(Cpu::millis(50), Memory::mib(32)).limit_memory(Memory::mib(64))
+    Resources::new()
+        .requests(Cpu::millis(50), Memory::mib(32))
+        .limit_memory(Memory::mib(64))
 }
 
 /// Sentinel mode settings.
@@ -248,17 +252,37 @@ impl Redis {
         super::check_image(&mut c, "image", &self.image);
         if let Some(s) = &self.sentinel {
             if s.replicas < 3 {
-                c.fail("sentinel.replicas", format!("must be at least 3 for Sentinel to elect a master, got {}", s.replicas));
+                c.fail(
+                    "sentinel.replicas",
+                    format!(
+                        "must be at least 3 for Sentinel to elect a master, got {}",
+                        s.replicas
+                    ),
+                );
             }
-            if let Some(q) = s.quorum {
-                if q < 1 || q > s.replicas {
-                    c.fail("sentinel.quorum", format!("must be between 1 and sentinel.replicas ({}), got {q}", s.replicas));
-                }
+            if let Some(q) = s.quorum
+                && (q < 1 || q > s.replicas)
+            {
+                c.fail(
+                    "sentinel.quorum",
+                    format!(
+                        "must be between 1 and sentinel.replicas ({}), got {q}",
+                        s.replicas
+                    ),
+                );
             }
             let set_ok = !s.master_set.is_empty()
-                && s.master_set.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.');
+                && s.master_set
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.');
             if !set_ok {
-                c.fail("sentinel.master_set", format!("{:?} must be letters, digits, '-', '_' or '.'", s.master_set));
+                c.fail(
+                    "sentinel.master_set",
+                    format!(
+                        "{:?} must be letters, digits, '-', '_' or '.'",
+                        s.master_set
+                    ),
+                );
             }
             if s.down_after_ms == 0 {
                 c.fail("sentinel.down_after_ms", "must be more than 0");
@@ -273,12 +297,25 @@ impl Redis {
         self.storage.check(&mut c, "storage");
         for (i, (key, value)) in self.settings.iter().enumerate() {
             let lower = key.to_ascii_lowercase();
-            if key.is_empty() || !key.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-                c.fail(format_args!("settings[{i}]"), format!("{key:?} is not a directive name"));
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+            {
+                c.fail(
+                    format_args!("settings[{i}]"),
+                    format!("{key:?} is not a directive name"),
+                );
             } else if RESERVED.contains(&lower.as_str()) {
-                c.fail(format_args!("settings[{i}]"), format!("{key:?} is managed by the blueprint"));
+                c.fail(
+                    format_args!("settings[{i}]"),
+                    format!("{key:?} is managed by the blueprint"),
+                );
             } else if value.contains(['\n', '\r']) {
-                c.fail(format_args!("settings[{i}]"), format!("the value of {key:?} must be one line"));
+                c.fail(
+                    format_args!("settings[{i}]"),
+                    format!("the value of {key:?} must be one line"),
+                );
             }
         }
         check_clients(&mut c, &self.clients);
@@ -318,9 +355,25 @@ fn build(r: &Redis) -> Result<Bundle> {
     let replicas = r.sentinel.as_ref().map_or(1, |s| s.replicas);
     let mut bundle = Bundle::new(name);
 
-    super::add_credentials(&mut bundle, &r.credentials, name, &labels, &[(PASSWORD_KEY, Generate::alphanumeric())])?;
-    bundle.add(ConfigMap::builder().name(&config).labels(labels.clone()).entry("redis.conf", redis_conf(r)).build())?;
-    let mut files = vec![("redis-lib.sh", LIB_SCRIPT), ("redis-start.sh", START_SCRIPT), ("redis-probe.sh", PROBE_SCRIPT)];
+    super::add_credentials(
+        &mut bundle,
+        &r.credentials,
+        name,
+        &labels,
+        &[(PASSWORD_KEY, Generate::alphanumeric())],
+    )?;
+    bundle.add(
+        ConfigMap::builder()
+            .name(&config)
+            .labels(labels.clone())
+            .entry("redis.conf", redis_conf(r))
+            .build(),
+    )?;
+    let mut files = vec![
+        ("redis-lib.sh", LIB_SCRIPT),
+        ("redis-start.sh", START_SCRIPT),
+        ("redis-probe.sh", PROBE_SCRIPT),
+    ];
     if r.sentinel.is_some() {
         files.push(("sentinel-init.sh", SENTINEL_INIT_SCRIPT));
     }
@@ -341,16 +394,35 @@ fn build(r: &Redis) -> Result<Bundle> {
         if let Some(s) = &r.sentinel {
             env.push(EnvVar::value("SENTINEL_MASTER", &s.master_set));
             env.push(EnvVar::value("SENTINEL_QUORUM", s.quorum().to_string()));
-            env.push(EnvVar::value("SENTINEL_DOWN_AFTER_MS", s.down_after_ms.to_string()));
-            env.push(EnvVar::value("SENTINEL_FAILOVER_TIMEOUT_MS", s.failover_timeout_ms.to_string()));
+            env.push(EnvVar::value(
+                "SENTINEL_DOWN_AFTER_MS",
+                s.down_after_ms.to_string(),
+            ));
+            env.push(EnvVar::value(
+                "SENTINEL_FAILOVER_TIMEOUT_MS",
+                s.failover_timeout_ms.to_string(),
+            ));
         }
         env
     };
-    let probe = |port: i32, kind: &str| Probe::exec(super::script_command("sh", "redis-probe.sh", &[&port.to_string(), kind]));
-    let mode = if r.sentinel.is_some() { "sentinel" } else { "standalone" };
+    let probe = |port: i32, kind: &str| {
+        Probe::exec(super::script_command(
+            "sh",
+            "redis-probe.sh",
+            &[&port.to_string(), kind],
+        ))
+    };
+    let mode = if r.sentinel.is_some() {
+        "sentinel"
+    } else {
+        "standalone"
+    };
     let redis = env
         .iter()
-        .fold(Container::builder().name("redis").image(&r.image), |c, e| c.env(e.clone()))
+        .fold(
+            Container::builder().name("redis").image(&r.image),
+            |c, e| c.env(e.clone()),
+        )
         .command(super::script_command("sh", "redis-start.sh", &[mode]))
         .port(Port::tcp("redis", PORT))
         .mount(Mount::new("data", "/data"))
@@ -358,9 +430,24 @@ fn build(r: &Redis) -> Result<Bundle> {
         .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
         .mount(Mount::new("run", "/run/redis"))
         // Loading a large append-only file can take minutes.
-        .startup(probe(PORT, "alive").period(5).timeout(5).failure_threshold(120))
-        .liveness(probe(PORT, "alive").period(10).timeout(5).failure_threshold(3))
-        .readiness(probe(PORT, "ready").period(10).timeout(5).failure_threshold(3))
+        .startup(
+            probe(PORT, "alive")
+                .period(5)
+                .timeout(5)
+                .failure_threshold(120),
+        )
+        .liveness(
+            probe(PORT, "alive")
+                .period(10)
+                .timeout(5)
+                .failure_threshold(3),
+        )
+        .readiness(
+            probe(PORT, "ready")
+                .period(10)
+                .timeout(5)
+                .failure_threshold(3),
+        )
         .resources(r.resources.clone())
         .build();
     let mut template = super::labelled_template!(&selector, &labels)
@@ -373,7 +460,10 @@ fn build(r: &Redis) -> Result<Bundle> {
         ports.push(("sentinel", SENTINEL_PORT));
         let init = env
             .iter()
-            .fold(Container::builder().name("sentinel-config").image(&r.image), |c, e| c.env(e.clone()))
+            .fold(
+                Container::builder().name("sentinel-config").image(&r.image),
+                |c, e| c.env(e.clone()),
+            )
             .command(super::script_command("sh", "sentinel-init.sh", &[]))
             .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
             .mount(Mount::new("sentinel", "/run/sentinel"))
@@ -387,11 +477,24 @@ fn build(r: &Redis) -> Result<Bundle> {
             .port(Port::tcp("sentinel", SENTINEL_PORT))
             .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
             .mount(Mount::new("sentinel", "/run/sentinel"))
-            .liveness(probe(SENTINEL_PORT, "alive").period(10).timeout(5).failure_threshold(3))
-            .readiness(probe(SENTINEL_PORT, "ready").period(10).timeout(5).failure_threshold(3))
+            .liveness(
+                probe(SENTINEL_PORT, "alive")
+                    .period(10)
+                    .timeout(5)
+                    .failure_threshold(3),
+            )
+            .readiness(
+                probe(SENTINEL_PORT, "ready")
+                    .period(10)
+                    .timeout(5)
+                    .failure_threshold(3),
+            )
             .resources(s.resources.clone())
             .build();
-        template = template.init_container(init).container(sentinel).volume(super::empty_dir("sentinel"));
+        template = template
+            .init_container(init)
+            .container(sentinel)
+            .volume(super::empty_dir("sentinel"));
     }
     let template = template.security(super::pod_security(UID)).build();
     bundle.add(
@@ -406,14 +509,28 @@ fn build(r: &Redis) -> Result<Bundle> {
             .pvc_when_scaled(r.storage.when_scaled())
             .build(),
     )?;
-    bundle.add(super::headless_service(&headless, &labels, &selector, &ports))?;
+    bundle.add(super::headless_service(
+        &headless, &labels, &selector, &ports,
+    ))?;
     bundle.add(super::client_service(name, &labels, &selector, &ports))?;
     if replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
     let port_numbers: Vec<i32> = ports.iter().map(|(_, p)| *p).collect();
-    let peers = if replicas > 1 { vec![selector.clone()] } else { Vec::new() };
-    super::network_policy(&mut bundle, name, &labels, &selector, &port_numbers, &r.clients, &peers)?;
+    let peers = if replicas > 1 {
+        vec![selector.clone()]
+    } else {
+        Vec::new()
+    };
+    super::network_policy(
+        &mut bundle,
+        name,
+        &labels,
+        &selector,
+        &port_numbers,
+        &r.clients,
+        &peers,
+    )?;
     if let Some(ns) = &r.namespace {
         bundle.set_namespace(ns);
     }
@@ -449,7 +566,10 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         Redis::builder().name("cache").build().validate().unwrap();
-        let r = Redis::builder().name("cache").sentinel(Sentinel::default()).build();
+        let r = Redis::builder()
+            .name("cache")
+            .sentinel(Sentinel::default())
+            .build();
         r.validate().unwrap();
         assert_eq!(r.sentinel.as_ref().unwrap().quorum(), 2);
         let s = Sentinel::builder().replicas(5).build();
@@ -458,15 +578,32 @@ mod tests {
 
     #[test]
     fn sentinel_rules() {
-        let r = Redis::builder().name("cache").sentinel(Sentinel::builder().replicas(2).quorum(3).build()).build();
+        let r = Redis::builder()
+            .name("cache")
+            .sentinel(Sentinel::builder().replicas(2).quorum(3).build())
+            .build();
         assert_eq!(
             errors(&r),
             "redis \"cache\": sentinel.replicas: must be at least 3 for Sentinel to elect a master, got 2\n\
              redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (2), got 3"
         );
-        let r = Redis::builder().name("cache").sentinel(Sentinel::builder().quorum(4).build()).build();
-        assert_eq!(errors(&r), "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 4");
-        let r = Redis::builder().name("cache").sentinel(Sentinel::builder().quorum(0).master_set("my master").build()).build();
+        let r = Redis::builder()
+            .name("cache")
+            .sentinel(Sentinel::builder().quorum(4).build())
+            .build();
+        assert_eq!(
+            errors(&r),
+            "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 4"
+        );
+        let r = Redis::builder()
+            .name("cache")
+            .sentinel(
+                Sentinel::builder()
+                    .quorum(0)
+                    .master_set("my master")
+                    .build(),
+            )
+            .build();
         assert_eq!(
             errors(&r),
             "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 0\n\

@@ -81,6 +81,10 @@ pub struct Render {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = RenderFormat::Yaml)]
     pub format: RenderFormat,
+    /// Replace every Secret value by `<redacted>` (keys stay): for reviewing or sharing the
+    /// output, not for applying it.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// `render --format`.

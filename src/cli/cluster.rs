@@ -11,7 +11,7 @@ use crate::apply::{
 use crate::bundle::Bundle;
 use crate::error::ObjectRef;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::io::Write;
 
@@ -137,30 +137,81 @@ pub(crate) fn step(event: &Event) -> Step {
 }
 
 /// Shows progress: bars on a terminal, plain lines otherwise.
-enum Progress {
+struct Progress {
+    view: View,
+    /// Objects whose outcome (applied, pruned, kept) was shown.
+    shown: BTreeSet<(String, &'static str)>,
+}
+
+enum View {
     Bars(Bars),
     Lines(Lines),
 }
 
 impl Progress {
     fn new(mode: Mode, dry_run: bool, wait: bool) -> Progress {
-        if mode.bars {
-            Progress::Bars(Bars::new(dry_run, wait))
+        let view = if mode.bars {
+            View::Bars(Bars::new(dry_run, wait))
         } else {
-            Progress::Lines(Lines::new(dry_run, mode.color))
+            View::Lines(Lines::new(dry_run, mode.color))
+        };
+        Progress {
+            view,
+            shown: BTreeSet::new(),
         }
     }
 
     fn show(&mut self, event: &Event, out: &mut dyn Write) -> Result<(), BoxError> {
-        let step = step(event);
-        let label = label(event.object());
-        match self {
-            Progress::Bars(bars) => bars.update(&label, &step),
-            Progress::Lines(lines) => {
-                if let Some(line) = lines.line(&label, &step) {
-                    writeln!(out, "{line}").map_err(|e| context("writing output".into(), e))?;
-                    out.flush()
-                        .map_err(|e| context("writing output".into(), e))?;
+        self.show_step(&label(event.object()), &step(event), out)
+    }
+
+    fn outcome(step: &Step) -> Option<&'static str> {
+        match step {
+            Step::Applied(_) => Some("applied"),
+            Step::Pruned => Some("pruned"),
+            Step::Kept(_) => Some("kept"),
+            _ => None,
+        }
+    }
+
+    /// Shows the outcome of an object the events did not report (a server dry run reports
+    /// only at the end).
+    fn show_missing(
+        &mut self,
+        label: String,
+        step: Step,
+        out: &mut dyn Write,
+    ) -> Result<(), BoxError> {
+        match Progress::outcome(&step) {
+            Some(o) if self.shown.contains(&(label.clone(), o)) => Ok(()),
+            _ => self.show_step(&label, &step, out),
+        }
+    }
+
+    /// Shows what a finished apply did that its events did not say.
+    fn reconcile(&mut self, report: &Report, out: &mut dyn Write) -> Result<(), BoxError> {
+        for a in &report.objects {
+            self.show_missing(label(&a.object), Step::Applied(a.outcome.to_string()), out)?;
+        }
+        for p in &report.pruned {
+            self.show_missing(label(p), Step::Pruned, out)?;
+        }
+        for k in &report.kept {
+            self.show_missing(label(&k.object), Step::Kept(k.reason.clone()), out)?;
+        }
+        Ok(())
+    }
+
+    fn show_step(&mut self, label: &str, step: &Step, out: &mut dyn Write) -> Result<(), BoxError> {
+        if let Some(o) = Progress::outcome(step) {
+            self.shown.insert((label.to_owned(), o));
+        }
+        match &mut self.view {
+            View::Bars(bars) => bars.update(label, step),
+            View::Lines(lines) => {
+                if let Some(line) = lines.line(label, step) {
+                    writeln!(out, "{line}").map_err(super::output_error)?;
+                    out.flush().map_err(super::output_error)?;
                 }
             }
         }
@@ -168,7 +219,7 @@ impl Progress {
     }
 
     fn finish(&mut self) {
-        if let Progress::Bars(bars) = self {
+        if let View::Bars(bars) = &mut self.view {
             bars.finish();
         }
     }
@@ -196,7 +247,6 @@ where
     for event in events.drain() {
         progress.show(&event, console.out)?;
     }
-    progress.finish();
     Ok(result?)
 }
 
@@ -241,11 +291,16 @@ pub(crate) async fn apply(
         })
         .timeout(args.timeout)
         .object_timeout(args.timeout);
-    let mut progress = Progress::new(console.mode, args.dry_run, args.wait);
-    let report = with_progress(&mut applier, &mut progress, console, |a| async move {
+    let mut progress = Progress::new(console.mode, args.dry_run, args.wait && !args.dry_run);
+    let result = with_progress(&mut applier, &mut progress, console, |a| async move {
         a.apply(bundle).await
     })
-    .await?;
+    .await;
+    if let Ok(report) = &result {
+        progress.reconcile(report, console.out)?;
+    }
+    progress.finish();
+    let report = result?;
     write(console.out, &apply_summary(&report, args.dry_run))?;
     Ok(super::EXIT_OK)
 }
@@ -263,10 +318,12 @@ pub(crate) async fn delete(
         .timeout(args.timeout)
         .object_timeout(args.timeout);
     let mut progress = Progress::new(console.mode, false, true);
-    let report = with_progress(&mut applier, &mut progress, console, |a| async move {
+    let result = with_progress(&mut applier, &mut progress, console, |a| async move {
         a.delete(bundle).await
     })
-    .await?;
+    .await;
+    progress.finish();
+    let report = result?;
     write(console.out, &delete_summary(&report))?;
     Ok(super::EXIT_OK)
 }
@@ -299,7 +356,7 @@ pub(crate) async fn status(
         .await?;
     let mut rows: Vec<ObjectStatus> = Vec::new();
     let mut present = Bundle::new(bundle.name());
-    for (item, object) in plan.items.iter().zip(bundle.objects()) {
+    for item in &plan.items {
         let state = match item.action {
             Action::Create => "missing",
             Action::Unchanged => "in sync",
@@ -308,7 +365,14 @@ pub(crate) async fn status(
             Action::Conflict { .. } => "conflict",
             _ => "unknown",
         };
-        if state != "missing" {
+        // Plan items come in apply order, which is not the bundle's: match them by name.
+        let object = bundle.objects().iter().find(|o| {
+            o.kind() == item.object.kind
+                && o.name() == item.object.name
+                && o.namespace()
+                    .is_none_or(|ns| item.object.namespace.as_deref() == Some(ns))
+        });
+        if let (Some(object), false) = (object, state == "missing") {
             present.add(object.clone())?;
         }
         rows.push(ObjectStatus {
@@ -380,7 +444,7 @@ pub(crate) async fn status(
 fn write(out: &mut dyn Write, text: &str) -> Result<(), BoxError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| context("writing output".into(), e))
+        .map_err(super::output_error)
 }
 
 /// A plan as `kubectl diff` would show it: a unified diff per changed object, with the object in

@@ -18,11 +18,11 @@
 //!
 //! | command | does | exit status |
 //! |---|---|---|
-//! | *(none)*, `render [--format yaml\|json]` | prints the objects; needs no cluster | 0, 1 on error |
+//! | *(none)*, `render [--format yaml\|json] [--redact]` | prints the objects; needs no cluster | 0, 1 on error |
 //! | `diff [--prune]` | unified diff against the cluster, secret values masked | 0 same, 1 differences, 2 error |
-//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts]` | server-side apply, tier by tier | 0, 1 on error |
+//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
 //! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs unless asked | 0, 1 on error |
-//! | `status` | whether each object exists and is ready | 0 all ready, 1 not, 2 error |
+//! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all ready, 1 not, 2 error |
 //! | `graph [--format mermaid\|dot]` | the objects and their relations; no cluster | 0, 1 on error |
 //!
 //! with kubectl's global options `--kubeconfig`, `--context`, `-n/--namespace` and
@@ -33,7 +33,8 @@
 //! (`deployment.apps/kuard created`, `deployment.apps/kuard waiting: 1/3 ready`). Errors are
 //! printed as a short cause chain (`error: …` then `  caused by: …`). Secret values are never
 //! printed by `diff`, `status`, progress or errors; `render` prints the manifests themselves, so
-//! its output contains them, like `kubectl create secret --dry-run=client -o yaml` does.
+//! its output contains them, like `kubectl create secret --dry-run=client -o yaml` does
+//! (`render --redact` replaces them by `<redacted>`, for review).
 //!
 //! The program's function is called once, after the arguments are parsed (so `--help` builds
 //! nothing). It may return a [`Bundle`] or any `Result<Bundle, E>` whose error converts to
@@ -117,11 +118,11 @@ where
             );
         }
     };
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
+    // Unlocked handles: progress bars draw on standard error from their own thread, and would
+    // wait forever for a lock held here.
     let mut console = Console {
-        out: &mut stdout.lock(),
-        err: &mut stderr.lock(),
+        out: &mut std::io::stdout(),
+        err: &mut std::io::stderr(),
         mode,
     };
     ExitCode::from(execute(cli, || app().into_bundle(), &mut console))
@@ -228,6 +229,7 @@ fn execute(
     let outcome = app().and_then(|bundle| dispatch(&cli.global, command, bundle, console));
     match outcome {
         Ok(status) => status,
+        Err(e) if e.is::<ReaderGone>() => failure,
         Err(e) => {
             let _ = console.err.write_all(error_chain(e.as_ref()).as_bytes());
             let _ = console.err.flush();
@@ -247,9 +249,11 @@ fn dispatch(
             if let Some(ns) = &global.namespace {
                 bundle.set_namespace(ns);
             }
-            let text = match render.format {
-                RenderFormat::Yaml => bundle.to_yaml()?,
-                RenderFormat::Json => bundle.to_json()?,
+            let text = match (render.format, render.redact) {
+                (RenderFormat::Yaml, false) => bundle.to_yaml()?,
+                (RenderFormat::Yaml, true) => crate::testing::redacted_yaml(&bundle)?,
+                (RenderFormat::Json, false) => bundle.to_json()?,
+                (RenderFormat::Json, true) => redacted_json(&bundle)?,
             };
             print(console, &text)?;
             Ok(EXIT_OK)
@@ -282,14 +286,54 @@ fn on_cluster<F: Future<Output = Result<u8, BoxError>>>(
         .block_on(command())
 }
 
+/// [`Bundle::to_json`] with every Secret value replaced by `<redacted>`.
+fn redacted_json(bundle: &Bundle) -> Result<String, BoxError> {
+    let mut list: serde_json::Value = serde_json::from_str(&bundle.to_json()?)?;
+    for item in list["items"].as_array_mut().into_iter().flatten() {
+        if item["kind"] == "Secret" {
+            for field in ["data", "stringData"] {
+                for value in item[field]
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|m| m.values_mut())
+                {
+                    *value = crate::testing::REDACTED.into();
+                }
+            }
+        }
+    }
+    Ok(serde_json::to_string_pretty(&list)? + "\n")
+}
+
 fn print(console: &mut Console<'_>, text: &str) -> Result<(), BoxError> {
     console
         .out
         .write_all(text.as_bytes())
         .and_then(|()| console.out.flush())
-        .map_err(|e| format!("writing output: {e}"))?;
-    Ok(())
+        .map_err(output_error)
 }
+
+/// Writing to standard output failed: when the reader went away (`| head`), stop quietly like
+/// other command-line tools; otherwise report it.
+pub(crate) fn output_error(e: std::io::Error) -> BoxError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Box::new(ReaderGone)
+    } else {
+        cluster::context("writing output".into(), e)
+    }
+}
+
+/// Standard output was closed by its reader; nothing more to say.
+#[derive(Debug)]
+struct ReaderGone;
+
+impl std::fmt::Display for ReaderGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output closed")
+    }
+}
+
+impl std::error::Error for ReaderGone {}
 
 #[cfg(test)]
 mod tests {
@@ -346,6 +390,52 @@ mod tests {
         let (status, out, _) = cli(&["graph", "--format", "dot"], || Ok(app()?));
         assert_eq!(status, 0);
         assert_eq!(out, crate::graph::dot(&app().unwrap()));
+    }
+
+    #[test]
+    fn render_redacted() {
+        let app = || -> Result<Bundle, BoxError> {
+            Ok(Bundle::new("demo").with(
+                Secret::builder()
+                    .name("db")
+                    .entry("password", "hunter2")
+                    .build(),
+            )?)
+        };
+        for format in ["yaml", "json"] {
+            let (status, out, _) = cli(&["render", "--redact", "-o", format], app);
+            assert_eq!(status, 0);
+            assert!(
+                out.contains("password") && out.contains("<redacted>"),
+                "{out}"
+            );
+            assert!(
+                !out.contains("hunter2") && !out.contains("aHVudGVyMg"),
+                "{out}"
+            );
+        }
+        let (_, plain, _) = cli(&["render"], app);
+        assert!(
+            plain.contains("aHVudGVyMg"),
+            "without --redact the manifest is whole: {plain}"
+        );
+    }
+
+    /// A reader that went away (`| head`) ends the command quietly.
+    #[test]
+    fn closed_output_is_not_an_error_message() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut err = Vec::new();
+        let status = run_from(["app"], app, &mut Closed, &mut err);
+        assert_eq!((status, err.as_slice()), (1, &b""[..]));
     }
 
     #[test]

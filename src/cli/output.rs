@@ -20,9 +20,10 @@ impl Mode {
         bars: false,
     };
 
-    /// Decides from the environment: colour when standard output is a terminal, bars when
-    /// standard error is one; neither when `CI` is set or `TERM=dumb`; no colour when `NO_COLOR`
-    /// is set (<https://no-color.org>).
+    /// Decides from the environment: colour when standard output is a terminal; bars (drawn on
+    /// standard error) when both standard output and standard error are, so that `| tee log`
+    /// keeps every event as a line; neither when `CI` is set or `TERM=dumb`; no colour when
+    /// `NO_COLOR` is set (<https://no-color.org>).
     ///
     /// ```
     /// use kubeprint::cli::Mode;
@@ -38,7 +39,7 @@ impl Mode {
         let interactive = !set("CI") && var("TERM").as_deref() != Some("dumb");
         Mode {
             color: interactive && stdout_tty && !set("NO_COLOR"),
-            bars: interactive && stderr_tty,
+            bars: interactive && stdout_tty && stderr_tty,
         }
     }
 
@@ -284,13 +285,8 @@ mod tests {
             }
         );
         assert_eq!(Mode::from_env(false, false, env(&[])), Mode::PLAIN);
-        assert_eq!(
-            Mode::from_env(false, true, env(&[])),
-            Mode {
-                color: false,
-                bars: true
-            }
-        );
+        // Piped output (`| tee log`) keeps plain lines even when standard error is a terminal.
+        assert_eq!(Mode::from_env(false, true, env(&[])), Mode::PLAIN);
         assert_eq!(
             Mode::from_env(true, true, env(&[("CI", "true")])),
             Mode::PLAIN

@@ -4,7 +4,7 @@
 
 use super::output::{Color, paint};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// What just happened to one object.
@@ -127,6 +127,8 @@ impl Lines {
 pub(crate) struct Bars {
     multi: MultiProgress,
     bars: BTreeMap<String, ProgressBar>,
+    /// Objects that reached a final step: later steps only print a line.
+    done: BTreeSet<String>,
     lines: Lines,
     wait: bool,
 }
@@ -137,6 +139,7 @@ impl Bars {
         Bars {
             multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             bars: BTreeMap::new(),
+            done: BTreeSet::new(),
             lines: Lines::new(dry_run, true),
             wait,
         }
@@ -155,7 +158,11 @@ impl Bars {
 
     pub(crate) fn update(&mut self, label: &str, step: &Step) {
         let line = self.lines.line(label, step);
-        if step.is_final() || (!self.wait && matches!(step, Step::Applied(_))) {
+        let finished = step.is_final() || (!self.wait && matches!(step, Step::Applied(_)));
+        if finished || self.done.contains(label) {
+            if finished {
+                self.done.insert(label.to_owned());
+            }
             if let Some(bar) = self.bars.remove(label) {
                 bar.finish_and_clear();
                 self.multi.remove(&bar);
@@ -316,6 +323,9 @@ mod tests {
         assert_eq!(bars.bars["deployment.apps/kuard"].length(), Some(3));
         assert_eq!(bars.bars["deployment.apps/kuard"].position(), 1);
         bars.update("deployment.apps/kuard", &Step::Ready);
+        assert!(bars.bars.is_empty());
+        // A step arriving after the final one only prints its line: no bar comes back.
+        bars.update("deployment.apps/kuard", &Step::Applied("unchanged".into()));
         assert!(bars.bars.is_empty());
         bars.update("service/kuard", &Step::Applied("created".into()));
         assert_eq!(bars.bars.len(), 1, "waits for the service next");

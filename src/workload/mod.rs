@@ -202,10 +202,7 @@ fn template_ports(template: Option<&core::PodTemplateSpec>) -> Vec<core::Contain
 }
 
 pub(crate) fn pod_spec_ports(spec: &core::PodSpec) -> Vec<core::ContainerPort> {
-    spec.containers
-        .iter()
-        .flat_map(|c| c.ports.iter().flatten().cloned())
-        .collect()
+    spec.containers.iter().flat_map(|c| c.ports.iter().flatten().cloned()).collect()
 }
 
 macro_rules! k8s_workload {
@@ -218,12 +215,7 @@ macro_rules! k8s_workload {
                 self.metadata.name.as_deref().unwrap_or_default()
             }
             fn selector(&self) -> Labels {
-                self.spec
-                    .selector
-                    .match_labels
-                    .clone()
-                    .map(Labels::from)
-                    .unwrap_or_default()
+                self.spec.selector.match_labels.clone().map(Labels::from).unwrap_or_default()
             }
             fn ports(&self) -> Vec<core::ContainerPort> {
                 let $spec = &self.spec;
@@ -246,11 +238,7 @@ impl Workload for core::Pod {
         self.metadata.name.as_deref().unwrap_or_default()
     }
     fn selector(&self) -> Labels {
-        self.metadata
-            .labels
-            .clone()
-            .map(Labels::from)
-            .unwrap_or_default()
+        self.metadata.labels.clone().map(Labels::from).unwrap_or_default()
     }
     fn ports(&self) -> Vec<core::ContainerPort> {
         self.spec.as_ref().map(pod_spec_ports).unwrap_or_default()

@@ -1,0 +1,98 @@
+//! The blueprints' scripts, run outside Kubernetes (kwok does not execute containers).
+//!
+//! - Always: syntax of every script (`bash -n` / `sh -n` / `node --check`) and the replica-set
+//!   join logic of MongoDB against a simulated replica set (node).
+//! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
+//!   and Sentinel processes (failover, rejoin), the MySQL probe against a real server
+//!   (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scripts() -> PathBuf {
+    root().join("src/blueprint/scripts")
+}
+
+fn run(program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e} (is it installed?)"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed ({}):\n{text}",
+        out.status
+    );
+    println!("{text}");
+}
+
+fn files(ext: &str) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(scripts())
+        .expect("scripts dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .map(|p| p.display().to_string())
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no .{ext} scripts");
+    found
+}
+
+#[test]
+fn scripts_parse() {
+    for f in files("sh") {
+        let text = std::fs::read_to_string(&f).expect("read");
+        // POSIX sh scripts are checked by sh (dash on Debian, as in the Redis and MongoDB images).
+        let shell = if text.starts_with("#!/bin/bash") {
+            "bash"
+        } else {
+            "sh"
+        };
+        run(shell, &["-n", &f]);
+    }
+    for f in files("js") {
+        run("node", &["--check", &f]);
+    }
+}
+
+#[test]
+fn mongodb_replicaset_logic() {
+    run("node", &["tests/scripts/mongodb-replicaset.test.mjs"]);
+}
+
+#[test]
+#[ignore = "needs shellcheck"]
+fn scripts_pass_shellcheck() {
+    let mut args = vec![
+        "-x".to_owned(),
+        "-P".to_owned(),
+        scripts().display().to_string(),
+    ];
+    args.extend(files("sh"));
+    args.push("tests/scripts/redis-sentinel.test.sh".into());
+    args.push("tests/scripts/mysql-probe.test.sh".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("shellcheck", &args);
+}
+
+#[test]
+#[ignore = "needs root, redis-server and redis-cli (Debian: redis-server redis-sentinel)"]
+fn redis_scripts_against_real_servers() {
+    run("bash", &["tests/scripts/redis-sentinel.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs mariadb-server (or mysql-server), mysql and mysqladmin; strace for the argv check"]
+fn mysql_probe_against_a_real_server() {
+    run("bash", &["tests/scripts/mysql-probe.test.sh"]);
+}

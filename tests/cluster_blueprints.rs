@@ -1,0 +1,292 @@
+//! The blueprints on the local control plane (`KUBEPRINT_TEST_KUBECONFIG`; fails without it,
+//! never skips): each is applied whole into a namespace enforcing Pod Security *restricted*,
+//! every workload becomes ready on the simulated (kwok) nodes, and a second apply of a freshly
+//! built bundle — with new random values for every generated key — changes nothing and keeps
+//! every generated password.
+//!
+//! kwok simulates pods: containers do not run, so the blueprints' scripts and probes are not
+//! executed here (see `tests/scripts/` for the harnesses that run them against real servers).
+//! What is proven here: the apiserver accepts every object (schema, defaulting, validation,
+//! Pod Security admission of every pod), the controllers create every pod and claim, and the
+//! apply client's readiness and generate-once handling work on these bundles.
+#![cfg(feature = "client")]
+
+mod apply_support;
+
+use apply_support::TestNs;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
+use kube::api::{Api, ListParams, PostParams};
+use kubeprint::Manifest;
+use kubeprint::apply::Outcome;
+use kubeprint::blueprint::{
+    Blueprint, Dashboard, Ghost, MongoDb, MySql, Parse, Persistence, Redis, Sentinel,
+};
+use kubeprint::bundle::Bundle;
+use kubeprint::namespace::Level;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A namespace enforcing Pod Security *restricted* (also warn and audit).
+async fn restricted_namespace(test: &str) -> TestNs {
+    let ns = TestNs::reserve(test).await;
+    let object = kubeprint::Namespace::builder()
+        .name(ns.name.clone())
+        .pod_security(Level::Restricted)
+        .build()
+        .to_object()
+        .expect("namespace");
+    let labels = object.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("pod-security.kubernetes.io/enforce")
+            .map(String::as_str),
+        Some("restricted")
+    );
+    Api::<Namespace>::all(ns.client.clone())
+        .create(&PostParams::default(), &object)
+        .await
+        .expect("create namespace");
+    ns
+}
+
+/// Every key of every Secret the bundle generates, as the cluster holds it now.
+async fn generated_values(ns: &TestNs, bundle: &Bundle) -> BTreeMap<(String, String), Vec<u8>> {
+    let api: Api<Secret> = ns.api();
+    let mut values = BTreeMap::new();
+    for o in bundle.objects().iter().filter(|o| o.kind() == "Secret") {
+        let keys = o.generate_once_keys();
+        assert!(!keys.is_empty(), "secret {} generates nothing", o.name());
+        let live = api
+            .get(o.name())
+            .await
+            .unwrap_or_else(|e| panic!("secret {}: {e}", o.name()));
+        let data = live.data.unwrap_or_default();
+        for key in keys {
+            let value = data
+                .get(&key)
+                .unwrap_or_else(|| panic!("secret {} has no key {key}", o.name()));
+            assert!(
+                !value.0.is_empty(),
+                "secret {} key {key} is empty",
+                o.name()
+            );
+            values.insert((o.name().to_owned(), key), value.0.clone());
+        }
+    }
+    values
+}
+
+/// Checks that every workload of the bundle has all its pods ready, and that every pod exists
+/// (Pod Security admission let it in).
+async fn assert_all_ready(ns: &TestNs, bundle: &Bundle) {
+    let mut expected_pods = 0;
+    for o in bundle.objects() {
+        match o.kind() {
+            "StatefulSet" => {
+                let live = ns
+                    .api::<StatefulSet>()
+                    .get(o.name())
+                    .await
+                    .expect("statefulset");
+                let want = live.spec.replicas.unwrap_or(1);
+                let ready = live
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.ready_replicas)
+                    .unwrap_or(0);
+                assert_eq!(ready, want, "statefulset {} ready replicas", o.name());
+                expected_pods += want;
+            }
+            "Deployment" => {
+                let live = ns
+                    .api::<Deployment>()
+                    .get(o.name())
+                    .await
+                    .expect("deployment");
+                let want = live.spec.replicas.unwrap_or(1);
+                let ready = live
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.ready_replicas)
+                    .unwrap_or(0);
+                assert_eq!(ready, want, "deployment {} ready replicas", o.name());
+                expected_pods += want;
+            }
+            _ => {}
+        }
+    }
+    let pods = ns
+        .api::<Pod>()
+        .list(&ListParams::default())
+        .await
+        .expect("pods");
+    let ready = pods
+        .items
+        .iter()
+        .filter(|p| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        })
+        .count();
+    assert_eq!(
+        ready,
+        usize::try_from(expected_pods).unwrap_or_default(),
+        "ready pods in {}",
+        ns.name
+    );
+}
+
+/// Applies the blueprint, checks readiness, applies a fresh build again and checks that nothing
+/// changed, generated values included.
+async fn apply_twice(test: &str, blueprint: &impl Blueprint) {
+    let ns = restricted_namespace(test).await;
+    let applier = ns
+        .applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(240));
+    let first = blueprint.bundle().expect("bundle");
+    let report = applier
+        .apply(&first)
+        .await
+        .unwrap_or_else(|e| panic!("{test}: first apply: {e}"));
+    assert!(
+        report.objects.iter().all(|a| a.outcome == Outcome::Created),
+        "{test}: {:?}",
+        report.objects
+    );
+    assert_all_ready(&ns, &first).await;
+    let before = generated_values(&ns, &first).await;
+
+    // A new build has new random values; the cluster keeps the first ones, and since the
+    // checksums leave generated values out, not even a pod template changes.
+    let second = blueprint.bundle().expect("bundle");
+    assert_ne!(
+        format!("{:?}", secret_bytes(&first)),
+        format!("{:?}", secret_bytes(&second))
+    );
+    let report = applier
+        .apply(&second)
+        .await
+        .unwrap_or_else(|e| panic!("{test}: second apply: {e}"));
+    let changed: Vec<_> = report
+        .objects
+        .iter()
+        .filter(|a| a.outcome != Outcome::Unchanged)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{test}: the second apply changed {changed:?}"
+    );
+    let after = generated_values(&ns, &second).await;
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (key, value) in &before {
+        assert!(
+            after.get(key) == Some(value),
+            "{test}: generated value {key:?} changed on the second apply"
+        );
+    }
+    assert_all_ready(&ns, &second).await;
+}
+
+/// The generated bytes of a bundle (to show two builds differ).
+fn secret_bytes(bundle: &Bundle) -> Vec<Vec<u8>> {
+    bundle
+        .objects()
+        .iter()
+        .filter_map(|o| match o {
+            kubeprint::Object::Secret(s) => Some(
+                s.data
+                    .iter()
+                    .flatten()
+                    .map(|(_, v)| v.0.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn small() -> Persistence {
+    Persistence::of("1Gi")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_blueprint() {
+    apply_twice(
+        "bp-mysql",
+        &MySql::builder().name("db").storage(small()).build(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_standalone_blueprint() {
+    apply_twice(
+        "bp-redis",
+        &Redis::builder().name("cache").storage(small()).build(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_sentinel_blueprint() {
+    let redis = Redis::builder()
+        .name("sessions")
+        .sentinel(Sentinel::default())
+        .storage(small())
+        .build();
+    apply_twice("bp-redis-sentinel", &redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mongodb_blueprint() {
+    apply_twice(
+        "bp-mongodb",
+        &MongoDb::builder().name("mongo").storage(small()).build(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ghost_blueprint() {
+    let ghost = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .database(
+            MySql::builder()
+                .name("blog-db")
+                .database("ghost")
+                .user("ghost")
+                .storage(small())
+                .build(),
+        )
+        .storage(small())
+        .build();
+    apply_twice("bp-ghost", &ghost).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_blueprint() {
+    let parse = Parse::builder()
+        .name("api")
+        .app_id("bp-test")
+        .database(
+            MongoDb::builder()
+                .name("api-db")
+                .database("parse")
+                .user("parse")
+                .storage(small())
+                .build(),
+        )
+        .dashboard(Dashboard::default())
+        .build();
+    apply_twice("bp-parse", &parse).await;
+}
