@@ -5,13 +5,8 @@
 //! (`#[path]`-included), so the in-process and the on-cluster figures describe the same objects.
 #![allow(dead_code)]
 
-use k8s_openapi::api::apps::v1 as apps;
-use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kubeprint::prelude::*;
-use kubeprint::service::{Service, ServicePort};
-use std::collections::BTreeMap;
+use kubeprint::service::ServicePort;
 
 /// How many objects of each kind a synthetic bundle of `n` objects has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,97 +66,35 @@ fn service(i: usize) -> Service {
         .build()
 }
 
-/// A Deployment like the book's kuard one, PodSecurity-restricted. Raw `k8s-openapi` until the
-/// pod layer's builder is merged (validated the same way: `Manifest` for raw objects).
-fn deployment(i: usize, replicas: i32) -> apps::Deployment {
+/// A Deployment like the book's kuard one; PodSecurity-restricted (kubeprint's default).
+fn deployment(i: usize, replicas: i32) -> Deployment {
     let name = app_name(i);
-    let labels: BTreeMap<String, String> = [
-        ("app.kubernetes.io/name".to_owned(), name.clone()),
-        ("app.kubernetes.io/part-of".to_owned(), "bench".to_owned()),
-    ]
-    .into();
-    let selector: BTreeMap<String, String> =
-        [("app.kubernetes.io/name".to_owned(), name.clone())].into();
-    let quantity = |s: &str| k8s_openapi::apimachinery::pkg::api::resource::Quantity(s.to_owned());
-    apps::Deployment {
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            labels: Some(labels.clone()),
-            ..Default::default()
-        },
-        spec: apps::DeploymentSpec {
-            replicas: Some(replicas),
-            selector: LabelSelector {
-                match_labels: Some(selector),
-                ..Default::default()
-            },
-            template: core::PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels),
-                    ..Default::default()
-                }),
-                spec: Some(core::PodSpec {
-                    automount_service_account_token: Some(false),
-                    security_context: Some(core::PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(1000),
-                        seccomp_profile: Some(core::SeccompProfile {
-                            type_: "RuntimeDefault".into(),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
-                    containers: vec![core::Container {
-                        name: "app".into(),
-                        image: Some("gcr.io/kuar-demo/kuard-amd64:blue".into()),
-                        ports: Some(vec![core::ContainerPort {
-                            name: Some("http".into()),
-                            container_port: 8080,
-                            ..Default::default()
-                        }]),
-                        env: Some(vec![core::EnvVar {
-                            name: "CONFIG_NAME".into(),
-                            value: Some(format!("config-{i:05}")),
-                            ..Default::default()
-                        }]),
-                        resources: Some(core::ResourceRequirements {
-                            requests: Some(
-                                [
-                                    ("cpu".to_owned(), quantity("10m")),
-                                    ("memory".to_owned(), quantity("16Mi")),
-                                ]
-                                .into(),
-                            ),
-                            limits: Some([("memory".to_owned(), quantity("64Mi"))].into()),
-                            ..Default::default()
-                        }),
-                        readiness_probe: Some(core::Probe {
-                            http_get: Some(core::HTTPGetAction {
-                                path: Some("/ready".into()),
-                                port: IntOrString::String("http".into()),
-                                ..Default::default()
-                            }),
-                            period_seconds: Some(2),
-                            ..Default::default()
-                        }),
-                        security_context: Some(core::SecurityContext {
-                            allow_privilege_escalation: Some(false),
-                            read_only_root_filesystem: Some(true),
-                            capabilities: Some(core::Capabilities {
-                                drop: Some(vec!["ALL".into()]),
-                                ..Default::default()
-                            }),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }),
-            },
-            ..Default::default()
-        },
-        ..Default::default()
-    }
+    Deployment::builder()
+        .name(name.clone())
+        .labels(Labels::from([("app.kubernetes.io/part-of", "bench")]))
+        .replicas(replicas)
+        .template(
+            PodTemplate::builder()
+                .selector_label("app.kubernetes.io/name", name)
+                .label("app.kubernetes.io/part-of", "bench")
+                .security(PodSecurity::restricted().run_as_user(1000))
+                .container(
+                    Container::builder()
+                        .name("app")
+                        .image("gcr.io/kuar-demo/kuard-amd64:blue")
+                        .port(Port::tcp("http", 8080))
+                        .env(EnvVar::value("CONFIG_NAME", format!("config-{i:05}")))
+                        .readiness(Probe::http_get("/ready", "http").period(2))
+                        .resources(
+                            Resources::new()
+                                .requests(Cpu::millis(10), Memory::mib(16))
+                                .limit_memory(Memory::mib(64)),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
 }
 
 /// The synthetic bundle of `n` objects (see the module docs). `replicas` is each Deployment's
