@@ -22,7 +22,7 @@
 # Env:
 #   KUBEPRINT_BENCH_KUBECONFIG  use this running cluster (its kubectl must be on PATH) instead of
 #                               starting a private one in target/bench/cluster
-#   BENCH_RUNS (3)              runs per contender for N = 50 and 500
+#   BENCH_RUNS (5)              runs per contender for N = 50 and 500, and the wait runs
 #   BENCH_RUNS_LARGE (2)        runs per contender for N = 2000 (kubectl takes long there)
 #   BENCH_SIZES ("50 500 2000") apply sizes
 #   BENCH_RENDER_RUNS (10)      runs per contender for the render comparison
@@ -41,7 +41,7 @@ report=${out}/compare.md
 : >"${raw}"
 
 quick=${BENCH_QUICK:-0}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 runs_large=${BENCH_RUNS_LARGE:-2}
 sizes=${BENCH_SIZES:-50 500 2000}
 render_runs=${BENCH_RENDER_RUNS:-10}
@@ -128,6 +128,42 @@ fresh_ns() { # prefix -> creates and prints a new namespace
 }
 drop_ns() { kubectl delete namespace "$1" --wait=true --timeout=300s >/dev/null 2>&1 || log "namespace $1 not deleted in time"; }
 
+# Every apply sets controllers to work (ReplicaSets for Deployments, EndpointSlices for Services,
+# garbage collection after a namespace is deleted) for a while after the client has returned; a
+# measurement overlapping that work would be charged for it. settle waits (at most 30 s) until the
+# control plane's processes use less than BENCH_SETTLE_TICKS (8) clock ticks per 0.5 s, ~1.5x what
+# an idle one uses; on a cluster that is not ours, it sleeps 2 s.
+settle_ticks=${BENCH_SETTLE_TICKS:-8}
+cpu_ticks() { # pids... -> utime + stime of all, in clock ticks
+	local t=0 p
+	for p; do
+		[[ -r /proc/${p}/stat ]] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/${p}/stat")))
+	done
+	echo "${t}"
+}
+settle() {
+	local -a pids=()
+	local c f i prev now
+	if ((own_cluster)); then
+		for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+			f=${cluster_dir}/run/${c}.pid
+			[[ -f ${f} ]] && pids+=("$(<"${f}")")
+		done
+	fi
+	if ((${#pids[@]} == 0)); then
+		sleep 2
+		return
+	fi
+	prev=$(cpu_ticks "${pids[@]}")
+	for ((i = 0; i < 60; i++)); do
+		sleep 0.5
+		now=$(cpu_ticks "${pids[@]}")
+		((now - prev < settle_ticks)) && return
+		prev=${now}
+	done
+	log "control plane still busy after 30 s; measuring anyway"
+}
+
 # run_timed LOG cmd... : wall time of the whole process in µs on stdout; fails loudly.
 run_timed() {
 	local logf=$1 t0 t1
@@ -169,7 +205,9 @@ for n in ${sizes}; do
 			# Rotate who goes first from run to run.
 			c=${contenders[$(((i + r) % ${#contenders[@]}))]}
 			ns=$(fresh_ns "${c}")
+			settle
 			first=$(apply_once "${c}" "${n}" "${ns}" apply "${r}")
+			settle
 			again=$(apply_once "${c}" "${n}" "${ns}" noop "${r}")
 			log "N=${n} run ${r}/${r_n} ${c}: apply $((first / 1000)) ms, no-op $((again / 1000)) ms (load $(load))"
 			drop_ns "${ns}"
@@ -182,6 +220,7 @@ cdk8s_dir=${repo}/benches/peers/cdk8s
 render_out=$(mktemp -d)
 apps="kuard blueprints"
 want render || apps=""
+[[ -n ${apps} ]] && settle
 for app in ${apps}; do
 	for ((r = 1; r <= render_runs; r++)); do
 		for c in kubeprint cdk8s; do
@@ -224,6 +263,7 @@ for ((r = 1; r <= wait_runs; r++)); do
 		watch_pid=$!
 		for _ in $(seq 200); do [[ -f ${synced} ]] && break; sleep 0.05; done
 		[[ -f ${synced} ]] || die "bench_watch did not sync"
+		settle
 		case ${c} in
 		kubeprint)
 			"${kp}" apply --n "${wait_n}" --replicas 1 --namespace "${ns}" --wait >"${out}/logs/wait-kp-${r}.log" 2>&1 ||
@@ -248,6 +288,7 @@ done
 want rss || rss_n=0
 if ((rss_n > 0)); then
 	ns=$(fresh_ns rss)
+	settle
 	/usr/bin/time -v "${kp}" apply --n "${rss_n}" --configmaps-only --namespace "${ns}" >"${out}/logs/rss.log" 2>&1 ||
 		{ tail -n 30 "${out}/logs/rss.log" >&2; die "kubeprint apply of ${rss_n} objects failed"; }
 	rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "${out}/logs/rss.log")
@@ -264,6 +305,11 @@ median() {
 	awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == c { print $5 }' "${raw}" | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# spread SECTION N CONTENDER -> "min-max" in ms, or "" with fewer than 2 runs.
+spread() {
+	awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == c { v = $5 / 1000; if (!k || v < lo) lo = v; if (!k || v > hi) hi = v; k++ }
+		END { if (k > 1) printf "%.0f–%.0f", lo, hi }' "${raw}"
+}
 count() { awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == c' "${raw}" | wc -l | tr -d ' '; }
 ms() { [[ $1 == - ]] && { echo -; return; }; awk -v u="$1" 'BEGIN { if (u >= 100000) printf "%.0f ms", u / 1000; else printf "%.1f ms", u / 1000 }'; }
 ratio() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else if (a / b >= 10) printf "%.0f×", a / b; else printf "%.2f×", a / b }'; }
@@ -277,7 +323,7 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 	echo
 	echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n1)) · apiserver ${server_version} (local, kwok nodes) · kubectl ${kubectl_version} · node $(node --version) · cdk8s $(node -p "require('${cdk8s_dir}/node_modules/cdk8s/package.json').version") + cdk8s-plus-34 $(node -p "require('${cdk8s_dir}/node_modules/cdk8s-plus-34/package.json').version")"
 	echo
-	echo "Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}. Wall time of whole processes; medians; contenders alternated run by run."
+	echo "Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}. Wall time of whole processes; medians (min–max in ms); contenders alternated run by run; the control plane idle before each measurement."
 	if [[ -n ${sizes} ]]; then
 		echo
 		echo "## Apply N objects (½ ConfigMaps, ¼ Services, ¼ Deployments with 0 replicas) into a fresh namespace"
@@ -291,7 +337,7 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 				f=$(median "${phase}" "${n}" floor)
 				label=${n}
 				[[ ${phase} == noop ]] && label="${n}, no-op re-apply"
-				echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") | $(ms "${t}") | $(ms "${f}") | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
+				echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") ($(spread "${phase}" "${n}" kubeprint)) | $(ms "${t}") ($(spread "${phase}" "${n}" kubectl)) | $(ms "${f}") ($(spread "${phase}" "${n}" floor)) | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
 			done
 		done
 	fi
