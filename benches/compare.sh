@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# kubeprint side by side with kubectl, cdk8s and the floor (bare concurrent server-side-apply
+# requests), on the local control plane (tools/cluster). Prints a markdown table and writes it
+# to target/bench/compare.md (raw figures: target/bench/raw.tsv).
+#
+#   benches/compare.sh            # everything, < 15 minutes on 2 cores
+#   BENCH_QUICK=1 benches/compare.sh   # N = 50 and 500 only, fewer runs (a few minutes)
+#
+# What is measured (each figure is the wall time of a whole process, contenders alternated run
+# by run, the median reported):
+#   1. first apply of N objects (ConfigMaps, Services, Deployments) into a fresh namespace:
+#      kubeprint (examples/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
+#      | the floor (examples/bench_floor.rs: N bare SSA PATCH requests, C in flight);
+#   2. the no-op re-apply of the same set into the same namespace;
+#   3. whole-process render of kuard and of the four blueprints: kubeprint vs cdk8s-plus synth
+#      (benches/peers/cdk8s);
+#   4. wait latency: from the last object becoming ready (seen by an independent watcher,
+#      examples/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
+#      kubectl wait --for=condition=Available for reference;
+#   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps.
+#
+# Env:
+#   KUBEPRINT_BENCH_KUBECONFIG  use this running cluster (its kubectl must be on PATH) instead of
+#                               starting a private one in target/bench/cluster
+#   BENCH_RUNS (5)              runs per contender for N = 50 and 500, and the wait runs
+#   BENCH_RUNS_LARGE (2)        runs per contender for N = 2000 (kubectl takes long there)
+#   BENCH_SIZES ("50 500 2000") apply sizes
+#   BENCH_RENDER_RUNS (10)      runs per contender for the render comparison
+#   BENCH_RSS_N (10000)         objects for the peak-RSS run (0 skips it)
+#   BENCH_WAIT_N (50)           objects for the wait-latency run (Deployments have 1 replica)
+#   BENCH_FLOOR_CONCURRENCY (32) requests in flight for the floor
+#   BENCH_SECTIONS ("apply render wait rss") which measurements to run
+# Only 127.0.0.1 is ever contacted (the private cluster binds loopback only).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=${repo}/target/bench
+mkdir -p "${out}/in" "${out}/logs"
+raw=${out}/raw.tsv
+report=${out}/compare.md
+: >"${raw}"
+
+quick=${BENCH_QUICK:-0}
+runs=${BENCH_RUNS:-5}
+runs_large=${BENCH_RUNS_LARGE:-2}
+sizes=${BENCH_SIZES:-50 500 2000}
+render_runs=${BENCH_RENDER_RUNS:-10}
+rss_n=${BENCH_RSS_N:-10000}
+wait_n=${BENCH_WAIT_N:-50}
+floor_c=${BENCH_FLOOR_CONCURRENCY:-32}
+sections=" ${BENCH_SECTIONS:-apply render wait rss} "
+want() { [[ ${sections} == *" $1 "* ]]; }
+if [[ ${quick} == 1 ]]; then
+	runs=${BENCH_RUNS:-2}
+	sizes=${BENCH_SIZES:-50 500}
+	render_runs=${BENCH_RENDER_RUNS:-5}
+	rss_n=${BENCH_RSS_N:-2000}
+fi
+
+log() { printf '[compare] %s\n' "$*" >&2; }
+die() { printf '[compare] ERROR: %s\n' "$*" >&2; exit 1; }
+# Times come from $EPOCHREALTIME (bash >= 5): no `date` fork inside a 2 ms measurement.
+((BASH_VERSINFO[0] >= 5)) || die "bash >= 5 is required"
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"${raw}"; } # section n contender run value
+
+# --- tools -----------------------------------------------------------------------------
+if ! /usr/bin/time -v true >/dev/null 2>&1; then
+	log "installing GNU time (Debian package 'time') for peak-RSS measurement"
+	if command -v apt-get >/dev/null 2>&1; then
+		{ apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq time >/dev/null; }; } ||
+			die "could not install GNU time"
+	else
+		die "GNU time (/usr/bin/time -v) is required"
+	fi
+fi
+command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the cdk8s comparison"
+
+log "building the contenders (--release)"
+(cd "${repo}" && cargo build --release --quiet --example bench_apply --example bench_floor --example bench_watch --example ch12_deployments) ||
+	die "cargo build failed"
+bin=${repo}/target/release/examples
+kp=${bin}/bench_apply
+floor=${bin}/bench_floor
+watch=${bin}/bench_watch
+log "installing cdk8s (npm ci)"
+"${repo}/benches/peers/cdk8s/install.sh" || die "npm ci failed in benches/peers/cdk8s"
+
+# --- cluster -----------------------------------------------------------------------------
+own_cluster=0
+cluster_dir=${out}/cluster
+stop_cluster() {
+	if ((own_cluster)); then
+		log "stopping the private cluster"
+		KUBEPRINT_CLUSTER_DIR=${cluster_dir} "${repo}/tools/cluster/down.sh" >/dev/null 2>&1 || true
+	fi
+}
+trap stop_cluster EXIT
+if [[ -n ${KUBEPRINT_BENCH_KUBECONFIG:-} ]]; then
+	export KUBECONFIG=${KUBEPRINT_BENCH_KUBECONFIG}
+else
+	[[ -x ${repo}/tools/cluster/up.sh ]] || die "tools/cluster/up.sh is missing"
+	log "starting a private control plane in ${cluster_dir}"
+	own_cluster=1
+	KUBEPRINT_CLUSTER_DIR=${cluster_dir} "${repo}/tools/cluster/up.sh" >"${out}/logs/cluster-up.log" 2>&1 ||
+		{ tail -n 30 "${out}/logs/cluster-up.log" >&2; die "tools/cluster/up.sh failed"; }
+	# shellcheck disable=SC1091
+	source "${cluster_dir}/env"
+fi
+[[ -n ${KUBECONFIG:-} ]] || die "no KUBECONFIG"
+server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+[[ ${server} == https://127.0.0.1:* ]] || die "refusing to benchmark against ${server}: only 127.0.0.1 is allowed"
+client_minor=$(kubectl version -o json 2>/dev/null | sed -n '/clientVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
+server_minor=$(kubectl version -o json 2>/dev/null | sed -n '/serverVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
+kubectl_version=$(kubectl version -o json 2>/dev/null | sed -n '/clientVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)
+server_version=$(kubectl version -o json 2>/dev/null | sed -n '/serverVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)
+[[ -n ${client_minor} && ${client_minor} == "${server_minor}" ]] ||
+	die "kubectl ${kubectl_version} is not the apiserver's minor (${server_version}); put the cluster's kubectl first on PATH"
+log "apiserver ${server_version}, kubectl ${kubectl_version} ($(command -v kubectl)), ${server}"
+
+ns_seq=0
+fresh_ns() { # prefix -> creates and prints a new namespace
+	ns_seq=$((ns_seq + 1))
+	local ns="bench-$1-$$-${ns_seq}"
+	kubectl create namespace "${ns}" >/dev/null
+	# Objects are namespaced, and nothing here creates pods except the wait run; no need to wait
+	# for the default ServiceAccount.
+	echo "${ns}"
+}
+drop_ns() { kubectl delete namespace "$1" --wait=true --timeout=300s >/dev/null 2>&1 || log "namespace $1 not deleted in time"; }
+
+# Every apply sets controllers to work (ReplicaSets for Deployments, EndpointSlices for Services,
+# garbage collection after a namespace is deleted) for a while after the client has returned; a
+# measurement overlapping that work would be charged for it. settle waits (at most 30 s) until the
+# control plane's processes use less than BENCH_SETTLE_TICKS (8) clock ticks per 0.5 s, ~1.5x what
+# an idle one uses; on a cluster that is not ours, it sleeps 2 s.
+settle_ticks=${BENCH_SETTLE_TICKS:-8}
+cpu_ticks() { # pids... -> utime + stime of all, in clock ticks
+	local t=0 p
+	for p; do
+		[[ -r /proc/${p}/stat ]] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/${p}/stat")))
+	done
+	echo "${t}"
+}
+settle() {
+	local -a pids=()
+	local c f i prev now
+	if ((own_cluster)); then
+		for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+			f=${cluster_dir}/run/${c}.pid
+			[[ -f ${f} ]] && pids+=("$(<"${f}")")
+		done
+	fi
+	if ((${#pids[@]} == 0)); then
+		sleep 2
+		return
+	fi
+	prev=$(cpu_ticks "${pids[@]}")
+	for ((i = 0; i < 60; i++)); do
+		sleep 0.5
+		now=$(cpu_ticks "${pids[@]}")
+		((now - prev < settle_ticks)) && return
+		prev=${now}
+	done
+	log "control plane still busy after 30 s; measuring anyway"
+}
+
+# run_timed LOG cmd... : wall time of the whole process in µs on stdout; fails loudly.
+run_timed() {
+	local logf=$1 t0 t1
+	shift
+	t0=${EPOCHREALTIME/[.,]/}
+	if ! "$@" >"${logf}" 2>&1; then
+		tail -n 20 "${logf}" >&2
+		die "failed: $*"
+	fi
+	t1=${EPOCHREALTIME/[.,]/}
+	echo $((t1 - t0))
+}
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_before=$(load)
+
+# --- 1 + 2: apply and no-op re-apply --------------------------------------------------------------
+contenders=(kubeprint kubectl floor)
+apply_once() { # contender n ns phase run
+	local c=$1 n=$2 ns=$3 phase=$4 r=$5 us
+	local logf="${out}/logs/${phase}-${c}-${n}-${r}.log"
+	case ${c} in
+	kubeprint) us=$(run_timed "${logf}" "${kp}" apply --n "${n}" --namespace "${ns}") ;;
+	kubectl) us=$(run_timed "${logf}" kubectl apply --server-side -n "${ns}" -f "${out}/in/${n}.yaml") ;;
+	floor) us=$(run_timed "${logf}" "${floor}" --file "${out}/in/${n}.jsonl" --namespace "${ns}" --concurrency "${floor_c}") ;;
+	esac
+	record "${phase}" "${n}" "${c}" "${r}" "${us}"
+	printf '%s' "${us}"
+}
+
+want apply || sizes=""
+for n in ${sizes}; do
+	"${kp}" render --n "${n}" --yaml "${out}/in/${n}.yaml" --jsonl "${out}/in/${n}.jsonl" >/dev/null ||
+		die "bench_apply render failed"
+	r_n=${runs}
+	((n >= 2000)) && r_n=${runs_large}
+	for ((r = 1; r <= r_n; r++)); do
+		for ((i = 0; i < ${#contenders[@]}; i++)); do
+			# Rotate who goes first from run to run.
+			c=${contenders[$(((i + r) % ${#contenders[@]}))]}
+			ns=$(fresh_ns "${c}")
+			settle
+			first=$(apply_once "${c}" "${n}" "${ns}" apply "${r}")
+			settle
+			again=$(apply_once "${c}" "${n}" "${ns}" noop "${r}")
+			log "N=${n} run ${r}/${r_n} ${c}: apply $((first / 1000)) ms, no-op $((again / 1000)) ms (load $(load))"
+			drop_ns "${ns}"
+		done
+	done
+done
+
+# --- 3: whole-process render vs cdk8s synth -----------------------------------------------------
+cdk8s_dir=${repo}/benches/peers/cdk8s
+render_out=$(mktemp -d)
+apps="kuard blueprints"
+want render || apps=""
+[[ -n ${apps} ]] && settle
+for app in ${apps}; do
+	for ((r = 1; r <= render_runs; r++)); do
+		for c in kubeprint cdk8s; do
+			case ${c} in
+			kubeprint)
+				if [[ ${app} == kuard ]]; then
+					us=$(run_timed "${render_out}/kp-${app}.yaml" "${bin}/ch12_deployments")
+				else
+					us=$(run_timed "${render_out}/kp-${app}.yaml" "${kp}" render-app "${app}")
+				fi
+				;;
+			cdk8s) us=$(run_timed "${out}/logs/cdk8s-${app}.log" node "${cdk8s_dir}/main.js" "${app}" "${render_out}/cdk8s-${app}-${r}") ;;
+			esac
+			record render "${app}" "${c}" "${r}" "${us}"
+		done
+	done
+	log "render ${app}: done (load $(load))"
+done
+rm -rf "${render_out}"
+
+# --- 4: wait latency ------------------------------------------------------------------------------
+"${kp}" render --n "${wait_n}" --replicas 1 --yaml "${out}/in/wait.yaml" --jsonl "${out}/in/wait.jsonl" >"${out}/in/wait.counts" ||
+	die "bench_apply render failed"
+json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; } # key file -> number
+wait_deploys=$(json_field deployments "${out}/in/wait.counts")
+wait_services=$(json_field services "${out}/in/wait.counts")
+[[ -n ${wait_deploys} && -n ${wait_services} ]] || die "cannot read the object counts of the wait set"
+wait_runs=${runs}
+want wait || wait_runs=0
+for ((r = 1; r <= wait_runs; r++)); do
+	for c in kubeprint kubectl; do
+		ns=$(fresh_ns "wait-${c}")
+		# Pods need the namespace's default ServiceAccount.
+		for _ in $(seq 100); do kubectl -n "${ns}" get serviceaccount default >/dev/null 2>&1 && break; sleep 0.1; done
+		synced="${out}/logs/watch-${c}-${r}.synced"
+		rm -f "${synced}"
+		if [[ ${c} == kubeprint ]]; then services=${wait_services}; else services=0; fi
+		"${watch}" --namespace "${ns}" --deployments "${wait_deploys}" --services "${services}" --synced-file "${synced}" \
+			>"${out}/logs/watch-${c}-${r}.json" 2>"${out}/logs/watch-${c}-${r}.log" &
+		watch_pid=$!
+		for _ in $(seq 200); do [[ -f ${synced} ]] && break; sleep 0.05; done
+		[[ -f ${synced} ]] || die "bench_watch did not sync"
+		settle
+		case ${c} in
+		kubeprint)
+			"${kp}" apply --n "${wait_n}" --replicas 1 --namespace "${ns}" --wait >"${out}/logs/wait-kp-${r}.log" 2>&1 ||
+				{ tail -n 20 "${out}/logs/wait-kp-${r}.log" >&2; die "kubeprint apply --wait failed"; }
+			;;
+		kubectl)
+			kubectl apply --server-side -n "${ns}" -f "${out}/in/wait.yaml" >/dev/null
+			kubectl wait -n "${ns}" --for=condition=Available deployment --all --timeout=300s >/dev/null
+			;;
+		esac
+		returned=${EPOCHREALTIME/[.,]/}000
+		wait "${watch_pid}" || die "bench_watch failed"
+		last=$(json_field last_ready_unix_ns "${out}/logs/watch-${c}-${r}.json")
+		[[ -n ${last} && ${last} != 0 ]] || die "bench_watch saw nothing ready"
+		record wait "${wait_n}" "${c}" "${r}" $(((returned - last) / 1000))
+		log "wait ${c} run ${r}: returned $(((returned - last) / 1000000)) ms after the last object was ready"
+		drop_ns "${ns}"
+	done
+done
+
+# --- 5: peak RSS ------------------------------------------------------------------------------------
+want rss || rss_n=0
+if ((rss_n > 0)); then
+	ns=$(fresh_ns rss)
+	settle
+	/usr/bin/time -v "${kp}" apply --n "${rss_n}" --configmaps-only --namespace "${ns}" >"${out}/logs/rss.log" 2>&1 ||
+		{ tail -n 30 "${out}/logs/rss.log" >&2; die "kubeprint apply of ${rss_n} objects failed"; }
+	rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "${out}/logs/rss.log")
+	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "${out}/logs/rss.log")
+	record rss "${rss_n}" kubeprint 1 "${rss_kb}"
+	log "peak RSS applying ${rss_n} ConfigMaps: ${rss_kb} kB (wall ${wall})"
+	drop_ns "${ns}"
+fi
+load_after=$(load)
+
+# --- report -------------------------------------------------------------------------------------------
+# median SECTION N CONTENDER -> median of the recorded values (µs, or kB for rss), "-" if none.
+median() {
+	awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == c { print $5 }' "${raw}" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# spread SECTION N CONTENDER -> "min-max" in ms, or "" with fewer than 2 runs.
+spread() {
+	awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == c { v = $5 / 1000; if (!k || v < lo) lo = v; if (!k || v > hi) hi = v; k++ }
+		END { if (k > 1) printf "%.0f–%.0f", lo, hi }' "${raw}"
+}
+count() { awk -F'\t' -v s="$1" -v n="$2" -v c="$3" '$1 == s && $2 == n && $3 == c' "${raw}" | wc -l | tr -d ' '; }
+ms() { [[ $1 == - ]] && { echo -; return; }; awk -v u="$1" 'BEGIN { if (u >= 100000) printf "%.0f ms", u / 1000; else printf "%.1f ms", u / 1000 }'; }
+ratio() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else if (a / b >= 10) printf "%.0f×", a / b; else printf "%.2f×", a / b }'; }
+
+# ok VALUE LIMIT -> ✓ when VALUE <= LIMIT (numbers), ✗ otherwise, ? when unknown.
+ok() { [[ $1 == - || -z $1 ]] && { echo "?"; return; }; awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l ? "✓" : "✗") }'; }
+ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.3f", a / b }'; }
+
+{
+	echo "# kubeprint vs kubectl, cdk8s and the floor"
+	echo
+	echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n1)) · apiserver ${server_version} (local, kwok nodes) · kubectl ${kubectl_version} · node $(node --version) · cdk8s $(node -p "require('${cdk8s_dir}/node_modules/cdk8s/package.json').version") + cdk8s-plus-34 $(node -p "require('${cdk8s_dir}/node_modules/cdk8s-plus-34/package.json').version")"
+	echo
+	echo "Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}. Wall time of whole processes; medians (min–max in ms); contenders alternated run by run; the control plane idle before each measurement."
+	if [[ -n ${sizes} ]]; then
+		echo
+		echo "## Apply N objects (½ ConfigMaps, ¼ Services, ¼ Deployments with 0 replicas) into a fresh namespace"
+		echo
+		echo "| N | runs | kubeprint | kubectl --server-side | floor (C=${floor_c}) | kubeprint / floor | kubectl / kubeprint |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|"
+		for phase in apply noop; do
+			for n in ${sizes}; do
+				k=$(median "${phase}" "${n}" kubeprint)
+				t=$(median "${phase}" "${n}" kubectl)
+				f=$(median "${phase}" "${n}" floor)
+				label=${n}
+				[[ ${phase} == noop ]] && label="${n}, no-op re-apply"
+				echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") ($(spread "${phase}" "${n}" kubeprint)) | $(ms "${t}") ($(spread "${phase}" "${n}" kubectl)) | $(ms "${f}") ($(spread "${phase}" "${n}" floor)) | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
+			done
+		done
+	fi
+	if [[ -n ${apps} ]]; then
+		echo
+		echo "## Whole-process render (kuard: examples/ch12_deployments; blueprints: the four blueprint examples in one process)"
+		echo
+		echo "| application | runs | kubeprint | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
+		echo "|---|---:|---:|---:|---:|"
+		for app in ${apps}; do
+			k=$(median render "${app}" kubeprint)
+			c=$(median render "${app}" cdk8s)
+			echo "| ${app} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
+		done
+	fi
+	if ((wait_runs > 0)); then
+		echo
+		echo "## Wait latency: last object ready (watch event seen by examples/bench_watch, local clock) → the client's wait returned"
+		echo
+		echo "| client | objects | runs | median | max |"
+		echo "|---|---:|---:|---:|---:|"
+		for c in kubeprint kubectl; do
+			max=$(awk -F'\t' -v c="${c}" '$1 == "wait" && $3 == c { if (!seen || $5 > m) m = $5; seen = 1 } END { print (seen ? m : "-") }' "${raw}")
+			what="kubeprint apply --wait (${wait_deploys} Deployments + ${wait_services} Services, 1 replica each)"
+			[[ ${c} == kubectl ]] && what="kubectl apply, then kubectl wait --for=condition=Available (Deployments only)"
+			echo "| ${what} | ${wait_n} | $(count wait "${wait_n}" "${c}") | $(ms "$(median wait "${wait_n}" "${c}")") | $(ms "${max}") |"
+		done
+	fi
+	if ((rss_n > 0)); then
+		echo
+		echo "## Peak resident memory (GNU time -v)"
+		echo
+		echo "| kubeprint builds and applies | peak RSS | wall |"
+		echo "|---|---:|---:|"
+		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MB", k / 1024 }') | ${wall} |"
+	fi
+	echo
+	echo "## Goals (issue 7)"
+	echo
+	if [[ -n ${apps} ]]; then
+		r=$(ratio_num "$(median render blueprints cdk8s)" "$(median render blueprints kubeprint)")
+		echo "- $(awk -v r="${r}" 'BEGIN { print (r != "-" && r >= 50 ? "✓" : "✗") }') whole-process render ≥ 50× faster than cdk8s synth (blueprints: ${r}×)"
+	fi
+	if [[ ${sizes} == *500* ]]; then
+		for phase in apply noop; do
+			r=$(ratio_num "$(median "${phase}" 500 kubeprint)" "$(median "${phase}" 500 floor)")
+			echo "- $(ok "${r}" 1.3) ${phase/noop/no-op re-apply} of 500 objects within 1.3× of the floor (${r}×)"
+		done
+	fi
+	if ((wait_runs > 0)); then
+		m=$(median wait "${wait_n}" kubeprint)
+		echo "- $(ok "${m}" 100000) wait returns ≤ 100 ms after readiness (median $(ms "${m}"))"
+	fi
+	if ((rss_n >= 10000)); then
+		k=$(median rss "${rss_n}" kubeprint)
+		echo "- $(ok "${k}" 102400) peak RSS < 100 MB for ${rss_n} objects"
+	fi
+	echo "- in-process render (≤ 1 ms for the four blueprints, < 1 ms for the chapter examples): \`cargo bench --bench render -- 'blueprints/all|chapters/all'\`"
+	echo
+	echo "Runs: ${runs} per contender (N = 2000: ${runs_large}, kubectl being slow there; render: ${render_runs}). Raw figures (µs; kB for RSS): target/bench/raw.tsv."
+} >"${report}"
+cat "${report}"

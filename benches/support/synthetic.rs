@@ -1,0 +1,114 @@
+//! Synthetic bundles for the benchmarks: N objects, half ConfigMaps, a quarter Services and a
+//! quarter Deployments, grouped in "apps" of one ConfigMap + one Service + one Deployment (the
+//! Service selects the Deployment's pods) plus extra ConfigMaps. Built with the public
+//! builders, as a user would. Shared by `benches/render.rs` and `examples/bench_apply.rs`
+//! (`#[path]`-included), so the in-process and the on-cluster figures describe the same objects.
+#![allow(dead_code)]
+
+use kubeprint::prelude::*;
+use kubeprint::service::ServicePort;
+
+/// How many objects of each kind a synthetic bundle of `n` objects has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mix {
+    pub configmaps: usize,
+    pub services: usize,
+    pub deployments: usize,
+}
+
+impl Mix {
+    /// ½ ConfigMaps, ¼ Services, ¼ Deployments (the remainder goes to ConfigMaps), or only
+    /// ConfigMaps.
+    pub fn of(n: usize, configmaps_only: bool) -> Mix {
+        if configmaps_only {
+            return Mix {
+                configmaps: n,
+                services: 0,
+                deployments: 0,
+            };
+        }
+        let apps = n / 4;
+        Mix {
+            configmaps: n - 2 * apps,
+            services: apps,
+            deployments: apps,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.configmaps + self.services + self.deployments
+    }
+}
+
+fn app_name(i: usize) -> String {
+    format!("app-{i:05}")
+}
+
+fn config_map(i: usize) -> ConfigMap {
+    ConfigMap::builder()
+        .name(format!("config-{i:05}"))
+        .labels(Labels::from([("app.kubernetes.io/part-of", "bench"), ("bench.kubeprint.dev/shard", "a")]))
+        .entry("LOG_LEVEL", "info")
+        .entry("FEATURE_FLAGS", "search,reports,export")
+        .entry(
+            "app.properties",
+            format!("name=app-{i:05}\nthreads=4\ncache.size=128Mi\nupstream=http://backend-{i:05}:8080\n"),
+        )
+        .build()
+}
+
+fn service(i: usize) -> Service {
+    Service::builder()
+        .name(app_name(i))
+        .labels(Labels::from([("app.kubernetes.io/part-of", "bench")]))
+        .selector([("app.kubernetes.io/name", app_name(i))])
+        .port(ServicePort::tcp("http", 80).target("http"))
+        .build()
+}
+
+/// A Deployment like the book's kuard one; PodSecurity-restricted (kubeprint's default).
+fn deployment(i: usize, replicas: i32) -> Deployment {
+    let name = app_name(i);
+    Deployment::builder()
+        .name(name.clone())
+        .labels(Labels::from([("app.kubernetes.io/part-of", "bench")]))
+        .replicas(replicas)
+        .template(
+            PodTemplate::builder()
+                .selector_label("app.kubernetes.io/name", name)
+                .label("app.kubernetes.io/part-of", "bench")
+                .security(PodSecurity::restricted().run_as_user(1000))
+                .container(
+                    Container::builder()
+                        .name("app")
+                        .image("gcr.io/kuar-demo/kuard-amd64:blue")
+                        .port(Port::tcp("http", 8080))
+                        .env(EnvVar::value("CONFIG_NAME", format!("config-{i:05}")))
+                        .readiness(Probe::http_get("/ready", "http").period(2))
+                        .resources(
+                            Resources::new()
+                                .requests(Cpu::millis(10), Memory::mib(16))
+                                .limit_memory(Memory::mib(64)),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// The synthetic bundle of `n` objects (see the module docs). `replicas` is each Deployment's
+/// replica count.
+pub fn bundle(n: usize, replicas: i32, configmaps_only: bool) -> kubeprint::Result<Bundle> {
+    let mix = Mix::of(n, configmaps_only);
+    let mut b = Bundle::new("bench");
+    for i in 0..mix.deployments {
+        b.add(config_map(i))?;
+        b.add(service(i))?;
+        b.add(deployment(i, replicas))?;
+    }
+    for i in mix.deployments..mix.configmaps {
+        b.add(config_map(i))?;
+    }
+    Ok(b)
+}

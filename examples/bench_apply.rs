@@ -1,0 +1,205 @@
+//! The kubeprint contender of `benches/compare.sh`: builds the synthetic bundle
+//! (`benches/support/synthetic.rs`) and applies it with [`kubeprint::apply::Applier`], exactly as
+//! an application would; also renders the inputs of the other contenders.
+//!
+//! ```text
+//! bench_apply render --n N [--replicas R] [--configmaps-only] --yaml FILE --jsonl FILE
+//!     writes the bundle as multi-document YAML (for kubectl) and as one JSON object per line
+//!     (for bench_floor); prints {"objects":..,"configmaps":..,"services":..,"deployments":..}
+//! bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait]
+//!                   [--concurrency C]
+//!     builds, validates and applies the bundle (server-side apply, default settings: field
+//!     manager "kubeprint", ApplySet bookkeeping, no pruning) and, with --wait, waits until every
+//!     object is ready; prints {"objects":..,"build_ms":..,"apply_ms":..,"returned_unix_ns":..}
+//! bench_apply render-app kuard|blueprints
+//!     builds, checks and renders examples/ch12_deployments.rs (kuard), or the four blueprint
+//!     examples (mysql, redis, ghost, parse) in one process; YAML on stdout
+//! ```
+//! Replicas default to 0, so the apply figures measure the client and the apiserver, not the
+//! pods the controllers would start meanwhile. Talks only to the cluster of `$KUBECONFIG`.
+
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+
+// The four blueprint examples and the kuard one, for `render-app` (their `main`s go unused).
+#[allow(dead_code)]
+#[path = "ghost.rs"]
+mod ghost_example;
+#[allow(dead_code)]
+#[path = "ch12_deployments.rs"]
+mod kuard_example;
+#[allow(dead_code)]
+#[path = "mysql.rs"]
+mod mysql_example;
+#[allow(dead_code)]
+#[path = "parse.rs"]
+mod parse_example;
+#[allow(dead_code)]
+#[path = "redis.rs"]
+mod redis_example;
+
+use kubeprint::apply::{Applier, Wait};
+use std::io::Write;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Default)]
+struct Args {
+    command: String,
+    n: usize,
+    replicas: i32,
+    configmaps_only: bool,
+    yaml: Option<String>,
+    jsonl: Option<String>,
+    namespace: Option<String>,
+    wait: bool,
+    concurrency: Option<usize>,
+    app: String,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: bench_apply render --n N [--replicas R] [--configmaps-only] --yaml FILE --jsonl FILE\n       \
+         bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait] [--concurrency C]\n       \
+         bench_apply render-app kuard|blueprints"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut it = std::env::args().skip(1);
+    let mut a = Args {
+        command: it.next().unwrap_or_else(|| usage()),
+        ..Args::default()
+    };
+    if a.command == "render-app" {
+        a.app = it.next().unwrap_or_else(|| usage());
+        return a;
+    }
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--n" => a.n = value().parse().unwrap_or_else(|_| usage()),
+            "--replicas" => a.replicas = value().parse().unwrap_or_else(|_| usage()),
+            "--configmaps-only" => a.configmaps_only = true,
+            "--yaml" => a.yaml = Some(value()),
+            "--jsonl" => a.jsonl = Some(value()),
+            "--namespace" => a.namespace = Some(value()),
+            "--wait" => a.wait = true,
+            "--concurrency" => a.concurrency = Some(value().parse().unwrap_or_else(|_| usage())),
+            _ => usage(),
+        }
+    }
+    if a.n == 0 {
+        usage()
+    }
+    a
+}
+
+fn fail(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("bench_apply: {what}: {e}");
+    std::process::exit(1)
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn render(a: &Args) {
+    let (Some(yaml_path), Some(jsonl_path)) = (&a.yaml, &a.jsonl) else {
+        usage()
+    };
+    let bundle =
+        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let yaml = bundle.to_yaml().unwrap_or_else(|e| fail("render", e));
+    std::fs::write(yaml_path, yaml).unwrap_or_else(|e| fail(yaml_path, e));
+    let mut jsonl = Vec::new();
+    for o in &bundle {
+        serde_json::to_writer(&mut jsonl, o).unwrap_or_else(|e| fail("json", e));
+        jsonl.push(b'\n');
+    }
+    std::fs::write(jsonl_path, jsonl).unwrap_or_else(|e| fail(jsonl_path, e));
+    let mix = synthetic::Mix::of(a.n, a.configmaps_only);
+    println!(
+        "{{\"objects\":{},\"configmaps\":{},\"services\":{},\"deployments\":{}}}",
+        bundle.len(),
+        mix.configmaps,
+        mix.services,
+        mix.deployments
+    );
+}
+
+fn render_app(which: &str) {
+    let apps: &[fn() -> kubeprint::Result<kubeprint::Bundle>] = match which {
+        "kuard" => &[kuard_example::app],
+        "blueprints" => &[
+            mysql_example::app,
+            redis_example::app,
+            ghost_example::app,
+            parse_example::app,
+        ],
+        _ => usage(),
+    };
+    let mut out = std::io::stdout().lock();
+    for (i, app) in apps.iter().enumerate() {
+        let yaml = app()
+            .and_then(|b| b.to_yaml())
+            .unwrap_or_else(|e| fail(which, e));
+        if i > 0 {
+            let _ = out.write_all(b"---\n");
+        }
+        out.write_all(yaml.as_bytes())
+            .unwrap_or_else(|e| fail("stdout", e));
+    }
+}
+
+async fn apply(a: &Args) {
+    let Some(namespace) = &a.namespace else {
+        usage()
+    };
+    let start = Instant::now();
+    let bundle =
+        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let built = start.elapsed();
+    let mut applier = Applier::try_default()
+        .await
+        .unwrap_or_else(|e| fail("client", e))
+        .namespace(namespace.clone())
+        .wait(if a.wait { Wait::End } else { Wait::None });
+    if let Some(c) = a.concurrency {
+        applier = applier.concurrency(c);
+    }
+    let t = Instant::now();
+    let report = applier
+        .apply(&bundle)
+        .await
+        .unwrap_or_else(|e| fail("apply", e));
+    let applied = t.elapsed();
+    let returned = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{{\"objects\":{},\"changed\":{},\"build_ms\":{:.2},\"apply_ms\":{:.1},\"returned_unix_ns\":{returned}}}",
+        report.objects.len(),
+        report.changed(),
+        ms(built),
+        ms(applied)
+    );
+}
+
+fn main() {
+    let args = parse_args();
+    match args.command.as_str() {
+        "render" => render(&args),
+        "render-app" => render_app(&args.app),
+        // The runtime only where it is needed: rendering stays a plain, quick process.
+        "apply" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| fail("tokio runtime", e))
+            .block_on(apply(&args)),
+        _ => usage(),
+    }
+}
