@@ -12,8 +12,8 @@
 #      kubeprint (examples/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
 #      | the floor (examples/bench_floor.rs: N bare SSA PATCH requests, C in flight);
 #   2. the no-op re-apply of the same set into the same namespace;
-#   3. whole-process render of kuard and of the four blueprints: kubeprint vs cdk8s-plus synth
-#      (benches/peers/cdk8s);
+#   3. whole-process render of kuard and of the four blueprints: kubeprint (examples/bench_render,
+#      and the kuard example with its command line) vs cdk8s-plus synth (benches/peers/cdk8s);
 #   4. wait latency: from the last object becoming ready (seen by an independent watcher,
 #      examples/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
 #      kubectl wait --for=condition=Available for reference;
@@ -22,12 +22,13 @@
 # Env:
 #   KUBEPRINT_BENCH_KUBECONFIG  use this running cluster (its kubectl must be on PATH) instead of
 #                               starting a private one in target/bench/cluster
-#   BENCH_RUNS (5)              runs per contender for N = 50 and 500, and the wait runs
+#   BENCH_RUNS (5)              runs per contender for N = 50 and 500
 #   BENCH_RUNS_LARGE (2)        runs per contender for N = 2000 (kubectl takes long there)
 #   BENCH_SIZES ("50 500 2000") apply sizes
 #   BENCH_RENDER_RUNS (10)      runs per contender for the render comparison
 #   BENCH_RSS_N (10000)         objects for the peak-RSS run (0 skips it)
 #   BENCH_WAIT_N (50)           objects for the wait-latency run (Deployments have 1 replica)
+#   BENCH_WAIT_RUNS (3)         runs per client for the wait latency
 #   BENCH_FLOOR_CONCURRENCY (32) requests in flight for the floor
 #   BENCH_SECTIONS ("apply render wait rss") which measurements to run
 # Only 127.0.0.1 is ever contacted (the private cluster binds loopback only).
@@ -76,7 +77,7 @@ fi
 command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the cdk8s comparison"
 
 log "building the contenders (--release)"
-(cd "${repo}" && cargo build --release --quiet --example bench_apply --example bench_floor --example bench_watch --example ch12_deployments) ||
+(cd "${repo}" && cargo build --release --quiet --example bench_apply --example bench_floor --example bench_watch --example bench_render --example ch12_deployments) ||
 	die "cargo build failed"
 bin=${repo}/target/release/examples
 kp=${bin}/bench_apply
@@ -130,7 +131,7 @@ drop_ns() { kubectl delete namespace "$1" --wait=true --timeout=300s >/dev/null 
 
 # Every apply sets controllers to work (ReplicaSets for Deployments, EndpointSlices for Services,
 # garbage collection after a namespace is deleted) for a while after the client has returned; a
-# measurement overlapping that work would be charged for it. settle waits (at most 30 s) until the
+# measurement overlapping that work would be charged for it. settle waits (at most 20 s) until the
 # control plane's processes use less than BENCH_SETTLE_TICKS (8) clock ticks per 0.5 s, ~1.5x what
 # an idle one uses; on a cluster that is not ours, it sleeps 2 s.
 settle_ticks=${BENCH_SETTLE_TICKS:-8}
@@ -155,13 +156,13 @@ settle() {
 		return
 	fi
 	prev=$(cpu_ticks "${pids[@]}")
-	for ((i = 0; i < 60; i++)); do
+	for ((i = 0; i < 40; i++)); do
 		sleep 0.5
 		now=$(cpu_ticks "${pids[@]}")
 		((now - prev < settle_ticks)) && return
 		prev=${now}
 	done
-	log "control plane still busy after 30 s; measuring anyway"
+	log "control plane still busy after 20 s; measuring anyway"
 }
 
 # run_timed LOG cmd... : wall time of the whole process in µs on stdout; fails loudly.
@@ -185,12 +186,16 @@ contenders=(kubeprint kubectl floor)
 apply_once() { # contender n ns phase run
 	local c=$1 n=$2 ns=$3 phase=$4 r=$5 us
 	local logf="${out}/logs/${phase}-${c}-${n}-${r}.log"
+	# GNU time also reports the client's own CPU (user + sys), which competes with the apiserver
+	# for the same 2 cores; it adds ~1 ms of exec to every contender alike.
+	local cpu=(/usr/bin/time -f '%U %S' -o "${logf}.cpu")
 	case ${c} in
-	kubeprint) us=$(run_timed "${logf}" "${kp}" apply --n "${n}" --namespace "${ns}") ;;
-	kubectl) us=$(run_timed "${logf}" kubectl apply --server-side -n "${ns}" -f "${out}/in/${n}.yaml") ;;
-	floor) us=$(run_timed "${logf}" "${floor}" --file "${out}/in/${n}.jsonl" --namespace "${ns}" --concurrency "${floor_c}") ;;
+	kubeprint) us=$(run_timed "${logf}" "${cpu[@]}" "${kp}" apply --n "${n}" --namespace "${ns}") ;;
+	kubectl) us=$(run_timed "${logf}" "${cpu[@]}" kubectl apply --server-side -n "${ns}" -f "${out}/in/${n}.yaml") ;;
+	floor) us=$(run_timed "${logf}" "${cpu[@]}" "${floor}" --file "${out}/in/${n}.jsonl" --namespace "${ns}" --concurrency "${floor_c}") ;;
 	esac
 	record "${phase}" "${n}" "${c}" "${r}" "${us}"
+	record "cpu-${phase}" "${n}" "${c}" "${r}" "$(awk '{ printf "%.0f", ($1 + $2) * 1e6 }' "${logf}.cpu")"
 	printf '%s' "${us}"
 }
 
@@ -223,20 +228,20 @@ want render || apps=""
 [[ -n ${apps} ]] && settle
 for app in ${apps}; do
 	for ((r = 1; r <= render_runs; r++)); do
-		for c in kubeprint cdk8s; do
+		# kubeprint: examples/bench_render (the smallest render program); kubeprint-cli: the kuard
+		# example as shipped, through kubeprint::cli::run (clap, client, tokio linked in).
+		contenders_render=(kubeprint cdk8s)
+		[[ ${app} == kuard ]] && contenders_render+=(kubeprint-cli)
+		for c in "${contenders_render[@]}"; do
 			case ${c} in
-			kubeprint)
-				if [[ ${app} == kuard ]]; then
-					us=$(run_timed "${render_out}/kp-${app}.yaml" "${bin}/ch12_deployments")
-				else
-					us=$(run_timed "${render_out}/kp-${app}.yaml" "${kp}" render-app "${app}")
-				fi
-				;;
+			kubeprint) us=$(run_timed "${render_out}/kp-${app}.yaml" "${bin}/bench_render" "${app}") ;;
+			kubeprint-cli) us=$(run_timed "${render_out}/kp-cli-${app}.yaml" "${bin}/ch12_deployments") ;;
 			cdk8s) us=$(run_timed "${out}/logs/cdk8s-${app}.log" node "${cdk8s_dir}/main.js" "${app}" "${render_out}/cdk8s-${app}-${r}") ;;
 			esac
 			record render "${app}" "${c}" "${r}" "${us}"
 		done
 	done
+	grep -c '^kind:' "${render_out}/kp-${app}.yaml" >"${out}/logs/render-${app}.objects"
 	log "render ${app}: done (load $(load))"
 done
 rm -rf "${render_out}"
@@ -248,7 +253,7 @@ json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; } # key file -> numbe
 wait_deploys=$(json_field deployments "${out}/in/wait.counts")
 wait_services=$(json_field services "${out}/in/wait.counts")
 [[ -n ${wait_deploys} && -n ${wait_services} ]] || die "cannot read the object counts of the wait set"
-wait_runs=${runs}
+wait_runs=${BENCH_WAIT_RUNS:-3}
 want wait || wait_runs=0
 for ((r = 1; r <= wait_runs; r++)); do
 	for c in kubeprint kubectl; do
@@ -295,7 +300,7 @@ if ((rss_n > 0)); then
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "${out}/logs/rss.log")
 	record rss "${rss_n}" kubeprint 1 "${rss_kb}"
 	log "peak RSS applying ${rss_n} ConfigMaps: ${rss_kb} kB (wall ${wall})"
-	drop_ns "${ns}"
+	((own_cluster)) || drop_ns "${ns}" # a private cluster goes away whole
 fi
 load_after=$(load)
 
@@ -340,17 +345,31 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 				echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") ($(spread "${phase}" "${n}" kubeprint)) | $(ms "${t}") ($(spread "${phase}" "${n}" kubectl)) | $(ms "${f}") ($(spread "${phase}" "${n}" floor)) | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
 			done
 		done
+		echo
+		echo "Client CPU (user + sys of the client process, median): what each client itself burns on the 2 cores it shares with the control plane."
+		echo
+		echo "| N | kubeprint | kubectl | floor |"
+		echo "|---:|---:|---:|---:|"
+		for phase in apply noop; do
+			for n in ${sizes}; do
+				label=${n}
+				[[ ${phase} == noop ]] && label="${n}, no-op re-apply"
+				echo "| ${label} | $(ms "$(median "cpu-${phase}" "${n}" kubeprint)") | $(ms "$(median "cpu-${phase}" "${n}" kubectl)") | $(ms "$(median "cpu-${phase}" "${n}" floor)") |"
+			done
+		done
 	fi
 	if [[ -n ${apps} ]]; then
 		echo
-		echo "## Whole-process render (kuard: examples/ch12_deployments; blueprints: the four blueprint examples in one process)"
+		echo "## Whole-process render to YAML files"
 		echo
-		echo "| application | runs | kubeprint | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
-		echo "|---|---:|---:|---:|---:|"
+		echo "| application | runs | kubeprint (examples/bench_render) | kubeprint (example with its command line) | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
+		echo "|---|---:|---:|---:|---:|---:|"
 		for app in ${apps}; do
 			k=$(median render "${app}" kubeprint)
+			kc=$(median render "${app}" kubeprint-cli)
 			c=$(median render "${app}" cdk8s)
-			echo "| ${app} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
+			label="${app} ($(cat "${out}/logs/render-${app}.objects" 2>/dev/null) objects)"
+			echo "| ${label} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${kc}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
 		done
 	fi
 	if ((wait_runs > 0)); then
@@ -397,6 +416,6 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 	fi
 	echo "- in-process render (≤ 1 ms for the four blueprints, < 1 ms for the chapter examples): \`cargo bench --bench render -- 'blueprints/all|chapters/all'\`"
 	echo
-	echo "Runs: ${runs} per contender (N = 2000: ${runs_large}, kubectl being slow there; render: ${render_runs}). Raw figures (µs; kB for RSS): target/bench/raw.tsv."
+	echo "Runs: ${runs} per contender (N = 2000: ${runs_large}, kubectl being slow there; render: ${render_runs}; wait: ${wait_runs}). Raw figures (µs; kB for RSS): target/bench/raw.tsv."
 } >"${report}"
 cat "${report}"

@@ -11,32 +11,12 @@
 //!     builds, validates and applies the bundle (server-side apply, default settings: field
 //!     manager "kubeprint", ApplySet bookkeeping, no pruning) and, with --wait, waits until every
 //!     object is ready; prints {"objects":..,"build_ms":..,"apply_ms":..,"returned_unix_ns":..}
-//! bench_apply render-app kuard|blueprints
-//!     builds, checks and renders examples/ch12_deployments.rs (kuard), or the four blueprint
-//!     examples (mysql, redis, ghost, parse) in one process; YAML on stdout
 //! ```
 //! Replicas default to 0, so the apply figures measure the client and the apiserver, not the
 //! pods the controllers would start meanwhile. Talks only to the cluster of `$KUBECONFIG`.
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;
-
-// The four blueprint examples and the kuard one, for `render-app` (their `main`s go unused).
-#[allow(dead_code)]
-#[path = "ghost.rs"]
-mod ghost_example;
-#[allow(dead_code)]
-#[path = "ch12_deployments.rs"]
-mod kuard_example;
-#[allow(dead_code)]
-#[path = "mysql.rs"]
-mod mysql_example;
-#[allow(dead_code)]
-#[path = "parse.rs"]
-mod parse_example;
-#[allow(dead_code)]
-#[path = "redis.rs"]
-mod redis_example;
 
 use kubeprint::apply::{Applier, Wait};
 use std::io::Write;
@@ -53,14 +33,12 @@ struct Args {
     namespace: Option<String>,
     wait: bool,
     concurrency: Option<usize>,
-    app: String,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench_apply render --n N [--replicas R] [--configmaps-only] --yaml FILE --jsonl FILE\n       \
-         bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait] [--concurrency C]\n       \
-         bench_apply render-app kuard|blueprints"
+         bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait] [--concurrency C]"
     );
     std::process::exit(2)
 }
@@ -71,10 +49,6 @@ fn parse_args() -> Args {
         command: it.next().unwrap_or_else(|| usage()),
         ..Args::default()
     };
-    if a.command == "render-app" {
-        a.app = it.next().unwrap_or_else(|| usage());
-        return a;
-    }
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| usage());
         match flag.as_str() {
@@ -128,30 +102,6 @@ fn render(a: &Args) {
     );
 }
 
-fn render_app(which: &str) {
-    let apps: &[fn() -> kubeprint::Result<kubeprint::Bundle>] = match which {
-        "kuard" => &[kuard_example::app],
-        "blueprints" => &[
-            mysql_example::app,
-            redis_example::app,
-            ghost_example::app,
-            parse_example::app,
-        ],
-        _ => usage(),
-    };
-    let mut out = std::io::stdout().lock();
-    for (i, app) in apps.iter().enumerate() {
-        let yaml = app()
-            .and_then(|b| b.to_yaml())
-            .unwrap_or_else(|e| fail(which, e));
-        if i > 0 {
-            let _ = out.write_all(b"---\n");
-        }
-        out.write_all(yaml.as_bytes())
-            .unwrap_or_else(|e| fail("stdout", e));
-    }
-}
-
 async fn apply(a: &Args) {
     let Some(namespace) = &a.namespace else {
         usage()
@@ -193,7 +143,6 @@ fn main() {
     let args = parse_args();
     match args.command.as_str() {
         "render" => render(&args),
-        "render-app" => render_app(&args.app),
         // The runtime only where it is needed: rendering stays a plain, quick process.
         "apply" => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
