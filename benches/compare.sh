@@ -17,7 +17,9 @@
 #   4. wait latency: from the last object becoming ready (seen by an independent watcher,
 #      examples/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
 #      kubectl wait --for=condition=Available for reference;
-#   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps.
+#   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps;
+#   6. in-process render of the four blueprints and of the chapter examples (criterion medians
+#      from `cargo bench --bench render`, short settings).
 #
 # Env:
 #   KUBEPRINT_BENCH_KUBECONFIG  use this running cluster (its kubectl must be on PATH) instead of
@@ -30,7 +32,7 @@
 #   BENCH_WAIT_N (50)           objects for the wait-latency run (Deployments have 1 replica)
 #   BENCH_WAIT_RUNS (3)         runs per client for the wait latency
 #   BENCH_FLOOR_CONCURRENCY (32) requests in flight for the floor
-#   BENCH_SECTIONS ("apply render wait rss") which measurements to run
+#   BENCH_SECTIONS ("apply render wait rss inprocess") which measurements to run
 # Only 127.0.0.1 is ever contacted (the private cluster binds loopback only).
 set -euo pipefail
 
@@ -49,7 +51,7 @@ render_runs=${BENCH_RENDER_RUNS:-10}
 rss_n=${BENCH_RSS_N:-10000}
 wait_n=${BENCH_WAIT_N:-50}
 floor_c=${BENCH_FLOOR_CONCURRENCY:-32}
-sections=" ${BENCH_SECTIONS:-apply render wait rss} "
+sections=" ${BENCH_SECTIONS:-apply render wait rss inprocess} "
 want() { [[ ${sections} == *" $1 "* ]]; }
 if [[ ${quick} == 1 ]]; then
 	runs=${BENCH_RUNS:-2}
@@ -63,6 +65,9 @@ die() { printf '[compare] ERROR: %s\n' "$*" >&2; exit 1; }
 # Times come from $EPOCHREALTIME (bash >= 5): no `date` fork inside a 2 ms measurement.
 ((BASH_VERSINFO[0] >= 5)) || die "bash >= 5 is required"
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"${raw}"; } # section n contender run value
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_before=$(load)
 
 # --- tools -----------------------------------------------------------------------------
 if ! /usr/bin/time -v true >/dev/null 2>&1; then
@@ -86,6 +91,22 @@ watch=${bin}/bench_watch
 log "installing cdk8s (npm ci)"
 "${repo}/benches/peers/cdk8s/install.sh" || die "npm ci failed in benches/peers/cdk8s"
 
+# --- 6: in-process render (criterion), before the cluster runs ---------------------------
+# criterion_median GROUP/BENCH -> median in ns from criterion's estimates.json, or "-".
+criterion_median() {
+	local f="${repo}/target/criterion/$1/new/estimates.json" v
+	v=$([[ -f ${f} ]] && sed -n 's/.*"median":{"confidence_interval":{[^}]*},"point_estimate":\([0-9.]*\).*/\1/p' "${f}")
+	echo "${v:--}"
+}
+inprocess=0
+if want inprocess; then
+	log "criterion: blueprints/all and chapters/all (in-process build + check + render)"
+	rm -rf "${repo}/target/criterion/blueprints/all" "${repo}/target/criterion/chapters/all"
+	(cd "${repo}" && cargo bench --quiet --bench render -- --warm-up-time 1 --measurement-time 3 '^(blueprints|chapters)/all$') \
+		>"${out}/logs/criterion.log" 2>&1 || { tail -n 20 "${out}/logs/criterion.log" >&2; die "cargo bench failed"; }
+	inprocess=1
+fi
+
 # --- cluster -----------------------------------------------------------------------------
 own_cluster=0
 cluster_dir=${out}/cluster
@@ -96,27 +117,33 @@ stop_cluster() {
 	fi
 }
 trap stop_cluster EXIT
-if [[ -n ${KUBEPRINT_BENCH_KUBECONFIG:-} ]]; then
-	export KUBECONFIG=${KUBEPRINT_BENCH_KUBECONFIG}
-else
-	[[ -x ${repo}/tools/cluster/up.sh ]] || die "tools/cluster/up.sh is missing"
-	log "starting a private control plane in ${cluster_dir}"
-	own_cluster=1
-	KUBEPRINT_CLUSTER_DIR=${cluster_dir} "${repo}/tools/cluster/up.sh" >"${out}/logs/cluster-up.log" 2>&1 ||
-		{ tail -n 30 "${out}/logs/cluster-up.log" >&2; die "tools/cluster/up.sh failed"; }
-	# shellcheck disable=SC1091
-	source "${cluster_dir}/env"
+need_cluster=0
+for section in apply wait rss; do want "${section}" && need_cluster=1; done
+server_version=- kubectl_version=-
+if ((need_cluster)); then
+	if [[ -n ${KUBEPRINT_BENCH_KUBECONFIG:-} ]]; then
+		export KUBECONFIG=${KUBEPRINT_BENCH_KUBECONFIG}
+	else
+		[[ -x ${repo}/tools/cluster/up.sh ]] || die "tools/cluster/up.sh is missing"
+		log "starting a private control plane in ${cluster_dir}"
+		own_cluster=1
+		KUBEPRINT_CLUSTER_DIR=${cluster_dir} "${repo}/tools/cluster/up.sh" >"${out}/logs/cluster-up.log" 2>&1 ||
+			{ tail -n 30 "${out}/logs/cluster-up.log" >&2; die "tools/cluster/up.sh failed"; }
+		# shellcheck disable=SC1091
+		source "${cluster_dir}/env"
+	fi
+	[[ -n ${KUBECONFIG:-} ]] || die "no KUBECONFIG"
+	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+	[[ ${server} == https://127.0.0.1:* ]] || die "refusing to benchmark against ${server}: only 127.0.0.1 is allowed"
+	versions=$(kubectl version -o json 2>/dev/null) || die "kubectl version failed against ${server}"
+	client_minor=$(sed -n '/clientVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' <<<"${versions}" | head -n1)
+	server_minor=$(sed -n '/serverVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' <<<"${versions}" | head -n1)
+	kubectl_version=$(sed -n '/clientVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' <<<"${versions}" | head -n1)
+	server_version=$(sed -n '/serverVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' <<<"${versions}" | head -n1)
+	[[ -n ${client_minor} && ${client_minor} == "${server_minor}" ]] ||
+		die "kubectl ${kubectl_version} is not the apiserver's minor (${server_version}); put the cluster's kubectl first on PATH"
+	log "apiserver ${server_version}, kubectl ${kubectl_version} ($(command -v kubectl)), ${server}"
 fi
-[[ -n ${KUBECONFIG:-} ]] || die "no KUBECONFIG"
-server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-[[ ${server} == https://127.0.0.1:* ]] || die "refusing to benchmark against ${server}: only 127.0.0.1 is allowed"
-client_minor=$(kubectl version -o json 2>/dev/null | sed -n '/clientVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
-server_minor=$(kubectl version -o json 2>/dev/null | sed -n '/serverVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
-kubectl_version=$(kubectl version -o json 2>/dev/null | sed -n '/clientVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)
-server_version=$(kubectl version -o json 2>/dev/null | sed -n '/serverVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)
-[[ -n ${client_minor} && ${client_minor} == "${server_minor}" ]] ||
-	die "kubectl ${kubectl_version} is not the apiserver's minor (${server_version}); put the cluster's kubectl first on PATH"
-log "apiserver ${server_version}, kubectl ${kubectl_version} ($(command -v kubectl)), ${server}"
 
 ns_seq=0
 fresh_ns() { # prefix -> creates and prints a new namespace
@@ -178,8 +205,6 @@ run_timed() {
 	echo $((t1 - t0))
 }
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-load_before=$(load)
 
 # --- 1 + 2: apply and no-op re-apply --------------------------------------------------------------
 contenders=(kubeprint kubectl floor)
@@ -414,7 +439,12 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 		k=$(median rss "${rss_n}" kubeprint)
 		echo "- $(ok "${k}" 102400) peak RSS < 100 MB for ${rss_n} objects"
 	fi
-	echo "- in-process render (≤ 1 ms for the four blueprints, < 1 ms for the chapter examples): \`cargo bench --bench render -- 'blueprints/all|chapters/all'\`"
+	if ((inprocess)); then
+		b=$(criterion_median blueprints/all)
+		c=$(criterion_median chapters/all)
+		echo "- $(ok "${b}" 1000000) in-process build + check + render of the four blueprints ≤ 1 ms ($(ms "$(awk -v v="${b}" 'BEGIN { printf "%.0f", v / 1000 }')"))"
+		echo "- $(ok "${c}" 999999) in-process build + check + render of the nine chapter examples < 1 ms ($(ms "$(awk -v v="${c}" 'BEGIN { printf "%.0f", v / 1000 }')"))"
+	fi
 	echo
 	echo "Runs: ${runs} per contender (N = 2000: ${runs_large}, kubectl being slow there; render: ${render_runs}; wait: ${wait_runs}). Raw figures (µs; kB for RSS): target/bench/raw.tsv."
 } >"${report}"
