@@ -416,7 +416,7 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 		echo
 		echo "| kubeprint builds and applies | peak RSS | wall |"
 		echo "|---|---:|---:|"
-		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MB", k / 1024 }') | ${wall} |"
+		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MiB (%.1f MB)", k / 1024, k * 1.024 / 1000 }') | ${wall} |"
 	fi
 	echo
 	echo "## Goals (issue 7)"
@@ -437,7 +437,7 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 	fi
 	if ((rss_n >= 10000)); then
 		k=$(median rss "${rss_n}" kubeprint)
-		echo "- $(ok "${k}" 102400) peak RSS < 100 MB for ${rss_n} objects"
+		echo "- $(ok "${k}" 102400) peak RSS < 100 MiB for ${rss_n} objects ($(awk -v k="${k}" 'BEGIN { printf "%.1f MiB", k / 1024 }'); counted in MiB, GNU time's unit)"
 	fi
 	if ((inprocess)); then
 		b=$(criterion_median blueprints/all)
