@@ -9,13 +9,13 @@
 # What is measured (each figure is the wall time of a whole process, contenders alternated run
 # by run, the median reported):
 #   1. first apply of N objects (ConfigMaps, Services, Deployments) into a fresh namespace:
-#      kubeprint (examples/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
-#      | the floor (examples/bench_floor.rs: N bare SSA PATCH requests, C in flight);
+#      kubeprint (benches/bin/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
+#      | the floor (benches/bin/bench_floor.rs: N bare SSA PATCH requests, C in flight);
 #   2. the no-op re-apply of the same set into the same namespace;
-#   3. whole-process render of kuard and of the four blueprints: kubeprint (examples/bench_render,
+#   3. whole-process render of kuard and of the four blueprints: kubeprint (benches/bin/bench_render,
 #      and the kuard example with its command line) vs cdk8s-plus synth (benches/peers/cdk8s);
 #   4. wait latency: from the last object becoming ready (seen by an independent watcher,
-#      examples/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
+#      benches/bin/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
 #      kubectl wait --for=condition=Available for reference;
 #   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps;
 #   6. in-process render of the four blueprints and of the chapter examples (criterion medians
@@ -82,12 +82,22 @@ fi
 command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the cdk8s comparison"
 
 log "building the contenders (--release)"
-(cd "${repo}" && cargo build --release --quiet --example bench_apply --example bench_floor --example bench_watch --example bench_render --example ch12_deployments) ||
-	die "cargo build failed"
+(cd "${repo}" && cargo build --release --quiet --example ch12_deployments) || die "cargo build failed"
 bin=${repo}/target/release/examples
-kp=${bin}/bench_apply
-floor=${bin}/bench_floor
-watch=${bin}/bench_watch
+# The tools live in benches/bin as bench targets (neither examples nor installed binaries); cargo
+# names their executables in its JSON messages.
+tools_json=$(cd "${repo}" && cargo bench --no-run --quiet --message-format=json \
+	--bench bench_apply --bench bench_floor --bench bench_watch --bench bench_render) || die "cargo bench --no-run failed"
+tool() { # name -> executable
+	local exe
+	exe=$(sed -n "s/.*\"target\":{[^}]*\"name\":\"$1\"[^}]*}.*\"executable\":\"\([^\"]*\)\".*/\1/p" <<<"${tools_json}" | tail -n1)
+	[[ -x ${exe} ]] || die "no executable for $1 in cargo's output"
+	echo "${exe}"
+}
+kp=$(tool bench_apply)
+floor=$(tool bench_floor)
+watch=$(tool bench_watch)
+render=$(tool bench_render)
 log "installing cdk8s (npm ci)"
 "${repo}/benches/peers/cdk8s/install.sh" || die "npm ci failed in benches/peers/cdk8s"
 
@@ -247,19 +257,27 @@ done
 
 # --- 3: whole-process render vs cdk8s synth -----------------------------------------------------
 cdk8s_dir=${repo}/benches/peers/cdk8s
+# kinds_names FILE... -> sorted "Kind/name" of every object in multi-document YAML files.
+kinds_names() {
+	awk '/^---/ { k = ""; n = ""; top = "" }
+		/^[A-Za-z]/ { split($0, a, ":"); top = a[1] }
+		/^kind: / { k = $2 }
+		top == "metadata" && /^  name: / { n = $2 }
+		k != "" && n != "" { print k "/" n; k = ""; n = "" }' "$@" | sort
+}
 render_out=$(mktemp -d)
 apps="kuard blueprints"
 want render || apps=""
 [[ -n ${apps} ]] && settle
 for app in ${apps}; do
 	for ((r = 1; r <= render_runs; r++)); do
-		# kubeprint: examples/bench_render (the smallest render program); kubeprint-cli: the kuard
+		# kubeprint: benches/bin/bench_render (the smallest render program); kubeprint-cli: the kuard
 		# example as shipped, through kubeprint::cli::run (clap, client, tokio linked in).
 		contenders_render=(kubeprint cdk8s)
 		[[ ${app} == kuard ]] && contenders_render+=(kubeprint-cli)
 		for c in "${contenders_render[@]}"; do
 			case ${c} in
-			kubeprint) us=$(run_timed "${render_out}/kp-${app}.yaml" "${bin}/bench_render" "${app}") ;;
+			kubeprint) us=$(run_timed "${render_out}/kp-${app}.yaml" "${render}" "${app}") ;;
 			kubeprint-cli) us=$(run_timed "${render_out}/kp-cli-${app}.yaml" "${bin}/ch12_deployments") ;;
 			cdk8s) us=$(run_timed "${out}/logs/cdk8s-${app}.log" node "${cdk8s_dir}/main.js" "${app}" "${render_out}/cdk8s-${app}-${r}") ;;
 			esac
@@ -267,6 +285,14 @@ for app in ${apps}; do
 		done
 	done
 	grep -c '^kind:' "${render_out}/kp-${app}.yaml" >"${out}/logs/render-${app}.objects"
+	# The cdk8s program must keep producing the same objects (kind/name) as kubeprint's examples.
+	if diff <(kinds_names "${render_out}/kp-${app}.yaml") <(kinds_names "${render_out}/cdk8s-${app}-${render_runs}"/*.yaml) \
+		>"${out}/logs/render-${app}.diff"; then
+		echo same >"${out}/logs/render-${app}.same"
+	else
+		log "cdk8s and kubeprint produce different objects for ${app}: see ${out}/logs/render-${app}.diff"
+		echo different >"${out}/logs/render-${app}.same"
+	fi
 	log "render ${app}: done (load $(load))"
 done
 rm -rf "${render_out}"
@@ -387,19 +413,23 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 		echo
 		echo "## Whole-process render to YAML files"
 		echo
-		echo "| application | runs | kubeprint (examples/bench_render) | kubeprint (example with its command line) | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
+		echo "| application | runs | kubeprint (benches/bin/bench_render) | kubeprint (example with its command line) | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
 		echo "|---|---:|---:|---:|---:|---:|"
 		for app in ${apps}; do
 			k=$(median render "${app}" kubeprint)
 			kc=$(median render "${app}" kubeprint-cli)
 			c=$(median render "${app}" cdk8s)
-			label="${app} ($(cat "${out}/logs/render-${app}.objects" 2>/dev/null) objects)"
+			label="${app} ($(cat "${out}/logs/render-${app}.objects" 2>/dev/null) objects"
+			case $(cat "${out}/logs/render-${app}.same" 2>/dev/null) in
+			same) label+=", the same kinds and names from both)" ;;
+			*) label+="; ✗ cdk8s's differ, see target/bench/logs/render-${app}.diff)" ;;
+			esac
 			echo "| ${label} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${kc}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
 		done
 	fi
 	if ((wait_runs > 0)); then
 		echo
-		echo "## Wait latency: last object ready (watch event seen by examples/bench_watch, local clock) → the client's wait returned"
+		echo "## Wait latency: last object ready (watch event seen by benches/bin/bench_watch, local clock) → the client's wait returned"
 		echo
 		echo "| client | objects | runs | median | max |"
 		echo "|---|---:|---:|---:|---:|"

@@ -16,7 +16,10 @@
 //! Replicas default to 0, so the apply figures measure the client and the apiserver, not the
 //! pods the controllers would start meanwhile. Talks only to the cluster of `$KUBECONFIG`.
 
-#[path = "../benches/support/synthetic.rs"]
+#[path = "cargo_bench.rs"]
+mod cargo_bench;
+
+#[path = "../support/synthetic.rs"]
 mod synthetic;
 
 use kubeprint::apply::{Applier, Outcome, Wait};
@@ -130,7 +133,12 @@ async fn apply(a: &Args) {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     // A no-op re-apply should leave everything unchanged: name what did change.
-    for o in report.objects.iter().filter(|o| o.outcome == Outcome::Configured).take(20) {
+    for o in report
+        .objects
+        .iter()
+        .filter(|o| o.outcome == Outcome::Configured)
+        .take(20)
+    {
         eprintln!("bench_apply: configured {}", o.object);
     }
     let mut out = std::io::stdout().lock();
@@ -147,6 +155,9 @@ async fn apply(a: &Args) {
 }
 
 fn main() {
+    if cargo_bench::is_cargo_run("bench_apply") {
+        return;
+    }
     let args = parse_args();
     match args.command.as_str() {
         "render" => render(&args),
