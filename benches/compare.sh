@@ -9,15 +9,17 @@
 # What is measured (each figure is the wall time of a whole process, contenders alternated run
 # by run, the median reported):
 #   1. first apply of N objects (ConfigMaps, Services, Deployments) into a fresh namespace:
-#      kubeprint (examples/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
-#      | the floor (examples/bench_floor.rs: N bare SSA PATCH requests, C in flight);
+#      kubeprint (benches/bin/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
+#      | the floor (benches/bin/bench_floor.rs: N bare SSA PATCH requests, C in flight);
 #   2. the no-op re-apply of the same set into the same namespace;
-#   3. whole-process render of kuard and of the four blueprints: kubeprint (examples/bench_render,
+#   3. whole-process render of kuard and of the four blueprints: kubeprint (benches/bin/bench_render,
 #      and the kuard example with its command line) vs cdk8s-plus synth (benches/peers/cdk8s);
 #   4. wait latency: from the last object becoming ready (seen by an independent watcher,
-#      examples/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
+#      benches/bin/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
 #      kubectl wait --for=condition=Available for reference;
-#   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps.
+#   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps;
+#   6. in-process render of the four blueprints and of the chapter examples (criterion medians
+#      from `cargo bench --bench render`, short settings).
 #
 # Env:
 #   KUBEPRINT_BENCH_KUBECONFIG  use this running cluster (its kubectl must be on PATH) instead of
@@ -30,7 +32,7 @@
 #   BENCH_WAIT_N (50)           objects for the wait-latency run (Deployments have 1 replica)
 #   BENCH_WAIT_RUNS (3)         runs per client for the wait latency
 #   BENCH_FLOOR_CONCURRENCY (32) requests in flight for the floor
-#   BENCH_SECTIONS ("apply render wait rss") which measurements to run
+#   BENCH_SECTIONS ("apply render wait rss inprocess") which measurements to run
 # Only 127.0.0.1 is ever contacted (the private cluster binds loopback only).
 set -euo pipefail
 
@@ -49,7 +51,7 @@ render_runs=${BENCH_RENDER_RUNS:-10}
 rss_n=${BENCH_RSS_N:-10000}
 wait_n=${BENCH_WAIT_N:-50}
 floor_c=${BENCH_FLOOR_CONCURRENCY:-32}
-sections=" ${BENCH_SECTIONS:-apply render wait rss} "
+sections=" ${BENCH_SECTIONS:-apply render wait rss inprocess} "
 want() { [[ ${sections} == *" $1 "* ]]; }
 if [[ ${quick} == 1 ]]; then
 	runs=${BENCH_RUNS:-2}
@@ -64,6 +66,9 @@ die() { printf '[compare] ERROR: %s\n' "$*" >&2; exit 1; }
 ((BASH_VERSINFO[0] >= 5)) || die "bash >= 5 is required"
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"${raw}"; } # section n contender run value
 
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_before=$(load)
+
 # --- tools -----------------------------------------------------------------------------
 if ! /usr/bin/time -v true >/dev/null 2>&1; then
 	log "installing GNU time (Debian package 'time') for peak-RSS measurement"
@@ -77,14 +82,40 @@ fi
 command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the cdk8s comparison"
 
 log "building the contenders (--release)"
-(cd "${repo}" && cargo build --release --quiet --example bench_apply --example bench_floor --example bench_watch --example bench_render --example ch12_deployments) ||
-	die "cargo build failed"
+(cd "${repo}" && cargo build --release --quiet --example ch12_deployments) || die "cargo build failed"
 bin=${repo}/target/release/examples
-kp=${bin}/bench_apply
-floor=${bin}/bench_floor
-watch=${bin}/bench_watch
+# The tools live in benches/bin as bench targets (neither examples nor installed binaries); cargo
+# names their executables in its JSON messages.
+tools_json=$(cd "${repo}" && cargo bench --no-run --quiet --message-format=json \
+	--bench bench_apply --bench bench_floor --bench bench_watch --bench bench_render) || die "cargo bench --no-run failed"
+tool() { # name -> executable
+	local exe
+	exe=$(sed -n "s/.*\"target\":{[^}]*\"name\":\"$1\"[^}]*}.*\"executable\":\"\([^\"]*\)\".*/\1/p" <<<"${tools_json}" | tail -n1)
+	[[ -x ${exe} ]] || die "no executable for $1 in cargo's output"
+	echo "${exe}"
+}
+kp=$(tool bench_apply)
+floor=$(tool bench_floor)
+watch=$(tool bench_watch)
+render=$(tool bench_render)
 log "installing cdk8s (npm ci)"
 "${repo}/benches/peers/cdk8s/install.sh" || die "npm ci failed in benches/peers/cdk8s"
+
+# --- 6: in-process render (criterion), before the cluster runs ---------------------------
+# criterion_median GROUP/BENCH -> median in ns from criterion's estimates.json, or "-".
+criterion_median() {
+	local f="${repo}/target/criterion/$1/new/estimates.json" v
+	v=$([[ -f ${f} ]] && sed -n 's/.*"median":{"confidence_interval":{[^}]*},"point_estimate":\([0-9.]*\).*/\1/p' "${f}")
+	echo "${v:--}"
+}
+inprocess=0
+if want inprocess; then
+	log "criterion: blueprints/all and chapters/all (in-process build + check + render)"
+	rm -rf "${repo}/target/criterion/blueprints/all" "${repo}/target/criterion/chapters/all"
+	(cd "${repo}" && cargo bench --quiet --bench render -- --warm-up-time 1 --measurement-time 3 '^(blueprints|chapters)/all$') \
+		>"${out}/logs/criterion.log" 2>&1 || { tail -n 20 "${out}/logs/criterion.log" >&2; die "cargo bench failed"; }
+	inprocess=1
+fi
 
 # --- cluster -----------------------------------------------------------------------------
 own_cluster=0
@@ -96,27 +127,33 @@ stop_cluster() {
 	fi
 }
 trap stop_cluster EXIT
-if [[ -n ${KUBEPRINT_BENCH_KUBECONFIG:-} ]]; then
-	export KUBECONFIG=${KUBEPRINT_BENCH_KUBECONFIG}
-else
-	[[ -x ${repo}/tools/cluster/up.sh ]] || die "tools/cluster/up.sh is missing"
-	log "starting a private control plane in ${cluster_dir}"
-	own_cluster=1
-	KUBEPRINT_CLUSTER_DIR=${cluster_dir} "${repo}/tools/cluster/up.sh" >"${out}/logs/cluster-up.log" 2>&1 ||
-		{ tail -n 30 "${out}/logs/cluster-up.log" >&2; die "tools/cluster/up.sh failed"; }
-	# shellcheck disable=SC1091
-	source "${cluster_dir}/env"
+need_cluster=0
+for section in apply wait rss; do want "${section}" && need_cluster=1; done
+server_version=- kubectl_version=-
+if ((need_cluster)); then
+	if [[ -n ${KUBEPRINT_BENCH_KUBECONFIG:-} ]]; then
+		export KUBECONFIG=${KUBEPRINT_BENCH_KUBECONFIG}
+	else
+		[[ -x ${repo}/tools/cluster/up.sh ]] || die "tools/cluster/up.sh is missing"
+		log "starting a private control plane in ${cluster_dir}"
+		own_cluster=1
+		KUBEPRINT_CLUSTER_DIR=${cluster_dir} "${repo}/tools/cluster/up.sh" >"${out}/logs/cluster-up.log" 2>&1 ||
+			{ tail -n 30 "${out}/logs/cluster-up.log" >&2; die "tools/cluster/up.sh failed"; }
+		# shellcheck disable=SC1091
+		source "${cluster_dir}/env"
+	fi
+	[[ -n ${KUBECONFIG:-} ]] || die "no KUBECONFIG"
+	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+	[[ ${server} == https://127.0.0.1:* ]] || die "refusing to benchmark against ${server}: only 127.0.0.1 is allowed"
+	versions=$(kubectl version -o json 2>/dev/null) || die "kubectl version failed against ${server}"
+	client_minor=$(sed -n '/clientVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' <<<"${versions}" | head -n1)
+	server_minor=$(sed -n '/serverVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' <<<"${versions}" | head -n1)
+	kubectl_version=$(sed -n '/clientVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' <<<"${versions}" | head -n1)
+	server_version=$(sed -n '/serverVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' <<<"${versions}" | head -n1)
+	[[ -n ${client_minor} && ${client_minor} == "${server_minor}" ]] ||
+		die "kubectl ${kubectl_version} is not the apiserver's minor (${server_version}); put the cluster's kubectl first on PATH"
+	log "apiserver ${server_version}, kubectl ${kubectl_version} ($(command -v kubectl)), ${server}"
 fi
-[[ -n ${KUBECONFIG:-} ]] || die "no KUBECONFIG"
-server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-[[ ${server} == https://127.0.0.1:* ]] || die "refusing to benchmark against ${server}: only 127.0.0.1 is allowed"
-client_minor=$(kubectl version -o json 2>/dev/null | sed -n '/clientVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
-server_minor=$(kubectl version -o json 2>/dev/null | sed -n '/serverVersion/,/}/s/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1)
-kubectl_version=$(kubectl version -o json 2>/dev/null | sed -n '/clientVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)
-server_version=$(kubectl version -o json 2>/dev/null | sed -n '/serverVersion/,/}/s/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)
-[[ -n ${client_minor} && ${client_minor} == "${server_minor}" ]] ||
-	die "kubectl ${kubectl_version} is not the apiserver's minor (${server_version}); put the cluster's kubectl first on PATH"
-log "apiserver ${server_version}, kubectl ${kubectl_version} ($(command -v kubectl)), ${server}"
 
 ns_seq=0
 fresh_ns() { # prefix -> creates and prints a new namespace
@@ -178,8 +215,6 @@ run_timed() {
 	echo $((t1 - t0))
 }
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-load_before=$(load)
 
 # --- 1 + 2: apply and no-op re-apply --------------------------------------------------------------
 contenders=(kubeprint kubectl floor)
@@ -222,19 +257,27 @@ done
 
 # --- 3: whole-process render vs cdk8s synth -----------------------------------------------------
 cdk8s_dir=${repo}/benches/peers/cdk8s
+# kinds_names FILE... -> sorted "Kind/name" of every object in multi-document YAML files.
+kinds_names() {
+	awk '/^---/ { k = ""; n = ""; top = "" }
+		/^[A-Za-z]/ { split($0, a, ":"); top = a[1] }
+		/^kind: / { k = $2 }
+		top == "metadata" && /^  name: / { n = $2 }
+		k != "" && n != "" { print k "/" n; k = ""; n = "" }' "$@" | sort
+}
 render_out=$(mktemp -d)
 apps="kuard blueprints"
 want render || apps=""
 [[ -n ${apps} ]] && settle
 for app in ${apps}; do
 	for ((r = 1; r <= render_runs; r++)); do
-		# kubeprint: examples/bench_render (the smallest render program); kubeprint-cli: the kuard
+		# kubeprint: benches/bin/bench_render (the smallest render program); kubeprint-cli: the kuard
 		# example as shipped, through kubeprint::cli::run (clap, client, tokio linked in).
 		contenders_render=(kubeprint cdk8s)
 		[[ ${app} == kuard ]] && contenders_render+=(kubeprint-cli)
 		for c in "${contenders_render[@]}"; do
 			case ${c} in
-			kubeprint) us=$(run_timed "${render_out}/kp-${app}.yaml" "${bin}/bench_render" "${app}") ;;
+			kubeprint) us=$(run_timed "${render_out}/kp-${app}.yaml" "${render}" "${app}") ;;
 			kubeprint-cli) us=$(run_timed "${render_out}/kp-cli-${app}.yaml" "${bin}/ch12_deployments") ;;
 			cdk8s) us=$(run_timed "${out}/logs/cdk8s-${app}.log" node "${cdk8s_dir}/main.js" "${app}" "${render_out}/cdk8s-${app}-${r}") ;;
 			esac
@@ -242,6 +285,14 @@ for app in ${apps}; do
 		done
 	done
 	grep -c '^kind:' "${render_out}/kp-${app}.yaml" >"${out}/logs/render-${app}.objects"
+	# The cdk8s program must keep producing the same objects (kind/name) as kubeprint's examples.
+	if diff <(kinds_names "${render_out}/kp-${app}.yaml") <(kinds_names "${render_out}/cdk8s-${app}-${render_runs}"/*.yaml) \
+		>"${out}/logs/render-${app}.diff"; then
+		echo same >"${out}/logs/render-${app}.same"
+	else
+		log "cdk8s and kubeprint produce different objects for ${app}: see ${out}/logs/render-${app}.diff"
+		echo different >"${out}/logs/render-${app}.same"
+	fi
 	log "render ${app}: done (load $(load))"
 done
 rm -rf "${render_out}"
@@ -362,19 +413,23 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 		echo
 		echo "## Whole-process render to YAML files"
 		echo
-		echo "| application | runs | kubeprint (examples/bench_render) | kubeprint (example with its command line) | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
+		echo "| application | runs | kubeprint (benches/bin/bench_render) | kubeprint (example with its command line) | cdk8s-plus synth (node main.js) | cdk8s / kubeprint |"
 		echo "|---|---:|---:|---:|---:|---:|"
 		for app in ${apps}; do
 			k=$(median render "${app}" kubeprint)
 			kc=$(median render "${app}" kubeprint-cli)
 			c=$(median render "${app}" cdk8s)
-			label="${app} ($(cat "${out}/logs/render-${app}.objects" 2>/dev/null) objects)"
+			label="${app} ($(cat "${out}/logs/render-${app}.objects" 2>/dev/null) objects"
+			case $(cat "${out}/logs/render-${app}.same" 2>/dev/null) in
+			same) label+=", the same kinds and names from both)" ;;
+			*) label+="; ✗ cdk8s's differ, see target/bench/logs/render-${app}.diff)" ;;
+			esac
 			echo "| ${label} | $(count render "${app}" kubeprint) | $(ms "${k}") | $(ms "${kc}") | $(ms "${c}") | $(ratio "${c}" "${k}") |"
 		done
 	fi
 	if ((wait_runs > 0)); then
 		echo
-		echo "## Wait latency: last object ready (watch event seen by examples/bench_watch, local clock) → the client's wait returned"
+		echo "## Wait latency: last object ready (watch event seen by benches/bin/bench_watch, local clock) → the client's wait returned"
 		echo
 		echo "| client | objects | runs | median | max |"
 		echo "|---|---:|---:|---:|---:|"
@@ -391,7 +446,7 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 		echo
 		echo "| kubeprint builds and applies | peak RSS | wall |"
 		echo "|---|---:|---:|"
-		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MB", k / 1024 }') | ${wall} |"
+		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MiB (%.1f MB)", k / 1024, k * 1.024 / 1000 }') | ${wall} |"
 	fi
 	echo
 	echo "## Goals (issue 7)"
@@ -412,9 +467,14 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 	fi
 	if ((rss_n >= 10000)); then
 		k=$(median rss "${rss_n}" kubeprint)
-		echo "- $(ok "${k}" 102400) peak RSS < 100 MB for ${rss_n} objects"
+		echo "- $(ok "${k}" 102400) peak RSS < 100 MiB for ${rss_n} objects ($(awk -v k="${k}" 'BEGIN { printf "%.1f MiB", k / 1024 }'); counted in MiB, GNU time's unit)"
 	fi
-	echo "- in-process render (≤ 1 ms for the four blueprints, < 1 ms for the chapter examples): \`cargo bench --bench render -- 'blueprints/all|chapters/all'\`"
+	if ((inprocess)); then
+		b=$(criterion_median blueprints/all)
+		c=$(criterion_median chapters/all)
+		echo "- $(ok "${b}" 1000000) in-process build + check + render of the four blueprints ≤ 1 ms ($(ms "$(awk -v v="${b}" 'BEGIN { printf "%.0f", v / 1000 }')"))"
+		echo "- $(ok "${c}" 999999) in-process build + check + render of the nine chapter examples < 1 ms ($(ms "$(awk -v v="${c}" 'BEGIN { printf "%.0f", v / 1000 }')"))"
+	fi
 	echo
 	echo "Runs: ${runs} per contender (N = 2000: ${runs_large}, kubectl being slow there; render: ${render_runs}; wait: ${wait_runs}). Raw figures (µs; kB for RSS): target/bench/raw.tsv."
 } >"${report}"

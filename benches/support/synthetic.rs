@@ -1,7 +1,7 @@
 //! Synthetic bundles for the benchmarks: N objects, half ConfigMaps, a quarter Services and a
 //! quarter Deployments, grouped in "apps" of one ConfigMap + one Service + one Deployment (the
 //! Service selects the Deployment's pods) plus extra ConfigMaps. Built with the public
-//! builders, as a user would. Shared by `benches/render.rs` and `examples/bench_apply.rs`
+//! builders, as a user would. Shared by `benches/render.rs` and `benches/bin/bench_apply.rs`
 //! (`#[path]`-included), so the in-process and the on-cluster figures describe the same objects.
 #![allow(dead_code)]
 
