@@ -344,12 +344,7 @@ fn build_examples() -> BTreeMap<String, PathBuf> {
 
 #[test]
 fn example_binaries_render_and_reject_bad_arguments() {
-    // `bench_*` examples are the benchmark contenders of benches/compare.sh (they take
-    // benchmark arguments, not the command line); every other example is a user-facing one.
-    let binaries: BTreeMap<&String, &PathBuf> = example_binaries()
-        .iter()
-        .filter(|(name, _)| !name.starts_with("bench_"))
-        .collect();
+    let binaries: BTreeMap<&String, &PathBuf> = example_binaries().iter().collect();
     let names: Vec<&str> = binaries.keys().map(|n| n.as_str()).collect();
     let expected: Vec<&str> = {
         let mut e: Vec<&str> = EXAMPLES.iter().map(|(n, _)| *n).collect();
