@@ -37,6 +37,7 @@ examples!(
     ch13_storage = "../examples/ch13_storage.rs",
     mysql = "../examples/mysql.rs",
     redis = "../examples/redis.rs",
+    mongodb = "../examples/mongodb.rs",
     ghost = "../examples/ghost.rs",
     parse = "../examples/parse.rs",
 );
@@ -73,6 +74,14 @@ fn expected_kinds(example: &str) -> &'static [(&'static str, usize)] {
             ("PodDisruptionBudget", 1),
             ("Secret", 1),
             ("Service", 2),
+            ("StatefulSet", 1),
+        ],
+        "mongodb" => &[
+            ("ConfigMap", 1),
+            ("NetworkPolicy", 1),
+            ("PodDisruptionBudget", 1),
+            ("Secret", 1),
+            ("Service", 1),
             ("StatefulSet", 1),
         ],
         "ghost" => &[
