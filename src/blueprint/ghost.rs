@@ -42,7 +42,7 @@
 //! controller's namespace (e.g. `Client::namespace("ingress-nginx")`).
 
 use super::mysql::MySql;
-use super::{Blueprint, Client, Persistence, check_clients, checker};
+use super::{Blueprint, Client, Persistence, check_clients, start_checks};
 use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::ingress::{Backend, Ingress, IngressRule};
@@ -50,7 +50,6 @@ use crate::meta::Labels;
 use crate::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
-use crate::service::{Service, ServicePort};
 use crate::workload::{Deployment, DeploymentStrategy};
 use typed_builder::TypedBuilder;
 
@@ -224,9 +223,7 @@ impl Ghost {
     /// Validates the configuration (and the embedded MySQL blueprint's): every problem, each
     /// naming its field.
     pub fn validate(&self) -> Result<()> {
-        let mut c = checker("Ghost", &self.name, self.namespace.as_deref());
-        super::check_name(&mut c, &self.name, "-content".len());
-        super::check_namespace(&mut c, self.namespace.as_deref());
+        let mut c = start_checks("Ghost", &self.name, self.namespace.as_deref(), "-content");
         super::check_image(&mut c, "image", &self.image);
         let scheme = match super::parse_http_url(&self.url) {
             Ok((scheme, _, _)) => Some(scheme),
@@ -273,20 +270,10 @@ impl Ghost {
             c.annotations("ingress.annotations", Some(ingress.annotations.as_map()));
         }
         check_clients(&mut c, &self.clients);
-        let mut violations = c.into_violations();
-        // The default database is named after this blueprint: a bad name is reported once.
-        let name_ok = !violations.iter().any(|v| v.path == "name");
-        if (name_ok || self.database.is_some())
-            && let GhostDatabase::MySql(m) = self.database()
-            && let Err(e) = m.or_namespace(self.namespace.as_deref()).validate()
-        {
-            violations.extend(e.violations().iter().cloned());
-        }
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::Error::Invalid(violations))
-        }
+        super::finish_with_embedded(c, self.database.is_some(), || match self.database() {
+            GhostDatabase::MySql(m) => m.or_namespace(self.namespace.as_deref()).validate(),
+            GhostDatabase::External(_) => Ok(()),
+        })
     }
 }
 
@@ -423,14 +410,12 @@ fn build(g: &Ghost) -> Result<Bundle> {
             .template(template)
             .build(),
     )?;
-    bundle.add(
-        Service::builder()
-            .name(name)
-            .labels(labels.clone())
-            .selector(selector.clone())
-            .port(ServicePort::tcp("http", SERVICE_PORT).target("http"))
-            .build(),
-    )?;
+    bundle.add(super::client_service(
+        name,
+        &labels,
+        &selector,
+        &[("http", SERVICE_PORT)],
+    ))?;
     if let Some(ingress) = &g.ingress {
         let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
         let prefix = if path.is_empty() { "/" } else { path };

@@ -60,17 +60,17 @@ pub use redis::{Redis, RedisConnection, Sentinel};
 
 use crate::bundle::Bundle;
 use crate::configmap::ConfigMap;
-use crate::error::{ObjectRef, Result};
+use crate::error::{Error, ObjectRef, Result};
 use crate::meta::Labels;
 use crate::networkpolicy::{NetworkPolicy, Peer, PolicyPort, Rule};
-use crate::pod::{FsGroupChangePolicy, PodSecurity, Volume, VolumeClaimTemplate};
+use crate::pod::{FsGroupChangePolicy, PodSecurity, PodTemplate, Volume, VolumeClaimTemplate};
 use crate::poddisruptionbudget::{Budget, PodDisruptionBudget};
 use crate::quantity::Storage;
 use crate::secret::{Generate, Secret};
 use crate::selector::Selector;
 use crate::service::{Service, ServicePort, ServiceType};
 use crate::validate::{self, Checker};
-use crate::workload::PvcRetention;
+use crate::workload::{PodManagementPolicy, PvcRetention, StatefulSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -129,6 +129,22 @@ impl Credentials {
     /// Uses the existing Secret `name`.
     pub fn existing(name: impl Into<String>) -> Self {
         Credentials::Existing(name.into())
+    }
+
+    /// The Secret holding the credentials of blueprint `blueprint`: the generated one is named
+    /// after the blueprint.
+    pub(crate) fn secret_name(&self, blueprint: &str) -> String {
+        match self {
+            Credentials::Generate => blueprint.to_owned(),
+            Credentials::Existing(name) => name.clone(),
+        }
+    }
+
+    /// Checks the name of an existing Secret.
+    pub(crate) fn check(&self, c: &mut Checker, path: &str) {
+        if let Credentials::Existing(secret) = self {
+            c.check(path, validate::dns1123_subdomain(secret));
+        }
     }
 }
 
@@ -271,14 +287,50 @@ impl Persistence {
 /// The `app.kubernetes.io/managed-by` value of every blueprint object.
 pub(crate) const MANAGED_BY: &str = "kubeprint";
 
-/// A checker for a blueprint's configuration: errors read `mysql "db": database: ...`.
-pub(crate) fn checker(kind: &str, name: &str, namespace: Option<&str>) -> Checker {
-    Checker::new(ObjectRef::new(kind, name).in_namespace(namespace))
+/// Starts checking a blueprint's configuration (errors read `mysql "db": database: ...`) with
+/// what every blueprint shares: its name, which must leave room for `longest_suffix` (the longest
+/// suffix the blueprint appends to it for other objects' names, e.g. `"-headless"`), and its
+/// namespace.
+pub(crate) fn start_checks(
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+    longest_suffix: &str,
+) -> Checker {
+    let mut c = Checker::new(ObjectRef::new(kind, name).in_namespace(namespace));
+    check_name(&mut c, name, longest_suffix.len());
+    if let Some(ns) = namespace {
+        c.check("namespace", validate::dns1123_label(ns));
+    }
+    c
+}
+
+/// Finishes checking a blueprint that embeds another (Ghost its MySQL, Parse its MongoDB): the
+/// embedded blueprint's violations, from `check_embedded`, follow the outer ones. The default
+/// embedded blueprint is named after the outer one, so unless the database was given explicitly
+/// (`database_given`), a bad outer name skips it: the bad name is reported once.
+pub(crate) fn finish_with_embedded(
+    c: Checker,
+    database_given: bool,
+    check_embedded: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let mut violations = c.into_violations();
+    let name_ok = !violations.iter().any(|v| v.path == "name");
+    if (name_ok || database_given)
+        && let Err(e) = check_embedded()
+    {
+        violations.extend(e.violations().iter().cloned());
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(violations))
+    }
 }
 
 /// Checks the blueprint's name: it names a Service (DNS-1035 label) and is the prefix of longer
 /// object names, so it must leave room for the longest suffix the blueprint adds.
-pub(crate) fn check_name(c: &mut Checker, name: &str, longest_suffix: usize) {
+fn check_name(c: &mut Checker, name: &str, longest_suffix: usize) {
     if let Some(m) = validate::dns1035_label(name) {
         c.fail("name", m);
         return;
@@ -291,19 +343,19 @@ pub(crate) fn check_name(c: &mut Checker, name: &str, longest_suffix: usize) {
     }
 }
 
-/// Checks an optional namespace.
-pub(crate) fn check_namespace(c: &mut Checker, namespace: Option<&str>) {
-    if let Some(ns) = namespace {
-        c.check("namespace", validate::dns1123_label(ns));
-    }
-}
-
 /// Checks an image reference: non-empty, no whitespace.
 pub(crate) fn check_image(c: &mut Checker, path: &str, image: &str) {
     if image.is_empty() {
         c.fail(path, "must not be empty");
     } else if image.chars().any(char::is_whitespace) {
         c.fail(path, format!("{image:?} must not contain whitespace"));
+    }
+}
+
+/// Checks a number of pods: at least one.
+pub(crate) fn check_replicas(c: &mut Checker, replicas: i32) {
+    if replicas < 1 {
+        c.fail("replicas", format!("must be at least 1, got {replicas}"));
     }
 }
 
@@ -469,6 +521,34 @@ pub(crate) fn claim_template(
         t = t.label(k.clone(), v.clone());
     }
     t
+}
+
+/// The StatefulSet of a blueprint: `replicas` pods of `template`, named through the headless
+/// Service `service`, each with a claim `data` as `persistence` says (size, storage class,
+/// retention). Pods are created one after the other unless `pod_management` says otherwise.
+pub(crate) fn stateful_set(
+    name: &str,
+    labels: &Labels,
+    service: &str,
+    replicas: i32,
+    template: PodTemplate,
+    persistence: &Persistence,
+    pod_management: Option<PodManagementPolicy>,
+) -> Result<StatefulSet> {
+    let size = persistence.size().parse()?;
+    let sts = StatefulSet::builder()
+        .name(name)
+        .labels(labels.clone())
+        .service_name(service)
+        .replicas(replicas)
+        .template(template)
+        .volume_claim_template(claim_template("data", persistence, size, labels))
+        .pvc_when_deleted(persistence.when_deleted())
+        .pvc_when_scaled(persistence.when_scaled());
+    Ok(match pod_management {
+        Some(policy) => sts.pod_management_policy(policy).build(),
+        None => sts.build(),
+    })
 }
 
 /// The Secret of generated credentials, or the declaration of the user's existing Secret.
@@ -694,7 +774,7 @@ mod tests {
 
     #[test]
     fn names() {
-        let mut c = checker("MySQL", "x", None);
+        let mut c = start_checks("MySQL", "x", None, "-headless");
         check_name(&mut c, "db", 9);
         check_name(&mut c, "Db", 9);
         check_name(&mut c, &"a".repeat(60), 9);
@@ -711,7 +791,7 @@ mod tests {
 
     #[test]
     fn sizes() {
-        let mut c = checker("MySQL", "db", None);
+        let mut c = start_checks("MySQL", "db", None, "-headless");
         assert_eq!(
             Persistence::of("10Gi").check(&mut c, "storage"),
             Some(Storage::gib(10))

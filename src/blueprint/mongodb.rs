@@ -45,14 +45,16 @@
 //! Scaling down does not remove members from the replica set configuration; do that with
 //! `rs.remove()` first.
 
-use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
+use super::{
+    Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, start_checks,
+};
 use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::meta::Labels;
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
 use crate::secret::Generate;
-use crate::workload::{PodManagementPolicy, StatefulSet};
+use crate::workload::PodManagementPolicy;
 use typed_builder::TypedBuilder;
 
 /// The default image.
@@ -203,29 +205,21 @@ impl MongoDb {
         self
     }
 
-    fn secret_name(&self) -> String {
-        match &self.credentials {
-            Credentials::Generate => self.name.clone(),
-            Credentials::Existing(name) => name.clone(),
-        }
-    }
-
     fn headless(&self) -> String {
         format!("{}-headless", self.name)
     }
 
     /// Validates the configuration: every problem, each naming its field.
     pub fn validate(&self) -> Result<()> {
-        let mut c = checker("MongoDB", &self.name, self.namespace.as_deref());
-        super::check_name(&mut c, &self.name, "-headless".len());
-        super::check_namespace(&mut c, self.namespace.as_deref());
+        let mut c = start_checks(
+            "MongoDB",
+            &self.name,
+            self.namespace.as_deref(),
+            "-headless",
+        );
         super::check_image(&mut c, "image", &self.image);
-        if self.replicas < 1 {
-            c.fail(
-                "replicas",
-                format!("must be at least 1, got {}", self.replicas),
-            );
-        } else if self.replicas > 50 {
+        super::check_replicas(&mut c, self.replicas);
+        if self.replicas > 50 {
             c.fail(
                 "replicas",
                 format!(
@@ -251,9 +245,7 @@ impl MongoDb {
         if self.user == self.root_user {
             c.fail("user", "must differ from root_user");
         }
-        if let Credentials::Existing(secret) = &self.credentials {
-            c.check("credentials", crate::validate::dns1123_subdomain(secret));
-        }
+        self.credentials.check(&mut c, "credentials");
         self.storage.check(&mut c, "storage");
         check_clients(&mut c, &self.clients);
         c.finish()
@@ -293,11 +285,7 @@ impl Blueprint for MongoDb {
     }
 
     fn connection(&self) -> MongoDbConnection {
-        let headless = self.headless();
-        let domain = match &self.namespace {
-            Some(ns) => format!("{headless}.{ns}.svc"),
-            None => headless,
-        };
+        let domain = super::service_host(&self.headless(), self.namespace.as_deref());
         MongoDbConnection {
             hosts: (0..self.replicas.max(1))
                 .map(|i| format!("{}-{i}.{domain}:{PORT}", self.name))
@@ -305,7 +293,7 @@ impl Blueprint for MongoDb {
             replica_set: self.replica_set.clone(),
             database: self.database.clone(),
             user: self.user.clone(),
-            password: SecretKeyRef::new(self.secret_name(), PASSWORD_KEY),
+            password: SecretKeyRef::new(self.credentials.secret_name(&self.name), PASSWORD_KEY),
             pod_labels: super::selector_labels("mongodb", &self.name),
         }
     }
@@ -333,10 +321,9 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     let name = m.name.as_str();
     let labels = super::standard_labels("mongodb", name, "database", &m.labels);
     let selector = super::selector_labels("mongodb", name);
-    let secret = m.secret_name();
+    let secret = m.credentials.secret_name(name);
     let scripts = format!("{name}-scripts");
     let headless = m.headless();
-    let size = m.storage.size().parse()?;
     let mut bundle = Bundle::new(name);
 
     super::add_credentials(
@@ -469,21 +456,17 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         .volume(super::empty_dir("tmp"))
         .security(super::pod_security(UID))
         .build();
-    bundle.add(
-        StatefulSet::builder()
-            .name(name)
-            .labels(labels.clone())
-            .service_name(&headless)
-            .replicas(m.replicas)
-            // No member is ready before the set exists, and pod 0 creates it only once every
-            // member answers: the pods must start together.
-            .pod_management_policy(PodManagementPolicy::Parallel)
-            .template(template)
-            .volume_claim_template(super::claim_template("data", &m.storage, size, &labels))
-            .pvc_when_deleted(m.storage.when_deleted())
-            .pvc_when_scaled(m.storage.when_scaled())
-            .build(),
-    )?;
+    bundle.add(super::stateful_set(
+        name,
+        &labels,
+        &headless,
+        m.replicas,
+        template,
+        &m.storage,
+        // No member is ready before the set exists, and pod 0 creates it only once every member
+        // answers: the pods must start together.
+        Some(PodManagementPolicy::Parallel),
+    )?)?;
     bundle.add(super::headless_service(
         &headless,
         &labels,
@@ -493,11 +476,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     if m.replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
-    let peers = if m.replicas > 1 {
-        vec![selector.clone()]
-    } else {
-        Vec::new()
-    };
+    let peers = (m.replicas > 1).then(|| selector.clone());
     super::network_policy(
         &mut bundle,
         name,
@@ -505,7 +484,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         &selector,
         &[PORT],
         &m.clients,
-        &peers,
+        peers.as_slice(),
     )?;
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);

@@ -52,7 +52,9 @@
 //! variables above, `bash`, `mysql` and `mysqladmin` on the `PATH`, and
 //! `/etc/mysql/conf.d` included by its `my.cnf`.
 
-use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
+use super::{
+    Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, start_checks,
+};
 use crate::bundle::Bundle;
 use crate::configmap::ConfigMap;
 use crate::error::Result;
@@ -60,7 +62,6 @@ use crate::meta::Labels;
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
 use crate::secret::Generate;
-use crate::workload::StatefulSet;
 use typed_builder::TypedBuilder;
 
 /// The default image.
@@ -181,18 +182,9 @@ impl MySql {
         self
     }
 
-    fn secret_name(&self) -> String {
-        match &self.credentials {
-            Credentials::Generate => self.name.clone(),
-            Credentials::Existing(name) => name.clone(),
-        }
-    }
-
     /// Validates the configuration: every problem, each naming its field.
     pub fn validate(&self) -> Result<()> {
-        let mut c = checker("MySQL", &self.name, self.namespace.as_deref());
-        super::check_name(&mut c, &self.name, "-headless".len());
-        super::check_namespace(&mut c, self.namespace.as_deref());
+        let mut c = start_checks("MySQL", &self.name, self.namespace.as_deref(), "-headless");
         super::check_image(&mut c, "image", &self.image);
         c.check("database", identifier(&self.database, 64));
         c.check("user", identifier(&self.user, 32));
@@ -202,9 +194,7 @@ impl MySql {
                 "must not be \"root\" (the root account is managed separately)",
             );
         }
-        if let Credentials::Existing(secret) = &self.credentials {
-            c.check("credentials", crate::validate::dns1123_subdomain(secret));
-        }
+        self.credentials.check(&mut c, "credentials");
         self.storage.check(&mut c, "storage");
         for (i, (key, value)) in self.settings.iter().enumerate() {
             c.check(format_args!("settings[{i}]"), setting(key, value));
@@ -260,7 +250,7 @@ impl Blueprint for MySql {
             port: PORT,
             database: self.database.clone(),
             user: self.user.clone(),
-            password: SecretKeyRef::new(self.secret_name(), PASSWORD_KEY),
+            password: SecretKeyRef::new(self.credentials.secret_name(&self.name), PASSWORD_KEY),
             pod_labels: super::selector_labels("mysql", &self.name),
         }
     }
@@ -270,11 +260,10 @@ fn build(m: &MySql) -> Result<Bundle> {
     let name = m.name.as_str();
     let labels = super::standard_labels("mysql", name, "database", &m.labels);
     let selector = super::selector_labels("mysql", name);
-    let secret = m.secret_name();
+    let secret = m.credentials.secret_name(name);
     let config = format!("{name}-config");
     let scripts = format!("{name}-scripts");
     let headless = format!("{name}-headless");
-    let size = m.storage.size().parse()?;
     let mut bundle = Bundle::new(name);
 
     super::add_credentials(
@@ -346,18 +335,9 @@ fn build(m: &MySql) -> Result<Bundle> {
         .security(super::pod_security(UID))
         .termination_grace_period(60)
         .build();
-    bundle.add(
-        StatefulSet::builder()
-            .name(name)
-            .labels(labels.clone())
-            .service_name(&headless)
-            .replicas(1)
-            .template(template)
-            .volume_claim_template(super::claim_template("data", &m.storage, size, &labels))
-            .pvc_when_deleted(m.storage.when_deleted())
-            .pvc_when_scaled(m.storage.when_scaled())
-            .build(),
-    )?;
+    bundle.add(super::stateful_set(
+        name, &labels, &headless, 1, template, &m.storage, None,
+    )?)?;
     bundle.add(super::headless_service(
         &headless,
         &labels,

@@ -46,7 +46,7 @@
 //! from the *browser's* address, which must therefore be in `master_key_ips`.
 
 use super::mongodb::MongoDb;
-use super::{Blueprint, Client, Credentials, SecretKeyRef, check_clients, checker};
+use super::{Blueprint, Client, Credentials, SecretKeyRef, check_clients, start_checks};
 use crate::bundle::Bundle;
 use crate::configmap::ConfigMap;
 use crate::error::Result;
@@ -54,7 +54,6 @@ use crate::meta::Labels;
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
 use crate::secret::Generate;
-use crate::service::{Service, ServicePort};
 use crate::workload::Deployment;
 use typed_builder::TypedBuilder;
 
@@ -216,13 +215,6 @@ impl Parse {
         &self.name
     }
 
-    fn secret_name(&self) -> String {
-        match &self.credentials {
-            Credentials::Generate => self.name.clone(),
-            Credentials::Existing(name) => name.clone(),
-        }
-    }
-
     fn server_url(&self) -> String {
         format!(
             "http://{}:{PORT}{MOUNT_PATH}",
@@ -252,9 +244,7 @@ impl Parse {
     /// Validates the configuration (and the embedded MongoDB blueprint's): every problem, each
     /// naming its field.
     pub fn validate(&self) -> Result<()> {
-        let mut c = checker("Parse", &self.name, self.namespace.as_deref());
-        super::check_name(&mut c, &self.name, "-dashboard".len());
-        super::check_namespace(&mut c, self.namespace.as_deref());
+        let mut c = start_checks("Parse", &self.name, self.namespace.as_deref(), "-dashboard");
         super::check_image(&mut c, "image", &self.image);
         let id_ok = self
             .app_id
@@ -288,15 +278,8 @@ impl Parse {
         for (i, ip) in self.master_key_ips.iter().enumerate() {
             c.check(format_args!("master_key_ips[{i}]"), super::check_cidr(ip));
         }
-        if self.replicas < 1 {
-            c.fail(
-                "replicas",
-                format!("must be at least 1, got {}", self.replicas),
-            );
-        }
-        if let Credentials::Existing(secret) = &self.credentials {
-            c.check("credentials", crate::validate::dns1123_subdomain(secret));
-        }
+        super::check_replicas(&mut c, self.replicas);
+        self.credentials.check(&mut c, "credentials");
         if let Some(ParseDatabase::External(uri)) = &self.database {
             c.check(
                 "database.secret",
@@ -311,20 +294,10 @@ impl Parse {
             }
         }
         check_clients(&mut c, &self.clients);
-        let mut violations = c.into_violations();
-        // The default database is named after this blueprint: a bad name is reported once.
-        let name_ok = !violations.iter().any(|v| v.path == "name");
-        if (name_ok || self.database.is_some())
-            && let ParseDatabase::MongoDb(m) = self.database()
-            && let Err(e) = m.or_namespace(self.namespace.as_deref()).validate()
-        {
-            violations.extend(e.violations().iter().cloned());
-        }
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(crate::Error::Invalid(violations))
-        }
+        super::finish_with_embedded(c, self.database.is_some(), || match self.database() {
+            ParseDatabase::MongoDb(m) => m.or_namespace(self.namespace.as_deref()).validate(),
+            ParseDatabase::External(_) => Ok(()),
+        })
     }
 }
 
@@ -341,7 +314,7 @@ impl Blueprint for Parse {
             server_url: self.server_url(),
             public_url: self.public_url(),
             app_id: self.app_id.clone(),
-            master_key: SecretKeyRef::new(self.secret_name(), MASTER_KEY_KEY),
+            master_key: SecretKeyRef::new(self.credentials.secret_name(&self.name), MASTER_KEY_KEY),
             pod_labels: super::selector_labels("parse-server", &self.name),
         }
     }
@@ -356,7 +329,7 @@ fn build(p: &Parse) -> Result<Bundle> {
     let selector = super::selector_labels("parse-server", name);
     let dashboard_name = format!("{name}-dashboard");
     let dashboard_selector = super::selector_labels("parse-dashboard", name);
-    let secret = p.secret_name();
+    let secret = p.credentials.secret_name(name);
     let public_url = p.public_url();
     let mut bundle = Bundle::new(name);
 
@@ -466,22 +439,16 @@ fn build(p: &Parse) -> Result<Bundle> {
             .template(template)
             .build(),
     )?;
-    bundle.add(
-        Service::builder()
-            .name(name)
-            .labels(labels.clone())
-            .selector(selector.clone())
-            .port(ServicePort::tcp("http", PORT).target("http"))
-            .build(),
-    )?;
+    bundle.add(super::client_service(
+        name,
+        &labels,
+        &selector,
+        &[("http", PORT)],
+    ))?;
     if p.replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
-    let peers = if p.dashboard.is_some() {
-        vec![dashboard_selector.clone()]
-    } else {
-        Vec::new()
-    };
+    let peers = p.dashboard.as_ref().map(|_| dashboard_selector.clone());
     super::network_policy(
         &mut bundle,
         name,
@@ -489,7 +456,7 @@ fn build(p: &Parse) -> Result<Bundle> {
         &selector,
         &[PORT],
         &p.clients,
-        &peers,
+        peers.as_slice(),
     )?;
 
     if let Some(d) = &p.dashboard {
@@ -557,14 +524,12 @@ fn build(p: &Parse) -> Result<Bundle> {
                 .template(template)
                 .build(),
         )?;
-        bundle.add(
-            Service::builder()
-                .name(&dashboard_name)
-                .labels(labels.clone())
-                .selector(dashboard_selector.clone())
-                .port(ServicePort::tcp("http", DASHBOARD_PORT).target("http"))
-                .build(),
-        )?;
+        bundle.add(super::client_service(
+            &dashboard_name,
+            &labels,
+            &dashboard_selector,
+            &[("http", DASHBOARD_PORT)],
+        ))?;
         super::network_policy(
             &mut bundle,
             &dashboard_name,

@@ -49,7 +49,9 @@
 //! UID/GID 999 (`redis` in the image), read-only root filesystem; the generated configuration
 //! lives in emptyDirs.
 
-use super::{Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, checker};
+use super::{
+    Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, start_checks,
+};
 use crate::bundle::Bundle;
 use crate::configmap::ConfigMap;
 use crate::error::Result;
@@ -237,18 +239,9 @@ impl Redis {
         self
     }
 
-    fn secret_name(&self) -> String {
-        match &self.credentials {
-            Credentials::Generate => self.name.clone(),
-            Credentials::Existing(name) => name.clone(),
-        }
-    }
-
     /// Validates the configuration: every problem, each naming its field.
     pub fn validate(&self) -> Result<()> {
-        let mut c = checker("Redis", &self.name, self.namespace.as_deref());
-        super::check_name(&mut c, &self.name, "-headless".len());
-        super::check_namespace(&mut c, self.namespace.as_deref());
+        let mut c = start_checks("Redis", &self.name, self.namespace.as_deref(), "-headless");
         super::check_image(&mut c, "image", &self.image);
         if let Some(s) = &self.sentinel {
             if s.replicas < 3 {
@@ -291,9 +284,7 @@ impl Redis {
                 c.fail("sentinel.failover_timeout_ms", "must be more than 0");
             }
         }
-        if let Credentials::Existing(secret) = &self.credentials {
-            c.check("credentials", crate::validate::dns1123_subdomain(secret));
-        }
+        self.credentials.check(&mut c, "credentials");
         self.storage.check(&mut c, "storage");
         for (i, (key, value)) in self.settings.iter().enumerate() {
             let lower = key.to_ascii_lowercase();
@@ -337,7 +328,7 @@ impl Blueprint for Redis {
             port: PORT,
             sentinel_port: self.sentinel.as_ref().map(|_| SENTINEL_PORT),
             master_set: self.sentinel.as_ref().map(|s| s.master_set.clone()),
-            password: SecretKeyRef::new(self.secret_name(), PASSWORD_KEY),
+            password: SecretKeyRef::new(self.credentials.secret_name(&self.name), PASSWORD_KEY),
             pod_labels: super::selector_labels("redis", &self.name),
         }
     }
@@ -347,7 +338,7 @@ fn build(r: &Redis) -> Result<Bundle> {
     let name = r.name.as_str();
     let labels = super::standard_labels("redis", name, "cache", &r.labels);
     let selector = super::selector_labels("redis", name);
-    let secret = r.secret_name();
+    let secret = r.credentials.secret_name(name);
     let config = format!("{name}-config");
     let scripts = format!("{name}-scripts");
     let headless = format!("{name}-headless");
