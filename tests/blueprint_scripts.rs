@@ -3,8 +3,8 @@
 //! - Always: syntax of every script (`bash -n` / `sh -n` / `node --check`) and the replica-set
 //!   join logic of MongoDB against a simulated replica set (node).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
-//!   and Sentinel processes (failover, rejoin), the MySQL probe against a real server
-//!   (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
+//!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
+//!   the MySQL probe against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

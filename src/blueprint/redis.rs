@@ -103,10 +103,13 @@ pub struct Sentinel {
     /// The master set name clients ask the Sentinels for.
     #[builder(default = "mymaster".to_owned(), setter(into))]
     master_set: String,
-    /// Milliseconds without an answer before a Sentinel considers a server down.
+    /// Milliseconds without an answer before a Sentinel considers a server down. Keep it well
+    /// above 1000: right after a failover a Sentinel may take a second to reconnect to the new
+    /// master, and with 1 s or less it can judge the new master down and fail over again.
     #[builder(default = 10_000)]
     down_after_ms: u32,
-    /// Failover timeout in milliseconds.
+    /// Failover timeout in milliseconds. A failover attempt that fails (no leader elected, no
+    /// replica fit to promote) is retried only after twice this.
     #[builder(default = 60_000)]
     failover_timeout_ms: u32,
     /// Resources of each `sentinel` container.

@@ -4,11 +4,16 @@
 # Three "pods" listen on 127.0.0.2-4 under the DNS names the scripts compute
 # (redis-N.redis-headless.test.svc), resolved by a private /etc/hosts bind-mounted in a mount
 # namespace of this script's own (nothing on the machine changes). Checks: a brand-new set
-# elects pod 0; pods 1 and 2 find the master by asking the Sentinels; data replicates; after
-# the master dies the Sentinels fail over; the old master, restarted, asks the Sentinels and
-# rejoins as a replica of the new master instead of assuming pod 0; a re-created pod's Sentinel
-# monitors the new master; the probe script answers as it should; a password with `"` and `\`
-# survives the config quoting.
+# elects pod 0; pods 1 and 2 find the master by asking the Sentinels; data replicates; every
+# Sentinel comes to know the others and both replicas; after the master dies the Sentinels fail
+# over; the old master, restarted, asks the Sentinels and rejoins as a replica of the new master
+# instead of assuming pod 0; a re-created pod's Sentinel monitors the new master and joins the
+# others; when the new master's whole pod is lost, the two Sentinels left fail over again; the
+# probe script answers as it should; a password with `"` and `\` survives the config quoting.
+#
+# Every step waits for a state the servers report, never for a fixed time: the one timing that
+# matters is that Sentinels learn replicas only from the master's INFO, every 10 s (see
+# sentinel_ready).
 #
 # Needs: root (unshare -m, mount), redis-server, redis-cli (Debian: redis-server redis-sentinel).
 # Usage: bash tests/scripts/redis-sentinel.test.sh
@@ -51,7 +56,12 @@ mount --bind "$work/hosts" /etc/hosts
 export REDISCLI_AUTH='p@ss "quoted" back\slash'
 export POD_NAMESPACE=test REDIS_HEADLESS=redis-headless REDIS_STATEFULSET=redis REDIS_REPLICAS=3
 export REDIS_PORT=6379 SENTINEL_PORT=26379 SENTINEL_MASTER=mymaster SENTINEL_QUORUM=2
-export SENTINEL_DOWN_AFTER_MS=1000 SENTINEL_FAILOVER_TIMEOUT_MS=3000
+# Short timings keep the test fast, but down-after must stay above 1 s: after a failover, a
+# Sentinel reconnects to the new master only once its reconnect throttle (1 s since its last
+# try at the dead one) allows, and with down-after 1 s it can declare the new master down before
+# the first PONG arrives, then fail it over at once on the other Sentinels' still-fresh "down"
+# answers about the old one (seen: +switch-master, +sdown 1.01 s later, +odown #quorum 3/2).
+export SENTINEL_DOWN_AFTER_MS=2000 SENTINEL_FAILOVER_TIMEOUT_MS=3000
 
 host() { echo "redis-$1.redis-headless.test.svc"; }
 cli() { # cli POD PORT ARGS...
@@ -95,6 +105,16 @@ start_pod() {
 	start_redis "$i"
 }
 
+# Stops a pod's process (redis or sentinel) the way the kubelet does (SIGTERM) and waits until it
+# has exited: a successor started earlier fails to bind the still-open port ("Address already in
+# use"), and the old process would go on answering the checks meant for the new one.
+stop() { # stop POD redis|sentinel
+	local pid
+	pid=$(cat "$work/pod$1/$2.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
 wait_for() { # wait_for SECONDS COMMAND...
 	local deadline=$((SECONDS + $1))
 	shift
@@ -113,6 +133,28 @@ value_is() { [ "$(cli "$1" 6379 GET "$2")" = "$3" ]; }
 master_of() { cli "$1" 6379 INFO replication | tr -d '\r' | sed -n 's/^master_host://p'; }
 sentinel_master() { cli "$1" 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1; }
 replicas_of_master() { cli "$1" 6379 INFO replication | tr -d '\r' | sed -n 's/^connected_slaves://p'; }
+# What Sentinel $1 reports about the master set ($2: master) or each of its replicas ($2:
+# replicas), as "key value" lines.
+sentinel_view() { cli "$1" 26379 SENTINEL "$2" mymaster | paste -d ' ' - -; }
+# Sentinel $1 could lead a failover now. Sentinels learn the replicas only from the master's
+# INFO, which each polls every 10 s, and promote only replicas they know and see up; a Sentinel
+# that knows none, if elected leader, aborts (-failover-abort-no-good-slave) and no Sentinel
+# tries again before 2 x failover-timeout. So: it knows the master up, the 2 other Sentinels
+# and both replicas, up and linked to the master, and a majority of Sentinels is reachable.
+sentinel_ready() {
+	local master replicas
+	master=$(sentinel_view "$1" master) && replicas=$(sentinel_view "$1" replicas) || return 1
+	grep -qx 'flags master' <<<"$master" &&
+		grep -qx 'num-other-sentinels 2' <<<"$master" &&
+		grep -qx 'num-slaves 2' <<<"$master" &&
+		[ "$(grep -cx 'flags slave' <<<"$replicas")" = 2 ] &&
+		[ "$(grep -cx 'master-link-status ok' <<<"$replicas")" = 2 ] &&
+		cli "$1" 26379 SENTINEL ckquorum mymaster | grep -q '^OK'
+}
+every_sentinel_ready() {
+	local i
+	for i in 0 1 2; do sentinel_ready "$i" || return 1; done
+}
 
 start_pod 0
 check "pod 0 of a brand-new set starts as master" wait_for 10 has_role 0 master
@@ -126,16 +168,26 @@ check "replicas announce their host names" wait_for 5 sh -c "redis-cli --no-auth
 cli 0 6379 SET greeting hello >/dev/null
 # (the master waits repl-diskless-sync-delay, 5 s, before the first full sync)
 check "data replicates" wait_for 15 value_is 2 greeting hello
-check "every sentinel sees the other two" wait_for 15 sh -c \
-	"[ \"\$(redis-cli --no-auth-warning -h $(host 1) -p 26379 SENTINEL sentinels mymaster | grep -c '^name$')\" = 2 ]"
+# (replica discovery takes up to one INFO period, 10 s, after a replica connects)
+check "every sentinel knows the other two and both replicas" wait_for 30 every_sentinel_ready
 check "probe: ready on PONG" env REDIS_PROBE_HOST=127.0.0.3 sh "$scripts/redis-probe.sh" 6379 ready
 check "probe: not ready with a wrong password" sh -c "! REDISCLI_AUTH=wrong REDIS_PROBE_HOST=127.0.0.3 sh '$scripts/redis-probe.sh' 6379 ready >/dev/null"
 check "probe: sentinel port" env REDIS_PROBE_HOST=127.0.0.3 sh "$scripts/redis-probe.sh" 26379 alive
 
-# The master dies; the Sentinels fail over.
-kill "$(cat "$work/pod0/redis.pid")"
-check "sentinels fail over to pod 1 or 2" wait_for 30 sh -c \
-	"m=\$(redis-cli --no-auth-warning -h $(host 1) -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1); [ -n \"\$m\" ] && [ \"\$m\" != $(host 0) ]"
+# The Sentinels of the pods given all report one same master, and it is not host $1 ("": any).
+sentinels_agree() { # sentinels_agree NOT_HOST POD...
+	local not=$1 m i first=
+	shift
+	for i in "$@"; do
+		m=$(sentinel_master "$i")
+		[ -n "$m" ] && [ "$m" != "$not" ] && [ "${first:=$m}" = "$m" ] || return 1
+	done
+}
+
+# The master dies; the Sentinels fail over. Done when every Sentinel still running reports the
+# same new master (the one a restarting pod asks may otherwise not have heard of it yet).
+stop 0 redis
+check "sentinels fail over to pod 1 or 2" wait_for 30 sentinels_agree "$(host 0)" 0 1 2
 new_master=$(sentinel_master 1)
 echo "# new master: $new_master"
 
@@ -147,17 +199,36 @@ check "... because a sentinel said so" grep -q "starting as replica of $new_mast
 check "the new master keeps the data" test "$(redis-cli --no-auth-warning -h "$new_master" GET greeting)" = hello
 
 # Pod 0 is re-created: its emptyDirs (Sentinel's file) are gone.
-kill "$(cat "$work/pod0/sentinel.pid")" "$(cat "$work/pod0/redis.pid")"
+stop 0 sentinel
+stop 0 redis
 rm -rf "$work/pod0/sentinel" "$work/pod0/run"
 mkdir -p "$work/pod0/sentinel" "$work/pod0/run"
 start_sentinel 0
 check "a re-created pod's sentinel monitors the current master" grep -q "sentinel monitor mymaster $new_master 6379 2" "$work/pod0/sentinel/sentinel.conf"
 start_redis 0
 check "a re-created pod 0 rejoins as a replica" wait_for 15 has_role 0 slave
+check "... and its new sentinel joins the others" wait_for 30 every_sentinel_ready
 # A restarted init container keeps Sentinel's own, newer file.
 cp "$work/pod0/sentinel/sentinel.conf" "$work/before.conf"
 (in_pod 0 sh "$scripts/sentinel-init.sh" >>"$work/pod0/init.log" 2>&1)
 check "sentinel-init keeps an existing file" grep -q 'keeping existing' "$work/pod0/init.log"
+
+# The master's node is lost: its Redis and its Sentinel go together. The two Sentinels left, one
+# of them the re-created pod's, still make a majority of the three and fail over.
+check "every sentinel names the same master" wait_for 10 sentinels_agree "" 0 1 2
+master_now=$(sentinel_master 1)
+lost=${master_now%%.*}
+lost=${lost##*-}
+left=()
+for i in 0 1 2; do [ "$i" = "$lost" ] || left+=("$i"); done
+stop "$lost" sentinel
+stop "$lost" redis
+check "after losing the master's whole pod, the other two fail over" \
+	wait_for 30 sentinels_agree "$master_now" "${left[@]}"
+third_master=$(sentinel_master "${left[0]}")
+echo "# new master: $third_master"
+check "... and the data survives both failovers" wait_for 5 sh -c \
+	"[ \"\$(redis-cli --no-auth-warning -h $third_master GET greeting)\" = hello ]"
 
 check "the password is in no generated file in clear but quoted" grep -qF 'requirepass "p@ss \"quoted\" back\\slash"' "$work/pod1/run/redis.conf"
 check "generated files are private" test "$(stat -c %a "$work/pod1/run/redis.conf")" = 600
