@@ -15,9 +15,10 @@
 use super::outcome::is_apply_entry;
 use serde_json::{Map, Value};
 
-/// `live` after a server-side apply of `body` by `manager`.
-pub(crate) fn simulate_apply(live: &Value, body: &Value, manager: &str) -> Value {
-    let mut merged = live.clone();
+/// `live` after a server-side apply of `body` by `manager`, starting from `base`: `live` or a
+/// part of it (without `managedFields` and `status`, for comparing), whose fields are merged.
+pub(crate) fn simulate_apply(live: &Value, base: Value, body: &Value, manager: &str) -> Value {
+    let mut merged = base;
     overlay(&mut merged, body);
     let entries = live
         .pointer("/metadata/managedFields")
@@ -234,7 +235,10 @@ mod tests {
                 "volumeMounts": [{"name": "data", "mountPath": "/a"}, {"name": "data", "mountPath": "/b"}]
             }]}}}
         });
-        assert_eq!(simulate_apply(&live, &body, "kubeprint"), live);
+        assert_eq!(
+            simulate_apply(&live, live.clone(), &body, "kubeprint"),
+            live
+        );
     }
 
     #[test]
@@ -247,7 +251,7 @@ mod tests {
             {"name": "app", "image": "a:2", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}
         ]}});
         assert_eq!(
-            simulate_apply(&live, &body, "kubeprint"),
+            simulate_apply(&live, live.clone(), &body, "kubeprint"),
             json!({"spec": {"containers": [
                 {"name": "sidecar", "image": "s:1"},
                 {"name": "app", "image": "a:2", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], "terminationMessagePath": "/dev/termination-log"}
@@ -273,7 +277,7 @@ mod tests {
             .push(json!({"manager": "helm", "operation": "Update", "fieldsV1": {"f:data": {"f:theirs": {}}}}));
         let body =
             json!({"data": {"a": "1"}, "spec": {"ports": [{"port": 80}], "finalizers": ["x"]}});
-        let planned = simulate_apply(&live, &body, "kubeprint");
+        let planned = simulate_apply(&live, live.clone(), &body, "kubeprint");
         assert_eq!(planned["data"], json!({"a": "1", "theirs": "3"}));
         assert_eq!(
             planned["spec"]["ports"],
@@ -287,6 +291,6 @@ mod tests {
         let live =
             json!({"args": ["a", "b"], "tolerations": [{"key": "k", "effect": "NoSchedule"}]});
         let body = json!({"args": ["c"], "tolerations": [{"key": "k", "effect": "NoSchedule"}, {"key": "j"}]});
-        assert_eq!(simulate_apply(&live, &body, "m"), body);
+        assert_eq!(simulate_apply(&live, live.clone(), &body, "m"), body);
     }
 }

@@ -31,7 +31,11 @@
 //! - **Server-side apply** (`PATCH application/apply-patch+yaml`) with a field manager (default
 //!   `kubeprint`); `force` only on request. A conflict is an [`Error::Conflict`] naming the other
 //!   managers and fields. An unchanged bundle writes nothing (no new resourceVersion, no
-//!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`.
+//!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`,
+//!   judged on what the apply owns (a controller writing status meanwhile changes nothing).
+//! - **Plans**: [`Applier::plan`] asks the server (dry-run) what each object would become;
+//!   [`Plan::compute`] plans offline against [`LiveObjects`] read before. Both make their
+//!   items with the same code: masked unified diffs without server-managed fields.
 //! - **Order**: tiers ([`Tier`]: namespaces → config and storage → services → workloads → jobs),
 //!   sub-ordered by the [`WAVE_ANNOTATION`](crate::object::WAVE_ANNOTATION); objects of one wave
 //!   are applied concurrently (bounded). With [`Wait::Tiers`] each wave is ready before the next

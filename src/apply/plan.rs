@@ -17,7 +17,7 @@ use crate::bundle::Bundle;
 use crate::error::ObjectRef;
 use crate::object::Tier;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// What an apply would do to one object.
@@ -163,13 +163,13 @@ impl fmt::Display for Plan {
 /// ```
 #[derive(Clone, Default)]
 pub struct LiveObjects {
-    objects: BTreeMap<Key, Value>,
+    objects: HashMap<Key, Value>,
 }
 
 impl fmt::Debug for LiveObjects {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.objects.keys().map(|(gk, ns, name)| {
+            .entries(self.sorted().map(|((gk, ns, name), _)| {
                 if ns.is_empty() {
                     format!("{gk} {name}")
                 } else {
@@ -259,7 +259,13 @@ impl LiveObjects {
 
     /// Every object, ordered by group, kind, namespace and name.
     pub fn iter(&self) -> impl Iterator<Item = &Value> {
-        self.objects.values()
+        self.sorted().map(|(_, v)| v)
+    }
+
+    fn sorted(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        let mut all: Vec<(&Key, &Value)> = self.objects.iter().collect();
+        all.sort_unstable_by_key(|(k, _)| *k);
+        all.into_iter()
     }
 }
 
@@ -393,7 +399,7 @@ impl Plan {
             ));
         }
         if options.prune {
-            let wanted: BTreeSet<Key> = items.iter().map(|i| i.target.key()).collect();
+            let wanted: HashSet<Key> = items.iter().map(|i| i.target.key()).collect();
             plan.items
                 .extend(prune_offline(live, &wanted, &set_id, options.delete_data));
         }
@@ -434,10 +440,14 @@ pub(crate) fn plan_item(
                 diff(kind, shown.as_ref(), Some(body)),
             )
         }
-        Planned::Server(planned) => compare(kind, live, planned),
+        Planned::Server(planned) => compare(kind, live.map(strip), planned),
         Planned::Offline { field_manager } => match live {
             None => compare(kind, None, body.clone()),
-            Some(l) => compare(kind, Some(l), simulate_apply(l, body, field_manager)),
+            Some(l) => {
+                let stripped = strip(l);
+                let planned = simulate_apply(l, stripped.clone(), body, field_manager);
+                compare(kind, Some(stripped), planned)
+            }
         },
     };
     PlanItem {
@@ -447,10 +457,11 @@ pub(crate) fn plan_item(
     }
 }
 
-/// Create, update or unchanged, with the diff, from the live and the planned state.
-fn compare(kind: &str, live: Option<&Value>, planned: Value) -> (Action, String) {
+/// Create, update or unchanged, with the diff, from the live state (stripped) and the
+/// planned state.
+fn compare(kind: &str, live: Option<Value>, planned: Value) -> (Action, String) {
     let planned = strip_owned(planned);
-    match live.map(strip) {
+    match live {
         None => (Action::Create, diff_stripped(kind, None, Some(planned))),
         Some(live) if live == planned => (Action::Unchanged, String::new()),
         Some(live) => (
@@ -468,21 +479,25 @@ fn tier_of(gk: &GroupKind) -> Option<Tier> {
         .map(|o| o.tier())
 }
 
-/// The names of the live claims in `namespace`.
+/// The names of the live claims in `namespace`, sorted.
 fn claims_in<'a>(live: &'a LiveObjects, namespace: &'a str) -> impl Iterator<Item = &'a str> {
-    live.objects
-        .iter()
-        .filter(move |((gk, ns, _), _)| {
+    let mut names: Vec<&str> = live
+        .objects
+        .keys()
+        .filter(move |(gk, ns, _)| {
             gk.group.is_empty() && gk.kind == "PersistentVolumeClaim" && ns == namespace
         })
-        .map(|((_, _, name), _)| name.as_str())
+        .map(|(_, _, name)| name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.into_iter()
 }
 
 /// The prune items of an offline plan: live members of set `set_id` not in `wanted`, in the
 /// order the apply deletes them (reverse install order, kinds kubeprint does not know first).
 fn prune_offline(
     live: &LiveObjects,
-    wanted: &BTreeSet<Key>,
+    wanted: &HashSet<Key>,
     set_id: &str,
     delete_data: bool,
 ) -> Vec<PlanItem> {
@@ -495,7 +510,7 @@ fn prune_offline(
     let mut stale: Vec<(Option<Tier>, &Key, &Value)> = live
         .objects
         .iter()
-        .filter(|(k, v)| !wanted.contains(*k) && member(v))
+        .filter(|(k, v)| member(v) && !wanted.contains(*k))
         .map(|(k, v)| (tier_of(&k.0), k, v))
         .collect();
     stale.sort_by_key(|(tier, k, _)| (tier.is_some(), tier.map(std::cmp::Reverse), *k));
@@ -562,9 +577,32 @@ const SERVER_ANNOTATIONS: &[&str] = &[
     "kubectl.kubernetes.io/last-applied-configuration",
 ];
 
-/// The object without server-managed fields.
+/// The object without server-managed fields (copying only what stays: `managedFields` and
+/// `status` are often most of a live object).
 pub(crate) fn strip(v: &Value) -> Value {
-    strip_owned(v.clone())
+    let Some(obj) = v.as_object() else {
+        return v.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (k, x) in obj {
+        match (k.as_str(), x) {
+            ("status", _) => {}
+            ("metadata", Value::Object(meta)) => {
+                let mut m = serde_json::Map::new();
+                for (mk, mx) in meta {
+                    if SERVER_METADATA.contains(&mk.as_str()) {
+                        continue;
+                    }
+                    m.insert(mk.clone(), mx.clone());
+                }
+                out.insert(k.clone(), Value::Object(m));
+            }
+            _ => {
+                out.insert(k.clone(), x.clone());
+            }
+        }
+    }
+    strip_owned(Value::Object(out))
 }
 
 /// [`strip`], in place.
