@@ -2,7 +2,8 @@
 //! quarter Deployments, grouped in "apps" of one ConfigMap + one Service + one Deployment (the
 //! Service selects the Deployment's pods) plus extra ConfigMaps. Built with the public
 //! builders, as a user would. Shared by `benches/render.rs` and `benches/bin/bench_apply.rs`
-//! (`#[path]`-included), so the in-process and the on-cluster figures describe the same objects.
+//! (`#[path]`-included), so the in-process and the on-cluster figures describe the same objects;
+//! `plan_bundle` adds Secrets, for `benches/plan.rs`.
 #![allow(dead_code)]
 
 use kubeprint::prelude::*;
@@ -45,10 +46,14 @@ fn app_name(i: usize) -> String {
 }
 
 fn config_map(i: usize) -> ConfigMap {
+    config_map_at(i, "info")
+}
+
+fn config_map_at(i: usize, level: &str) -> ConfigMap {
     ConfigMap::builder()
         .name(format!("config-{i:05}"))
         .labels(Labels::from([("app.kubernetes.io/part-of", "bench"), ("bench.kubeprint.dev/shard", "a")]))
-        .entry("LOG_LEVEL", "info")
+        .entry("LOG_LEVEL", level)
         .entry("FEATURE_FLAGS", "search,reports,export")
         .entry(
             "app.properties",
@@ -68,6 +73,10 @@ fn service(i: usize) -> Service {
 
 /// A Deployment like the book's kuard one; PodSecurity-restricted (kubeprint's default).
 fn deployment(i: usize, replicas: i32) -> Deployment {
+    deployment_of(i, replicas, "gcr.io/kuar-demo/kuard-amd64:blue")
+}
+
+fn deployment_of(i: usize, replicas: i32, image: &str) -> Deployment {
     let name = app_name(i);
     Deployment::builder()
         .name(name.clone())
@@ -81,7 +90,7 @@ fn deployment(i: usize, replicas: i32) -> Deployment {
                 .container(
                     Container::builder()
                         .name("app")
-                        .image("gcr.io/kuar-demo/kuard-amd64:blue")
+                        .image(image)
                         .port(Port::tcp("http", 8080))
                         .env(EnvVar::value("CONFIG_NAME", format!("config-{i:05}")))
                         .readiness(Probe::http_get("/ready", "http").period(2))
@@ -109,6 +118,48 @@ pub fn bundle(n: usize, replicas: i32, configmaps_only: bool) -> kubeprint::Resu
     }
     for i in mix.deployments..mix.configmaps {
         b.add(config_map(i))?;
+    }
+    Ok(b)
+}
+
+/// The bundles of the plan benchmark (`benches/plan.rs`): `apps` apps of four objects each — a
+/// ConfigMap, a Secret (a `user` and a generated-once `password`), a Service and a Deployment.
+/// `revision` 2 changes every tenth app's ConfigMap (i % 10 == 1), Deployment image (== 2) and
+/// Secret `user` (== 3) from revision 1; `retired` extra ConfigMaps are there only in revision
+/// 1 (they are pruned by revision 2).
+pub fn plan_bundle(apps: usize, revision: u32, retired: usize) -> kubeprint::Result<Bundle> {
+    let changed = |i: usize, k: usize| revision > 1 && i % 10 == k;
+    let mut b = Bundle::new("bench-plan");
+    for i in 0..apps {
+        b.add(config_map_at(
+            i,
+            if changed(i, 1) { "debug" } else { "info" },
+        ))?;
+        b.add(
+            Secret::builder()
+                .name(format!("db-{i:05}"))
+                .labels(Labels::from([("app.kubernetes.io/part-of", "bench")]))
+                .entry("user", if changed(i, 3) { "admin" } else { "app" })
+                .generated("password", kubeprint::secret::Generate::alphanumeric())
+                .build(),
+        )?;
+        b.add(service(i))?;
+        let image = if changed(i, 2) {
+            "gcr.io/kuar-demo/kuard-amd64:green"
+        } else {
+            "gcr.io/kuar-demo/kuard-amd64:blue"
+        };
+        b.add(deployment_of(i, 0, image))?;
+    }
+    if revision == 1 {
+        for i in 0..retired {
+            b.add(
+                ConfigMap::builder()
+                    .name(format!("retired-{i:05}"))
+                    .entry("k", "v")
+                    .build(),
+            )?;
+        }
     }
     Ok(b)
 }

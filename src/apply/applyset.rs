@@ -4,6 +4,7 @@
 //! objects nobody labelled are never touched.
 
 use super::error::Error;
+use super::outcome::Fingerprint;
 use super::resources::{GroupKind, Key, ResourceType, Target};
 use super::rest::{Ctx, build_error};
 use crate::error::ObjectRef;
@@ -57,7 +58,8 @@ fn tooling() -> String {
 #[derive(Clone, Debug)]
 pub(crate) struct Member {
     pub(crate) target: Target,
-    pub(crate) resource_version: String,
+    /// What the apply's outcome is decided on (for the applier's field manager).
+    pub(crate) state: Fingerprint,
     pub(crate) uid: String,
 }
 
@@ -96,12 +98,14 @@ pub(crate) async fn scopes(
     Ok(out)
 }
 
-/// Lists the live members of set `id` in `scopes`, metadata only.
+/// Lists the live members of set `id` in `scopes`, metadata only, with their state for field
+/// manager `manager`.
 pub(crate) async fn list_members(
     ctx: &Ctx,
     id: &str,
     scopes: &BTreeSet<Scope>,
     concurrency: usize,
+    manager: &str,
 ) -> Result<BTreeMap<Key, Member>, Error> {
     let selector = format!("{PART_OF_LABEL}={id}");
     let results: Vec<Result<Vec<Member>, Error>> = futures::stream::iter(scopes)
@@ -110,12 +114,14 @@ pub(crate) async fn list_members(
             async move {
                 let rt = ctx.resources.resolve(ctx, gk).await?;
                 let object = ObjectRef::new(rt.api.kind.clone(), "*").in_namespace(ns.clone());
-                let items = ctx
-                    .list(&object, rt.request(ns.as_deref()), Some(&selector), true)
-                    .await?;
-                Ok(items
-                    .into_iter()
-                    .filter_map(|item| {
+                // Each page becomes members at once: the listed metadata (with managedFields)
+                // of thousands of objects is never held whole.
+                ctx.list_with(
+                    &object,
+                    rt.request(ns.as_deref()),
+                    Some(&selector),
+                    true,
+                    |item| {
                         let meta = item.get("metadata")?;
                         let name = meta.get("name")?.as_str()?;
                         // Only exact members (the selector already says so; be sure).
@@ -129,19 +135,16 @@ pub(crate) async fn list_members(
                         let item_ns = meta.get("namespace").and_then(Value::as_str);
                         Some(Member {
                             target: Target::new(rt.clone(), item_ns, name),
-                            resource_version: meta
-                                .get("resourceVersion")
-                                .and_then(Value::as_str)
-                                .unwrap_or_default()
-                                .to_owned(),
+                            state: Fingerprint::of(Some(meta), manager),
                             uid: meta
                                 .get("uid")
                                 .and_then(Value::as_str)
                                 .unwrap_or_default()
                                 .to_owned(),
                         })
-                    })
-                    .collect())
+                    },
+                )
+                .await
             }
         })
         .buffer_unordered(concurrency.max(1))
@@ -313,9 +316,10 @@ impl ApplySet {
         kinds: &BTreeSet<GroupKind>,
         namespaces: &BTreeSet<String>,
         concurrency: usize,
+        manager: &str,
     ) -> Result<BTreeMap<Key, Member>, Error> {
         let scopes = scopes(ctx, kinds, namespaces).await?;
-        list_members(ctx, &self.id, &scopes, concurrency).await
+        list_members(ctx, &self.id, &scopes, concurrency, manager).await
     }
 }
 

@@ -45,7 +45,39 @@ pub(crate) struct Removed {
     pub(crate) kept: Vec<(Target, String)>,
 }
 
-const DATA_KEPT: &str = "data is kept unless deleting data is requested";
+pub(crate) const DATA_KEPT: &str = "data is kept unless deleting data is requested";
+
+/// Why a namespace holding `n` claims is kept.
+pub(crate) fn holds_claims(n: usize) -> String {
+    format!("holds {n} PersistentVolumeClaim(s); deleting it would delete their data ({DATA_KEPT})")
+}
+
+/// Why a claim made from a StatefulSet's template is kept.
+pub(crate) fn template_claim_kept() -> String {
+    format!("made from a volumeClaimTemplate; {DATA_KEPT}")
+}
+
+/// The names of a StatefulSet's volumeClaimTemplates.
+pub(crate) fn claim_templates(sts: &Value) -> Vec<&str> {
+    sts.pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+        .collect()
+}
+
+/// Whether `claim` is named as StatefulSet `sts`'s controller names the claims of its
+/// templates: `<template>-<statefulset>-<ordinal>`.
+pub(crate) fn is_template_claim(claim: &str, sts: &str, templates: &[&str]) -> bool {
+    templates.iter().any(|t| {
+        claim
+            .strip_prefix(&format!("{t}-{sts}-"))
+            .is_some_and(|ordinal| {
+                !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit())
+            })
+    })
+}
 
 fn pvc_type() -> Arc<ResourceType> {
     Arc::new(ResourceType {
@@ -122,13 +154,7 @@ async fn claims_of_statefulset(
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let templates: Vec<&str> = sts
-        .pointer("/spec/volumeClaimTemplates")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
-        .collect();
+    let templates = claim_templates(sts);
     if templates.is_empty() {
         return Ok(Vec::new());
     }
@@ -151,14 +177,7 @@ async fn claims_of_statefulset(
         let Some(claim) = c.pointer("/metadata/name").and_then(Value::as_str) else {
             continue;
         };
-        let from_template = templates.iter().any(|t| {
-            claim
-                .strip_prefix(&format!("{t}-{name}-"))
-                .is_some_and(|ordinal| {
-                    !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit())
-                })
-        });
-        if from_template {
+        if is_template_claim(claim, name, &templates) {
             out.push(Target::new(rt.clone(), Some(namespace), claim));
         }
     }
@@ -201,11 +220,7 @@ pub(crate) async fn remove(
                     .list(&object, rt.request(Some(&target.name)), None, true)
                     .await?;
                 if !claims.is_empty() {
-                    let reason = format!(
-                        "holds {} PersistentVolumeClaim(s); deleting it would delete their data ({DATA_KEPT})",
-                        claims.len()
-                    );
-                    keep(ctx, how, &mut removed, target, reason);
+                    keep(ctx, how, &mut removed, target, holds_claims(claims.len()));
                     continue;
                 }
             }
@@ -227,13 +242,7 @@ pub(crate) async fn remove(
             if how.delete_data {
                 delete_tier(ctx, vec![(claim, None)], how, &mut removed).await?;
             } else {
-                keep(
-                    ctx,
-                    how,
-                    &mut removed,
-                    claim,
-                    format!("made from a volumeClaimTemplate; {DATA_KEPT}"),
-                );
+                keep(ctx, how, &mut removed, claim, template_claim_kept());
             }
         }
     }

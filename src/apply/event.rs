@@ -12,9 +12,12 @@ use std::time::Duration;
 pub enum Outcome {
     /// The object did not exist and was created.
     Created,
-    /// The object existed and changed.
+    /// The object existed and the apply changed it (or took it over: it was not a member of the
+    /// bundle's ApplySet before).
     Configured,
-    /// The object existed and nothing changed (no new resourceVersion).
+    /// The object existed and the apply changed nothing. Decided on what the apply owns — its
+    /// field manager's `managedFields` entry, the labels and annotations it sets, the generation
+    /// — so that status a controller wrote meanwhile does not count as a change.
     Unchanged,
     /// The object was deleted and created again because an immutable field changed.
     Recreated,

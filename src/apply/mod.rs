@@ -31,9 +31,13 @@
 //! - **Server-side apply** (`PATCH application/apply-patch+yaml`) with a field manager (default
 //!   `kubeprint`); `force` only on request. A conflict is an [`Error::Conflict`] naming the other
 //!   managers and fields. An unchanged bundle writes nothing (no new resourceVersion, no
-//!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`.
+//!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`,
+//!   judged on what the apply owns (a controller writing status meanwhile changes nothing).
+//! - **Plans**: [`Applier::plan`] asks the server (dry-run) what each object would become;
+//!   [`Plan::compute`] plans offline against [`LiveObjects`] read before. Both make their
+//!   items with the same code: masked unified diffs without server-managed fields.
 //! - **Order**: tiers ([`Tier`]: namespaces → config and storage → services → workloads → jobs),
-//!   sub-ordered by the [`WAVE_ANNOTATION`]; objects of one wave
+//!   sub-ordered by the [`WAVE_ANNOTATION`](crate::object::WAVE_ANNOTATION); objects of one wave
 //!   are applied concurrently (bounded). With [`Wait::Tiers`] each wave is ready before the next
 //!   starts; Services and claims, which need the later workloads, are waited for at the end.
 //! - **Readiness** is watch-based and generation-aware (see [`Wait`]); failures end the wait at
@@ -59,6 +63,9 @@ mod applyset;
 mod delete;
 mod error;
 mod event;
+mod items;
+mod merge;
+mod outcome;
 mod plan;
 mod readiness;
 mod resources;
@@ -73,18 +80,21 @@ pub use applyset::{
 pub use delete::Kept;
 pub use error::{Error, FieldConflict, FieldError, NotReady, Result};
 pub use event::{Event, Events, Outcome};
-pub use plan::{Action, Plan, PlanItem};
+pub use plan::{Action, LiveObjects, Plan, PlanItem, PlanOptions};
 pub use rest::Retry;
 pub use secrets::REDACTED;
 
 use crate::bundle::Bundle;
 use crate::error::ObjectRef;
-use crate::object::{Object, Tier, WAVE_ANNOTATION};
+use crate::object::{Object, Tier};
 use applyset::{ApplySet, Member};
 use delete::Removal;
 use event::Sink;
 use futures::StreamExt;
+use items::Item;
 use kube::api::{Patch, PatchParams, PropagationPolicy, ValidationDirective};
+use outcome::Fingerprint;
+use plan::Planned;
 use resources::{GroupKind, Key, ResourceCache, ResourceType, Target};
 use rest::{Ctx, RequestSettings, build_error};
 use serde_json::{Value, json};
@@ -228,23 +238,6 @@ pub struct DeleteReport {
     pub kept: Vec<Kept>,
     /// Time taken.
     pub elapsed: Duration,
-}
-
-/// One bundle object, ready to apply.
-#[derive(Clone, Debug)]
-struct Item {
-    target: Target,
-    /// The body to apply (namespace set, member label added, Secret `stringData` folded into
-    /// `data`). Generate-once keys are resolved against the live Secret at apply time.
-    body: Value,
-    generate_once: Vec<String>,
-    phase: (Tier, i64),
-}
-
-impl Item {
-    fn kind(&self) -> &str {
-        &self.target.rt.api.kind
-    }
 }
 
 /// One applied object and, when it must be watched, what to wait for.
@@ -452,80 +445,36 @@ impl Applier {
             .of(&Object::from(k8s_openapi::api::core::v1::Secret::default()))
     }
 
-    /// The bundle's objects as apply bodies, in install order.
-    fn prepare(
+    /// The bundle's objects in install order (their bodies are built when sent); the values
+    /// of its Secrets are made known to the redactor.
+    fn prepare<'a>(
         &self,
         ctx: &Ctx,
-        bundle: &Bundle,
+        bundle: &'a Bundle,
         namespace: &str,
-        set_id: &str,
-    ) -> Result<Vec<Item>> {
-        let mut items = Vec::with_capacity(bundle.len());
-        for object in bundle {
-            let rt = self.resources.of(object);
-            let ns = if object.is_namespaced() {
-                Some(object.namespace().unwrap_or(namespace))
-            } else {
-                None
-            };
-            let target = Target::new(rt, ns, object.name());
-            let mut body = object.to_json_value()?;
-            if let Some(o) = body.as_object_mut() {
-                o.remove("status");
-                o.insert("apiVersion".into(), json!(object.api_version()));
-                o.insert("kind".into(), json!(object.kind()));
-            }
-            let meta = body
-                .as_object_mut()
-                .map(|o| o.entry("metadata").or_insert_with(|| json!({})))
-                .and_then(Value::as_object_mut)
-                .ok_or_else(|| Error::Response {
-                    object: target.object.clone(),
-                    operation: "render",
-                    message: "no metadata".into(),
-                })?;
-            if let Some(ns) = &target.namespace {
-                meta.insert("namespace".into(), json!(ns));
-            }
-            let labels = meta.entry("labels").or_insert_with(|| json!({}));
-            if let Some(labels) = labels.as_object_mut() {
-                match labels.get(PART_OF_LABEL).and_then(Value::as_str) {
-                    Some(other) if other != set_id => {
-                        return Err(Error::Refused {
-                            object: target.object,
-                            message: format!(
-                                "already has label {PART_OF_LABEL}={other:?}; kubeprint sets it"
-                            ),
-                        });
-                    }
-                    _ => {}
-                }
-                labels.insert(PART_OF_LABEL.into(), json!(set_id));
-            }
-            let wave = match object
-                .metadata()
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(WAVE_ANNOTATION))
-            {
-                None => 0,
-                Some(w) => w.trim().parse::<i64>().map_err(|_| Error::Refused {
-                    object: target.object.clone(),
-                    message: format!("annotation {WAVE_ANNOTATION}: {w:?} is not an integer"),
-                })?,
-            };
-            if object.kind() == "Secret" {
-                ctx.redactor.add_secret(&body);
-                secrets::prepare_secret(&mut body, &[], None);
-            }
-            items.push(Item {
-                target,
-                body,
-                generate_once: object.generate_once_keys(),
-                phase: (object.tier(), wave),
-            });
+        set_id: &'a str,
+    ) -> Result<Vec<Item<'a>>> {
+        let items = items::prepare(bundle, &self.resources, namespace, set_id)?;
+        for item in items.iter().filter(|i| i.kind() == "Secret") {
+            ctx.redactor.add_secret(&item.body()?);
         }
         Ok(items)
+    }
+
+    /// The options [`Plan::compute`] needs to plan offline what this applier would do.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), kubeprint::apply::Error> {
+    /// use kubeprint::apply::{Applier, LiveObjects, Plan};
+    /// let applier = Applier::try_default().await?.namespace("demo");
+    /// let plan = Plan::compute(&kubeprint::Bundle::new("app"), &LiveObjects::new(), &applier.plan_options())?;
+    /// # let _ = plan; Ok(()) }
+    /// ```
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions::new(self.target_namespace())
+            .field_manager(self.options.field_manager.clone())
+            .prune(self.options.prune)
+            .delete_data(self.options.delete_data)
     }
 
     /// Applies the bundle: see the [module documentation](self).
@@ -544,9 +493,10 @@ impl Applier {
         // namespaces only the parent knows of (left the bundle) are listed after.
         let first = applyset::scopes(&ctx, &new_kinds, &new_namespaces).await?;
         let conc = self.options.concurrency;
+        let manager = self.options.field_manager.as_str();
         let (mut set, mut live) = futures::try_join!(
             ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()),
-            applyset::list_members(&ctx, &id, &first, conc)
+            applyset::list_members(&ctx, &id, &first, conc, manager)
         )?;
         let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
         let all_namespaces: BTreeSet<String> =
@@ -557,14 +507,14 @@ impl Applier {
             .cloned()
             .collect();
         if !rest.is_empty() {
-            live.extend(applyset::list_members(&ctx, &id, &rest, conc).await?);
+            live.extend(applyset::list_members(&ctx, &id, &rest, conc, manager).await?);
         }
 
         if self.options.create_namespace {
             self.ensure_namespace(&ctx, &ns, &items).await?;
         }
 
-        let mut phases: BTreeMap<(Tier, i64), Vec<&Item>> = BTreeMap::new();
+        let mut phases: BTreeMap<(Tier, i64), Vec<&Item<'_>>> = BTreeMap::new();
         for item in &items {
             phases.entry(item.phase).or_default().push(item);
         }
@@ -717,7 +667,7 @@ impl Applier {
         Ok(report)
     }
 
-    async fn ensure_namespace(&self, ctx: &Ctx, ns: &str, items: &[Item]) -> Result<()> {
+    async fn ensure_namespace(&self, ctx: &Ctx, ns: &str, items: &[Item<'_>]) -> Result<()> {
         if items
             .iter()
             .any(|i| i.kind() == "Namespace" && i.target.name == ns)
@@ -797,8 +747,8 @@ impl Applier {
     }
 
     /// The body with generate-once keys resolved against the live Secret.
-    async fn resolve_body(&self, ctx: &Ctx, item: &Item) -> Result<(Value, Option<Value>)> {
-        let mut body = item.body.clone();
+    async fn resolve_body(&self, ctx: &Ctx, item: &Item<'_>) -> Result<(Value, Option<Value>)> {
+        let mut body = item.body()?;
         if item.generate_once.is_empty() {
             return Ok((body, None));
         }
@@ -816,7 +766,7 @@ impl Applier {
     async fn apply_item(
         &self,
         ctx: &Ctx,
-        item: &Item,
+        item: &Item<'_>,
         live: &BTreeMap<Key, Member>,
     ) -> Result<AppliedItem> {
         let object = item.target.object.clone();
@@ -845,7 +795,7 @@ impl Applier {
     async fn apply_item_inner(
         &self,
         ctx: &Ctx,
-        item: &Item,
+        item: &Item<'_>,
         live: &BTreeMap<Key, Member>,
     ) -> Result<AppliedItem> {
         if let Some(deadline) = ctx.deadline
@@ -871,23 +821,21 @@ impl Applier {
                 (201, object, true)
             }
         };
-        let rv = result
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let after = Fingerprint::of(result.get("metadata"), &self.options.field_manager);
         let outcome = if recreated {
             Outcome::Recreated
         } else if code == 201 {
             Outcome::Created
         } else if live
             .get(&item.target.key())
-            .is_some_and(|m| m.resource_version == rv)
+            .is_some_and(|m| !m.state.changed_by_apply(&after))
         {
             Outcome::Unchanged
         } else {
+            // Changed, or not a member before (adopted): the apply took the object over.
             Outcome::Configured
         };
+        let rv = after.resource_version;
         tracing::debug!(object = %item.target.object, %outcome, resource_version = %rv, "applied");
         let wait = if self.options.wait == Wait::None {
             None
@@ -913,7 +861,7 @@ impl Applier {
     async fn recreate_item(
         &self,
         ctx: &Ctx,
-        item: &Item,
+        item: &Item<'_>,
         body: &Value,
         fields: Vec<FieldError>,
     ) -> Result<Value> {
@@ -980,8 +928,15 @@ impl Applier {
         let all_namespaces: BTreeSet<String> =
             set.namespaces.union(&new_namespaces).cloned().collect();
         let live = if set.exists {
-            set.members(&ctx, &all_kinds, &all_namespaces, self.options.concurrency)
-                .await?
+            let manager = &self.options.field_manager;
+            set.members(
+                &ctx,
+                &all_kinds,
+                &all_namespaces,
+                self.options.concurrency,
+                manager,
+            )
+            .await?
         } else {
             BTreeMap::new()
         };
@@ -1045,11 +1000,12 @@ impl Applier {
     async fn plan_item(
         &self,
         ctx: &Ctx,
-        item: &Item,
+        item: &Item<'_>,
         missing_namespaces: &BTreeSet<String>,
     ) -> Result<PlanItem> {
         let object = item.target.object.clone();
-        let kind = item.kind().to_owned();
+        let kind = item.kind();
+        let mut body = item.body()?;
         if item
             .target
             .namespace
@@ -1057,12 +1013,7 @@ impl Applier {
             .is_some_and(|n| missing_namespaces.contains(n))
             || (kind == "Namespace" && missing_namespaces.contains(&item.target.name))
         {
-            let (body, _) = self.resolve_body(ctx, item).await?;
-            return Ok(PlanItem {
-                object,
-                action: Action::Create,
-                diff: plan::diff(&kind, None, Some(&body)),
-            });
+            return Ok(plan::plan_item(object, kind, &body, None, Planned::Create));
         }
         let live = ctx.get(&item.target).await?;
         if let Some(l) = &live
@@ -1070,38 +1021,16 @@ impl Applier {
         {
             ctx.redactor.add_secret(l);
         }
-        let (body, _) = self.resolve_body(ctx, item).await?;
-        match self.ssa(ctx, &item.target, &body, true).await {
-            Ok(Ssa::Done {
-                object: planned, ..
-            }) => {
-                let diff = plan::diff(&kind, live.as_ref(), Some(&planned));
-                let action = match &live {
-                    None => Action::Create,
-                    Some(l) if plan::strip(l) == plan::strip(&planned) => Action::Unchanged,
-                    Some(_) => Action::Update,
-                };
-                Ok(PlanItem {
-                    object,
-                    action,
-                    diff,
-                })
-            }
-            Ok(Ssa::Immutable(fields)) => {
-                let shown = live.as_ref().map(|l| plan::project(l, &body));
-                Ok(PlanItem {
-                    object,
-                    action: Action::Replace { fields },
-                    diff: plan::diff(&kind, shown.as_ref(), Some(&body)),
-                })
-            }
-            Err(Error::Conflict { conflicts, .. }) => Ok(PlanItem {
-                object,
-                action: Action::Conflict { conflicts },
-                diff: String::new(),
-            }),
-            Err(e) => Err(e),
+        if !item.generate_once.is_empty() {
+            secrets::prepare_secret(&mut body, &item.generate_once, live.as_ref());
         }
+        let planned = match self.ssa(ctx, &item.target, &body, true).await {
+            Ok(Ssa::Done { object, .. }) => Planned::Server(object),
+            Ok(Ssa::Immutable(fields)) => Planned::Immutable(fields),
+            Err(Error::Conflict { conflicts, .. }) => Planned::Conflict(conflicts),
+            Err(e) => return Err(e),
+        };
+        Ok(plan::plan_item(object, kind, &body, live.as_ref(), planned))
     }
 
     async fn dry_run_report(&self, bundle: &Bundle, started: Instant) -> Result<Report> {
@@ -1170,7 +1099,7 @@ impl Applier {
                 }),
                 None => waits.push(WaitItem {
                     target: item.target.clone(),
-                    applied: item.body.clone(),
+                    applied: item.body()?,
                 }),
             }
         }
@@ -1192,7 +1121,8 @@ impl Applier {
         let ctx = self.ctx(started);
         let ns = self.target_namespace();
         let mut set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
-        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let set_id = set.id.clone();
+        let items = self.prepare(&ctx, bundle, &ns, &set_id)?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
         let mut targets: BTreeMap<Key, (Target, Option<String>)> = items
             .iter()
@@ -1203,7 +1133,13 @@ impl Applier {
             let namespaces: BTreeSet<String> =
                 set.namespaces.union(&new_namespaces).cloned().collect();
             for (key, m) in set
-                .members(&ctx, &kinds, &namespaces, self.options.concurrency)
+                .members(
+                    &ctx,
+                    &kinds,
+                    &namespaces,
+                    self.options.concurrency,
+                    &self.options.field_manager,
+                )
                 .await?
             {
                 targets.insert(key, (m.target, Some(m.uid)));
@@ -1217,10 +1153,12 @@ impl Applier {
             dry_run: self.options.dry_run,
         };
         let members: BTreeSet<Key> = targets.keys().cloned().collect();
+        // Only StatefulSets' bodies are needed (their claims, when the live one is gone).
         let bodies: BTreeMap<Key, Value> = items
             .iter()
-            .map(|i| (i.target.key(), i.body.clone()))
-            .collect();
+            .filter(|i| i.kind() == "StatefulSet")
+            .map(|i| Ok((i.target.key(), i.body()?)))
+            .collect::<Result<_>>()?;
         let removed =
             delete::remove(&ctx, targets.into_values().collect(), &bodies, &removal).await?;
         // Kept members stay in the set (claims made from templates never were members).
@@ -1258,7 +1196,7 @@ impl Applier {
     }
 }
 
-fn kinds_and_namespaces(items: &[Item], ns: &str) -> (BTreeSet<GroupKind>, BTreeSet<String>) {
+fn kinds_and_namespaces(items: &[Item<'_>], ns: &str) -> (BTreeSet<GroupKind>, BTreeSet<String>) {
     let kinds = items.iter().map(|i| i.target.rt.group_kind()).collect();
     let mut namespaces: BTreeSet<String> = items
         .iter()

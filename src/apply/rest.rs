@@ -292,6 +292,20 @@ impl Ctx {
         label_selector: Option<&str>,
         metadata_only: bool,
     ) -> Result<Vec<Value>, Error> {
+        self.list_with(object, request, label_selector, metadata_only, Some)
+            .await
+    }
+
+    /// [`Ctx::list`], keeping of each item what `keep` makes of it, page by page: a list of
+    /// thousands of objects is never held whole.
+    pub(crate) async fn list_with<T>(
+        &self,
+        object: &ObjectRef,
+        request: kube::core::Request,
+        label_selector: Option<&str>,
+        metadata_only: bool,
+        mut keep: impl FnMut(Value) -> Option<T>,
+    ) -> Result<Vec<T>, Error> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -318,7 +332,7 @@ impl Ctx {
             }
             let mut list = answer.json(object, "list")?;
             if let Some(Value::Array(page)) = list.get_mut("items").map(Value::take) {
-                items.extend(page);
+                items.extend(page.into_iter().filter_map(&mut keep));
             }
             token = list
                 .pointer("/metadata/continue")

@@ -1,0 +1,115 @@
+//! The bundle's objects as the client applies them: where each goes, when, and its apply body.
+//!
+//! Bodies are built when they are needed (one request, one plan item) and dropped after:
+//! holding every body of a large bundle as JSON at once cost more memory than the bundle
+//! itself.
+
+use super::applyset::PART_OF_LABEL;
+use super::error::{Error, Result};
+use super::resources::{ResourceCache, Target};
+use super::secrets;
+use crate::bundle::Bundle;
+use crate::object::{Object, Tier, WAVE_ANNOTATION};
+use serde_json::{Value, json};
+
+/// One bundle object, ready to apply.
+#[derive(Clone, Debug)]
+pub(crate) struct Item<'a> {
+    pub(crate) object: &'a Object,
+    pub(crate) target: Target,
+    /// The ApplySet id the member label carries.
+    pub(crate) set_id: &'a str,
+    /// The Secret keys whose live values win ("generate once").
+    pub(crate) generate_once: Vec<String>,
+    pub(crate) phase: (Tier, i64),
+}
+
+impl Item<'_> {
+    pub(crate) fn kind(&self) -> &str {
+        &self.target.rt.api.kind
+    }
+
+    /// The body to apply: `status` dropped, `apiVersion` and `kind` set, the namespace set, the
+    /// member label added, a Secret's `stringData` folded into `data`. Generate-once keys are
+    /// not resolved (that needs the live Secret: [`secrets::prepare_secret`]).
+    pub(crate) fn body(&self) -> Result<Value> {
+        let mut body = self.object.to_json_value()?;
+        let not_json = |message: &str| Error::Response {
+            object: self.target.object.clone(),
+            operation: "render",
+            message: message.to_owned(),
+        };
+        let o = body
+            .as_object_mut()
+            .ok_or_else(|| not_json("not a JSON object"))?;
+        o.remove("status");
+        o.insert("apiVersion".into(), json!(self.object.api_version()));
+        o.insert("kind".into(), json!(self.object.kind()));
+        let meta = o
+            .entry("metadata")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .ok_or_else(|| not_json("metadata is not an object"))?;
+        if let Some(ns) = &self.target.namespace {
+            meta.insert("namespace".into(), json!(ns));
+        }
+        if let Some(labels) = meta
+            .entry("labels")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            labels.insert(PART_OF_LABEL.into(), json!(self.set_id));
+        }
+        if self.object.kind() == "Secret" {
+            secrets::prepare_secret(&mut body, &[], None);
+        }
+        Ok(body)
+    }
+}
+
+/// The bundle's objects in install order, checked for what the apply would refuse (a foreign
+/// member label, a wave annotation that is not an integer) before anything is sent.
+pub(crate) fn prepare<'a>(
+    bundle: &'a Bundle,
+    resources: &ResourceCache,
+    namespace: &str,
+    set_id: &'a str,
+) -> Result<Vec<Item<'a>>> {
+    let mut items = Vec::with_capacity(bundle.len());
+    for object in bundle {
+        let ns = if object.is_namespaced() {
+            Some(object.namespace().unwrap_or(namespace))
+        } else {
+            None
+        };
+        let target = Target::new(resources.of(object), ns, object.name());
+        let meta = object.metadata();
+        if let Some(other) = meta.labels.as_ref().and_then(|l| l.get(PART_OF_LABEL))
+            && other != set_id
+        {
+            return Err(Error::Refused {
+                object: target.object,
+                message: format!("already has label {PART_OF_LABEL}={other:?}; kubeprint sets it"),
+            });
+        }
+        let wave = match meta
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(WAVE_ANNOTATION))
+        {
+            None => 0,
+            Some(w) => w.trim().parse::<i64>().map_err(|_| Error::Refused {
+                object: target.object.clone(),
+                message: format!("annotation {WAVE_ANNOTATION}: {w:?} is not an integer"),
+            })?,
+        };
+        items.push(Item {
+            object,
+            target,
+            set_id,
+            generate_once: object.generate_once_keys(),
+            phase: (object.tier(), wave),
+        });
+    }
+    Ok(items)
+}
