@@ -6,10 +6,12 @@
 //!   checked and rendered to YAML; `all` does the nine one after the other. Chapter 11 reads its
 //!   files from `examples/data` each time, as the example does.
 //! - `blueprints/{all,mysql,redis,ghost,parse}`: the four blueprint examples, the same way.
-//! - `synthetic/<n>/{build,check,yaml,all}`: the synthetic bundle of `benches/support/synthetic.rs`
-//!   (½ ConfigMaps, ¼ Services, ¼ Deployments), 1,000 and 10,000 objects: building it (builders,
-//!   validation, `Bundle::add`), checking it (validation + references), rendering YAML (which
-//!   checks again), and all three as one would in a program.
+//! - `synthetic/<n>/{build,check,yaml,all,rolling}`: the synthetic bundle of
+//!   `benches/support/synthetic.rs` (½ ConfigMaps, ¼ Services, ¼ Deployments), 1,000 and 10,000
+//!   objects: building it (builders, validation, `Bundle::add`), checking it (validation +
+//!   references), rendering YAML (which checks again), and all three as one would in a program;
+//!   `rolling` is `all` with Deployments that read their ConfigMap and opt in to config
+//!   checksums (`rollout_on_config_change`).
 //!
 //! Goals (issue 7): the four blueprints render in ≤ 1 ms; the chapter examples together in < 1 ms.
 
@@ -127,6 +129,13 @@ fn synthetic_bundles(c: &mut Criterion) {
                 synthetic::bundle(n, 1, false)
                     .and_then(|b| b.to_yaml())
                     .expect("synthetic bundle renders")
+            })
+        });
+        g.bench_function(BenchmarkId::from_parameter("rolling"), |b| {
+            b.iter(|| {
+                synthetic::rolling_bundle(n)
+                    .and_then(|b| b.to_yaml())
+                    .expect("rolling synthetic bundle renders")
             })
         });
         g.finish();
