@@ -105,7 +105,7 @@ pub const CONFIG_CHECKSUM: &str = "kubeprint.dev/config-checksum";
 /// so the same objects always render to the same bytes whatever order they were added in.
 ///
 /// `Debug` never shows Secret values (see [`Object`]).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Bundle {
     name: String,
     namespace: Option<String>,
@@ -113,12 +113,55 @@ pub struct Bundle {
     /// `(lowercase kind, name)`.
     external: BTreeSet<(String, String)>,
     external_pods: BTreeSet<Labels>,
+    /// The opted-in pod templates (see [`ROLLOUT_ON_CONFIG_CHANGE`]) by what they read, so
+    /// that adding an object recomputes the checksums of the templates that read it and of no
+    /// other (looking at every object on every add made building a bundle quadratic). A
+    /// function of `objects`: left out of `==` and `Debug`.
+    readers: BTreeMap<ReadKey, BTreeSet<OwnedKey>>,
 }
+
+/// What a pod template reads: (kind, namespace, name).
+type ReadKey = (String, Option<String>, String);
 
 type SortKey<'a> = (u8, &'static str, Option<&'a str>, &'a str);
 
+/// A [`SortKey`] that borrows nothing.
+type OwnedKey = (u8, &'static str, Option<String>, String);
+
 fn sort_key(o: &Object) -> SortKey<'_> {
     (o.install_rank(), o.kind(), o.namespace(), o.name())
+}
+
+fn owned_key(o: &Object) -> OwnedKey {
+    (
+        o.install_rank(),
+        o.kind(),
+        o.namespace().map(str::to_owned),
+        o.name().to_owned(),
+    )
+}
+
+impl PartialEq for Bundle {
+    fn eq(&self, other: &Self) -> bool {
+        // `readers` follows from the objects.
+        self.name == other.name
+            && self.namespace == other.namespace
+            && self.objects == other.objects
+            && self.external == other.external
+            && self.external_pods == other.external_pods
+    }
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .field("objects", &self.objects)
+            .field("external", &self.external)
+            .field("external_pods", &self.external_pods)
+            .finish()
+    }
 }
 
 impl Bundle {
@@ -191,14 +234,12 @@ impl Bundle {
         }
         let mut violations = Vec::new();
         let mut seen: BTreeSet<SortKey<'_>> = BTreeSet::new();
+        let mut positions = Vec::with_capacity(objects.len());
         for o in &objects {
             let key = sort_key(o);
-            if self
-                .objects
-                .binary_search_by(|e| sort_key(e).cmp(&key))
-                .is_ok()
-                || !seen.insert(key)
-            {
+            let (pos, present) = self.position(key);
+            positions.push(pos);
+            if present || (objects.len() > 1 && !seen.insert(key)) {
                 violations.push(Violation::new(
                     o.object_ref(),
                     "",
@@ -210,55 +251,57 @@ impl Bundle {
             return Err(Error::Invalid(violations));
         }
         drop(seen);
-        // Objects are large (kilobytes): many go in by one sort rather than many shifts.
-        let batch = objects.len() > 1;
-        let mut changed_configs = BTreeSet::new();
-        let mut changed_templates = BTreeSet::new();
-        for o in objects {
-            match &o {
-                Object::ConfigMap(_) | Object::Secret(_) => {
-                    changed_configs.insert((
-                        o.kind(),
-                        o.namespace().map(str::to_owned),
-                        o.name().to_owned(),
-                    ));
-                }
-                _ if rolls_out(&o) => {
-                    changed_templates.insert((
-                        o.kind(),
-                        o.namespace().map(str::to_owned),
-                        o.name().to_owned(),
-                    ));
-                }
-                _ => {}
-            }
-            if batch {
-                self.objects.push(o);
-            } else {
-                let key = sort_key(&o);
-                let pos = self
-                    .objects
-                    .binary_search_by(|e| sort_key(e).cmp(&key))
-                    .unwrap_or_else(|p| p);
-                self.objects.insert(pos, o);
+        // Opted-in templates go stale when added, and so do the templates that read an added
+        // object (a ConfigMap or Secret, or a claim: the checksum names those it finds).
+        let mut stale = BTreeSet::new();
+        for o in &objects {
+            if rolls_out(o) {
+                add_reader(&mut self.readers, self.namespace.as_deref(), o);
+                stale.insert(owned_key(o));
             }
         }
-        if batch {
+        if !self.readers.is_empty() {
+            for o in &objects {
+                let read = (
+                    o.kind().to_owned(),
+                    self.namespace_of(o).map(str::to_owned),
+                    o.name().to_owned(),
+                );
+                stale.extend(self.readers.get(&read).into_iter().flatten().cloned());
+            }
+        }
+        if let &[pos] = positions.as_slice()
+            && let Some(o) = objects.pop()
+        {
+            self.objects.insert(pos, o);
+        } else {
+            // Many objects go in by one sort rather than many shifts.
+            self.objects.extend(objects);
             self.objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         }
-        if !changed_configs.is_empty() || !changed_templates.is_empty() {
-            self.refresh_checksums(|bundle, o| {
-                let ns = bundle.namespace_of(o).map(str::to_owned);
-                changed_templates.contains(&(
-                    o.kind(),
-                    o.namespace().map(str::to_owned),
-                    o.name().to_owned(),
-                )) || config_refs(o).iter().any(|(kind, name)| {
-                    changed_configs.contains(&(*kind, ns.clone(), (*name).to_owned()))
-                })
-            });
-        }
+        let updates = stale
+            .iter()
+            .flat_map(|key| {
+                let key = (key.0, key.1, key.2.as_deref(), key.3.as_str());
+                let start = self.objects.partition_point(|o| sort_key(o) < key);
+                self.objects[start..]
+                    .iter()
+                    .take_while(move |o| sort_key(o) == key)
+                    .enumerate()
+                    .map(move |(i, o)| (start + i, o))
+            })
+            .filter(|(_, o)| rolls_out(o))
+            .map(|(i, o)| (i, self.config_checksum(o)))
+            .collect();
+        self.set_checksums(updates);
         Ok(())
+    }
+
+    /// Where an object with sort key `key` goes, and whether one is already there.
+    fn position(&self, key: SortKey<'_>) -> (usize, bool) {
+        let pos = self.objects.partition_point(|e| sort_key(e) < key);
+        let present = self.objects.get(pos).is_some_and(|e| sort_key(e) == key);
+        (pos, present)
     }
 
     fn apply_namespace(&self, o: &mut Object) {
@@ -435,20 +478,44 @@ impl Bundle {
     /// cluster-scoped objects and for namespace-less objects of a bundle without a target
     /// namespace (they all land in the namespace `kubectl`/the client applies to).
     pub(crate) fn namespace_of<'a>(&'a self, o: &'a Object) -> Option<&'a str> {
-        if o.is_namespaced() {
-            o.namespace().or(self.namespace.as_deref())
-        } else {
-            None
-        }
+        namespace_in(self.namespace.as_deref(), o)
     }
 
     /// The object of `kind` named `name` in namespace `ns` (any namespace for cluster-scoped
     /// kinds).
+    ///
+    /// The first such object in install order, found by binary search: objects are sorted by
+    /// (rank, kind, namespace, name) and a kind has one rank.
     pub(crate) fn find(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| {
-            o.kind() == kind
-                && o.name() == name
-                && (!o.is_namespaced() || self.namespace_of(o) == ns)
+        let rank = Object::install_rank_of(kind)?;
+        let start = self
+            .objects
+            .partition_point(|o| (o.install_rank(), o.kind()) < (rank, kind));
+        let len = self.objects[start..].partition_point(|o| o.kind() == kind);
+        let of_kind = &self.objects[start..start + len];
+        if of_kind.first().is_some_and(|o| !o.is_namespaced()) {
+            return of_kind.iter().find(|o| o.name() == name);
+        }
+        // Objects in namespace `ns`: those that say so, and those without a namespace when
+        // `ns` is the target namespace (sorted first; normally there are none of them).
+        let at = |namespace: Option<&str>| {
+            let i = of_kind.partition_point(|o| (o.namespace(), o.name()) < (namespace, name));
+            of_kind
+                .get(i)
+                .filter(|o| o.namespace() == namespace && o.name() == name)
+        };
+        let target = self.namespace.as_deref();
+        let implicit = if ns.is_some() && ns == target {
+            at(None)
+        } else {
+            None
+        };
+        implicit.or_else(|| {
+            if ns.is_some() || target.is_none() {
+                at(ns)
+            } else {
+                None
+            }
         })
     }
 
@@ -463,18 +530,19 @@ impl Bundle {
             }
         }
         self.objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        self.refresh_checksums(|_, _| true);
+        self.readers.clear();
+        let mut updates = Vec::new();
+        for (i, o) in self.objects.iter().enumerate() {
+            if rolls_out(o) {
+                add_reader(&mut self.readers, self.namespace.as_deref(), o);
+                updates.push((i, self.config_checksum(o)));
+            }
+        }
+        self.set_checksums(updates);
     }
 
-    /// Recomputes [`CONFIG_CHECKSUM`] of every opted-in template that `which` selects.
-    fn refresh_checksums(&mut self, which: impl Fn(&Bundle, &Object) -> bool) {
-        let updates: Vec<(usize, String)> = self
-            .objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| rolls_out(o) && which(self, o))
-            .map(|(i, o)| (i, self.config_checksum(o)))
-            .collect();
+    /// Sets [`CONFIG_CHECKSUM`] on the templates of the objects at the given positions.
+    fn set_checksums(&mut self, updates: Vec<(usize, String)>) {
         for (i, sum) in updates {
             if let Some(annotations) = self.objects.get_mut(i).and_then(template_annotations_mut) {
                 annotations.insert(CONFIG_CHECKSUM.to_owned(), sum);
@@ -483,7 +551,8 @@ impl Bundle {
     }
 
     /// SHA-256 over the ConfigMaps and Secrets in the bundle that `o`'s pods read, in
-    /// (kind, name) order, without the values of generate-once keys.
+    /// (kind, name) order, without the values of generate-once keys. (Claims the pods mount
+    /// count by kind and name when they are in the bundle.)
     fn config_checksum(&self, o: &Object) -> String {
         let mut h = Sha256::new();
         let mut field = |bytes: &[u8]| {
@@ -571,8 +640,8 @@ impl Bundle {
     /// Multi-document YAML that `kubectl apply -f` takes, after [`Bundle::check`].
     pub fn to_yaml(&self) -> Result<String> {
         self.check()?;
-        self.yaml_documents(|o| {
-            serde_saphyr::to_string(o).map_err(|e| render_error(o.object_ref(), e))
+        self.write_yaml_documents(|out, o| {
+            serde_saphyr::to_fmt_writer(out, o).map_err(|e| render_error(o.object_ref(), e))
         })
     }
 
@@ -581,12 +650,23 @@ impl Bundle {
         &self,
         render: impl Fn(&Object) -> Result<String>,
     ) -> Result<String> {
+        self.write_yaml_documents(|out, o| {
+            out.push_str(&render(o)?);
+            Ok(())
+        })
+    }
+
+    /// Joins the YAML documents `write` appends for each object.
+    fn write_yaml_documents(
+        &self,
+        write: impl Fn(&mut String, &Object) -> Result<()>,
+    ) -> Result<String> {
         let mut out = String::new();
         for (i, o) in self.objects.iter().enumerate() {
             if i > 0 {
                 out.push_str("---\n");
             }
-            out.push_str(&render(o)?);
+            write(&mut out, o)?;
             if !out.ends_with('\n') {
                 out.push('\n');
             }
@@ -608,6 +688,31 @@ impl Bundle {
             .map_err(|e| render_error(ObjectRef::new("List", self.name.clone()), e))?;
         s.push('\n');
         Ok(s)
+    }
+}
+
+/// [`Bundle::namespace_of`] in a bundle with target namespace `target`.
+fn namespace_in<'a>(target: Option<&'a str>, o: &'a Object) -> Option<&'a str> {
+    if o.is_namespaced() {
+        o.namespace().or(target)
+    } else {
+        None
+    }
+}
+
+/// Records in `readers` what the opted-in template `o` reads, in a bundle with target
+/// namespace `target`.
+fn add_reader(
+    readers: &mut BTreeMap<ReadKey, BTreeSet<OwnedKey>>,
+    target: Option<&str>,
+    o: &Object,
+) {
+    let ns = namespace_in(target, o).map(str::to_owned);
+    for (kind, name) in config_refs(o) {
+        readers
+            .entry((kind.to_owned(), ns.clone(), name.to_owned()))
+            .or_default()
+            .insert(owned_key(o));
     }
 }
 
@@ -786,7 +891,10 @@ mod tests {
     }
 
     fn checksum(b: &Bundle, kind: &str, name: &str) -> Option<String> {
-        let o = b.get(kind, name)?;
+        checksum_of(b.get(kind, name)?)
+    }
+
+    fn checksum_of(o: &Object) -> Option<String> {
         references::pod_spec(o)?
             .meta?
             .annotations
@@ -905,6 +1013,158 @@ mod tests {
         ]))
         .unwrap();
         assert_ne!(alone, checksum(&b, "Deployment", "web"));
+    }
+
+    /// Whatever the order objects are added in, one at a time or all at once, each template
+    /// ends with the checksum a full recomputation gives.
+    #[test]
+    fn incremental_checksums_match_a_full_recomputation() {
+        use k8s_openapi::api::core::v1::PersistentVolumeClaimVolumeSource;
+        let worker = |ns: Option<&str>| -> Object {
+            let spec = PodSpec {
+                volumes: Some(vec![
+                    cm_volume("config", "settings"),
+                    Volume {
+                        name: "data".into(),
+                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                            claim_name: "data".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                ]),
+                ..pod(vec![container("worker", &[])])
+            };
+            let mut d = deployment("worker", spec);
+            d.metadata.namespace = ns.map(str::to_owned);
+            if let Some(m) = d.spec.template.metadata.as_mut() {
+                m.annotations = Some(labels(&[(ROLLOUT_ON_CONFIG_CHANGE, "true")]));
+            }
+            d.into()
+        };
+        let mut other_settings = config_map("settings", &[("level", "warn")]);
+        other_settings.metadata.namespace = Some("other".into());
+        let objects: Vec<Object> = vec![
+            web(true),
+            worker(None),
+            worker(Some("other")),
+            config_map("settings", &[("level", "debug")]).into(),
+            other_settings.into(),
+            db_secret("s3cret", "generated-1"),
+            pvc("data").into(),
+            config_map("unrelated", &[("x", "1")]).into(),
+        ];
+        let one_by_one = |order: &[Object]| {
+            let mut b = Bundle::new("test");
+            for o in order {
+                b.add(o.clone()).unwrap();
+            }
+            b
+        };
+        let mut full = one_by_one(&objects);
+        drop(full.objects_mut());
+        let sums: Vec<Option<String>> = full
+            .objects()
+            .iter()
+            .filter(|o| o.kind() == "Deployment")
+            .map(checksum_of)
+            .collect();
+        // Three templates, three different configurations.
+        assert_eq!(sums.len(), 3);
+        assert!(sums.iter().all(Option::is_some), "{sums:?}");
+        assert_ne!(sums[0], sums[1]);
+        assert_ne!(sums[1], sums[2]);
+        assert_ne!(sums[0], sums[2]);
+        let n = objects.len();
+        for shift in 0..n {
+            let mut order = objects.clone();
+            order.rotate_left(shift);
+            assert_eq!(
+                one_by_one(&order).objects(),
+                full.objects(),
+                "rotated {shift}"
+            );
+            order.reverse();
+            assert_eq!(
+                one_by_one(&order).objects(),
+                full.objects(),
+                "reversed {shift}"
+            );
+            // In two batches.
+            let mut b = Bundle::new("test");
+            let (first, second) = order.split_at(shift);
+            b.extend(one_by_one(first)).unwrap();
+            b.extend(one_by_one(second)).unwrap();
+            assert_eq!(b.objects(), full.objects(), "batches {shift}");
+        }
+    }
+
+    /// `find` (a binary search) answers like a scan in install order.
+    #[test]
+    fn find_agrees_with_a_scan() {
+        let in_ns = |mut cm: k8s_openapi::api::core::v1::ConfigMap, ns: &str| -> Object {
+            cm.metadata.namespace = Some(ns.into());
+            cm.into()
+        };
+        let mut b = bundle(vec![
+            config_map("a", &[("v", "1")]).into(),
+            config_map("c", &[]).into(),
+            in_ns(config_map("a", &[("v", "2")]), "x"),
+            in_ns(config_map("b", &[]), "x"),
+            in_ns(config_map("a", &[]), "y"),
+            secret("a", &[]).into(),
+            k8s_openapi::api::core::v1::Namespace {
+                metadata: meta("x"),
+                ..Default::default()
+            }
+            .into(),
+        ]);
+        let scan =
+            |b: &Bundle, kind: &str, ns: Option<&str>, name: &str| -> Option<*const Object> {
+                b.objects()
+                    .iter()
+                    .find(|o| {
+                        o.kind() == kind
+                            && o.name() == name
+                            && (!o.is_namespaced() || b.namespace_of(o) == ns)
+                    })
+                    .map(std::ptr::from_ref)
+            };
+        let compare = |b: &Bundle| {
+            let mut found = 0;
+            for kind in ["ConfigMap", "Secret", "Namespace", "Deployment", "Bogus"] {
+                for ns in [None, Some("x"), Some("y"), Some("z")] {
+                    for name in ["a", "b", "c", "x", "d"] {
+                        let expected = scan(b, kind, ns, name);
+                        let got = b.find(kind, ns, name).map(std::ptr::from_ref);
+                        assert_eq!(got, expected, "{kind} {ns:?} {name}");
+                        found += usize::from(got.is_some());
+                    }
+                }
+            }
+            found
+        };
+        assert_eq!(compare(&b), 10);
+        // The target namespace makes "a" and "x/a" the same object (a duplicate `check`
+        // reports): the first one is found.
+        b.set_namespace("x");
+        assert_eq!(compare(&b), 9);
+        b.set_namespace("z");
+        assert_eq!(compare(&b), 9);
+        // Objects without a namespace in a bundle with a target namespace (which the bundle
+        // does not let happen) are in the target namespace.
+        let mut objects = vec![
+            config_map("a", &[("v", "1")]).into(),
+            in_ns(config_map("a", &[("v", "2")]), "x"),
+            config_map("b", &[]).into(),
+        ];
+        objects.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        let raw = Bundle {
+            namespace: Some("x".into()),
+            objects,
+            ..Bundle::default()
+        };
+        assert_eq!(compare(&raw), 2);
     }
 
     #[test]

@@ -146,6 +146,13 @@ macro_rules! objects {
                 match self { $( Object::$variant(_) => $rank, )* }
             }
 
+            /// [`Object::install_rank`] of the objects of `kind`; `None` for kinds an `Object`
+            /// cannot be.
+            pub(crate) fn install_rank_of(kind: &str) -> Option<u8> {
+                $( if kind == <$ty as k8s_openapi::Resource>::KIND { return Some($rank); } )*
+                None
+            }
+
             /// The apply wave this object belongs to.
             pub fn tier(&self) -> Tier {
                 match self { $( Object::$variant(_) => Tier::$tier, )* }

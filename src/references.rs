@@ -63,9 +63,10 @@ use crate::error::{ObjectRef, Violation};
 use crate::meta::Labels;
 use crate::object::Object;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// The label an EndpointSlice carries naming its Service.
@@ -686,38 +687,49 @@ pub(crate) fn selector_refs(o: &Object) -> Vec<SelectorRef<'_>> {
                     true,
                 ));
             }
-            for (i, rule) in spec.ingress.iter().flatten().enumerate() {
-                for (j, peer) in rule.from.iter().flatten().enumerate() {
-                    if peer.namespace_selector.is_none()
-                        && let Some(s) = &peer.pod_selector
-                    {
-                        out.push(sel(
-                            format!("spec.ingress[{i}].from[{j}].podSelector"),
-                            Selector::Label(s),
-                            Edge::Admits,
-                            true,
-                        ));
-                    }
-                }
-            }
-            for (i, rule) in spec.egress.iter().flatten().enumerate() {
-                for (j, peer) in rule.to.iter().flatten().enumerate() {
-                    if peer.namespace_selector.is_none()
-                        && let Some(s) = &peer.pod_selector
-                    {
-                        out.push(sel(
-                            format!("spec.egress[{i}].to[{j}].podSelector"),
-                            Selector::Label(s),
-                            Edge::EgressTo,
-                            true,
-                        ));
-                    }
-                }
-            }
+            peer_selectors(
+                spec.ingress.iter().flatten().map(|r| r.from.as_deref()),
+                "spec.ingress",
+                "from",
+                Edge::Admits,
+                &mut out,
+            );
+            peer_selectors(
+                spec.egress.iter().flatten().map(|r| r.to.as_deref()),
+                "spec.egress",
+                "to",
+                Edge::EgressTo,
+                &mut out,
+            );
         }
         _ => {}
     }
     out
+}
+
+/// The pod selectors of NetworkPolicy peers in this namespace (peers with a `namespaceSelector`
+/// point elsewhere): `peers` lists each rule's peers, at `{rules}[i].{field}[j].podSelector`.
+fn peer_selectors<'a>(
+    peers: impl Iterator<Item = Option<&'a [NetworkPolicyPeer]>>,
+    rules: &str,
+    field: &str,
+    edge: Edge,
+    out: &mut Vec<SelectorRef<'a>>,
+) {
+    for (i, rule_peers) in peers.enumerate() {
+        for (j, peer) in rule_peers.into_iter().flatten().enumerate() {
+            if peer.namespace_selector.is_none()
+                && let Some(s) = &peer.pod_selector
+            {
+                out.push(SelectorRef {
+                    path: format!("{rules}[{i}].{field}[{j}].podSelector"),
+                    selector: Selector::Label(s),
+                    edge,
+                    may_select_nothing: true,
+                });
+            }
+        }
+    }
 }
 
 /// The workloads in `bundle` whose pods `selector`, held by `from`, selects (same namespace).
@@ -737,6 +749,120 @@ pub(crate) fn selected<'b>(
                 .is_some_and(|l| selector.matches(l))
         })
         .collect()
+}
+
+/// Lookups over the objects of a bundle, built once per [`check`] so that resolving a
+/// reference or a selector does not scan the whole bundle (which made checking quadratic).
+/// Every answer is the one a scan in bundle order would give, in the same order.
+pub(crate) struct Index<'b> {
+    bundle: &'b Bundle,
+    /// Objects by (kind, name), in bundle order.
+    named: HashMap<(&'b str, &'b str), Vec<&'b Object>>,
+    /// Objects whose pods have labels, per namespace.
+    pods: HashMap<Option<&'b str>, Pods<'b>>,
+    /// (namespace, Service) of every EndpointSlice labelled with its Service's name.
+    slices: HashSet<(Option<&'b str>, &'b str)>,
+}
+
+/// The objects of one namespace whose pods have labels.
+#[derive(Default)]
+struct Pods<'b> {
+    /// In bundle order, with their pods' labels.
+    all: Vec<(&'b Object, &'b BTreeMap<String, String>)>,
+    /// Positions in `all` (ascending) of the pods labelled `key=value`.
+    labelled: HashMap<(&'b str, &'b str), Vec<usize>>,
+}
+
+impl<'b> Index<'b> {
+    pub(crate) fn new(bundle: &'b Bundle) -> Self {
+        let mut index = Index {
+            bundle,
+            named: HashMap::new(),
+            pods: HashMap::new(),
+            slices: HashSet::new(),
+        };
+        for o in bundle.objects() {
+            index.named.entry((o.kind(), o.name())).or_default().push(o);
+            let ns = bundle.namespace_of(o);
+            if let Some(labels) = pod_spec(o).and_then(|p| p.labels()) {
+                let pods = index.pods.entry(ns).or_default();
+                for (k, v) in labels {
+                    pods.labelled
+                        .entry((k, v))
+                        .or_default()
+                        .push(pods.all.len());
+                }
+                pods.all.push((o, labels));
+            }
+            if let Object::EndpointSlice(e) = o
+                && let Some(service) = e
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(SERVICE_NAME_LABEL))
+            {
+                index.slices.insert((ns, service));
+            }
+        }
+        index
+    }
+
+    /// The first object of `kind` named `name` in namespace `ns` (any namespace for
+    /// cluster-scoped kinds): [`Bundle::find`].
+    fn find(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&'b Object> {
+        self.named
+            .get(&(kind, name))?
+            .iter()
+            .copied()
+            .find(|o| !o.is_namespaced() || self.bundle.namespace_of(o) == ns)
+    }
+
+    /// The first namespace (in bundle order) with an object of `kind` named `name`.
+    fn namespace_with(&self, kind: &str, name: &str) -> Option<&'b str> {
+        let bundle = self.bundle;
+        self.named
+            .get(&(kind, name))?
+            .iter()
+            .find_map(|o| bundle.namespace_of(o))
+    }
+
+    /// [`selected`]: the workloads whose pods `selector`, held by `from`, selects.
+    pub(crate) fn selected(&self, from: &Object, selector: Selector<'_>) -> Vec<&'b Object> {
+        let Some(pods) = self.pods.get(&self.bundle.namespace_of(from)) else {
+            return Vec::new();
+        };
+        // Every selected pod has each `key=value` the selector requires: the fewest pods
+        // labelled with one of them are the candidates.
+        let required = match selector {
+            Selector::Map(m) => Some(m),
+            Selector::Label(s) => s.match_labels.as_ref(),
+        };
+        let mut candidates: Option<&[usize]> = None;
+        for (k, v) in required.into_iter().flatten() {
+            let with = pods
+                .labelled
+                .get(&(k.as_str(), v.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            if candidates.is_none_or(|c| with.len() < c.len()) {
+                candidates = Some(with);
+            }
+        }
+        let matches = |(o, labels): &(&'b Object, &BTreeMap<String, String>)| {
+            selector.matches(labels).then_some(*o)
+        };
+        match candidates {
+            Some(positions) => positions
+                .iter()
+                .filter_map(|&i| pods.all.get(i).and_then(matches))
+                .collect(),
+            None => pods.all.iter().filter_map(matches).collect(),
+        }
+    }
+
+    /// Whether an EndpointSlice in namespace `ns` is labelled with Service `service`.
+    fn has_slice(&self, ns: Option<&str>, service: &str) -> bool {
+        self.slices.contains(&(ns, service))
+    }
 }
 
 /// The pod label sets declared external that `selector` selects.
@@ -767,12 +893,13 @@ fn has_key(o: &Object, key: &str) -> bool {
     }
 }
 
-fn check_ref(bundle: &Bundle, o: &Object, r: &Ref<'_>, out: &mut Vec<Violation>) {
+fn check_ref(index: &Index<'_>, o: &Object, r: &Ref<'_>, out: &mut Vec<Violation>) {
+    let bundle = index.bundle;
     let fail = |out: &mut Vec<Violation>, path: &str, message: String| {
         out.push(Violation::new(o.object_ref(), path, message));
     };
     let ns = bundle.namespace_of(o);
-    let Some(target) = bundle.find(r.kind, ns, r.name) else {
+    let Some(target) = index.find(r.kind, ns, r.name) else {
         if r.optional || bundle.is_external(r.kind, r.name) {
             return;
         }
@@ -780,13 +907,7 @@ fn check_ref(bundle: &Bundle, o: &Object, r: &Ref<'_>, out: &mut Vec<Violation>)
             "{} is neither in the bundle nor declared external",
             display(r.kind, r.name)
         );
-        let elsewhere: Vec<&str> = bundle
-            .objects()
-            .iter()
-            .filter(|t| t.kind() == r.kind && t.name() == r.name)
-            .filter_map(|t| bundle.namespace_of(t))
-            .collect();
-        if let Some(other) = elsewhere.first() {
+        if let Some(other) = index.namespace_with(r.kind, r.name) {
             let _ = write!(message, " (the bundle has one in namespace {other:?})");
         }
         fail(out, &r.path, message);
@@ -906,16 +1027,17 @@ fn check_target_ports(svc: &Object, workload: &Object, out: &mut Vec<Violation>)
 
 /// Every reference between objects of `bundle` that does not resolve, in bundle order.
 pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
+    let index = Index::new(bundle);
     let mut out = Vec::new();
     for o in bundle.objects() {
         for r in refs(o) {
-            check_ref(bundle, o, &r, &mut out);
+            check_ref(&index, o, &r, &mut out);
         }
         for s in selector_refs(o) {
             if s.may_select_nothing && s.selector.is_empty() {
                 continue;
             }
-            let workloads = selected(bundle, o, s.selector);
+            let workloads = index.selected(o, s.selector);
             if workloads.is_empty() && selected_external(bundle, s.selector).is_empty() {
                 out.push(Violation::new(
                     o.object_ref(),
@@ -936,31 +1058,18 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
             && let Some(spec) = &svc.spec
             && spec.type_.as_deref() != Some("ExternalName")
             && spec.selector.as_ref().is_none_or(BTreeMap::is_empty)
+            && !index.has_slice(bundle.namespace_of(o), o.name())
+            && !bundle.is_external("Endpoints", o.name())
+            && !bundle.is_external("EndpointSlice", o.name())
         {
-            let ns = bundle.namespace_of(o);
-            let has_slice = bundle.objects().iter().any(|e| {
-                matches!(e, Object::EndpointSlice(_))
-                    && bundle.namespace_of(e) == ns
-                    && e.metadata()
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get(SERVICE_NAME_LABEL))
-                        .map(String::as_str)
-                        == Some(o.name())
-            });
-            if !has_slice
-                && !bundle.is_external("Endpoints", o.name())
-                && !bundle.is_external("EndpointSlice", o.name())
-            {
-                out.push(Violation::new(
-                    o.object_ref(),
-                    "spec.selector",
-                    format!(
-                        "is empty and no EndpointSlice in the bundle is labelled {SERVICE_NAME_LABEL}={} (nor are its endpoints declared external)",
-                        o.name()
-                    ),
-                ));
-            }
+            out.push(Violation::new(
+                o.object_ref(),
+                "spec.selector",
+                format!(
+                    "is empty and no EndpointSlice in the bundle is labelled {SERVICE_NAME_LABEL}={} (nor are its endpoints declared external)",
+                    o.name()
+                ),
+            ));
         }
     }
     out
@@ -2060,5 +2169,151 @@ mod tests {
         assert!(!Selector::Label(&unknown).matches(&pods));
         assert!(Selector::Label(&LabelSelector::default()).is_empty());
         assert_eq!(Selector::Label(&LabelSelector::default()).describe(), "{}");
+    }
+
+    #[test]
+    fn network_policy_peer_paths_and_edges() {
+        use k8s_openapi::api::networking::v1::NetworkPolicyEgressRule;
+        let peer = |app: &str, other_namespace: bool| NetworkPolicyPeer {
+            pod_selector: Some(selector(app)),
+            namespace_selector: other_namespace.then(LabelSelector::default),
+            ..Default::default()
+        };
+        let policy: Object = NetworkPolicy {
+            metadata: meta("web"),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(selector("web")),
+                ingress: Some(vec![
+                    NetworkPolicyIngressRule {
+                        from: Some(vec![peer("a", false), peer("b", true), peer("c", false)]),
+                        ports: None,
+                    },
+                    NetworkPolicyIngressRule {
+                        from: None,
+                        ports: None,
+                    },
+                    NetworkPolicyIngressRule {
+                        from: Some(vec![peer("d", false)]),
+                        ports: None,
+                    },
+                ]),
+                egress: Some(vec![
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![peer("e", true)]),
+                        ports: None,
+                    },
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![peer("f", false), peer("g", false)]),
+                        ports: None,
+                    },
+                ]),
+                ..Default::default()
+            }),
+        }
+        .into();
+        let found: Vec<(String, String, Edge)> = selector_refs(&policy)
+            .into_iter()
+            .map(|s| (s.path, s.selector.describe(), s.edge))
+            .collect();
+        let row = |path: &str, app: &str, edge| (path.to_owned(), format!("app={app}"), edge);
+        assert_eq!(
+            found,
+            [
+                row("spec.podSelector", "web", Edge::AppliesTo),
+                row("spec.ingress[0].from[0].podSelector", "a", Edge::Admits),
+                row("spec.ingress[0].from[2].podSelector", "c", Edge::Admits),
+                row("spec.ingress[2].from[0].podSelector", "d", Edge::Admits),
+                row("spec.egress[1].to[0].podSelector", "f", Edge::EgressTo),
+                row("spec.egress[1].to[1].podSelector", "g", Edge::EgressTo),
+            ]
+        );
+    }
+
+    /// The index answers like a scan of the bundle, in the same order.
+    #[test]
+    fn index_selects_like_a_scan() {
+        let req = |key: &str, op: &str, values: &[&str]| LabelSelectorRequirement {
+            key: key.into(),
+            operator: op.into(),
+            values: Some(values.iter().map(|v| (*v).to_owned()).collect()),
+        };
+        let labelled = |name: &str, ns: Option<&str>, pairs: &[(&str, &str)]| -> Object {
+            let mut d = deployment(name, pod(vec![web_container()]));
+            d.metadata.namespace = ns.map(str::to_owned);
+            d.spec.selector.match_labels = Some(labels(pairs));
+            if let Some(m) = d.spec.template.metadata.as_mut() {
+                m.labels = Some(labels(pairs));
+            }
+            d.into()
+        };
+        let bare = |name: &str, pairs: &[(&str, &str)]| -> Object {
+            let mut p = Pod {
+                metadata: meta(name),
+                spec: Some(pod(vec![web_container()])),
+                ..Default::default()
+            };
+            p.metadata.labels = (!pairs.is_empty()).then(|| labels(pairs));
+            p.into()
+        };
+        let b = bundle(vec![
+            labelled("web", None, &[("app", "web"), ("tier", "front")]),
+            labelled("web-canary", None, &[("app", "web"), ("track", "canary")]),
+            labelled("api", None, &[("app", "api"), ("tier", "back")]),
+            bare("unlabelled", &[]),
+            labelled("web", Some("other"), &[("app", "web"), ("tier", "front")]),
+            bare("bare", &[("app", "web"), ("tier", "back")]),
+            config_map("web", &[]).into(),
+        ]);
+        let maps = [
+            labels(&[]),
+            labels(&[("app", "web")]),
+            labels(&[("app", "web"), ("tier", "front")]),
+            labels(&[("tier", "back")]),
+            labels(&[("app", "nope")]),
+        ];
+        let label_selectors = [
+            LabelSelector::default(),
+            selector("web"),
+            LabelSelector {
+                match_expressions: Some(vec![req("tier", "In", &["front", "back"])]),
+                ..Default::default()
+            },
+            LabelSelector {
+                match_expressions: Some(vec![req("track", "DoesNotExist", &[])]),
+                ..Default::default()
+            },
+            LabelSelector {
+                match_labels: Some(labels(&[("app", "web")])),
+                match_expressions: Some(vec![req("track", "NotIn", &["canary"])]),
+            },
+            LabelSelector {
+                match_labels: Some(labels(&[("app", "web"), ("tier", "nope")])),
+                ..Default::default()
+            },
+        ];
+        let selectors: Vec<Selector<'_>> = maps
+            .iter()
+            .map(Selector::Map)
+            .chain(label_selectors.iter().map(Selector::Label))
+            .collect();
+        let index = Index::new(&b);
+        let names = |objects: Vec<&Object>| -> Vec<String> {
+            objects.iter().map(|o| o.object_ref().to_string()).collect()
+        };
+        let mut answers = 0;
+        for from in b.objects() {
+            for &s in &selectors {
+                let scanned = names(selected(&b, from, s));
+                assert_eq!(names(index.selected(from, s)), scanned, "{}", s.describe());
+                answers += scanned.len();
+            }
+        }
+        // Not vacuous: the selectors do select, in both namespaces.
+        assert!(answers > 20, "{answers}");
+        let other = b.objects().iter().find(|o| o.namespace() == Some("other"));
+        assert_eq!(
+            other.map(|o| names(index.selected(o, selectors[1]))),
+            Some(vec![r#"deployment "other/web""#.to_owned()])
+        );
     }
 }

@@ -72,49 +72,66 @@ fn service(i: usize) -> Service {
 }
 
 /// A Deployment like the book's kuard one; PodSecurity-restricted (kubeprint's default).
-fn deployment(i: usize, replicas: i32) -> Deployment {
-    deployment_of(i, replicas, "gcr.io/kuar-demo/kuard-amd64:blue")
+/// `rolling`: its container reads ConfigMap `config-<i>` (`envFrom`) and the pods roll when it
+/// changes (the bundle keeps a config checksum on the template).
+fn deployment(i: usize, replicas: i32, rolling: bool) -> Deployment {
+    deployment_of(i, replicas, "gcr.io/kuar-demo/kuard-amd64:blue", rolling)
 }
 
-fn deployment_of(i: usize, replicas: i32, image: &str) -> Deployment {
+fn deployment_of(i: usize, replicas: i32, image: &str, rolling: bool) -> Deployment {
     let name = app_name(i);
+    let config = format!("config-{i:05}");
+    let mut container = Container::builder()
+        .name("app")
+        .image(image)
+        .port(Port::tcp("http", 8080))
+        .env(EnvVar::value("CONFIG_NAME", config.clone()))
+        .readiness(Probe::http_get("/ready", "http").period(2))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(16))
+                .limit_memory(Memory::mib(64)),
+        );
+    let mut template = PodTemplate::builder()
+        .selector_label("app.kubernetes.io/name", name.clone())
+        .label("app.kubernetes.io/part-of", "bench")
+        .security(PodSecurity::restricted().run_as_user(1000));
+    if rolling {
+        container = container.env_from(EnvFrom::config_map(config));
+        template = template.rollout_on_config_change();
+    }
     Deployment::builder()
-        .name(name.clone())
+        .name(name)
         .labels(Labels::from([("app.kubernetes.io/part-of", "bench")]))
         .replicas(replicas)
-        .template(
-            PodTemplate::builder()
-                .selector_label("app.kubernetes.io/name", name)
-                .label("app.kubernetes.io/part-of", "bench")
-                .security(PodSecurity::restricted().run_as_user(1000))
-                .container(
-                    Container::builder()
-                        .name("app")
-                        .image(image)
-                        .port(Port::tcp("http", 8080))
-                        .env(EnvVar::value("CONFIG_NAME", format!("config-{i:05}")))
-                        .readiness(Probe::http_get("/ready", "http").period(2))
-                        .resources(
-                            Resources::new()
-                                .requests(Cpu::millis(10), Memory::mib(16))
-                                .limit_memory(Memory::mib(64)),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
+        .template(template.container(container.build()).build())
         .build()
 }
 
 /// The synthetic bundle of `n` objects (see the module docs). `replicas` is each Deployment's
 /// replica count.
 pub fn bundle(n: usize, replicas: i32, configmaps_only: bool) -> kubeprint::Result<Bundle> {
+    build(n, replicas, configmaps_only, false)
+}
+
+/// [`bundle`] whose Deployments each read their app's ConfigMap and opt in to rolling on
+/// config changes, so the bundle maintains a config checksum per Deployment.
+pub fn rolling_bundle(n: usize) -> kubeprint::Result<Bundle> {
+    build(n, 1, false, true)
+}
+
+fn build(
+    n: usize,
+    replicas: i32,
+    configmaps_only: bool,
+    rolling: bool,
+) -> kubeprint::Result<Bundle> {
     let mix = Mix::of(n, configmaps_only);
     let mut b = Bundle::new("bench");
     for i in 0..mix.deployments {
         b.add(config_map(i))?;
         b.add(service(i))?;
-        b.add(deployment(i, replicas))?;
+        b.add(deployment(i, replicas, rolling))?;
     }
     for i in mix.deployments..mix.configmaps {
         b.add(config_map(i))?;
@@ -149,7 +166,7 @@ pub fn plan_bundle(apps: usize, revision: u32, retired: usize) -> kubeprint::Res
         } else {
             "gcr.io/kuar-demo/kuard-amd64:blue"
         };
-        b.add(deployment_of(i, 0, image))?;
+        b.add(deployment_of(i, 0, image, false))?;
     }
     if revision == 1 {
         for i in 0..retired {
