@@ -28,7 +28,7 @@
 
 use crate::bundle::Bundle;
 use crate::references;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 /// Why a node outside the bundle is drawn.
@@ -106,7 +106,15 @@ fn build(bundle: &Bundle) -> Graph {
             note: None,
         });
     }
-    let index_of = |target: &crate::Object| objects.iter().position(|o| std::ptr::eq(o, target));
+    // Node numbers of the bundle's objects, by address: the lookups below hand back references
+    // into `objects`. (Both maps are built once, so a graph of a large bundle stays linear.)
+    let numbers: HashMap<*const crate::Object, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o as *const crate::Object, i))
+        .collect();
+    let index_of = |target: &crate::Object| numbers.get(&(target as *const _)).copied();
+    let index = references::Index::new(bundle);
     for (i, o) in objects.iter().enumerate() {
         let ns = bundle.namespace_of(o);
         for r in references::refs(o) {
@@ -134,7 +142,7 @@ fn build(bundle: &Bundle) -> Graph {
             g.edge(i, to, "volumeClaimTemplate");
         }
         for s in references::selector_refs(o) {
-            for target in references::selected(bundle, o, s.selector) {
+            for target in index.selected(o, s.selector) {
                 if let Some(j) = index_of(target) {
                     g.edge(i, j, s.edge.label());
                 }

@@ -732,7 +732,9 @@ fn peer_selectors<'a>(
     }
 }
 
-/// The workloads in `bundle` whose pods `selector`, held by `from`, selects (same namespace).
+/// The workloads in `bundle` whose pods `selector`, held by `from`, selects (same namespace),
+/// by scanning the bundle: the oracle [`Index::selected`] is tested against.
+#[cfg(test)]
 pub(crate) fn selected<'b>(
     bundle: &'b Bundle,
     from: &Object,

@@ -23,7 +23,8 @@ cluster_pid_is_ours() { # state pid
 	local state=$1 pid=$2 cmdline
 	[[ ${pid} =~ ^[0-9]+$ ]] || return 1
 	[[ -r /proc/${pid}/cmdline ]] || return 1
-	cmdline=$(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null) || return 1
+	# stderr first: the process may exit between the test above and the read.
+	cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/${pid}/cmdline") || return 1
 	[[ ${cmdline} == *"${state}/"* ]]
 }
 

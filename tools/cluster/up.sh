@@ -311,9 +311,16 @@ while :; do
 	port_clash=0
 	if start_control_plane; then break; fi
 	cluster_stop_all "${state}"
-	if ((port_clash && attempt < 3)); then
+	# A port taken meanwhile by another program is the usual reason; a component dying at
+	# start without a word (seen once: kwok, empty log, cause unknown) is retried the same way.
+	# Each attempt prints its logs, so a failure that repeats is still reported in full.
+	if ((attempt < 3)); then
 		attempt=$((attempt + 1))
-		log "port clash; retrying with new ports (attempt ${attempt}/3)"
+		if ((port_clash)); then
+			log "port clash; retrying with new ports (attempt ${attempt}/3)"
+		else
+			log "start-up failed; retrying with new ports (attempt ${attempt}/3)"
+		fi
 		continue
 	fi
 	die "the control plane did not come up (logs in ${state}/logs)"
