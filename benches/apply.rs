@@ -17,6 +17,9 @@ use kubeprint::apply::{Applier, Outcome};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "support/cluster.rs"]
+mod cluster;
+
 const CONNECTIONS: usize = 16;
 
 fn bundle(n: usize) -> Bundle {
@@ -138,16 +141,7 @@ async fn main() {
     // `cargo bench` passes `--bench`; nothing else is understood.
     let path = std::env::var_os("KUBEPRINT_TEST_KUBECONFIG")
         .expect("KUBEPRINT_TEST_KUBECONFIG is not set: source the local cluster's env first");
-    let kc = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    assert_eq!(
-        config.cluster_url.host(),
-        Some("127.0.0.1"),
-        "benchmarks only run against the loopback cluster"
-    );
-    let client = kube::Client::try_from(config).expect("client");
+    let client = cluster::loopback_client(&path).await;
     let version = Command::new("kubectl")
         .args(["version", "--client"])
         .output()

@@ -33,6 +33,9 @@ mod synthetic;
 #[path = "support/live.rs"]
 mod live;
 
+#[path = "support/cluster.rs"]
+mod cluster;
+
 const NAMESPACE: &str = "kp-bench-plan";
 const APPS: usize = 250;
 const LIVE_APPS: usize = 225;
@@ -82,16 +85,7 @@ fn from_cluster(v1: &Bundle) -> Option<LiveObjects> {
         .build()
         .expect("runtime");
     Some(rt.block_on(async {
-        let kc = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .expect("config");
-        assert_eq!(
-            config.cluster_url.host(),
-            Some("127.0.0.1"),
-            "benchmarks only run against the loopback cluster"
-        );
-        let client = kube::Client::try_from(config).expect("client");
+        let client = cluster::loopback_client(&path).await;
         let t = Instant::now();
         Applier::new(client.clone())
             .namespace(NAMESPACE)
