@@ -732,6 +732,29 @@ fn peer_selectors<'a>(
     }
 }
 
+/// Whether Service `svc` selects pods of the bundle's workloads and every one of them is scaled to
+/// zero (`spec.replicas: 0` on a Deployment, ReplicaSet or StatefulSet): then no endpoint is
+/// coming from the bundle, and an apply waiting for one would wait until its timeout.
+pub(crate) fn service_expects_no_endpoints(index: &Index<'_>, svc: &Object) -> bool {
+    if !matches!(svc, Object::Service(_)) {
+        return false;
+    }
+    let mut selected = selector_refs(svc)
+        .into_iter()
+        .flat_map(|s| index.selected(svc, s.selector))
+        .peekable();
+    selected.peek().is_some() && selected.all(scaled_to_zero)
+}
+
+fn scaled_to_zero(o: &Object) -> bool {
+    match o {
+        Object::Deployment(d) => d.spec.replicas == Some(0),
+        Object::ReplicaSet(r) => r.spec.replicas == Some(0),
+        Object::StatefulSet(s) => s.spec.replicas == Some(0),
+        _ => false,
+    }
+}
+
 /// The workloads in `bundle` whose pods `selector`, held by `from`, selects (same namespace),
 /// by scanning the bundle: the oracle [`Index::selected`] is tested against.
 #[cfg(test)]
@@ -2317,5 +2340,54 @@ mod tests {
             other.map(|o| names(index.selected(o, selectors[1]))),
             Some(vec![r#"deployment "other/web""#.to_owned()])
         );
+    }
+
+    #[test]
+    fn services_of_workloads_scaled_to_zero_expect_no_endpoints() {
+        use crate::prelude::*;
+        let workload = |name: &str, app: &str, replicas: i32| {
+            Deployment::builder()
+                .name(name)
+                .replicas(replicas)
+                .template(
+                    PodTemplate::builder()
+                        .selector_label("app", app)
+                        .container(Container::builder().name("c").image("busybox:1").build())
+                        .build(),
+                )
+                .build()
+        };
+        let svc = |name: &str, app: &str| {
+            Service::builder()
+                .name(name)
+                .selector([("app", app)])
+                .port(crate::service::ServicePort::tcp("http", 80))
+                .build()
+        };
+        let mut b = Bundle::new("t");
+        b.add(workload("idle", "idle", 0)).unwrap();
+        b.add(workload("idle-too", "idle", 0)).unwrap();
+        b.add(workload("busy", "busy", 2)).unwrap();
+        b.add(workload("mixed-0", "mixed", 0)).unwrap();
+        b.add(workload("mixed-1", "mixed", 1)).unwrap();
+        for (name, app) in [
+            ("idle", "idle"),
+            ("busy", "busy"),
+            ("mixed", "mixed"),
+            ("none", "x"),
+        ] {
+            b.add(svc(name, app)).unwrap();
+        }
+        let index = Index::new(&b);
+        let expects_none =
+            |name: &str| service_expects_no_endpoints(&index, b.get("Service", name).unwrap());
+        assert!(expects_none("idle"), "every selected workload at 0");
+        assert!(!expects_none("busy"));
+        assert!(!expects_none("mixed"), "one selected workload has pods");
+        assert!(!expects_none("none"), "pods from elsewhere may come");
+        assert!(!service_expects_no_endpoints(
+            &index,
+            b.get("Deployment", "idle").unwrap()
+        ));
     }
 }

@@ -250,6 +250,47 @@ async fn wait_returns_promptly_after_ready() {
     );
 }
 
+#[tokio::test]
+async fn service_of_workloads_scaled_to_zero_is_ready_without_endpoints() {
+    let ns = TestNs::new("idle-svc").await;
+    // Bounded: before, the Service waited for an endpoint that could never come.
+    let applier = ns
+        .applier()
+        .await
+        .wait(Wait::End)
+        .object_timeout(Duration::from_secs(20));
+    let mut b = Bundle::new("idle");
+    b.add(deployment("idle", "idle", "kuard:1", 0)).unwrap();
+    b.add(service("idle", "idle")).unwrap();
+    let started = Instant::now();
+    applier
+        .apply(&b)
+        .await
+        .expect("a Service no endpoint will come to is ready");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    // `wait_ready` (what `status` uses) agrees.
+    applier.wait_ready(&b).await.expect("ready again");
+
+    // Scaled up, the Service waits for its endpoints again, and gets them.
+    let mut b = Bundle::new("idle");
+    b.add(deployment("idle", "idle", "kuard:1", 1)).unwrap();
+    b.add(service("idle", "idle")).unwrap();
+    applier.apply(&b).await.expect("scaled up and ready");
+    let slices: Api<k8s_openapi::api::discovery::v1::EndpointSlice> = ns.api();
+    let listed = slices
+        .list(&ListParams::default().labels("kubernetes.io/service-name=idle"))
+        .await
+        .unwrap();
+    let ready_endpoints = listed
+        .items
+        .iter()
+        .flat_map(|s| s.endpoints.iter().flatten())
+        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
+        .count();
+    assert_eq!(ready_endpoints, 1, "the apply waited for the endpoint");
+}
+
 fn job(name: &str, extra: Value) -> Job {
     let mut spec = json!({
         "backoffLimit": 0,

@@ -10,6 +10,7 @@ use super::resources::{ResourceCache, Target};
 use super::secrets;
 use crate::bundle::Bundle;
 use crate::object::{Object, Tier, WAVE_ANNOTATION};
+use crate::references;
 use serde_json::{Value, json};
 
 /// One bundle object, ready to apply.
@@ -22,6 +23,9 @@ pub(crate) struct Item<'a> {
     /// The Secret keys whose live values win ("generate once").
     pub(crate) generate_once: Vec<String>,
     pub(crate) phase: (Tier, i64),
+    /// A Service whose pods, all from the bundle's workloads, are scaled to zero: ready once it
+    /// exists, as no endpoint will come.
+    pub(crate) expects_no_endpoints: bool,
 }
 
 impl Item<'_> {
@@ -76,6 +80,11 @@ pub(crate) fn prepare<'a>(
     set_id: &'a str,
 ) -> Result<Vec<Item<'a>>> {
     let mut items = Vec::with_capacity(bundle.len());
+    let index = bundle
+        .objects()
+        .iter()
+        .any(|o| matches!(o, Object::Service(_)))
+        .then(|| references::Index::new(bundle));
     for object in bundle {
         let ns = if object.is_namespaced() {
             Some(object.namespace().unwrap_or(namespace))
@@ -109,6 +118,9 @@ pub(crate) fn prepare<'a>(
             set_id,
             generate_once: object.generate_once_keys(),
             phase: (object.tier(), wave),
+            expects_no_endpoints: index
+                .as_ref()
+                .is_some_and(|i| references::service_expects_no_endpoints(i, object)),
         });
     }
     Ok(items)

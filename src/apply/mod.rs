@@ -42,6 +42,8 @@
 //!   starts; Services and claims, which need the later workloads, are waited for at the end.
 //! - **Readiness** is watch-based and generation-aware (see [`Wait`]); failures end the wait at
 //!   once and [`Error::NotReady`] lists every object not ready, with conditions and pod reasons.
+//!   A Service is ready when an endpoint is, or at once when every workload of the bundle it
+//!   selects is scaled to zero (no endpoint will come).
 //! - **Transient failures** (429, 5xx, refused/reset connections, timeouts) are retried with
 //!   bounded exponential backoff and jitter ([`Retry`]); anything else fails at once, naming the
 //!   object. Re-running after a failure converges: every step is idempotent.
@@ -839,10 +841,11 @@ impl Applier {
         tracing::debug!(object = %item.target.object, %outcome, resource_version = %rv, "applied");
         let wait = if self.options.wait == Wait::None {
             None
-        } else if needs_watch(item.kind(), &result) {
+        } else if needs_watch(item, &result) {
             Some(WaitItem {
                 target: item.target.clone(),
                 applied: result,
+                expects_no_endpoints: item.expects_no_endpoints,
             })
         } else {
             // Ready already: `apply_item` reports it after `Applied`.
@@ -1090,16 +1093,18 @@ impl Applier {
         let mut waits = Vec::new();
         for item in &items {
             match ctx.get(&item.target).await? {
-                Some(live) if !needs_watch(item.kind(), &live) => ctx.emit(Event::Ready {
+                Some(live) if !needs_watch(item, &live) => ctx.emit(Event::Ready {
                     object: item.target.object.clone(),
                 }),
                 Some(live) => waits.push(WaitItem {
                     target: item.target.clone(),
                     applied: live,
+                    expects_no_endpoints: item.expects_no_endpoints,
                 }),
                 None => waits.push(WaitItem {
                     target: item.target.clone(),
                     applied: item.body()?,
+                    expects_no_endpoints: item.expects_no_endpoints,
                 }),
             }
         }
@@ -1215,8 +1220,12 @@ fn is_deferred(w: &WaitItem) -> bool {
 
 /// Whether an object needs watching after apply: not when the apply's answer already shows it
 /// ready (kinds ready once applied, unchanged workloads, active namespaces).
-fn needs_watch(kind: &str, applied: &Value) -> bool {
+fn needs_watch(item: &Item<'_>, applied: &Value) -> bool {
+    let kind = item.kind();
     if kind == "Service" {
+        if item.expects_no_endpoints {
+            return false;
+        }
         return readiness::service(applied, &[]).state != readiness::State::Ready;
     }
     readiness::evaluate(kind, applied).state != readiness::State::Ready

@@ -22,7 +22,7 @@ pub(crate) struct Status {
 }
 
 impl Status {
-    fn ready(ready: i64, desired: i64) -> Self {
+    pub(crate) fn ready(ready: i64, desired: i64) -> Self {
         Status {
             state: State::Ready,
             ready: clamp(ready),

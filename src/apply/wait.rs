@@ -25,6 +25,9 @@ pub(crate) struct WaitItem {
     pub(crate) target: Target,
     /// The object as the apply returned it (selectors, uid).
     pub(crate) applied: Value,
+    /// A Service that no endpoint will come to (its pods are all scaled to zero): ready once it
+    /// exists.
+    pub(crate) expects_no_endpoints: bool,
 }
 
 /// Why a waiter stopped without its object being ready.
@@ -196,7 +199,7 @@ async fn wait_one(
             ),
             None => futures::stream::pending().boxed(),
         }
-    } else if kind == "Service" {
+    } else if kind == "Service" && !item.expects_no_endpoints {
         watch(
             kube::Api::namespaced_with(ctx.client.clone(), &ns, &slice_type()),
             watcher::Config::default()
@@ -273,7 +276,7 @@ async fn wait_one(
                 })));
             }
         }
-        let Some(report) = judge(ctx, &kind, target, &mut w, fail_fast).await else {
+        let Some(report) = judge(ctx, &kind, item, &mut w, fail_fast).await else {
             continue;
         };
         let (status, nr) = report;
@@ -314,10 +317,11 @@ async fn wait_one(
 async fn judge(
     ctx: &Ctx,
     kind: &str,
-    target: &Target,
+    item: &WaitItem,
     w: &mut Watched,
     fail_fast: bool,
 ) -> Option<(readiness::Status, NotReady)> {
+    let target = &item.target;
     let mut nr = NotReady {
         object: target.object.clone(),
         failed: false,
@@ -352,7 +356,9 @@ async fn judge(
             nr,
         ));
     };
-    let mut status = if kind == "Service" {
+    let mut status = if kind == "Service" && item.expects_no_endpoints {
+        readiness::Status::ready(1, 1)
+    } else if kind == "Service" {
         let slices: Vec<&Value> = w.aux.values().collect();
         readiness::service(&obj, &slices)
     } else {
