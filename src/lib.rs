@@ -119,8 +119,8 @@ pub mod prelude {
     pub use crate::object::{Manifest, Object};
     pub use crate::persistentvolumeclaim::PersistentVolumeClaim;
     pub use crate::pod::{
-        Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port,
-        Probe, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
+        Container, ContainerSecurity, EnvFrom, EnvVar, Hook, Mount, PodSecurity, PodTemplate, Port,
+        Probe, Projection, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
     };
     pub use crate::poddisruptionbudget::PodDisruptionBudget;
     pub use crate::quantity::{Cpu, Memory, Storage};

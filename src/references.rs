@@ -1493,7 +1493,12 @@ mod tests {
                 projected: Some(ProjectedVolumeSource {
                     sources: Some(vec![
                         VolumeProjection {
-                            service_account_token: Some(Default::default()),
+                            service_account_token: Some(
+                                k8s_openapi::api::core::v1::ServiceAccountTokenProjection {
+                                    path: "token".into(),
+                                    ..Default::default()
+                                },
+                            ),
                             ..Default::default()
                         },
                         VolumeProjection {

@@ -984,3 +984,305 @@ fn probe_port_numbers_need_no_declared_port() {
     web(&mut d).readiness_probe = Some(Probe::tcp(5000).to_k8s());
     assert_eq!(errors(&d), Vec::<String>::new());
 }
+
+// Lifecycle hooks.
+
+fn hooks(post_start: Option<Hook>, pre_stop: Option<Hook>) -> Option<core::Lifecycle> {
+    Some(core::Lifecycle {
+        post_start: post_start.map(|h| h.to_k8s()),
+        pre_stop: pre_stop.map(|h| h.to_k8s()),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn hooks_of_every_kind_are_valid() {
+    let mut d = base();
+    web(&mut d).lifecycle = hooks(
+        Some(
+            Hook::http_get("/warm", "metrics")
+                .https()
+                .header("X-Warm", "1"),
+        ),
+        Some(Hook::sleep(29)),
+    );
+    assert_eq!(errors(&d), Vec::<String>::new());
+    web(&mut d).lifecycle = hooks(Some(Hook::http_get("/", 8081)), Some(Hook::exec(["quit"])));
+    assert_eq!(errors(&d), Vec::<String>::new());
+    spec(&mut d).termination_grace_period_seconds = Some(120);
+    web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(90)));
+    assert_eq!(errors(&d), Vec::<String>::new());
+}
+
+rule!(
+    hook_has_exactly_one_handler,
+    |d| web(&mut d).lifecycle = hooks(None, Some(core::LifecycleHandler::default().into())),
+    "containers[0].lifecycle.preStop: must have exactly one of exec, httpGet, sleep, tcpSocket"
+);
+rule!(
+    hook_exec_command_not_empty,
+    |d| web(&mut d).lifecycle = hooks(Some(Hook::exec(Vec::<String>::new())), None),
+    "containers[0].lifecycle.postStart.exec.command: must not be empty"
+);
+rule!(
+    hook_http_port_name_is_a_container_port,
+    |d| web(&mut d).lifecycle = hooks(None, Some(Hook::http_get("/quit", "admin"))),
+    r#"containers[0].lifecycle.preStop.httpGet.port: "admin" is not the name of a port of this container"#
+);
+rule!(
+    hook_http_port_number,
+    |d| web(&mut d).lifecycle = hooks(None, Some(Hook::http_get("/quit", 70000))),
+    "containers[0].lifecycle.preStop.httpGet.port: 70000 is not a port number (1-65535)"
+);
+rule!(
+    hook_http_scheme_and_header,
+    |d| {
+        let mut h = Hook::http_get("/quit", "http")
+            .header("Bad Header", "x")
+            .to_k8s();
+        h.http_get.as_mut().unwrap().http_headers.as_mut().unwrap()[0].name = "ok".into();
+        h.http_get.as_mut().unwrap().scheme = Some("FTP".into());
+        web(&mut d).lifecycle = hooks(None, Some(h.into()));
+    },
+    r#"containers[0].lifecycle.preStop.httpGet.scheme: "FTP" is not one of HTTP, HTTPS"#
+);
+rule!(
+    hook_http_header_name,
+    |d| web(&mut d).lifecycle = hooks(
+        None,
+        Some(Hook::http_get("/quit", "http").header("Bad Header", "x"))
+    ),
+    r#"containers[0].lifecycle.preStop.httpGet.httpHeaders[0].name: "Bad Header" is not a valid HTTP header name"#
+);
+rule!(
+    hook_sleep_at_least_one_second,
+    |d| web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(0))),
+    "containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0"
+);
+rule!(
+    hook_sleep_shorter_than_the_default_grace_period,
+    |d| web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(30))),
+    "containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (30, the default), got 30"
+);
+rule!(
+    hook_sleep_shorter_than_the_grace_period,
+    |d| {
+        spec(&mut d).termination_grace_period_seconds = Some(10);
+        web(&mut d).lifecycle = hooks(Some(Hook::sleep(15)), None);
+    },
+    "containers[0].lifecycle.postStart.sleep.seconds: must be less than terminationGracePeriodSeconds (10), got 15"
+);
+rule!(
+    hook_not_in_plain_init_containers,
+    |d| spec(&mut d).init_containers.as_mut().unwrap()[0].lifecycle =
+        hooks(None, Some(Hook::sleep(1))),
+    "initContainers[0].lifecycle: must not be set in an init container (only in sidecars, restartPolicy: Always)"
+);
+
+#[test]
+fn hooks_in_sidecars_are_checked() {
+    let mut d = base();
+    let init = &mut spec(&mut d).init_containers.as_mut().unwrap()[0];
+    init.restart_policy = Some("Always".into());
+    init.lifecycle = hooks(None, Some(Hook::sleep(5)));
+    assert_eq!(errors(&d), Vec::<String>::new());
+    let init = &mut spec(&mut d).init_containers.as_mut().unwrap()[0];
+    init.lifecycle = hooks(None, Some(Hook::http_get("/", "http")));
+    assert_eq!(
+        errors(&d),
+        [
+            r#"deployment "web": spec.template.spec.initContainers[0].lifecycle.preStop.httpGet.port: "http" is not the name of a port of this container"#
+        ]
+    );
+}
+
+// Downward API and projected volumes.
+
+fn downward(
+    f: impl FnOnce(kubeprint::pod::volume::DownwardApi) -> kubeprint::pod::volume::DownwardApi,
+) -> core::Volume {
+    vol(f(Volume::downward_api("podinfo")))
+}
+
+#[test]
+fn downward_api_and_projected_volumes_are_valid() {
+    let mut d = base();
+    let volumes = spec(&mut d).volumes.as_mut().unwrap();
+    volumes.push(downward(|v| {
+        v.field("labels", "metadata.labels")
+            .field("annotations", "metadata.annotations")
+            .field("name", "metadata.name")
+            .field("namespace", "metadata.namespace")
+            .field("uid", "metadata.uid")
+            .field("tier", "metadata.labels['tier']")
+            .resource("mem", "web", "limits.memory")
+            .resource("init-cpu", "init", "requests.cpu")
+            .default_mode(0o444)
+    }));
+    volumes.push(vol(Volume::projected("bundle")
+        .source(Projection::config_map("settings").item("a", "config/a"))
+        .source(
+            Projection::secret("tls")
+                .item("tls.crt", "tls/tls.crt")
+                .optional(),
+        )
+        .source(Projection::downward_api().field("pod/labels", "metadata.labels"))
+        .source(
+            Projection::service_account_token("token")
+                .audience("vault")
+                .expiration(600),
+        )
+        .default_mode(0o440)));
+    assert_eq!(errors(&d), Vec::<String>::new());
+}
+
+fn with_volume(d: &mut apps::Deployment, v: core::Volume) {
+    spec(d).volumes.as_mut().unwrap().push(v);
+}
+
+rule!(
+    downward_field_path,
+    |d| with_volume(&mut d, downward(|v| v.field("node", "spec.nodeName"))),
+    r#"volumes[2].downwardAPI.items[0].fieldRef.fieldPath: "spec.nodeName" is not a supported field (metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>'])"#
+);
+rule!(
+    downward_item_has_one_reference,
+    |d| {
+        let mut v = downward(|v| v.field("name", "metadata.name"));
+        v.downward_api.as_mut().unwrap().items.as_mut().unwrap()[0].field_ref = None;
+        with_volume(&mut d, v);
+    },
+    "volumes[2].downwardAPI.items[0]: must have exactly one of fieldRef and resourceFieldRef"
+);
+rule!(
+    downward_resource_needs_a_container,
+    |d| {
+        let mut v = downward(|v| v.resource("mem", "web", "limits.memory"));
+        let items = v.downward_api.as_mut().unwrap().items.as_mut().unwrap();
+        items[0].resource_field_ref.as_mut().unwrap().container_name = None;
+        with_volume(&mut d, v);
+    },
+    "volumes[2].downwardAPI.items[0].resourceFieldRef.containerName: must be set in a volume"
+);
+rule!(
+    downward_resource_container_exists,
+    |d| with_volume(
+        &mut d,
+        downward(|v| v.resource("mem", "app", "limits.memory"))
+    ),
+    r#"volumes[2].downwardAPI.items[0].resourceFieldRef.containerName: no container named "app""#
+);
+rule!(
+    downward_resource_name,
+    |d| with_volume(&mut d, downward(|v| v.resource("gpu", "web", "limits.gpu"))),
+    r#"volumes[2].downwardAPI.items[0].resourceFieldRef.resource: "limits.gpu" is not a supported resource (limits.cpu, limits.memory, limits.ephemeral-storage, requests.cpu, requests.memory, requests.ephemeral-storage)"#
+);
+rule!(
+    downward_path_relative,
+    |d| with_volume(&mut d, downward(|v| v.field("../name", "metadata.name"))),
+    r#"volumes[2].downwardAPI.items[0].path: "../name" must be a relative path without "..""#
+);
+rule!(
+    downward_paths_unique,
+    |d| with_volume(
+        &mut d,
+        downward(|v| v
+            .field("name", "metadata.name")
+            .field("name", "metadata.uid"))
+    ),
+    r#"volumes[2].downwardAPI.items[1].path: duplicate path "name""#
+);
+rule!(
+    downward_default_mode,
+    |d| with_volume(
+        &mut d,
+        downward(|v| v.field("name", "metadata.name").default_mode(0o1777))
+    ),
+    "volumes[2].downwardAPI.defaultMode: 0o1777 is not a file mode (0 to 0o777)"
+);
+
+fn projected(sources: Vec<Projection>) -> core::Volume {
+    vol(sources
+        .into_iter()
+        .fold(Volume::projected("bundle"), |v, s| v.source(s)))
+}
+
+rule!(
+    projected_token_lasts_ten_minutes,
+    |d| with_volume(
+        &mut d,
+        projected(vec![
+            Projection::service_account_token("token").expiration(599)
+        ])
+    ),
+    "volumes[2].projected.sources[0].serviceAccountToken.expirationSeconds: must be at least 600 (10 minutes), got 599"
+);
+rule!(
+    projected_token_at_most_2_32_seconds,
+    |d| with_volume(
+        &mut d,
+        projected(vec![
+            Projection::service_account_token("token").expiration((1 << 32) + 1)
+        ])
+    ),
+    "volumes[2].projected.sources[0].serviceAccountToken.expirationSeconds: must be at most 4294967296 (2^32), got 4294967297"
+);
+rule!(
+    projected_token_path,
+    |d| with_volume(
+        &mut d,
+        projected(vec![Projection::service_account_token("")])
+    ),
+    "volumes[2].projected.sources[0].serviceAccountToken.path: must not be empty"
+);
+rule!(
+    projected_paths_unique_across_sources,
+    |d| with_volume(
+        &mut d,
+        projected(vec![
+            Projection::config_map("settings").item("token", "token"),
+            Projection::service_account_token("token"),
+        ])
+    ),
+    r#"volumes[2].projected.sources[1].serviceAccountToken.path: duplicate path "token""#
+);
+rule!(
+    projected_source_has_exactly_one_kind,
+    |d| {
+        let mut s = Projection::config_map("settings").to_k8s();
+        s.secret = Projection::secret("tls").to_k8s().secret;
+        with_volume(&mut d, projected(vec![s.into()]));
+    },
+    "volumes[2].projected.sources[0]: must have exactly one source, found configMap, secret"
+);
+rule!(
+    projected_config_map_name,
+    |d| with_volume(&mut d, projected(vec![Projection::config_map("Settings")])),
+    r#"volumes[2].projected.sources[0].configMap.name: "Settings" must consist of lowercase letters, digits, '-' and '.'"#
+);
+rule!(
+    projected_secret_item_key,
+    |d| with_volume(
+        &mut d,
+        projected(vec![Projection::secret("tls").item("a b", "a")])
+    ),
+    r#"volumes[2].projected.sources[0].secret.items[0].key: "a b" must consist of alphanumerics, '-', '_' or '.'"#
+);
+rule!(
+    projected_downward_items,
+    |d| with_volume(
+        &mut d,
+        projected(vec![Projection::downward_api().field("ip", "status.podIP")])
+    ),
+    r#"volumes[2].projected.sources[0].downwardAPI.items[0].fieldRef.fieldPath: "status.podIP" is not a supported field (metadata.name, metadata.namespace, metadata.uid, metadata.labels, metadata.annotations, metadata.labels['<key>'], metadata.annotations['<key>'])"#
+);
+rule!(
+    projected_default_mode,
+    |d| with_volume(
+        &mut d,
+        vol(Volume::projected("bundle")
+            .source(Projection::config_map("a"))
+            .default_mode(-1))
+    ),
+    "volumes[2].projected.defaultMode: -1 is not a file mode (0 to 0o777)"
+);

@@ -709,3 +709,71 @@ fn rendering_is_byte_stable_and_independent_of_insertion_order() {
     );
     assert_eq!(forward.objects().last().map(Object::kind), Some("Ingress"));
 }
+
+/// Lifecycle hooks, a downward API volume and a projected volume, made with the builders.
+#[test]
+fn hooks_downward_api_and_projected_volumes_validate() {
+    use kubeprint::prelude as kp;
+    use kubeprint::prelude::{Hook, Projection};
+    let template = kp::PodTemplate::builder()
+        .termination_grace_period(45)
+        .volume(
+            kp::Volume::downward_api("podinfo")
+                .field("labels", "metadata.labels")
+                .field("tier", "metadata.labels['tier']")
+                .field("uid", "metadata.uid")
+                .resource("memory-limit", "web", "limits.memory")
+                .default_mode(0o444),
+        )
+        .volume(
+            kp::Volume::projected("bundle")
+                .source(Projection::config_map("settings").item("level", "config/level"))
+                .source(Projection::secret("tls").optional())
+                .source(Projection::downward_api().field("pod/name", "metadata.name"))
+                .source(
+                    Projection::service_account_token("vault/token")
+                        .audience("vault")
+                        .expiration(3600),
+                )
+                .default_mode(0o440),
+        )
+        .container(
+            kp::Container::builder()
+                .name("web")
+                .image("registry.example/web:1.0")
+                .port(kp::Port::tcp("http", 8080))
+                .post_start(Hook::http_get("/warm-up", "http").header("X-Warm", "1"))
+                .pre_stop(Hook::sleep(10))
+                .mount(kp::Mount::new("podinfo", "/etc/podinfo").read_only())
+                .mount(kp::Mount::new("bundle", "/etc/bundle").read_only())
+                .build(),
+        )
+        .container(
+            kp::Container::builder()
+                .name("proxy")
+                .image("registry.example/proxy:1.0")
+                .pre_stop(Hook::exec(["/proxy", "drain"]))
+                .build(),
+        )
+        .build();
+    let mut b = Bundle::new("web");
+    b.set_namespace("web");
+    b.external_secret("tls");
+    let b = b
+        .with(
+            kp::Deployment::builder()
+                .name("web")
+                .template(template)
+                .build(),
+        )
+        .and_then(|b| {
+            b.with(
+                kp::ConfigMap::builder()
+                    .name("settings")
+                    .entry("level", "info")
+                    .build(),
+            )
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_valid("pod-extras", &b);
+}

@@ -2,7 +2,11 @@
 //! prefix (`spec`, `spec.template.spec`, `spec.jobTemplate.spec.template.spec` ...).
 //!
 //! They mirror the apiserver's validation (plus a few checks it leaves to the kubelet, such as
-//! probe port names that no container port has).
+//! probe and hook port names that no container port has). Stricter than the apiserver, on
+//! purpose: a lifecycle `sleep` must last at least 1 second and be *shorter* than
+//! `terminationGracePeriodSeconds` (the apiserver accepts 0 and a sleep equal to the grace
+//! period); and file paths must be unique within a downward API volume too (the apiserver
+//! checks duplicates only across the sources of a projected volume).
 
 use crate::port::check_port_ref;
 use crate::quantity::{check_quantity, quantity_cmp};
@@ -75,7 +79,13 @@ fn weight(n: i32) -> Option<String> {
 }
 
 fn file_mode(mode: i32) -> Option<String> {
-    (!(0..=0o777).contains(&mode)).then(|| format!("{mode:#o} is not a file mode (0 to 0o777)"))
+    // A negative mode in octal would print as its two's complement.
+    let shown = if mode < 0 {
+        mode.to_string()
+    } else {
+        format!("{mode:#o}")
+    };
+    (!(0..=0o777).contains(&mode)).then(|| format!("{shown} is not a file mode (0 to 0o777)"))
 }
 
 /// Checks a pod template (labels, annotations, spec) at `path` (e.g. `spec.template`).
@@ -100,11 +110,25 @@ pub(crate) fn template(
 
 /// Checks a pod spec at `path` (e.g. `spec.template.spec`).
 pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: PodContext<'_>) {
+    let all: Vec<(String, &core::Container, bool)> = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("{path}.containers[{i}]"), k, false))
+        .chain(
+            spec.init_containers
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, k)| (format!("{path}.initContainers[{i}]"), k, true)),
+        )
+        .collect();
+    let names: BTreeSet<&str> = all.iter().map(|(_, k, _)| k.name.as_str()).collect();
     // Volumes first: mounts refer to them.
     let mut volumes = BTreeSet::new();
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
         let p = format!("{path}.volumes[{i}]");
-        volume(c, &p, v);
+        volume(c, &p, v, &names);
         if !volumes.insert(v.name.as_str()) {
             c.fail(
                 format_args!("{p}.name"),
@@ -121,22 +145,9 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
             "must have at least one container",
         );
     }
-    let all: Vec<(String, &core::Container)> = spec
-        .containers
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (format!("{path}.containers[{i}]"), k))
-        .chain(
-            spec.init_containers
-                .iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, k)| (format!("{path}.initContainers[{i}]"), k)),
-        )
-        .collect();
-    let names: BTreeSet<&str> = all.iter().map(|(_, k)| k.name.as_str()).collect();
+    let grace = spec.termination_grace_period_seconds;
     let mut seen = BTreeSet::new();
-    for (p, k) in &all {
+    for (p, k, init) in &all {
         if !seen.insert(k.name.as_str()) {
             c.fail(
                 format_args!("{p}.name"),
@@ -144,6 +155,9 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
             );
         }
         container(c, p, k, &mountable, &names);
+        if let Some(l) = &k.lifecycle {
+            lifecycle(c, &format!("{p}.lifecycle"), l, k, *init, grace);
+        }
     }
 
     let restart = spec.restart_policy.as_deref();
@@ -252,7 +266,7 @@ fn restart_rule(c: &mut Checker, path: &str, restart: Option<&str>, rule: Restar
     }
 }
 
-fn volume(c: &mut Checker, p: &str, v: &core::Volume) {
+fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str>) {
     c.check(format_args!("{p}.name"), validate::dns1123_label(&v.name));
     let sources: Vec<String> = set_fields(v).into_iter().filter(|k| k != "name").collect();
     match sources.len() {
@@ -346,6 +360,262 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume) {
                 format_args!("{p}.nfs.path"),
                 format!("{:?} must be an absolute path", nfs.path),
             );
+        }
+    }
+    if let Some(d) = &v.downward_api {
+        let dp = format!("{p}.downwardAPI");
+        downward_files(c, &dp, d.items.as_deref(), containers, &mut BTreeSet::new());
+        if let Some(m) = d.default_mode {
+            c.check(format_args!("{dp}.defaultMode"), file_mode(m));
+        }
+    }
+    if let Some(pr) = &v.projected {
+        projected(c, &format!("{p}.projected"), pr, containers);
+    }
+}
+
+/// The fields a downward API volume file may hold (besides one label or annotation).
+const VOLUME_FIELD_PATHS: [&str; 5] = [
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "metadata.labels",
+    "metadata.annotations",
+];
+
+/// Whether `fp` is `metadata.labels['<key>']` or `metadata.annotations['<key>']`.
+fn subscripted_field(fp: &str) -> bool {
+    ["metadata.labels['", "metadata.annotations['"]
+        .iter()
+        .any(|prefix| {
+            fp.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix("']"))
+                .is_some_and(|k| !k.is_empty())
+        })
+}
+
+/// A file path of a volume that holds several sources: relative, and not used twice.
+fn volume_file_path<'a>(c: &mut Checker, p: &str, path: &'a str, seen: &mut BTreeSet<&'a str>) {
+    if let Some(m) = relative_path(path) {
+        c.fail(p, m);
+    } else if !seen.insert(path) {
+        c.fail(p, format!("duplicate path {path:?}"));
+    }
+}
+
+/// Checks the `items` of a downward API volume or projection at `p`.
+fn downward_files<'a>(
+    c: &mut Checker,
+    p: &str,
+    items: Option<&'a [core::DownwardAPIVolumeFile]>,
+    containers: &BTreeSet<&str>,
+    paths: &mut BTreeSet<&'a str>,
+) {
+    for (i, f) in items.into_iter().flatten().enumerate() {
+        let ip = format!("{p}.items[{i}]");
+        volume_file_path(c, &format!("{ip}.path"), &f.path, paths);
+        if let Some(m) = f.mode {
+            c.check(format_args!("{ip}.mode"), file_mode(m));
+        }
+        match (&f.field_ref, &f.resource_field_ref) {
+            (Some(r), None) => {
+                let fp = r.field_path.as_str();
+                if !VOLUME_FIELD_PATHS.contains(&fp) && !subscripted_field(fp) {
+                    c.fail(
+                        format_args!("{ip}.fieldRef.fieldPath"),
+                        format!(
+                            "{fp:?} is not a supported field ({}, metadata.labels['<key>'], metadata.annotations['<key>'])",
+                            VOLUME_FIELD_PATHS.join(", ")
+                        ),
+                    );
+                }
+                if let Some(v) = r.api_version.as_deref().filter(|v| !v.is_empty()) {
+                    c.check(format_args!("{ip}.fieldRef.apiVersion"), one_of(v, &["v1"]));
+                }
+            }
+            (None, Some(r)) => {
+                let rp = format!("{ip}.resourceFieldRef");
+                resource_field(c, &rp, r, containers);
+                if r.container_name.as_deref().is_none_or(str::is_empty) {
+                    c.fail(
+                        format_args!("{rp}.containerName"),
+                        "must be set in a volume",
+                    );
+                }
+            }
+            _ => c.fail(
+                &ip,
+                "must have exactly one of fieldRef and resourceFieldRef",
+            ),
+        }
+    }
+}
+
+/// The shortest token lifetime the apiserver accepts (ten minutes), and the longest (2^32 s).
+const MIN_TOKEN_SECONDS: i64 = 600;
+const MAX_TOKEN_SECONDS: i64 = 1 << 32;
+
+fn projected(
+    c: &mut Checker,
+    p: &str,
+    pr: &core::ProjectedVolumeSource,
+    containers: &BTreeSet<&str>,
+) {
+    if let Some(m) = pr.default_mode {
+        c.check(format_args!("{p}.defaultMode"), file_mode(m));
+    }
+    let mut paths = BTreeSet::new();
+    let items = |c: &mut Checker, p: &str, items: Option<&'_ Vec<core::KeyToPath>>| {
+        for (i, item) in items.into_iter().flatten().enumerate() {
+            c.check(
+                format_args!("{p}.items[{i}].key"),
+                validate::config_key(&item.key),
+            );
+            if let Some(m) = item.mode {
+                c.check(format_args!("{p}.items[{i}].mode"), file_mode(m));
+            }
+        }
+    };
+    for (i, source) in pr.sources.iter().flatten().enumerate() {
+        let sp = format!("{p}.sources[{i}]");
+        let kinds = set_fields(source);
+        if kinds.len() != 1 {
+            c.fail(
+                &sp,
+                format!(
+                    "must have exactly one source, found {}",
+                    if kinds.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        kinds.join(", ")
+                    }
+                ),
+            );
+        }
+        if let Some(cm) = &source.config_map {
+            let cp = format!("{sp}.configMap");
+            c.check(
+                format_args!("{cp}.name"),
+                validate::dns1123_subdomain(&cm.name),
+            );
+            items(c, &cp, cm.items.as_ref());
+            for (j, item) in cm.items.iter().flatten().enumerate() {
+                volume_file_path(c, &format!("{cp}.items[{j}].path"), &item.path, &mut paths);
+            }
+        }
+        if let Some(s) = &source.secret {
+            let secp = format!("{sp}.secret");
+            c.check(
+                format_args!("{secp}.name"),
+                validate::dns1123_subdomain(&s.name),
+            );
+            items(c, &secp, s.items.as_ref());
+            for (j, item) in s.items.iter().flatten().enumerate() {
+                volume_file_path(
+                    c,
+                    &format!("{secp}.items[{j}].path"),
+                    &item.path,
+                    &mut paths,
+                );
+            }
+        }
+        if let Some(d) = &source.downward_api {
+            downward_files(
+                c,
+                &format!("{sp}.downwardAPI"),
+                d.items.as_deref(),
+                containers,
+                &mut paths,
+            );
+        }
+        if let Some(t) = &source.service_account_token {
+            let tp = format!("{sp}.serviceAccountToken");
+            volume_file_path(c, &format!("{tp}.path"), &t.path, &mut paths);
+            if let Some(n) = t.expiration_seconds {
+                if n < MIN_TOKEN_SECONDS {
+                    c.fail(
+                        format_args!("{tp}.expirationSeconds"),
+                        format!("must be at least {MIN_TOKEN_SECONDS} (10 minutes), got {n}"),
+                    );
+                } else if n > MAX_TOKEN_SECONDS {
+                    c.fail(
+                        format_args!("{tp}.expirationSeconds"),
+                        format!("must be at most {MAX_TOKEN_SECONDS} (2^32), got {n}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Kubernetes' default `terminationGracePeriodSeconds`.
+const DEFAULT_GRACE_SECONDS: i64 = 30;
+
+fn lifecycle(
+    c: &mut Checker,
+    p: &str,
+    l: &core::Lifecycle,
+    k: &core::Container,
+    init: bool,
+    grace: Option<i64>,
+) {
+    let sidecar = k.restart_policy.as_deref() == Some("Always");
+    if init && !sidecar {
+        c.fail(
+            p,
+            "must not be set in an init container (only in sidecars, restartPolicy: Always)",
+        );
+        return;
+    }
+    let port_names: BTreeSet<&str> = k
+        .ports
+        .iter()
+        .flatten()
+        .filter_map(|port| port.name.as_deref())
+        .collect();
+    for (field, handler) in [("postStart", &l.post_start), ("preStop", &l.pre_stop)] {
+        let Some(h) = handler else { continue };
+        let hp = format!("{p}.{field}");
+        let handlers = [
+            h.exec.is_some(),
+            h.http_get.is_some(),
+            h.sleep.is_some(),
+            h.tcp_socket.is_some(),
+        ];
+        if handlers.iter().filter(|h| **h).count() != 1 {
+            c.fail(
+                &hp,
+                "must have exactly one of exec, httpGet, sleep, tcpSocket",
+            );
+        }
+        if let Some(exec) = &h.exec
+            && exec.command.as_ref().is_none_or(Vec::is_empty)
+        {
+            c.fail(format_args!("{hp}.exec.command"), "must not be empty");
+        }
+        if let Some(get) = &h.http_get {
+            http_get(c, &format!("{hp}.httpGet"), get, &port_names);
+        }
+        if let Some(tcp) = &h.tcp_socket {
+            port_ref(c, &format!("{hp}.tcpSocket.port"), &tcp.port, &port_names);
+        }
+        if let Some(sleep) = &h.sleep {
+            let limit = grace.unwrap_or(DEFAULT_GRACE_SECONDS);
+            let source = if grace.is_some() { "" } else { ", the default" };
+            if sleep.seconds < 1 {
+                c.fail(
+                    format_args!("{hp}.sleep.seconds"),
+                    format!("must be >= 1, got {}", sleep.seconds),
+                );
+            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds >= limit {
+                c.fail(
+                    format_args!("{hp}.sleep.seconds"),
+                    format!(
+                        "must be less than terminationGracePeriodSeconds ({limit}{source}), got {}",
+                        sleep.seconds
+                    ),
+                );
+            }
         }
     }
 }
@@ -544,31 +814,40 @@ fn env_var(c: &mut Checker, p: &str, e: &core::EnvVar, containers: &BTreeSet<&st
         }
     }
     if let Some(r) = &from.resource_field_ref {
-        let rp = format!("{p}.valueFrom.resourceFieldRef");
-        if !RESOURCE_FIELDS.contains(&r.resource.as_str())
-            && !r.resource.starts_with("limits.hugepages-")
-            && !r.resource.starts_with("requests.hugepages-")
-        {
-            c.fail(
-                format_args!("{rp}.resource"),
-                format!(
-                    "{:?} is not a supported resource ({})",
-                    r.resource,
-                    RESOURCE_FIELDS.join(", ")
-                ),
-            );
-        }
-        if let Some(name) = r.container_name.as_deref().filter(|n| !n.is_empty())
-            && !containers.contains(name)
-        {
-            c.fail(
-                format_args!("{rp}.containerName"),
-                format!("no container named {name:?}"),
-            );
-        }
-        if let Some(d) = &r.divisor {
-            c.check(format_args!("{rp}.divisor"), check_quantity(d));
-        }
+        resource_field(c, &format!("{p}.valueFrom.resourceFieldRef"), r, containers);
+    }
+}
+
+/// Checks a `resourceFieldRef` (of an environment variable or a downward API file) at `rp`.
+fn resource_field(
+    c: &mut Checker,
+    rp: &str,
+    r: &core::ResourceFieldSelector,
+    containers: &BTreeSet<&str>,
+) {
+    if !RESOURCE_FIELDS.contains(&r.resource.as_str())
+        && !r.resource.starts_with("limits.hugepages-")
+        && !r.resource.starts_with("requests.hugepages-")
+    {
+        c.fail(
+            format_args!("{rp}.resource"),
+            format!(
+                "{:?} is not a supported resource ({})",
+                r.resource,
+                RESOURCE_FIELDS.join(", ")
+            ),
+        );
+    }
+    if let Some(name) = r.container_name.as_deref().filter(|n| !n.is_empty())
+        && !containers.contains(name)
+    {
+        c.fail(
+            format_args!("{rp}.containerName"),
+            format!("no container named {name:?}"),
+        );
+    }
+    if let Some(d) = &r.divisor {
+        c.check(format_args!("{rp}.divisor"), check_quantity(d));
     }
 }
 
@@ -610,6 +889,20 @@ fn http_header_name(name: &str) -> Option<String> {
         .then(|| format!("{name:?} is not a valid HTTP header name"))
 }
 
+/// Checks an HTTP GET of a probe or hook at `p` (`....httpGet`).
+fn http_get(c: &mut Checker, p: &str, get: &core::HTTPGetAction, port_names: &BTreeSet<&str>) {
+    port_ref(c, &format!("{p}.port"), &get.port, port_names);
+    if let Some(s) = &get.scheme {
+        c.check(format_args!("{p}.scheme"), one_of(s, &["HTTP", "HTTPS"]));
+    }
+    for (i, h) in get.http_headers.iter().flatten().enumerate() {
+        c.check(
+            format_args!("{p}.httpHeaders[{i}].name"),
+            http_header_name(&h.name),
+        );
+    }
+}
+
 fn check_probe(
     c: &mut Checker,
     p: &str,
@@ -627,19 +920,7 @@ fn check_probe(
         c.fail(p, "must have exactly one of httpGet, tcpSocket, exec, grpc");
     }
     if let Some(get) = &probe.http_get {
-        port_ref(c, &format!("{p}.httpGet.port"), &get.port, port_names);
-        if let Some(s) = &get.scheme {
-            c.check(
-                format_args!("{p}.httpGet.scheme"),
-                one_of(s, &["HTTP", "HTTPS"]),
-            );
-        }
-        for (i, h) in get.http_headers.iter().flatten().enumerate() {
-            c.check(
-                format_args!("{p}.httpGet.httpHeaders[{i}].name"),
-                http_header_name(&h.name),
-            );
-        }
+        http_get(c, &format!("{p}.httpGet"), get, port_names);
     }
     if let Some(tcp) = &probe.tcp_socket {
         port_ref(c, &format!("{p}.tcpSocket.port"), &tcp.port, port_names);

@@ -15,6 +15,7 @@
 
 use crate::meta::Customize;
 use crate::pod::env::{EnvFrom, EnvVar};
+use crate::pod::lifecycle::{Hook, lifecycle};
 use crate::pod::probe::Probe;
 use crate::pod::resources::Resources;
 use crate::pod::security::ContainerSecurity;
@@ -246,6 +247,13 @@ pub struct Container {
     /// The startup probe: the other probes wait until it succeeds once.
     #[builder(default, setter(strip_option))]
     startup: Option<Probe>,
+    /// A hook run right after the container is created (`lifecycle.postStart`).
+    #[builder(default, setter(strip_option))]
+    post_start: Option<Hook>,
+    /// A hook run before the container gets SIGTERM (`lifecycle.preStop`), e.g.
+    /// `Hook::sleep(5)` so load balancers stop sending traffic first.
+    #[builder(default, setter(strip_option))]
+    pre_stop: Option<Hook>,
     /// CPU, memory and ephemeral-storage requests and limits.
     #[builder(default)]
     resources: Resources,
@@ -311,6 +319,7 @@ impl Container {
             liveness_probe: self.liveness.as_ref().map(Probe::to_k8s),
             readiness_probe: self.readiness.as_ref().map(Probe::to_k8s),
             startup_probe: self.startup.as_ref().map(Probe::to_k8s),
+            lifecycle: lifecycle(self.post_start.as_ref(), self.pre_stop.as_ref()),
             resources: self.resources.to_requirements(),
             volume_mounts: (!self.mounts.is_empty())
                 .then(|| self.mounts.iter().map(Mount::to_k8s).collect()),
@@ -409,6 +418,23 @@ mod tests {
         assert_eq!(sc.read_only_root_filesystem, Some(false));
         assert_eq!(sc.run_as_user, Some(1000));
         assert_eq!(sc.allow_privilege_escalation, Some(false));
+    }
+
+    #[test]
+    fn lifecycle_hooks() {
+        let c = kuard!().build().to_k8s(None);
+        assert_eq!(c.lifecycle, None);
+        let c = kuard!()
+            .post_start(crate::pod::Hook::exec(["touch", "/tmp/started"]))
+            .pre_stop(crate::pod::Hook::sleep(5))
+            .build()
+            .to_k8s(None);
+        let l = c.lifecycle.unwrap();
+        assert_eq!(l.pre_stop.unwrap().sleep.unwrap().seconds, 5);
+        assert_eq!(
+            l.post_start.unwrap().exec.unwrap().command.unwrap(),
+            ["touch", "/tmp/started"]
+        );
     }
 
     #[test]

@@ -1,5 +1,12 @@
-//! The pod layer every workload shares: containers, probes, resources, volumes, environment,
-//! security and scheduling, gathered in a [`PodTemplate`] (chapter 5).
+//! The pod layer every workload shares: containers, probes, lifecycle hooks, resources, volumes,
+//! environment, security and scheduling, gathered in a [`PodTemplate`] (chapter 5).
+//!
+//! Volumes come as `emptyDir`, `hostPath`, ConfigMap, Secret, PersistentVolumeClaim, NFS,
+//! downward API and projected (ConfigMaps, Secrets, downward API files and ServiceAccount
+//! tokens in one directory) — see [`volume`]; container `postStart`/`preStop` hooks (exec,
+//! HTTP GET, sleep) are in [`lifecycle`]. Other volume sources (CSI, ephemeral ...) and
+//! remaining container fields are reachable through a raw `k8s-openapi` value
+//! (`Volume::from`) or the builders' `customize` hooks.
 //!
 //! Workloads ([`crate::workload`]) wrap one `PodTemplate` each; the rules checking the pod spec
 //! live here once, so a Pod, a Deployment and a CronJob report the same mistakes, each under
@@ -32,6 +39,7 @@
 pub(crate) mod check;
 pub mod container;
 pub mod env;
+pub mod lifecycle;
 pub mod probe;
 pub mod resources;
 pub mod scheduling;
@@ -41,9 +49,10 @@ pub mod volume;
 
 pub use container::{Container, ImagePullPolicy, Port, Protocol};
 pub use env::{EnvFrom, EnvVar};
+pub use lifecycle::Hook;
 pub use probe::{PortRef, Probe};
 pub use resources::Resources;
 pub use scheduling::{Affinity, NodeExpr, TaintEffect, Toleration, TopologySpread};
 pub use security::{ContainerSecurity, FsGroupChangePolicy, PodSecurity, restricted_findings};
 pub use template::{NAME_LABEL, PodTemplate, RestartPolicy};
-pub use volume::{AccessMode, HostPathType, Mount, Volume, VolumeClaimTemplate};
+pub use volume::{AccessMode, HostPathType, Mount, Projection, Volume, VolumeClaimTemplate};

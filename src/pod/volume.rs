@@ -32,8 +32,8 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// A volume of a pod. Made with the constructors below (each returns a value with the modifiers
-/// of that kind of volume) or from a raw `k8s-openapi` volume for other sources (CSI, projected,
-/// downward API ...).
+/// of that kind of volume) or from a raw `k8s-openapi` volume for other sources (CSI,
+/// ephemeral ...).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Volume(core::Volume);
 
@@ -83,6 +83,50 @@ impl Volume {
             server: server.into(),
             path: path.into(),
             read_only: false,
+        }
+    }
+
+    /// Facts about the pod as files (`downwardAPI`): its labels, annotations, name, namespace
+    /// and UID, and the resource requests and limits of its containers.
+    ///
+    /// ```
+    /// use kubeprint::pod::Volume;
+    /// let v: Volume = Volume::downward_api("podinfo")
+    ///     .field("labels", "metadata.labels")
+    ///     .field("name", "metadata.name")
+    ///     .resource("mem_limit", "app", "limits.memory")
+    ///     .into();
+    /// let items = v.to_k8s().downward_api.unwrap().items.unwrap();
+    /// assert_eq!(items[0].field_ref.as_ref().unwrap().field_path, "metadata.labels");
+    /// assert_eq!(items[2].resource_field_ref.as_ref().unwrap().resource, "limits.memory");
+    /// ```
+    pub fn downward_api(name: impl Into<String>) -> DownwardApi {
+        DownwardApi {
+            name: name.into(),
+            items: Vec::new(),
+            default_mode: None,
+        }
+    }
+
+    /// Several sources in one directory (`projected`): ConfigMaps, Secrets, downward API
+    /// files and a short-lived ServiceAccount token; see [`Projection`].
+    ///
+    /// ```
+    /// use kubeprint::pod::{Projection, Volume};
+    /// let v: Volume = Volume::projected("bundle")
+    ///     .source(Projection::config_map("settings"))
+    ///     .source(Projection::secret("tls").item("tls.crt", "certs/tls.crt"))
+    ///     .source(Projection::service_account_token("vault-token").audience("vault").expiration(3600))
+    ///     .into();
+    /// let sources = v.to_k8s().projected.unwrap().sources.unwrap();
+    /// assert_eq!(sources[0].config_map.as_ref().unwrap().name, "settings");
+    /// assert_eq!(sources[2].service_account_token.as_ref().unwrap().expiration_seconds, Some(3600));
+    /// ```
+    pub fn projected(name: impl Into<String>) -> Projected {
+        Projected {
+            name: name.into(),
+            sources: Vec::new(),
+            default_mode: None,
         }
     }
 
@@ -311,6 +355,281 @@ impl From<Files> for Volume {
                     ..core::SecretVolumeSource::default()
                 })
             }
+        })
+    }
+}
+
+fn field_file(path: String, field_path: String) -> core::DownwardAPIVolumeFile {
+    core::DownwardAPIVolumeFile {
+        path,
+        field_ref: Some(core::ObjectFieldSelector {
+            field_path,
+            api_version: None,
+        }),
+        ..core::DownwardAPIVolumeFile::default()
+    }
+}
+
+fn resource_file(path: String, container: String, resource: String) -> core::DownwardAPIVolumeFile {
+    core::DownwardAPIVolumeFile {
+        path,
+        resource_field_ref: Some(core::ResourceFieldSelector {
+            container_name: Some(container),
+            resource,
+            divisor: None,
+        }),
+        ..core::DownwardAPIVolumeFile::default()
+    }
+}
+
+/// A `downwardAPI` volume; see [`Volume::downward_api`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DownwardApi {
+    name: String,
+    items: Vec<core::DownwardAPIVolumeFile>,
+    default_mode: Option<i32>,
+}
+
+impl DownwardApi {
+    /// The file `path` holds the pod field `field_path`: `metadata.labels`,
+    /// `metadata.annotations` (one `key="value"` line each, updated when they change),
+    /// `metadata.name`, `metadata.namespace`, `metadata.uid`, or one label or annotation
+    /// (`metadata.labels['key']`, `metadata.annotations['key']`).
+    #[must_use]
+    pub fn field(mut self, path: impl Into<String>, field_path: impl Into<String>) -> Self {
+        self.items.push(field_file(path.into(), field_path.into()));
+        self
+    }
+
+    /// The file `path` holds a resource request or limit of container `container`:
+    /// `limits.cpu`, `limits.memory`, `limits.ephemeral-storage`, `requests.cpu`,
+    /// `requests.memory`, `requests.ephemeral-storage` (CPU in whole cores, rounded up;
+    /// memory in bytes).
+    #[must_use]
+    pub fn resource(
+        mut self,
+        path: impl Into<String>,
+        container: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        self.items.push(resource_file(
+            path.into(),
+            container.into(),
+            resource.into(),
+        ));
+        self
+    }
+
+    /// File permissions, e.g. `0o440` (Kubernetes' default is `0o644`).
+    #[must_use]
+    pub fn default_mode(mut self, mode: i32) -> Self {
+        self.default_mode = Some(mode);
+        self
+    }
+}
+
+impl From<DownwardApi> for Volume {
+    fn from(d: DownwardApi) -> Self {
+        volume(d.name, |v| {
+            v.downward_api = Some(core::DownwardAPIVolumeSource {
+                items: (!d.items.is_empty()).then_some(d.items),
+                default_mode: d.default_mode,
+                ..core::DownwardAPIVolumeSource::default()
+            })
+        })
+    }
+}
+
+/// One source of a projected volume; see [`Volume::projected`].
+///
+/// Modifiers that belong to one kind of source (`item` and `optional` for ConfigMaps and
+/// Secrets, `field` and `resource` for the downward API, `audience` and `expiration` for
+/// tokens) do nothing on the other kinds.
+///
+/// ```
+/// use kubeprint::pod::Projection;
+/// let p = Projection::downward_api()
+///     .field("labels", "metadata.labels")
+///     .resource("cpu", "app", "requests.cpu")
+///     .to_k8s();
+/// assert_eq!(p.downward_api.unwrap().items.unwrap().len(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection(core::VolumeProjection);
+
+impl Projection {
+    fn with(f: impl FnOnce(&mut core::VolumeProjection)) -> Self {
+        let mut p = core::VolumeProjection::default();
+        f(&mut p);
+        Projection(p)
+    }
+
+    /// The keys of ConfigMap `config_map` as files.
+    pub fn config_map(config_map: impl Into<String>) -> Self {
+        Projection::with(|p| {
+            p.config_map = Some(core::ConfigMapProjection {
+                name: config_map.into(),
+                ..core::ConfigMapProjection::default()
+            })
+        })
+    }
+
+    /// The keys of Secret `secret` as files.
+    pub fn secret(secret: impl Into<String>) -> Self {
+        Projection::with(|p| {
+            p.secret = Some(core::SecretProjection {
+                name: secret.into(),
+                ..core::SecretProjection::default()
+            })
+        })
+    }
+
+    /// Pod fields and container resources as files; add them with `field` and `resource`
+    /// (as on [`Volume::downward_api`]).
+    pub fn downward_api() -> Self {
+        Projection::with(|p| p.downward_api = Some(core::DownwardAPIProjection::default()))
+    }
+
+    /// A token of the pod's ServiceAccount in the file `path`, renewed by the kubelet before
+    /// it expires (one hour unless `expiration` says otherwise).
+    ///
+    /// ```
+    /// use kubeprint::pod::Projection;
+    /// let p = Projection::service_account_token("token").audience("vault").expiration(600);
+    /// let t = p.to_k8s().service_account_token.unwrap();
+    /// assert_eq!((t.audience.as_deref(), t.expiration_seconds), (Some("vault"), Some(600)));
+    /// ```
+    pub fn service_account_token(path: impl Into<String>) -> Self {
+        Projection::with(|p| {
+            p.service_account_token = Some(core::ServiceAccountTokenProjection {
+                path: path.into(),
+                ..core::ServiceAccountTokenProjection::default()
+            })
+        })
+    }
+
+    /// Projects only the listed keys of a ConfigMap or Secret, `key` to the relative file
+    /// `path`. Without items every key becomes a file named after it.
+    #[must_use]
+    pub fn item(mut self, key: impl Into<String>, path: impl Into<String>) -> Self {
+        let item = core::KeyToPath {
+            key: key.into(),
+            path: path.into(),
+            ..core::KeyToPath::default()
+        };
+        if let Some(cm) = &mut self.0.config_map {
+            cm.items.get_or_insert_with(Vec::new).push(item);
+        } else if let Some(s) = &mut self.0.secret {
+            s.items.get_or_insert_with(Vec::new).push(item);
+        }
+        self
+    }
+
+    /// Lets the pod start when the ConfigMap or Secret is missing.
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        if let Some(cm) = &mut self.0.config_map {
+            cm.optional = Some(true);
+        } else if let Some(s) = &mut self.0.secret {
+            s.optional = Some(true);
+        }
+        self
+    }
+
+    /// A downward API file with a pod field; see [`DownwardApi::field`].
+    #[must_use]
+    pub fn field(mut self, path: impl Into<String>, field_path: impl Into<String>) -> Self {
+        if let Some(d) = &mut self.0.downward_api {
+            d.items
+                .get_or_insert_with(Vec::new)
+                .push(field_file(path.into(), field_path.into()));
+        }
+        self
+    }
+
+    /// A downward API file with a container resource; see [`DownwardApi::resource`].
+    #[must_use]
+    pub fn resource(
+        mut self,
+        path: impl Into<String>,
+        container: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        if let Some(d) = &mut self.0.downward_api {
+            d.items.get_or_insert_with(Vec::new).push(resource_file(
+                path.into(),
+                container.into(),
+                resource.into(),
+            ));
+        }
+        self
+    }
+
+    /// Who the token is for (`audience`; default: the API server). The recipient must
+    /// reject tokens meant for someone else.
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        if let Some(t) = &mut self.0.service_account_token {
+            t.audience = Some(audience.into());
+        }
+        self
+    }
+
+    /// How long the token is valid (`expirationSeconds`): at least 600 (ten minutes).
+    #[must_use]
+    pub fn expiration(mut self, seconds: i64) -> Self {
+        if let Some(t) = &mut self.0.service_account_token {
+            t.expiration_seconds = Some(seconds);
+        }
+        self
+    }
+
+    /// The source as `k8s-openapi` holds it.
+    pub fn to_k8s(&self) -> core::VolumeProjection {
+        self.0.clone()
+    }
+}
+
+impl From<core::VolumeProjection> for Projection {
+    /// Wraps a raw source (validated with the pod like any other), e.g. a
+    /// `clusterTrustBundle`.
+    fn from(p: core::VolumeProjection) -> Self {
+        Projection(p)
+    }
+}
+
+/// A `projected` volume; see [`Volume::projected`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projected {
+    name: String,
+    sources: Vec<Projection>,
+    default_mode: Option<i32>,
+}
+
+impl Projected {
+    /// Adds a source; their files share the volume's directory, so their paths must differ.
+    #[must_use]
+    pub fn source(mut self, source: Projection) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// File permissions, e.g. `0o440` (Kubernetes' default is `0o644`).
+    #[must_use]
+    pub fn default_mode(mut self, mode: i32) -> Self {
+        self.default_mode = Some(mode);
+        self
+    }
+}
+
+impl From<Projected> for Volume {
+    fn from(p: Projected) -> Self {
+        volume(p.name, |v| {
+            v.projected = Some(core::ProjectedVolumeSource {
+                sources: Some(p.sources.into_iter().map(|s| s.0).collect()),
+                default_mode: p.default_mode,
+                ..core::ProjectedVolumeSource::default()
+            })
         })
     }
 }
