@@ -361,3 +361,178 @@ async fn timeout_lists_everything_not_ready() {
         objects[0].pods
     );
 }
+
+/// Lifecycle hooks, a downward API volume and a projected volume made with the builders: the
+/// apiserver accepts them, Pod Security *restricted* admits the pods, and the apiserver's own
+/// bounds are the ones kubeprint's rules mirror (a sleep longer than the grace period and a
+/// token shorter than ten minutes are rejected; a sleep equal to the grace period is accepted,
+/// where kubeprint is stricter).
+#[tokio::test]
+async fn hooks_and_projected_volumes_in_a_restricted_namespace() {
+    use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
+    use k8s_openapi::api::core::v1::Pod as K8sPod;
+    use kube::api::PostParams;
+    use kubeprint::namespace::Level;
+    use kubeprint::prelude::{Hook, Projection};
+
+    let ns = TestNs::reserve("podextras").await;
+    let namespace = kubeprint::Namespace::builder()
+        .name(ns.name.clone())
+        .pod_security(Level::Restricted)
+        .build()
+        .to_object()
+        .expect("namespace");
+    Api::<Namespace>::all(ns.client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("create namespace");
+
+    let template = |pre_stop: Hook| {
+        PodTemplate::builder()
+            .termination_grace_period(45)
+            .volume(
+                Volume::downward_api("podinfo")
+                    .field("labels", "metadata.labels")
+                    .field("name", "metadata.name")
+                    .resource("memory-limit", "web", "limits.memory"),
+            )
+            .volume(
+                Volume::projected("bundle")
+                    .source(Projection::config_map("settings").item("level", "config/level"))
+                    .source(Projection::secret("tls"))
+                    .source(Projection::downward_api().field("pod/uid", "metadata.uid"))
+                    .source(
+                        Projection::service_account_token("vault/token")
+                            .audience("vault")
+                            .expiration(3600),
+                    ),
+            )
+            .container(
+                Container::builder()
+                    .name("web")
+                    .image("registry.example/web:1.0")
+                    .port(Port::tcp("http", 8080))
+                    .resources(Resources::new().limits(Cpu::millis(500), Memory::mib(128)))
+                    .post_start(Hook::http_get("/warm-up", "http"))
+                    .pre_stop(pre_stop)
+                    .mount(Mount::new("podinfo", "/etc/podinfo").read_only())
+                    .mount(Mount::new("bundle", "/etc/bundle").read_only())
+                    .build(),
+            )
+            .build()
+    };
+    let b = Bundle::new("podextras")
+        .with(
+            ConfigMap::builder()
+                .name("settings")
+                .entry("level", "info")
+                .build(),
+        )
+        .and_then(|b| {
+            b.with(
+                kubeprint::Secret::builder()
+                    .name("tls")
+                    .entry("tls.crt", "cert")
+                    .build(),
+            )
+        })
+        .and_then(|b| {
+            b.with(
+                Deployment::builder()
+                    .name("web")
+                    .template(template(Hook::sleep(10)))
+                    .build(),
+            )
+        })
+        .and_then(|b| {
+            b.with(
+                Deployment::builder()
+                    .name("drain")
+                    .template(template(Hook::exec(["/web", "drain"])))
+                    .build(),
+            )
+        })
+        .expect("bundle");
+    let applier = ns.applier().await;
+    let report = applier.apply(&b).await.expect("apply");
+    assert_eq!(report.count(Outcome::Created), b.len(), "{report:?}");
+    let live = ns.api::<K8sDeployment>().get("web").await.expect("get");
+    let spec = live.spec.template.spec.unwrap();
+    let lifecycle = spec.containers[0].lifecycle.clone().unwrap();
+    assert_eq!(lifecycle.pre_stop.unwrap().sleep.unwrap().seconds, 10);
+    let volumes = spec.volumes.unwrap();
+    assert_eq!(
+        volumes[1]
+            .projected
+            .as_ref()
+            .unwrap()
+            .sources
+            .as_ref()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Pod Security admission let the controllers create the pods (a rejected pod would leave
+    // the Deployment unready, and no pod).
+    let pods: Api<K8sPod> = ns.api();
+    let live_pods = pods.list(&Default::default()).await.expect("list pods");
+    assert_eq!(live_pods.items.len(), 2, "one pod per Deployment");
+
+    // The apiserver's bounds, checked on raw pods (dry run, through Pod Security admission).
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let pod = |f: &dyn Fn(&mut k8s_openapi::api::core::v1::PodSpec)| {
+        let mut p = Pod::builder()
+            .name("bounds")
+            .template(template(Hook::sleep(10)))
+            .build()
+            .to_object()
+            .expect("valid pod");
+        f(p.spec.as_mut().unwrap());
+        p
+    };
+    let sleep = |s: i64| {
+        pod(&move |spec| {
+            spec.termination_grace_period_seconds = None;
+            let hook = spec.containers[0].lifecycle.as_mut().unwrap();
+            hook.pre_stop
+                .as_mut()
+                .unwrap()
+                .sleep
+                .as_mut()
+                .unwrap()
+                .seconds = s;
+        })
+    };
+    pods.create(&dry, &sleep(29)).await.expect("a 29 s sleep");
+    pods.create(&dry, &sleep(30))
+        .await
+        .expect("the apiserver accepts a sleep equal to the default grace period");
+    let err = pods.create(&dry, &sleep(31)).await.expect_err("31 s sleep");
+    assert!(
+        err.to_string().contains("terminationGracePeriodSeconds"),
+        "{err}"
+    );
+    let short_token = pod(&|spec| {
+        let sources = spec.volumes.as_mut().unwrap()[1]
+            .projected
+            .as_mut()
+            .unwrap()
+            .sources
+            .as_mut()
+            .unwrap();
+        sources[3]
+            .service_account_token
+            .as_mut()
+            .unwrap()
+            .expiration_seconds = Some(599);
+    });
+    let err = pods
+        .create(&dry, &short_token)
+        .await
+        .expect_err("a 599 s token");
+    assert!(err.to_string().contains("expirationSeconds"), "{err}");
+}
