@@ -60,11 +60,15 @@ sentinel_master() {
 		# address is never older than the epoch it is paired with. (SENTINEL MASTER's own ip
 		# field stays the old master's until a failover ends; get-master-addr-by-name already
 		# gives the promoted replica, which the leader publishes with the new epoch.)
-		epoch=$(timeout 3 redis-cli --no-auth-warning -h "$host" -p "$SENTINEL_PORT" \
-			SENTINEL master "$SENTINEL_MASTER" 2>/dev/null |
-			awk 'previous == "config-epoch" { print; exit } { previous = $0 }') || epoch=
+		master_info=$(timeout 3 redis-cli --no-auth-warning -h "$host" -p "$SENTINEL_PORT" \
+			SENTINEL master "$SENTINEL_MASTER" 2>/dev/null) || master_info=
+		# No answer at all: unreachable (no need to wait for it twice).
+		[ -n "$master_info" ] || continue
+		epoch=$(printf '%s\n' "$master_info" | awk 'previous == "config-epoch" { print; exit } { previous = $0 }')
+		# An address without a readable epoch still counts, below any epoch: better than
+		# falling back to pod 0 while a Sentinel knows the master.
 		case "$epoch" in
-			'' | *[!0-9]*) continue ;;
+			'' | *[!0-9]*) epoch=-1 ;;
 		esac
 		# Output is two lines (host, port); empty when the Sentinel has no such master.
 		addr=$(timeout 3 redis-cli --no-auth-warning -h "$host" -p "$SENTINEL_PORT" \
