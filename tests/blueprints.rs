@@ -418,6 +418,16 @@ fn validation_errors_name_the_field() {
         "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 4"
     );
     assert_eq!(
+        err(Redis::builder()
+            .name("cache")
+            .sentinel(Sentinel::builder().down_after_ms(1000).build())
+            .build()
+            .bundle()),
+        "redis \"cache\": sentinel.down_after_ms: must be at least 2000, got 1000: Sentinel pings \
+         and reconnects once a second, and with less it can judge a just-promoted master down \
+         before reconnecting to it, then fail over again"
+    );
+    assert_eq!(
         err(MySql::builder()
             .name("db")
             .storage(Persistence::of("10 GB"))

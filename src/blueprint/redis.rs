@@ -38,7 +38,11 @@
 //!   (a ConfigMap mount is read-only).
 //! - On every start, the `redis` container asks the Sentinels which server is the master now and
 //!   replicates from it; pod 0 becomes master only when no Sentinel knows any master, i.e. for a
-//!   brand-new set. A restarted pod 0 therefore rejoins as a replica after a failover.
+//!   brand-new set. A restarted pod 0 therefore rejoins as a replica after a failover. It asks
+//!   every Sentinel and follows the answer with the highest configuration epoch: one that missed
+//!   a failover (it was down, or cut off) still names the old master, under an older epoch.
+//! - Sentinel timings: `down_after_ms` at least [`MIN_DOWN_AFTER_MS`] (2 s),
+//!   `failover_timeout_ms` at least [`MIN_FAILOVER_TIMEOUT_MS`] (3 s).
 //! - Known limit: if *every* pod is deleted at once (the Sentinels' emptyDirs go with them), the
 //!   set restarts with pod 0 as master, and writes acknowledged only by another pod are lost.
 //! - Sentinels require the same password as Redis (`requirepass`) and use it among themselves.
@@ -73,6 +77,23 @@ pub const UID: i64 = 999;
 /// Secret key of the password (Redis `requirepass`, and Sentinel's).
 pub const PASSWORD_KEY: &str = "password";
 
+/// The lowest accepted `down_after_ms` of a [`Sentinel`]. A Sentinel pings every server once
+/// a second, and after losing a connection reconnects at most once a second too. After a
+/// failover it must reconnect to the promoted replica and get its first reply within down-after,
+/// so down-after needs one reconnection period plus one ping period: 2 × 1000 ms. With 1000 ms
+/// a Sentinel can judge the new master down before its first reply and, the other Sentinels'
+/// "down" answers about the old master being still fresh, fail over again at once.
+pub const MIN_DOWN_AFTER_MS: u32 = 2_000;
+/// The lowest accepted `failover_timeout_ms` of a [`Sentinel`]. Each step of a failover is
+/// bounded by it, and each waits for something a Sentinel checks once a second: the start is
+/// delayed by up to 1 s (so Sentinels do not all start at once), votes are asked every second,
+/// and the promoted replica's new role is seen through INFO, sent every second during a
+/// failover. Below 3 s, a single slow second aborts the failover, and the next attempt only
+/// comes after twice the timeout.
+pub const MIN_FAILOVER_TIMEOUT_MS: u32 = 3_000;
+/// Sentinel reads both timings as signed 32-bit integers (and rejects what is not positive).
+const MAX_SENTINEL_MS: u32 = i32::MAX as u32;
+
 const LIB_SCRIPT: &str = include_str!("scripts/redis-lib.sh");
 const START_SCRIPT: &str = include_str!("scripts/redis-start.sh");
 const SENTINEL_INIT_SCRIPT: &str = include_str!("scripts/sentinel-init.sh");
@@ -103,13 +124,13 @@ pub struct Sentinel {
     /// The master set name clients ask the Sentinels for.
     #[builder(default = "mymaster".to_owned(), setter(into))]
     master_set: String,
-    /// Milliseconds without an answer before a Sentinel considers a server down. Keep it well
-    /// above 1000: right after a failover a Sentinel may take a second to reconnect to the new
-    /// master, and with 1 s or less it can judge the new master down and fail over again.
+    /// Milliseconds without an answer before a Sentinel considers a server down: at least
+    /// [`MIN_DOWN_AFTER_MS`]. Right after a failover a Sentinel may take a second to reconnect
+    /// to the new master; with 1 s or less it can judge the new master down and fail over again.
     #[builder(default = 10_000)]
     down_after_ms: u32,
-    /// Failover timeout in milliseconds. A failover attempt that fails (no leader elected, no
-    /// replica fit to promote) is retried only after twice this.
+    /// Failover timeout in milliseconds, at least [`MIN_FAILOVER_TIMEOUT_MS`]. A failover attempt
+    /// that fails (no leader elected, no replica fit to promote) is retried only after twice this.
     #[builder(default = 60_000)]
     failover_timeout_ms: u32,
     /// Resources of each `sentinel` container.
@@ -280,11 +301,41 @@ impl Redis {
                     ),
                 );
             }
-            if s.down_after_ms == 0 {
-                c.fail("sentinel.down_after_ms", "must be more than 0");
+            if s.down_after_ms < MIN_DOWN_AFTER_MS {
+                c.fail(
+                    "sentinel.down_after_ms",
+                    format!(
+                        "must be at least {MIN_DOWN_AFTER_MS}, got {}: Sentinel pings and \
+                         reconnects once a second, and with less it can judge a just-promoted \
+                         master down before reconnecting to it, then fail over again",
+                        s.down_after_ms
+                    ),
+                );
             }
-            if s.failover_timeout_ms == 0 {
-                c.fail("sentinel.failover_timeout_ms", "must be more than 0");
+            if s.failover_timeout_ms < MIN_FAILOVER_TIMEOUT_MS {
+                c.fail(
+                    "sentinel.failover_timeout_ms",
+                    format!(
+                        "must be at least {MIN_FAILOVER_TIMEOUT_MS}, got {}: each failover step \
+                         waits for checks Sentinel makes once a second, and a timed-out attempt \
+                         is retried only after twice the timeout",
+                        s.failover_timeout_ms
+                    ),
+                );
+            }
+            for (field, value) in [
+                ("sentinel.down_after_ms", s.down_after_ms),
+                ("sentinel.failover_timeout_ms", s.failover_timeout_ms),
+            ] {
+                if value > MAX_SENTINEL_MS {
+                    c.fail(
+                        field,
+                        format!(
+                            "must be at most {MAX_SENTINEL_MS} (Sentinel reads it as a 32-bit \
+                             signed integer), got {value}"
+                        ),
+                    );
+                }
             }
         }
         self.credentials.check(&mut c, "credentials");
@@ -602,6 +653,43 @@ mod tests {
             errors(&r),
             "redis \"cache\": sentinel.quorum: must be between 1 and sentinel.replicas (3), got 0\n\
              redis \"cache\": sentinel.master_set: \"my master\" must be letters, digits, '-', '_' or '.'"
+        );
+    }
+
+    #[test]
+    fn sentinel_timings() {
+        let with = |down_after_ms, failover_timeout_ms| {
+            Redis::builder()
+                .name("cache")
+                .sentinel(
+                    Sentinel::builder()
+                        .down_after_ms(down_after_ms)
+                        .failover_timeout_ms(failover_timeout_ms)
+                        .build(),
+                )
+                .build()
+        };
+        // The lowest accepted, which tests/scripts/redis-sentinel.test.sh runs with.
+        with(2_000, 3_000).validate().unwrap();
+        with(MAX_SENTINEL_MS, MAX_SENTINEL_MS).validate().unwrap();
+        assert_eq!(
+            errors(&with(1_999, 2_999)),
+            "redis \"cache\": sentinel.down_after_ms: must be at least 2000, got 1999: Sentinel \
+             pings and reconnects once a second, and with less it can judge a just-promoted \
+             master down before reconnecting to it, then fail over again\n\
+             redis \"cache\": sentinel.failover_timeout_ms: must be at least 3000, got 2999: each \
+             failover step waits for checks Sentinel makes once a second, and a timed-out \
+             attempt is retried only after twice the timeout"
+        );
+        assert!(errors(&with(0, 60_000)).starts_with(
+            "redis \"cache\": sentinel.down_after_ms: must be at least 2000, got 0: "
+        ));
+        assert_eq!(
+            errors(&with(3_000_000_000, 2_147_483_648)),
+            "redis \"cache\": sentinel.down_after_ms: must be at most 2147483647 (Sentinel reads \
+             it as a 32-bit signed integer), got 3000000000\n\
+             redis \"cache\": sentinel.failover_timeout_ms: must be at most 2147483647 (Sentinel \
+             reads it as a 32-bit signed integer), got 2147483648"
         );
     }
 

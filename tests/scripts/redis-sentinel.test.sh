@@ -8,7 +8,9 @@
 # Sentinel comes to know the others and both replicas; after the master dies the Sentinels fail
 # over; the old master, restarted, asks the Sentinels and rejoins as a replica of the new master
 # instead of assuming pod 0; a re-created pod's Sentinel monitors the new master and joins the
-# others; when the new master's whole pod is lost, the two Sentinels left fail over again; the
+# others; a Sentinel that missed a failover and still names the old master (under an older
+# configuration epoch) does not make the restarting old master a second master: it follows the
+# highest epoch; when the master's whole pod is lost, the two Sentinels left fail over again; the
 # probe script answers as it should; a password with `"` and `\` survives the config quoting.
 #
 # Every step waits for a state the servers report, never for a fixed time: the one timing that
@@ -35,6 +37,7 @@ trap cleanup EXIT
 
 passed=0
 failed=0
+not() { ! "$@"; }
 check() { # check NAME COMMAND...
 	local name=$1
 	shift
@@ -56,7 +59,8 @@ mount --bind "$work/hosts" /etc/hosts
 export REDISCLI_AUTH='p@ss "quoted" back\slash'
 export POD_NAMESPACE=test REDIS_HEADLESS=redis-headless REDIS_STATEFULSET=redis REDIS_REPLICAS=3
 export REDIS_PORT=6379 SENTINEL_PORT=26379 SENTINEL_MASTER=mymaster SENTINEL_QUORUM=2
-# Short timings keep the test fast, but down-after must stay above 1 s: after a failover, a
+# The shortest timings the blueprint accepts (MIN_DOWN_AFTER_MS, MIN_FAILOVER_TIMEOUT_MS in
+# src/blueprint/redis.rs) keep the test fast. Down-after must stay above 1 s: after a failover, a
 # Sentinel reconnects to the new master only once its reconnect throttle (1 s since its last
 # try at the dead one) allows, and with down-after 1 s it can declare the new master down before
 # the first PONG arrives, then fail it over at once on the other Sentinels' still-fresh "down"
@@ -151,6 +155,8 @@ sentinel_ready() {
 		[ "$(grep -cx 'master-link-status ok' <<<"$replicas")" = 2 ] &&
 		cli "$1" 26379 SENTINEL ckquorum mymaster | grep -q '^OK'
 }
+sentinel_epoch() { sentinel_view "$1" master | sed -n 's/^config-epoch //p'; }
+sentinel_names() { [ "$(sentinel_master "$1")" = "$2" ]; }
 every_sentinel_ready() {
 	local i
 	for i in 0 1 2; do sentinel_ready "$i" || return 1; done
@@ -183,6 +189,7 @@ sentinels_agree() { # sentinels_agree NOT_HOST POD...
 		[ -n "$m" ] && [ "$m" != "$not" ] && [ "${first:=$m}" = "$m" ] || return 1
 	done
 }
+every_sentinel_agrees_and_is_ready() { sentinels_agree "" 0 1 2 && every_sentinel_ready; }
 
 # The master dies; the Sentinels fail over. Done when every Sentinel still running reports the
 # same new master (the one a restarting pod asks may otherwise not have heard of it yet).
@@ -213,8 +220,58 @@ cp "$work/pod0/sentinel/sentinel.conf" "$work/before.conf"
 (in_pod 0 sh "$scripts/sentinel-init.sh" >>"$work/pod0/init.log" 2>&1)
 check "sentinel-init keeps an existing file" grep -q 'keeping existing' "$work/pod0/init.log"
 
-# The master's node is lost: its Redis and its Sentinel go together. The two Sentinels left, one
-# of them the re-created pod's, still make a majority of the three and fail over.
+# A stale Sentinel. Pod 0's Sentinel is down while the other two fail the master over, then
+# comes back with its old file: it names the old master, under the old configuration epoch. To
+# keep it stale for as long as a partition would (it would otherwise hear of the failover within
+# seconds), it has forgotten the replicas and Sentinels it knew, so it subscribes to no hello
+# channel but the dead master's, and it refuses the PUBLISH by which the others tell it
+# directly. The old master's pod then restarts: pod 0's Sentinel is the first it asks, and it
+# must follow the answer with the highest epoch, not the first one.
+check "every sentinel is ready before the stale-sentinel failover" wait_for 30 every_sentinel_ready
+old_master=$(sentinel_master 1)
+old=${old_master%%.*}
+old=${old##*-}
+stop 0 sentinel
+# The stale file: without what would let it hear of the failover (known replicas and
+# Sentinels), and with a default user that may not PUBLISH (it replaces the one Sentinel wrote).
+# Sentinel 7.0 also writes its two password lines back unquoted, which it cannot read again with
+# this password (a limit of Sentinel's config rewrite; a generated password is alphanumeric):
+# they are written again as sentinel-init.sh writes them.
+password=$(printf '%s' "$REDISCLI_AUTH" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')
+{
+	grep -v -e '^sentinel known-replica ' -e '^sentinel known-slave ' -e '^sentinel known-sentinel ' \
+		-e '^user default ' -e '^sentinel sentinel-pass ' -e '^sentinel auth-pass ' \
+		"$work/pod0/sentinel/sentinel.conf"
+	printf 'sentinel sentinel-pass "%s"\n' "$password"
+	printf 'sentinel auth-pass mymaster "%s"\n' "$password"
+	printf 'user default on #%s ~* &* +@all -publish\n' \
+		"$(printf '%s' "$REDISCLI_AUTH" | sha256sum | cut -d ' ' -f 1)"
+} >"$work/stale.conf"
+log_lines=$(wc -l <"$work/pod$old/redis.log")
+stop "$old" redis
+check "with pod 0's sentinel down, the other two fail over" \
+	wait_for 30 sentinels_agree "$old_master" 1 2
+next_master=$(sentinel_master 1)
+echo "# new master: $next_master"
+cp "$work/stale.conf" "$work/pod0/sentinel/sentinel.conf"
+start_sentinel 0
+check "the restarted stale sentinel names the old master" wait_for 5 sentinel_names 0 "$old_master"
+check "... under a lower config epoch" \
+	test "$(sentinel_epoch 0)" -lt "$(sentinel_epoch 1)"
+start_redis "$old"
+# What the restarted container logged (its earlier starts are in the same file).
+restart_log_says() { tail -n "+$((log_lines + 1))" "$work/pod$old/redis.log" | grep -q "$1"; }
+check "the restarted old master follows the highest epoch: replica of the new master" \
+	wait_for 15 restart_log_says "starting as replica of $next_master"
+check "... not the stale sentinel it asked first" not restart_log_says "starting as master"
+check "... and replicates from it" wait_for 15 replicates_from "$old" "$next_master"
+# The stale Sentinel hears of the new configuration from the restarted pod's hello channel.
+cli 0 26379 ACL SETUSER default +publish >/dev/null || true
+check "the stale sentinel catches up and every sentinel is ready again" \
+	wait_for 60 every_sentinel_agrees_and_is_ready
+
+# The master's node is lost: its Redis and its Sentinel go together. The two Sentinels left (one
+# of them the re-created or the once-stale one) still make a majority of the three and fail over.
 check "every sentinel names the same master" wait_for 10 sentinels_agree "" 0 1 2
 master_now=$(sentinel_master 1)
 lost=${master_now%%.*}

@@ -4,8 +4,9 @@
 # depends on the moment (the master to replicate from). Regenerated on every container start.
 #
 # Mode "standalone": a single server.
-# Mode "sentinel": every start asks the Sentinels who the master is now, instead of assuming
-# pod 0; only when no Sentinel knows a master (a brand-new set) does pod 0 become it.
+# Mode "sentinel": every start asks the Sentinels who the master is now (the answer with the
+# highest configuration epoch, see sentinel_master), instead of assuming pod 0; only when no
+# Sentinel knows a master (a brand-new set) does pod 0 become it.
 set -eu
 # shellcheck source=redis-lib.sh
 . "$(dirname "$0")/redis-lib.sh"
