@@ -27,6 +27,7 @@
 //! is an error, and a sleep must be *shorter* than the grace period, not equal to it — a
 //! container that sleeps the whole grace period is killed without ever seeing SIGTERM.
 
+use super::probe::{add_header, http_get_action, use_https};
 /// A port a hook connects to (defined in [`crate::port`], shared with probes and Services).
 pub use crate::port::PortRef;
 use k8s_openapi::api::core::v1 as core;
@@ -72,13 +73,7 @@ impl Hook {
     /// assert_eq!(get.http_headers.unwrap()[0].value, "1");
     /// ```
     pub fn http_get(path: impl Into<String>, port: impl Into<PortRef>) -> Self {
-        Hook::with(|h| {
-            h.http_get = Some(core::HTTPGetAction {
-                path: Some(path.into()),
-                port: PortRef::to_k8s(&port.into()),
-                ..core::HTTPGetAction::default()
-            })
-        })
+        Hook::with(|h| h.http_get = Some(http_get_action(path.into(), port.into())))
     }
 
     /// Sleeps `seconds` (the kubelet sleeps; the image needs no `sleep` binary). At least 1,
@@ -95,23 +90,14 @@ impl Hook {
     /// Adds an HTTP header to an HTTP GET hook.
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        if let Some(get) = &mut self.0.http_get {
-            get.http_headers
-                .get_or_insert_with(Vec::new)
-                .push(core::HTTPHeader {
-                    name: name.into(),
-                    value: value.into(),
-                });
-        }
+        add_header(&mut self.0.http_get, name.into(), value.into());
         self
     }
 
     /// Makes an HTTP GET hook use HTTPS (certificates are not verified).
     #[must_use]
     pub fn https(mut self) -> Self {
-        if let Some(get) = &mut self.0.http_get {
-            get.scheme = Some("HTTPS".into());
-        }
+        use_https(&mut self.0.http_get);
         self
     }
 

@@ -40,13 +40,7 @@ impl Probe {
     /// assert_eq!(get.http_headers.unwrap()[0].name, "X-Probe");
     /// ```
     pub fn http_get(path: impl Into<String>, port: impl Into<PortRef>) -> Self {
-        Probe::with(|p| {
-            p.http_get = Some(core::HTTPGetAction {
-                path: Some(path.into()),
-                port: PortRef::to_k8s(&port.into()),
-                ..core::HTTPGetAction::default()
-            })
-        })
+        Probe::with(|p| p.http_get = Some(http_get_action(path.into(), port.into())))
     }
 
     /// A TCP connection to `port`; healthy when it opens.
@@ -94,23 +88,14 @@ impl Probe {
     /// Adds an HTTP header to an HTTP GET probe.
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        if let Some(get) = &mut self.0.http_get {
-            get.http_headers
-                .get_or_insert_with(Vec::new)
-                .push(core::HTTPHeader {
-                    name: name.into(),
-                    value: value.into(),
-                });
-        }
+        add_header(&mut self.0.http_get, name.into(), value.into());
         self
     }
 
     /// Makes an HTTP GET probe use HTTPS (certificates are not verified).
     #[must_use]
     pub fn https(mut self) -> Self {
-        if let Some(get) = &mut self.0.http_get {
-            get.scheme = Some("HTTPS".into());
-        }
+        use_https(&mut self.0.http_get);
         self
     }
 
@@ -189,6 +174,31 @@ impl From<core::Probe> for Probe {
     /// Wraps a raw probe (validated with the pod like any other).
     fn from(p: core::Probe) -> Self {
         Probe(p)
+    }
+}
+
+/// An HTTP GET of `path` on `port` (probes and lifecycle hooks share it).
+pub(super) fn http_get_action(path: String, port: PortRef) -> core::HTTPGetAction {
+    core::HTTPGetAction {
+        path: Some(path),
+        port: PortRef::to_k8s(&port),
+        ..core::HTTPGetAction::default()
+    }
+}
+
+/// Adds a header to an HTTP GET action, if the handler is one.
+pub(super) fn add_header(get: &mut Option<core::HTTPGetAction>, name: String, value: String) {
+    if let Some(get) = get {
+        get.http_headers
+            .get_or_insert_with(Vec::new)
+            .push(core::HTTPHeader { name, value });
+    }
+}
+
+/// Switches an HTTP GET action to HTTPS, if the handler is one.
+pub(super) fn use_https(get: &mut Option<core::HTTPGetAction>) {
+    if let Some(get) = get {
+        get.scheme = Some("HTTPS".into());
     }
 }
 
