@@ -35,7 +35,9 @@
 //!   pod is ready (`publishNotReadyAddresses`); Redis and Sentinel announce these names
 //!   (`replica-announce-ip`, `sentinel announce-hostnames`) instead of pod IPs, which change.
 //! - Sentinel rewrites its configuration file, so an init container writes it into an emptyDir
-//!   (a ConfigMap mount is read-only).
+//!   (a ConfigMap mount is read-only). Sentinel writes its password lines back unquoted, so
+//!   the `sentinel` container quotes them again on every start (a password with a space or a
+//!   quote would otherwise stop a restarted Sentinel from reading its own file).
 //! - On every start, the `redis` container asks the Sentinels which server is the master now and
 //!   replicates from it; pod 0 becomes master only when no Sentinel knows any master, i.e. for a
 //!   brand-new set. A restarted pod 0 therefore rejoins as a replica after a failover. It asks
@@ -97,6 +99,7 @@ const MAX_SENTINEL_MS: u32 = i32::MAX as u32;
 const LIB_SCRIPT: &str = include_str!("scripts/redis-lib.sh");
 const START_SCRIPT: &str = include_str!("scripts/redis-start.sh");
 const SENTINEL_INIT_SCRIPT: &str = include_str!("scripts/sentinel-init.sh");
+const SENTINEL_START_SCRIPT: &str = include_str!("scripts/sentinel-start.sh");
 const PROBE_SCRIPT: &str = include_str!("scripts/redis-probe.sh");
 
 fn default_resources() -> Resources {
@@ -421,6 +424,7 @@ fn build(r: &Redis) -> Result<Bundle> {
     ];
     if r.sentinel.is_some() {
         files.push(("sentinel-init.sh", SENTINEL_INIT_SCRIPT));
+        files.push(("sentinel-start.sh", SENTINEL_START_SCRIPT));
     }
     bundle.add(super::scripts_config_map(&scripts, &labels, &files))?;
 
@@ -518,7 +522,8 @@ fn build(r: &Redis) -> Result<Bundle> {
             .name("sentinel")
             .image(&r.image)
             .env(EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY))
-            .command(["redis-server", "/run/sentinel/sentinel.conf", "--sentinel"])
+            // Quotes the password lines Sentinel rewrote unquoted, then runs Sentinel.
+            .command(super::script_command("sh", "sentinel-start.sh", &[]))
             .port(Port::tcp("sentinel", SENTINEL_PORT))
             .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
             .mount(Mount::new("sentinel", "/run/sentinel"))

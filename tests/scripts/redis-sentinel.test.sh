@@ -7,7 +7,8 @@
 # elects pod 0; pods 1 and 2 find the master by asking the Sentinels; data replicates; every
 # Sentinel comes to know the others and both replicas; after the master dies the Sentinels fail
 # over; the old master, restarted, asks the Sentinels and rejoins as a replica of the new master
-# instead of assuming pod 0; a re-created pod's Sentinel monitors the new master and joins the
+# instead of assuming pod 0; a Sentinel whose container restarts reads its own rewritten file
+# (Sentinel writes the password back unquoted) and rejoins; a re-created pod's Sentinel monitors the new master and joins the
 # others; a Sentinel that missed a failover and still names the old master (under an older
 # configuration epoch) does not make the restarting old master a second master: it follows the
 # highest epoch; when the master's whole pod is lost, the two Sentinels left fail over again; the
@@ -94,7 +95,7 @@ start_sentinel() {
 	# Pods have their own IP; here they share one network namespace, so bind explicitly.
 	grep -q '^bind ' "$work/pod$i/sentinel/sentinel.conf" ||
 		echo "bind 127.0.0.$((i + 2))" >>"$work/pod$i/sentinel/sentinel.conf"
-	redis-server "$work/pod$i/sentinel/sentinel.conf" --sentinel >>"$work/pod$i/sentinel.log" 2>&1 &
+	(in_pod "$i" sh "$scripts/sentinel-start.sh" >>"$work/pod$i/sentinel.log" 2>&1) &
 	echo $! >"$work/pod$i/sentinel.pid"
 	pids+=("$!")
 }
@@ -205,6 +206,23 @@ check "... of the new master" wait_for 5 replicates_from 0 "$new_master"
 check "... because a sentinel said so" grep -q "starting as replica of $new_master" "$work/pod0/redis.log"
 check "the new master keeps the data" test "$(redis-cli --no-auth-warning -h "$new_master" GET greeting)" = hello
 
+# A Sentinel container restarts (same emptyDir): Sentinel has rewritten its file by now, with its
+# password lines unquoted, which it cannot read again with this password (a space, quotes, a
+# backslash); sentinel-start.sh must quote them again before it starts Sentinel.
+stop 1 sentinel
+check "sentinel 1 rewrote its file (it lists the Sentinels it knows)" \
+	grep -q '^sentinel known-sentinel ' "$work/pod1/sentinel/sentinel.conf"
+check "... and wrote its password back unquoted" \
+	grep -qxF "sentinel auth-pass mymaster $REDISCLI_AUTH" "$work/pod1/sentinel/sentinel.conf"
+start_sentinel 1
+sentinel_up() { [ "$(cli 1 26379 PING)" = PONG ]; }
+check "the restarted sentinel 1 reads its own rewritten file and comes back" wait_for 10 sentinel_up
+check "... with its password lines quoted again" \
+	grep -qxF "sentinel auth-pass mymaster \"$(printf '%s' "$REDISCLI_AUTH" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')\"" \
+	"$work/pod1/sentinel/sentinel.conf"
+check "... and rejoins: every sentinel knows the others and both replicas" \
+	wait_for 30 every_sentinel_agrees_and_is_ready
+
 # Pod 0 is re-created: its emptyDirs (Sentinel's file) are gone.
 stop 0 sentinel
 stop 0 redis
@@ -234,16 +252,10 @@ old=${old##*-}
 stop 0 sentinel
 # The stale file: without what would let it hear of the failover (known replicas and
 # Sentinels), and with a default user that may not PUBLISH (it replaces the one Sentinel wrote).
-# Sentinel 7.0 also writes its two password lines back unquoted, which it cannot read again with
-# this password (a limit of Sentinel's config rewrite; a generated password is alphanumeric):
-# they are written again as sentinel-init.sh writes them.
-password=$(printf '%s' "$REDISCLI_AUTH" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')
+# (Sentinel writes its password lines back unquoted; sentinel-start.sh quotes them again.)
 {
 	grep -v -e '^sentinel known-replica ' -e '^sentinel known-slave ' -e '^sentinel known-sentinel ' \
-		-e '^user default ' -e '^sentinel sentinel-pass ' -e '^sentinel auth-pass ' \
-		"$work/pod0/sentinel/sentinel.conf"
-	printf 'sentinel sentinel-pass "%s"\n' "$password"
-	printf 'sentinel auth-pass mymaster "%s"\n' "$password"
+		-e '^user default ' "$work/pod0/sentinel/sentinel.conf"
 	printf 'user default on #%s ~* &* +@all -publish\n' \
 		"$(printf '%s' "$REDISCLI_AUTH" | sha256sum | cut -d ' ' -f 1)"
 } >"$work/stale.conf"
