@@ -80,11 +80,6 @@ pub(crate) fn prepare<'a>(
     set_id: &'a str,
 ) -> Result<Vec<Item<'a>>> {
     let mut items = Vec::with_capacity(bundle.len());
-    let index = bundle
-        .objects()
-        .iter()
-        .any(|o| matches!(o, Object::Service(_)))
-        .then(|| references::Index::new(bundle));
     for object in bundle {
         let ns = if object.is_namespaced() {
             Some(object.namespace().unwrap_or(namespace))
@@ -118,10 +113,21 @@ pub(crate) fn prepare<'a>(
             set_id,
             generate_once: object.generate_once_keys(),
             phase: (object.tier(), wave),
-            expects_no_endpoints: index
-                .as_ref()
-                .is_some_and(|i| references::service_expects_no_endpoints(i, object)),
+            expects_no_endpoints: false,
         });
     }
     Ok(items)
+}
+
+/// Marks the Services no endpoint will come to (every workload of the bundle they select is
+/// scaled to zero), for the readiness wait. Separate from [`prepare`]: plans do not wait, and
+/// need not index the bundle's pods.
+pub(crate) fn mark_services_without_endpoints(bundle: &Bundle, items: &mut [Item<'_>]) {
+    if !items.iter().any(|i| matches!(i.object, Object::Service(_))) {
+        return;
+    }
+    let index = references::Index::new(bundle);
+    for item in items {
+        item.expects_no_endpoints = references::service_expects_no_endpoints(&index, item.object);
+    }
 }

@@ -447,8 +447,8 @@ impl Applier {
             .of(&Object::from(k8s_openapi::api::core::v1::Secret::default()))
     }
 
-    /// The bundle's objects in install order (their bodies are built when sent); the values
-    /// of its Secrets are made known to the redactor.
+    /// The bundle's objects in install order (their bodies are built when sent), Services no
+    /// endpoint will come to marked; the values of its Secrets are made known to the redactor.
     fn prepare<'a>(
         &self,
         ctx: &Ctx,
@@ -456,7 +456,8 @@ impl Applier {
         namespace: &str,
         set_id: &'a str,
     ) -> Result<Vec<Item<'a>>> {
-        let items = items::prepare(bundle, &self.resources, namespace, set_id)?;
+        let mut items = items::prepare(bundle, &self.resources, namespace, set_id)?;
+        items::mark_services_without_endpoints(bundle, &mut items);
         for item in items.iter().filter(|i| i.kind() == "Secret") {
             ctx.redactor.add_secret(&item.body()?);
         }
@@ -1223,10 +1224,8 @@ fn is_deferred(w: &WaitItem) -> bool {
 fn needs_watch(item: &Item<'_>, applied: &Value) -> bool {
     let kind = item.kind();
     if kind == "Service" {
-        if item.expects_no_endpoints {
-            return false;
-        }
-        return readiness::service(applied, &[]).state != readiness::State::Ready;
+        return readiness::service(applied, &[], item.expects_no_endpoints).state
+            != readiness::State::Ready;
     }
     readiness::evaluate(kind, applied).state != readiness::State::Ready
 }

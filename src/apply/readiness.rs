@@ -22,7 +22,7 @@ pub(crate) struct Status {
 }
 
 impl Status {
-    pub(crate) fn ready(ready: i64, desired: i64) -> Self {
+    fn ready(ready: i64, desired: i64) -> Self {
         Status {
             state: State::Ready,
             ready: clamp(ready),
@@ -518,13 +518,15 @@ pub(crate) fn pod_is_current(
 }
 
 /// A Service's readiness from its EndpointSlices: a Service with a selector is ready when some
-/// endpoint is ready; one without (or an ExternalName) once it exists.
-pub(crate) fn service(svc: &Value, slices: &[&Value]) -> Status {
+/// endpoint is ready; one without (or an ExternalName), or one no endpoint will come to
+/// (`expects_no_endpoints`: the bundle's workloads it selects are all scaled to zero), once it
+/// exists.
+pub(crate) fn service(svc: &Value, slices: &[&Value], expects_no_endpoints: bool) -> Status {
     let has_selector = svc
         .pointer("/spec/selector")
         .and_then(Value::as_object)
         .is_some_and(|m| !m.is_empty());
-    if !has_selector || text(svc, "/spec/type") == "ExternalName" {
+    if expects_no_endpoints || !has_selector || text(svc, "/spec/type") == "ExternalName" {
         return Status::ready(1, 1);
     }
     let mut total = 0i64;
@@ -740,12 +742,13 @@ mod tests {
             State::Failed
         );
         let svc = json!({"spec": {"selector": {"app": "web"}}});
-        assert_eq!(service(&svc, &[]).state, State::Progressing);
+        assert_eq!(service(&svc, &[], false).state, State::Progressing);
+        assert_eq!(service(&svc, &[], true).state, State::Ready);
         let slice = json!({"endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": false}}, {"addresses": ["10.0.0.2"], "conditions": {"ready": true}}]});
-        let s = service(&svc, &[&slice]);
+        let s = service(&svc, &[&slice], false);
         assert_eq!((s.state, s.ready, s.desired), (State::Ready, 1, 2));
         assert_eq!(
-            service(&json!({"spec": {"type": "ClusterIP"}}), &[]).state,
+            service(&json!({"spec": {"type": "ClusterIP"}}), &[], false).state,
             State::Ready
         );
         assert_eq!(evaluate("ConfigMap", &json!({})).state, State::Ready);

@@ -356,11 +356,9 @@ async fn judge(
             nr,
         ));
     };
-    let mut status = if kind == "Service" && item.expects_no_endpoints {
-        readiness::Status::ready(1, 1)
-    } else if kind == "Service" {
+    let mut status = if kind == "Service" {
         let slices: Vec<&Value> = w.aux.values().collect();
-        readiness::service(&obj, &slices)
+        readiness::service(&obj, &slices, item.expects_no_endpoints)
     } else {
         readiness::evaluate(kind, &obj)
     };
