@@ -325,16 +325,25 @@ fn build_examples() -> BTreeMap<String, PathBuf> {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("running cargo build --examples");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let messages: Vec<Value> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    // With --message-format=json the compiler's own diagnostics (the cause: a type error, a
+    // linker killed, a full disk) are on stdout; stderr only says that a crate failed.
     assert!(
         output.status.success(),
-        "cargo build --examples failed:\n{}",
+        "cargo build --examples failed:\n{}\n{}",
+        messages
+            .iter()
+            .filter(|m| m["reason"] == "compiler-message")
+            .filter_map(|m| m["message"]["rendered"].as_str())
+            .collect::<String>(),
         String::from_utf8_lossy(&output.stderr)
     );
     let mut binaries = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
+    for message in messages {
         let is_example = message["target"]["kind"]
             .as_array()
             .is_some_and(|k| k.iter().any(|k| k == "example"));

@@ -9,6 +9,15 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Incremental compilation pays off while editing, not in a whole-suite run, where it only costs
+# disk (about a third of target/). Set CARGO_INCREMENTAL=1 to keep it.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if (( free_kib < 8 * 1024 * 1024 )); then
+  printf 'warning: only %s MiB free on %s; a clean run needs about 6 GiB\n' \
+    "$(( free_kib / 1024 ))" "$(df -P . | awk 'NR == 2 { print $6 }')" >&2
+fi
+
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
