@@ -10,11 +10,12 @@ use kubeprint::prelude::*;
 use kubeprint::{
     ConfigMap as ConfigMapBuilder, PersistentVolumeClaim as PersistentVolumeClaimBuilder,
 };
-use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod example_build;
 
 /// A secret value that must never be printed, and its base64 form.
 const SENTINEL: &str = "Sentinel-cli-3f9a-never-print";
@@ -588,55 +589,10 @@ fn connection_problems_are_errors_with_the_right_status() {
     drop(missing); // deletes it
 }
 
-/// The example programs as cargo builds them (no-op when `cargo test` built them already).
-fn example(name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    for (var, _) in std::env::vars_os() {
-        let var = var.to_string_lossy();
-        let per_crate = [
-            "CARGO_MANIFEST_",
-            "CARGO_PKG_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_PRIMARY_",
-            "CARGO_TARGET_TMPDIR",
-            "CARGO_RUSTC_CURRENT_DIR",
-        ]
-        .iter()
-        .any(|p| var.starts_with(p));
-        if per_crate || var == "OUT_DIR" {
-            command.env_remove(var.as_ref());
-        }
-    }
-    let output = command
-        .args([
-            "build",
-            "--example",
-            name,
-            "--message-format=json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo build");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|m| m["target"]["name"] == name && m["executable"].is_string())
-        .map(|m| PathBuf::from(m["executable"].as_str().unwrap_or_default()))
-        .unwrap_or_else(|| panic!("example {name} not built"))
-}
-
 #[test]
 fn example_program_plain_progress_when_piped() {
     let ns = TestNs::new("example_plain");
-    let exe = example("ch12_deployments");
+    let exe = example_build::one("ch12_deployments");
     let out = Command::new(&exe)
         .args(["-n", &ns.name, "apply", "--wait", "--timeout", "2m"])
         .env("KUBECONFIG", kubeconfig())
@@ -685,7 +641,7 @@ fn example_program_draws_bars_on_a_terminal() {
     // pseudo-terminal: colours and bars, and no deadlock between the bars' drawing thread and
     // the program's output.
     let ns = TestNs::new("example_tty");
-    let exe = example("ch12_deployments");
+    let exe = example_build::one("ch12_deployments");
     let log = std::env::temp_dir().join(format!("kubeprint-cli-tty-{}.log", std::process::id()));
     let command = format!("{} -n {} apply --wait --timeout 2m", exe.display(), ns.name);
     let started = Instant::now();

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
+mod example_build;
+
 macro_rules! examples {
     ($($name:ident = $path:literal),* $(,)?) => {
         $(
@@ -295,69 +297,7 @@ fn generated_passwords_are_never_in_source_or_literal_env() {
 /// `cargo test` has built them already).
 fn example_binaries() -> &'static BTreeMap<String, PathBuf> {
     static BINARIES: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
-    BINARIES.get_or_init(build_examples)
-}
-
-fn build_examples() -> BTreeMap<String, PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    // Cargo sets these for the test process; passed on, they would look like a changed
-    // environment to build scripts that read them, and rebuild half the dependency tree.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let per_crate = [
-            "CARGO_MANIFEST_",
-            "CARGO_PKG_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_PRIMARY_",
-            "CARGO_TARGET_TMPDIR",
-            "CARGO_RUSTC_CURRENT_DIR",
-        ]
-        .iter()
-        .any(|p| name.starts_with(p));
-        if per_crate || name == "OUT_DIR" {
-            command.env_remove(name.as_ref());
-        }
-    }
-    let output = command
-        .args(["build", "--examples", "--message-format=json", "--quiet"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("running cargo build --examples");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let messages: Vec<Value> = stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
-    // With --message-format=json the compiler's own diagnostics (the cause: a type error, a
-    // linker killed, a full disk) are on stdout; stderr only says that a crate failed.
-    assert!(
-        output.status.success(),
-        "cargo build --examples failed:\n{}\n{}",
-        messages
-            .iter()
-            .filter(|m| m["reason"] == "compiler-message")
-            .filter_map(|m| m["message"]["rendered"].as_str())
-            .collect::<String>(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut binaries = BTreeMap::new();
-    for message in messages {
-        let is_example = message["target"]["kind"]
-            .as_array()
-            .is_some_and(|k| k.iter().any(|k| k == "example"));
-        if let (true, Some(exe)) = (is_example, message["executable"].as_str()) {
-            binaries.insert(
-                message["target"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                PathBuf::from(exe),
-            );
-        }
-    }
-    binaries
+    BINARIES.get_or_init(|| example_build::build(example_build::Examples::All))
 }
 
 #[test]
