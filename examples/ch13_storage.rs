@@ -14,8 +14,8 @@
 //! cargo run --example ch13_storage -- delete                 # keeps the claims (the data)
 //! ```
 //!
-//! The book's NFS PersistentVolume is left out: a cluster's storage class provisions volumes for
-//! the claims. For production-ready MySQL and MongoDB, see the `mysql` example and
+//! Here the cluster's default storage class provisions the claims' volumes; the book's NFS
+//! PersistentVolume and the claim that selects it are the `ch13_nfs_volume` example. For production-ready MySQL and MongoDB, see the `mysql` example and
 //! `kubeprint::blueprint`.
 
 use kubeprint::persistentvolumeclaim::AccessMode;

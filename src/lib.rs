@@ -55,6 +55,7 @@ pub mod meta;
 pub mod namespace;
 pub mod networkpolicy;
 pub mod object;
+pub mod persistentvolume;
 pub mod persistentvolumeclaim;
 pub mod pod;
 pub mod poddisruptionbudget;
@@ -66,6 +67,7 @@ pub mod secret;
 pub mod selector;
 pub mod service;
 pub mod serviceaccount;
+pub mod storageclass;
 pub mod testing;
 pub mod validate;
 pub mod workload;
@@ -81,6 +83,7 @@ pub use meta::{Annotations, Customize, Labels};
 pub use namespace::Namespace;
 pub use networkpolicy::NetworkPolicy;
 pub use object::{Manifest, Object, Tier};
+pub use persistentvolume::PersistentVolume;
 pub use persistentvolumeclaim::PersistentVolumeClaim;
 pub use pod::{
     Container, ContainerSecurity, EnvFrom, EnvVar, Mount, PodSecurity, PodTemplate, Port, Probe,
@@ -93,6 +96,7 @@ pub use secret::Secret;
 pub use selector::Selector;
 pub use service::Service;
 pub use serviceaccount::ServiceAccount;
+pub use storageclass::StorageClass;
 pub use workload::{
     CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, HorizontalPodAutoscaler,
     IntOrPercent, Job, Pod, ReplicaSet, StatefulSet, StatefulSetStrategy, Workload,
@@ -117,6 +121,7 @@ pub mod prelude {
     pub use crate::namespace::Namespace;
     pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
+    pub use crate::persistentvolume::PersistentVolume;
     pub use crate::persistentvolumeclaim::PersistentVolumeClaim;
     pub use crate::pod::{
         Container, ContainerSecurity, EnvFrom, EnvVar, Hook, Mount, PodSecurity, PodTemplate, Port,
@@ -129,6 +134,7 @@ pub mod prelude {
     pub use crate::selector::Selector;
     pub use crate::service::Service;
     pub use crate::serviceaccount::ServiceAccount;
+    pub use crate::storageclass::StorageClass;
     pub use crate::workload::{
         ConcurrencyPolicy, CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy,
         HorizontalPodAutoscaler, IntOrPercent, Job, JobRestartPolicy, Pod, ReplicaSet, StatefulSet,

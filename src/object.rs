@@ -11,12 +11,14 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service,
+    ServiceAccount,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -59,6 +61,9 @@ pub(crate) trait Validate {
 pub enum Tier {
     /// Namespaces.
     Namespaces,
+    /// StorageClasses and PersistentVolumes: ready (a volume `Available`) before any claim is
+    /// made, so a claim binds at once instead of at the volume controller's next resync.
+    Storage,
     /// Service accounts, RBAC, Secrets, ConfigMaps, PVCs, policies.
     Config,
     /// Services, EndpointSlices, Ingresses.
@@ -172,27 +177,29 @@ macro_rules! objects {
 
 objects! {
     Namespace(Namespace) rank 0 tier Namespaces cluster true;
-    NetworkPolicy(NetworkPolicy) rank 1 tier Config;
-    PodDisruptionBudget(PodDisruptionBudget) rank 2 tier Config;
-    ServiceAccount(ServiceAccount) rank 3 tier Config;
-    Secret(Secret) rank 4 tier Config;
-    ConfigMap(ConfigMap) rank 5 tier Config;
-    PersistentVolumeClaim(PersistentVolumeClaim) rank 6 tier Config;
-    ClusterRole(ClusterRole) rank 7 tier Config cluster true;
-    ClusterRoleBinding(ClusterRoleBinding) rank 8 tier Config cluster true;
-    Role(Role) rank 9 tier Config;
-    RoleBinding(RoleBinding) rank 10 tier Config;
-    Service(Service) rank 11 tier Services;
-    EndpointSlice(EndpointSlice) rank 12 tier Services;
-    DaemonSet(DaemonSet) rank 13 tier Workloads;
-    Pod(Pod) rank 14 tier Workloads;
-    ReplicaSet(ReplicaSet) rank 15 tier Workloads;
-    Deployment(Deployment) rank 16 tier Workloads;
-    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 17 tier Workloads;
-    StatefulSet(StatefulSet) rank 18 tier Workloads;
-    Job(Job) rank 19 tier Jobs;
-    CronJob(CronJob) rank 20 tier Jobs;
-    Ingress(Ingress) rank 21 tier Services;
+    StorageClass(StorageClass) rank 1 tier Storage cluster true;
+    PersistentVolume(PersistentVolume) rank 2 tier Storage cluster true;
+    NetworkPolicy(NetworkPolicy) rank 3 tier Config;
+    PodDisruptionBudget(PodDisruptionBudget) rank 4 tier Config;
+    ServiceAccount(ServiceAccount) rank 5 tier Config;
+    Secret(Secret) rank 6 tier Config;
+    ConfigMap(ConfigMap) rank 7 tier Config;
+    PersistentVolumeClaim(PersistentVolumeClaim) rank 8 tier Config;
+    ClusterRole(ClusterRole) rank 9 tier Config cluster true;
+    ClusterRoleBinding(ClusterRoleBinding) rank 10 tier Config cluster true;
+    Role(Role) rank 11 tier Config;
+    RoleBinding(RoleBinding) rank 12 tier Config;
+    Service(Service) rank 13 tier Services;
+    EndpointSlice(EndpointSlice) rank 14 tier Services;
+    DaemonSet(DaemonSet) rank 15 tier Workloads;
+    Pod(Pod) rank 16 tier Workloads;
+    ReplicaSet(ReplicaSet) rank 17 tier Workloads;
+    Deployment(Deployment) rank 18 tier Workloads;
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 19 tier Workloads;
+    StatefulSet(StatefulSet) rank 20 tier Workloads;
+    Job(Job) rank 21 tier Jobs;
+    CronJob(CronJob) rank 22 tier Jobs;
+    Ingress(Ingress) rank 23 tier Services;
 }
 
 impl Object {

@@ -22,6 +22,7 @@ use crate::quantity::{Storage, check_quantity, quantity_cmp};
 use crate::selector::{Selector, check_label_selector};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use std::collections::BTreeMap;
 use typed_builder::TypedBuilder;
 
@@ -62,7 +63,8 @@ pub enum VolumeMode {
 }
 
 impl VolumeMode {
-    fn as_str(self) -> &'static str {
+    /// Kubernetes' name for the mode.
+    pub fn as_str(self) -> &'static str {
         match self {
             VolumeMode::Filesystem => "Filesystem",
             VolumeMode::Block => "Block",
@@ -186,14 +188,32 @@ impl Manifest for PersistentVolumeClaim {
     }
 }
 
-/// Checks a claim spec at `path` (`spec`, or `spec.volumeClaimTemplates[0].spec` for
-/// StatefulSets: claim templates follow the same rules).
-pub(crate) fn check_claim_spec(
+/// Checks a storage size at `at` (a claim's request, a PersistentVolume's capacity): present,
+/// a quantity, above zero. Returns it when it is all three.
+pub(crate) fn check_storage_size<'q>(
     c: &mut Checker,
-    path: &str,
-    spec: &core::PersistentVolumeClaimSpec,
-) {
-    let modes = spec.access_modes.as_deref().unwrap_or_default();
+    at: String,
+    size: Option<&'q Quantity>,
+) -> Option<&'q Quantity> {
+    let Some(q) = size else {
+        c.fail(at, "required");
+        return None;
+    };
+    if let Some(m) = check_quantity(q) {
+        c.fail(at, m);
+        None
+    } else if q.0.parse::<Storage>().is_ok_and(|s| s.as_bytes() == 0) {
+        c.fail(at, "must be greater than zero");
+        None
+    } else {
+        Some(q)
+    }
+}
+
+/// Checks `accessModes` under `path` (claims, claim templates and PersistentVolumes): at least
+/// one, each known, `ReadWriteOncePod` alone.
+pub(crate) fn check_access_modes(c: &mut Checker, path: &str, modes: Option<&[String]>) {
+    let modes = modes.unwrap_or_default();
     if modes.is_empty() {
         c.fail(
             format_args!("{path}.accessModes"),
@@ -217,6 +237,16 @@ pub(crate) fn check_claim_spec(
             "ReadWriteOncePod may not be combined with other access modes",
         );
     }
+}
+
+/// Checks a claim spec at `path` (`spec`, or `spec.volumeClaimTemplates[0].spec` for
+/// StatefulSets: claim templates follow the same rules).
+pub(crate) fn check_claim_spec(
+    c: &mut Checker,
+    path: &str,
+    spec: &core::PersistentVolumeClaimSpec,
+) {
+    check_access_modes(c, path, spec.access_modes.as_deref());
     let resources = spec.resources.as_ref();
     let request = resources
         .and_then(|r| r.requests.as_ref())
@@ -225,29 +255,18 @@ pub(crate) fn check_claim_spec(
         .and_then(|r| r.limits.as_ref())
         .and_then(|r| r.get("storage"));
     let at = format!("{path}.resources.requests[\"storage\"]");
-    match request {
-        None => c.fail(at, "required"),
-        Some(q) => match check_quantity(q) {
-            Some(m) => c.fail(at, m),
-            None if q.0.parse::<Storage>().is_ok_and(|s| s.as_bytes() == 0) => {
-                c.fail(at, "must be greater than zero")
+    if let (Some(q), Some(l)) = (check_storage_size(c, at, request), limit) {
+        let at_limit = format!("{path}.resources.limits[\"storage\"]");
+        match check_quantity(l) {
+            Some(m) => c.fail(at_limit, m),
+            None if quantity_cmp(l, q) == Some(std::cmp::Ordering::Less) => {
+                c.fail(
+                    at_limit,
+                    format!("{:?} must not be less than the request {:?}", l.0, q.0),
+                );
             }
-            None => {
-                if let Some(l) = limit {
-                    let at_limit = format!("{path}.resources.limits[\"storage\"]");
-                    match check_quantity(l) {
-                        Some(m) => c.fail(at_limit, m),
-                        None if quantity_cmp(l, q) == Some(std::cmp::Ordering::Less) => {
-                            c.fail(
-                                at_limit,
-                                format!("{:?} must not be less than the request {:?}", l.0, q.0),
-                            );
-                        }
-                        None => {}
-                    }
-                }
-            }
-        },
+            None => {}
+        }
     }
     if let Some(class) = spec.storage_class_name.as_deref().filter(|s| !s.is_empty()) {
         c.check(

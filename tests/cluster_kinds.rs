@@ -536,3 +536,159 @@ async fn hooks_and_projected_volumes_in_a_restricted_namespace() {
         .expect_err("a 599 s token");
     assert!(err.to_string().contains("expirationSeconds"), "{err}");
 }
+
+/// Deletes a cluster-scoped object left by an earlier run and waits until it is gone.
+async fn remove_leftover<K>(api: &Api<K>, name: &str)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let _ = api.delete(name, &Default::default()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while api.get_opt(name).await.expect("get").is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "leftover {name} is not going away"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn storage_class_and_static_volume_bind_and_are_kept_as_data() {
+    use k8s_openapi::api::core::v1::PersistentVolume as Pv;
+    use k8s_openapi::api::storage::v1::StorageClass as Sc;
+    use kubeprint::persistentvolume::{ReclaimPolicy, Source};
+    use kubeprint::persistentvolumeclaim::AccessMode;
+    use kubeprint::storageclass::{BindingMode, NO_PROVISIONER};
+
+    let ns = TestNs::new("static_volume").await;
+    // Cluster-scoped: named after the test's namespace, so runs of other tests cannot collide.
+    let class = format!("{}-manual", ns.name);
+    let volume = format!("{}-nfs", ns.name);
+    let volumes: Api<Pv> = Api::all(ns.client.clone());
+    let classes: Api<Sc> = Api::all(ns.client.clone());
+    remove_leftover(&volumes, &volume).await;
+    remove_leftover(&classes, &class).await;
+
+    let bundle = Bundle::new("storage")
+        .with(
+            StorageClass::builder()
+                .name(class.as_str())
+                .provisioner(NO_PROVISIONER)
+                .binding_mode(BindingMode::Immediate)
+                .reclaim_policy(ReclaimPolicy::Retain)
+                .build(),
+        )
+        .unwrap()
+        .with(
+            PersistentVolume::builder()
+                .name(volume.as_str())
+                .labels(Labels::from([("volume", ns.name.as_str())]))
+                .capacity(Storage::gib(1))
+                .source(Source::nfs("192.0.2.10", "/exports/database"))
+                .access_mode(AccessMode::ReadWriteMany)
+                .storage_class(class.as_str())
+                .reclaim_policy(ReclaimPolicy::Retain)
+                .build(),
+        )
+        .unwrap()
+        .with(
+            kubeprint::PersistentVolumeClaim::builder()
+                .name("database")
+                .size(Storage::gib(1))
+                .access_mode(AccessMode::ReadWriteMany)
+                .storage_class(class.as_str())
+                .selector(Selector::parse(&format!("volume={}", ns.name)).unwrap())
+                .build(),
+        )
+        .unwrap();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = events.clone();
+    let applier = ns.applier().await;
+    let started = Instant::now();
+    let report = applier
+        .clone()
+        .on_event(move |e: &Event| record.lock().unwrap().push(e.clone()))
+        .apply(&bundle)
+        .await
+        .expect("apply");
+    println!("applied and bound in {:?}", started.elapsed());
+    // The volume is Available before the claim is made, so the claim binds at once (made
+    // together, it waits for the volume controller's periodic resync: 8-10 s here).
+    {
+        let events = events.lock().unwrap();
+        let at = |wanted: &dyn Fn(&Event) -> bool| events.iter().position(wanted);
+        let volume_ready =
+            at(&|e| matches!(e, Event::Ready { .. }) && e.object().kind == "PersistentVolume");
+        let claim_applying = at(&|e| {
+            matches!(e, Event::Applying { .. }) && e.object().kind == "PersistentVolumeClaim"
+        });
+        assert!(
+            volume_ready.is_some() && volume_ready < claim_applying,
+            "{events:#?}"
+        );
+    }
+    for (kind, name) in [
+        ("StorageClass", class.as_str()),
+        ("PersistentVolume", volume.as_str()),
+        ("PersistentVolumeClaim", "database"),
+    ] {
+        assert_eq!(report.outcome(kind, name), Some(Outcome::Created), "{kind}");
+    }
+    // The wait returned: the claim is bound to exactly the volume its selector names.
+    let claim = ns
+        .api::<k8s_openapi::api::core::v1::PersistentVolumeClaim>()
+        .get("database")
+        .await
+        .unwrap();
+    assert_eq!(
+        claim.spec.unwrap().volume_name.as_deref(),
+        Some(volume.as_str())
+    );
+    assert_eq!(claim.status.unwrap().phase.as_deref(), Some("Bound"));
+    let pv = volumes.get(&volume).await.unwrap();
+    assert_eq!(
+        pv.metadata.namespace, None,
+        "the applier's namespace is not put on a cluster-scoped object"
+    );
+    let claim_ref = pv.spec.unwrap().claim_ref.unwrap();
+    assert_eq!(
+        (claim_ref.namespace.as_deref(), claim_ref.name.as_deref()),
+        (Some(ns.name.as_str()), Some("database"))
+    );
+
+    let again = applier.apply(&bundle).await.expect("re-apply");
+    for o in &again.objects {
+        assert_eq!(o.outcome, Outcome::Unchanged, "{}", o.object);
+    }
+
+    // Teardown keeps the data: the claim and the volume stay, the class goes.
+    let report = applier.delete(&bundle).await.expect("teardown");
+    let mut kept: Vec<String> = report.kept.iter().map(|k| k.object.to_string()).collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            format!("persistentvolume \"{volume}\""),
+            format!("persistentvolumeclaim \"{}/database\"", ns.name),
+        ]
+    );
+    assert!(classes.get_opt(&class).await.unwrap().is_none());
+    assert!(volumes.get_opt(&volume).await.unwrap().is_some());
+
+    // Asked to, it deletes them too, and waits until they are gone.
+    applier
+        .clone()
+        .delete_data(true)
+        .delete(&bundle)
+        .await
+        .expect("teardown with data");
+    assert!(volumes.get_opt(&volume).await.unwrap().is_none());
+    assert!(
+        ns.api::<k8s_openapi::api::core::v1::PersistentVolumeClaim>()
+            .get_opt("database")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

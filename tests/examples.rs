@@ -37,6 +37,7 @@ examples!(
     ch11_config = "../examples/ch11_config.rs",
     ch12_deployments = "../examples/ch12_deployments.rs",
     ch13_storage = "../examples/ch13_storage.rs",
+    ch13_nfs_volume = "../examples/ch13_nfs_volume.rs",
     mysql = "../examples/mysql.rs",
     redis = "../examples/redis.rs",
     mongodb = "../examples/mongodb.rs",
@@ -62,6 +63,11 @@ fn expected_kinds(example: &str) -> &'static [(&'static str, usize)] {
             ("Secret", 1),
             ("Service", 4),
             ("StatefulSet", 1),
+        ],
+        "ch13_nfs_volume" => &[
+            ("PersistentVolume", 1),
+            ("PersistentVolumeClaim", 1),
+            ("StorageClass", 1),
         ],
         "mysql" => &[
             ("ConfigMap", 2),

@@ -36,7 +36,11 @@ use k8s_openapi::api::rbac::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kubeprint::{Bundle, Object};
+use kubeprint::persistentvolume::{ReclaimPolicy, Source};
+use kubeprint::persistentvolumeclaim::{AccessMode, VolumeMode};
+use kubeprint::pod::NodeExpr;
+use kubeprint::storageclass::BindingMode;
+use kubeprint::{Bundle, Manifest, Object, PersistentVolume, Storage, StorageClass};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -457,6 +461,36 @@ fn every_kind() -> Vec<Object> {
         }
         .into(),
         claim("uploads").into(),
+        // The cluster-scoped storage kinds, as their builders make them (every field set).
+        StorageClass::builder()
+            .name("fast")
+            .provisioner("pd.csi.storage.gke.io")
+            .default_class()
+            .parameter("type", "pd-ssd")
+            .reclaim_policy(ReclaimPolicy::Retain)
+            .binding_mode(BindingMode::WaitForFirstConsumer)
+            .allow_volume_expansion()
+            .mount_option("noatime")
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
+        PersistentVolume::builder()
+            .name("nfs-uploads")
+            .labels(kubeprint::Labels::from([("volume", "uploads")]))
+            .capacity(Storage::gib(5))
+            .source(Source::nfs("192.168.0.1", "/exports/uploads"))
+            .access_mode(AccessMode::ReadWriteMany)
+            .reclaim_policy(ReclaimPolicy::Retain)
+            .storage_class("")
+            .volume_mode(VolumeMode::Filesystem)
+            .mount_option("nfsvers=4.1")
+            .require_node(NodeExpr::exists("kubernetes.io/hostname"))
+            .reserve_for("shop", "uploads")
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
         ClusterRole {
             metadata: meta("shop-node-reader"),
             rules: Some(vec![rule(&["nodes"])]),

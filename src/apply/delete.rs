@@ -1,6 +1,6 @@
 //! Deleting objects (teardown and pruning): reverse install order, wait until gone, and keep
-//! data (PersistentVolumeClaims, including those made from StatefulSet volumeClaimTemplates, and
-//! namespaces that hold claims) unless the caller asks to delete it.
+//! data (PersistentVolumes, PersistentVolumeClaims, including those made from StatefulSet
+//! volumeClaimTemplates, and namespaces that hold claims) unless the caller asks to delete it.
 
 use super::error::Error;
 use super::event::Event;
@@ -208,7 +208,9 @@ pub(crate) async fn remove(
         let mut claims_after = Vec::new();
         for (target, uid) in group {
             let kind = target.rt.api.kind.as_str();
-            if kind == "PersistentVolumeClaim" && !how.delete_data {
+            // Deleting a PersistentVolume whose policy is Delete deletes its storage; one still
+            // bound to a kept claim would hang in Terminating. Both are data.
+            if matches!(kind, "PersistentVolumeClaim" | "PersistentVolume") && !how.delete_data {
                 keep(ctx, how, &mut removed, target, DATA_KEPT.into());
                 continue;
             }

@@ -36,7 +36,8 @@
 //! - **Plans**: [`Applier::plan`] asks the server (dry-run) what each object would become;
 //!   [`Plan::compute`] plans offline against [`LiveObjects`] read before. Both make their
 //!   items with the same code: masked unified diffs without server-managed fields.
-//! - **Order**: tiers ([`Tier`]: namespaces → config and storage → services → workloads → jobs),
+//! - **Order**: tiers ([`Tier`]: namespaces → storage classes and volumes → config and claims →
+//!   services → workloads → jobs),
 //!   sub-ordered by the [`WAVE_ANNOTATION`](crate::object::WAVE_ANNOTATION); objects of one wave
 //!   are applied concurrently (bounded). With [`Wait::Tiers`] each wave is ready before the next
 //!   starts; Services and claims, which need the later workloads, are waited for at the end.
@@ -383,15 +384,15 @@ impl Applier {
 
     /// Recreates objects whose immutable fields change (delete, wait until gone, create).
     /// StatefulSets are deleted orphaning their pods, so pods and claims survive. Never applies
-    /// to PersistentVolumeClaims or Namespaces.
+    /// to PersistentVolumes, PersistentVolumeClaims or Namespaces.
     #[must_use]
     pub fn recreate(mut self, recreate: bool) -> Self {
         self.options.recreate = recreate;
         self
     }
 
-    /// Lets pruning and teardown delete PersistentVolumeClaims (including StatefulSets'), and
-    /// namespaces that hold claims. Off by default: data is kept.
+    /// Lets pruning and teardown delete PersistentVolumes, PersistentVolumeClaims (including
+    /// StatefulSets'), and namespaces that hold claims. Off by default: data is kept.
     #[must_use]
     pub fn delete_data(mut self, delete: bool) -> Self {
         self.options.delete_data = delete;
@@ -870,7 +871,10 @@ impl Applier {
         fields: Vec<FieldError>,
     ) -> Result<Value> {
         let object = item.target.object.clone();
-        if matches!(item.kind(), "PersistentVolumeClaim" | "Namespace") {
+        if matches!(
+            item.kind(),
+            "PersistentVolumeClaim" | "PersistentVolume" | "Namespace"
+        ) {
             let what = if item.kind() == "Namespace" {
                 "everything in it"
             } else {
@@ -1120,8 +1124,8 @@ impl Applier {
 
     /// Tears the bundle down: deletes its objects and every other member of its ApplySet in
     /// reverse install order, waiting until each tier is gone, then the ApplySet parent.
-    /// PersistentVolumeClaims (including StatefulSets') and namespaces holding claims are kept
-    /// unless [`Applier::delete_data`]; the parent then stays, listing them.
+    /// PersistentVolumes, PersistentVolumeClaims (including StatefulSets') and namespaces holding
+    /// claims are kept unless [`Applier::delete_data`]; the parent then stays, listing them.
     pub async fn delete(&self, bundle: &Bundle) -> Result<DeleteReport> {
         let started = Instant::now();
         let ctx = self.ctx(started);

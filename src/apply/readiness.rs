@@ -114,6 +114,7 @@ pub(crate) fn evaluate(kind: &str, v: &Value) -> Status {
         "Job" => job(v),
         "Pod" => pod(v),
         "PersistentVolumeClaim" => pvc(v),
+        "PersistentVolume" => pv(v),
         "Namespace" => namespace(v),
         _ => Status::ready(1, 1),
     }
@@ -315,6 +316,33 @@ fn pvc(v: &Value) -> Status {
             1,
             format!(
                 "claim is {}",
+                if phase.is_empty() { "Pending" } else { phase }
+            ),
+        ),
+    }
+}
+
+/// A volume is ready once the volume controller has taken it in: `Available` for claims, or
+/// already `Bound`.
+fn pv(v: &Value) -> Status {
+    match text(v, "/status/phase") {
+        "Available" | "Bound" => Status::ready(1, 1),
+        "Released" => Status::failed(
+            "volume was released by its deleted claim; no claim binds to it until an \
+             administrator clears spec.claimRef (its data is still there)",
+        ),
+        "Failed" => Status::failed(format!(
+            "volume failed: {}",
+            match text(v, "/status/message") {
+                "" => "no message",
+                m => m,
+            }
+        )),
+        phase => Status::progressing(
+            0,
+            1,
+            format!(
+                "volume is {}",
                 if phase.is_empty() { "Pending" } else { phase }
             ),
         ),
@@ -721,6 +749,24 @@ mod tests {
             pod(&json!({"status": {"phase": "Failed", "reason": "Evicted"}})).state,
             State::Failed
         );
+    }
+
+    #[test]
+    fn persistent_volume() {
+        for (phase, state) in [
+            ("Available", State::Ready),
+            ("Bound", State::Ready),
+            ("Pending", State::Progressing),
+            ("", State::Progressing),
+            ("Released", State::Failed),
+            ("Failed", State::Failed),
+        ] {
+            let status = evaluate("PersistentVolume", &json!({"status": {"phase": phase}}));
+            assert_eq!(status.state, state, "{phase}");
+        }
+        let failed = pv(&json!({"status": {"phase": "Failed", "message": "recycler pod failed"}}));
+        assert_eq!(failed.message, "volume failed: recycler pod failed");
+        assert_eq!(pv(&json!({})).message, "volume is Pending",);
     }
 
     #[test]

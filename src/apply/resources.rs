@@ -201,9 +201,13 @@ impl ResourceCache {
 
 /// One empty object of every kind kubeprint knows (for their static type information).
 pub(crate) fn known_kinds() -> Vec<Object> {
-    use k8s_openapi::api::{apps, autoscaling, batch, core, discovery, networking, policy, rbac};
+    use k8s_openapi::api::{
+        apps, autoscaling, batch, core, discovery, networking, policy, rbac, storage,
+    };
     vec![
         core::v1::Namespace::default().into(),
+        storage::v1::StorageClass::default().into(),
+        core::v1::PersistentVolume::default().into(),
         networking::v1::NetworkPolicy::default().into(),
         policy::v1::PodDisruptionBudget::default().into(),
         core::v1::ServiceAccount::default().into(),

@@ -144,8 +144,8 @@ pub struct Status {
 /// `delete` options.
 #[derive(Clone, Debug, Args)]
 pub struct Delete {
-    /// Also delete PersistentVolumeClaims, including those StatefulSets created: the data is
-    /// lost. Without it, claims are kept.
+    /// Also delete PersistentVolumeClaims, including those StatefulSets created, and
+    /// PersistentVolumes: the data is lost. Without it, claims and volumes are kept.
     #[arg(long)]
     pub delete_data: bool,
     /// Give up waiting for objects to disappear after this long.

@@ -86,6 +86,7 @@ pub(crate) fn group_of(kind: &str) -> &'static str {
             "rbac.authorization.k8s.io"
         }
         "EndpointSlice" => "discovery.k8s.io",
+        "StorageClass" => "storage.k8s.io",
         _ => "",
     }
 }
@@ -869,7 +870,7 @@ mod tests {
         };
         use k8s_openapi::api::{
             discovery::v1 as discovery, networking::v1 as net, policy::v1 as policy,
-            rbac::v1 as rbac,
+            rbac::v1 as rbac, storage::v1 as storage,
         };
         same!(
             apps::Deployment,
@@ -893,6 +894,8 @@ mod tests {
             core::ConfigMap,
             core::Namespace,
             core::PersistentVolumeClaim,
+            core::PersistentVolume,
+            storage::StorageClass,
             core::ServiceAccount
         );
     }

@@ -266,6 +266,38 @@ fn restart_rule(c: &mut Checker, path: &str, restart: Option<&str>, rule: Restar
     }
 }
 
+/// A `hostPath` source at `p` (pod volumes and PersistentVolumes).
+pub(crate) fn host_path(c: &mut Checker, p: &str, h: &core::HostPathVolumeSource) {
+    if h.path.is_empty() {
+        c.fail(format_args!("{p}.path"), "must not be empty");
+    }
+    if let Some(t) = h.type_.as_deref().filter(|t| !t.is_empty()) {
+        let allowed = [
+            "DirectoryOrCreate",
+            "Directory",
+            "FileOrCreate",
+            "File",
+            "Socket",
+            "CharDevice",
+            "BlockDevice",
+        ];
+        c.check(format_args!("{p}.type"), one_of(t, &allowed));
+    }
+}
+
+/// An `nfs` source at `p` (pod volumes and PersistentVolumes).
+pub(crate) fn nfs(c: &mut Checker, p: &str, n: &core::NFSVolumeSource) {
+    if n.server.is_empty() {
+        c.fail(format_args!("{p}.server"), "must not be empty");
+    }
+    if !n.path.starts_with('/') {
+        c.fail(
+            format_args!("{p}.path"),
+            format!("{:?} must be an absolute path", n.path),
+        );
+    }
+}
+
 fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str>) {
     c.check(format_args!("{p}.name"), validate::dns1123_label(&v.name));
     let sources: Vec<String> = set_fields(v).into_iter().filter(|k| k != "name").collect();
@@ -329,21 +361,7 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str
         }
     }
     if let Some(h) = &v.host_path {
-        if h.path.is_empty() {
-            c.fail(format_args!("{p}.hostPath.path"), "must not be empty");
-        }
-        if let Some(t) = h.type_.as_deref().filter(|t| !t.is_empty()) {
-            let allowed = [
-                "DirectoryOrCreate",
-                "Directory",
-                "FileOrCreate",
-                "File",
-                "Socket",
-                "CharDevice",
-                "BlockDevice",
-            ];
-            c.check(format_args!("{p}.hostPath.type"), one_of(t, &allowed));
-        }
+        host_path(c, &format!("{p}.hostPath"), h);
     }
     if let Some(claim) = &v.persistent_volume_claim {
         c.check(
@@ -351,16 +369,8 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str
             validate::dns1123_subdomain(&claim.claim_name),
         );
     }
-    if let Some(nfs) = &v.nfs {
-        if nfs.server.is_empty() {
-            c.fail(format_args!("{p}.nfs.server"), "must not be empty");
-        }
-        if !nfs.path.starts_with('/') {
-            c.fail(
-                format_args!("{p}.nfs.path"),
-                format!("{:?} must be an absolute path", nfs.path),
-            );
-        }
+    if let Some(n) = &v.nfs {
+        nfs(c, &format!("{p}.nfs"), n);
     }
     if let Some(d) = &v.downward_api {
         let dp = format!("{p}.downwardAPI");
@@ -1133,6 +1143,20 @@ fn node_term(c: &mut Checker, p: &str, term: &core::NodeSelectorTerm) {
     }
 }
 
+/// A node selector at `p` (required node affinity of pods, node affinity of PersistentVolumes):
+/// at least one term, each term's expressions valid.
+pub(crate) fn node_selector(c: &mut Checker, p: &str, selector: &core::NodeSelector) {
+    if selector.node_selector_terms.is_empty() {
+        c.fail(
+            format_args!("{p}.nodeSelectorTerms"),
+            "must have at least one term",
+        );
+    }
+    for (i, t) in selector.node_selector_terms.iter().enumerate() {
+        node_term(c, &format!("{p}.nodeSelectorTerms[{i}]"), t);
+    }
+}
+
 fn pod_term(c: &mut Checker, p: &str, term: &core::PodAffinityTerm) {
     if term.topology_key.is_empty() {
         c.fail(format_args!("{p}.topologyKey"), "must not be empty");
@@ -1154,16 +1178,11 @@ fn affinity(c: &mut Checker, p: &str, a: &core::Affinity) {
     if let Some(node) = &a.node_affinity {
         let np = format!("{p}.nodeAffinity");
         if let Some(req) = &node.required_during_scheduling_ignored_during_execution {
-            let rp = format!("{np}.requiredDuringSchedulingIgnoredDuringExecution");
-            if req.node_selector_terms.is_empty() {
-                c.fail(
-                    format_args!("{rp}.nodeSelectorTerms"),
-                    "must have at least one term",
-                );
-            }
-            for (i, t) in req.node_selector_terms.iter().enumerate() {
-                node_term(c, &format!("{rp}.nodeSelectorTerms[{i}]"), t);
-            }
+            node_selector(
+                c,
+                &format!("{np}.requiredDuringSchedulingIgnoredDuringExecution"),
+                req,
+            );
         }
         for (i, t) in node
             .preferred_during_scheduling_ignored_during_execution
