@@ -630,6 +630,7 @@ impl Bundle {
             }
         }
         violations.extend(references::check(self));
+        violations.extend(crate::admission::check(self));
         if violations.is_empty() {
             Ok(())
         } else {

@@ -40,6 +40,7 @@ k8s_openapi::k8s_if_le_1_36! {
     );
 }
 
+mod admission;
 #[cfg(feature = "client")]
 pub mod apply;
 pub mod blueprint;
@@ -51,6 +52,7 @@ pub mod endpointslice;
 pub mod error;
 pub mod graph;
 pub mod ingress;
+pub mod limitrange;
 pub mod meta;
 pub mod namespace;
 pub mod networkpolicy;
@@ -63,6 +65,7 @@ pub mod port;
 pub mod quantity;
 pub mod rbac;
 pub mod references;
+pub mod resourcequota;
 pub mod secret;
 pub mod selector;
 pub mod service;
@@ -79,6 +82,7 @@ pub use configmap::ConfigMap;
 pub use endpointslice::EndpointSlice;
 pub use error::{Error, ObjectRef, Result, Violation};
 pub use ingress::Ingress;
+pub use limitrange::LimitRange;
 pub use meta::{Annotations, Customize, Labels};
 pub use namespace::Namespace;
 pub use networkpolicy::NetworkPolicy;
@@ -92,6 +96,7 @@ pub use pod::{
 pub use poddisruptionbudget::PodDisruptionBudget;
 pub use quantity::{Cpu, Memory, Storage};
 pub use rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+pub use resourcequota::ResourceQuota;
 pub use secret::Secret;
 pub use selector::Selector;
 pub use service::Service;
@@ -117,6 +122,7 @@ pub mod prelude {
     pub use crate::endpointslice::EndpointSlice;
     pub use crate::error::{Error, Result};
     pub use crate::ingress::Ingress;
+    pub use crate::limitrange::LimitRange;
     pub use crate::meta::Labels;
     pub use crate::namespace::Namespace;
     pub use crate::networkpolicy::NetworkPolicy;
@@ -130,6 +136,7 @@ pub mod prelude {
     pub use crate::poddisruptionbudget::PodDisruptionBudget;
     pub use crate::quantity::{Cpu, Memory, Storage};
     pub use crate::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+    pub use crate::resourcequota::ResourceQuota;
     pub use crate::secret::Secret;
     pub use crate::selector::Selector;
     pub use crate::service::Service;

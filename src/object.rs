@@ -11,8 +11,8 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service,
-    ServiceAccount,
+    ConfigMap, LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+    Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
@@ -180,26 +180,28 @@ objects! {
     StorageClass(StorageClass) rank 1 tier Storage cluster true;
     PersistentVolume(PersistentVolume) rank 2 tier Storage cluster true;
     NetworkPolicy(NetworkPolicy) rank 3 tier Config;
-    PodDisruptionBudget(PodDisruptionBudget) rank 4 tier Config;
-    ServiceAccount(ServiceAccount) rank 5 tier Config;
-    Secret(Secret) rank 6 tier Config;
-    ConfigMap(ConfigMap) rank 7 tier Config;
-    PersistentVolumeClaim(PersistentVolumeClaim) rank 8 tier Config;
-    ClusterRole(ClusterRole) rank 9 tier Config cluster true;
-    ClusterRoleBinding(ClusterRoleBinding) rank 10 tier Config cluster true;
-    Role(Role) rank 11 tier Config;
-    RoleBinding(RoleBinding) rank 12 tier Config;
-    Service(Service) rank 13 tier Services;
-    EndpointSlice(EndpointSlice) rank 14 tier Services;
-    DaemonSet(DaemonSet) rank 15 tier Workloads;
-    Pod(Pod) rank 16 tier Workloads;
-    ReplicaSet(ReplicaSet) rank 17 tier Workloads;
-    Deployment(Deployment) rank 18 tier Workloads;
-    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 19 tier Workloads;
-    StatefulSet(StatefulSet) rank 20 tier Workloads;
-    Job(Job) rank 21 tier Jobs;
-    CronJob(CronJob) rank 22 tier Jobs;
-    Ingress(Ingress) rank 23 tier Services;
+    ResourceQuota(ResourceQuota) rank 4 tier Config;
+    LimitRange(LimitRange) rank 5 tier Config;
+    PodDisruptionBudget(PodDisruptionBudget) rank 6 tier Config;
+    ServiceAccount(ServiceAccount) rank 7 tier Config;
+    Secret(Secret) rank 8 tier Config;
+    ConfigMap(ConfigMap) rank 9 tier Config;
+    PersistentVolumeClaim(PersistentVolumeClaim) rank 10 tier Config;
+    ClusterRole(ClusterRole) rank 11 tier Config cluster true;
+    ClusterRoleBinding(ClusterRoleBinding) rank 12 tier Config cluster true;
+    Role(Role) rank 13 tier Config;
+    RoleBinding(RoleBinding) rank 14 tier Config;
+    Service(Service) rank 15 tier Services;
+    EndpointSlice(EndpointSlice) rank 16 tier Services;
+    DaemonSet(DaemonSet) rank 17 tier Workloads;
+    Pod(Pod) rank 18 tier Workloads;
+    ReplicaSet(ReplicaSet) rank 19 tier Workloads;
+    Deployment(Deployment) rank 20 tier Workloads;
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 21 tier Workloads;
+    StatefulSet(StatefulSet) rank 22 tier Workloads;
+    Job(Job) rank 23 tier Jobs;
+    CronJob(CronJob) rank 24 tier Jobs;
+    Ingress(Ingress) rank 25 tier Services;
 }
 
 impl Object {

@@ -262,6 +262,11 @@ pub(crate) fn check_quantity(q: &Quantity) -> Option<String> {
     })
 }
 
+/// A quantity in nano-units (value × 10⁹); `None` when it does not parse.
+pub(crate) fn quantity_nanos(q: &Quantity) -> Option<i128> {
+    parse_nano(&q.0).ok()
+}
+
 /// Compares two quantity strings; `None` when either does not parse.
 pub(crate) fn quantity_cmp(a: &Quantity, b: &Quantity) -> Option<std::cmp::Ordering> {
     Some(parse_nano(&a.0).ok()?.cmp(&parse_nano(&b.0).ok()?))

@@ -692,3 +692,283 @@ async fn storage_class_and_static_volume_bind_and_are_kept_as_data() {
             .is_none()
     );
 }
+
+/// The admission rules `Bundle::check` applies offline for quotas and limit ranges are the
+/// apiserver's: raw pods that break them are rejected by the real admission plugins, the
+/// LimitRange's defaults (including a maximum standing in for a missing default) are what
+/// admission fills in, and a bundle that meets them is admitted and becomes ready.
+#[tokio::test]
+async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
+    use k8s_openapi::api::core::v1::{
+        LimitRange as K8sLimitRange, Pod as K8sPod, ResourceQuota as K8sQuota,
+    };
+    use kube::api::PostParams;
+    use kubeprint::limitrange::Limit;
+    use kubeprint::namespace::Level;
+
+    let ns = TestNs::reserve("quota").await;
+    let namespace = kubeprint::Namespace::builder()
+        .name(ns.name.clone())
+        .pod_security(Level::Restricted)
+        .build()
+        .to_object()
+        .expect("namespace");
+    Api::<Namespace>::all(ns.client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("create namespace");
+
+    let quota = ResourceQuota::builder()
+        .name("compute")
+        .requests_cpu(Cpu::cores(2))
+        .limits_memory(Memory::gib(2))
+        .pods(4)
+        .build();
+    let web = |resources: Resources| {
+        Deployment::builder()
+            .name("web")
+            .replicas(2)
+            .template(
+                PodTemplate::builder()
+                    .container(
+                        Container::builder()
+                            .name("web")
+                            .image("nginx:1.27")
+                            .resources(resources)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    };
+    // Offline: without requests and limits the quota's namespace rejects the pods.
+    let mut unfit = Bundle::new("quota");
+    unfit
+        .add(quota.clone())
+        .unwrap()
+        .add(web(Resources::new()))
+        .unwrap();
+    let e = unfit.check().unwrap_err().to_string();
+    assert!(
+        e.contains(r#"resources.requests["cpu"]: required: resourcequota "compute""#),
+        "{e}"
+    );
+    assert!(e.contains(r#"resources.limits["memory"]: required"#), "{e}");
+
+    // The real apiserver agrees: the quota (once the controller has counted it) rejects such a
+    // pod with the reason the check gives.
+    let quotas: Api<K8sQuota> = ns.api();
+    quotas
+        .create(&PostParams::default(), &quota.to_object().unwrap())
+        .await
+        .expect("create quota");
+    let bare = |name: &str, resources: Option<k8s_openapi::api::core::v1::ResourceRequirements>| {
+        let mut pod: K8sPod = serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {
+                "securityContext": {"runAsNonRoot": true, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+                "containers": [{"name": "web", "image": "nginx:1.27",
+                    "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]
+            }
+        }))
+        .unwrap();
+        pod.spec.as_mut().unwrap().containers[0].resources = resources;
+        pod
+    };
+    let pods: Api<K8sPod> = ns.api();
+    // Admission enforces a quota only once the quota controller has filled in its status
+    // (before, pods pass unchecked and uncounted): wait for that, as kubeprint's apply does.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while quotas
+        .get("compute")
+        .await
+        .unwrap()
+        .status
+        .and_then(|s| s.hard)
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the quota controller never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rejection = pods
+        .create(&PostParams::default(), &bare("bare", None))
+        .await
+        .expect_err("a pod without requests and limits is rejected")
+        .to_string();
+    assert!(rejection.contains("must specify"), "{rejection}");
+    assert!(
+        rejection.contains("limits.memory") && rejection.contains("requests.cpu"),
+        "{rejection}"
+    );
+
+    // A LimitRange whose maximum stands in for the default limit and request: admission fills
+    // them in (as the check assumes) and the same pod is admitted.
+    let range = LimitRange::builder()
+        .name("bounds")
+        .limit(Limit::container().max(Cpu::millis(500), Memory::mib(512)))
+        .build();
+    let ranges: Api<K8sLimitRange> = ns.api();
+    ranges
+        .create(&PostParams::default(), &range.to_object().unwrap())
+        .await
+        .expect("create limit range");
+    let admitted = pods
+        .create(&PostParams::default(), &bare("defaulted", None))
+        .await
+        .expect("defaults from the LimitRange satisfy the quota");
+    let r = admitted.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .unwrap();
+    assert_eq!(r.limits.unwrap()["memory"].0, "512Mi");
+    assert_eq!(r.requests.unwrap()["cpu"].0, "500m");
+    // Above the maximum: rejected, as the check says.
+    let too_big = k8s_openapi::api::core::v1::ResourceRequirements {
+        limits: Some(
+            [(
+                "cpu".into(),
+                k8s_openapi::apimachinery::pkg::api::resource::Quantity("1".into()),
+            )]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    let err = pods
+        .create(&PostParams::default(), &bare("too-big", Some(too_big)))
+        .await
+        .expect_err("above the LimitRange maximum")
+        .to_string();
+    assert!(
+        err.contains("maximum cpu usage per Container is 500m"),
+        "{err}"
+    );
+    pods.delete("defaulted", &Default::default()).await.unwrap();
+    quotas.delete("compute", &Default::default()).await.unwrap();
+    ranges.delete("bounds", &Default::default()).await.unwrap();
+
+    let mut offline = Bundle::new("quota");
+    offline
+        .add(quota.clone())
+        .unwrap()
+        .add(range.clone())
+        .unwrap()
+        .add(web(Resources::new().limits(Cpu::cores(1), Memory::mib(256))))
+        .unwrap();
+    let e = offline.check().unwrap_err().to_string();
+    assert!(
+        e.contains(
+            r#"resources.limits["cpu"]: "1" is above the maximum "500m" of limitrange "bounds""#
+        ),
+        "{e}"
+    );
+
+    // The bundle that passes the check: applied with kubeprint, its pods are admitted (the
+    // quota is enforced before the workloads are made: pods made earlier would escape it) and
+    // the Deployment becomes ready.
+    let mut fit = Bundle::new("quota");
+    fit.add(quota)
+        .unwrap()
+        .add(range)
+        .unwrap()
+        .add(web(Resources::new()))
+        .unwrap()
+        .add(
+            kubeprint::Pod::builder()
+                .name("once")
+                .template(
+                    PodTemplate::builder()
+                        .container(
+                            Container::builder()
+                                .name("once")
+                                .image("busybox:1.37")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .unwrap();
+    fit.check()
+        .expect("the LimitRange's defaults satisfy the quota");
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = events.clone();
+    ns.applier()
+        .await
+        .on_event(move |e: &Event| record.lock().unwrap().push(e.clone()))
+        .apply(&fit)
+        .await
+        .expect("apply");
+    {
+        let events = events.lock().unwrap();
+        let quota_ready = events
+            .iter()
+            .position(|e| matches!(e, Event::Ready { .. }) && e.object().kind == "ResourceQuota");
+        let first_workload = events.iter().position(|e| {
+            matches!(e, Event::Applying { .. })
+                && matches!(e.object().kind.as_str(), "Deployment" | "Pod")
+        });
+        assert!(
+            quota_ready.is_some() && quota_ready < first_workload,
+            "{events:#?}"
+        );
+    }
+    let used = quotas
+        .get("compute")
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .used
+        .unwrap();
+    assert_eq!(used["pods"].0, "3");
+    assert_eq!(used["requests.cpu"].0, "1500m");
+    assert_eq!(used["limits.memory"].0, "1536Mi");
+}
+
+/// A quota applied with its workloads constrains them: the apply waits until the quota
+/// controller has counted the namespace (before that, admission lets pods through unchecked
+/// and uncounted), so the second of two pods under `pods: 1` is refused.
+#[tokio::test]
+async fn a_quota_is_enforced_before_the_workloads_of_its_bundle() {
+    let ns = TestNs::new("quota_first").await;
+    let pod = |name: &str| {
+        kubeprint::Pod::builder()
+            .name(name)
+            .template(
+                PodTemplate::builder()
+                    .container(
+                        Container::builder()
+                            .name("main")
+                            .image("busybox:1.37")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    };
+    let mut b = Bundle::new("quota-first");
+    b.add(ResourceQuota::builder().name("one-pod").pods(1).build())
+        .unwrap()
+        .add(pod("first"))
+        .unwrap()
+        .add(pod("second"))
+        .unwrap();
+    let err = ns
+        .applier()
+        .await
+        .apply(&b)
+        .await
+        .expect_err("the quota admits one pod")
+        .to_string();
+    assert!(err.contains("exceeded quota: one-pod"), "{err}");
+    let pods = ns
+        .api::<k8s_openapi::api::core::v1::Pod>()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(pods.len(), 1, "one pod made it");
+}

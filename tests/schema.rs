@@ -36,11 +36,15 @@ use k8s_openapi::api::rbac::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubeprint::limitrange::Limit;
 use kubeprint::persistentvolume::{ReclaimPolicy, Source};
 use kubeprint::persistentvolumeclaim::{AccessMode, VolumeMode};
 use kubeprint::pod::NodeExpr;
 use kubeprint::storageclass::BindingMode;
-use kubeprint::{Bundle, Manifest, Object, PersistentVolume, Storage, StorageClass};
+use kubeprint::{
+    Bundle, Cpu, LimitRange, Manifest, Memory, Object, PersistentVolume, ResourceQuota, Storage,
+    StorageClass,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -461,6 +465,42 @@ fn every_kind() -> Vec<Object> {
         }
         .into(),
         claim("uploads").into(),
+        // Namespace policies, as their builders make them.
+        ResourceQuota::builder()
+            .name("compute")
+            .requests_cpu(Cpu::cores(8))
+            .requests_memory(Memory::gib(16))
+            .limits_cpu(Cpu::cores(16))
+            .limits_memory(Memory::gib(32))
+            .requests_storage(Storage::gib(500))
+            .class_requests_storage("fast", Storage::gib(100))
+            .pods(50)
+            .count("deployments.apps", 20)
+            .hard("services.loadbalancers", "0")
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
+        LimitRange::builder()
+            .name("defaults")
+            .limit(
+                Limit::container()
+                    .min(Cpu::millis(10), Memory::mib(16))
+                    .default_requests(Cpu::millis(100), Memory::mib(128))
+                    .default_limits(Cpu::millis(500), Memory::mib(512))
+                    .max(Cpu::cores(4), Memory::gib(8))
+                    .max_cpu_ratio(10),
+            )
+            .limit(Limit::pod().max(Cpu::cores(8), Memory::gib(16)))
+            .limit(
+                Limit::claim()
+                    .min_storage(Storage::gib(1))
+                    .max_storage(Storage::gib(100)),
+            )
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
         // The cluster-scoped storage kinds, as their builders make them (every field set).
         StorageClass::builder()
             .name("fast")

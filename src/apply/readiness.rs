@@ -115,6 +115,7 @@ pub(crate) fn evaluate(kind: &str, v: &Value) -> Status {
         "Pod" => pod(v),
         "PersistentVolumeClaim" => pvc(v),
         "PersistentVolume" => pv(v),
+        "ResourceQuota" => quota(v),
         "Namespace" => namespace(v),
         _ => Status::ready(1, 1),
     }
@@ -346,6 +347,23 @@ fn pv(v: &Value) -> Status {
                 if phase.is_empty() { "Pending" } else { phase }
             ),
         ),
+    }
+}
+
+/// A quota is enforced once the quota controller has filled in its status: until then
+/// admission neither checks nor counts the namespace's new pods against it, so workloads made
+/// in that window would escape it.
+fn quota(v: &Value) -> Status {
+    let hard = v
+        .pointer("/spec/hard")
+        .filter(|h| h.as_object().is_some_and(|m| !m.is_empty()));
+    match hard {
+        Some(h) if v.pointer("/status/hard") != Some(h) => Status::progressing(
+            0,
+            1,
+            "waiting for the quota controller to count the namespace's use",
+        ),
+        _ => Status::ready(1, 1),
     }
 }
 
@@ -748,6 +766,29 @@ mod tests {
         assert_eq!(
             pod(&json!({"status": {"phase": "Failed", "reason": "Evicted"}})).state,
             State::Failed
+        );
+    }
+
+    #[test]
+    fn resource_quota() {
+        let spec = json!({"spec": {"hard": {"pods": "4", "requests.cpu": "2"}}});
+        assert_eq!(evaluate("ResourceQuota", &spec).state, State::Progressing);
+        let counted = json!({
+            "spec": {"hard": {"pods": "4", "requests.cpu": "2"}},
+            "status": {"hard": {"pods": "4", "requests.cpu": "2"}, "used": {"pods": "0", "requests.cpu": "0"}}
+        });
+        assert_eq!(evaluate("ResourceQuota", &counted).state, State::Ready);
+        let changed = json!({
+            "spec": {"hard": {"pods": "8"}},
+            "status": {"hard": {"pods": "4"}}
+        });
+        assert_eq!(
+            evaluate("ResourceQuota", &changed).state,
+            State::Progressing
+        );
+        assert_eq!(
+            evaluate("ResourceQuota", &json!({"spec": {}})).state,
+            State::Ready
         );
     }
 

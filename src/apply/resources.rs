@@ -209,6 +209,8 @@ pub(crate) fn known_kinds() -> Vec<Object> {
         storage::v1::StorageClass::default().into(),
         core::v1::PersistentVolume::default().into(),
         networking::v1::NetworkPolicy::default().into(),
+        core::v1::ResourceQuota::default().into(),
+        core::v1::LimitRange::default().into(),
         policy::v1::PodDisruptionBudget::default().into(),
         core::v1::ServiceAccount::default().into(),
         core::v1::Secret::default().into(),

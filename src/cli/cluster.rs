@@ -895,6 +895,8 @@ mod tests {
             core::Namespace,
             core::PersistentVolumeClaim,
             core::PersistentVolume,
+            core::ResourceQuota,
+            core::LimitRange,
             storage::StorageClass,
             core::ServiceAccount
         );
