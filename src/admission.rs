@@ -113,11 +113,12 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
                         .enumerate()
                         .map(|(i, c)| (format!("{}.containers[{i}]", p.path), c)),
                 );
+            let defaults: Vec<_> = containers.iter().filter(|(_, n, _)| here(*n)).collect();
             for (path, c) in all {
-                let defaults: Vec<_> = containers.iter().filter(|(_, n, _)| here(*n)).collect();
                 let own = c.resources.as_ref();
                 // The API's defaulting of a LimitRange entry: a missing default limit is the
-                // maximum; a missing default request is the default limit, else the minimum.
+                // maximum; a missing default request is the default limit (so, failing that,
+                // the maximum), else the minimum.
                 let limit = |r: &str| {
                     own.and_then(|x| get(&x.limits, r)).or_else(|| {
                         defaults
