@@ -14,6 +14,9 @@
 //!   (`applies to`, `admits`, `egress to`);
 //! - HorizontalPodAutoscaler → its target (`scales`); PodDisruptionBudget → the workloads it
 //!   protects (`protects`).
+//! - PersistentVolumeClaim → its StorageClass (`class`) and the PersistentVolume it names
+//!   (`volume`) or selects (`binds to`); PersistentVolume → its class and the claim it is
+//!   reserved for (`reserved for`); drawn only when both ends are in the bundle.
 //!
 //! Edges between the same two nodes are merged, their labels joined. The output is
 //! deterministic, so it can be kept in a snapshot or a README.
@@ -132,6 +135,11 @@ fn build(bundle: &Bundle) -> Graph {
                 }
             };
             g.edge(i, to, r.edge.label());
+        }
+        for (target, label) in references::storage_links(bundle, o) {
+            if let Some(j) = index_of(target) {
+                g.edge(i, j, label);
+            }
         }
         for template in references::claim_templates(o) {
             let to = g.extra(
@@ -481,6 +489,67 @@ mod snapshot_tests {
     #[test]
     fn dot_snapshot() {
         insta::assert_snapshot!("dot", dot(&app(objects())));
+    }
+
+    #[test]
+    fn storage_edges() {
+        use crate::persistentvolume::Source;
+        use crate::prelude::*;
+        let mut b = Bundle::new("storage");
+        b.add(
+            StorageClass::builder()
+                .name("nfs")
+                .provisioner(crate::storageclass::NO_PROVISIONER)
+                .build(),
+        )
+        .unwrap();
+        for (name, volume) in [("a", "one"), ("b", "two")] {
+            b.add(
+                PersistentVolume::builder()
+                    .name(name)
+                    .labels(Labels::from([("volume", volume)]))
+                    .capacity(Storage::gib(1))
+                    .source(Source::nfs("10.0.0.1", "/x"))
+                    .storage_class("nfs")
+                    .reserve_for("db", "picked")
+                    .build(),
+            )
+            .unwrap();
+        }
+        b.add(
+            PersistentVolumeClaim::builder()
+                .name("selected")
+                .namespace("db")
+                .size(Storage::gib(1))
+                .storage_class("nfs")
+                .selector(Selector::parse("volume=two").unwrap())
+                .build(),
+        )
+        .unwrap()
+        .add(
+            PersistentVolumeClaim::builder()
+                .name("picked")
+                .namespace("db")
+                .size(Storage::gib(1))
+                .storage_class("other")
+                .volume_name("a")
+                .build(),
+        )
+        .unwrap();
+        let m = mermaid(&b);
+        for edge in [
+            r#"n1 -->|"class"| n0"#,
+            r#"n2 -->|"class"| n0"#,
+            r#"n1 -->|"reserved for"| n3"#,
+            r#"n2 -->|"reserved for"| n3"#,
+            r#"n3 -->|"volume"| n1"#,
+            r#"n4 -->|"class"| n0"#,
+            r#"n4 -->|"binds to"| n2"#,
+        ] {
+            assert!(m.contains(edge), "{edge}\n{m}");
+        }
+        // Nothing else: volume "a" does not match the selector, class "other" is not here.
+        assert_eq!(m.matches("-->").count(), 7, "{m}");
     }
 
     #[test]

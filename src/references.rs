@@ -324,6 +324,71 @@ pub(crate) fn claim_templates(o: &Object) -> Vec<&str> {
     }
 }
 
+/// The storage objects of the bundle a claim or volume is tied to, with what ties them: a
+/// claim's `class` and the `volume` it names or `binds to` by selector (volumes of its class
+/// whose labels the selector matches), a volume's `class` and the claim it is `reserved for`.
+/// None of them has to be in the bundle (classes and volumes are often the cluster's), so these
+/// are drawn, never reported.
+pub(crate) fn storage_links<'b>(bundle: &'b Bundle, o: &Object) -> Vec<(&'b Object, &'static str)> {
+    let mut out = Vec::new();
+    let class = |name: Option<&String>| {
+        name.filter(|n| !n.is_empty())
+            .and_then(|n| bundle.find("StorageClass", None, n))
+    };
+    match o {
+        Object::PersistentVolumeClaim(c) => {
+            let Some(spec) = &c.spec else { return out };
+            out.extend(class(spec.storage_class_name.as_ref()).map(|sc| (sc, "class")));
+            if let Some(volume) = spec.volume_name.as_ref().filter(|n| !n.is_empty()) {
+                out.extend(
+                    bundle
+                        .find("PersistentVolume", None, volume)
+                        .map(|v| (v, "volume")),
+                );
+            } else if let Some(selector) = &spec.selector {
+                let selector = Selector::Label(selector);
+                // Objects are sorted by install rank: the volumes are one run.
+                let objects = bundle.objects();
+                let rank = Object::install_rank_of("PersistentVolume");
+                let start = objects.partition_point(|x| Some(x.install_rank()) < rank);
+                let empty = BTreeMap::new();
+                for v in &objects[start..] {
+                    let Object::PersistentVolume(pv) = v else {
+                        break;
+                    };
+                    let pv_class = pv
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.storage_class_name.as_deref());
+                    let same_class = spec
+                        .storage_class_name
+                        .as_deref()
+                        .is_none_or(|c| c == pv_class.unwrap_or_default());
+                    let labels = pv.metadata.labels.as_ref().unwrap_or(&empty);
+                    if same_class && selector.matches(labels) {
+                        out.push((v, "binds to"));
+                    }
+                }
+            }
+        }
+        Object::PersistentVolume(v) => {
+            let Some(spec) = &v.spec else { return out };
+            out.extend(class(spec.storage_class_name.as_ref()).map(|sc| (sc, "class")));
+            if let Some(claim) = &spec.claim_ref
+                && let Some(name) = claim.name.as_deref()
+            {
+                out.extend(
+                    bundle
+                        .find("PersistentVolumeClaim", claim.namespace.as_deref(), name)
+                        .map(|c| (c, "reserved for")),
+                );
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// The long-running containers of a pod (app containers and restartable init containers,
 /// i.e. native sidecars), with their paths.
 fn serving_containers<'a>(p: &PodSpecAt<'a>) -> impl Iterator<Item = &'a Container> {
