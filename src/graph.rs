@@ -16,7 +16,8 @@
 //!   protects (`protects`).
 //! - PersistentVolumeClaim → its StorageClass (`class`) and the PersistentVolume it names
 //!   (`volume`) or selects (`binds to`); PersistentVolume → its class and the claim it is
-//!   reserved for (`reserved for`); drawn only when both ends are in the bundle.
+//!   reserved for (`reserved for`); Ingress → its IngressClass (`class`); drawn only when both
+//!   ends are in the bundle.
 //!
 //! Edges between the same two nodes are merged, their labels joined. The output is
 //! deterministic, so it can be kept in a snapshot or a README.
@@ -136,7 +137,7 @@ fn build(bundle: &Bundle) -> Graph {
             };
             g.edge(i, to, r.edge.label());
         }
-        for (target, label) in references::storage_links(bundle, o) {
+        for (target, label) in references::bundle_links(bundle, o) {
             if let Some(j) = index_of(target) {
                 g.edge(i, j, label);
             }

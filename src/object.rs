@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{
     Secret, Service, ServiceAccount,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -201,7 +201,8 @@ objects! {
     StatefulSet(StatefulSet) rank 22 tier Workloads;
     Job(Job) rank 23 tier Jobs;
     CronJob(CronJob) rank 24 tier Jobs;
-    Ingress(Ingress) rank 25 tier Services;
+    IngressClass(IngressClass) rank 25 tier Services cluster true;
+    Ingress(Ingress) rank 26 tier Services;
 }
 
 impl Object {

@@ -324,12 +324,13 @@ pub(crate) fn claim_templates(o: &Object) -> Vec<&str> {
     }
 }
 
-/// The storage objects of the bundle a claim or volume is tied to, with what ties them: a
-/// claim's `class` and the `volume` it names or `binds to` by selector (volumes of its class
-/// whose labels the selector matches), a volume's `class` and the claim it is `reserved for`.
-/// None of them has to be in the bundle (classes and volumes are often the cluster's), so these
-/// are drawn, never reported.
-pub(crate) fn storage_links<'b>(bundle: &'b Bundle, o: &Object) -> Vec<(&'b Object, &'static str)> {
+/// Objects of the bundle an object is tied to by fields that may just as well name the
+/// cluster's objects, with what ties them: a claim's `class` and the `volume` it names or
+/// `binds to` by selector (volumes of its class whose labels the selector matches), a volume's
+/// `class` and the claim it is `reserved for`, an Ingress's `class`. None of them has to be in
+/// the bundle (classes and volumes are often the cluster's), so these are drawn, never
+/// reported.
+pub(crate) fn bundle_links<'b>(bundle: &'b Bundle, o: &Object) -> Vec<(&'b Object, &'static str)> {
     let mut out = Vec::new();
     let class = |name: Option<&String>| {
         name.filter(|n| !n.is_empty())
@@ -383,6 +384,14 @@ pub(crate) fn storage_links<'b>(bundle: &'b Bundle, o: &Object) -> Vec<(&'b Obje
                         .map(|c| (c, "reserved for")),
                 );
             }
+        }
+        Object::Ingress(i) => {
+            let class = i.spec.as_ref().and_then(|s| s.ingress_class_name.as_ref());
+            out.extend(
+                class
+                    .and_then(|n| bundle.find("IngressClass", None, n))
+                    .map(|c| (c, "class")),
+            );
         }
         _ => {}
     }

@@ -972,3 +972,54 @@ async fn a_quota_is_enforced_before_the_workloads_of_its_bundle() {
         .items;
     assert_eq!(pods.len(), 1, "one pod made it");
 }
+
+#[tokio::test]
+async fn ingress_class_applies_before_its_ingress_and_goes_on_teardown() {
+    use k8s_openapi::api::networking::v1::IngressClass as K8sClass;
+    use kubeprint::ingress::{Backend, IngressRule};
+
+    let ns = TestNs::new("ingress_class").await;
+    let class = format!("{}-lb", ns.name);
+    let classes: Api<K8sClass> = Api::all(ns.client.clone());
+    remove_leftover(&classes, &class).await;
+    let mut bundle = Bundle::new("web")
+        .with(
+            IngressClass::builder()
+                .name(class.as_str())
+                .controller("example.com/ingress-controller")
+                .build(),
+        )
+        .unwrap()
+        .with(
+            Ingress::builder()
+                .name("web")
+                .ingress_class(class.as_str())
+                .rule(IngressRule::host("web.example.com").prefix("/", Backend::service("web", 80)))
+                .build(),
+        )
+        .unwrap();
+    bundle.external_service("web");
+    let applier = ns.applier().await.wait(kubeprint::apply::Wait::None);
+    let report = applier.apply(&bundle).await.expect("apply");
+    assert_eq!(
+        report.outcome("IngressClass", &class),
+        Some(Outcome::Created)
+    );
+    let live = classes.get(&class).await.unwrap();
+    assert_eq!(
+        live.spec.unwrap().controller.as_deref(),
+        Some("example.com/ingress-controller")
+    );
+    assert_eq!(live.metadata.namespace, None);
+    let ingress = ns
+        .api::<k8s_openapi::api::networking::v1::Ingress>()
+        .get("web")
+        .await
+        .unwrap();
+    assert_eq!(
+        ingress.spec.unwrap().ingress_class_name.as_deref(),
+        Some(class.as_str())
+    );
+    applier.delete(&bundle).await.expect("teardown");
+    assert!(classes.get_opt(&class).await.unwrap().is_none());
+}

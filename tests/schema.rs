@@ -36,14 +36,15 @@ use k8s_openapi::api::rbac::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kubeprint::ingressclass::Parameters;
 use kubeprint::limitrange::Limit;
 use kubeprint::persistentvolume::{ReclaimPolicy, Source};
 use kubeprint::persistentvolumeclaim::{AccessMode, VolumeMode};
 use kubeprint::pod::NodeExpr;
 use kubeprint::storageclass::BindingMode;
 use kubeprint::{
-    Bundle, Cpu, LimitRange, Manifest, Memory, Object, PersistentVolume, ResourceQuota, Storage,
-    StorageClass,
+    Bundle, Cpu, IngressClass, LimitRange, Manifest, Memory, Object, PersistentVolume,
+    ResourceQuota, Storage, StorageClass,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -465,6 +466,20 @@ fn every_kind() -> Vec<Object> {
         }
         .into(),
         claim("uploads").into(),
+        IngressClass::builder()
+            .name("nginx")
+            .controller("k8s.io/ingress-nginx")
+            .default_class()
+            .parameters(Parameters::namespaced(
+                "",
+                "ConfigMap",
+                "shop",
+                "nginx-settings",
+            ))
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
         // Namespace policies, as their builders make them.
         ResourceQuota::builder()
             .name("compute")

@@ -230,6 +230,7 @@ pub(crate) fn known_kinds() -> Vec<Object> {
         apps::v1::StatefulSet::default().into(),
         batch::v1::Job::default().into(),
         batch::v1::CronJob::default().into(),
+        networking::v1::IngressClass::default().into(),
         networking::v1::Ingress::default().into(),
     ]
 }

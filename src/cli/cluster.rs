@@ -881,6 +881,7 @@ mod tests {
             batch::CronJob,
             autoscaling::HorizontalPodAutoscaler,
             net::Ingress,
+            net::IngressClass,
             net::NetworkPolicy,
             policy::PodDisruptionBudget,
             rbac::Role,
