@@ -16,8 +16,8 @@
 //!   protects (`protects`).
 //! - PersistentVolumeClaim → its StorageClass (`class`) and the PersistentVolume it names
 //!   (`volume`) or selects (`binds to`); PersistentVolume → its class and the claim it is
-//!   reserved for (`reserved for`); Ingress → its IngressClass (`class`); drawn only when both
-//!   ends are in the bundle.
+//!   reserved for (`reserved for`); Ingress → its IngressClass (`class`); workload → its
+//!   PriorityClass (`priority`); drawn only when both ends are in the bundle.
 //!
 //! Edges between the same two nodes are merged, their labels joined. The output is
 //! deterministic, so it can be kept in a snapshot or a README.
@@ -551,6 +551,50 @@ mod snapshot_tests {
         }
         // Nothing else: volume "a" does not match the selector, class "other" is not here.
         assert_eq!(m.matches("-->").count(), 7, "{m}");
+    }
+
+    #[test]
+    fn class_edges() {
+        use crate::ingress::{Backend, IngressRule};
+        use crate::prelude::*;
+        let mut b = Bundle::new("classes");
+        b.add(PriorityClass::builder().name("high").value(1000).build())
+            .unwrap()
+            .add(
+                IngressClass::builder()
+                    .name("lb")
+                    .controller("example.com/lb")
+                    .build(),
+            )
+            .unwrap()
+            .add(
+                Deployment::builder()
+                    .name("web")
+                    .template(
+                        PodTemplate::builder()
+                            .priority_class("high")
+                            .container(Container::builder().name("web").image("nginx").build())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .unwrap()
+            .add(
+                Ingress::builder()
+                    .name("web")
+                    .ingress_class("lb")
+                    .rule(
+                        IngressRule::host("web.example.com")
+                            .prefix("/", Backend::service("web", 80)),
+                    )
+                    .build(),
+            )
+            .unwrap();
+        b.external_service("web");
+        let m = mermaid(&b);
+        assert!(m.contains(r#"-->|"priority"| n0"#), "{m}");
+        assert!(m.contains(r#"-->|"class"| n"#), "{m}");
+        assert_eq!(m.matches("-->").count(), 3, "{m}");
     }
 
     #[test]

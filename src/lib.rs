@@ -63,6 +63,7 @@ pub mod persistentvolumeclaim;
 pub mod pod;
 pub mod poddisruptionbudget;
 pub mod port;
+pub mod priorityclass;
 pub mod quantity;
 pub mod rbac;
 pub mod references;
@@ -96,6 +97,7 @@ pub use pod::{
     Resources, RestartPolicy, Volume, VolumeClaimTemplate,
 };
 pub use poddisruptionbudget::PodDisruptionBudget;
+pub use priorityclass::PriorityClass;
 pub use quantity::{Cpu, Memory, Storage};
 pub use rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 pub use resourcequota::ResourceQuota;
@@ -137,6 +139,7 @@ pub mod prelude {
         Probe, Projection, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
     };
     pub use crate::poddisruptionbudget::PodDisruptionBudget;
+    pub use crate::priorityclass::PriorityClass;
     pub use crate::quantity::{Cpu, Memory, Storage};
     pub use crate::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
     pub use crate::resourcequota::ResourceQuota;

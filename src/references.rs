@@ -327,11 +327,19 @@ pub(crate) fn claim_templates(o: &Object) -> Vec<&str> {
 /// Objects of the bundle an object is tied to by fields that may just as well name the
 /// cluster's objects, with what ties them: a claim's `class` and the `volume` it names or
 /// `binds to` by selector (volumes of its class whose labels the selector matches), a volume's
-/// `class` and the claim it is `reserved for`, an Ingress's `class`. None of them has to be in
+/// `class` and the claim it is `reserved for`, an Ingress's `class`, pods' `priority` class.
+/// None of them has to be in
 /// the bundle (classes and volumes are often the cluster's), so these are drawn, never
 /// reported.
 pub(crate) fn bundle_links<'b>(bundle: &'b Bundle, o: &Object) -> Vec<(&'b Object, &'static str)> {
     let mut out = Vec::new();
+    if let Some(name) = pod_spec(o).and_then(|p| p.spec.priority_class_name.as_deref()) {
+        out.extend(
+            bundle
+                .find("PriorityClass", None, name)
+                .map(|c| (c, "priority")),
+        );
+    }
     let class = |name: Option<&String>| {
         name.filter(|n| !n.is_empty())
             .and_then(|n| bundle.find("StorageClass", None, n))
@@ -809,6 +817,7 @@ fn peer_selectors<'a>(
 /// Whether Service `svc` selects pods of the bundle's workloads and every one of them is scaled to
 /// zero (`spec.replicas: 0` on a Deployment, ReplicaSet or StatefulSet): then no endpoint is
 /// coming from the bundle, and an apply waiting for one would wait until its timeout.
+#[cfg(feature = "client")]
 pub(crate) fn service_expects_no_endpoints(index: &Index<'_>, svc: &Object) -> bool {
     if !matches!(svc, Object::Service(_)) {
         return false;
@@ -820,6 +829,7 @@ pub(crate) fn service_expects_no_endpoints(index: &Index<'_>, svc: &Object) -> b
     selected.peek().is_some() && selected.all(scaled_to_zero)
 }
 
+#[cfg(feature = "client")]
 fn scaled_to_zero(o: &Object) -> bool {
     match o {
         Object::Deployment(d) => d.spec.replicas == Some(0),
@@ -2422,6 +2432,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "client")]
     fn services_of_workloads_scaled_to_zero_expect_no_endpoints() {
         use crate::prelude::*;
         let workload = |name: &str, app: &str, replicas: i32| {

@@ -1023,3 +1023,52 @@ async fn ingress_class_applies_before_its_ingress_and_goes_on_teardown() {
     applier.delete(&bundle).await.expect("teardown");
     assert!(classes.get_opt(&class).await.unwrap().is_none());
 }
+
+/// A PriorityClass of the bundle exists before the pods that name it (admission rejects pods
+/// whose class is missing), and they get its value.
+#[tokio::test]
+async fn priority_class_applies_before_the_pods_that_name_it() {
+    use k8s_openapi::api::scheduling::v1::PriorityClass as K8sClass;
+
+    let ns = TestNs::new("priority").await;
+    let class = format!("{}-high", ns.name);
+    let classes: Api<K8sClass> = Api::all(ns.client.clone());
+    remove_leftover(&classes, &class).await;
+    let bundle = Bundle::new("prio")
+        .with(
+            PriorityClass::builder()
+                .name(class.as_str())
+                .value(1_000)
+                .preemption(kubeprint::priorityclass::Preemption::Never)
+                .build(),
+        )
+        .unwrap()
+        .with(
+            Deployment::builder()
+                .name("web")
+                .template(
+                    PodTemplate::builder()
+                        .priority_class(class.as_str())
+                        .container(Container::builder().name("web").image("nginx:1.27").build())
+                        .build(),
+                )
+                .build(),
+        )
+        .unwrap();
+    let applier = ns.applier().await;
+    applier.apply(&bundle).await.expect("apply");
+    let pods = ns
+        .api::<k8s_openapi::api::core::v1::Pod>()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(pods.len(), 1);
+    let spec = pods[0].spec.clone().unwrap();
+    assert_eq!(
+        (spec.priority, spec.preemption_policy.as_deref()),
+        (Some(1_000), Some("Never"))
+    );
+    applier.delete(&bundle).await.expect("teardown");
+    assert!(classes.get_opt(&class).await.unwrap().is_none());
+}

@@ -41,10 +41,11 @@ use kubeprint::limitrange::Limit;
 use kubeprint::persistentvolume::{ReclaimPolicy, Source};
 use kubeprint::persistentvolumeclaim::{AccessMode, VolumeMode};
 use kubeprint::pod::NodeExpr;
+use kubeprint::priorityclass::Preemption;
 use kubeprint::storageclass::BindingMode;
 use kubeprint::{
     Bundle, Cpu, IngressClass, LimitRange, Manifest, Memory, Object, PersistentVolume,
-    ResourceQuota, Storage, StorageClass,
+    PriorityClass, ResourceQuota, Storage, StorageClass,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -476,6 +477,15 @@ fn every_kind() -> Vec<Object> {
                 "shop",
                 "nginx-settings",
             ))
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
+        PriorityClass::builder()
+            .name("shop-critical")
+            .value(100_000)
+            .preemption(Preemption::Never)
+            .description("the shop's own pods")
             .build()
             .to_object()
             .unwrap()

@@ -21,7 +21,7 @@ fi
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
-cargo build --no-default-features --lib --features k8s-openapi/latest   # render-only users: no kube/tokio
+cargo clippy --no-default-features --lib --features k8s-openapi/latest -- -D warnings   # render-only users: no kube/tokio
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features cli,k8s-openapi/latest
 
 step "control plane binaries (built once from the Go module proxy, then cached)"

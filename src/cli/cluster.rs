@@ -87,6 +87,7 @@ pub(crate) fn group_of(kind: &str) -> &'static str {
         }
         "EndpointSlice" => "discovery.k8s.io",
         "StorageClass" => "storage.k8s.io",
+        "PriorityClass" => "scheduling.k8s.io",
         _ => "",
     }
 }
@@ -870,7 +871,7 @@ mod tests {
         };
         use k8s_openapi::api::{
             discovery::v1 as discovery, networking::v1 as net, policy::v1 as policy,
-            rbac::v1 as rbac, storage::v1 as storage,
+            rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
         };
         same!(
             apps::Deployment,
@@ -898,6 +899,7 @@ mod tests {
             core::PersistentVolume,
             core::ResourceQuota,
             core::LimitRange,
+            scheduling::PriorityClass,
             storage::StorageClass,
             core::ServiceAccount
         );
