@@ -17,7 +17,8 @@
 //! - PersistentVolumeClaim → its StorageClass (`class`) and the PersistentVolume it names
 //!   (`volume`) or selects (`binds to`); PersistentVolume → its class and the claim it is
 //!   reserved for (`reserved for`); Ingress → its IngressClass (`class`); workload → its
-//!   PriorityClass (`priority`); drawn only when both ends are in the bundle.
+//!   PriorityClass (`priority`) and RuntimeClass (`runtime`); drawn only when both ends are in
+//!   the bundle.
 //!
 //! Edges between the same two nodes are merged, their labels joined. The output is
 //! deterministic, so it can be kept in a snapshot or a README.

@@ -16,6 +16,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
+use k8s_openapi::api::node::v1::RuntimeClass;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
@@ -184,27 +185,28 @@ objects! {
     ResourceQuota(ResourceQuota) rank 4 tier Config;
     LimitRange(LimitRange) rank 5 tier Config;
     PriorityClass(PriorityClass) rank 6 tier Config cluster true;
-    PodDisruptionBudget(PodDisruptionBudget) rank 7 tier Config;
-    ServiceAccount(ServiceAccount) rank 8 tier Config;
-    Secret(Secret) rank 9 tier Config;
-    ConfigMap(ConfigMap) rank 10 tier Config;
-    PersistentVolumeClaim(PersistentVolumeClaim) rank 11 tier Config;
-    ClusterRole(ClusterRole) rank 12 tier Config cluster true;
-    ClusterRoleBinding(ClusterRoleBinding) rank 13 tier Config cluster true;
-    Role(Role) rank 14 tier Config;
-    RoleBinding(RoleBinding) rank 15 tier Config;
-    Service(Service) rank 16 tier Services;
-    EndpointSlice(EndpointSlice) rank 17 tier Services;
-    DaemonSet(DaemonSet) rank 18 tier Workloads;
-    Pod(Pod) rank 19 tier Workloads;
-    ReplicaSet(ReplicaSet) rank 20 tier Workloads;
-    Deployment(Deployment) rank 21 tier Workloads;
-    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 22 tier Workloads;
-    StatefulSet(StatefulSet) rank 23 tier Workloads;
-    Job(Job) rank 24 tier Jobs;
-    CronJob(CronJob) rank 25 tier Jobs;
-    IngressClass(IngressClass) rank 26 tier Services cluster true;
-    Ingress(Ingress) rank 27 tier Services;
+    RuntimeClass(RuntimeClass) rank 7 tier Config cluster true;
+    PodDisruptionBudget(PodDisruptionBudget) rank 8 tier Config;
+    ServiceAccount(ServiceAccount) rank 9 tier Config;
+    Secret(Secret) rank 10 tier Config;
+    ConfigMap(ConfigMap) rank 11 tier Config;
+    PersistentVolumeClaim(PersistentVolumeClaim) rank 12 tier Config;
+    ClusterRole(ClusterRole) rank 13 tier Config cluster true;
+    ClusterRoleBinding(ClusterRoleBinding) rank 14 tier Config cluster true;
+    Role(Role) rank 15 tier Config;
+    RoleBinding(RoleBinding) rank 16 tier Config;
+    Service(Service) rank 17 tier Services;
+    EndpointSlice(EndpointSlice) rank 18 tier Services;
+    DaemonSet(DaemonSet) rank 19 tier Workloads;
+    Pod(Pod) rank 20 tier Workloads;
+    ReplicaSet(ReplicaSet) rank 21 tier Workloads;
+    Deployment(Deployment) rank 22 tier Workloads;
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 23 tier Workloads;
+    StatefulSet(StatefulSet) rank 24 tier Workloads;
+    Job(Job) rank 25 tier Jobs;
+    CronJob(CronJob) rank 26 tier Jobs;
+    IngressClass(IngressClass) rank 27 tier Services cluster true;
+    Ingress(Ingress) rank 28 tier Services;
 }
 
 impl Object {

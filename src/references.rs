@@ -327,18 +327,31 @@ pub(crate) fn claim_templates(o: &Object) -> Vec<&str> {
 /// Objects of the bundle an object is tied to by fields that may just as well name the
 /// cluster's objects, with what ties them: a claim's `class` and the `volume` it names or
 /// `binds to` by selector (volumes of its class whose labels the selector matches), a volume's
-/// `class` and the claim it is `reserved for`, an Ingress's `class`, pods' `priority` class.
+/// `class` and the claim it is `reserved for`, an Ingress's `class`, pods' `priority` and
+/// `runtime` classes.
 /// None of them has to be in
 /// the bundle (classes and volumes are often the cluster's), so these are drawn, never
 /// reported.
 pub(crate) fn bundle_links<'b>(bundle: &'b Bundle, o: &Object) -> Vec<(&'b Object, &'static str)> {
     let mut out = Vec::new();
-    if let Some(name) = pod_spec(o).and_then(|p| p.spec.priority_class_name.as_deref()) {
-        out.extend(
-            bundle
-                .find("PriorityClass", None, name)
-                .map(|c| (c, "priority")),
-        );
+    if let Some(p) = pod_spec(o) {
+        for (kind, name, label) in [
+            (
+                "PriorityClass",
+                p.spec.priority_class_name.as_deref(),
+                "priority",
+            ),
+            (
+                "RuntimeClass",
+                p.spec.runtime_class_name.as_deref(),
+                "runtime",
+            ),
+        ] {
+            out.extend(
+                name.and_then(|n| bundle.find(kind, None, n))
+                    .map(|c| (c, label)),
+            );
+        }
     }
     let class = |name: Option<&String>| {
         name.filter(|n| !n.is_empty())

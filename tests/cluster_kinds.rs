@@ -1072,3 +1072,56 @@ async fn priority_class_applies_before_the_pods_that_name_it() {
     applier.delete(&bundle).await.expect("teardown");
     assert!(classes.get_opt(&class).await.unwrap().is_none());
 }
+
+/// A RuntimeClass of the bundle exists before the pods that name it (admission rejects pods
+/// whose class is missing); admission adds its overhead and node selector to them.
+#[tokio::test]
+async fn runtime_class_overhead_and_node_selector_reach_the_pods() {
+    use k8s_openapi::api::node::v1::RuntimeClass as K8sClass;
+
+    let ns = TestNs::new("runtime").await;
+    let class = format!("{}-sandbox", ns.name);
+    let classes: Api<K8sClass> = Api::all(ns.client.clone());
+    remove_leftover(&classes, &class).await;
+    let bundle = Bundle::new("sandboxed")
+        .with(
+            RuntimeClass::builder()
+                .name(class.as_str())
+                .handler("runsc")
+                .overhead(Cpu::millis(250), Memory::mib(120))
+                .node_label("kubernetes.io/os", "linux")
+                .build(),
+        )
+        .unwrap()
+        .with(
+            Deployment::builder()
+                .name("web")
+                .template(
+                    PodTemplate::builder()
+                        .runtime_class(class.as_str())
+                        .container(Container::builder().name("web").image("nginx:1.27").build())
+                        .build(),
+                )
+                .build(),
+        )
+        .unwrap();
+    let applier = ns.applier().await;
+    applier.apply(&bundle).await.expect("apply");
+    let pods = ns
+        .api::<k8s_openapi::api::core::v1::Pod>()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(pods.len(), 1);
+    let spec = pods[0].spec.clone().unwrap();
+    assert_eq!(spec.runtime_class_name.as_deref(), Some(class.as_str()));
+    let overhead = spec.overhead.unwrap();
+    assert_eq!(
+        (overhead["cpu"].0.as_str(), overhead["memory"].0.as_str()),
+        ("250m", "120Mi")
+    );
+    assert_eq!(spec.node_selector.unwrap()["kubernetes.io/os"], "linux");
+    applier.delete(&bundle).await.expect("teardown");
+    assert!(classes.get_opt(&class).await.unwrap().is_none());
+}

@@ -40,12 +40,12 @@ use kubeprint::ingressclass::Parameters;
 use kubeprint::limitrange::Limit;
 use kubeprint::persistentvolume::{ReclaimPolicy, Source};
 use kubeprint::persistentvolumeclaim::{AccessMode, VolumeMode};
-use kubeprint::pod::NodeExpr;
+use kubeprint::pod::{NodeExpr, TaintEffect, Toleration};
 use kubeprint::priorityclass::Preemption;
 use kubeprint::storageclass::BindingMode;
 use kubeprint::{
     Bundle, Cpu, IngressClass, LimitRange, Manifest, Memory, Object, PersistentVolume,
-    PriorityClass, ResourceQuota, Storage, StorageClass,
+    PriorityClass, ResourceQuota, RuntimeClass, Storage, StorageClass,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -486,6 +486,16 @@ fn every_kind() -> Vec<Object> {
             .value(100_000)
             .preemption(Preemption::Never)
             .description("the shop's own pods")
+            .build()
+            .to_object()
+            .unwrap()
+            .into(),
+        RuntimeClass::builder()
+            .name("gvisor")
+            .handler("runsc")
+            .overhead(Cpu::millis(250), Memory::mib(120))
+            .node_label("sandbox.example.com/gvisor", "true")
+            .toleration(Toleration::exists("sandbox").effect(TaintEffect::NoSchedule))
             .build()
             .to_object()
             .unwrap()

@@ -202,7 +202,8 @@ impl ResourceCache {
 /// One empty object of every kind kubeprint knows (for their static type information).
 pub(crate) fn known_kinds() -> Vec<Object> {
     use k8s_openapi::api::{
-        apps, autoscaling, batch, core, discovery, networking, policy, rbac, scheduling, storage,
+        apps, autoscaling, batch, core, discovery, networking, node, policy, rbac, scheduling,
+        storage,
     };
     vec![
         core::v1::Namespace::default().into(),
@@ -212,6 +213,7 @@ pub(crate) fn known_kinds() -> Vec<Object> {
         core::v1::ResourceQuota::default().into(),
         core::v1::LimitRange::default().into(),
         scheduling::v1::PriorityClass::default().into(),
+        node::v1::RuntimeClass::default().into(),
         policy::v1::PodDisruptionBudget::default().into(),
         core::v1::ServiceAccount::default().into(),
         core::v1::Secret::default().into(),

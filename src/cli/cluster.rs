@@ -88,6 +88,7 @@ pub(crate) fn group_of(kind: &str) -> &'static str {
         "EndpointSlice" => "discovery.k8s.io",
         "StorageClass" => "storage.k8s.io",
         "PriorityClass" => "scheduling.k8s.io",
+        "RuntimeClass" => "node.k8s.io",
         _ => "",
     }
 }
@@ -870,8 +871,9 @@ mod tests {
             apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core,
         };
         use k8s_openapi::api::{
-            discovery::v1 as discovery, networking::v1 as net, policy::v1 as policy,
-            rbac::v1 as rbac, scheduling::v1 as scheduling, storage::v1 as storage,
+            discovery::v1 as discovery, networking::v1 as net, node::v1 as node,
+            policy::v1 as policy, rbac::v1 as rbac, scheduling::v1 as scheduling,
+            storage::v1 as storage,
         };
         same!(
             apps::Deployment,
@@ -900,6 +902,7 @@ mod tests {
             core::ResourceQuota,
             core::LimitRange,
             scheduling::PriorityClass,
+            node::RuntimeClass,
             storage::StorageClass,
             core::ServiceAccount
         );

@@ -203,6 +203,11 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
             validate::dns1123_subdomain,
         ),
         (
+            "runtimeClassName",
+            spec.runtime_class_name.as_deref(),
+            validate::dns1123_subdomain,
+        ),
+        (
             "hostname",
             spec.hostname.as_deref(),
             validate::dns1123_label,
@@ -1065,7 +1070,8 @@ fn container_security(c: &mut Checker, p: &str, sc: &core::SecurityContext) {
     }
 }
 
-fn toleration(c: &mut Checker, p: &str, t: &core::Toleration) {
+/// A toleration at `p` (pods, RuntimeClass scheduling).
+pub(crate) fn toleration(c: &mut Checker, p: &str, t: &core::Toleration) {
     let key = t.key.as_deref().unwrap_or_default();
     let operator = t
         .operator

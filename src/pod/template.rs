@@ -229,6 +229,10 @@ pub struct PodTemplate {
     /// The PriorityClass (`priorityClassName`).
     #[builder(default, setter(into, strip_option))]
     priority_class: Option<String>,
+    /// The RuntimeClass (`runtimeClassName`): which container runtime handler runs the pod
+    /// (a sandbox such as gVisor or Kata), with its overhead and node constraints.
+    #[builder(default, setter(into, strip_option))]
+    runtime_class: Option<String>,
     /// The pod's hostname (default: the pod name).
     #[builder(default, setter(into, strip_option))]
     hostname: Option<String>,
@@ -333,6 +337,7 @@ impl PodTemplate {
             termination_grace_period_seconds: self.termination_grace_period,
             security_context: self.security.pod_context(),
             priority_class_name: self.priority_class.clone(),
+            runtime_class_name: self.runtime_class.clone(),
             hostname: self.hostname.clone(),
             subdomain: self.subdomain.clone(),
             ..core::PodSpec::default()
@@ -442,6 +447,7 @@ mod tests {
             .image_pull_secret("registry")
             .termination_grace_period(60)
             .priority_class("high")
+            .runtime_class("gvisor")
             .hostname("web-0")
             .subdomain("web")
             .build();
@@ -474,6 +480,7 @@ mod tests {
         assert_eq!(s.image_pull_secrets.unwrap().len(), 1);
         assert_eq!(s.termination_grace_period_seconds, Some(60));
         assert_eq!(s.priority_class_name.as_deref(), Some("high"));
+        assert_eq!(s.runtime_class_name.as_deref(), Some("gvisor"));
         assert_eq!(
             (s.hostname.as_deref(), s.subdomain.as_deref()),
             (Some("web-0"), Some("web"))
