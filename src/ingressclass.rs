@@ -161,12 +161,6 @@ fn domain_prefixed_path(s: &str) -> Option<String> {
 
 impl Validate for net::IngressClass {
     fn validate(&self, c: &mut Checker) {
-        if self.metadata.namespace.is_some() {
-            c.fail(
-                "metadata.namespace",
-                "must not be set: IngressClasses are not namespaced",
-            );
-        }
         let Some(spec) = &self.spec else { return };
         if let Some(controller) = &spec.controller {
             c.check("spec.controller", domain_prefixed_path(controller));
@@ -203,18 +197,7 @@ impl Validate for net::IngressClass {
                 _ => {}
             }
         }
-        if let Some(value) = self
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(DEFAULT_CLASS_ANNOTATION))
-            .filter(|v| !matches!(v.as_str(), "true" | "false"))
-        {
-            c.fail(
-                format_args!("metadata.annotations[{DEFAULT_CLASS_ANNOTATION:?}]"),
-                format!("{value:?} is neither \"true\" nor \"false\" (only \"true\" makes the class the default)"),
-            );
-        }
+        c.default_class_annotation(self.metadata.annotations.as_ref(), DEFAULT_CLASS_ANNOTATION);
     }
 }
 

@@ -115,12 +115,6 @@ fn valid_version(v: &str) -> bool {
 
 impl Validate for core::Namespace {
     fn validate(&self, c: &mut Checker) {
-        if self.metadata.namespace.is_some() {
-            c.fail(
-                "metadata.namespace",
-                "must not be set: Namespaces are not namespaced",
-            );
-        }
         for (k, v) in self.metadata.labels.iter().flatten() {
             let Some(mode) = k.strip_prefix(POD_SECURITY_PREFIX) else {
                 continue;

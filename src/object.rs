@@ -255,6 +255,7 @@ impl Object {
     fn check<K>(o: &K) -> Result<()>
     where
         K: Validate + k8s_openapi::Metadata<Ty = ObjectMeta> + k8s_openapi::Resource,
+        K::Scope: 'static,
     {
         let meta = o.metadata();
         let name = meta.name.clone().unwrap_or_default();
@@ -272,8 +273,18 @@ impl Object {
             _ => validate::dns1123_subdomain,
         };
         c.check("metadata.name", rule(&name));
-        if let Some(ns) = &meta.namespace {
-            c.check("metadata.namespace", validate::dns1123_label(ns));
+        let cluster_scoped = std::any::TypeId::of::<K::Scope>()
+            == std::any::TypeId::of::<k8s_openapi::ClusterResourceScope>();
+        match &meta.namespace {
+            Some(_) if cluster_scoped => {
+                let plural = if K::KIND.ends_with('s') { "es" } else { "s" };
+                c.fail(
+                    "metadata.namespace",
+                    format!("must not be set: {}{plural} are not namespaced", K::KIND),
+                );
+            }
+            Some(ns) => c.check("metadata.namespace", validate::dns1123_label(ns)),
+            None => {}
         }
         c.labels("metadata.labels", meta.labels.as_ref());
         c.annotations("metadata.annotations", meta.annotations.as_ref());

@@ -369,12 +369,6 @@ fn sources(spec: &core::PersistentVolumeSpec) -> [(&'static str, bool); 22] {
 
 impl Validate for core::PersistentVolume {
     fn validate(&self, c: &mut Checker) {
-        if self.metadata.namespace.is_some() {
-            c.fail(
-                "metadata.namespace",
-                "must not be set: PersistentVolumes are not namespaced",
-            );
-        }
         let Some(spec) = &self.spec else {
             c.fail("spec", "required");
             return;

@@ -113,12 +113,6 @@ impl Manifest for PriorityClass {
 
 impl Validate for scheduling::PriorityClass {
     fn validate(&self, c: &mut Checker) {
-        if self.metadata.namespace.is_some() {
-            c.fail(
-                "metadata.namespace",
-                "must not be set: PriorityClasses are not namespaced",
-            );
-        }
         let name = self.metadata.name.as_deref().unwrap_or_default();
         if name.starts_with("system-") {
             c.fail(

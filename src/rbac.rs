@@ -565,15 +565,6 @@ enum Scope {
     Cluster(&'static str),
 }
 
-fn check_cluster_scoped(c: &mut Checker, namespace: Option<&String>, kind: &str) {
-    if namespace.is_some() {
-        c.fail(
-            "metadata.namespace",
-            format!("must not be set: {kind}s are not namespaced"),
-        );
-    }
-}
-
 fn check_rules(c: &mut Checker, rules: Option<&Vec<rbac::PolicyRule>>, scope: Scope) {
     let filled = |v: &Option<Vec<String>>| v.as_ref().is_some_and(|v| !v.is_empty());
     for (i, r) in rules.into_iter().flatten().enumerate() {
@@ -720,7 +711,6 @@ impl Validate for rbac::Role {
 
 impl Validate for rbac::ClusterRole {
     fn validate(&self, c: &mut Checker) {
-        check_cluster_scoped(c, self.metadata.namespace.as_ref(), "ClusterRole");
         check_rules(c, self.rules.as_ref(), Scope::Cluster("ClusterRole"));
         if let Some(aggregation) = &self.aggregation_rule {
             let selectors = aggregation.cluster_role_selectors.as_deref();
@@ -747,7 +737,6 @@ impl Validate for rbac::RoleBinding {
 impl Validate for rbac::ClusterRoleBinding {
     fn validate(&self, c: &mut Checker) {
         let scope = Scope::Cluster("ClusterRoleBinding");
-        check_cluster_scoped(c, self.metadata.namespace.as_ref(), "ClusterRoleBinding");
         check_role_ref(c, &self.role_ref, scope);
         check_subjects(c, self.subjects.as_ref(), scope);
     }

@@ -123,12 +123,6 @@ impl Manifest for RuntimeClass {
 
 impl Validate for node::RuntimeClass {
     fn validate(&self, c: &mut Checker) {
-        if self.metadata.namespace.is_some() {
-            c.fail(
-                "metadata.namespace",
-                "must not be set: RuntimeClasses are not namespaced",
-            );
-        }
         if self.handler.is_empty() {
             c.fail("handler", "required");
         } else {

@@ -160,12 +160,6 @@ impl Manifest for StorageClass {
 
 impl Validate for storage::StorageClass {
     fn validate(&self, c: &mut Checker) {
-        if self.metadata.namespace.is_some() {
-            c.fail(
-                "metadata.namespace",
-                "must not be set: StorageClasses are not namespaced",
-            );
-        }
         if self.provisioner.is_empty() {
             c.fail("provisioner", "required");
         } else {
@@ -208,18 +202,7 @@ impl Validate for storage::StorageClass {
                 c.fail(format_args!("mountOptions[{i}]"), "must not be empty");
             }
         }
-        if let Some(value) = self
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(DEFAULT_CLASS_ANNOTATION))
-            .filter(|v| !matches!(v.as_str(), "true" | "false"))
-        {
-            c.fail(
-                format_args!("metadata.annotations[{DEFAULT_CLASS_ANNOTATION:?}]"),
-                format!("{value:?} is neither \"true\" nor \"false\" (only \"true\" makes the class the default)"),
-            );
-        }
+        c.default_class_annotation(self.metadata.annotations.as_ref(), DEFAULT_CLASS_ANNOTATION);
     }
 }
 

@@ -85,6 +85,26 @@ impl Checker {
         }
     }
 
+    /// Checks a class's "is the default class" annotation (`key`) if set: `"true"` or
+    /// `"false"` (StorageClasses, IngressClasses).
+    pub(crate) fn default_class_annotation(
+        &mut self,
+        annotations: Option<&BTreeMap<String, String>>,
+        key: &str,
+    ) {
+        if let Some(value) = annotations
+            .and_then(|a| a.get(key))
+            .filter(|v| !matches!(v.as_str(), "true" | "false"))
+        {
+            self.fail(
+                format_args!("metadata.annotations[{key:?}]"),
+                format!(
+                    "{value:?} is neither \"true\" nor \"false\" (only \"true\" makes the class the default)"
+                ),
+            );
+        }
+    }
+
     /// Checks annotation keys and their total size under `path`.
     pub fn annotations(&mut self, path: &str, annotations: Option<&BTreeMap<String, String>>) {
         let Some(annotations) = annotations else {

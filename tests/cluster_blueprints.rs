@@ -15,39 +15,19 @@ mod apply_support;
 
 use apply_support::TestNs;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};
-use kube::api::{Api, ListParams, PostParams};
-use kubeprint::Manifest;
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use kube::api::{Api, ListParams};
 use kubeprint::apply::Outcome;
 use kubeprint::blueprint::{
     Blueprint, Dashboard, Ghost, MongoDb, MySql, Parse, Persistence, Redis, Sentinel,
 };
 use kubeprint::bundle::Bundle;
-use kubeprint::namespace::Level;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// A namespace enforcing Pod Security *restricted* (also warn and audit).
 async fn restricted_namespace(test: &str) -> TestNs {
-    let ns = TestNs::reserve(test).await;
-    let object = kubeprint::Namespace::builder()
-        .name(ns.name.clone())
-        .pod_security(Level::Restricted)
-        .build()
-        .to_object()
-        .expect("namespace");
-    let labels = object.metadata.labels.clone().unwrap_or_default();
-    assert_eq!(
-        labels
-            .get("pod-security.kubernetes.io/enforce")
-            .map(String::as_str),
-        Some("restricted")
-    );
-    Api::<Namespace>::all(ns.client.clone())
-        .create(&PostParams::default(), &object)
-        .await
-        .expect("create namespace");
-    ns
+    TestNs::restricted(test).await
 }
 
 /// Every key of every Secret the bundle generates, as the cluster holds it now.

@@ -372,20 +372,9 @@ async fn hooks_and_projected_volumes_in_a_restricted_namespace() {
     use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
     use k8s_openapi::api::core::v1::Pod as K8sPod;
     use kube::api::PostParams;
-    use kubeprint::namespace::Level;
     use kubeprint::prelude::{Hook, Projection};
 
-    let ns = TestNs::reserve("podextras").await;
-    let namespace = kubeprint::Namespace::builder()
-        .name(ns.name.clone())
-        .pod_security(Level::Restricted)
-        .build()
-        .to_object()
-        .expect("namespace");
-    Api::<Namespace>::all(ns.client.clone())
-        .create(&PostParams::default(), &namespace)
-        .await
-        .expect("create namespace");
+    let ns = TestNs::restricted("podextras").await;
 
     let template = |pre_stop: Hook| {
         PodTemplate::builder()
@@ -704,19 +693,8 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
     };
     use kube::api::PostParams;
     use kubeprint::limitrange::Limit;
-    use kubeprint::namespace::Level;
 
-    let ns = TestNs::reserve("quota").await;
-    let namespace = kubeprint::Namespace::builder()
-        .name(ns.name.clone())
-        .pod_security(Level::Restricted)
-        .build()
-        .to_object()
-        .expect("namespace");
-    Api::<Namespace>::all(ns.client.clone())
-        .create(&PostParams::default(), &namespace)
-        .await
-        .expect("create namespace");
+    let ns = TestNs::restricted("quota").await;
 
     let quota = ResourceQuota::builder()
         .name("compute")
@@ -1024,36 +1002,28 @@ async fn ingress_class_applies_before_its_ingress_and_goes_on_teardown() {
     assert!(classes.get_opt(&class).await.unwrap().is_none());
 }
 
-/// A PriorityClass of the bundle exists before the pods that name it (admission rejects pods
-/// whose class is missing), and they get its value.
-#[tokio::test]
-async fn priority_class_applies_before_the_pods_that_name_it() {
-    use k8s_openapi::api::scheduling::v1::PriorityClass as K8sClass;
-
-    let ns = TestNs::new("priority").await;
-    let class = format!("{}-high", ns.name);
-    let classes: Api<K8sClass> = Api::all(ns.client.clone());
-    remove_leftover(&classes, &class).await;
-    let bundle = Bundle::new("prio")
-        .with(
-            PriorityClass::builder()
-                .name(class.as_str())
-                .value(1_000)
-                .preemption(kubeprint::priorityclass::Preemption::Never)
-                .build(),
-        )
+/// Applies a cluster-scoped class (`K`, named `name`, made by `class`) with a one-replica
+/// Deployment whose pods name it (`template`), returns the pod's spec as admission left it, then
+/// tears the bundle down and checks the class went with it.
+async fn pod_of_class<K, M>(
+    ns: &TestNs,
+    name: &str,
+    class: M,
+    template: PodTemplate,
+) -> k8s_openapi::api::core::v1::PodSpec
+where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    M: Manifest,
+{
+    let classes: Api<K> = Api::all(ns.client.clone());
+    remove_leftover(&classes, name).await;
+    let bundle = Bundle::new("classed")
+        .with(class)
         .unwrap()
-        .with(
-            Deployment::builder()
-                .name("web")
-                .template(
-                    PodTemplate::builder()
-                        .priority_class(class.as_str())
-                        .container(Container::builder().name("web").image("nginx:1.27").build())
-                        .build(),
-                )
-                .build(),
-        )
+        .with(Deployment::builder().name("web").template(template).build())
         .unwrap();
     let applier = ns.applier().await;
     applier.apply(&bundle).await.expect("apply");
@@ -1064,57 +1034,62 @@ async fn priority_class_applies_before_the_pods_that_name_it() {
         .unwrap()
         .items;
     assert_eq!(pods.len(), 1);
-    let spec = pods[0].spec.clone().unwrap();
+    applier.delete(&bundle).await.expect("teardown");
+    assert!(classes.get_opt(name).await.unwrap().is_none());
+    pods[0].spec.clone().unwrap()
+}
+
+fn web_container() -> Container {
+    Container::builder().name("web").image("nginx:1.27").build()
+}
+
+/// A PriorityClass of the bundle exists before the pods that name it (admission rejects pods
+/// whose class is missing), and they get its value.
+#[tokio::test]
+async fn priority_class_applies_before_the_pods_that_name_it() {
+    let ns = TestNs::new("priority").await;
+    let class = format!("{}-high", ns.name);
+    let spec = pod_of_class::<k8s_openapi::api::scheduling::v1::PriorityClass, _>(
+        &ns,
+        &class,
+        PriorityClass::builder()
+            .name(class.as_str())
+            .value(1_000)
+            .preemption(kubeprint::priorityclass::Preemption::Never)
+            .build(),
+        PodTemplate::builder()
+            .priority_class(class.as_str())
+            .container(web_container())
+            .build(),
+    )
+    .await;
     assert_eq!(
         (spec.priority, spec.preemption_policy.as_deref()),
         (Some(1_000), Some("Never"))
     );
-    applier.delete(&bundle).await.expect("teardown");
-    assert!(classes.get_opt(&class).await.unwrap().is_none());
 }
 
 /// A RuntimeClass of the bundle exists before the pods that name it (admission rejects pods
 /// whose class is missing); admission adds its overhead and node selector to them.
 #[tokio::test]
 async fn runtime_class_overhead_and_node_selector_reach_the_pods() {
-    use k8s_openapi::api::node::v1::RuntimeClass as K8sClass;
-
     let ns = TestNs::new("runtime").await;
     let class = format!("{}-sandbox", ns.name);
-    let classes: Api<K8sClass> = Api::all(ns.client.clone());
-    remove_leftover(&classes, &class).await;
-    let bundle = Bundle::new("sandboxed")
-        .with(
-            RuntimeClass::builder()
-                .name(class.as_str())
-                .handler("runsc")
-                .overhead(Cpu::millis(250), Memory::mib(120))
-                .node_label("kubernetes.io/os", "linux")
-                .build(),
-        )
-        .unwrap()
-        .with(
-            Deployment::builder()
-                .name("web")
-                .template(
-                    PodTemplate::builder()
-                        .runtime_class(class.as_str())
-                        .container(Container::builder().name("web").image("nginx:1.27").build())
-                        .build(),
-                )
-                .build(),
-        )
-        .unwrap();
-    let applier = ns.applier().await;
-    applier.apply(&bundle).await.expect("apply");
-    let pods = ns
-        .api::<k8s_openapi::api::core::v1::Pod>()
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(pods.len(), 1);
-    let spec = pods[0].spec.clone().unwrap();
+    let spec = pod_of_class::<k8s_openapi::api::node::v1::RuntimeClass, _>(
+        &ns,
+        &class,
+        RuntimeClass::builder()
+            .name(class.as_str())
+            .handler("runsc")
+            .overhead(Cpu::millis(250), Memory::mib(120))
+            .node_label("kubernetes.io/os", "linux")
+            .build(),
+        PodTemplate::builder()
+            .runtime_class(class.as_str())
+            .container(web_container())
+            .build(),
+    )
+    .await;
     assert_eq!(spec.runtime_class_name.as_deref(), Some(class.as_str()));
     let overhead = spec.overhead.unwrap();
     assert_eq!(
@@ -1122,6 +1097,4 @@ async fn runtime_class_overhead_and_node_selector_reach_the_pods() {
         ("250m", "120Mi")
     );
     assert_eq!(spec.node_selector.unwrap()["kubernetes.io/os"], "linux");
-    applier.delete(&bundle).await.expect("teardown");
-    assert!(classes.get_opt(&class).await.unwrap().is_none());
 }

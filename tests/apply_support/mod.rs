@@ -67,6 +67,29 @@ impl TestNs {
         ns
     }
 
+    /// Like `new`, the namespace enforcing Pod Security *restricted* (also warn and audit), as
+    /// kubeprint's `Namespace` builder labels it.
+    pub async fn restricted(test: &str) -> TestNs {
+        let ns = TestNs::reserve(test).await;
+        let object = kubeprint::Namespace::builder()
+            .name(ns.name.clone())
+            .pod_security(kubeprint::namespace::Level::Restricted)
+            .build();
+        let object = kubeprint::Manifest::to_object(&object).expect("namespace");
+        let labels = object.metadata.labels.clone().unwrap_or_default();
+        assert_eq!(
+            labels
+                .get("pod-security.kubernetes.io/enforce")
+                .map(String::as_str),
+            Some("restricted")
+        );
+        Api::<Namespace>::all(ns.client.clone())
+            .create(&PostParams::default(), &object)
+            .await
+            .expect("create namespace");
+        ns
+    }
+
     /// Like `new`, without creating the namespace (for tests that let the client create it).
     pub async fn reserve(test: &str) -> TestNs {
         let name = format!("kp-apply-{}", test.replace('_', "-"));
