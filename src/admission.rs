@@ -5,7 +5,12 @@
 //!   every pod of its namespace name that request or limit; pods that do not are rejected
 //!   (`failed quota: must specify limits.cpu`), and their Deployment just never gets pods;
 //! - a [`LimitRange`](crate::LimitRange) bounds each container (a minimum request, a maximum
-//!   limit, a largest limit/request ratio) and each claim's storage.
+//!   limit, a largest limit/request ratio) and each claim's storage;
+//! - a quota smaller than what the bundle alone puts in its namespace — pods (a controller's
+//!   replicas, a Job's parallelism) and their requests and limits, claims (StatefulSet claim
+//!   templates times replicas) and their storage, objects of a kind (`count/...`) — refuses the
+//!   rest: the namespace may hold more than the bundle, never less, so this is never a false
+//!   alarm. DaemonSets and CronJobs are not counted, nor RuntimeClass overhead.
 //!
 //! Both take the LimitRange's defaults into account, as admission does: a container without a
 //! request gets `defaultRequest` (or `default`), one without a limit gets `default`, and a
@@ -15,7 +20,7 @@
 use crate::bundle::Bundle;
 use crate::error::Violation;
 use crate::object::Object;
-use crate::quantity::quantity_cmp;
+use crate::quantity::{Cpu, Memory, quantity_cmp, quantity_nanos};
 use crate::references::pod_spec;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -86,12 +91,48 @@ fn get<'a>(m: &'a Option<BTreeMap<String, Quantity>>, resource: &str) -> Option<
     m.as_ref().and_then(|m| m.get(resource))
 }
 
+/// The Container entries of the LimitRanges of one namespace, with their LimitRange's name.
+type Defaults<'a> = [&'a (&'a str, Option<&'a str>, &'a core::LimitRangeItem)];
+
+/// A container's requests and limits as admission leaves them: its own; then the API's
+/// defaulting (a lone limit is also the request); then the namespace's LimitRange defaults,
+/// themselves defaulted by the API (a missing default limit is the maximum; a missing default
+/// request is the default limit, so failing that the maximum, else the minimum).
+struct Effective<'a> {
+    own: Option<&'a core::ResourceRequirements>,
+    defaults: &'a Defaults<'a>,
+}
+
+impl<'a> Effective<'a> {
+    fn limit(&self, r: &str) -> Option<&'a Quantity> {
+        self.own.and_then(|x| get(&x.limits, r)).or_else(|| {
+            self.defaults
+                .iter()
+                .find_map(|(_, _, d)| get(&d.default, r).or_else(|| get(&d.max, r)))
+        })
+    }
+
+    fn request(&self, r: &str) -> Option<&'a Quantity> {
+        self.own
+            .and_then(|x| get(&x.requests, r))
+            .or_else(|| self.own.and_then(|x| get(&x.limits, r)))
+            .or_else(|| {
+                self.defaults.iter().find_map(|(_, _, d)| {
+                    get(&d.default_request, r)
+                        .or_else(|| get(&d.default, r))
+                        .or_else(|| get(&d.max, r))
+                        .or_else(|| get(&d.min, r))
+                })
+            })
+    }
+}
+
 /// Checks every object's pods and claims against its namespace's quotas and limit ranges.
 pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
     let needs = needs(bundle);
     let containers = ranges(bundle, "Container");
     let claims = ranges(bundle, "PersistentVolumeClaim");
-    let mut out = Vec::new();
+    let mut out = totals(bundle, &containers);
     if needs.is_empty() && containers.is_empty() && claims.is_empty() {
         return out;
     }
@@ -115,34 +156,15 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
                 );
             let defaults: Vec<_> = containers.iter().filter(|(_, n, _)| here(*n)).collect();
             for (path, c) in all {
-                let own = c.resources.as_ref();
-                // The API's defaulting of a LimitRange entry: a missing default limit is the
-                // maximum; a missing default request is the default limit (so, failing that,
-                // the maximum), else the minimum.
-                let limit = |r: &str| {
-                    own.and_then(|x| get(&x.limits, r)).or_else(|| {
-                        defaults
-                            .iter()
-                            .find_map(|(_, _, d)| get(&d.default, r).or_else(|| get(&d.max, r)))
-                    })
-                };
-                let request = |r: &str| {
-                    own.and_then(|x| get(&x.requests, r))
-                        .or_else(|| own.and_then(|x| get(&x.limits, r)))
-                        .or_else(|| {
-                            defaults.iter().find_map(|(_, _, d)| {
-                                get(&d.default_request, r)
-                                    .or_else(|| get(&d.default, r))
-                                    .or_else(|| get(&d.max, r))
-                                    .or_else(|| get(&d.min, r))
-                            })
-                        })
+                let effective = Effective {
+                    own: c.resources.as_ref(),
+                    defaults: &defaults,
                 };
                 for need in needs.iter().filter(|n| here(n.namespace)) {
                     let have = if need.field == "limits" {
-                        limit(need.resource)
+                        effective.limit(need.resource)
                     } else {
-                        request(need.resource)
+                        effective.request(need.resource)
                     };
                     if have.is_none() {
                         out.push(Violation::new(
@@ -158,7 +180,7 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
                     }
                 }
                 for (range, _, item) in &defaults {
-                    bounds(&mut out, o, &path, range, item, &request, &limit);
+                    bounds(&mut out, o, &path, range, item, &effective);
                 }
             }
         }
@@ -219,18 +241,242 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
     out
 }
 
+/// The pod-level amounts a quota caps, as `requests.X` / `limits.X`.
+const POD_AMOUNTS: [(&str, &str); 6] = [
+    ("requests", "cpu"),
+    ("requests", "memory"),
+    ("requests", "ephemeral-storage"),
+    ("limits", "cpu"),
+    ("limits", "memory"),
+    ("limits", "ephemeral-storage"),
+];
+
+/// How many pods of an object run at once right after the apply: a Pod's one, a controller's
+/// replicas, a Job's parallelism (at most its completions). DaemonSets (one per node) and
+/// CronJobs (none until a schedule fires) are not counted.
+fn pods_at_once(o: &Object) -> i128 {
+    let n = match o {
+        Object::Pod(_) => 1,
+        Object::Deployment(d) => d.spec.replicas.unwrap_or(1),
+        Object::ReplicaSet(r) => r.spec.replicas.unwrap_or(1),
+        Object::StatefulSet(s) => s.spec.replicas.unwrap_or(1),
+        Object::Job(j) => j.spec.as_ref().map_or(1, |s| {
+            let parallel = s.parallelism.unwrap_or(1);
+            s.completions.map_or(parallel, |c| c.min(parallel))
+        }),
+        _ => 0,
+    };
+    i128::from(n.max(0))
+}
+
+/// What one pod asks of a quota: per `requests.X`/`limits.X`, the sum over its app containers
+/// (and sidecars, restartable init containers) or the largest init container, whichever is more
+/// (the scheduler's and the quota's rule), in nano-units.
+fn pod_amounts(spec: &core::PodSpec, defaults: &Defaults<'_>) -> BTreeMap<String, i128> {
+    let mut out = BTreeMap::new();
+    for (field, resource) in POD_AMOUNTS {
+        let amount = |c: &core::Container| {
+            let e = Effective {
+                own: c.resources.as_ref(),
+                defaults,
+            };
+            let q = if field == "limits" {
+                e.limit(resource)
+            } else {
+                e.request(resource)
+            };
+            q.and_then(quantity_nanos).unwrap_or(0)
+        };
+        let inits = spec.init_containers.iter().flatten();
+        let sidecar = |c: &&core::Container| c.restart_policy.as_deref() == Some("Always");
+        let running: i128 = spec
+            .containers
+            .iter()
+            .chain(inits.clone().filter(sidecar))
+            .map(amount)
+            .sum();
+        let init_max = inits.filter(|c| !sidecar(c)).map(amount).max().unwrap_or(0);
+        let total = running.max(init_max);
+        if total > 0 {
+            out.insert(format!("{field}.{resource}"), total);
+        }
+    }
+    out
+}
+
+/// A quota key as the usage is counted: `cpu` is `requests.cpu`, `services` is
+/// `count/services`, and so on.
+fn usage_key(key: &str) -> String {
+    match key {
+        "cpu" | "memory" | "ephemeral-storage" => format!("requests.{key}"),
+        "services"
+        | "secrets"
+        | "persistentvolumeclaims"
+        | "replicationcontrollers"
+        | "resourcequotas" => format!("count/{key}"),
+        other => other.to_owned(),
+    }
+}
+
+/// Formats `nanos` of a quota key for a message: CPU in cores or millicores, memory and
+/// storage in bytes with a suffix, counts as whole numbers.
+fn amount(key: &str, nanos: i128) -> String {
+    let whole = |div: i128| u64::try_from((nanos + div - 1) / div).unwrap_or(u64::MAX);
+    if key.ends_with("cpu") {
+        Cpu::millis(whole(1_000_000)).to_string()
+    } else if key.ends_with("memory") || key.ends_with("storage") {
+        Memory::bytes(whole(1_000_000_000)).to_string()
+    } else {
+        whole(1_000_000_000).to_string()
+    }
+}
+
+/// What the bundle itself puts in each namespace, against the namespace's unscoped quotas:
+/// pods and their requests and limits at once, claims and their storage, objects by kind. The
+/// namespace may hold more than the bundle, never less, so a quota below the bundle's own use
+/// certainly refuses part of it — typically a Deployment whose last replicas never appear.
+/// (ConfigMaps are not counted: every namespace holds `kube-root-ca.crt` besides.)
+fn totals(
+    bundle: &Bundle,
+    ranges: &[(&str, Option<&str>, &core::LimitRangeItem)],
+) -> Vec<Violation> {
+    let quotas: Vec<&Object> = bundle
+        .objects()
+        .iter()
+        .filter(|o| {
+            matches!(o, Object::ResourceQuota(q) if q.spec.as_ref().is_some_and(|s| {
+                s.scopes.as_ref().is_none_or(Vec::is_empty) && s.scope_selector.is_none()
+            }))
+        })
+        .collect();
+    let mut out = Vec::new();
+    if quotas.is_empty() {
+        return out;
+    }
+    let quota_namespaces: Vec<Option<&str>> =
+        quotas.iter().map(|q| bundle.namespace_of(q)).collect();
+    // (namespace, key) → (nano-units, who uses them)
+    let mut used: BTreeMap<(Option<String>, String), (i128, Vec<String>)> = BTreeMap::new();
+    let mut add = |ns: Option<&str>, key: String, nanos: i128, who: String| {
+        let entry = used.entry((ns.map(str::to_owned), key)).or_default();
+        entry.0 += nanos;
+        entry.1.push(who);
+    };
+    const ONE: i128 = 1_000_000_000;
+    for o in bundle.objects() {
+        let ns = bundle.namespace_of(o);
+        if !quota_namespaces.contains(&ns) {
+            continue;
+        }
+        let who = o.object_ref().to_string();
+        let group = o.group();
+        let count_key = if group.is_empty() {
+            format!("count/{}", o.plural())
+        } else {
+            format!("count/{}.{group}", o.plural())
+        };
+        if o.plural() != "configmaps" {
+            add(ns, count_key, ONE, who.clone());
+        }
+        let n = pods_at_once(o);
+        if let (Some(p), true) = (pod_spec(o), n > 0) {
+            add(ns, "pods".into(), n * ONE, format!("{who}: {n}"));
+            let defaults: Vec<_> = ranges.iter().filter(|(_, rn, _)| *rn == ns).collect();
+            for (key, each) in pod_amounts(p.spec, &defaults) {
+                let text = format!("{who}: {n} × {}", amount(&key, each));
+                add(ns, key, n * each, text);
+            }
+        }
+        let claims: Vec<(i128, &core::PersistentVolumeClaimSpec)> = match o {
+            Object::PersistentVolumeClaim(c) => c.spec.iter().map(|s| (1, s)).collect(),
+            Object::StatefulSet(s) => s
+                .spec
+                .volume_claim_templates
+                .iter()
+                .flatten()
+                .filter_map(|t| Some((n, t.spec.as_ref()?)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (count, spec) in claims {
+            if count == 0 {
+                continue;
+            }
+            if !matches!(o, Object::PersistentVolumeClaim(_)) {
+                add(
+                    ns,
+                    "count/persistentvolumeclaims".into(),
+                    count * ONE,
+                    format!("{who}: {count}"),
+                );
+            }
+            let size = spec
+                .resources
+                .as_ref()
+                .and_then(|r| get(&r.requests, "storage"))
+                .and_then(quantity_nanos)
+                .unwrap_or(0);
+            let text = format!("{who}: {count} × {}", amount("requests.storage", size));
+            add(ns, "requests.storage".into(), count * size, text.clone());
+            if let Some(class) = spec.storage_class_name.as_deref().filter(|c| !c.is_empty()) {
+                add(
+                    ns,
+                    format!("{class}.storageclass.storage.k8s.io/requests.storage"),
+                    count * size,
+                    text,
+                );
+            }
+        }
+    }
+    for q in quotas {
+        let Object::ResourceQuota(quota) = q else {
+            continue;
+        };
+        let ns = bundle.namespace_of(q).map(str::to_owned);
+        for (key, hard) in quota.spec.iter().flat_map(|s| s.hard.iter().flatten()) {
+            let Some(limit) = quantity_nanos(hard) else {
+                continue;
+            };
+            let Some((total, who)) = used.get(&(ns.clone(), usage_key(key))) else {
+                continue;
+            };
+            if *total > limit {
+                let shown: Vec<&str> = who.iter().take(3).map(String::as_str).collect();
+                let more = if who.len() > 3 {
+                    format!(", and {} more", who.len() - 3)
+                } else {
+                    String::new()
+                };
+                out.push(Violation::new(
+                    q.object_ref(),
+                    format!("spec.hard[{key:?}]"),
+                    format!(
+                        "{:?} is less than the bundle's own use in this namespace, {} ({}{more}): \
+                         the apiserver will refuse what goes beyond it",
+                        hard.0,
+                        amount(&usage_key(key), *total),
+                        shown.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A container's effective request and limit against one LimitRange entry: the minimum needs
 /// a request at least that big, the maximum a limit at most that big, the ratio a limit at most
 /// that many times the request.
-fn bounds<'q>(
+fn bounds(
     out: &mut Vec<Violation>,
     o: &Object,
     path: &str,
     range: &str,
     item: &core::LimitRangeItem,
-    request: &dyn Fn(&str) -> Option<&'q Quantity>,
-    limit: &dyn Fn(&str) -> Option<&'q Quantity>,
+    effective: &Effective<'_>,
 ) {
+    let request = |r: &str| effective.request(r);
+    let limit = |r: &str| effective.limit(r);
     let mut fail = |field: &str, resource: &str, message: String| {
         out.push(Violation::new(
             o.object_ref(),
@@ -359,6 +605,161 @@ mod tests {
             .add(web(Resources::new().limits(Cpu::cores(1), Memory::gib(1))))
             .unwrap();
         assert_eq!(messages(&b), Vec::<String>::new());
+    }
+
+    fn replicas(name: &str, n: i32, resources: Resources) -> Deployment {
+        Deployment::builder()
+            .name(name)
+            .replicas(n)
+            .template(
+                PodTemplate::builder()
+                    .container(
+                        Container::builder()
+                            .name("c")
+                            .image("nginx:1.27")
+                            .resources(resources)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn quota_below_the_bundles_own_use() {
+        let mut b = Bundle::new("app");
+        b.add(
+            ResourceQuota::builder()
+                .name("compute")
+                .requests_cpu(Cpu::cores(2))
+                .limits_memory(Memory::gib(1))
+                .pods(4)
+                .count("deployments.apps", 1)
+                .build(),
+        )
+        .unwrap()
+        .add(replicas(
+            "web",
+            3,
+            Resources::new()
+                .request_cpu(Cpu::cores(1))
+                .limit_memory(Memory::mib(256)),
+        ))
+        .unwrap()
+        .add(replicas(
+            "worker",
+            2,
+            Resources::new()
+                .request_cpu(Cpu::millis(100))
+                .limit_memory(Memory::mib(512)),
+        ))
+        .unwrap();
+        assert_eq!(
+            messages(&b),
+            [
+                r#"resourcequota "compute": spec.hard["count/deployments.apps"]: "1" is less than the bundle's own use in this namespace, 2 (deployment "web"; deployment "worker"): the apiserver will refuse what goes beyond it"#,
+                r#"resourcequota "compute": spec.hard["limits.memory"]: "1Gi" is less than the bundle's own use in this namespace, 1792Mi (deployment "web": 3 × 256Mi; deployment "worker": 2 × 512Mi): the apiserver will refuse what goes beyond it"#,
+                r#"resourcequota "compute": spec.hard["pods"]: "4" is less than the bundle's own use in this namespace, 5 (deployment "web": 3; deployment "worker": 2): the apiserver will refuse what goes beyond it"#,
+                r#"resourcequota "compute": spec.hard["requests.cpu"]: "2" is less than the bundle's own use in this namespace, 3200m (deployment "web": 3 × 1; deployment "worker": 2 × 100m): the apiserver will refuse what goes beyond it"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn quota_totals_count_defaults_init_containers_claims_and_only_their_namespace() {
+        let init_heavy = Pod::builder()
+            .name("migrate")
+            .template(
+                PodTemplate::builder()
+                    .init_container(
+                        Container::builder()
+                            .name("init")
+                            .image("busybox:1.37")
+                            .resources(Resources::new().request_cpu(Cpu::cores(3)))
+                            .build(),
+                    )
+                    .container(
+                        Container::builder()
+                            .name("app")
+                            .image("busybox:1.37")
+                            .resources(Resources::new().request_cpu(Cpu::cores(1)))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let db = StatefulSet::builder()
+            .name("db")
+            .replicas(3)
+            .service_name("db")
+            .template(
+                PodTemplate::builder()
+                    .container(Container::builder().name("db").image("mysql:8.4").build())
+                    .build(),
+            )
+            .volume_claim_template(VolumeClaimTemplate::new("data", Storage::gib(10)))
+            .build();
+        let mut b = Bundle::new("app");
+        b.add(
+            ResourceQuota::builder()
+                .name("q")
+                .requests_cpu(Cpu::millis(2500))
+                .limits_memory(Memory::gib(1))
+                .requests_storage(Storage::gib(25))
+                .hard("persistentvolumeclaims", "2")
+                .build(),
+        )
+        .unwrap()
+        .add(
+            ResourceQuota::builder()
+                .name("elsewhere")
+                .namespace("other")
+                .pods(0)
+                .build(),
+        )
+        .unwrap()
+        .add(
+            LimitRange::builder()
+                .name("defaults")
+                .limit(Limit::container().default_limits(Cpu::millis(200), Memory::mib(512)))
+                .build(),
+        )
+        .unwrap()
+        .add(init_heavy)
+        .unwrap()
+        .add(db)
+        .unwrap();
+        b.external_service("db");
+        let m = messages(&b);
+        let find = |key: &str| {
+            m.iter()
+                .find(|v| v.contains(&format!("[{key:?}]")))
+                .cloned()
+        };
+        // The init container's 3 cores outweigh the app's 1; the database's three pods get the
+        // LimitRange's default request of 200m each: 3 + 0.6.
+        assert!(
+            find("requests.cpu").is_some_and(|v| v.contains(", 3600m (")),
+            "{m:#?}"
+        );
+        // Four pods at the default limit of 512Mi.
+        assert!(
+            find("limits.memory").is_some_and(|v| v.contains(", 2Gi (")),
+            "{m:#?}"
+        );
+        // Three claims of 10Gi from the claim template.
+        assert!(
+            find("requests.storage")
+                .is_some_and(|v| v.contains(r#", 30Gi (statefulset "db": 3 × 10Gi)"#)),
+            "{m:#?}"
+        );
+        assert!(
+            find("persistentvolumeclaims").is_some_and(|v| v.contains(", 3 (")),
+            "{m:#?}"
+        );
+        // The other namespace's quota sees none of it.
+        assert!(!m.iter().any(|v| v.contains("elsewhere")), "{m:#?}");
+        assert_eq!(m.len(), 4, "{m:#?}");
     }
 
     #[test]

@@ -908,7 +908,8 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
 
 /// A quota applied with its workloads constrains them: the apply waits until the quota
 /// controller has counted the namespace (before that, admission lets pods through unchecked
-/// and uncounted), so the second of two pods under `pods: 1` is refused.
+/// and uncounted). The namespace already runs one pod the bundle does not know, so the bundle's
+/// two pods fit `pods: 2` on paper (the offline check passes) and the second is refused.
 #[tokio::test]
 async fn a_quota_is_enforced_before_the_workloads_of_its_bundle() {
     let ns = TestNs::new("quota_first").await;
@@ -927,28 +928,108 @@ async fn a_quota_is_enforced_before_the_workloads_of_its_bundle() {
             )
             .build()
     };
+    let pods = ns.api::<k8s_openapi::api::core::v1::Pod>();
+    pods.create(&Default::default(), &pod("existing").to_object().unwrap())
+        .await
+        .expect("a pod outside the bundle");
     let mut b = Bundle::new("quota-first");
-    b.add(ResourceQuota::builder().name("one-pod").pods(1).build())
+    b.add(ResourceQuota::builder().name("two-pods").pods(2).build())
         .unwrap()
         .add(pod("first"))
         .unwrap()
         .add(pod("second"))
         .unwrap();
+    b.check().expect("on paper the bundle fits its quota");
     let err = ns
         .applier()
         .await
         .apply(&b)
         .await
-        .expect_err("the quota admits one pod")
+        .expect_err("the quota admits one more pod")
         .to_string();
-    assert!(err.contains("exceeded quota: one-pod"), "{err}");
-    let pods = ns
-        .api::<k8s_openapi::api::core::v1::Pod>()
-        .list(&Default::default())
+    assert!(err.contains("exceeded quota: two-pods"), "{err}");
+    let items = pods.list(&Default::default()).await.unwrap().items;
+    assert_eq!(items.len(), 2, "the existing pod and one of the bundle's");
+}
+
+/// The offline side of the same rule: a quota below what the bundle alone needs is reported
+/// before anything is sent, and the real apiserver agrees (the third replica never appears).
+#[tokio::test]
+async fn a_quota_below_the_bundles_own_use_is_reported_and_the_apiserver_agrees() {
+    use k8s_openapi::api::apps::v1::Deployment as K8sDeployment;
+    use k8s_openapi::api::core::v1::ResourceQuota as K8sQuota;
+
+    let ns = TestNs::new("quota_total").await;
+    let quota = ResourceQuota::builder()
+        .name("cpu")
+        .requests_cpu(Cpu::cores(2))
+        .build();
+    let web = Deployment::builder()
+        .name("web")
+        .replicas(3)
+        .template(
+            PodTemplate::builder()
+                .container(
+                    Container::builder()
+                        .name("web")
+                        .image("nginx:1.27")
+                        .resources(Resources::new().request_cpu(Cpu::cores(1)))
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let mut b = Bundle::new("quota-total");
+    b.add(quota.clone()).unwrap().add(web.clone()).unwrap();
+    let e = b.check().unwrap_err().to_string();
+    assert!(
+        e.contains(r#"resourcequota "cpu": spec.hard["requests.cpu"]: "2" is less than the bundle's own use in this namespace, 3"#),
+        "{e}"
+    );
+
+    // Sent as it is, bypassing the check: two replicas run, the third is refused for good.
+    let quotas = ns.api::<K8sQuota>();
+    quotas
+        .create(&Default::default(), &quota.to_object().unwrap())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while quotas
+        .get("cpu")
         .await
         .unwrap()
-        .items;
-    assert_eq!(pods.len(), 1, "one pod made it");
+        .status
+        .and_then(|s| s.hard)
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the quota controller never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deployments = ns.api::<K8sDeployment>();
+    deployments
+        .create(&Default::default(), &web.to_object().unwrap())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d = deployments.get("web").await.unwrap();
+        let status = d.status.unwrap_or_default();
+        let refused = status.conditions.iter().flatten().any(|c| {
+            c.type_.as_deref() == Some("ReplicaFailure")
+                && c.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("exceeded quota: cpu"))
+        });
+        if refused {
+            assert_eq!(status.replicas, Some(2), "two replicas fit");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no ReplicaFailure: {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test]
