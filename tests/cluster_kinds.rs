@@ -756,21 +756,7 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
     let pods: Api<K8sPod> = ns.api();
     // Admission enforces a quota only once the quota controller has filled in its status
     // (before, pods pass unchecked and uncounted): wait for that, as kubeprint's apply does.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while quotas
-        .get("compute")
-        .await
-        .unwrap()
-        .status
-        .and_then(|s| s.hard)
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the quota controller never counted"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_counted(&quotas, "compute").await;
     let rejection = pods
         .create(&PostParams::default(), &bare("bare", None))
         .await
@@ -906,6 +892,26 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
     assert_eq!(used["limits.memory"].0, "1536Mi");
 }
 
+/// Waits until the quota controller has filled in quota `name`'s status: only then does
+/// admission enforce it.
+async fn until_counted(quotas: &Api<k8s_openapi::api::core::v1::ResourceQuota>, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while quotas
+        .get(name)
+        .await
+        .unwrap()
+        .status
+        .and_then(|s| s.hard)
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the quota controller never counted {name}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A quota applied with its workloads constrains them: the apply waits until the quota
 /// controller has counted the namespace (before that, admission lets pods through unchecked
 /// and uncounted). The namespace already runs one pod the bundle does not know, so the bundle's
@@ -993,21 +999,7 @@ async fn a_quota_below_the_bundles_own_use_is_reported_and_the_apiserver_agrees(
         .create(&Default::default(), &quota.to_object().unwrap())
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while quotas
-        .get("cpu")
-        .await
-        .unwrap()
-        .status
-        .and_then(|s| s.hard)
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the quota controller never counted"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_counted(&quotas, "cpu").await;
     let deployments = ns.api::<K8sDeployment>();
     deployments
         .create(&Default::default(), &web.to_object().unwrap())
