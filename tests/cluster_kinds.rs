@@ -779,10 +779,23 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
         .create(&PostParams::default(), &range.to_object().unwrap())
         .await
         .expect("create limit range");
-    let admitted = pods
-        .create(&PostParams::default(), &bare("defaulted", None))
-        .await
-        .expect("defaults from the LimitRange satisfy the quota");
+    // LimitRanger reads LimitRanges from the apiserver's informer, and a namespace it found
+    // none in is remembered as empty for 30 s: a pod made right after the LimitRange can still
+    // miss its defaults. Retry until the defaults apply (in about fifteen runs, one missed them
+    // on the first attempt).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let admitted = loop {
+        match pods
+            .create(&PostParams::default(), &bare("defaulted", None))
+            .await
+        {
+            Ok(pod) => break pod,
+            Err(e) if e.to_string().contains("must specify") && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("defaults from the LimitRange satisfy the quota: {e}"),
+        }
+    };
     let r = admitted.spec.unwrap().containers[0]
         .resources
         .clone()
@@ -840,6 +853,8 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
         .add(web(Resources::new()))
         .unwrap()
         .add(
+            // A bare pod sets its own resources: unlike the Deployment's, which its ReplicaSet
+            // retries, it would fail the apply if it met LimitRanger before the new LimitRange.
             kubeprint::Pod::builder()
                 .name("once")
                 .template(
@@ -848,6 +863,11 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
                             Container::builder()
                                 .name("once")
                                 .image("busybox:1.37")
+                                .resources(
+                                    Resources::new()
+                                        .request_cpu(Cpu::millis(500))
+                                        .limit_memory(Memory::mib(512)),
+                                )
                                 .build(),
                         )
                         .build(),
