@@ -1035,11 +1035,14 @@ async fn a_quota_below_the_bundles_own_use_is_reported_and_the_apiserver_agrees(
                     .as_deref()
                     .is_some_and(|m| m.contains("exceeded quota: cpu"))
         });
-        if refused {
-            assert_eq!(status.replicas, Some(2), "two replicas fit");
+        // Two replicas fit and run; the third is refused (the status may catch up in steps).
+        if refused && status.replicas == Some(2) {
             break;
         }
-        assert!(Instant::now() < deadline, "no ReplicaFailure: {status:?}");
+        assert!(
+            Instant::now() < deadline,
+            "not two replicas and a ReplicaFailure: {status:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
