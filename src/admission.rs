@@ -38,25 +38,40 @@ struct Need<'a> {
     resource: &'static str,
 }
 
+/// The bundle's quotas that count every pod of their namespace (no scopes, no scope
+/// selector), with their specs: the only ones these checks judge.
+fn unscoped_quotas(bundle: &Bundle) -> Vec<(&Object, &core::ResourceQuotaSpec)> {
+    bundle
+        .objects()
+        .iter()
+        .filter_map(|o| match o {
+            Object::ResourceQuota(q) => q
+                .spec
+                .as_ref()
+                .filter(|s| {
+                    s.scopes.as_ref().is_none_or(Vec::is_empty) && s.scope_selector.is_none()
+                })
+                .map(|s| (o, s)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The quotas' requirements: `cpu` and `requests.cpu` need a request, `limits.cpu` a limit.
-fn needs(bundle: &Bundle) -> Vec<Need<'_>> {
+fn needs<'a>(
+    bundle: &'a Bundle,
+    quotas: &[(&'a Object, &'a core::ResourceQuotaSpec)],
+) -> Vec<Need<'a>> {
     let mut out = Vec::new();
-    for o in bundle.objects() {
-        let Object::ResourceQuota(q) = o else {
-            continue;
-        };
-        let Some(spec) = &q.spec else { continue };
-        let scoped =
-            spec.scopes.as_ref().is_some_and(|s| !s.is_empty()) || spec.scope_selector.is_some();
-        if scoped {
-            continue;
-        }
+    for (o, spec) in quotas {
         for key in spec.hard.iter().flat_map(|h| h.keys()) {
-            let (field, resource) = match key.split_once('.') {
-                Some(("requests", r)) => ("requests", r),
-                Some(("limits", r)) => ("limits", r),
-                _ => ("requests", key.as_str()),
+            let key = usage_key(key);
+            let field = match key.split_once('.') {
+                Some(("requests", _)) => "requests",
+                Some(("limits", _)) => "limits",
+                _ => continue,
             };
+            let resource = &key[field.len() + 1..];
             if let Some(resource) = COMPUTE.iter().find(|c| **c == resource) {
                 out.push(Need {
                     quota: o.name(),
@@ -129,10 +144,11 @@ impl<'a> Effective<'a> {
 
 /// Checks every object's pods and claims against its namespace's quotas and limit ranges.
 pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
-    let needs = needs(bundle);
+    let quotas = unscoped_quotas(bundle);
+    let needs = needs(bundle, &quotas);
     let containers = ranges(bundle, "Container");
     let claims = ranges(bundle, "PersistentVolumeClaim");
-    let mut out = totals(bundle, &containers);
+    let mut out = totals(bundle, &quotas, &containers);
     if needs.is_empty() && containers.is_empty() && claims.is_empty() {
         return out;
     }
@@ -338,23 +354,15 @@ fn amount(key: &str, nanos: i128) -> String {
 /// (ConfigMaps are not counted: every namespace holds `kube-root-ca.crt` besides.)
 fn totals(
     bundle: &Bundle,
+    quotas: &[(&Object, &core::ResourceQuotaSpec)],
     ranges: &[(&str, Option<&str>, &core::LimitRangeItem)],
 ) -> Vec<Violation> {
-    let quotas: Vec<&Object> = bundle
-        .objects()
-        .iter()
-        .filter(|o| {
-            matches!(o, Object::ResourceQuota(q) if q.spec.as_ref().is_some_and(|s| {
-                s.scopes.as_ref().is_none_or(Vec::is_empty) && s.scope_selector.is_none()
-            }))
-        })
-        .collect();
     let mut out = Vec::new();
     if quotas.is_empty() {
         return out;
     }
     let quota_namespaces: Vec<Option<&str>> =
-        quotas.iter().map(|q| bundle.namespace_of(q)).collect();
+        quotas.iter().map(|(q, _)| bundle.namespace_of(q)).collect();
     // (namespace, key) → (nano-units, who uses them)
     let mut used: BTreeMap<(Option<String>, String), (i128, Vec<String>)> = BTreeMap::new();
     let mut add = |ns: Option<&str>, key: String, nanos: i128, who: String| {
@@ -428,12 +436,9 @@ fn totals(
             }
         }
     }
-    for q in quotas {
-        let Object::ResourceQuota(quota) = q else {
-            continue;
-        };
+    for (q, spec) in quotas {
         let ns = bundle.namespace_of(q).map(str::to_owned);
-        for (key, hard) in quota.spec.iter().flat_map(|s| s.hard.iter().flatten()) {
+        for (key, hard) in spec.hard.iter().flatten() {
             let Some(limit) = quantity_nanos(hard) else {
                 continue;
             };

@@ -526,20 +526,64 @@ async fn hooks_and_projected_volumes_in_a_restricted_namespace() {
     assert!(err.to_string().contains("expirationSeconds"), "{err}");
 }
 
+/// An applier that records its events, and the record.
+fn recording(
+    applier: kubeprint::apply::Applier,
+) -> (
+    kubeprint::apply::Applier,
+    std::sync::Arc<std::sync::Mutex<Vec<Event>>>,
+) {
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = events.clone();
+    let applier = applier.on_event(move |e: &Event| record.lock().unwrap().push(e.clone()));
+    (applier, events)
+}
+
+/// Where the first event that is `step` (`"Ready"`, `"Applying"`, ...) for one of `kinds` stands
+/// in `events`.
+fn first(events: &[Event], step: &str, kinds: &[&str]) -> Option<usize> {
+    events.iter().position(|e| {
+        let is_step = match e {
+            Event::Ready { .. } => step == "Ready",
+            Event::Applying { .. } => step == "Applying",
+            _ => false,
+        };
+        is_step && kinds.contains(&e.object().kind.as_str())
+    })
+}
+
+/// Polls `check` until it answers `Ok`, failing the test after `limit` with `what` and the
+/// last `Err` it gave.
+async fn eventually<T>(
+    limit: Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        match check().await {
+            Ok(done) => return done,
+            Err(last) => assert!(Instant::now() < deadline, "{what}: {last}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Deletes a cluster-scoped object left by an earlier run and waits until it is gone.
 async fn remove_leftover<K>(api: &Api<K>, name: &str)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     let _ = api.delete(name, &Default::default()).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while api.get_opt(name).await.expect("get").is_some() {
-        assert!(
-            Instant::now() < deadline,
-            "leftover {name} is not going away"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        Duration::from_secs(60),
+        "leftover is not going away",
+        async || match api.get_opt(name).await.expect("get") {
+            Some(_) => Err(name.to_owned()),
+            None => Ok(()),
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -591,27 +635,17 @@ async fn storage_class_and_static_volume_bind_and_are_kept_as_data() {
                 .build(),
         )
         .unwrap();
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = events.clone();
     let applier = ns.applier().await;
+    let (recorded, events) = recording(applier.clone());
     let started = Instant::now();
-    let report = applier
-        .clone()
-        .on_event(move |e: &Event| record.lock().unwrap().push(e.clone()))
-        .apply(&bundle)
-        .await
-        .expect("apply");
+    let report = recorded.apply(&bundle).await.expect("apply");
     println!("applied and bound in {:?}", started.elapsed());
     // The volume is Available before the claim is made, so the claim binds at once (made
     // together, it waits for the volume controller's periodic resync: 8-10 s here).
     {
         let events = events.lock().unwrap();
-        let at = |wanted: &dyn Fn(&Event) -> bool| events.iter().position(wanted);
-        let volume_ready =
-            at(&|e| matches!(e, Event::Ready { .. }) && e.object().kind == "PersistentVolume");
-        let claim_applying = at(&|e| {
-            matches!(e, Event::Applying { .. }) && e.object().kind == "PersistentVolumeClaim"
-        });
+        let volume_ready = first(&events, "Ready", &["PersistentVolume"]);
+        let claim_applying = first(&events, "Applying", &["PersistentVolumeClaim"]);
         assert!(
             volume_ready.is_some() && volume_ready < claim_applying,
             "{events:#?}"
@@ -783,19 +817,19 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
     // none in is remembered as empty for 30 s: a pod made right after the LimitRange can still
     // miss its defaults. Retry until the defaults apply (in about fifteen runs, one missed them
     // on the first attempt).
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let admitted = loop {
-        match pods
+    let admitted = eventually(
+        Duration::from_secs(40),
+        "LimitRange defaults never applied",
+        async || match pods
             .create(&PostParams::default(), &bare("defaulted", None))
             .await
         {
-            Ok(pod) => break pod,
-            Err(e) if e.to_string().contains("must specify") && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            Ok(pod) => Ok(pod),
+            Err(e) if e.to_string().contains("must specify") => Err(e.to_string()),
             Err(e) => panic!("defaults from the LimitRange satisfy the quota: {e}"),
-        }
-    };
+        },
+    )
+    .await;
     let r = admitted.spec.unwrap().containers[0]
         .resources
         .clone()
@@ -877,23 +911,12 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
         .unwrap();
     fit.check()
         .expect("the LimitRange's defaults satisfy the quota");
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = events.clone();
-    ns.applier()
-        .await
-        .on_event(move |e: &Event| record.lock().unwrap().push(e.clone()))
-        .apply(&fit)
-        .await
-        .expect("apply");
+    let (recorded, events) = recording(ns.applier().await);
+    recorded.apply(&fit).await.expect("apply");
     {
         let events = events.lock().unwrap();
-        let quota_ready = events
-            .iter()
-            .position(|e| matches!(e, Event::Ready { .. }) && e.object().kind == "ResourceQuota");
-        let first_workload = events.iter().position(|e| {
-            matches!(e, Event::Applying { .. })
-                && matches!(e.object().kind.as_str(), "Deployment" | "Pod")
-        });
+        let quota_ready = first(&events, "Ready", &["ResourceQuota"]);
+        let first_workload = first(&events, "Applying", &["Deployment", "Pod"]);
         assert!(
             quota_ready.is_some() && quota_ready < first_workload,
             "{events:#?}"
@@ -915,21 +938,15 @@ async fn quotas_and_limit_ranges_admit_what_the_bundle_check_admits() {
 /// Waits until the quota controller has filled in quota `name`'s status: only then does
 /// admission enforce it.
 async fn until_counted(quotas: &Api<k8s_openapi::api::core::v1::ResourceQuota>, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while quotas
-        .get(name)
-        .await
-        .unwrap()
-        .status
-        .and_then(|s| s.hard)
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the quota controller never counted {name}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "the quota controller never counted",
+        async || match quotas.get(name).await.unwrap().status.and_then(|s| s.hard) {
+            Some(_) => Ok(()),
+            None => Err(name.to_owned()),
+        },
+    )
+    .await;
 }
 
 /// A quota applied with its workloads constrains them: the apply waits until the quota
@@ -1025,30 +1042,35 @@ async fn a_quota_below_the_bundles_own_use_is_reported_and_the_apiserver_agrees(
         .create(&Default::default(), &web.to_object().unwrap())
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let d = deployments.get("web").await.unwrap();
-        let status = d.status.unwrap_or_default();
-        let refused = status.conditions.iter().flatten().any(|c| {
-            c.type_.as_deref() == Some("ReplicaFailure")
-                && c.message
-                    .as_deref()
-                    .is_some_and(|m| m.contains("exceeded quota: cpu"))
-        });
-        // Two replicas fit and run; the third is refused (the status may catch up in steps).
-        if refused && status.replicas == Some(2) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not two replicas and a ReplicaFailure: {status:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // Two replicas fit and run; the third is refused (the status may catch up in steps).
+    eventually(
+        Duration::from_secs(60),
+        "not two replicas and a ReplicaFailure",
+        async || {
+            let status = deployments
+                .get("web")
+                .await
+                .unwrap()
+                .status
+                .unwrap_or_default();
+            let refused = status.conditions.iter().flatten().any(|c| {
+                c.type_.as_deref() == Some("ReplicaFailure")
+                    && c.message
+                        .as_deref()
+                        .is_some_and(|m| m.contains("exceeded quota: cpu"))
+            });
+            if refused && status.replicas == Some(2) {
+                Ok(())
+            } else {
+                Err(format!("{status:?}"))
+            }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
-async fn ingress_class_applies_before_its_ingress_and_goes_on_teardown() {
+async fn ingress_class_applies_with_its_ingress_and_goes_on_teardown() {
     use k8s_openapi::api::networking::v1::IngressClass as K8sClass;
     use kubeprint::ingress::{Backend, IngressRule};
 
@@ -1099,8 +1121,9 @@ async fn ingress_class_applies_before_its_ingress_and_goes_on_teardown() {
 }
 
 /// Applies a cluster-scoped class (`K`, named `name`, made by `class`) with a one-replica
-/// Deployment whose pods name it (`template`), returns the pod's spec as admission left it, then
-/// tears the bundle down and checks the class went with it.
+/// Deployment whose pods name it (`template`), checks the class was ready before the
+/// Deployment was sent, returns the pod's spec as admission left it, then tears the bundle down
+/// and checks the class went with it.
 async fn pod_of_class<K, M>(
     ns: &TestNs,
     name: &str,
@@ -1109,6 +1132,7 @@ async fn pod_of_class<K, M>(
 ) -> k8s_openapi::api::core::v1::PodSpec
 where
     K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope, DynamicType = ()>
+        + k8s_openapi::Resource
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
@@ -1122,7 +1146,18 @@ where
         .with(Deployment::builder().name("web").template(template).build())
         .unwrap();
     let applier = ns.applier().await;
-    applier.apply(&bundle).await.expect("apply");
+    let (recorded, events) = recording(applier.clone());
+    recorded.apply(&bundle).await.expect("apply");
+    {
+        // The class is in place before the Deployment is even sent.
+        let events = events.lock().unwrap();
+        let class_ready = first(&events, "Ready", &[<K as k8s_openapi::Resource>::KIND]);
+        let workload = first(&events, "Applying", &["Deployment"]);
+        assert!(
+            class_ready.is_some() && class_ready < workload,
+            "{events:#?}"
+        );
+    }
     let pods = ns
         .api::<k8s_openapi::api::core::v1::Pod>()
         .list(&Default::default())
