@@ -32,7 +32,8 @@
 //! ```
 
 use crate::bundle::Bundle;
-use crate::references;
+use crate::bundle::index;
+use crate::object::refs;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
@@ -119,10 +120,10 @@ fn build(bundle: &Bundle) -> Graph {
         .map(|(i, o)| (o as *const crate::Object, i))
         .collect();
     let index_of = |target: &crate::Object| numbers.get(&(target as *const _)).copied();
-    let index = references::Index::new(bundle);
+    let index = index::Index::new(bundle);
     for (i, o) in objects.iter().enumerate() {
         let ns = bundle.namespace_of(o);
-        for r in references::refs(o) {
+        for r in refs::refs(o) {
             let to = match bundle.find(r.kind, ns, r.name).and_then(index_of) {
                 Some(j) => j,
                 None => {
@@ -138,12 +139,12 @@ fn build(bundle: &Bundle) -> Graph {
             };
             g.edge(i, to, r.edge.label());
         }
-        for (target, label) in references::bundle_links(bundle, o) {
+        for (target, label) in index::bundle_links(bundle, o) {
             if let Some(j) = index_of(target) {
                 g.edge(i, j, label);
             }
         }
-        for template in references::claim_templates(o) {
+        for template in refs::claim_templates(o) {
             let to = g.extra(
                 "PersistentVolumeClaim",
                 format!("{template}-{}-*", o.name()),
@@ -151,13 +152,13 @@ fn build(bundle: &Bundle) -> Graph {
             );
             g.edge(i, to, "volumeClaimTemplate");
         }
-        for s in references::selector_refs(o) {
+        for s in refs::selector_refs(o) {
             for target in index.selected(o, s.selector) {
                 if let Some(j) = index_of(target) {
                     g.edge(i, j, s.edge.label());
                 }
             }
-            for labels in references::selected_external(bundle, s.selector) {
+            for labels in index::selected_external(bundle, s.selector) {
                 let to = g.extra("Pods", labels.to_string(), Note::External);
                 g.edge(i, to, s.edge.label());
             }
@@ -330,8 +331,8 @@ mod tests {
 mod snapshot_tests {
     use super::*;
     use crate::Object;
+    use crate::fixtures::*;
     use crate::object::GENERATE_ONCE_ANNOTATION;
-    use crate::references::fixtures::*;
     use k8s_openapi::api::autoscaling::v2::{
         CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
     };
@@ -495,13 +496,13 @@ mod snapshot_tests {
 
     #[test]
     fn storage_edges() {
-        use crate::persistentvolume::Source;
+        use crate::api::core::persistentvolume::Source;
         use crate::prelude::*;
         let mut b = Bundle::new("storage");
         b.add(
             StorageClass::builder()
                 .name("nfs")
-                .provisioner(crate::storageclass::NO_PROVISIONER)
+                .provisioner(crate::api::storage::storageclass::NO_PROVISIONER)
                 .build(),
         )
         .unwrap();
@@ -556,7 +557,7 @@ mod snapshot_tests {
 
     #[test]
     fn class_edges() {
-        use crate::ingress::{Backend, IngressRule};
+        use crate::api::networking::ingress::{Backend, IngressRule};
         use crate::prelude::*;
         let mut b = Bundle::new("classes");
         b.add(PriorityClass::builder().name("high").value(1000).build())

@@ -15,13 +15,22 @@
 //! ```
 //!
 //! ## Layout
-//! - [`meta`], [`validate`], [`quantity`], [`error`]: names, labels, rules, quantities, errors.
-//! - One module per kind ([`configmap`], ...), each with its builder and its validation.
+//! - Foundations: [`meta`], [`validate`], [`quantity`], [`selector`], [`port`], [`error`]:
+//!   names, labels, the apiserver's rules, quantities, selectors, errors.
+//! - [`pod`]: the one pod layer (containers, probes, volumes, env, security, scheduling) that
+//!   every workload wraps; [`workload`]: what all workloads share.
+//! - [`api`]: one file per kind, grouped by API group like `k8s_openapi::api` — [`api::core`],
+//!   [`api::apps`], [`api::batch`], [`api::networking`], ... — each with its builder and the
+//!   validation of its `k8s-openapi` type.
 //! - [`object`]: the [`Object`] enum over every supported `k8s-openapi` type and the
-//!   [`Manifest`] trait builders implement.
-//! - [`bundle`]: ordering, reference checks, config checksums and rendering.
+//!   [`Manifest`] trait builders implement; [`bundle`]: storing, ordering, config checksums
+//!   and rendering; [`check`]: the rules between a bundle's objects ([`Bundle::check`]).
 //! - [`graph`]: a Mermaid/DOT picture of a bundle; [`testing`]: snapshot helpers.
 //! - [`blueprint`]: production stacks (MySQL, Redis, MongoDB, Ghost, Parse) built from the builders.
+//! - `apply` (feature `client`): the apply engine; `cli` (feature `cli`): a command line for
+//!   infrastructure-as-code binaries.
+//!
+//! Every builder is also at the crate root (`kubeprint::Deployment`) and in [`prelude`].
 //!
 //! ## Kubernetes version
 //! kubeprint, like every library on `k8s-openapi`, enables no `v1_*` feature of it: the final
@@ -40,43 +49,59 @@ k8s_openapi::k8s_if_le_1_36! {
     );
 }
 
-mod admission;
+// Foundations: errors, metadata, the apiserver's rules, quantities, selectors, ports.
+pub mod error;
+pub mod meta;
+pub mod port;
+pub mod quantity;
+pub mod selector;
+pub mod validate;
+
+// The one pod layer every workload wraps, the workload trait, and every kind by API group.
+pub mod api;
+pub mod pod;
+pub mod workload;
+
+// A set of objects: the object enum, the bundle (stores, orders, renders) and the checks
+// between its objects.
+pub mod bundle;
+pub mod check;
+pub mod object;
+
+// What is built on top: pictures, snapshot helpers, blueprints, the apply client, the CLI.
 #[cfg(feature = "client")]
 pub mod apply;
 pub mod blueprint;
-pub mod bundle;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod configmap;
-pub mod endpointslice;
-pub mod error;
 pub mod graph;
-pub mod ingress;
-pub mod ingressclass;
-pub mod limitrange;
-pub mod meta;
-pub mod namespace;
-pub mod networkpolicy;
-pub mod object;
-pub mod persistentvolume;
-pub mod persistentvolumeclaim;
-pub mod pod;
-pub mod poddisruptionbudget;
-pub mod port;
-pub mod priorityclass;
-pub mod quantity;
-pub mod rbac;
-pub mod references;
-pub mod resourcequota;
-pub mod runtimeclass;
-pub mod secret;
-pub mod selector;
-pub mod service;
-pub mod serviceaccount;
-pub mod storageclass;
 pub mod testing;
-pub mod validate;
-pub mod workload;
+
+#[cfg(test)]
+mod fixtures;
+
+// The module paths of the first releases (`kubeprint::service::ServiceType`), kept working.
+#[doc(hidden)]
+pub use api::core::{
+    configmap, limitrange, namespace, persistentvolume, persistentvolumeclaim, resourcequota,
+    secret, service, serviceaccount,
+};
+#[doc(hidden)]
+pub use api::discovery::endpointslice;
+#[doc(hidden)]
+pub use api::networking::{ingress, ingressclass, networkpolicy};
+#[doc(hidden)]
+pub use api::node::runtimeclass;
+#[doc(hidden)]
+pub use api::policy::poddisruptionbudget;
+#[doc(hidden)]
+pub use api::rbac;
+#[doc(hidden)]
+pub use api::scheduling::priorityclass;
+#[doc(hidden)]
+pub use api::storage::storageclass;
+#[doc(hidden)]
+pub use check::references;
 
 #[cfg(feature = "client")]
 pub use apply::Applier;
@@ -123,34 +148,34 @@ pub use k8s_openapi;
 
 /// Everything needed to describe an application: `use kubeprint::prelude::*;`.
 pub mod prelude {
+    pub use crate::api::core::configmap::ConfigMap;
+    pub use crate::api::core::limitrange::LimitRange;
+    pub use crate::api::core::namespace::Namespace;
+    pub use crate::api::core::persistentvolume::PersistentVolume;
+    pub use crate::api::core::persistentvolumeclaim::PersistentVolumeClaim;
+    pub use crate::api::core::resourcequota::ResourceQuota;
+    pub use crate::api::core::secret::Secret;
+    pub use crate::api::core::service::Service;
+    pub use crate::api::core::serviceaccount::ServiceAccount;
+    pub use crate::api::discovery::endpointslice::EndpointSlice;
+    pub use crate::api::networking::ingress::Ingress;
+    pub use crate::api::networking::ingressclass::IngressClass;
+    pub use crate::api::networking::networkpolicy::NetworkPolicy;
+    pub use crate::api::node::runtimeclass::RuntimeClass;
+    pub use crate::api::policy::poddisruptionbudget::PodDisruptionBudget;
+    pub use crate::api::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+    pub use crate::api::scheduling::priorityclass::PriorityClass;
+    pub use crate::api::storage::storageclass::StorageClass;
     pub use crate::bundle::Bundle;
-    pub use crate::configmap::ConfigMap;
-    pub use crate::endpointslice::EndpointSlice;
     pub use crate::error::{Error, Result};
-    pub use crate::ingress::Ingress;
-    pub use crate::ingressclass::IngressClass;
-    pub use crate::limitrange::LimitRange;
     pub use crate::meta::Labels;
-    pub use crate::namespace::Namespace;
-    pub use crate::networkpolicy::NetworkPolicy;
     pub use crate::object::{Manifest, Object};
-    pub use crate::persistentvolume::PersistentVolume;
-    pub use crate::persistentvolumeclaim::PersistentVolumeClaim;
     pub use crate::pod::{
         Container, ContainerSecurity, EnvFrom, EnvVar, Hook, Mount, PodSecurity, PodTemplate, Port,
         Probe, Projection, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
     };
-    pub use crate::poddisruptionbudget::PodDisruptionBudget;
-    pub use crate::priorityclass::PriorityClass;
     pub use crate::quantity::{Cpu, Memory, Storage};
-    pub use crate::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
-    pub use crate::resourcequota::ResourceQuota;
-    pub use crate::runtimeclass::RuntimeClass;
-    pub use crate::secret::Secret;
     pub use crate::selector::Selector;
-    pub use crate::service::Service;
-    pub use crate::serviceaccount::ServiceAccount;
-    pub use crate::storageclass::StorageClass;
     pub use crate::workload::{
         ConcurrencyPolicy, CronJob, DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy,
         HorizontalPodAutoscaler, IntOrPercent, Job, JobRestartPolicy, Pod, ReplicaSet, StatefulSet,

@@ -65,3 +65,26 @@ fn budget_amount_is_int_or_percent() {
         Budget::MaxUnavailable(kubeprint::IntOrPercent::Percent(25))
     );
 }
+
+#[test]
+fn kinds_by_api_group_are_the_same_types_as_the_old_paths() {
+    same(
+        kubeprint::api::core::ServiceType::ClusterIp,
+        kubeprint::service::ServiceType::ClusterIp,
+    );
+    same(
+        kubeprint::api::core::persistentvolumeclaim::AccessMode::ReadWriteOnce,
+        kubeprint::persistentvolumeclaim::AccessMode::ReadWriteOnce,
+    );
+    same(
+        kubeprint::api::batch::JobRestartPolicy::Never,
+        kubeprint::workload::JobRestartPolicy::Never,
+    );
+    same(
+        kubeprint::api::apps::DeploymentStrategy::Recreate,
+        kubeprint::workload::deployment::DeploymentStrategy::Recreate,
+    );
+    let role = || kubeprint::api::rbac::Role::builder().name("r").build();
+    same(role(), kubeprint::rbac::Role::builder().name("r").build());
+    same(role(), kubeprint::Role::builder().name("r").build());
+}

@@ -9,8 +9,8 @@ use super::error::{Error, Result};
 use super::resources::{ResourceCache, Target};
 use super::secrets;
 use crate::bundle::Bundle;
+use crate::bundle::index;
 use crate::object::{Object, Tier, WAVE_ANNOTATION};
-use crate::references;
 use serde_json::{Value, json};
 
 /// One bundle object, ready to apply.
@@ -126,8 +126,8 @@ pub(crate) fn mark_services_without_endpoints(bundle: &Bundle, items: &mut [Item
     if !items.iter().any(|i| matches!(i.object, Object::Service(_))) {
         return;
     }
-    let index = references::Index::new(bundle);
+    let index = index::Index::new(bundle);
     for item in items {
-        item.expects_no_endpoints = references::service_expects_no_endpoints(&index, item.object);
+        item.expects_no_endpoints = index::service_expects_no_endpoints(&index, item.object);
     }
 }

@@ -683,9 +683,9 @@ fn diff_stripped(kind: &str, mut live: Option<Value>, mut planned: Option<Value>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::core::secret::Generate;
+    use crate::api::core::service::ServicePort;
     use crate::prelude::*;
-    use crate::secret::Generate;
-    use crate::service::ServicePort;
     use serde_json::json;
 
     const NS: &str = "kp-plan-fixture";

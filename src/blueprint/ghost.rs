@@ -43,14 +43,14 @@
 
 use super::mysql::MySql;
 use super::{Blueprint, Client, Persistence, check_clients, start_checks};
+use crate::api::apps::{Deployment, DeploymentStrategy};
+use crate::api::core::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
+use crate::api::networking::ingress::{Backend, Ingress, IngressRule};
 use crate::bundle::Bundle;
 use crate::error::Result;
-use crate::ingress::{Backend, Ingress, IngressRule};
 use crate::meta::Labels;
-use crate::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
-use crate::workload::{Deployment, DeploymentStrategy};
 use typed_builder::TypedBuilder;
 
 /// The default image.

@@ -58,19 +58,19 @@ pub use mysql::{MySql, MySqlConnection};
 pub use parse::{Dashboard, Parse, ParseConnection, ParseDatabase};
 pub use redis::{Redis, RedisConnection, Sentinel};
 
+use crate::api::apps::{PodManagementPolicy, PvcRetention, StatefulSet};
+use crate::api::core::configmap::ConfigMap;
+use crate::api::core::secret::{Generate, Secret};
+use crate::api::core::service::{Service, ServicePort, ServiceType};
+use crate::api::networking::networkpolicy::{NetworkPolicy, Peer, PolicyPort, Rule};
+use crate::api::policy::poddisruptionbudget::{Budget, PodDisruptionBudget};
 use crate::bundle::Bundle;
-use crate::configmap::ConfigMap;
 use crate::error::{Error, ObjectRef, Result};
 use crate::meta::Labels;
-use crate::networkpolicy::{NetworkPolicy, Peer, PolicyPort, Rule};
 use crate::pod::{FsGroupChangePolicy, PodSecurity, PodTemplate, Volume, VolumeClaimTemplate};
-use crate::poddisruptionbudget::{Budget, PodDisruptionBudget};
 use crate::quantity::Storage;
-use crate::secret::{Generate, Secret};
 use crate::selector::Selector;
-use crate::service::{Service, ServicePort, ServiceType};
 use crate::validate::{self, Checker};
-use crate::workload::{PodManagementPolicy, PvcRetention, StatefulSet};
 use std::fmt;
 use std::str::FromStr;
 

@@ -48,13 +48,13 @@
 use super::{
     Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, start_checks,
 };
+use crate::api::apps::PodManagementPolicy;
+use crate::api::core::secret::Generate;
 use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::meta::Labels;
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
-use crate::secret::Generate;
-use crate::workload::PodManagementPolicy;
 use typed_builder::TypedBuilder;
 
 /// The default image.

@@ -55,13 +55,13 @@
 use super::{
     Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, start_checks,
 };
+use crate::api::core::configmap::ConfigMap;
+use crate::api::core::secret::Generate;
 use crate::bundle::Bundle;
-use crate::configmap::ConfigMap;
 use crate::error::Result;
 use crate::meta::Labels;
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
-use crate::secret::Generate;
 use typed_builder::TypedBuilder;
 
 /// The default image.

@@ -47,14 +47,14 @@
 
 use super::mongodb::MongoDb;
 use super::{Blueprint, Client, Credentials, SecretKeyRef, check_clients, start_checks};
+use crate::api::apps::Deployment;
+use crate::api::core::configmap::ConfigMap;
+use crate::api::core::secret::Generate;
 use crate::bundle::Bundle;
-use crate::configmap::ConfigMap;
 use crate::error::Result;
 use crate::meta::Labels;
 use crate::pod::{Container, EnvVar, Mount, Port, Probe, Resources, Volume};
 use crate::quantity::{Cpu, Memory};
-use crate::secret::Generate;
-use crate::workload::Deployment;
 use typed_builder::TypedBuilder;
 
 /// The default image.

@@ -23,10 +23,10 @@
 //! # let _ = template;
 //! ```
 
+/// How a claim may be mounted (defined in [`crate::api::core::persistentvolumeclaim`]).
+pub use crate::api::core::persistentvolumeclaim::AccessMode;
+use crate::api::core::persistentvolumeclaim::claim_spec;
 use crate::meta::{Labels, push_unique};
-/// How a claim may be mounted (defined in [`crate::persistentvolumeclaim`]).
-pub use crate::persistentvolumeclaim::AccessMode;
-use crate::persistentvolumeclaim::claim_spec;
 use crate::quantity::Storage;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

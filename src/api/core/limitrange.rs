@@ -26,11 +26,11 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+use crate::api::core::resourcequota::check_resource_name;
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::object::{Manifest, Validate};
 use crate::quantity::{Cpu, Memory, Storage, check_quantity, quantity_cmp, quantity_nanos};
-use crate::resourcequota::check_resource_name;
 use crate::validate::{Checker, one_of};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;

@@ -28,14 +28,15 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+use crate::api::core::persistentvolumeclaim::check_claim_spec;
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
-use crate::persistentvolumeclaim::check_claim_spec;
 use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
 use crate::pod::{PodTemplate, VolumeClaimTemplate};
 use crate::validate::{self, Checker};
+use crate::workload::builder_workload;
 use crate::workload::{
     IntOrPercent, check_controller_pods, check_int_or_percent, check_non_negative, check_strategy,
 };

@@ -53,10 +53,10 @@
 //! [`Service::external_endpoints`] a selector-less Service with an [`EndpointSlice`] listing
 //! fixed addresses.
 
-use crate::endpointslice::{EndpointPort, EndpointSlice};
+use crate::api::discovery::endpointslice::{EndpointPort, EndpointSlice};
+use crate::api::networking::networkpolicy::cidr;
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
-use crate::networkpolicy::cidr;
 use crate::object::{Manifest, Validate};
 /// The port vocabulary, defined in [`crate::port`] and shared with the pod layer.
 pub use crate::port::{PortRef, Protocol};

@@ -32,6 +32,7 @@ use crate::object::{Manifest, Validate};
 use crate::pod::check::{self, PodContext, RestartRule};
 use crate::pod::{PodTemplate, RestartPolicy};
 use crate::validate::{self, Checker};
+use crate::workload::builder_workload;
 use crate::workload::check_non_negative;
 use k8s_openapi::api::batch::v1 as batch;
 use typed_builder::TypedBuilder;
@@ -181,7 +182,7 @@ impl PodFailurePolicy {
     }
 }
 
-/// The settings of a Job's run, shared by [`Job`] and [`crate::workload::CronJob`].
+/// The settings of a Job's run, shared by [`Job`] and [`crate::api::batch::CronJob`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct JobParams<'a> {
     pub completions: Option<i32>,
@@ -198,7 +199,7 @@ pub(crate) struct JobParams<'a> {
 /// `CronJob`), so the list of settings is written once.
 macro_rules! job_params {
     ($builder:expr) => {
-        $crate::workload::job::JobParams {
+        $crate::api::batch::job::JobParams {
             completions: $builder.completions,
             parallelism: $builder.parallelism,
             backoff_limit: $builder.backoff_limit,

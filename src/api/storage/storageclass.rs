@@ -21,10 +21,10 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+use crate::api::core::persistentvolume::ReclaimPolicy;
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta, push_unique};
 use crate::object::{Manifest, Validate};
-use crate::persistentvolume::ReclaimPolicy;
 use crate::validate::{self, Checker, one_of};
 use k8s_openapi::api::storage::v1 as storage;
 use std::collections::BTreeMap;

@@ -33,12 +33,12 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+use crate::api::core::persistentvolumeclaim::{
+    AccessMode, VolumeMode, check_access_modes, check_storage_size,
+};
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta, push_unique};
 use crate::object::{Manifest, Validate};
-use crate::persistentvolumeclaim::{
-    AccessMode, VolumeMode, check_access_modes, check_storage_size,
-};
 use crate::pod::check;
 use crate::pod::{HostPathType, NodeExpr};
 use crate::quantity::Storage;

@@ -27,6 +27,7 @@ use crate::pod::PodTemplate;
 use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
 use crate::validate::Checker;
+use crate::workload::builder_workload;
 use crate::workload::{
     IntOrPercent, check_controller_pods, check_non_negative, check_strategy, rolling_bounds,
 };

@@ -24,6 +24,7 @@ use crate::object::{Manifest, Validate};
 use crate::pod::check::{self, PodContext, RestartRule};
 use crate::pod::{PodTemplate, RestartPolicy};
 use crate::validate::Checker;
+use crate::workload::builder_workload;
 use k8s_openapi::api::core::v1 as core;
 use typed_builder::TypedBuilder;
 

@@ -36,7 +36,7 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
-use crate::configmap::{Source, resolve_sources};
+use crate::api::core::configmap::{Source, resolve_sources};
 use crate::error::{Error, ObjectRef, Result, Violation};
 use crate::meta::{Annotations, Customize, Labels, object_meta};
 use crate::object::{GENERATE_ONCE_ANNOTATION, Manifest, Validate};

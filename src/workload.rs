@@ -47,7 +47,7 @@ macro_rules! builder_workload {
         }
     };
     ($ty:ty, $kind:literal, controller) => {
-        builder_workload!($ty, $kind);
+        $crate::workload::builder_workload!($ty, $kind);
 
         impl $ty {
             fn selector_and_meta(
@@ -70,23 +70,29 @@ macro_rules! builder_workload {
     };
 }
 
-pub mod cronjob;
-pub mod daemonset;
-pub mod deployment;
-pub mod hpa;
-pub mod job;
-pub mod pod;
-pub mod replicaset;
-pub mod statefulset;
+pub(crate) use builder_workload;
 
-pub use cronjob::{ConcurrencyPolicy, CronJob};
-pub use daemonset::{DaemonSet, DaemonSetStrategy};
-pub use deployment::{Deployment, DeploymentStrategy};
-pub use hpa::{HorizontalPodAutoscaler, ScaleTarget, ScalingPolicy, ScalingRules, SelectPolicy};
-pub use job::{FailureAction, Job, JobRestartPolicy, PodFailurePolicy};
-pub use pod::Pod;
-pub use replicaset::ReplicaSet;
-pub use statefulset::{PodManagementPolicy, PvcRetention, StatefulSet, StatefulSetStrategy};
+// The kinds live with their API groups (`crate::api::{core, apps, batch, autoscaling}`); they
+// are re-exported here because this is where they were first documented, and
+// `kubeprint::workload::Deployment` is a path users write.
+pub use crate::api::apps::{
+    DaemonSet, DaemonSetStrategy, Deployment, DeploymentStrategy, PodManagementPolicy,
+    PvcRetention, ReplicaSet, StatefulSet, StatefulSetStrategy,
+};
+pub use crate::api::autoscaling::{
+    HorizontalPodAutoscaler, ScaleTarget, ScalingPolicy, ScalingRules, SelectPolicy,
+};
+pub use crate::api::batch::{
+    ConcurrencyPolicy, CronJob, FailureAction, Job, JobRestartPolicy, PodFailurePolicy,
+};
+pub use crate::api::core::Pod;
+#[doc(hidden)]
+pub use crate::api::{
+    apps::{daemonset, deployment, replicaset, statefulset},
+    autoscaling::horizontalpodautoscaler as hpa,
+    batch::{cronjob, job},
+    core::pod,
+};
 
 use crate::meta::{Annotations, Labels, object_meta};
 use crate::pod::check::{self, PodContext};
@@ -122,7 +128,7 @@ pub trait Workload {
 
 /// A count or a percentage of pods: a rollout's `maxSurge`/`maxUnavailable`, a
 /// PodDisruptionBudget's `minAvailable`/`maxUnavailable` (there under the name
-/// [`Amount`](crate::poddisruptionbudget::Amount)).
+/// [`Amount`](crate::api::policy::poddisruptionbudget::Amount)).
 ///
 /// ```
 /// use kubeprint::IntOrPercent;

@@ -20,8 +20,8 @@
 use crate::bundle::Bundle;
 use crate::error::Violation;
 use crate::object::Object;
+use crate::object::refs::pod_spec;
 use crate::quantity::{Cpu, Memory, quantity_cmp, quantity_nanos};
-use crate::references::pod_spec;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use std::cmp::Ordering;
@@ -553,7 +553,7 @@ fn bounds(
 
 #[cfg(test)]
 mod tests {
-    use crate::limitrange::Limit;
+    use crate::api::core::limitrange::Limit;
     use crate::prelude::*;
     use crate::{LimitRange, ResourceQuota};
 
@@ -799,7 +799,7 @@ mod tests {
             ResourceQuota::builder()
                 .name("jobs")
                 .limits_cpu(Cpu::cores(1))
-                .scope(crate::resourcequota::QuotaScope::Terminating)
+                .scope(crate::api::core::resourcequota::QuotaScope::Terminating)
                 .build(),
         )
         .unwrap()

@@ -18,13 +18,14 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+use crate::api::batch::job::{JobRestartPolicy, PodFailurePolicy, job_params, job_spec};
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
 use crate::object::{Manifest, Validate};
 use crate::pod::PodTemplate;
 use crate::validate::{self, Checker};
+use crate::workload::builder_workload;
 use crate::workload::check_non_negative;
-use crate::workload::job::{JobRestartPolicy, PodFailurePolicy, job_params, job_spec};
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use typed_builder::TypedBuilder;
@@ -52,7 +53,7 @@ impl ConcurrencyPolicy {
 }
 
 /// A CronJob. `name`, `schedule` and `template` are required; the Job settings are the same
-/// as [`crate::workload::Job`]'s.
+/// as [`crate::api::batch::Job`]'s.
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct CronJob {
@@ -322,9 +323,9 @@ fn cron_field(field: &str, min: u32, max: u32, names: &[&str]) -> std::result::R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::batch::job::FailureAction;
     use crate::pod::Container;
     use crate::workload::Workload;
-    use crate::workload::job::FailureAction;
 
     #[test]
     fn schedules() {

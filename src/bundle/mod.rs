@@ -81,10 +81,12 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+pub(crate) mod index;
+
 use crate::error::{Error, ObjectRef, Result, Violation};
 use crate::meta::Labels;
+use crate::object::refs;
 use crate::object::{Manifest, Object, Tier};
-use crate::references;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -128,7 +130,7 @@ type SortKey<'a> = (u8, &'static str, Option<&'a str>, &'a str);
 /// A [`SortKey`] that borrows nothing.
 type OwnedKey = (u8, &'static str, Option<String>, String);
 
-fn sort_key(o: &Object) -> SortKey<'_> {
+pub(crate) fn sort_key(o: &Object) -> SortKey<'_> {
     (o.install_rank(), o.kind(), o.namespace(), o.name())
 }
 
@@ -608,36 +610,6 @@ impl Bundle {
         hex
     }
 
-    /// Validates every object again and checks the references between them (see
-    /// [`crate::references`]). Reports objects that are in the bundle twice (possible after
-    /// [`Bundle::objects_mut`] or [`Bundle::set_namespace`]).
-    pub fn check(&self) -> Result<()> {
-        let mut violations = Vec::new();
-        for o in &self.objects {
-            if let Err(e) = o.validate() {
-                violations.extend(e.violations().iter().cloned());
-            }
-        }
-        for pair in self.objects.windows(2) {
-            if let [a, b] = pair
-                && sort_key(a) == sort_key(b)
-            {
-                violations.push(Violation::new(
-                    b.object_ref(),
-                    "",
-                    format!("is in bundle {:?} more than once", self.name),
-                ));
-            }
-        }
-        violations.extend(references::check(self));
-        violations.extend(crate::admission::check(self));
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(violations))
-        }
-    }
-
     /// Multi-document YAML that `kubectl apply -f` takes, after [`Bundle::check`].
     pub fn to_yaml(&self) -> Result<String> {
         self.check()?;
@@ -726,7 +698,7 @@ fn rolls_out(o: &Object) -> bool {
             | Object::DaemonSet(_)
             | Object::ReplicaSet(_)
             | Object::CronJob(_)
-    ) && references::pod_spec(o)
+    ) && refs::pod_spec(o)
         .and_then(|p| p.meta)
         .and_then(|m| m.annotations.as_ref())
         .and_then(|a| a.get(ROLLOUT_ON_CONFIG_CHANGE))
@@ -735,7 +707,7 @@ fn rolls_out(o: &Object) -> bool {
 
 /// The ConfigMaps and Secrets `o`'s pods read, sorted, without duplicates.
 fn config_refs(o: &Object) -> BTreeSet<(&str, &str)> {
-    references::pod_refs_without_paths(o)
+    refs::pod_refs_without_paths(o)
         .into_iter()
         .filter(|r| r.edge.is_config())
         .map(|r| (r.kind, r.name))
@@ -820,8 +792,8 @@ impl Drop for ObjectsMut<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::*;
     use crate::object::GENERATE_ONCE_ANNOTATION;
-    use crate::references::fixtures::*;
     use k8s_openapi::ByteString;
     use k8s_openapi::api::batch::v1::{Job, JobSpec};
     use k8s_openapi::api::core::v1::{
@@ -896,7 +868,7 @@ mod tests {
     }
 
     fn checksum_of(o: &Object) -> Option<String> {
-        references::pod_spec(o)?
+        refs::pod_spec(o)?
             .meta?
             .annotations
             .as_ref()?

@@ -26,6 +26,7 @@ use crate::pod::PodTemplate;
 use crate::pod::check::{PodContext, RestartRule};
 use crate::pod::scheduling::match_labels;
 use crate::validate::Checker;
+use crate::workload::builder_workload;
 use crate::workload::{check_controller_pods, check_non_negative};
 use k8s_openapi::api::apps::v1 as apps;
 use typed_builder::TypedBuilder;

@@ -5,6 +5,8 @@
 //! Raw `k8s-openapi` objects implement it too, so anything a builder cannot express can still go
 //! into a bundle — validated the same way.
 
+pub(crate) mod refs;
+
 use crate::error::{ObjectRef, Result};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};

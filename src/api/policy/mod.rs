@@ -1,0 +1,5 @@
+//! The `policy/v1` API group.
+
+pub mod poddisruptionbudget;
+
+pub use poddisruptionbudget::{Budget, PodDisruptionBudget, UnhealthyPodEvictionPolicy};

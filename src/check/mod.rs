@@ -1,0 +1,51 @@
+//! The rules between the objects of a [`Bundle`]: what [`Bundle::check`] reports besides each
+//! object's own validation (which lives with its kind in [`crate::api`]).
+//!
+//! The checks read a bundle; the bundle does not know them. `Bundle::check` is defined here,
+//! so `bundle` stores, orders and renders objects and this module judges them:
+//! - every object validated again (a raw object or one changed through
+//!   [`Bundle::objects_mut`] is judged like a built one), and no object twice;
+//! - [`references`]: what an object names or selects is in the bundle or declared external,
+//!   with the keys and ports it uses;
+//! - [`admission`]: the bundle's own ResourceQuotas and LimitRanges applied to its pods and
+//!   claims the way the apiserver's admission will.
+//!
+//! Every violation names the object and the field path.
+
+pub mod admission;
+pub mod references;
+
+use crate::bundle::{Bundle, sort_key};
+use crate::error::{Error, Result, Violation};
+
+impl Bundle {
+    /// Validates every object again and checks the rules between them (see
+    /// [`crate::check`]). Reports objects that are in the bundle twice (possible after
+    /// [`Bundle::objects_mut`] or [`Bundle::set_namespace`]).
+    pub fn check(&self) -> Result<()> {
+        let mut violations = Vec::new();
+        for o in self.objects() {
+            if let Err(e) = o.validate() {
+                violations.extend(e.violations().iter().cloned());
+            }
+        }
+        for pair in self.objects().windows(2) {
+            if let [a, b] = pair
+                && sort_key(a) == sort_key(b)
+            {
+                violations.push(Violation::new(
+                    b.object_ref(),
+                    "",
+                    format!("is in bundle {:?} more than once", self.name()),
+                ));
+            }
+        }
+        violations.extend(references::check(self));
+        violations.extend(admission::check(self));
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(violations))
+        }
+    }
+}
