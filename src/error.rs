@@ -129,6 +129,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Any other I/O error, so that `?` on a `std::io::Result` works in a function returning
+    /// [`Result`] (e.g. a program writing its rendered YAML to a file):
+    ///
+    /// ```
+    /// fn write_manifest(path: &std::path::Path, yaml: &str) -> kubeprint::Result<()> {
+    ///     std::fs::write(path, yaml)?;
+    ///     Ok(())
+    /// }
+    /// let err = write_manifest(std::path::Path::new("/nonexistent/dir/app.yaml"), "").unwrap_err();
+    /// assert!(matches!(err, kubeprint::Error::StdIo(_)));
+    /// ```
+    #[error("I/O: {0}")]
+    StdIo(#[from] std::io::Error),
     /// Serializing an object failed (should not happen for the types kubeprint makes).
     #[error("rendering {object}: {message}")]
     Render {

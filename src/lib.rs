@@ -152,10 +152,11 @@ pub mod prelude {
     pub use crate::api::core::limitrange::LimitRange;
     pub use crate::api::core::namespace::Namespace;
     pub use crate::api::core::persistentvolume::PersistentVolume;
-    pub use crate::api::core::persistentvolumeclaim::PersistentVolumeClaim;
+    pub use crate::api::core::persistentvolume::Source as PersistentVolumeSource;
+    pub use crate::api::core::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
     pub use crate::api::core::resourcequota::ResourceQuota;
     pub use crate::api::core::secret::Secret;
-    pub use crate::api::core::service::Service;
+    pub use crate::api::core::service::{Service, ServicePort, ServiceType};
     pub use crate::api::core::serviceaccount::ServiceAccount;
     pub use crate::api::discovery::endpointslice::EndpointSlice;
     pub use crate::api::networking::ingress::Ingress;
@@ -163,7 +164,7 @@ pub mod prelude {
     pub use crate::api::networking::networkpolicy::NetworkPolicy;
     pub use crate::api::node::runtimeclass::RuntimeClass;
     pub use crate::api::policy::poddisruptionbudget::PodDisruptionBudget;
-    pub use crate::api::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+    pub use crate::api::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject};
     pub use crate::api::scheduling::priorityclass::PriorityClass;
     pub use crate::api::storage::storageclass::StorageClass;
     pub use crate::bundle::Bundle;
@@ -171,7 +172,8 @@ pub mod prelude {
     pub use crate::meta::Labels;
     pub use crate::object::{Manifest, Object};
     pub use crate::pod::{
-        Container, ContainerSecurity, EnvFrom, EnvVar, Hook, Mount, PodSecurity, PodTemplate, Port,
+        Container, ContainerSecurity, EnvFrom, EnvVar, Hook, ImagePullPolicy, Mount, PodSecurity,
+        PodTemplate, Port,
         Probe, Projection, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
     };
     pub use crate::quantity::{Cpu, Memory, Storage};

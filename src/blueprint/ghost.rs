@@ -105,7 +105,7 @@ pub struct Mail {
     #[builder(default = 587)]
     port: i32,
     /// Implicit TLS (port 465 usually) instead of STARTTLS.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = secure_if)))]
     secure: bool,
     /// The Secret with the SMTP credentials.
     #[builder(setter(into))]
@@ -123,10 +123,10 @@ pub struct Mail {
 #[builder(doc)]
 pub struct GhostIngress {
     /// `ingressClassName`; the cluster's default class when unset.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = class_opt)))]
     class: Option<String>,
     /// A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = tls_secret_opt)))]
     tls_secret: Option<String>,
     /// Annotations for the ingress controller.
     #[builder(default, setter(into))]
@@ -141,7 +141,7 @@ pub struct Ghost {
     #[builder(setter(into))]
     name: String,
     /// Namespace of every object; left to the bundle or the apply target when unset.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// The public URL (`http://` or `https://`), as readers reach the site.
     #[builder(setter(into))]
@@ -151,7 +151,7 @@ pub struct Ghost {
     image: String,
     /// The database: a MySQL blueprint or an external server; default: a MySQL blueprint named
     /// `NAME-mysql`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = database_opt)))]
     database: Option<GhostDatabase>,
     /// The content volume (images, themes, logs; default 5Gi).
     #[builder(default = Persistence::of("5Gi"))]
@@ -160,10 +160,10 @@ pub struct Ghost {
     #[builder(default = default_resources())]
     resources: Resources,
     /// SMTP settings; Ghost cannot send mail without them.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = mail_opt)))]
     mail: Option<Mail>,
     /// An Ingress for the public URL.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = ingress_opt)))]
     ingress: Option<GhostIngress>,
     /// Pods allowed to connect (the ingress controller, typically).
     #[builder(

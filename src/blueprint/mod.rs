@@ -67,7 +67,9 @@ use crate::api::policy::poddisruptionbudget::{Budget, PodDisruptionBudget};
 use crate::bundle::Bundle;
 use crate::error::{Error, ObjectRef, Result};
 use crate::meta::Labels;
-use crate::pod::{FsGroupChangePolicy, PodSecurity, PodTemplate, Volume, VolumeClaimTemplate};
+use crate::pod::{
+    EnvVar, FsGroupChangePolicy, PodSecurity, PodTemplate, Volume, VolumeClaimTemplate,
+};
 use crate::quantity::Storage;
 use crate::selector::Selector;
 use crate::validate::{self, Checker};
@@ -105,6 +107,20 @@ impl SecretKeyRef {
             secret: secret.into(),
             key: key.into(),
         }
+    }
+
+    /// The environment variable `name` read from this key (`valueFrom.secretKeyRef`): what a
+    /// client container of a blueprint needs, in one call.
+    ///
+    /// ```
+    /// use kubeprint::blueprint::SecretKeyRef;
+    /// let password = SecretKeyRef::new("db", "password"); // e.g. `mysql.connection().password`
+    /// let env = password.env("DB_PASSWORD").to_k8s();
+    /// let from = env.value_from.unwrap().secret_key_ref.unwrap();
+    /// assert_eq!((env.name.as_str(), from.name.as_str(), from.key.as_str()), ("DB_PASSWORD", "db", "password"));
+    /// ```
+    pub fn env(&self, name: impl Into<String>) -> EnvVar {
+        EnvVar::from_secret(name, &self.secret, &self.key)
     }
 }
 
@@ -230,7 +246,7 @@ pub struct Persistence {
     #[builder(setter(into))]
     size: Size,
     /// The StorageClass; the cluster's default class when unset.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = storage_class_opt)))]
     storage_class: Option<String>,
     /// Claims of a deleted StatefulSet: kept by default.
     #[builder(default = PvcRetention::Retain)]

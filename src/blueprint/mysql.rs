@@ -91,7 +91,7 @@ pub struct MySql {
     #[builder(setter(into))]
     name: String,
     /// Namespace of every object; left to the bundle or the apply target when unset.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]

@@ -121,7 +121,7 @@ pub struct Dashboard {
     #[builder(default = "admin".to_owned(), setter(into))]
     user: String,
     /// The app name shown.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = app_name_opt)))]
     app_name: Option<String>,
     /// Resources of the dashboard container.
     #[builder(default = default_dashboard_resources())]
@@ -142,13 +142,13 @@ pub struct Parse {
     #[builder(setter(into))]
     name: String,
     /// Namespace of every object; left to the bundle or the apply target when unset.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// The application id (`PARSE_SERVER_APPLICATION_ID`).
     #[builder(setter(into))]
     app_id: String,
     /// The URL clients use (`PARSE_PUBLIC_SERVER_URL`); default: the Service's in-cluster URL.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = public_url_opt)))]
     public_url: Option<String>,
     /// Addresses or CIDR blocks allowed to use the master key (default localhost only).
     #[builder(
@@ -163,7 +163,7 @@ pub struct Parse {
     #[builder(default = 2)]
     replicas: i32,
     /// The database; default: a MongoDB blueprint named `NAME-mongodb`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = database_opt)))]
     database: Option<ParseDatabase>,
     /// Where the keys come from (keys [`MASTER_KEY_KEY`], [`MAINTENANCE_KEY_KEY`], and with the
     /// dashboard [`DASHBOARD_PASSWORD_KEY`], [`DASHBOARD_COOKIE_KEY`]).
@@ -173,10 +173,10 @@ pub struct Parse {
     #[builder(default = default_resources())]
     resources: Resources,
     /// Cloud Code: the content of `main.js`, mounted from a ConfigMap.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = cloud_code_opt)))]
     cloud_code: Option<String>,
     /// The dashboard; off by default.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = dashboard_opt)))]
     dashboard: Option<Dashboard>,
     /// Pods allowed to connect to Parse Server (and to the dashboard).
     #[builder(

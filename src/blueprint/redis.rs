@@ -122,7 +122,7 @@ pub struct Sentinel {
     #[builder(default = 3)]
     replicas: i32,
     /// Sentinels that must agree a master is down; default: a majority of `replicas`.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = quorum_opt)))]
     quorum: Option<i32>,
     /// The master set name clients ask the Sentinels for.
     #[builder(default = "mymaster".to_owned(), setter(into))]
@@ -172,13 +172,13 @@ pub struct Redis {
     #[builder(setter(into))]
     name: String,
     /// Namespace of every object; left to the bundle or the apply target when unset.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
     /// Sentinel mode; standalone when unset.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = sentinel_opt)))]
     sentinel: Option<Sentinel>,
     /// Where the password comes from (key [`PASSWORD_KEY`]).
     #[builder(default)]

@@ -115,6 +115,9 @@ pub struct Bundle {
     /// `(lowercase kind, name)`.
     external: BTreeSet<(String, String)>,
     external_pods: BTreeSet<Labels>,
+    /// Labels and annotations of every object ([`Bundle::label`], [`Bundle::annotate`]).
+    labels: Labels,
+    annotations: Labels,
     /// The opted-in pod templates (see [`ROLLOUT_ON_CONFIG_CHANGE`]) by what they read, so
     /// that adding an object recomputes the checksums of the templates that read it and of no
     /// other (looking at every object on every add made building a bundle quadratic). A
@@ -151,6 +154,8 @@ impl PartialEq for Bundle {
             && self.objects == other.objects
             && self.external == other.external
             && self.external_pods == other.external_pods
+            && self.labels == other.labels
+            && self.annotations == other.annotations
     }
 }
 
@@ -162,6 +167,8 @@ impl std::fmt::Debug for Bundle {
             .field("objects", &self.objects)
             .field("external", &self.external)
             .field("external_pods", &self.external_pods)
+            .field("labels", &self.labels)
+            .field("annotations", &self.annotations)
             .finish()
     }
 }
@@ -313,6 +320,57 @@ impl Bundle {
         {
             o.metadata_mut().namespace = Some(ns.clone());
         }
+        add_missing(&mut o.metadata_mut().labels, &self.labels);
+        add_missing(&mut o.metadata_mut().annotations, &self.annotations);
+    }
+
+    /// Labels every object of the bundle, those in it and those added later, with
+    /// `key: value` (`app.kubernetes.io/part-of`, an environment...). An object that sets the
+    /// label itself keeps its own value. Only the objects' own metadata is labelled, not pod
+    /// templates or selectors: changing a template rolls every pod (and a Job's template
+    /// cannot change), and selectors are immutable; label pods with the pod template.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("shop");
+    /// app.add(ConfigMap::builder().name("a").build())?;
+    /// app.label("app.kubernetes.io/part-of", "shop").label("env", "prod");
+    /// app.add(ConfigMap::builder().name("b").labels(Labels::new().with("env", "canary")).build())?;
+    /// app.annotate("owner", "team-shop");
+    /// let labels = |app: &Bundle, name| app.get("ConfigMap", name).unwrap().metadata().labels.clone().unwrap();
+    /// assert_eq!(labels(&app, "a")["env"], "prod");
+    /// assert_eq!(labels(&app, "b")["env"], "canary"); // its own value wins
+    /// assert_eq!(labels(&app, "b")["app.kubernetes.io/part-of"], "shop");
+    /// let annotations = app.get("ConfigMap", "a").unwrap().metadata().annotations.clone().unwrap();
+    /// assert_eq!(annotations["owner"], "team-shop");
+    /// app.label("env", "staging"); // relabels what had the bundle's "prod", not "canary"
+    /// assert_eq!(labels(&app, "a")["env"], "staging");
+    /// assert_eq!(labels(&app, "b")["env"], "canary");
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn label(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        let (key, value) = (key.into(), value.into());
+        let previous = self.labels.get(&key).map(str::to_owned);
+        for o in &mut self.objects {
+            set_common(&mut o.metadata_mut().labels, &key, &value, previous.as_deref());
+        }
+        self.labels.insert(key, value);
+        self.normalize();
+        self
+    }
+
+    /// Annotates every object of the bundle, those in it and those added later, with
+    /// `key: value`; an object that sets the annotation itself keeps its own value (see
+    /// [`Bundle::label`]).
+    pub fn annotate(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        let (key, value) = (key.into(), value.into());
+        let previous = self.annotations.get(&key).map(str::to_owned);
+        for o in &mut self.objects {
+            set_common(&mut o.metadata_mut().annotations, &key, &value, previous.as_deref());
+        }
+        self.annotations.insert(key, value);
+        self.normalize();
+        self
     }
 
     /// Declares that an object this bundle refers to exists outside the bundle, so the
@@ -715,6 +773,35 @@ fn config_refs(o: &Object) -> BTreeSet<(&str, &str)> {
 }
 
 /// The pod-template annotations of a pod controller (created when missing).
+/// Sets `key` to `value` in `map` unless the object set `key` itself (to something other than
+/// the bundle's `previous` value of it).
+fn set_common(
+    map: &mut Option<BTreeMap<String, String>>,
+    key: &str,
+    value: &str,
+    previous: Option<&str>,
+) {
+    let map = map.get_or_insert_with(BTreeMap::new);
+    match map.get_mut(key) {
+        Some(own) if Some(own.as_str()) != previous => {}
+        Some(own) => value.clone_into(own),
+        None => {
+            map.insert(key.to_owned(), value.to_owned());
+        }
+    }
+}
+
+/// Adds the entries of `common` that `map` does not have.
+fn add_missing(map: &mut Option<BTreeMap<String, String>>, common: &Labels) {
+    if common.is_empty() {
+        return;
+    }
+    let map = map.get_or_insert_with(BTreeMap::new);
+    for (k, v) in common.iter() {
+        map.entry(k.to_owned()).or_insert_with(|| v.to_owned());
+    }
+}
+
 fn template_annotations_mut(o: &mut Object) -> Option<&mut BTreeMap<String, String>> {
     let meta = match o {
         Object::Deployment(d) => &mut d.spec.template.metadata,

@@ -200,10 +200,10 @@ pub struct Container {
     )]
     args: Vec<String>,
     /// The working directory (`workingDir`).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = working_dir_opt)))]
     working_dir: Option<String>,
     /// When to pull the image (`imagePullPolicy`); Kubernetes' default depends on the tag.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = image_pull_policy_opt)))]
     image_pull_policy: Option<ImagePullPolicy>,
     /// Container ports, in the order added.
     #[builder(
@@ -239,20 +239,20 @@ pub struct Container {
     )]
     env_from: Vec<EnvFrom>,
     /// The liveness probe: failing it restarts the container.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = liveness_opt)))]
     liveness: Option<Probe>,
     /// The readiness probe: failing it takes the pod out of Service endpoints.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = readiness_opt)))]
     readiness: Option<Probe>,
     /// The startup probe: the other probes wait until it succeeds once.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = startup_opt)))]
     startup: Option<Probe>,
     /// A hook run right after the container is created (`lifecycle.postStart`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = post_start_opt)))]
     post_start: Option<Hook>,
     /// A hook run before the container gets SIGTERM (`lifecycle.preStop`), e.g.
     /// `Hook::sleep(5)` so load balancers stop sending traffic first.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pre_stop_opt)))]
     pre_stop: Option<Hook>,
     /// CPU, memory and ephemeral-storage requests and limits.
     #[builder(default)]

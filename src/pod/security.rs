@@ -247,6 +247,7 @@ pub struct ContainerSecurity {
     allow_privilege_escalation: Option<bool>,
     privileged: bool,
     add_capabilities: Vec<String>,
+    drop_capabilities: Vec<String>,
 }
 
 impl ContainerSecurity {
@@ -313,6 +314,34 @@ impl ContainerSecurity {
         self
     }
 
+    /// Drops a Linux capability from this container (on top of the defaults; the restricted
+    /// defaults already drop `ALL`). Useful under an unrestricted pod.
+    #[must_use]
+    pub fn drop_capability(mut self, capability: impl Into<String>) -> Self {
+        push_unique(&mut self.drop_capabilities, capability.into());
+        self
+    }
+
+    /// `runAsNonRoot: true` for this container alone, e.g. in a pod built with
+    /// [`PodSecurity::unrestricted`], which sets no security field.
+    ///
+    /// ```
+    /// use kubeprint::pod::{ContainerSecurity, PodSecurity};
+    /// let sc = ContainerSecurity::new()
+    ///     .run_as_non_root()
+    ///     .drop_capability("NET_RAW")
+    ///     .apply_to(PodSecurity::unrestricted().container_context().as_ref())
+    ///     .unwrap();
+    /// assert_eq!(sc.run_as_non_root, Some(true));
+    /// assert_eq!(sc.capabilities.unwrap().drop.unwrap(), ["NET_RAW"]);
+    /// assert_eq!(sc.privileged, None);
+    /// ```
+    #[must_use]
+    pub fn run_as_non_root(mut self) -> Self {
+        self.run_as_non_root = Some(true);
+        self
+    }
+
     /// The container's `securityContext`: `defaults` with these overrides on top.
     pub fn apply_to(
         &self,
@@ -344,6 +373,15 @@ impl ContainerSecurity {
             let add = caps.add.get_or_insert_with(Vec::new);
             for c in &self.add_capabilities {
                 push_unique(add, c.clone());
+            }
+        }
+        if !self.drop_capabilities.is_empty() {
+            let caps = ctx
+                .capabilities
+                .get_or_insert_with(core::Capabilities::default);
+            let drop = caps.drop.get_or_insert_with(Vec::new);
+            for c in &self.drop_capabilities {
+                push_unique(drop, c.clone());
             }
         }
         (ctx != core::SecurityContext::default()).then_some(ctx)

@@ -165,7 +165,7 @@ pub struct PodTemplate {
     )]
     annotations: Annotations,
     /// The pod's restart policy; Jobs default to `OnFailure`, everything else to `Always`.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = restart_policy_opt)))]
     restart_policy: Option<RestartPolicy>,
     /// Node labels the pod requires (`nodeSelector`).
     #[builder(
@@ -190,7 +190,7 @@ pub struct PodTemplate {
     )]
     tolerations: Vec<Toleration>,
     /// Node affinity and pod (anti-)affinity.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = affinity_opt)))]
     affinity: Option<Affinity>,
     /// Topology spread constraints.
     #[builder(
@@ -204,7 +204,7 @@ pub struct PodTemplate {
     )]
     topology_spread: Vec<TopologySpread>,
     /// The ServiceAccount the pod runs as (`serviceAccountName`).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = service_account_opt)))]
     service_account: Option<String>,
     /// Secrets with registry credentials.
     #[builder(
@@ -221,24 +221,24 @@ pub struct PodTemplate {
     )]
     image_pull_secrets: Vec<String>,
     /// Seconds between SIGTERM and SIGKILL on shutdown (`terminationGracePeriodSeconds`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = termination_grace_period_opt)))]
     termination_grace_period: Option<i64>,
     /// Security settings; Pod Security Standards *restricted* by default.
     #[builder(default)]
     security: PodSecurity,
     /// The PriorityClass (`priorityClassName`).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = priority_class_opt)))]
     priority_class: Option<String>,
     /// The RuntimeClass (`runtimeClassName`): which container runtime handler runs the pod
     /// (a sandbox such as gVisor or Kata), with its overhead and node constraints.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = runtime_class_opt)))]
     runtime_class: Option<String>,
     /// The pod's hostname (default: the pod name).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = hostname_opt)))]
     hostname: Option<String>,
     /// The pod's subdomain: with a headless Service of that name the pod gets the DNS name
     /// `<hostname>.<subdomain>.<namespace>.svc`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = subdomain_opt)))]
     subdomain: Option<String>,
     /// Escape hatch: hooks run on the finished template; the workload validates it afterwards.
     #[builder(

@@ -123,7 +123,7 @@ pub struct DaemonSet {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the selector labels are added).
     #[builder(default, setter(into))]
@@ -134,13 +134,13 @@ pub struct DaemonSet {
     /// The pod to run on every node.
     template: PodTemplate,
     /// How pods are replaced when the template changes.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = strategy_opt)))]
     strategy: Option<DaemonSetStrategy>,
     /// Seconds a new pod must be ready before it counts as available.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = min_ready_seconds_opt)))]
     min_ready_seconds: Option<i32>,
     /// Old revisions kept for rollback (default 10).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = revision_history_limit_opt)))]
     revision_history_limit: Option<i32>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

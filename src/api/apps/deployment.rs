@@ -103,7 +103,7 @@ pub struct Deployment {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the selector labels are added).
     #[builder(default, setter(into))]
@@ -114,25 +114,25 @@ pub struct Deployment {
     /// The pods to run.
     template: PodTemplate,
     /// Desired number of pods (Kubernetes' default: 1). Leave unset when an autoscaler owns it.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = replicas_opt)))]
     replicas: Option<i32>,
     /// How rollouts replace pods.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = strategy_opt)))]
     strategy: Option<DeploymentStrategy>,
     /// Seconds a new pod must be ready before it counts as available (slows bad rollouts).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = min_ready_seconds_opt)))]
     min_ready_seconds: Option<i32>,
     /// Seconds without progress before the rollout is marked failed (default 600).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = progress_deadline_seconds_opt)))]
     progress_deadline_seconds: Option<i32>,
     /// Old ReplicaSets kept for rollback (default 10).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = revision_history_limit_opt)))]
     revision_history_limit: Option<i32>,
     /// Creates the Deployment paused: template changes do not roll out until resumed.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = paused_if)))]
     paused: bool,
     /// Why this revision exists (annotation `kubernetes.io/change-cause`).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = change_cause_opt)))]
     change_cause: Option<String>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

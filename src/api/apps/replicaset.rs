@@ -39,7 +39,7 @@ pub struct ReplicaSet {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the selector labels are added).
     #[builder(default, setter(into))]
@@ -50,10 +50,10 @@ pub struct ReplicaSet {
     /// The pods to run.
     template: PodTemplate,
     /// Desired number of pods (Kubernetes' default: 1).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = replicas_opt)))]
     replicas: Option<i32>,
     /// Seconds a new pod must be ready before it counts as available.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = min_ready_seconds_opt)))]
     min_ready_seconds: Option<i32>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

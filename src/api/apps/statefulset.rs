@@ -170,7 +170,7 @@ pub struct StatefulSet {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the selector labels are added).
     #[builder(default, setter(into))]
@@ -185,7 +185,7 @@ pub struct StatefulSet {
     /// The pods to run.
     template: PodTemplate,
     /// Desired number of pods (Kubernetes' default: 1).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = replicas_opt)))]
     replicas: Option<i32>,
     /// Claim templates: each pod gets its own claim per template, mounted by template name.
     #[builder(
@@ -199,25 +199,25 @@ pub struct StatefulSet {
     )]
     volume_claim_templates: Vec<VolumeClaimTemplate>,
     /// Ordered (default) or parallel pod creation.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pod_management_policy_opt)))]
     pod_management_policy: Option<PodManagementPolicy>,
     /// How pods are replaced when the template changes.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = strategy_opt)))]
     strategy: Option<StatefulSetStrategy>,
     /// What happens to the claims when the StatefulSet is deleted.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pvc_when_deleted_opt)))]
     pvc_when_deleted: Option<PvcRetention>,
     /// What happens to the claims of pods removed by scaling down.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pvc_when_scaled_opt)))]
     pvc_when_scaled: Option<PvcRetention>,
     /// The first ordinal (default 0).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = ordinals_start_opt)))]
     ordinals_start: Option<i32>,
     /// Seconds a new pod must be ready before it counts as available.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = min_ready_seconds_opt)))]
     min_ready_seconds: Option<i32>,
     /// Old revisions kept for rollback (default 10).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = revision_history_limit_opt)))]
     revision_history_limit: Option<i32>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

@@ -214,7 +214,7 @@ pub struct HorizontalPodAutoscaler {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -226,21 +226,21 @@ pub struct HorizontalPodAutoscaler {
     #[builder(setter(into))]
     target: ScaleTarget,
     /// The fewest replicas (default 1).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = min_replicas_opt)))]
     min_replicas: Option<i32>,
     /// The most replicas.
     max_replicas: i32,
     /// Target average CPU use, in percent of the CPU requests.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = cpu_utilization_opt)))]
     cpu_utilization: Option<i32>,
     /// Target average memory use, in percent of the memory requests.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = memory_utilization_opt)))]
     memory_utilization: Option<i32>,
     /// Scaling-up behaviour.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = scale_up_opt)))]
     scale_up: Option<ScalingRules>,
     /// Scaling-down behaviour.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = scale_down_opt)))]
     scale_down: Option<ScalingRules>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

@@ -61,7 +61,7 @@ pub struct CronJob {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the selector labels are added).
     #[builder(default, setter(into))]
@@ -75,46 +75,46 @@ pub struct CronJob {
     /// The pods of each Job.
     template: PodTemplate,
     /// IANA time zone of the schedule (default: the controller manager's).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = time_zone_opt)))]
     time_zone: Option<String>,
     /// What to do when a run is due while the previous one still runs.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = concurrency_policy_opt)))]
     concurrency_policy: Option<ConcurrencyPolicy>,
     /// Finished Jobs kept (default 3).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = successful_jobs_history_limit_opt)))]
     successful_jobs_history_limit: Option<i32>,
     /// Failed Jobs kept (default 1).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = failed_jobs_history_limit_opt)))]
     failed_jobs_history_limit: Option<i32>,
     /// Seconds after a missed run during which it may still start.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = starting_deadline_seconds_opt)))]
     starting_deadline_seconds: Option<i64>,
     /// Suspends future runs.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = suspend_if)))]
     suspend: bool,
     /// Successful pods each Job needs.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = completions_opt)))]
     completions: Option<i32>,
     /// Pods each Job runs at once.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = parallelism_opt)))]
     parallelism: Option<i32>,
     /// Retries before a Job fails.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = backoff_limit_opt)))]
     backoff_limit: Option<i32>,
     /// Seconds each Job may run in total.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = active_deadline_seconds_opt)))]
     active_deadline_seconds: Option<i64>,
     /// Seconds after finishing before a Job is deleted.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = ttl_seconds_after_finished_opt)))]
     ttl_seconds_after_finished: Option<i32>,
     /// Overrides the template's restart policy (default `OnFailure`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = restart_policy_opt)))]
     restart_policy: Option<JobRestartPolicy>,
     /// Indexed completion mode for each Job.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = indexed_if)))]
     indexed: bool,
     /// What failed pods mean for each Job.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pod_failure_policy_opt)))]
     pod_failure_policy: Option<PodFailurePolicy>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

@@ -249,7 +249,7 @@ pub struct Job {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the selector labels are added).
     #[builder(default, setter(into))]
@@ -260,30 +260,30 @@ pub struct Job {
     /// The pods to run.
     template: PodTemplate,
     /// Successful pods needed to finish (unset with `parallelism`: a work queue).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = completions_opt)))]
     completions: Option<i32>,
     /// Pods running at once.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = parallelism_opt)))]
     parallelism: Option<i32>,
     /// Retries before the Job fails (default 6).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = backoff_limit_opt)))]
     backoff_limit: Option<i32>,
     /// Seconds the Job may run in total before it fails.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = active_deadline_seconds_opt)))]
     active_deadline_seconds: Option<i64>,
     /// Seconds after finishing before the Job (and its pods) are deleted.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = ttl_seconds_after_finished_opt)))]
     ttl_seconds_after_finished: Option<i32>,
     /// Overrides the template's restart policy (default `OnFailure`; `Never` with a pod failure
     /// policy).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = restart_policy_opt)))]
     restart_policy: Option<JobRestartPolicy>,
     /// Indexed completion mode: each pod gets an index 0..completions
     /// (`JOB_COMPLETION_INDEX`); requires `completions`.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = indexed_if)))]
     indexed: bool,
     /// What failed pods mean for the Job (requires restart policy `Never`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pod_failure_policy_opt)))]
     pod_failure_policy: Option<PodFailurePolicy>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

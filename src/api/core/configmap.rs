@@ -97,7 +97,7 @@ pub struct ConfigMap {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -134,7 +134,7 @@ pub struct ConfigMap {
     )]
     entries: Vec<(Option<String>, Source)>,
     /// Marks the ConfigMap immutable: its data can then never change, only be replaced.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = immutable_if)))]
     immutable: bool,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

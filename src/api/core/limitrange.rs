@@ -218,7 +218,7 @@ pub struct LimitRange {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace` (the namespace whose pods and claims are bounded).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]

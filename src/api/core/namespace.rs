@@ -63,7 +63,7 @@ pub struct Namespace {
     #[builder(default, setter(into))]
     annotations: Annotations,
     /// Sets the `pod-security.kubernetes.io/enforce`, `warn` and `audit` labels to this level.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = pod_security_opt)))]
     pod_security: Option<Level>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

@@ -225,14 +225,14 @@ pub struct PersistentVolume {
     access_modes: Vec<AccessMode>,
     /// What happens when the bound claim is deleted (Kubernetes' default for volumes made by
     /// hand: `Retain`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = reclaim_policy_opt)))]
     reclaim_policy: Option<ReclaimPolicy>,
     /// `storageClassName`: only claims of this class bind to the volume; unset, only claims
     /// with `storage_class("")` do.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = storage_class_opt)))]
     storage_class: Option<String>,
     /// `volumeMode` (Filesystem by default).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = volume_mode_opt)))]
     volume_mode: Option<VolumeMode>,
     /// Mount options, in the order added (`nfsvers=4.1`, `hard`).
     #[builder(

@@ -81,7 +81,7 @@ pub struct PersistentVolumeClaim {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -104,16 +104,16 @@ pub struct PersistentVolumeClaim {
     access_modes: Vec<AccessMode>,
     /// `storageClassName`; unset uses the cluster's default class, `""` disables dynamic
     /// provisioning (bind to a pre-created PersistentVolume).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = storage_class_opt)))]
     storage_class: Option<String>,
     /// `volumeMode` (Filesystem by default).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = volume_mode_opt)))]
     volume_mode: Option<VolumeMode>,
     /// Only bind to PersistentVolumes with these labels (static provisioning).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = selector_opt)))]
     selector: Option<Selector>,
     /// Bind to this PersistentVolume.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = volume_name_opt)))]
     volume_name: Option<String>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

@@ -39,7 +39,7 @@ pub struct Pod {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// Extra `metadata.labels`.
     #[builder(default, setter(into))]
@@ -50,7 +50,7 @@ pub struct Pod {
     /// The pod: containers, volumes, scheduling, security.
     template: PodTemplate,
     /// Overrides the template's restart policy (Kubernetes' default: `Always`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = restart_policy_opt)))]
     restart_policy: Option<RestartPolicy>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

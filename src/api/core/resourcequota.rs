@@ -130,7 +130,7 @@ pub struct ResourceQuota {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace` (the namespace whose use is capped).
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]

@@ -270,6 +270,7 @@ pub struct SecretData {
     type_: Option<SecretType>,
     entries: Vec<Entry>,
     registries: BTreeMap<String, (String, SecretValue)>,
+    emails: BTreeMap<String, String>,
 }
 
 impl SecretData {
@@ -315,7 +316,7 @@ pub struct Secret {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -367,6 +368,21 @@ pub struct Secret {
                 self.data.set_type(SecretType::DockerConfigJson);
                 self.data.registries.insert(registry.into(), (username.into(), password.into()));
             }
+            /// Makes this a `kubernetes.io/tls` Secret with `tls.crt` and `tls.key` read from
+            /// PEM files when the Secret is built (a missing file is an error naming it).
+            pub fn tls_files(&mut self, cert_path: impl Into<PathBuf>, key_path: impl Into<PathBuf>) {
+                self.data.set_type(SecretType::Tls);
+                self.data.entries.push(Entry::Source(Some("tls.crt".into()), Source::File(cert_path.into())));
+                self.data.entries.push(Entry::Source(Some("tls.key".into()), Source::File(key_path.into())));
+            }
+            /// Like `docker_config`, with the account's e-mail address (the `email` field
+            /// `kubectl create secret docker-registry --docker-email` writes).
+            pub fn docker_config_with_email(&mut self, registry: impl Into<String>, username: impl Into<String>, password: impl Into<SecretValue>, email: impl Into<String>) {
+                let registry = registry.into();
+                self.data.set_type(SecretType::DockerConfigJson);
+                self.data.emails.insert(registry.clone(), email.into());
+                self.data.registries.insert(registry, (username.into(), password.into()));
+            }
             /// Sets the type (e.g. for a TLS Secret built from files with `file_as`).
             pub fn secret_type(&mut self, secret_type: SecretType) {
                 self.data.set_type(secret_type);
@@ -375,7 +391,7 @@ pub struct Secret {
     )]
     data: SecretData,
     /// Marks the Secret immutable: its data can never change, only be replaced.
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = immutable_if)))]
     immutable: bool,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(
@@ -405,6 +421,57 @@ impl Secret {
         Secret::builder().name(name).tls(cert_pem, key_pem).build()
     }
 
+    /// A `kubernetes.io/tls` Secret from a PEM certificate file and its PEM key file, read
+    /// when the Secret is built (`kubectl create secret tls --cert --key`).
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let dir = std::env::temp_dir().join(format!("kubeprint-tls-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("tls.crt"), "-----BEGIN CERTIFICATE-----\n")?;
+    /// std::fs::write(dir.join("tls.key"), "-----BEGIN PRIVATE KEY-----\n")?;
+    /// let secret = Secret::tls_files("web-tls", dir.join("tls.crt"), dir.join("tls.key")).to_object()?;
+    /// assert_eq!(secret.type_.as_deref(), Some("kubernetes.io/tls"));
+    /// assert!(secret.data.unwrap().contains_key("tls.key"));
+    /// let missing = Secret::tls_files("web-tls", dir.join("nope.crt"), dir.join("tls.key")).to_object();
+    /// assert!(missing.unwrap_err().to_string().contains("nope.crt"));
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn tls_files(
+        name: impl Into<String>,
+        cert_path: impl Into<PathBuf>,
+        key_path: impl Into<PathBuf>,
+    ) -> Secret {
+        Secret::builder()
+            .name(name)
+            .tls_files(cert_path, key_path)
+            .build()
+    }
+
+    /// [`Secret::docker_registry`] with the account's e-mail address.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let s = Secret::docker_registry_with_email("pull", "ghcr.io", "bot", "token", "bot@example.com");
+    /// let json = &s.to_object()?.data.unwrap()[".dockerconfigjson"].0;
+    /// let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+    /// assert_eq!(v["auths"]["ghcr.io"]["email"], "bot@example.com");
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn docker_registry_with_email(
+        name: impl Into<String>,
+        registry: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<SecretValue>,
+        email: impl Into<String>,
+    ) -> Secret {
+        Secret::builder()
+            .name(name)
+            .docker_config_with_email(registry, username, password, email)
+            .build()
+    }
+
     /// A `kubernetes.io/dockerconfigjson` Secret with credentials for one registry, to list in
     /// a pod's `imagePullSecrets` (`kubectl create secret docker-registry`).
     pub fn docker_registry(
@@ -431,10 +498,12 @@ impl Secret {
             .map(|(registry, (user, password))| {
                 let password = String::from_utf8_lossy(password.expose());
                 let auth = BASE64.encode(format!("{user}:{password}"));
-                (
-                    registry.as_str(),
-                    serde_json::json!({ "username": user, "password": password, "auth": auth }),
-                )
+                let mut entry =
+                    serde_json::json!({ "username": user, "password": password, "auth": auth });
+                if let Some(email) = self.data.emails.get(registry) {
+                    entry["email"] = serde_json::Value::from(email.as_str());
+                }
+                (registry.as_str(), entry)
             })
             .collect();
         serde_json::json!({ "auths": auths })

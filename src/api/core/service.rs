@@ -262,7 +262,7 @@ pub struct Service {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -307,7 +307,7 @@ pub struct Service {
     #[builder(default)]
     session_affinity: SessionAffinity,
     /// `externalTrafficPolicy` (NodePort and LoadBalancer only).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = external_traffic_policy_opt)))]
     external_traffic_policy: Option<ExternalTrafficPolicy>,
     /// `loadBalancerSourceRanges`: client CIDRs allowed through the load balancer.
     #[builder(
@@ -321,7 +321,7 @@ pub struct Service {
     )]
     load_balancer_source_ranges: Vec<String>,
     /// Publish pods before they are ready (StatefulSet peers finding each other at startup).
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = publish_not_ready_addresses_if)))]
     publish_not_ready_addresses: bool,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

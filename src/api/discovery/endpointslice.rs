@@ -134,7 +134,7 @@ pub struct EndpointSlice {
     #[builder(setter(into))]
     service: String,
     /// `metadata.namespace`: the Service's namespace.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels` (the service-name and managed-by labels are added).
     #[builder(default, setter(into))]
@@ -143,7 +143,7 @@ pub struct EndpointSlice {
     #[builder(default, setter(into))]
     annotations: Annotations,
     /// `addressType`; by default the type of the first address (IPv4, IPv6, else FQDN).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = address_type_opt)))]
     address_type: Option<AddressType>,
     /// The addresses, one endpoint each, in the order added.
     #[builder(

@@ -155,7 +155,7 @@ pub struct Ingress {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -164,10 +164,10 @@ pub struct Ingress {
     #[builder(default, setter(into))]
     annotations: Annotations,
     /// `ingressClassName`: which controller serves this Ingress.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = ingress_class_opt)))]
     ingress_class: Option<String>,
     /// Where requests no rule matches go.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = default_backend_opt)))]
     default_backend: Option<Backend>,
     /// Host and path rules, in the order added.
     #[builder(

@@ -92,10 +92,10 @@ pub struct IngressClass {
     #[builder(setter(into))]
     controller: String,
     /// Makes this the cluster's default class (the [`DEFAULT_CLASS_ANNOTATION`]).
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = default_class_if)))]
     default_class: bool,
     /// The controller's parameters object.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = parameters_opt)))]
     parameters: Option<Parameters>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

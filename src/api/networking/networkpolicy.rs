@@ -320,7 +320,7 @@ pub struct NetworkPolicy {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]

@@ -86,7 +86,7 @@ pub struct PodDisruptionBudget {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -100,7 +100,7 @@ pub struct PodDisruptionBudget {
     /// `minAvailable` or `maxUnavailable`.
     budget: Budget,
     /// `unhealthyPodEvictionPolicy`.
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = unhealthy_pod_eviction_policy_opt)))]
     unhealthy_pod_eviction_policy: Option<UnhealthyPodEvictionPolicy>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

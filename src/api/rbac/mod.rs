@@ -189,6 +189,31 @@ impl Subject {
         }
     }
 
+    /// The ServiceAccount `name` of the RoleBinding's own namespace (`namespace` left out,
+    /// which the apiserver's authorizer reads as the binding's namespace), so a binding moved
+    /// to another namespace, or given its namespace by the [`Bundle`](crate::Bundle), needs no
+    /// second edit. ClusterRoleBindings need [`Subject::service_account`].
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let binding = RoleBinding::builder()
+    ///     .name("reader")
+    ///     .namespace("shop-dev")
+    ///     .role("pod-reader")
+    ///     .local_service_account("web")
+    ///     .build()
+    ///     .to_object()?;
+    /// let subject = &binding.subjects.unwrap()[0];
+    /// assert_eq!((subject.name.as_str(), subject.namespace.as_deref()), ("web", None));
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn local_service_account(name: impl Into<String>) -> Self {
+        Subject::ServiceAccount {
+            name: name.into(),
+            namespace: None,
+        }
+    }
+
     /// The subject as `k8s-openapi` holds it (User and Group with their API group, as
     /// `kubectl create rolebinding` writes them).
     pub fn to_k8s(&self) -> rbac::Subject {
@@ -230,7 +255,7 @@ pub struct Role {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -389,7 +414,7 @@ pub struct RoleBinding {
     #[builder(setter(into))]
     name: String,
     /// `metadata.namespace`; usually left to the bundle or the apply target.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = namespace_opt)))]
     namespace: Option<String>,
     /// `metadata.labels`.
     #[builder(default, setter(into))]
@@ -406,6 +431,11 @@ pub struct RoleBinding {
             /// Grants the role to the ServiceAccount `name` of `namespace`.
             pub fn service_account(&mut self, name: impl Into<String>, namespace: impl Into<String>) {
                 self.subjects.push(Subject::service_account(name, namespace));
+            }
+            /// Grants the role to the ServiceAccount `name` of the binding's own namespace
+            /// ([`Subject::local_service_account`]).
+            pub fn local_service_account(&mut self, name: impl Into<String>) {
+                self.subjects.push(Subject::local_service_account(name));
             }
             /// Grants the role to a user.
             pub fn user(&mut self, name: impl Into<String>) {

@@ -67,13 +67,13 @@ pub struct PriorityClass {
     /// The priority: higher is more important, at most [`HIGHEST_USER_VALUE`]; immutable.
     value: i32,
     /// Makes this the priority of pods that name no class (one class per cluster at most).
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = global_default_if)))]
     global_default: bool,
     /// Whether the pods preempt others (Kubernetes' default: `PreemptLowerPriority`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = preemption_opt)))]
     preemption: Option<Preemption>,
     /// What the class is for.
-    #[builder(default, setter(into, strip_option))]
+    #[builder(default, setter(into, strip_option(fallback = description_opt)))]
     description: Option<String>,
     /// Escape hatch: hooks run on the finished object before validation.
     #[builder(

@@ -80,7 +80,7 @@ pub struct StorageClass {
     #[builder(setter(into))]
     provisioner: String,
     /// Makes this the cluster's default class (the [`DEFAULT_CLASS_ANNOTATION`]).
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = default_class_if)))]
     default_class: bool,
     /// Provisioner parameters, sorted by key.
     #[builder(
@@ -95,13 +95,13 @@ pub struct StorageClass {
     parameters: BTreeMap<String, String>,
     /// What happens to a provisioned volume when its claim is deleted (Kubernetes' default:
     /// `Delete`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = reclaim_policy_opt)))]
     reclaim_policy: Option<ReclaimPolicy>,
     /// When claims get their volume (Kubernetes' default: `Immediate`).
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option(fallback = binding_mode_opt)))]
     binding_mode: Option<BindingMode>,
     /// Lets claims of the class grow (`allowVolumeExpansion`).
-    #[builder(setter(strip_bool))]
+    #[builder(setter(strip_bool(fallback = allow_volume_expansion_if)))]
     allow_volume_expansion: bool,
     /// Mount options of the provisioned volumes, in the order added.
     #[builder(
