@@ -103,7 +103,9 @@ fn build(bundle: &Bundle) -> Graph {
     let mut g = Graph::default();
     for o in objects {
         let name = match bundle.namespace_of(o) {
-            Some(ns) if Some(ns) != bundle.namespace() => format!("{ns}/{}", o.name()),
+            Some(ns) if o.namespace().is_some() && Some(ns) != bundle.namespace() => {
+                format!("{ns}/{}", o.name())
+            }
             _ => o.name().to_owned(),
         };
         g.nodes.push(Node {

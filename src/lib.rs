@@ -164,7 +164,9 @@ pub mod prelude {
     pub use crate::api::networking::networkpolicy::NetworkPolicy;
     pub use crate::api::node::runtimeclass::RuntimeClass;
     pub use crate::api::policy::poddisruptionbudget::PodDisruptionBudget;
-    pub use crate::api::rbac::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject};
+    pub use crate::api::rbac::{
+        ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject,
+    };
     pub use crate::api::scheduling::priorityclass::PriorityClass;
     pub use crate::api::storage::storageclass::StorageClass;
     pub use crate::bundle::Bundle;
@@ -173,8 +175,8 @@ pub mod prelude {
     pub use crate::object::{Manifest, Object};
     pub use crate::pod::{
         Container, ContainerSecurity, EnvFrom, EnvVar, Hook, ImagePullPolicy, Mount, PodSecurity,
-        PodTemplate, Port,
-        Probe, Projection, Resources, RestartPolicy, Volume, VolumeClaimTemplate,
+        PodTemplate, Port, Probe, Projection, Resources, RestartPolicy, Volume,
+        VolumeClaimTemplate,
     };
     pub use crate::quantity::{Cpu, Memory, Storage};
     pub use crate::selector::Selector;

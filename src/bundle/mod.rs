@@ -100,6 +100,9 @@ pub const ROLLOUT_ON_CONFIG_CHANGE: &str = "kubeprint.dev/rollout-on-config-chan
 /// [`ROLLOUT_ON_CONFIG_CHANGE`]: lowercase hex SHA-256 of the configuration the pods read.
 pub const CONFIG_CHECKSUM: &str = "kubeprint.dev/config-checksum";
 
+/// Where namespace-less objects of a bundle without a target namespace land.
+const DEFAULT_NAMESPACE: &str = "default";
+
 /// The objects of one application.
 ///
 /// Objects are kept sorted by install rank (namespaces, then service accounts, secrets,
@@ -265,7 +268,11 @@ impl Bundle {
         let mut stale = BTreeSet::new();
         for o in &objects {
             if rolls_out(o) {
-                add_reader(&mut self.readers, self.namespace.as_deref(), o);
+                add_reader(
+                    &mut self.readers,
+                    self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE),
+                    o,
+                );
                 stale.insert(owned_key(o));
             }
         }
@@ -352,7 +359,12 @@ impl Bundle {
         let (key, value) = (key.into(), value.into());
         let previous = self.labels.get(&key).map(str::to_owned);
         for o in &mut self.objects {
-            set_common(&mut o.metadata_mut().labels, &key, &value, previous.as_deref());
+            set_common(
+                &mut o.metadata_mut().labels,
+                &key,
+                &value,
+                previous.as_deref(),
+            );
         }
         self.labels.insert(key, value);
         self.normalize();
@@ -366,7 +378,12 @@ impl Bundle {
         let (key, value) = (key.into(), value.into());
         let previous = self.annotations.get(&key).map(str::to_owned);
         for o in &mut self.objects {
-            set_common(&mut o.metadata_mut().annotations, &key, &value, previous.as_deref());
+            set_common(
+                &mut o.metadata_mut().annotations,
+                &key,
+                &value,
+                previous.as_deref(),
+            );
         }
         self.annotations.insert(key, value);
         self.normalize();
@@ -534,11 +551,17 @@ impl Bundle {
             .find(|o| o.kind().eq_ignore_ascii_case(kind) && o.name() == name)
     }
 
-    /// The namespace `o` lives in: its own, else the bundle's target namespace; `None` for
-    /// cluster-scoped objects and for namespace-less objects of a bundle without a target
-    /// namespace (they all land in the namespace `kubectl`/the client applies to).
+    /// The namespace `o` lives in: its own, else the bundle's target namespace, else
+    /// `default` (where `kubectl apply` and the client put namespace-less objects when no
+    /// namespace is given); `None` for cluster-scoped objects. So a Service that says
+    /// `namespace: default` selects the pods of a Deployment that says nothing.
     pub(crate) fn namespace_of<'a>(&'a self, o: &'a Object) -> Option<&'a str> {
-        namespace_in(self.namespace.as_deref(), o)
+        namespace_in(Some(self.implicit_namespace()), o)
+    }
+
+    /// The namespace of namespace-less objects: the target namespace, else `default`.
+    pub(crate) fn implicit_namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
     }
 
     /// The object of `kind` named `name` in namespace `ns` (any namespace for cluster-scoped
@@ -564,19 +587,13 @@ impl Bundle {
                 .get(i)
                 .filter(|o| o.namespace() == namespace && o.name() == name)
         };
-        let target = self.namespace.as_deref();
-        let implicit = if ns.is_some() && ns == target {
+        let ns = ns.unwrap_or(self.implicit_namespace());
+        let implicit = if ns == self.implicit_namespace() {
             at(None)
         } else {
             None
         };
-        implicit.or_else(|| {
-            if ns.is_some() || target.is_none() {
-                at(ns)
-            } else {
-                None
-            }
-        })
+        implicit.or_else(|| at(Some(ns)))
     }
 
     /// Re-establishes the invariants after arbitrary changes: target namespace, order,
@@ -594,7 +611,11 @@ impl Bundle {
         let mut updates = Vec::new();
         for (i, o) in self.objects.iter().enumerate() {
             if rolls_out(o) {
-                add_reader(&mut self.readers, self.namespace.as_deref(), o);
+                add_reader(
+                    &mut self.readers,
+                    self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE),
+                    o,
+                );
                 updates.push((i, self.config_checksum(o)));
             }
         }
@@ -731,14 +752,10 @@ fn namespace_in<'a>(target: Option<&'a str>, o: &'a Object) -> Option<&'a str> {
     }
 }
 
-/// Records in `readers` what the opted-in template `o` reads, in a bundle with target
-/// namespace `target`.
-fn add_reader(
-    readers: &mut BTreeMap<ReadKey, BTreeSet<OwnedKey>>,
-    target: Option<&str>,
-    o: &Object,
-) {
-    let ns = namespace_in(target, o).map(str::to_owned);
+/// Records in `readers` what the opted-in template `o` reads, in a bundle whose
+/// namespace-less objects are in `implicit`.
+fn add_reader(readers: &mut BTreeMap<ReadKey, BTreeSet<OwnedKey>>, implicit: &str, o: &Object) {
+    let ns = namespace_in(Some(implicit), o).map(str::to_owned);
     for (kind, name) in config_refs(o) {
         readers
             .entry((kind.to_owned(), ns.clone(), name.to_owned()))
@@ -1186,7 +1203,8 @@ mod tests {
                     .find(|o| {
                         o.kind() == kind
                             && o.name() == name
-                            && (!o.is_namespaced() || b.namespace_of(o) == ns)
+                            && (!o.is_namespaced()
+                                || b.namespace_of(o) == Some(ns.unwrap_or(b.implicit_namespace())))
                     })
                     .map(std::ptr::from_ref)
             };
@@ -1206,11 +1224,12 @@ mod tests {
         };
         assert_eq!(compare(&b), 10);
         // The target namespace makes "a" and "x/a" the same object (a duplicate `check`
-        // reports): the first one is found.
+        // reports): the first one is found. A query without a namespace asks for the target
+        // namespace, so it finds what the query for "x" (then "z") finds.
         b.set_namespace("x");
-        assert_eq!(compare(&b), 9);
+        assert_eq!(compare(&b), 13);
         b.set_namespace("z");
-        assert_eq!(compare(&b), 9);
+        assert_eq!(compare(&b), 13);
         // Objects without a namespace in a bundle with a target namespace (which the bundle
         // does not let happen) are in the target namespace.
         let mut objects = vec![
@@ -1224,7 +1243,7 @@ mod tests {
             objects,
             ..Bundle::default()
         };
-        assert_eq!(compare(&raw), 2);
+        assert_eq!(compare(&raw), 4); // "a" and "b", asked for with and without "x"
     }
 
     #[test]
