@@ -43,6 +43,7 @@ examples!(
     mongodb = "../examples/mongodb.rs",
     ghost = "../examples/ghost.rs",
     parse = "../examples/parse.rs",
+    environments = "../examples/environments.rs",
 );
 
 /// The kinds each example must render, with counts.
@@ -109,6 +110,15 @@ fn expected_kinds(example: &str) -> &'static [(&'static str, usize)] {
             ("PodDisruptionBudget", 2),
             ("Secret", 2),
             ("Service", 2),
+            ("StatefulSet", 1),
+        ],
+        "environments" => &[
+            ("ConfigMap", 2),
+            ("Deployment", 1),
+            ("Namespace", 1),
+            ("NetworkPolicy", 1),
+            ("Secret", 1),
+            ("Service", 3),
             ("StatefulSet", 1),
         ],
         other => panic!("no expectations for example {other}"),
@@ -225,9 +235,12 @@ fn every_example_draws_a_graph_without_a_cluster() {
         assert_eq!((status, err.as_str()), (0, ""), "{name}");
         assert_eq!(out, kubeprint::graph::mermaid(&bundle), "{name}");
         for o in bundle.objects() {
+            // Objects outside the bundle's namespace are drawn with theirs.
             let node = match o.namespace() {
-                Some(ns) => format!("\"{} {ns}/{}\"", o.kind(), o.name()),
-                None => format!("\"{} {}\"", o.kind(), o.name()),
+                Some(ns) if Some(ns) != bundle.namespace() => {
+                    format!("\"{} {ns}/{}\"", o.kind(), o.name())
+                }
+                _ => format!("\"{} {}\"", o.kind(), o.name()),
             };
             assert!(out.contains(&node), "{name}: {node} not drawn");
         }

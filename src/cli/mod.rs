@@ -128,6 +128,146 @@ where
     ExitCode::from(execute(cli, || app().into_bundle(), &mut console))
 }
 
+/// Like [`run`], for a program with command-line options of its own (`--env prod`) and a
+/// description for `--help`: `A` is the program's `#[derive(clap::Args)]` struct, parsed with
+/// kubeprint's arguments from the same command line and handed to the program's function.
+/// The program's options are accepted before or after the command (`app --env prod apply`,
+/// `app apply --env prod`). Colour and progress bars work as with [`run`].
+///
+/// ```no_run
+/// use kubeprint::prelude::*;
+///
+/// #[derive(clap::Args)]
+/// struct Opts {
+///     /// Which environment to deploy.
+///     #[arg(long, env = "SHOP_ENV", default_value = "dev")]
+///     env: String,
+/// }
+///
+/// fn app(opts: Opts) -> kubeprint::Result<Bundle> {
+///     let mut b = Bundle::new("shop");
+///     b.set_namespace(&format!("shop-{}", opts.env));
+///     b.add(ConfigMap::builder().name("settings").entry("env", opts.env).build())?;
+///     Ok(b)
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     kubeprint::cli::run_with("The shop, in dev or prod.", app)
+/// }
+/// ```
+pub fn run_with<A, F, B>(about: impl Into<String>, app: F) -> ExitCode
+where
+    A: clap::Args,
+    F: FnOnce(A) -> B,
+    B: IntoBundle,
+{
+    let mode = Mode::detect();
+    let (cli, own) = match parse_with::<A, _, _>(about.into(), std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(
+                u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE_OR_DIFF_FAILURE),
+            );
+        }
+    };
+    let mut console = Console {
+        out: &mut std::io::stdout(),
+        err: &mut std::io::stderr(),
+        mode,
+    };
+    ExitCode::from(execute(cli, || app(own).into_bundle(), &mut console))
+}
+
+/// [`run_with`] on `args`, writing to `stdout` and `stderr` in plain mode, like [`run_from`].
+///
+/// ```
+/// use kubeprint::prelude::*;
+///
+/// #[derive(clap::Args)]
+/// struct Opts {
+///     #[arg(long, default_value = "dev")]
+///     env: String,
+/// }
+/// let app = |opts: Opts| Bundle::new("shop").with(ConfigMap::builder().name("settings").entry("env", opts.env).build());
+///
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// let status = kubeprint::cli::run_with_from(["shop", "render", "--env", "prod"], "The shop.", app, &mut out, &mut err);
+/// assert_eq!(status, 0);
+/// assert!(String::from_utf8(out).unwrap().contains("env: prod"));
+///
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// kubeprint::cli::run_with_from(["shop", "--help"], "The shop.", app, &mut out, &mut err);
+/// let help = String::from_utf8(out).unwrap();
+/// assert!(help.starts_with("The shop."), "{help}");
+/// assert!(help.contains("--env <ENV>") && help.contains("--namespace"), "{help}");
+/// ```
+pub fn run_with_from<A, I, T, F, B>(
+    args: I,
+    about: impl Into<String>,
+    app: F,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8
+where
+    A: clap::Args,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+    F: FnOnce(A) -> B,
+    B: IntoBundle,
+{
+    let (cli, own) = match parse_with::<A, _, _>(about.into(), args) {
+        Ok(parsed) => parsed,
+        Err(e) => return print_usage_error(&e, stdout, stderr),
+    };
+    let mut console = Console {
+        out: stdout,
+        err: stderr,
+        mode: Mode::PLAIN,
+    };
+    execute(cli, || app(own).into_bundle(), &mut console)
+}
+
+/// kubeprint's arguments and the program's own `A`, from one command line.
+fn parse_with<A, I, T>(about: String, args: I) -> Result<(Cli, A), clap::Error>
+where
+    A: clap::Args,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let own: Vec<clap::Id> = A::augment_args(clap::Command::new("own"))
+        .get_arguments()
+        .map(|a| a.get_id().clone())
+        .collect();
+    let mut command = A::augment_args(Cli::command()).about(about.clone());
+    if !about.is_empty() {
+        command = command.long_about(format!(
+            "{about}\n\nWith no command, prints the objects as YAML (no cluster needed)."
+        ));
+    }
+    for id in own {
+        command = command.mut_arg(id, |a| a.global(true));
+    }
+    let matches = command.try_get_matches_from(args)?;
+    Ok((
+        Cli::from_arg_matches(&matches)?,
+        A::from_arg_matches(&matches)?,
+    ))
+}
+
+/// Prints clap's message for a parse error (help and version go to `stdout`) and returns its
+/// exit status.
+fn print_usage_error(e: &clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let text = e.render().to_string();
+    let _ = if e.use_stderr() {
+        stderr.write_all(text.as_bytes())
+    } else {
+        stdout.write_all(text.as_bytes())
+    };
+    u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE_OR_DIFF_FAILURE)
+}
+
 /// Like [`run`], for a program whose function is async (it runs on the command line's tokio
 /// runtime).
 ///
@@ -181,15 +321,7 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let text = e.render().to_string();
-            let _ = if e.use_stderr() {
-                stderr.write_all(text.as_bytes())
-            } else {
-                stdout.write_all(text.as_bytes())
-            };
-            return u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE_OR_DIFF_FAILURE);
-        }
+        Err(e) => return print_usage_error(&e, stdout, stderr),
     };
     let mut console = Console {
         out: stdout,
