@@ -226,7 +226,9 @@ fn execute(
         Command::Diff(_) | Command::Status(_) => EXIT_USAGE_OR_DIFF_FAILURE,
         _ => EXIT_FAILURE_OR_CHANGES,
     };
-    let outcome = app().and_then(|bundle| dispatch(&cli.global, command, bundle, console));
+    let outcome = seed(&cli.global).and_then(|seed| {
+        app().and_then(|bundle| dispatch(&cli.global, command, bundle, seed.as_ref(), console))
+    });
     match outcome {
         Ok(status) => status,
         Err(e) if e.is::<ReaderGone>() => failure,
@@ -238,16 +240,49 @@ fn execute(
     }
 }
 
+/// The seed of `--seed-file`, else of the environment ([`Seed::from_env`](crate::secret::Seed)).
+fn seed(global: &Global) -> Result<Option<crate::secret::Seed>, BoxError> {
+    match &global.seed_file {
+        Some(path) => Ok(Some(crate::secret::Seed::from_file(path)?)),
+        None => Ok(crate::secret::Seed::from_env()?),
+    }
+}
+
+/// What `render` says on standard error when generated values are random.
+pub(crate) const UNSEEDED_NOTE: &str = "note: generated secret values change on every render \
+     without a seed: pass --seed-file PATH (or set KUBEPRINT_SEED_FILE) to derive them from a \
+     seed you keep out of the program, or kubectl apply will rotate them\n";
+
 fn dispatch(
     global: &Global,
     command: Command,
     mut bundle: Bundle,
+    seed: Option<&crate::secret::Seed>,
     console: &mut Console<'_>,
 ) -> Result<u8, BoxError> {
+    if let (
+        Some(seed),
+        Command::Diff(_) | Command::Apply(_) | Command::Delete(_) | Command::Status(_),
+    ) = (seed, &command)
+    {
+        bundle.derive_generated_in(seed, global.namespace.as_deref())?;
+    }
     match command {
         Command::Render(render) => {
             if let Some(ns) = &global.namespace {
                 bundle.set_namespace(ns);
+            }
+            match seed {
+                Some(seed) => {
+                    bundle.derive_generated(seed)?;
+                }
+                None if bundle.has_generated() && !render.redact => {
+                    console
+                        .err
+                        .write_all(UNSEEDED_NOTE.as_bytes())
+                        .map_err(output_error)?;
+                }
+                None => {}
             }
             let text = match (render.format, render.redact) {
                 (RenderFormat::Yaml, false) => bundle.to_yaml()?,
