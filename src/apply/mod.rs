@@ -253,6 +253,9 @@ pub struct DeleteReport {
     pub elapsed: Duration,
 }
 
+/// A member to remove, with its uid (a precondition of the delete) when known.
+type Stale = (Target, Option<String>);
+
 /// One applied object and, when it must be watched, what to wait for.
 type AppliedItem = (Applied, Option<WaitItem>);
 
@@ -569,9 +572,9 @@ impl Applier {
     /// does not own (kept, unless [`Applier::prune_other_namespaces`]).
     fn outside_owned(
         &self,
-        stale: Vec<(Target, Option<String>)>,
+        stale: Vec<Stale>,
         owned: &BTreeSet<String>,
-    ) -> (Vec<(Target, Option<String>)>, Vec<(Target, String)>) {
+    ) -> (Vec<Stale>, Vec<(Target, String)>) {
         if self.options.prune_other_namespaces {
             return (stale, Vec::new());
         }

@@ -232,8 +232,17 @@ impl Bundle {
         self.derive_generated_in(seed, None)
     }
 
-    /// Whether a Secret builder of the bundle generates a value once.
-    pub(crate) fn has_generated(&self) -> bool {
+    /// Whether a Secret builder of the bundle generates a value once: without
+    /// [`Bundle::derive_generated`], rendering such a bundle prints new values on every run.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let app = Bundle::new("a").with(Secret::builder().name("s").generated("pw", Default::default()).build())?;
+    /// assert!(app.has_generated());
+    /// assert!(!Bundle::new("b").has_generated());
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn has_generated(&self) -> bool {
         !self.generated.is_empty()
     }
 

@@ -792,6 +792,7 @@ mod tests {
             ],
             pruned: vec![object("ConfigMap", "old")],
             kept: vec![],
+            orphaned: vec![],
             elapsed: Duration::from_millis(1234),
         };
         assert_eq!(
@@ -808,6 +809,7 @@ mod tests {
                 object: object("PersistentVolumeClaim", "data-db-0"),
                 reason: "data".into(),
             }],
+            orphaned: vec![],
             elapsed: Duration::from_secs(2),
         };
         assert_eq!(
