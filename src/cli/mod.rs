@@ -248,8 +248,9 @@ fn seed(global: &Global) -> Result<Option<crate::secret::Seed>, BoxError> {
     }
 }
 
-/// What `render` says on standard error when generated values are random.
-pub(crate) const UNSEEDED_NOTE: &str = "note: generated secret values change on every render \
+/// What `render` says on standard error when the program generates secret values and no seed
+/// is given (`--seed-file`, `KUBEPRINT_SEED_FILE`, `KUBEPRINT_SEED`).
+pub const UNSEEDED_NOTE: &str = "note: generated secret values change on every render \
      without a seed: pass --seed-file PATH (or set KUBEPRINT_SEED_FILE) to derive them from a \
      seed you keep out of the program, or kubectl apply will rotate them\n";
 
