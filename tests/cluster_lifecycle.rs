@@ -395,3 +395,74 @@ fn status_and_diff_exit_codes_tell_the_truth() {
     assert!(pruning.out.contains("prune configmap/extra"), "{pruning:?}");
     assert!(!pruning.out.contains("would be pruned"), "{pruning:?}");
 }
+
+fn scaled_web(replicas: Option<i32>) -> kubeprint::Result<Bundle> {
+    let template = PodTemplate::builder()
+        .selector_label("app", "web")
+        .security(PodSecurity::restricted().run_as_user(65534))
+        .container(
+            Container::builder()
+                .name("web")
+                .image("registry.k8s.io/pause:3.10")
+                .resources(Resources::new().requests(Cpu::millis(100), Memory::mib(32)))
+                .build(),
+        )
+        .build();
+    let web = match replicas {
+        Some(n) => Deployment::builder()
+            .name("web")
+            .replicas(n)
+            .template(template)
+            .build(),
+        None => Deployment::builder().name("web").template(template).build(),
+    };
+    let hpa = HorizontalPodAutoscaler::builder()
+        .name("web")
+        .target(&web)
+        .min_replicas(1)
+        .max_replicas(3)
+        .cpu_utilization(80)
+        .build();
+    Bundle::new("web").with(web)?.with(hpa)
+}
+
+#[test]
+fn an_autoscaled_workload_leaves_replicas_alone_and_status_shows_the_autoscaler() {
+    let ns = Namespaces::new("hpa", &["app"]);
+    let app_ns = ns.ns(0);
+    // Offline: a fixed replicas next to an autoscaler is refused before anything is sent.
+    let refused = cli(&["-n", app_ns, "apply"], || scaled_web(Some(3)));
+    assert_eq!(refused.status, 1, "{refused:?}");
+    assert!(
+        refused.err.contains("spec.replicas") && refused.err.contains("HorizontalPodAutoscaler"),
+        "{refused:?}"
+    );
+    assert!(get::<k8s_openapi::api::apps::v1::Deployment>(app_ns, "web").is_none());
+
+    let applied = cli(&["-n", app_ns, "apply"], || scaled_web(None));
+    assert_eq!(applied.status, 0, "{applied:?}");
+    // This control plane has no metrics server: the autoscaler can scale its target but not
+    // compute a scale, and status says so from its conditions (the controller reconciles every
+    // 15 s).
+    let started = Instant::now();
+    loop {
+        let status = cli(&["-n", app_ns, "status", "--timeout", "5s"], || {
+            scaled_web(None)
+        });
+        let row = status
+            .out
+            .lines()
+            .find(|l| l.starts_with("horizontalpodautoscaler.autoscaling/web"))
+            .unwrap_or_default()
+            .to_owned();
+        if row.contains("ScalingActive is False") {
+            assert_eq!(status.status, 1, "{status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the autoscaler never reported ScalingActive: {status:?}"
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
