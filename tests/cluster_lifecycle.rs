@@ -466,3 +466,52 @@ fn an_autoscaled_workload_leaves_replicas_alone_and_status_shows_the_autoscaler(
         std::thread::sleep(Duration::from_secs(2));
     }
 }
+
+#[test]
+fn a_multi_namespace_set_is_never_rehomed_and_prunes_only_its_namespaces() {
+    let ns = Namespaces::new("multi", &["a", "b"]);
+    let (a, b) = (ns.ns(0).to_owned(), ns.ns(1).to_owned());
+    let app = |namespaces: &[&str]| {
+        let mut bundle = Bundle::new("multi");
+        for n in namespaces {
+            bundle.add(
+                ConfigMapBuilder::builder()
+                    .name("settings")
+                    .namespace(*n)
+                    .build(),
+            )?;
+        }
+        Ok(bundle)
+    };
+    let first = cli(&["-n", &a, "apply"], || app(&[&a, &b]));
+    assert_eq!(first.status, 0, "{first:?}");
+    assert!(get::<Secret>(&a, "multi-applyset").is_some());
+
+    // Another -n would start a second set: refused, naming where the set lives.
+    let moved = cli(&["-n", &b, "apply"], || app(&[&a, &b]));
+    assert_eq!(moved.status, 1, "{moved:?}");
+    assert!(
+        moved.err.contains(&format!("{a}/multi-applyset")) && moved.err.contains("use namespace"),
+        "{moved:?}"
+    );
+    assert!(get::<Secret>(&b, "multi-applyset").is_none());
+    // ... unless the set's home is named explicitly.
+    let explicit = cli(&["-n", &b, "--applyset-namespace", &a, "apply"], || {
+        app(&[&a, &b])
+    });
+    assert_eq!(explicit.status, 0, "{explicit:?}");
+    assert!(explicit.out.contains("unchanged"), "{explicit:?}");
+
+    // The program leaves namespace b: prune keeps b's member unless asked.
+    let pruned = cli(&["-n", &a, "apply", "--prune"], || app(&[&a]));
+    assert_eq!(pruned.status, 0, "{pruned:?}");
+    assert!(get::<ConfigMap>(&b, "settings").is_some(), "{pruned:?}");
+    assert!(pruned.out.contains("kept"), "{pruned:?}");
+    let all = cli(
+        &["-n", &a, "apply", "--prune", "--prune-other-namespaces"],
+        || app(&[&a]),
+    );
+    assert_eq!(all.status, 0, "{all:?}");
+    assert!(get::<ConfigMap>(&b, "settings").is_none(), "{all:?}");
+    assert!(get::<ConfigMap>(&a, "settings").is_some());
+}

@@ -50,13 +50,21 @@
 //!   object. Re-running after a failure converges: every step is idempotent.
 //! - **Secrets** keep the live values of "generate once" keys; no value ever appears in an error,
 //!   event, log line, plan or diff.
-//! - **Pruning** follows ApplySets (KEP-3659): a parent Secret `<bundle>-applyset` in the target
-//!   namespace, members labelled `applyset.kubernetes.io/part-of`; `kubectl` recognises the set.
+//! - **Pruning** follows ApplySets (KEP-3659): a parent Secret `<bundle>-applyset` that lives with
+//!   the bundle (its target namespace, else the one namespace of all its objects, else
+//!   [`Applier::applyset_namespace`] or [`Applier::namespace`]), members labelled
+//!   `applyset.kubernetes.io/part-of`; `kubectl` recognises the set. Two bundles of one name in
+//!   two namespaces are two sets; a changed [`Applier::namespace`] never re-homes a set, and a
+//!   parent an older kubeprint left in the target namespace is reported in
+//!   [`Report::orphaned`]. Pruning deletes only members in namespaces the bundle has objects in
+//!   (see [`Applier::prune_other_namespaces`]), and keeps claims and the generate-once Secrets
+//!   guarding them unless [`Applier::delete_data`].
 //! - **Immutable fields**: an [`Error::Immutable`] naming object and field, or with
 //!   [`Applier::recreate`] a delete (StatefulSets: orphaning their pods, keeping their claims) and
 //!   create.
 //! - **Teardown** ([`Applier::delete`]) in reverse order, waiting until gone; claims (and
-//!   namespaces holding claims) are kept unless [`Applier::delete_data`].
+//!   namespaces holding claims), and generate-once Secrets while the bundle keeps claims, are
+//!   kept unless [`Applier::delete_data`].
 
 // Errors are rare and carry the object's name and the server's message; their size does not
 // matter, boxing them would only make matching on them clumsier.
@@ -212,8 +220,9 @@ pub struct Report {
     pub pruned: Vec<ObjectRef>,
     /// Objects that left the bundle but were kept (data).
     pub kept: Vec<Kept>,
-    /// ApplySet parents this bundle left behind (see [`Applier::orphaned_parents`]); reported,
-    /// never deleted.
+    /// ApplySet parents this bundle left behind: a `<target namespace>/<bundle>-applyset` that
+    /// kubeprint before the set moved to the bundle's namespace wrote, listing one of the
+    /// bundle's namespaces. Reported, never deleted.
     pub orphaned: Vec<ObjectRef>,
     /// Time taken.
     pub elapsed: Duration,
@@ -322,8 +331,9 @@ impl Applier {
         self
     }
 
-    /// The namespace for namespaced objects that set none, and for the ApplySet parent (default:
-    /// the client's default namespace).
+    /// The namespace for namespaced objects that set none (default: the client's default
+    /// namespace); the ApplySet parent lives there only when the bundle has no namespace of its
+    /// own (see [`Applier::applyset_namespace`]).
     #[must_use]
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.options.namespace = Some(namespace.into());

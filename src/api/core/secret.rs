@@ -18,6 +18,9 @@
 //! assert_eq!(object.metadata.annotations.unwrap()["kubeprint.dev/generate-once"], "password");
 //! // Debug never shows a value.
 //! assert!(!format!("{secret:?}").contains("app\""));
+//! // But `to_object()` hands back a plain `k8s-openapi` Secret, whose Debug shows the bytes:
+//! // never log it (put it in a `Bundle`, whose Debug shows keys only).
+//! assert!(format!("{:?}", secret.to_object()?).contains("ByteString"));
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 //!
