@@ -494,18 +494,7 @@ impl Applier {
     /// [`Applier::applyset_namespace`], else the bundle's target namespace, else the one
     /// namespace all its namespaced objects are in, else the target namespace.
     fn home(&self, bundle: &Bundle, target: &str) -> (String, bool) {
-        if let Some(ns) = &self.options.applyset_namespace {
-            return (ns.clone(), false);
-        }
-        if let Some(ns) = bundle.namespace() {
-            return (ns.to_owned(), false);
-        }
-        let namespaces = bundle_namespaces(bundle, target);
-        match namespaces.len() {
-            1 => (namespaces.into_iter().next().unwrap_or_default(), false),
-            0 => (target.to_owned(), false),
-            _ => (target.to_owned(), true),
-        }
+        applyset_home(bundle, target, self.options.applyset_namespace.as_deref())
     }
 
     /// Refuses to start a new set for a multi-namespace bundle whose set lives in another of its
@@ -634,8 +623,13 @@ impl Applier {
     /// # let _ = plan; Ok(()) }
     /// ```
     pub fn plan_options(&self) -> PlanOptions {
-        PlanOptions::new(self.target_namespace())
-            .field_manager(self.options.field_manager.clone())
+        let options = PlanOptions::new(self.target_namespace())
+            .field_manager(self.options.field_manager.clone());
+        let options = match &self.options.applyset_namespace {
+            Some(ns) => options.applyset_namespace(ns.clone()),
+            None => options,
+        };
+        options
             .prune(self.options.prune)
             .delete_data(self.options.delete_data)
     }
@@ -1419,6 +1413,27 @@ fn keep_generated<'a>(
         .map(|i| i.target.key())
         .chain(members.filter(|m| m.generate_once).map(|m| m.target.key()))
         .collect()
+}
+
+/// Where a bundle's ApplySet parent lives (see [`Applier::home`]), and whether it is the
+/// target namespace only because the bundle spans several namespaces.
+pub(crate) fn applyset_home(
+    bundle: &Bundle,
+    target: &str,
+    explicit: Option<&str>,
+) -> (String, bool) {
+    if let Some(ns) = explicit {
+        return (ns.to_owned(), false);
+    }
+    if let Some(ns) = bundle.namespace() {
+        return (ns.to_owned(), false);
+    }
+    let namespaces = bundle_namespaces(bundle, target);
+    match namespaces.len() {
+        1 => (namespaces.into_iter().next().unwrap_or_default(), false),
+        0 => (target.to_owned(), false),
+        _ => (target.to_owned(), true),
+    }
 }
 
 /// The namespaces of the bundle's namespaced objects (`target` for those that set none).
