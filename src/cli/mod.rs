@@ -19,14 +19,16 @@
 //! | command | does | exit status |
 //! |---|---|---|
 //! | *(none)*, `render [--format yaml\|json] [--redact]` | prints the objects; needs no cluster | 0, 1 on error |
-//! | `diff [--prune]` | unified diff against the cluster, secret values masked | 0 same, 1 differences, 2 error |
-//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
-//! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs unless asked | 0, 1 on error |
-//! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all ready, 1 not, 2 error |
+//! | `diff [--prune]` | unified diff against the cluster, secret values masked; without `--prune`, how many objects a prune would delete | 0 same, 1 differences, 2 error |
+//! | `apply [--dry-run] [--prune] [--prune-other-namespaces] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
+//! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs (and the generated Secrets guarding them) unless asked | 0, 1 on error |
+//! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all in sync and ready, 1 missing, drifted, in conflict or not ready, 2 error |
 //! | `graph [--format mermaid\|dot]` | the objects and their relations; no cluster | 0, 1 on error |
 //!
 //! with kubectl's global options `--kubeconfig`, `--context`, `-n/--namespace` and
-//! `--field-manager`. Bad arguments print clap's usage message and exit with status 2.
+//! `--field-manager`, and `--seed-file` (generated values derived from a seed you hold, see
+//! [`Seed`](crate::secret::Seed); `render` without one says on stderr that they change on every
+//! run) and `--applyset-namespace` (where a multi-namespace bundle's ApplySet lives). Bad arguments print clap's usage message and exit with status 2.
 //!
 //! On a terminal, diffs are coloured and `apply`/`delete` draw one progress bar per object with
 //! its ready count; when output is piped or `CI` is set, every event is one plain line
