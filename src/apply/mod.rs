@@ -583,14 +583,8 @@ impl Applier {
         let outside = outside
             .into_iter()
             .map(|(t, _)| {
-                let ns = t.namespace.clone().unwrap_or_default();
-                (
-                    t,
-                    format!(
-                        "in namespace {ns:?}, where the bundle has no objects; pruning other \
-                         namespaces was not requested"
-                    ),
-                )
+                let reason = outside_reason(t.namespace.as_deref().unwrap_or_default());
+                (t, reason)
             })
             .collect();
         (inside, outside)
@@ -1434,6 +1428,14 @@ pub(crate) fn applyset_home(
         0 => (target.to_owned(), false),
         _ => (target.to_owned(), true),
     }
+}
+
+/// Why a member in a namespace the bundle has no objects in is not pruned.
+pub(crate) fn outside_reason(ns: &str) -> String {
+    format!(
+        "in namespace {ns:?}, where the bundle has no objects; pruning other namespaces was not \
+         requested"
+    )
 }
 
 /// The namespaces of the bundle's namespaced objects (`target` for those that set none).

@@ -17,7 +17,7 @@ use crate::bundle::Bundle;
 use crate::error::ObjectRef;
 use crate::object::Tier;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// What an apply would do to one object.
@@ -425,12 +425,19 @@ impl Plan {
                         .map(|(k, _)| k.0.kind.as_str()),
                 ),
             );
+            // Like the applier: members in namespaces the bundle has no objects in are kept.
+            let mut owned: BTreeSet<&str> = items
+                .iter()
+                .filter_map(|i| i.target.namespace.as_deref())
+                .collect();
+            owned.insert(&home);
             plan.items.extend(prune_offline(
                 live,
                 &wanted,
                 &set_id,
                 options.delete_data,
                 guards,
+                &owned,
             ));
         }
         Ok(plan)
@@ -539,6 +546,7 @@ fn prune_offline(
     set_id: &str,
     delete_data: bool,
     guards_data: bool,
+    owned: &BTreeSet<&str>,
 ) -> Vec<PlanItem> {
     let member = |v: &Value| is_member(v, set_id);
     let mut stale: Vec<(Option<Tier>, &Key, &Value)> = live
@@ -557,6 +565,10 @@ fn prune_offline(
     for (_, (gk, ns, name), object) in stale {
         let kind = gk.kind.as_str();
         let keep = |reason: String| Action::Keep { reason };
+        if !ns.is_empty() && !owned.contains(ns.as_str()) {
+            kept.push(item(kind, ns, name, keep(super::outside_reason(ns))));
+            continue;
+        }
         if kind == "PersistentVolumeClaim" && gk.group.is_empty() && !delete_data {
             kept.push(item(kind, ns, name, keep(delete::DATA_KEPT.into())));
             continue;
@@ -1048,6 +1060,19 @@ mod tests {
         no_data.insert(member("Secret", "db", generated)).unwrap();
         let plan = Plan::compute(&b, &no_data, &PlanOptions::new("default")).unwrap();
         assert_eq!(plan.item("Secret", "db").unwrap().action, Action::Prune);
+        // A member in a namespace the bundle has no objects in is kept.
+        let mut elsewhere = LiveObjects::new();
+        elsewhere
+            .insert(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "old", "namespace": "shop-other",
+                                        "labels": {PART_OF_LABEL: id}}}))
+            .unwrap();
+        let plan = Plan::compute(&b, &elsewhere, &PlanOptions::new("default")).unwrap();
+        assert!(
+            matches!(&plan.item("ConfigMap", "old").unwrap().action,
+                     Action::Keep { reason } if reason.contains("shop-other")),
+            "{plan}"
+        );
     }
 
     #[test]
