@@ -20,7 +20,7 @@ pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
         .database("orders")
         .user("orders")
         .storage(Persistence::builder().size("20Gi").build())
-        .client(Client::pods(Labels::from([("app", "orders")])))
+        .client(Client::external_pods(Labels::from([("app", "orders")])))
         .build()
         .bundle()
 }

@@ -21,7 +21,7 @@ pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
         .user("shop")
         .storage(Persistence::builder().size("10Gi").build())
         .setting("max_connections", "300")
-        .client(Client::pods(Labels::from([("app", "shop")])))
+        .client(Client::external_pods(Labels::from([("app", "shop")])))
         .build()
         .bundle()
 }

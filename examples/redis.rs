@@ -16,7 +16,7 @@ pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
     Redis::builder()
         .name("sessions")
         .sentinel(Sentinel::builder().replicas(3).quorum(2).build())
-        .client(Client::pods(Labels::from([("app", "web")])))
+        .client(Client::external_pods(Labels::from([("app", "web")])))
         .build()
         .bundle()
 }

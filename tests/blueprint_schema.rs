@@ -85,7 +85,7 @@ fn every_blueprint_passes_strict_schema_validation() {
                 .name("db")
                 .namespace("shop")
                 .setting("max_connections", "300")
-                .client(Client::pods(labels.clone()))
+                .client(Client::external_pods(labels.clone()))
                 .client(Client::Cidr("10.1.2.3".into()))
                 .build()
                 .bundle()

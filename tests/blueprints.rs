@@ -178,7 +178,7 @@ fn mysql_customised() {
         )
         .setting("max_connections", "300")
         .setting("innodb_buffer_pool_size", "512M")
-        .client(Client::pods(app("shop")))
+        .client(Client::external_pods(app("shop")))
         .client(Client::namespace("monitoring"))
         .labels(Labels::from([("team", "payments")]))
         .build();
@@ -213,7 +213,7 @@ fn redis_sentinel_customised() {
         .storage(Persistence::of("2Gi"))
         .setting("maxmemory", "400mb")
         .setting("maxmemory-policy", "allkeys-lru")
-        .client(Client::pods(app("web")))
+        .client(Client::external_pods(app("web")))
         .build();
     let bundle = snapshot("redis_sentinel_customised", &r);
     assert!(bundle.get("PodDisruptionBudget", "sessions").is_some());

@@ -247,10 +247,15 @@ async fn every_kind_applies_waits_and_tears_down() {
         b"first-generated-token"
     );
 
-    // Teardown keeps the claim, and so the namespace holding it; the cluster role goes.
+    // Teardown keeps the claim, the generated token that may guard its data (#12), and so the
+    // namespace holding them; the cluster role goes.
     let report = applier.delete(&bundle).await.expect("teardown");
     let kept: Vec<&str> = report.kept.iter().map(|k| k.object.kind.as_str()).collect();
-    assert_eq!(kept, ["PersistentVolumeClaim", "Namespace"], "{report:?}");
+    assert_eq!(
+        kept,
+        ["PersistentVolumeClaim", "Secret", "Namespace"],
+        "{report:?}"
+    );
     let roles: Api<ClusterRole> = Api::all(ns.client.clone());
     assert!(
         roles

@@ -54,6 +54,14 @@ fn tooling() -> String {
     format!("{TOOLING_NAME}/v{}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Whether a live object is an ApplySet parent kubeprint manages (its tooling annotation).
+pub(crate) fn is_kubeprint_parent(live: &Value) -> bool {
+    live.pointer("/metadata/annotations")
+        .and_then(|a| a.get(TOOLING_ANNOTATION))
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.rsplit_once('/').map_or(t, |(name, _)| name) == TOOLING_NAME)
+}
+
 /// A live member of the set.
 #[derive(Clone, Debug)]
 pub(crate) struct Member {
@@ -61,6 +69,8 @@ pub(crate) struct Member {
     /// What the apply's outcome is decided on (for the applier's field manager).
     pub(crate) state: Fingerprint,
     pub(crate) uid: String,
+    /// A Secret with generate-once keys (the `kubeprint.dev/generate-once` annotation).
+    pub(crate) generate_once: bool,
 }
 
 /// An ApplySet as read from its parent.
@@ -141,6 +151,11 @@ pub(crate) async fn list_members(
                                 .and_then(Value::as_str)
                                 .unwrap_or_default()
                                 .to_owned(),
+                            generate_once: rt.api.kind == "Secret"
+                                && meta
+                                    .pointer("/annotations")
+                                    .and_then(|a| a.get(crate::object::GENERATE_ONCE_ANNOTATION))
+                                    .is_some(),
                         })
                     },
                 )

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use kube::api::{DeleteParams, Preconditions, PropagationPolicy};
 use kube::core::ApiResource;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +36,26 @@ pub(crate) struct Removal {
     pub(crate) pruning: bool,
     /// Only report what would happen.
     pub(crate) dry_run: bool,
+    /// Generate-once Secrets to keep: the bundle keeps claims (see [`guards_data`]).
+    pub(crate) keep_generated: BTreeSet<Key>,
+}
+
+/// Why a generate-once Secret is kept.
+pub(crate) fn generated_kept() -> String {
+    format!(
+        "generated once, and the bundle's claims are kept: the data may need this value; {DATA_KEPT}"
+    )
+}
+
+/// Whether a bundle or set with these kinds holds data the generated values may guard:
+/// PersistentVolumeClaims, PersistentVolumes, or StatefulSets (whose templates make claims).
+pub(crate) fn guards_data<'a>(kinds: impl IntoIterator<Item = &'a str>) -> bool {
+    kinds.into_iter().any(|k| {
+        matches!(
+            k,
+            "PersistentVolumeClaim" | "PersistentVolume" | "StatefulSet"
+        )
+    })
 }
 
 /// What a removal did.
@@ -212,6 +232,10 @@ pub(crate) async fn remove(
             // bound to a kept claim would hang in Terminating. Both are data.
             if matches!(kind, "PersistentVolumeClaim" | "PersistentVolume") && !how.delete_data {
                 keep(ctx, how, &mut removed, target, DATA_KEPT.into());
+                continue;
+            }
+            if kind == "Secret" && !how.delete_data && how.keep_generated.contains(&target.key()) {
+                keep(ctx, how, &mut removed, target, generated_kept());
                 continue;
             }
             if kind == "Namespace" && !how.delete_data {

@@ -50,13 +50,21 @@
 //!   object. Re-running after a failure converges: every step is idempotent.
 //! - **Secrets** keep the live values of "generate once" keys; no value ever appears in an error,
 //!   event, log line, plan or diff.
-//! - **Pruning** follows ApplySets (KEP-3659): a parent Secret `<bundle>-applyset` in the target
-//!   namespace, members labelled `applyset.kubernetes.io/part-of`; `kubectl` recognises the set.
+//! - **Pruning** follows ApplySets (KEP-3659): a parent Secret `<bundle>-applyset` that lives with
+//!   the bundle (its target namespace, else the one namespace of all its objects, else
+//!   [`Applier::applyset_namespace`] or [`Applier::namespace`]), members labelled
+//!   `applyset.kubernetes.io/part-of`; `kubectl` recognises the set. Two bundles of one name in
+//!   two namespaces are two sets; a changed [`Applier::namespace`] never re-homes a set, and a
+//!   parent an older kubeprint left in the target namespace is reported in
+//!   [`Report::orphaned`]. Pruning deletes only members in namespaces the bundle has objects in
+//!   (see [`Applier::prune_other_namespaces`]), and keeps claims and the generate-once Secrets
+//!   guarding them unless [`Applier::delete_data`].
 //! - **Immutable fields**: an [`Error::Immutable`] naming object and field, or with
 //!   [`Applier::recreate`] a delete (StatefulSets: orphaning their pods, keeping their claims) and
 //!   create.
 //! - **Teardown** ([`Applier::delete`]) in reverse order, waiting until gone; claims (and
-//!   namespaces holding claims) are kept unless [`Applier::delete_data`].
+//!   namespaces holding claims), and generate-once Secrets while the bundle keeps claims, are
+//!   kept unless [`Applier::delete_data`].
 
 // Errors are rare and carry the object's name and the server's message; their size does not
 // matter, boxing them would only make matching on them clumsier.
@@ -139,6 +147,8 @@ struct Options {
     recreate: bool,
     delete_data: bool,
     fail_fast: bool,
+    applyset_namespace: Option<String>,
+    prune_other_namespaces: bool,
 }
 
 impl Default for Options {
@@ -159,6 +169,8 @@ impl Default for Options {
             recreate: false,
             delete_data: false,
             fail_fast: true,
+            applyset_namespace: None,
+            prune_other_namespaces: false,
         }
     }
 }
@@ -208,6 +220,10 @@ pub struct Report {
     pub pruned: Vec<ObjectRef>,
     /// Objects that left the bundle but were kept (data).
     pub kept: Vec<Kept>,
+    /// ApplySet parents this bundle left behind: a `<target namespace>/<bundle>-applyset` that
+    /// kubeprint before the set moved to the bundle's namespace wrote, listing one of the
+    /// bundle's namespaces. Reported, never deleted.
+    pub orphaned: Vec<ObjectRef>,
     /// Time taken.
     pub elapsed: Duration,
 }
@@ -239,9 +255,15 @@ pub struct DeleteReport {
     pub deleted: Vec<ObjectRef>,
     /// Objects kept (claims and namespaces holding claims, unless deleting data).
     pub kept: Vec<Kept>,
+    /// ApplySet parents this bundle left behind in the target namespace (reported, not
+    /// deleted).
+    pub orphaned: Vec<ObjectRef>,
     /// Time taken.
     pub elapsed: Duration,
 }
+
+/// A member to remove, with its uid (a precondition of the delete) when known.
+type Stale = (Target, Option<String>);
 
 /// One applied object and, when it must be watched, what to wait for.
 type AppliedItem = (Applied, Option<WaitItem>);
@@ -309,8 +331,9 @@ impl Applier {
         self
     }
 
-    /// The namespace for namespaced objects that set none, and for the ApplySet parent (default:
-    /// the client's default namespace).
+    /// The namespace for namespaced objects that set none (default: the client's default
+    /// namespace); the ApplySet parent lives there only when the bundle has no namespace of its
+    /// own (see [`Applier::applyset_namespace`]).
     #[must_use]
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.options.namespace = Some(namespace.into());
@@ -399,6 +422,24 @@ impl Applier {
         self
     }
 
+    /// Where the ApplySet parent lives when the bundle spans several namespaces and sets no
+    /// target namespace of its own ([`Bundle::set_namespace`]). Without it such a bundle's set
+    /// lives in [`Applier::namespace`]; a bundle with a target namespace, or whose objects are
+    /// all in one namespace, always keeps its set there, whatever [`Applier::namespace`] says.
+    #[must_use]
+    pub fn applyset_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.options.applyset_namespace = Some(namespace.into());
+        self
+    }
+
+    /// Lets pruning delete members of the set in namespaces the bundle no longer has objects
+    /// in (off by default: such members are kept and reported).
+    #[must_use]
+    pub fn prune_other_namespaces(mut self, prune: bool) -> Self {
+        self.options.prune_other_namespaces = prune;
+        self
+    }
+
     /// Whether a pod stuck in CrashLoopBackOff, ImagePullBackOff, ErrImagePull or
     /// CreateContainerConfigError fails its workload at once (default on). Job failures and
     /// exceeded progress deadlines always fail at once.
@@ -448,6 +489,107 @@ impl Applier {
             .of(&Object::from(k8s_openapi::api::core::v1::Secret::default()))
     }
 
+    /// Where the bundle's ApplySet parent lives, and whether that came from the target
+    /// namespace only because the bundle spans several namespaces: the explicit
+    /// [`Applier::applyset_namespace`], else the bundle's target namespace, else the one
+    /// namespace all its namespaced objects are in, else the target namespace.
+    fn home(&self, bundle: &Bundle, target: &str) -> (String, bool) {
+        applyset_home(bundle, target, self.options.applyset_namespace.as_deref())
+    }
+
+    /// Refuses to start a new set for a multi-namespace bundle whose set lives in another of its
+    /// namespaces (a changed `-n` would otherwise re-home it silently).
+    async fn check_home(
+        &self,
+        ctx: &Ctx,
+        bundle: &Bundle,
+        set: &ApplySet,
+        spans: bool,
+    ) -> Result<()> {
+        if set.exists || !spans {
+            return Ok(());
+        }
+        let home = set.parent.namespace.clone().unwrap_or_default();
+        for ns in bundle_namespaces(bundle, &home) {
+            if ns == home {
+                continue;
+            }
+            let other = Target::new(self.parent_type(), Some(&ns), &parent_name(bundle.name()));
+            if let Some(live) = ctx.get(&other).await?
+                && applyset::is_kubeprint_parent(&live)
+            {
+                return Err(Error::ApplySet {
+                    object: other.object,
+                    message: format!(
+                        "is this bundle's ApplySet, but the apply targets namespace {home:?}: \
+                         use namespace {ns:?} (or set the ApplySet namespace explicitly) \
+                         rather than starting a second set"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// ApplySet parents of this bundle left in the target namespace by kubeprint before 0.2
+    /// (which kept every set there), when the set now lives elsewhere: a parent
+    /// `<target>/<bundle>-applyset` that lists one of the bundle's namespaces as an
+    /// additional namespace. Only reported: its members are relabelled by the next apply, and
+    /// deleting it is the user's call.
+    async fn orphaned_parents(
+        &self,
+        ctx: &Ctx,
+        bundle: &Bundle,
+        home: &str,
+        owned: &BTreeSet<String>,
+    ) -> Result<Vec<ObjectRef>> {
+        let target = self.target_namespace();
+        if target == home {
+            return Ok(Vec::new());
+        }
+        let old = Target::new(
+            self.parent_type(),
+            Some(&target),
+            &parent_name(bundle.name()),
+        );
+        let Some(live) = ctx.get(&old).await? else {
+            return Ok(Vec::new());
+        };
+        let lists_ours = live
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(ADDITIONAL_NAMESPACES_ANNOTATION))
+            .and_then(Value::as_str)
+            .is_some_and(|ns| ns.split(',').map(str::trim).any(|n| owned.contains(n)));
+        if applyset::is_kubeprint_parent(&live) && lists_ours {
+            tracing::warn!(object = %old.object, "orphaned ApplySet parent");
+            return Ok(vec![old.object]);
+        }
+        Ok(Vec::new())
+    }
+
+    /// Splits stale members into those pruning may delete and those in namespaces the bundle
+    /// does not own (kept, unless [`Applier::prune_other_namespaces`]).
+    fn outside_owned(
+        &self,
+        stale: Vec<Stale>,
+        owned: &BTreeSet<String>,
+    ) -> (Vec<Stale>, Vec<(Target, String)>) {
+        if self.options.prune_other_namespaces {
+            return (stale, Vec::new());
+        }
+        let (inside, outside): (Vec<_>, Vec<_>) = stale
+            .into_iter()
+            .partition(|(t, _)| t.namespace.as_ref().is_none_or(|n| owned.contains(n)));
+        let outside = outside
+            .into_iter()
+            .map(|(t, _)| {
+                let reason = outside_reason(t.namespace.as_deref().unwrap_or_default());
+                (t, reason)
+            })
+            .collect();
+        (inside, outside)
+    }
+
     /// The bundle's objects in install order (their bodies are built when sent), Services no
     /// endpoint will come to marked; the values of its Secrets are made known to the redactor.
     fn prepare<'a>(
@@ -475,8 +617,13 @@ impl Applier {
     /// # let _ = plan; Ok(()) }
     /// ```
     pub fn plan_options(&self) -> PlanOptions {
-        PlanOptions::new(self.target_namespace())
-            .field_manager(self.options.field_manager.clone())
+        let options = PlanOptions::new(self.target_namespace())
+            .field_manager(self.options.field_manager.clone());
+        let options = match &self.options.applyset_namespace {
+            Some(ns) => options.applyset_namespace(ns.clone()),
+            None => options,
+        };
+        options
             .prune(self.options.prune)
             .delete_data(self.options.delete_data)
     }
@@ -490,18 +637,23 @@ impl Applier {
         }
         let ctx = self.ctx(started);
         let ns = self.target_namespace();
-        let id = ApplySet::id_for(&ns, bundle.name());
+        let (home, spans) = self.home(bundle, &ns);
+        let id = ApplySet::id_for(&home, bundle.name());
         let items = self.prepare(&ctx, bundle, &ns, &id)?;
-        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         // The parent and the members of the bundle's kinds are read at the same time; kinds or
         // namespaces only the parent knows of (left the bundle) are listed after.
         let first = applyset::scopes(&ctx, &new_kinds, &new_namespaces).await?;
         let conc = self.options.concurrency;
         let manager = self.options.field_manager.as_str();
         let (mut set, mut live) = futures::try_join!(
-            ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()),
+            ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()),
             applyset::list_members(&ctx, &id, &first, conc, manager)
         )?;
+        self.check_home(&ctx, bundle, &set, spans).await?;
+        let orphaned = self
+            .orphaned_parents(&ctx, bundle, &home, &new_namespaces)
+            .await?;
         let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
         let all_namespaces: BTreeSet<String> =
             set.namespaces.union(&new_namespaces).cloned().collect();
@@ -516,6 +668,9 @@ impl Applier {
 
         if self.options.create_namespace {
             self.ensure_namespace(&ctx, &ns, &items).await?;
+            if home != ns {
+                self.ensure_namespace(&ctx, &home, &items).await?;
+            }
         }
 
         let mut phases: BTreeMap<(Tier, i64), Vec<&Item<'_>>> = BTreeMap::new();
@@ -524,6 +679,7 @@ impl Applier {
         }
         let mut report = Report {
             applyset: set.id.clone(),
+            orphaned,
             ..Report::default()
         };
         let mut later: Vec<WaitItem> = Vec::new();
@@ -615,24 +771,29 @@ impl Applier {
         }
 
         let (final_kinds, final_namespaces) = if self.options.prune {
+            let keep_generated = keep_generated(&items, live.values());
             let wanted: BTreeSet<Key> = items.iter().map(|i| i.target.key()).collect();
             let stale: Vec<(Target, Option<String>)> = live
                 .into_values()
                 .filter(|m| !wanted.contains(&m.target.key()))
                 .map(|m: Member| (m.target, Some(m.uid)))
                 .collect();
+            let (stale, outside) = self.outside_owned(stale, &new_namespaces);
             let removal = Removal {
                 delete_data: self.options.delete_data,
                 concurrency: self.options.concurrency,
                 timeout: self.options.object_timeout,
                 pruning: true,
                 dry_run: false,
+                keep_generated,
             };
             let members: BTreeSet<Key> = stale.iter().map(|(t, _)| t.key()).collect();
+            let mut members: BTreeSet<Key> = members;
+            members.extend(outside.iter().map(|(t, _)| t.key()));
             let removed = delete::remove(&ctx, stale, &BTreeMap::new(), &removal).await?;
             report.pruned = removed.deleted;
             let (mut kinds, mut namespaces) = (new_kinds, new_namespaces);
-            for (t, reason) in removed.kept {
+            for (t, reason) in outside.into_iter().chain(removed.kept) {
                 // Kept members stay in the set (claims made from templates never were members).
                 if members.contains(&t.key()) {
                     kinds.insert(t.rt.group_kind());
@@ -929,9 +1090,11 @@ impl Applier {
         let started = Instant::now();
         let ctx = self.ctx(started);
         let ns = self.target_namespace();
-        let set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
+        let (home, spans) = self.home(bundle, &ns);
+        let set = ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()).await?;
+        self.check_home(&ctx, bundle, &set, spans).await?;
         let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
-        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
         let all_namespaces: BTreeSet<String> =
             set.namespaces.union(&new_namespaces).cloned().collect();
@@ -975,18 +1138,21 @@ impl Applier {
             items: results.into_iter().collect::<Result<Vec<_>>>()?,
         };
         if self.options.prune {
+            let keep_generated = keep_generated(&items, live.values());
             let wanted: BTreeSet<Key> = items.iter().map(|i| i.target.key()).collect();
             let stale: Vec<(Target, Option<String>)> = live
                 .into_values()
                 .filter(|m| !wanted.contains(&m.target.key()))
                 .map(|m| (m.target, None))
                 .collect();
+            let (stale, outside) = self.outside_owned(stale, &new_namespaces);
             let removal = Removal {
                 delete_data: self.options.delete_data,
                 concurrency: self.options.concurrency,
                 timeout: self.options.object_timeout,
                 pruning: true,
                 dry_run: true,
+                keep_generated,
             };
             let removed = delete::remove(ctx, stale, &BTreeMap::new(), &removal).await?;
             plan.items
@@ -996,11 +1162,16 @@ impl Applier {
                     diff: String::new(),
                 }));
             plan.items
-                .extend(removed.kept.into_iter().map(|(t, reason)| PlanItem {
-                    object: t.object,
-                    action: Action::Keep { reason },
-                    diff: String::new(),
-                }));
+                .extend(
+                    outside
+                        .into_iter()
+                        .chain(removed.kept)
+                        .map(|(t, reason)| PlanItem {
+                            object: t.object,
+                            action: Action::Keep { reason },
+                            diff: String::new(),
+                        }),
+                );
         }
         Ok(plan)
     }
@@ -1093,7 +1264,8 @@ impl Applier {
         let started = Instant::now();
         let ctx = self.ctx(started);
         let ns = self.target_namespace();
-        let id = applyset_id(&parent_name(bundle.name()), &ns, "Secret", "");
+        let (home, _) = self.home(bundle, &ns);
+        let id = ApplySet::id_for(&home, bundle.name());
         let items = self.prepare(&ctx, bundle, &ns, &id)?;
         let mut waits = Vec::new();
         for item in &items {
@@ -1130,14 +1302,20 @@ impl Applier {
         let started = Instant::now();
         let ctx = self.ctx(started);
         let ns = self.target_namespace();
-        let mut set = ApplySet::load(&ctx, self.parent_type(), &ns, bundle.name()).await?;
+        let (home, spans) = self.home(bundle, &ns);
+        let mut set = ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()).await?;
+        self.check_home(&ctx, bundle, &set, spans).await?;
         let set_id = set.id.clone();
         let items = self.prepare(&ctx, bundle, &ns, &set_id)?;
-        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &ns);
+        let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
+        let orphaned = self
+            .orphaned_parents(&ctx, bundle, &home, &new_namespaces)
+            .await?;
         let mut targets: BTreeMap<Key, (Target, Option<String>)> = items
             .iter()
             .map(|i| (i.target.key(), (i.target.clone(), None)))
             .collect();
+        let mut listed: Vec<Member> = Vec::new();
         if set.exists {
             let kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
             let namespaces: BTreeSet<String> =
@@ -1152,7 +1330,8 @@ impl Applier {
                 )
                 .await?
             {
-                targets.insert(key, (m.target, Some(m.uid)));
+                targets.insert(key, (m.target.clone(), Some(m.uid.clone())));
+                listed.push(m);
             }
         }
         let removal = Removal {
@@ -1161,6 +1340,7 @@ impl Applier {
             timeout: self.options.object_timeout,
             pruning: false,
             dry_run: self.options.dry_run,
+            keep_generated: keep_generated(&items, listed.iter()),
         };
         let members: BTreeSet<Key> = targets.keys().cloned().collect();
         // Only StatefulSets' bodies are needed (their claims, when the live one is gone).
@@ -1201,9 +1381,71 @@ impl Applier {
                     reason,
                 })
                 .collect(),
+            orphaned,
             elapsed: started.elapsed(),
         })
     }
+}
+
+/// The generate-once Secrets (of the bundle and among the set's live members) to keep when
+/// deleting or pruning without deleting data: all of them, when the bundle or the set holds
+/// claims (or StatefulSets making claims), since the kept data may have been written with them.
+fn keep_generated<'a>(
+    items: &[Item<'_>],
+    members: impl Iterator<Item = &'a Member> + Clone,
+) -> BTreeSet<Key> {
+    let kinds = items
+        .iter()
+        .map(Item::kind)
+        .chain(members.clone().map(|m| m.target.rt.api.kind.as_str()));
+    if !delete::guards_data(kinds) {
+        return BTreeSet::new();
+    }
+    items
+        .iter()
+        .filter(|i| i.kind() == "Secret" && !i.generate_once.is_empty())
+        .map(|i| i.target.key())
+        .chain(members.filter(|m| m.generate_once).map(|m| m.target.key()))
+        .collect()
+}
+
+/// Where a bundle's ApplySet parent lives (see [`Applier::home`]), and whether it is the
+/// target namespace only because the bundle spans several namespaces.
+pub(crate) fn applyset_home(
+    bundle: &Bundle,
+    target: &str,
+    explicit: Option<&str>,
+) -> (String, bool) {
+    if let Some(ns) = explicit {
+        return (ns.to_owned(), false);
+    }
+    if let Some(ns) = bundle.namespace() {
+        return (ns.to_owned(), false);
+    }
+    let namespaces = bundle_namespaces(bundle, target);
+    match namespaces.len() {
+        1 => (namespaces.into_iter().next().unwrap_or_default(), false),
+        0 => (target.to_owned(), false),
+        _ => (target.to_owned(), true),
+    }
+}
+
+/// Why a member in a namespace the bundle has no objects in is not pruned.
+pub(crate) fn outside_reason(ns: &str) -> String {
+    format!(
+        "in namespace {ns:?}, where the bundle has no objects; pruning other namespaces was not \
+         requested"
+    )
+}
+
+/// The namespaces of the bundle's namespaced objects (`target` for those that set none).
+fn bundle_namespaces(bundle: &Bundle, target: &str) -> BTreeSet<String> {
+    bundle
+        .objects()
+        .iter()
+        .filter(|o| o.is_namespaced())
+        .map(|o| o.namespace().unwrap_or(target).to_owned())
+        .collect()
 }
 
 fn kinds_and_namespaces(items: &[Item<'_>], ns: &str) -> (BTreeSet<GroupKind>, BTreeSet<String>) {

@@ -17,7 +17,7 @@ use crate::bundle::Bundle;
 use crate::error::ObjectRef;
 use crate::object::Tier;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 /// What an apply would do to one object.
@@ -279,6 +279,7 @@ impl LiveObjects {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanOptions {
     namespace: String,
+    applyset_namespace: Option<String>,
     field_manager: String,
     prune: bool,
     delete_data: bool,
@@ -286,14 +287,24 @@ pub struct PlanOptions {
 
 impl PlanOptions {
     /// Options for applying into `namespace` (the namespace of namespaced objects that set
-    /// none, and of the ApplySet parent).
+    /// none; the ApplySet parent's only for bundles without a namespace of their own, as
+    /// [`Applier::applyset_namespace`](super::Applier::applyset_namespace) explains).
     pub fn new(namespace: impl Into<String>) -> Self {
         PlanOptions {
             namespace: namespace.into(),
+            applyset_namespace: None,
             field_manager: "kubeprint".into(),
             prune: true,
             delete_data: false,
         }
+    }
+
+    /// Where the ApplySet of a bundle spanning several namespaces lives (see
+    /// [`Applier::applyset_namespace`](super::Applier::applyset_namespace)).
+    #[must_use]
+    pub fn applyset_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.applyset_namespace = Some(namespace.into());
+        self
     }
 
     /// The field manager whose earlier applies the live objects record (default `kubeprint`).
@@ -375,7 +386,12 @@ impl Plan {
     /// ```
     pub fn compute(bundle: &Bundle, live: &LiveObjects, options: &PlanOptions) -> Result<Plan> {
         bundle.check()?;
-        let set_id = ApplySet::id_for(&options.namespace, bundle.name());
+        let (home, _) = super::applyset_home(
+            bundle,
+            &options.namespace,
+            options.applyset_namespace.as_deref(),
+        );
+        let set_id = ApplySet::id_for(&home, bundle.name());
         let resources = ResourceCache::default();
         let items = items::prepare(bundle, &resources, &options.namespace, &set_id)?;
         let mut plan = Plan {
@@ -400,8 +416,29 @@ impl Plan {
         }
         if options.prune {
             let wanted: HashSet<Key> = items.iter().map(|i| i.target.key()).collect();
-            plan.items
-                .extend(prune_offline(live, &wanted, &set_id, options.delete_data));
+            // Generate-once Secrets stay while the bundle or the set holds claims (#12).
+            let guards = delete::guards_data(
+                items.iter().map(|i| i.kind()).chain(
+                    live.objects
+                        .iter()
+                        .filter(|(_, v)| is_member(v, &set_id))
+                        .map(|(k, _)| k.0.kind.as_str()),
+                ),
+            );
+            // Like the applier: members in namespaces the bundle has no objects in are kept.
+            let mut owned: BTreeSet<&str> = items
+                .iter()
+                .filter_map(|i| i.target.namespace.as_deref())
+                .collect();
+            owned.insert(&home);
+            plan.items.extend(prune_offline(
+                live,
+                &wanted,
+                &set_id,
+                options.delete_data,
+                guards,
+                &owned,
+            ));
         }
         Ok(plan)
     }
@@ -495,18 +532,23 @@ fn claims_in<'a>(live: &'a LiveObjects, namespace: &'a str) -> impl Iterator<Ite
 
 /// The prune items of an offline plan: live members of set `set_id` not in `wanted`, in the
 /// order the apply deletes them (reverse install order, kinds kubeprint does not know first).
+/// Whether a live object is a member of set `set_id`.
+fn is_member(v: &Value, set_id: &str) -> bool {
+    v.pointer("/metadata/labels")
+        .and_then(|l| l.get(PART_OF_LABEL))
+        .and_then(Value::as_str)
+        == Some(set_id)
+}
+
 fn prune_offline(
     live: &LiveObjects,
     wanted: &HashSet<Key>,
     set_id: &str,
     delete_data: bool,
+    guards_data: bool,
+    owned: &BTreeSet<&str>,
 ) -> Vec<PlanItem> {
-    let member = |v: &Value| {
-        v.pointer("/metadata/labels")
-            .and_then(|l| l.get(PART_OF_LABEL))
-            .and_then(Value::as_str)
-            == Some(set_id)
-    };
+    let member = |v: &Value| is_member(v, set_id);
     let mut stale: Vec<(Option<Tier>, &Key, &Value)> = live
         .objects
         .iter()
@@ -523,8 +565,24 @@ fn prune_offline(
     for (_, (gk, ns, name), object) in stale {
         let kind = gk.kind.as_str();
         let keep = |reason: String| Action::Keep { reason };
+        if !ns.is_empty() && !owned.contains(ns.as_str()) {
+            kept.push(item(kind, ns, name, keep(super::outside_reason(ns))));
+            continue;
+        }
         if kind == "PersistentVolumeClaim" && gk.group.is_empty() && !delete_data {
             kept.push(item(kind, ns, name, keep(delete::DATA_KEPT.into())));
+            continue;
+        }
+        if kind == "Secret"
+            && gk.group.is_empty()
+            && !delete_data
+            && guards_data
+            && object
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(crate::object::GENERATE_ONCE_ANNOTATION))
+                .is_some()
+        {
+            kept.push(item(kind, ns, name, keep(delete::generated_kept())));
             continue;
         }
         if kind == "Namespace" && gk.group.is_empty() && !delete_data {
@@ -960,6 +1018,61 @@ mod tests {
         assert_eq!(all.with_action("prune").len(), 2, "{all}");
         let none = Plan::compute(&b, &live, &PlanOptions::new(NS).prune(false)).unwrap();
         assert_eq!(none.items.len(), 4, "{none}");
+    }
+
+    #[test]
+    fn the_set_lives_with_the_bundle_and_keeps_generated_secrets_with_claims() {
+        // The bundle's own namespace is the set's home, whatever namespace the options give.
+        let mut b = Bundle::new("shop");
+        b.set_namespace("shop-dev");
+        b.add(crate::ConfigMap::builder().name("settings").build())
+            .unwrap();
+        let plan = Plan::compute(&b, &LiveObjects::new(), &PlanOptions::new("default")).unwrap();
+        assert_eq!(plan.applyset, ApplySet::id_for("shop-dev", "shop"));
+        assert_ne!(plan.applyset, ApplySet::id_for("default", "shop"));
+
+        let id = ApplySet::id_for("shop-dev", "shop");
+        let mut live = LiveObjects::new();
+        let member = |kind: &str, name: &str, annotations: Value| {
+            json!({"apiVersion": "v1", "kind": kind,
+                   "metadata": {"name": name, "namespace": "shop-dev",
+                                "labels": {PART_OF_LABEL: id}, "annotations": annotations}})
+        };
+        let generated = json!({crate::object::GENERATE_ONCE_ANNOTATION: "password"});
+        live.insert(member("Secret", "db", generated.clone()))
+            .unwrap();
+        live.insert(member("Secret", "plain", json!({}))).unwrap();
+        live.insert(member("PersistentVolumeClaim", "data", json!({})))
+            .unwrap();
+        let plan = Plan::compute(&b, &live, &PlanOptions::new("default")).unwrap();
+        let action = |kind: &str, name: &str| {
+            plan.item(kind, name)
+                .map(|i| i.action.clone())
+                .unwrap_or(Action::Unchanged)
+        };
+        assert!(
+            matches!(action("Secret", "db"), Action::Keep { .. }),
+            "{plan}"
+        );
+        assert_eq!(action("Secret", "plain"), Action::Prune, "{plan}");
+        // Without claims, nothing guards the password.
+        let mut no_data = LiveObjects::new();
+        no_data.insert(member("Secret", "db", generated)).unwrap();
+        let plan = Plan::compute(&b, &no_data, &PlanOptions::new("default")).unwrap();
+        assert_eq!(plan.item("Secret", "db").unwrap().action, Action::Prune);
+        // A member in a namespace the bundle has no objects in is kept.
+        let mut elsewhere = LiveObjects::new();
+        elsewhere
+            .insert(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "old", "namespace": "shop-other",
+                                        "labels": {PART_OF_LABEL: id}}}))
+            .unwrap();
+        let plan = Plan::compute(&b, &elsewhere, &PlanOptions::new("default")).unwrap();
+        assert!(
+            matches!(&plan.item("ConfigMap", "old").unwrap().action,
+                     Action::Keep { reason } if reason.contains("shop-other")),
+            "{plan}"
+        );
     }
 
     #[test]

@@ -117,8 +117,44 @@ pub(crate) fn evaluate(kind: &str, v: &Value) -> Status {
         "PersistentVolume" => pv(v),
         "ResourceQuota" => quota(v),
         "Namespace" => namespace(v),
+        "HorizontalPodAutoscaler" => autoscaler(v),
         _ => Status::ready(1, 1),
     }
+}
+
+/// An autoscaler is ready when it can scale its target (`AbleToScale`) and computes a scale
+/// from its metrics (`ScalingActive`); until then the conditions' reason and message say why
+/// (a missing target, metrics that cannot be read, a container without the request a
+/// utilization target needs). `ScalingActive` false with reason `ScalingDisabled` (the
+/// target is scaled to zero) counts as ready: nothing is wrong.
+fn autoscaler(v: &Value) -> Status {
+    let desired = int(v, "/status/desiredReplicas").unwrap_or(0);
+    let current = int(v, "/status/currentReplicas").unwrap_or(0);
+    for type_ in ["AbleToScale", "ScalingActive"] {
+        match condition(v, type_) {
+            None => {
+                return Status::progressing(
+                    current,
+                    desired,
+                    format!("waiting for the autoscaler to report {type_}"),
+                );
+            }
+            Some(c) if text(c, "/status") == "True" => {}
+            Some(c) if type_ == "ScalingActive" && text(c, "/reason") == "ScalingDisabled" => {}
+            Some(c) => {
+                return Status::progressing(
+                    current,
+                    desired,
+                    format!(
+                        "{type_} is False ({}): {}",
+                        text(c, "/reason"),
+                        text(c, "/message")
+                    ),
+                );
+            }
+        }
+    }
+    Status::ready(current, desired)
 }
 
 fn deployment(v: &Value) -> Status {
@@ -609,6 +645,45 @@ mod tests {
 
     fn deploy(generation: i64, status: Value) -> Value {
         json!({"metadata": {"generation": generation}, "spec": {"replicas": 3}, "status": status})
+    }
+
+    #[test]
+    fn autoscaler_rules() {
+        let hpa = |conditions: Value| json!({"status": {"currentReplicas": 2, "desiredReplicas": 3, "conditions": conditions}});
+        let cond = |t: &str, s: &str, r: &str| json!({"type": t, "status": s, "reason": r, "message": "m"});
+        let s = evaluate("HorizontalPodAutoscaler", &json!({}));
+        assert_eq!(s.state, State::Progressing);
+        assert!(s.message.contains("AbleToScale"), "{}", s.message);
+        let s = autoscaler(&hpa(json!([
+            cond("AbleToScale", "True", "SucceededGetScale"),
+            cond("ScalingActive", "False", "FailedGetResourceMetric")
+        ])));
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (
+                State::Progressing,
+                "ScalingActive is False (FailedGetResourceMetric): m"
+            )
+        );
+        let s = autoscaler(&hpa(json!([
+            cond("AbleToScale", "False", "FailedGetScale"),
+            cond("ScalingActive", "True", "ValidMetricFound")
+        ])));
+        assert!(
+            s.message.starts_with("AbleToScale is False"),
+            "{}",
+            s.message
+        );
+        let s = autoscaler(&hpa(json!([
+            cond("AbleToScale", "True", "ReadyForNewScale"),
+            cond("ScalingActive", "True", "ValidMetricFound")
+        ])));
+        assert_eq!((s.state, s.ready, s.desired), (State::Ready, 2, 3));
+        let s = autoscaler(&hpa(json!([
+            cond("AbleToScale", "True", "ReadyForNewScale"),
+            cond("ScalingActive", "False", "ScalingDisabled")
+        ])));
+        assert_eq!(s.state, State::Ready);
     }
 
     #[test]

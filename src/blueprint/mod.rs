@@ -167,8 +167,12 @@ impl Credentials {
 /// A peer the NetworkPolicy of a blueprint admits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Client {
-    /// Pods with these labels, in the blueprint's namespace.
+    /// Pods with these labels, in the blueprint's namespace, made by a workload of the same
+    /// bundle (the bundle's check fails when none selects them).
     Pods(Labels),
+    /// Pods with these labels in the blueprint's namespace that another application runs:
+    /// admitted, and declared external pods of the bundle ([`Bundle::external_pods`]).
+    ExternalPods(Labels),
     /// Every pod of the namespaces with these labels (e.g.
     /// `kubernetes.io/metadata.name: ingress-nginx`).
     Namespaces(Labels),
@@ -184,9 +188,32 @@ pub enum Client {
 }
 
 impl Client {
-    /// Pods with these labels in the blueprint's namespace.
+    /// Pods with these labels in the blueprint's namespace, made by a workload of the same
+    /// bundle: nothing is declared external, so a typo in the labels is an error of the
+    /// bundle's check rather than a policy admitting nobody.
     pub fn pods(labels: impl Into<Labels>) -> Self {
         Client::Pods(labels.into())
+    }
+
+    /// Pods of another application (not in this bundle) with these labels, in the blueprint's
+    /// namespace: admitted, and declared external pods of the bundle, explicitly.
+    ///
+    /// ```
+    /// use kubeprint::blueprint::{Blueprint, Client, Redis};
+    /// use kubeprint::Labels;
+    /// let cache = Redis::builder()
+    ///     .name("cache")
+    ///     .client(Client::external_pods(Labels::from([("app", "web")])))
+    ///     .build();
+    /// let bundle = cache.bundle()?;
+    /// assert!(bundle.check().is_ok());
+    /// // `Client::pods` declares nothing: no workload of this bundle runs app=web.
+    /// let own = Redis::builder().name("cache").client(Client::pods(Labels::from([("app", "web")]))).build();
+    /// assert!(own.bundle()?.check().is_err());
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn external_pods(labels: impl Into<Labels>) -> Self {
+        Client::ExternalPods(labels.into())
     }
 
     /// Every pod of the namespace named `name` (by its `kubernetes.io/metadata.name` label).
@@ -379,7 +406,7 @@ pub(crate) fn check_replicas(c: &mut Checker, replicas: i32) {
 pub(crate) fn check_clients(c: &mut Checker, clients: &[Client]) {
     for (i, client) in clients.iter().enumerate() {
         match client {
-            Client::Pods(l) | Client::Namespaces(l) => {
+            Client::Pods(l) | Client::ExternalPods(l) | Client::Namespaces(l) => {
                 c.labels(&format!("clients[{i}]"), Some(l.as_map()))
             }
             Client::PodsInNamespaces { namespaces, pods } => {
@@ -595,8 +622,7 @@ pub(crate) fn add_credentials(
 
 /// A NetworkPolicy isolating the pods `selector` selects for ingress, then admitting the
 /// declared `clients` and the pods `peers` (the application's own, or its other components) on
-/// `ports`. Client pods in the policy's namespace are declared external pods of the bundle: they
-/// belong to other applications.
+/// `ports`. Only [`Client::ExternalPods`] declares external pods of the bundle.
 pub(crate) fn network_policy(
     bundle: &mut Bundle,
     name: &str,
@@ -621,7 +647,11 @@ pub(crate) fn network_policy(
     }
     for client in clients {
         let peer = match client {
-            Client::Pods(pods) => {
+            // Admitting pods is not declaring them: declared external pods would also satisfy
+            // the bundle's own Services that select them (hiding a Service that points at no
+            // workload). Pods of another application are declared with `Bundle::external_pods`.
+            Client::Pods(pods) => Peer::pods(pods),
+            Client::ExternalPods(pods) => {
                 bundle.external_pods(pods.clone());
                 Peer::pods(pods)
             }

@@ -10,7 +10,7 @@
 //!     .user("shop")
 //!     .storage(Persistence::builder().size("50Gi").storage_class("fast").build())
 //!     .setting("max_connections", "300")
-//!     .client(Client::pods(Labels::from([("app", "shop")])))
+//!     .client(Client::external_pods(Labels::from([("app", "shop")])))
 //!     .build();
 //! let conn = db.connection();
 //! assert_eq!((conn.host.as_str(), conn.port), ("shop-db", 3306));

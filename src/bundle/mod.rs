@@ -126,6 +126,9 @@ pub struct Bundle {
     /// other (looking at every object on every add made building a bundle quadratic). A
     /// function of `objects`: left out of `==` and `Debug`.
     readers: BTreeMap<ReadKey, BTreeSet<OwnedKey>>,
+    /// How the generate-once keys of Secret builders were made, by (Secret name, key), for
+    /// [`Bundle::derive_generated`]. Left out of `==` and `Debug`.
+    generated: BTreeMap<(String, String), crate::secret::Generate>,
 }
 
 /// What a pod template reads: (kind, namespace, name).
@@ -201,7 +204,100 @@ impl Bundle {
     /// namespace, if one is set.
     pub fn add<M: Manifest>(&mut self, manifest: M) -> Result<&mut Self> {
         let object: Object = manifest.to_object()?.into();
+        let name = object.name().to_owned();
         self.insert_all(vec![object])?;
+        for (key, how) in manifest.generated_keys() {
+            self.generated.insert((name.clone(), key), how);
+        }
+        Ok(self)
+    }
+
+    /// Remakes every value the bundle's Secret builders generated once from `seed` (see
+    /// [`Seed`](crate::secret::Seed)), keyed by the Secret's namespace (empty without one),
+    /// name and key: the same seed gives the same bytes on every run, another seed other
+    /// values. Keys of Secrets not made by a builder's `generated` (a raw `k8s-openapi` Secret
+    /// carrying the annotation) keep the value the program gave.
+    ///
+    /// The apply client still keeps the live value of a generate-once key: the seed decides only
+    /// what a new Secret gets, and what `render` prints.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// use kubeprint::secret::{Generate, Seed};
+    /// let app = || {
+    ///     let mut b = Bundle::new("shop");
+    ///     b.set_namespace("shop-prod");
+    ///     b.add(Secret::builder().name("db").generated("password", Generate::alphanumeric()).build())?;
+    ///     Ok::<_, kubeprint::Error>(b)
+    /// };
+    /// let seed = Seed::new("from a file only the operator holds");
+    /// let (mut one, mut two) = (app()?, app()?);
+    /// assert_ne!(one.to_yaml()?, two.to_yaml()?); // the CSPRNG: new values on every build
+    /// one.derive_generated(&seed)?;
+    /// two.derive_generated(&seed)?;
+    /// assert_eq!(one.to_yaml()?, two.to_yaml()?);
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn derive_generated(&mut self, seed: &crate::secret::Seed) -> Result<&mut Self> {
+        self.derive_generated_in(seed, None)
+    }
+
+    /// Whether a Secret builder of the bundle generates a value once: without
+    /// [`Bundle::derive_generated`], rendering such a bundle prints new values on every run.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let app = Bundle::new("a").with(Secret::builder().name("s").generated("pw", Default::default()).build())?;
+    /// assert!(app.has_generated());
+    /// assert!(!Bundle::new("b").has_generated());
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn has_generated(&self) -> bool {
+        !self.generated.is_empty()
+    }
+
+    /// [`Bundle::derive_generated`], keying namespace-less objects by `default_namespace`.
+    pub(crate) fn derive_generated_in(
+        &mut self,
+        seed: &crate::secret::Seed,
+        default_namespace: Option<&str>,
+    ) -> Result<&mut Self> {
+        if self.generated.is_empty() {
+            return Ok(self);
+        }
+        let generated = self.generated.clone();
+        let target = self.namespace.clone();
+        let mut objects = self.objects_mut();
+        for o in objects.iter_mut() {
+            let keys = o.generate_once_keys();
+            let Object::Secret(secret) = o else { continue };
+            let name = secret.metadata.name.clone().unwrap_or_default();
+            let ns = secret
+                .metadata
+                .namespace
+                .clone()
+                .or_else(|| target.clone())
+                .or_else(|| default_namespace.map(str::to_owned))
+                .unwrap_or_default();
+            for key in keys {
+                let Some(how) = generated.get(&(name.clone(), key.clone())) else {
+                    continue;
+                };
+                let value = seed.derive(&ns, &name, &key, *how).map_err(|message| {
+                    crate::Error::Random {
+                        object: crate::ObjectRef::new("Secret", name.clone())
+                            .in_namespace(Some(ns.clone())),
+                        message,
+                    }
+                })?;
+                if let Some(data) = secret.data.as_mut()
+                    && let Some(v) = data.get_mut(&key)
+                {
+                    v.0 = value.expose().to_vec();
+                }
+            }
+        }
+        drop(objects);
         Ok(self)
     }
 
@@ -233,6 +329,7 @@ impl Bundle {
     /// ```
     pub fn extend(&mut self, other: Bundle) -> Result<&mut Self> {
         self.insert_all(other.objects)?;
+        self.generated.extend(other.generated);
         self.external.extend(other.external);
         self.external_pods.extend(other.external_pods);
         Ok(self)

@@ -42,6 +42,7 @@ impl Bundle {
         }
         violations.extend(references::check(self));
         violations.extend(admission::check(self));
+        violations.extend(crate::api::autoscaling::horizontalpodautoscaler::check_bundle(self));
         if violations.is_empty() {
             Ok(())
         } else {

@@ -51,6 +51,17 @@ pub struct Global {
     /// Field manager name for server-side apply.
     #[arg(long, global = true, value_name = "NAME", default_value = "kubeprint")]
     pub field_manager: String,
+    /// A file holding the seed every generate-once value is derived from, so that `render`
+    /// prints the same values on every run (default: $KUBEPRINT_SEED_FILE, then the value of
+    /// $KUBEPRINT_SEED; without a seed, generated values are new on every run). Keep it out of
+    /// the program and its repository. `apply` keeps live values, seed or not.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub seed_file: Option<std::path::PathBuf>,
+    /// Where the ApplySet of a bundle spanning several namespaces lives (default: the bundle's
+    /// target namespace; for a bundle without one, the namespace all its objects are in, else
+    /// `--namespace`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub applyset_namespace: Option<String>,
 }
 
 /// A command.
@@ -58,7 +69,8 @@ pub struct Global {
 pub enum Command {
     /// Print the objects as YAML or JSON (no cluster needed). The default command.
     Render(Render),
-    /// Show what `apply` would change, as a unified diff (secret values masked).
+    /// Show what `apply` would change, as a unified diff (secret values masked); without
+    /// `--prune`, how many objects `apply --prune` would delete.
     ///
     /// Exit status 0: no differences, 1: differences, 2: error.
     Diff(Diff),
@@ -66,10 +78,10 @@ pub enum Command {
     Apply(Apply),
     /// Delete the objects, in reverse install order, and wait until they are gone.
     Delete(Delete),
-    /// Show whether each object exists on the cluster and is ready.
+    /// Show whether each object exists on the cluster, matches the program and is ready.
     ///
-    /// Exit status 0: everything exists and is ready, 1: something is missing or not ready,
-    /// 2: error.
+    /// Exit status 0: everything exists, is in sync and ready, 1: something is missing,
+    /// differs, is in conflict or not ready, 2: error.
     Status(Status),
     /// Draw the objects and their relations as a Mermaid or Graphviz DOT graph.
     Graph(Graph),
@@ -128,9 +140,13 @@ pub struct Apply {
     /// and volumes); without it such a change is an error.
     #[arg(long)]
     pub recreate: bool,
-    /// Create the target namespace (`--namespace`) if it does not exist.
+    /// Create the target namespace (`--namespace`) and the bundle's own if they do not exist.
     #[arg(long)]
     pub create_namespace: bool,
+    /// With `--prune`, also delete members of the set in namespaces the program no longer has
+    /// objects in (without it they are kept and listed).
+    #[arg(long)]
+    pub prune_other_namespaces: bool,
 }
 
 /// `status` options.

@@ -95,9 +95,32 @@ pub(crate) fn group_of(kind: &str) -> &'static str {
 
 /// Applier options shared by every cluster command.
 fn applier(client: kube::Client, namespace: &str, global: &Global) -> Applier {
-    Applier::new(client)
+    let applier = Applier::new(client)
         .namespace(namespace)
-        .field_manager(global.field_manager.clone())
+        .field_manager(global.field_manager.clone());
+    match &global.applyset_namespace {
+        Some(ns) => applier.applyset_namespace(ns.clone()),
+        None => applier,
+    }
+}
+
+/// Warns about ApplySet parents the bundle left behind (kubeprint before #12 kept them in the
+/// command line's namespace).
+fn warn_orphaned(console: &mut Console<'_>, orphaned: &[ObjectRef]) -> Result<(), BoxError> {
+    for o in orphaned {
+        let ns = o.namespace.as_deref().unwrap_or_default();
+        write(
+            console.err,
+            &format!(
+                "warning: secret {ns}/{name} is an orphaned ApplySet parent of this program (an \
+                 older kubeprint kept it in the command line's namespace); the set now lives \
+                 with the bundle, so nothing uses it: delete it with \
+                 `kubectl delete secret -n {ns} {name}`\n",
+                name = o.name
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// The kubectl-style label of the object an event or plan item is about.
@@ -261,11 +284,29 @@ pub(crate) async fn diff(
     console: &mut Console<'_>,
 ) -> Result<u8, BoxError> {
     let (client, namespace) = connect(global).await?;
-    let plan = applier(client, &namespace, global)
-        .prune(args.prune)
+    let mut plan = applier(client, &namespace, global)
+        .prune(true)
         .plan(bundle)
         .await?;
+    let mut would_prune = 0;
+    if !args.prune {
+        would_prune = plan
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Prune)
+            .count();
+        plan.items
+            .retain(|i| !matches!(i.action, Action::Prune | Action::Keep { .. }));
+    }
     write(console.out, &format_plan(&plan, console.mode.color))?;
+    if would_prune > 0 {
+        write(
+            console.out,
+            &format!(
+                "{would_prune} object(s) would be pruned by apply --prune (diff --prune shows them).\n"
+            ),
+        )?;
+    }
     Ok(if plan.has_changes() {
         super::EXIT_FAILURE_OR_CHANGES
     } else {
@@ -287,6 +328,7 @@ pub(crate) async fn apply(
         .force(args.force_conflicts)
         .recreate(args.recreate)
         .create_namespace(args.create_namespace)
+        .prune_other_namespaces(args.prune_other_namespaces)
         .wait(if args.wait && !args.dry_run {
             Wait::Tiers
         } else {
@@ -304,6 +346,7 @@ pub(crate) async fn apply(
     }
     progress.finish();
     let report = result?;
+    warn_orphaned(console, &report.orphaned)?;
     write(console.out, &apply_summary(&report, args.dry_run))?;
     Ok(super::EXIT_OK)
 }
@@ -327,6 +370,7 @@ pub(crate) async fn delete(
     .await;
     progress.finish();
     let report = result?;
+    warn_orphaned(console, &report.orphaned)?;
     write(console.out, &delete_summary(&report))?;
     Ok(super::EXIT_OK)
 }
@@ -434,9 +478,10 @@ pub(crate) async fn status(
         Err(e) => return Err(e.into()),
     }
     write(console.out, &format_status(&rows, console.mode.color))?;
+    // Drift and conflicts are not "good" either: the cluster is not what the program says.
     let all_good = rows
         .iter()
-        .all(|r| r.state != "missing" && r.ready == Some(true));
+        .all(|r| r.state == "in sync" && r.ready == Some(true));
     Ok(if all_good {
         super::EXIT_OK
     } else {
@@ -747,6 +792,7 @@ mod tests {
             ],
             pruned: vec![object("ConfigMap", "old")],
             kept: vec![],
+            orphaned: vec![],
             elapsed: Duration::from_millis(1234),
         };
         assert_eq!(
@@ -763,6 +809,7 @@ mod tests {
                 object: object("PersistentVolumeClaim", "data-db-0"),
                 reason: "data".into(),
             }],
+            orphaned: vec![],
             elapsed: Duration::from_secs(2),
         };
         assert_eq!(

@@ -19,14 +19,16 @@
 //! | command | does | exit status |
 //! |---|---|---|
 //! | *(none)*, `render [--format yaml\|json] [--redact]` | prints the objects; needs no cluster | 0, 1 on error |
-//! | `diff [--prune]` | unified diff against the cluster, secret values masked | 0 same, 1 differences, 2 error |
-//! | `apply [--dry-run] [--prune] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
-//! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs unless asked | 0, 1 on error |
-//! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all ready, 1 not, 2 error |
+//! | `diff [--prune]` | unified diff against the cluster, secret values masked; without `--prune`, how many objects a prune would delete | 0 same, 1 differences, 2 error |
+//! | `apply [--dry-run] [--prune] [--prune-other-namespaces] [--wait] [--timeout 5m] [--force-conflicts] [--recreate] [--create-namespace]` | server-side apply, tier by tier | 0, 1 on error |
+//! | `delete [--delete-data] [--timeout 5m]` | deletes in reverse order, keeps PVCs (and the generated Secrets guarding them) unless asked | 0, 1 on error |
+//! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all in sync and ready, 1 missing, drifted, in conflict or not ready, 2 error |
 //! | `graph [--format mermaid\|dot]` | the objects and their relations; no cluster | 0, 1 on error |
 //!
 //! with kubectl's global options `--kubeconfig`, `--context`, `-n/--namespace` and
-//! `--field-manager`. Bad arguments print clap's usage message and exit with status 2.
+//! `--field-manager`, and `--seed-file` (generated values derived from a seed you hold, see
+//! [`Seed`](crate::secret::Seed); `render` without one says on stderr that they change on every
+//! run) and `--applyset-namespace` (where a multi-namespace bundle's ApplySet lives). Bad arguments print clap's usage message and exit with status 2.
 //!
 //! On a terminal, diffs are coloured and `apply`/`delete` draw one progress bar per object with
 //! its ready count; when output is piped or `CI` is set, every event is one plain line
@@ -358,7 +360,9 @@ fn execute(
         Command::Diff(_) | Command::Status(_) => EXIT_USAGE_OR_DIFF_FAILURE,
         _ => EXIT_FAILURE_OR_CHANGES,
     };
-    let outcome = app().and_then(|bundle| dispatch(&cli.global, command, bundle, console));
+    let outcome = seed(&cli.global).and_then(|seed| {
+        app().and_then(|bundle| dispatch(&cli.global, command, bundle, seed.as_ref(), console))
+    });
     match outcome {
         Ok(status) => status,
         Err(e) if e.is::<ReaderGone>() => failure,
@@ -370,16 +374,50 @@ fn execute(
     }
 }
 
+/// The seed of `--seed-file`, else of the environment ([`Seed::from_env`](crate::secret::Seed)).
+fn seed(global: &Global) -> Result<Option<crate::secret::Seed>, BoxError> {
+    match &global.seed_file {
+        Some(path) => Ok(Some(crate::secret::Seed::from_file(path)?)),
+        None => Ok(crate::secret::Seed::from_env()?),
+    }
+}
+
+/// What `render` says on standard error when the program generates secret values and no seed
+/// is given (`--seed-file`, `KUBEPRINT_SEED_FILE`, `KUBEPRINT_SEED`).
+pub const UNSEEDED_NOTE: &str = "note: generated secret values change on every render \
+     without a seed: pass --seed-file PATH (or set KUBEPRINT_SEED_FILE) to derive them from a \
+     seed you keep out of the program, or kubectl apply will rotate them\n";
+
 fn dispatch(
     global: &Global,
     command: Command,
     mut bundle: Bundle,
+    seed: Option<&crate::secret::Seed>,
     console: &mut Console<'_>,
 ) -> Result<u8, BoxError> {
+    if let (
+        Some(seed),
+        Command::Diff(_) | Command::Apply(_) | Command::Delete(_) | Command::Status(_),
+    ) = (seed, &command)
+    {
+        bundle.derive_generated_in(seed, global.namespace.as_deref())?;
+    }
     match command {
         Command::Render(render) => {
             if let Some(ns) = &global.namespace {
                 bundle.set_namespace(ns);
+            }
+            match seed {
+                Some(seed) => {
+                    bundle.derive_generated(seed)?;
+                }
+                None if bundle.has_generated() && !render.redact => {
+                    console
+                        .err
+                        .write_all(UNSEEDED_NOTE.as_bytes())
+                        .map_err(output_error)?;
+                }
+                None => {}
             }
             let text = match (render.format, render.redact) {
                 (RenderFormat::Yaml, false) => bundle.to_yaml()?,

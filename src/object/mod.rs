@@ -44,6 +44,14 @@ pub trait Manifest {
 
     /// Builds the object (running `customize` hooks) and validates it.
     fn to_object(&self) -> Result<Self::Object>;
+
+    /// The keys this manifest generates once, and how (a [`Secret`](crate::Secret) builder's
+    /// `generated` keys; none for anything else). A [`Bundle`](crate::Bundle) remembers them
+    /// so that [`Bundle::derive_generated`](crate::Bundle::derive_generated) can remake them
+    /// from a [`Seed`](crate::secret::Seed).
+    fn generated_keys(&self) -> Vec<(String, crate::secret::Generate)> {
+        Vec::new()
+    }
 }
 
 /// A boxed manifest is a manifest (so an [`Object`]'s boxed payload can go into a bundle).
@@ -52,6 +60,10 @@ impl<M: Manifest + ?Sized> Manifest for Box<M> {
 
     fn to_object(&self) -> Result<M::Object> {
         (**self).to_object()
+    }
+
+    fn generated_keys(&self) -> Vec<(String, crate::secret::Generate)> {
+        (**self).generated_keys()
     }
 }
 

@@ -312,6 +312,78 @@ impl Manifest for HorizontalPodAutoscaler {
     }
 }
 
+/// The rules between an autoscaler and the workload it scales, when both are in the bundle:
+///
+/// - The workload leaves `replicas` unset: the autoscaler owns the count, and a fixed
+///   `replicas` would be written back on every apply (server-side apply either takes the field
+///   back from the autoscaler, undoing its scaling, or stops with a conflict). kubeprint refuses
+///   this offline rather than silently dropping the field from what it applies, so that the
+///   rendered YAML, `kubectl apply -f` and the apply client all say the same.
+/// - A `Utilization` target for `cpu` or `memory` needs that request on every container of the
+///   workload's pod template (utilization is a percentage of the request; without it the
+///   autoscaler reports `FailedGetResourceMetric` and never scales).
+pub(crate) fn check_bundle(bundle: &crate::Bundle) -> Vec<crate::Violation> {
+    let mut out = Vec::new();
+    for o in bundle.objects() {
+        let crate::Object::HorizontalPodAutoscaler(hpa) = o else {
+            continue;
+        };
+        let target = &hpa.spec.scale_target_ref;
+        let ns = bundle.namespace_of(o);
+        let Some(workload) = bundle.find(&target.kind, ns, &target.name) else {
+            continue; // A missing target is the reference check's.
+        };
+        let Ok(w) = workload.to_json_value() else {
+            continue;
+        };
+        let hpa_name = o.name();
+        if w.pointer("/spec/replicas").is_some_and(|r| !r.is_null()) {
+            out.push(crate::Violation::new(
+                workload.object_ref(),
+                "spec.replicas",
+                format!(
+                    "is scaled by HorizontalPodAutoscaler {hpa_name:?}: leave replicas unset \
+                     (the autoscaler owns the count; a fixed one would undo its scaling on \
+                     every apply)"
+                ),
+            ));
+        }
+        let containers = w
+            .pointer("/spec/template/spec/containers")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (i, m) in hpa.spec.metrics.iter().flatten().enumerate() {
+            let Some(r) = &m.resource else { continue };
+            if r.target.type_ != "Utilization" || !matches!(r.name.as_str(), "cpu" | "memory") {
+                continue;
+            }
+            for c in &containers {
+                let request = c
+                    .pointer("/resources/requests")
+                    .and_then(|q| q.get(&r.name))
+                    .is_some_and(|v| !v.is_null());
+                if !request {
+                    let name = c
+                        .get("name")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("");
+                    out.push(crate::Violation::new(
+                        o.object_ref(),
+                        format!("spec.metrics[{i}].resource"),
+                        format!(
+                            "a {} utilization target needs a {} request on every container \
+                             of {} {:?}; container {name:?} has none",
+                            r.name, r.name, target.kind, target.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Validate for autoscaling::HorizontalPodAutoscaler {
     fn validate(&self, c: &mut Checker) {
         let spec = &self.spec;
@@ -451,6 +523,64 @@ fn scaling_rules(c: &mut Checker, p: &str, r: &autoscaling::HPAScalingRules) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scaled(replicas: Option<i32>, requests: bool) -> crate::Result<crate::Bundle> {
+        use crate::prelude::*;
+        let mut c = Container::builder().name("app").image("app:1").build();
+        if requests {
+            c = Container::builder()
+                .name("app")
+                .image("app:1")
+                .resources(Resources::new().requests(Cpu::millis(100), Memory::mib(64)))
+                .build();
+        }
+        let template = PodTemplate::builder()
+            .selector_label("app", "web")
+            .container(c)
+            .build();
+        let d = match replicas {
+            Some(n) => Deployment::builder()
+                .name("web")
+                .replicas(n)
+                .template(template)
+                .build(),
+            None => Deployment::builder().name("web").template(template).build(),
+        };
+        let hpa = HorizontalPodAutoscaler::builder()
+            .name("web")
+            .target(&d)
+            .max_replicas(5)
+            .cpu_utilization(80)
+            .build();
+        crate::Bundle::new("web").with(d)?.with(hpa)
+    }
+
+    fn rules(b: &crate::Bundle) -> Vec<String> {
+        check_bundle(b).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_scaled_workload_leaves_replicas_to_the_autoscaler() {
+        assert_eq!(rules(&scaled(None, true).unwrap()), Vec::<String>::new());
+        let v = rules(&scaled(Some(3), true).unwrap());
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].contains("spec.replicas") && v[0].contains("HorizontalPodAutoscaler \"web\""),
+            "{v:?}"
+        );
+        assert!(scaled(Some(3), true).unwrap().check().is_err());
+    }
+
+    #[test]
+    fn a_utilization_target_needs_the_request_on_every_container() {
+        let v = rules(&scaled(None, false).unwrap());
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].contains("spec.metrics[0].resource")
+                && v[0].contains("container \"app\" has none"),
+            "{v:?}"
+        );
+    }
 
     #[test]
     fn every_field() {

@@ -18,6 +18,9 @@
 //! assert_eq!(object.metadata.annotations.unwrap()["kubeprint.dev/generate-once"], "password");
 //! // Debug never shows a value.
 //! assert!(!format!("{secret:?}").contains("app\""));
+//! // But `to_object()` hands back a plain `k8s-openapi` Secret, whose Debug shows the bytes:
+//! // never log it (put it in a `Bundle`, whose Debug shows keys only).
+//! assert!(format!("{:?}", secret.to_object()?).contains("ByteString"));
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 //!
@@ -221,6 +224,129 @@ impl Generate {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The environment variable holding the path of a [`Seed`] file.
+pub const SEED_FILE_ENV: &str = "KUBEPRINT_SEED_FILE";
+/// The environment variable holding a [`Seed`] itself.
+pub const SEED_ENV: &str = "KUBEPRINT_SEED";
+
+/// A secret the user holds (a file or an environment variable, never the program), from which
+/// every generate-once value is derived, so that rendering twice gives the same bytes (for
+/// `render | kubectl apply -f -`, GitOps tools that run the program, and snapshot diffs).
+///
+/// Each value is `HMAC-SHA256(seed, "kubeprint/v1\0" namespace "\0" secret "\0" key "\0" i)`
+/// for `i = 0, 1, ...`, fed to the [`Generate`] the key asks for (same alphabet, length and
+/// rejection sampling as the CSPRNG path). Another seed, namespace, Secret or key gives
+/// unrelated values; the seed never appears in any output, annotation or `Debug`.
+///
+/// ```
+/// use kubeprint::secret::{Generate, Seed};
+/// let seed = Seed::new("held by the operator, not the program");
+/// let a = seed.derive("shop-prod", "db", "password", Generate::alphanumeric())?;
+/// let b = seed.derive("shop-prod", "db", "password", Generate::alphanumeric())?;
+/// let dev = seed.derive("shop-dev", "db", "password", Generate::alphanumeric())?;
+/// assert_eq!(a, b);
+/// assert_ne!(a, dev);
+/// assert_eq!(a.len(), 32);
+/// assert_eq!(format!("{seed:?}"), "Seed(<redacted>)");
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Seed(Vec<u8>);
+
+impl fmt::Debug for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Seed(<redacted>)")
+    }
+}
+
+impl Seed {
+    /// A seed from bytes (a trailing newline is part of it: use [`Seed::from_file`] for files).
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Seed(bytes.into())
+    }
+
+    /// A seed read from a file; one trailing newline (`\n` or `\r\n`) is dropped, so that
+    /// `echo secret > seed` and `printf secret > seed` give the same seed. An empty seed is an
+    /// error.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> std::result::Result<Self, String> {
+        let path = path.as_ref();
+        let mut bytes = std::fs::read(path)
+            .map_err(|e| format!("reading the seed file {}: {e}", path.display()))?;
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+        }
+        if bytes.is_empty() {
+            return Err(format!("the seed file {} is empty", path.display()));
+        }
+        Ok(Seed(bytes))
+    }
+
+    /// The seed from the environment: the file named by `KUBEPRINT_SEED_FILE`, else the value
+    /// of `KUBEPRINT_SEED`; `None` when neither is set (or both are empty).
+    pub fn from_env() -> std::result::Result<Option<Self>, String> {
+        if let Some(path) = std::env::var_os(SEED_FILE_ENV).filter(|p| !p.is_empty()) {
+            return Seed::from_file(path).map(Some);
+        }
+        Ok(std::env::var_os(SEED_ENV)
+            .filter(|v| !v.is_empty())
+            .map(|v| Seed(v.into_encoded_bytes())))
+    }
+
+    /// The value of `key` of Secret `secret` in `namespace` (empty for none), made as `how`
+    /// asks. Fails only on a length [`Generate`] refuses.
+    pub fn derive(
+        &self,
+        namespace: &str,
+        secret: &str,
+        key: &str,
+        how: Generate,
+    ) -> std::result::Result<SecretValue, String> {
+        let mut info = b"kubeprint/v1\0".to_vec();
+        for part in [namespace, secret, key] {
+            info.extend_from_slice(part.as_bytes());
+            info.push(0);
+        }
+        let mut counter: u32 = 0;
+        let mut pending: Vec<u8> = Vec::new();
+        how.generate_with(&mut |buf: &mut [u8]| {
+            for b in buf.iter_mut() {
+                if pending.is_empty() {
+                    let mut msg = info.clone();
+                    msg.extend_from_slice(&counter.to_be_bytes());
+                    counter = counter.wrapping_add(1);
+                    pending = hmac_sha256(&self.0, &msg).to_vec();
+                    pending.reverse();
+                }
+                *b = pending.pop().unwrap_or_default();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) over `sha2`.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(message);
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner);
+    outer.finalize().into()
+}
 
 /// A Secret's `type`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -515,6 +641,17 @@ impl Secret {
 impl Manifest for Secret {
     type Object = core::Secret;
 
+    fn generated_keys(&self) -> Vec<(String, Generate)> {
+        self.data
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Generated { key, how, .. } => Some((key.clone(), *how)),
+                Entry::Source(..) => None,
+            })
+            .collect()
+    }
+
     fn to_object(&self) -> Result<core::Secret> {
         // key -> (bytes, generated)
         let mut values: BTreeMap<String, (Vec<u8>, bool)> = BTreeMap::new();
@@ -724,6 +861,77 @@ impl Validate for core::Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test cases 2 and 6 of RFC 4231 (a short key, and one longer than a block).
+        assert_eq!(
+            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn seeded_values_follow_the_spec_and_every_input() {
+        let seed = Seed::new("s");
+        let v = |ns: &str, secret: &str, key: &str, how| seed.derive(ns, secret, key, how).unwrap();
+        let a = v("ns", "db", "pw", Generate::Alphanumeric(300));
+        assert_eq!(a.len(), 300);
+        assert!(a.expose().iter().all(u8::is_ascii_alphanumeric));
+        assert_eq!(a, v("ns", "db", "pw", Generate::Alphanumeric(300)));
+        for other in [
+            v("ns2", "db", "pw", Generate::Alphanumeric(300)),
+            v("ns", "db2", "pw", Generate::Alphanumeric(300)),
+            v("ns", "db", "pw2", Generate::Alphanumeric(300)),
+            Seed::new("t")
+                .derive("ns", "db", "pw", Generate::Alphanumeric(300))
+                .unwrap(),
+        ] {
+            assert_ne!(a, other);
+        }
+        // The parts are separated: ("a", "bc") is not ("ab", "c").
+        assert_ne!(
+            v("a", "bc", "k", Generate::Hex(8)),
+            v("ab", "c", "k", Generate::Hex(8))
+        );
+        assert_eq!(v("ns", "db", "pw", Generate::Hex(40)).len(), 80);
+        assert_eq!(v("ns", "db", "pw", Generate::Base64(32)).len(), 44);
+        assert!(seed.derive("ns", "db", "pw", Generate::Hex(0)).is_err());
+    }
+
+    #[test]
+    fn seed_files_drop_one_newline_and_refuse_empty() {
+        let dir = std::env::temp_dir().join(format!("kp-seed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b, empty) = (dir.join("a"), dir.join("b"), dir.join("e"));
+        std::fs::write(&a, "secret\n").unwrap();
+        std::fs::write(&b, "secret").unwrap();
+        std::fs::write(&empty, "\n").unwrap();
+        assert_eq!(Seed::from_file(&a).unwrap(), Seed::from_file(&b).unwrap());
+        assert!(Seed::from_file(&empty).unwrap_err().contains("empty"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn manifests_tell_their_generated_keys() {
+        let s = Secret::builder()
+            .name("db")
+            .entry("user", "app")
+            .generated("pw", Generate::Hex(4))
+            .build();
+        assert_eq!(s.generated_keys(), [("pw".to_owned(), Generate::Hex(4))]);
+    }
     use crate::object::Object;
 
     const SENTINEL: &str = "SENTINEL-c0ffee-do-not-print";
