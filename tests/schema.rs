@@ -354,7 +354,8 @@ fn web() -> Deployment {
     Deployment {
         metadata: meta("web"),
         spec: DeploymentSpec {
-            replicas: Some(2),
+            // Scaled by the HorizontalPodAutoscaler "web": the count is the autoscaler's.
+            replicas: None,
             selector: selector("web"),
             template,
             ..Default::default()
