@@ -4,8 +4,9 @@
 use k8s_openapi::api::core::v1::PodSpec;
 use kubeprint::Object;
 use kubeprint::blueprint::{
-    Blueprint, Client, Credentials, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse,
-    ParseDatabase, Persistence, Redis, SecretKeyRef, Sentinel,
+    Blueprint, Client, Credentials, Dashboard, Ghost, GhostIngress, IngressController, Mail,
+    MongoDb, MySql, Parse, ParseDatabase, Persistence, PublicIngress, Redis, SecretKeyRef,
+    Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use kubeprint::meta::Labels;
@@ -302,9 +303,9 @@ fn ghost_customised() {
                     "cert-manager.io/cluster-issuer",
                     "letsencrypt",
                 )]))
+                .controller(IngressController::namespace("ingress-nginx"))
                 .build(),
         )
-        .client(Client::namespace("ingress-nginx"))
         .build();
     let bundle = snapshot("ghost_customised", &g);
     assert!(bundle.is_external("Secret", "smtp"));
@@ -344,16 +345,149 @@ fn parse_customised() {
         .namespace("mobile")
         .app_id("com.example.app")
         .public_url("https://api.example.com/parse")
-        .master_key_ips(["10.0.0.0/8", "127.0.0.1", "::1"])
+        .master_key_ips(["192.0.2.10", "127.0.0.1", "::1"])
         .replicas(3)
         .database(ParseDatabase::External(SecretKeyRef::new("atlas", "uri")))
         .cloud_code("Parse.Cloud.define('hello', () => 'world');\n")
         .dashboard(Dashboard::builder().user("ops").app_name("Example").build())
-        .client(Client::namespace("ingress-nginx"))
+        .ingress(
+            PublicIngress::builder()
+                .class("nginx")
+                .tls_secret("api-tls")
+                .controller(
+                    IngressController::namespace("ingress-nginx")
+                        .pods(Labels::from([("app.kubernetes.io/name", "ingress-nginx")])),
+                )
+                .build(),
+        )
+        .client(Client::pods(app("mobile-backend")))
         .build();
     let bundle = snapshot("parse_customised", &p);
     assert!(bundle.is_external("Secret", "atlas"));
     assert!(bundle.get("ConfigMap", "api-cloud").is_some());
+}
+
+/// The ingress rules of NetworkPolicy `name`: (peers as YAML, ports) per rule.
+fn policy_rules(bundle: &Bundle, name: &str) -> Vec<(String, Vec<i64>)> {
+    let np = bundle
+        .get("NetworkPolicy", name)
+        .unwrap_or_else(|| panic!("no NetworkPolicy {name}"))
+        .to_json_value()
+        .unwrap();
+    np["spec"]["ingress"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let ports = r["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["port"].as_i64())
+                .collect();
+            (r["from"].to_string(), ports)
+        })
+        .collect()
+}
+
+#[test]
+fn parse_is_reachable_through_its_ingress() {
+    let p = Parse::builder()
+        .name("api")
+        .app_id("my-app")
+        .public_url("https://api.example.com/parse")
+        .ingress(
+            PublicIngress::builder()
+                .controller(IngressController::namespace("ingress-nginx"))
+                .build(),
+        )
+        .client(Client::pods(app("web")))
+        .build();
+    let bundle = p.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let yaml = redacted_yaml(&bundle).unwrap();
+    // The Ingress routes the public URL's host and path to the Service's port.
+    assert!(yaml.contains("kind: Ingress"), "{yaml}");
+    assert!(yaml.contains("host: api.example.com"), "{yaml}");
+    assert!(yaml.contains("path: /parse\n"), "{yaml}");
+    // The master key stays loopback-only by default, Ingress or not.
+    assert!(
+        yaml.contains("value: 127.0.0.1/32,::1/128"),
+        "master key IPs: {yaml}"
+    );
+    // The policy admits the declared client and the ingress controller, on Parse's port only.
+    let rules = policy_rules(&bundle, "api");
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(
+        rules[0],
+        (
+            r#"[{"podSelector":{"matchLabels":{"app":"web"}}}]"#.to_owned(),
+            vec![1337]
+        )
+    );
+    assert_eq!(
+        rules[1],
+        (
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}}}]"#
+                .to_owned(),
+            vec![1337]
+        )
+    );
+    // Only the controller's pods, when given.
+    let p = Parse::builder()
+        .name("api")
+        .app_id("my-app")
+        .public_url("https://api.example.com/parse")
+        .ingress(
+            PublicIngress::builder()
+                .controller(
+                    IngressController::namespace("ingress")
+                        .pods(Labels::from([("app.kubernetes.io/name", "traefik")])),
+                )
+                .build(),
+        )
+        .build();
+    let rules = policy_rules(&p.bundle().unwrap(), "api");
+    assert_eq!(
+        rules,
+        vec![(
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress"}},"podSelector":{"matchLabels":{"app.kubernetes.io/name":"traefik"}}}]"#
+                .to_owned(),
+            vec![1337]
+        )]
+    );
+}
+
+#[test]
+fn an_ingress_needs_its_controller_and_parse_a_public_url() {
+    let p = Parse::builder()
+        .name("api")
+        .app_id("my-app")
+        .ingress(PublicIngress::default())
+        .build();
+    assert_eq!(
+        p.validate().unwrap_err().to_string(),
+        "parse \"api\": ingress: needs a public_url (the Ingress routes its host and path)\n\
+         parse \"api\": ingress.controller: must be set: the NetworkPolicy admits only declared \
+         peers, so the ingress controller could not reach the pods (e.g. \
+         IngressController::namespace(\"ingress-nginx\"))"
+    );
+    let g = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .ingress(
+            GhostIngress::builder()
+                .controller(IngressController::namespace("Ingress_Nginx"))
+                .build(),
+        )
+        .build();
+    assert!(
+        g.validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("ghost \"blog\": ingress.controller.namespace: \"Ingress_Nginx\""),
+    );
 }
 
 #[test]

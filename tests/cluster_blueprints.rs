@@ -16,10 +16,12 @@ mod apply_support;
 use apply_support::TestNs;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::api::{Api, ListParams};
 use kubeprint::apply::Outcome;
 use kubeprint::blueprint::{
-    Blueprint, Dashboard, Ghost, MongoDb, MySql, Parse, Persistence, Redis, Sentinel,
+    Blueprint, Client, Dashboard, Ghost, IngressController, MongoDb, MySql, Parse, Persistence,
+    PublicIngress, Redis, Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use std::collections::BTreeMap;
@@ -269,4 +271,75 @@ async fn parse_blueprint() {
         .dashboard(Dashboard::default())
         .build();
     apply_twice("bp-parse", &parse).await;
+}
+
+/// Parse behind an Ingress: the apiserver takes the Ingress, and the live NetworkPolicy admits
+/// the declared client and the ingress controller's pods on port 1337 (kwok does not enforce
+/// NetworkPolicy: what is proven is the policy as the cluster stores it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_behind_an_ingress() {
+    let parse = Parse::builder()
+        .name("api")
+        .app_id("bp-test")
+        .public_url("https://api.example.com/parse")
+        .ingress(
+            PublicIngress::builder()
+                .controller(IngressController::namespace("ingress-nginx").pods(
+                    kubeprint::Labels::from([("app.kubernetes.io/name", "ingress-nginx")]),
+                ))
+                .build(),
+        )
+        .client(Client::pods(kubeprint::Labels::from([("app", "web")])))
+        .database(
+            MongoDb::builder()
+                .name("api-db")
+                .database("parse")
+                .user("parse")
+                .replicas(1)
+                .storage(small())
+                .build(),
+        )
+        .build();
+    let bundle = parse.bundle().expect("bundle");
+    bundle.check().expect("bundle check");
+    let ns = restricted_namespace("bp-parse-ingress").await;
+    let applier = ns
+        .applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(240));
+    applier.apply(&bundle).await.expect("apply");
+    assert_all_ready(&ns, &bundle).await;
+
+    let ingress = ns.api::<Ingress>().get("api").await.expect("ingress");
+    let rule = &ingress.spec.unwrap().rules.unwrap()[0];
+    assert_eq!(rule.host.as_deref(), Some("api.example.com"));
+    let path = &rule.http.as_ref().unwrap().paths[0];
+    assert_eq!(path.path.as_deref(), Some("/parse"));
+    let backend = path.backend.service.as_ref().unwrap();
+    assert_eq!(backend.name, "api");
+    assert_eq!(backend.port.as_ref().unwrap().name.as_deref(), Some("http"));
+
+    let policy = ns.api::<NetworkPolicy>().get("api").await.expect("policy");
+    let rules = policy.spec.unwrap().ingress.unwrap();
+    let peers: Vec<String> = rules
+        .iter()
+        .map(|r| serde_json::to_string(r.from.as_ref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            r#"[{"podSelector":{"matchLabels":{"app":"web"}}}]"#,
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}},"podSelector":{"matchLabels":{"app.kubernetes.io/name":"ingress-nginx"}}}]"#,
+        ]
+    );
+    for r in &rules {
+        let ports: Vec<_> = r.ports.iter().flatten().map(|p| p.port.clone()).collect();
+        assert_eq!(
+            ports,
+            [Some(
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1337)
+            )]
+        );
+    }
 }

@@ -105,6 +105,7 @@ fn expected_kinds(example: &str) -> &'static [(&'static str, usize)] {
         "parse" => &[
             ("ConfigMap", 1),
             ("Deployment", 1),
+            ("Ingress", 1),
             ("NetworkPolicy", 2),
             ("PodDisruptionBudget", 2),
             ("Secret", 2),

@@ -1,14 +1,19 @@
 //! Ghost: the publishing platform, on MySQL.
 //!
 //! ```
-//! use kubeprint::blueprint::{Blueprint, Client, Ghost, GhostIngress, Mail, MySql};
+//! use kubeprint::blueprint::{Blueprint, Ghost, GhostIngress, IngressController, Mail, MySql};
 //! let blog = Ghost::builder()
 //!     .name("blog")
 //!     .url("https://blog.example.com")
 //!     .database(MySql::builder().name("blog-db").build())
 //!     .mail(Mail::builder().from("Blog <noreply@example.com>").host("smtp.example.com").secret("smtp").build())
-//!     .ingress(GhostIngress::builder().class("nginx").tls_secret("blog-tls").build())
-//!     .client(Client::namespace("ingress-nginx"))
+//!     .ingress(
+//!         GhostIngress::builder()
+//!             .class("nginx")
+//!             .tls_secret("blog-tls")
+//!             .controller(IngressController::namespace("ingress-nginx"))
+//!             .build(),
+//!     )
 //!     .build();
 //! let bundle = blog.bundle()?;
 //! assert!(bundle.get("Ingress", "blog").is_some());
@@ -38,14 +43,14 @@
 //!   (`/var/lib/ghost/content`, seeded by the image's entrypoint on first start) and an
 //!   emptyDir at `/tmp` (uploads in progress) are the only writable places.
 //!
-//! The NetworkPolicy admits only the declared [`Client`]s on port 2368: declare the ingress
-//! controller's namespace (e.g. `Client::namespace("ingress-nginx")`).
+//! The NetworkPolicy admits only the declared [`Client`]s and the Ingress's
+//! [`IngressController`](super::IngressController) on port 2368 (an Ingress without a
+//! controller is a validation error: nothing could reach Ghost through it).
 
 use super::mysql::MySql;
 use super::{Blueprint, Client, Persistence, check_clients, start_checks};
 use crate::api::apps::{Deployment, DeploymentStrategy};
 use crate::api::core::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
-use crate::api::networking::ingress::{Backend, Ingress, IngressRule};
 use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::meta::Labels;
@@ -118,20 +123,9 @@ pub struct Mail {
     password_key: String,
 }
 
-/// An Ingress for Ghost's public URL (host and path taken from the URL).
-#[derive(Clone, Debug, Default, PartialEq, Eq, TypedBuilder)]
-#[builder(doc)]
-pub struct GhostIngress {
-    /// `ingressClassName`; the cluster's default class when unset.
-    #[builder(default, setter(into, strip_option))]
-    class: Option<String>,
-    /// A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL.
-    #[builder(default, setter(into, strip_option))]
-    tls_secret: Option<String>,
-    /// Annotations for the ingress controller.
-    #[builder(default, setter(into))]
-    annotations: Labels,
-}
+/// An Ingress for Ghost's public URL (host and path taken from the URL), and the ingress
+/// controller Ghost's NetworkPolicy admits.
+pub type GhostIngress = super::PublicIngress;
 
 /// A Ghost site. `name` and `url` are required.
 #[derive(Clone, Debug, TypedBuilder)]
@@ -252,22 +246,7 @@ impl Ghost {
             );
         }
         if let Some(ingress) = &self.ingress {
-            if let Some(tls) = &ingress.tls_secret {
-                c.check(
-                    "ingress.tls_secret",
-                    crate::validate::dns1123_subdomain(tls),
-                );
-                if scheme == Some("http") {
-                    c.fail(
-                        "ingress.tls_secret",
-                        "the url is http://; a TLS site needs an https:// url",
-                    );
-                }
-            }
-            if let Some(class) = &ingress.class {
-                c.check("ingress.class", crate::validate::dns1123_subdomain(class));
-            }
-            c.annotations("ingress.annotations", Some(ingress.annotations.as_map()));
+            ingress.check(&mut c, scheme);
         }
         check_clients(&mut c, &self.clients);
         super::finish_with_embedded(c, self.database.is_some(), || match self.database() {
@@ -416,23 +395,10 @@ fn build(g: &Ghost) -> Result<Bundle> {
         &selector,
         &[("http", SERVICE_PORT)],
     ))?;
+    let mut clients = g.clients.clone();
     if let Some(ingress) = &g.ingress {
-        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-        let prefix = if path.is_empty() { "/" } else { path };
-        let mut i = Ingress::builder()
-            .name(name)
-            .labels(labels.clone())
-            .annotations(ingress.annotations.clone())
-            .rule(IngressRule::host(host).prefix(prefix, Backend::service(name, "http")));
-        if let Some(tls) = &ingress.tls_secret {
-            bundle.external_secret(tls.clone());
-            i = i.tls([host], tls.clone());
-        }
-        let i = match &ingress.class {
-            Some(class) => i.ingress_class(class.clone()).build(),
-            None => i.build(),
-        };
-        bundle.add(i)?;
+        ingress.add(&mut bundle, name, &labels, authority, path, "http")?;
+        clients.extend(ingress.controller_client());
     }
     super::network_policy(
         &mut bundle,
@@ -440,7 +406,7 @@ fn build(g: &Ghost) -> Result<Bundle> {
         &labels,
         &selector,
         &[PORT],
-        &g.clients,
+        &clients,
         &[],
     )?;
     if let Some(ns) = &g.namespace {
@@ -485,7 +451,12 @@ mod tests {
             .name("blog")
             .url("http://blog.example.com")
             .database(MySql::builder().name("db").database("my-blog").build())
-            .ingress(GhostIngress::builder().tls_secret("tls").build())
+            .ingress(
+                GhostIngress::builder()
+                    .tls_secret("tls")
+                    .controller(super::super::IngressController::namespace("ingress-nginx"))
+                    .build(),
+            )
             .build();
         assert_eq!(
             g.validate().unwrap_err().to_string(),

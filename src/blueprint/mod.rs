@@ -179,6 +179,161 @@ impl Client {
     }
 }
 
+/// The ingress controller an Ingress of a blueprint goes through: its pods are admitted by the
+/// blueprint's NetworkPolicy, on the application's port. Without it, wherever NetworkPolicy is
+/// enforced the controller could not reach the pods behind the Ingress.
+///
+/// ```
+/// use kubeprint::blueprint::IngressController;
+/// use kubeprint::Labels;
+/// // Every pod of namespace `ingress-nginx`:
+/// let nginx = IngressController::namespace("ingress-nginx");
+/// // Only the controller's own pods of that namespace:
+/// let nginx = nginx.pods(Labels::from([("app.kubernetes.io/name", "ingress-nginx")]));
+/// assert_eq!(nginx.namespace_name(), "ingress-nginx");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressController {
+    namespace: String,
+    pods: Option<Labels>,
+}
+
+impl IngressController {
+    /// The pods of the namespace named `name` (matched by its `kubernetes.io/metadata.name`
+    /// label, which the apiserver sets on every namespace).
+    pub fn namespace(name: impl Into<String>) -> Self {
+        IngressController {
+            namespace: name.into(),
+            pods: None,
+        }
+    }
+
+    /// Only the pods of the controller's namespace with these labels.
+    #[must_use]
+    pub fn pods(mut self, labels: impl Into<Labels>) -> Self {
+        self.pods = Some(labels.into());
+        self
+    }
+
+    /// The controller's namespace.
+    pub fn namespace_name(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The NetworkPolicy peer of the controller.
+    pub fn client(&self) -> Client {
+        let namespaces = Labels::new().with("kubernetes.io/metadata.name", self.namespace.clone());
+        match &self.pods {
+            None => Client::Namespaces(namespaces),
+            Some(pods) => Client::PodsInNamespaces {
+                namespaces,
+                pods: pods.clone(),
+            },
+        }
+    }
+}
+
+/// An Ingress for a blueprint's public URL (host and path taken from the URL), and the ingress
+/// controller its NetworkPolicy admits.
+///
+/// ```
+/// use kubeprint::blueprint::{IngressController, PublicIngress};
+/// let ingress = PublicIngress::builder()
+///     .class("nginx")
+///     .tls_secret("site-tls")
+///     .controller(IngressController::namespace("ingress-nginx"))
+///     .build();
+/// # let _ = ingress;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct PublicIngress {
+    /// `ingressClassName`; the cluster's default class when unset.
+    #[builder(default, setter(into, strip_option))]
+    class: Option<String>,
+    /// A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL.
+    #[builder(default, setter(into, strip_option))]
+    tls_secret: Option<String>,
+    /// Annotations for the ingress controller.
+    #[builder(default, setter(into))]
+    annotations: Labels,
+    /// The ingress controller's pods, admitted by the NetworkPolicy: required (validation
+    /// fails without it), since nothing else could reach the pods behind the Ingress.
+    #[builder(default, setter(strip_option))]
+    controller: Option<IngressController>,
+}
+
+impl PublicIngress {
+    /// Checks the ingress of a blueprint whose public URL has scheme `scheme`.
+    pub(crate) fn check(&self, c: &mut Checker, scheme: Option<&str>) {
+        if let Some(tls) = &self.tls_secret {
+            c.check("ingress.tls_secret", validate::dns1123_subdomain(tls));
+            if scheme == Some("http") {
+                c.fail(
+                    "ingress.tls_secret",
+                    "the url is http://; a TLS site needs an https:// url",
+                );
+            }
+        }
+        if let Some(class) = &self.class {
+            c.check("ingress.class", validate::dns1123_subdomain(class));
+        }
+        c.annotations("ingress.annotations", Some(self.annotations.as_map()));
+        match &self.controller {
+            None => c.fail(
+                "ingress.controller",
+                "must be set: the NetworkPolicy admits only declared peers, so the ingress \
+                 controller could not reach the pods (e.g. IngressController::namespace(\"ingress-nginx\"))",
+            ),
+            Some(ctl) => {
+                c.check(
+                    "ingress.controller.namespace",
+                    validate::dns1123_label(&ctl.namespace),
+                );
+                if let Some(pods) = &ctl.pods {
+                    c.labels("ingress.controller.pods", Some(pods.as_map()));
+                }
+            }
+        }
+    }
+
+    /// The NetworkPolicy peer of the controller, when set.
+    pub(crate) fn controller_client(&self) -> Option<Client> {
+        self.controller.as_ref().map(IngressController::client)
+    }
+
+    /// Adds Ingress `name` routing `authority` (host[:port]) and `path` of the public URL to
+    /// port `port` of Service `name`; the TLS Secret is declared external.
+    pub(crate) fn add(
+        &self,
+        bundle: &mut Bundle,
+        name: &str,
+        labels: &Labels,
+        authority: &str,
+        path: &str,
+        port: &str,
+    ) -> Result<()> {
+        use crate::api::networking::ingress::{Backend, Ingress, IngressRule};
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        let prefix = if path.is_empty() { "/" } else { path };
+        let mut i = Ingress::builder()
+            .name(name)
+            .labels(labels.clone())
+            .annotations(self.annotations.clone())
+            .rule(IngressRule::host(host).prefix(prefix, Backend::service(name, port)));
+        if let Some(tls) = &self.tls_secret {
+            bundle.external_secret(tls.clone());
+            i = i.tls([host], tls.clone());
+        }
+        let i = match &self.class {
+            Some(class) => i.ingress_class(class.clone()).build(),
+            None => i.build(),
+        };
+        bundle.add(i)?;
+        Ok(())
+    }
+}
+
 /// A storage size as given by the user: a quantity string (`"20Gi"`), checked when the bundle
 /// is built so a typo becomes an error naming the field, or an already typed [`Storage`].
 #[derive(Clone, Debug, PartialEq, Eq)]
