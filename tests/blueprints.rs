@@ -629,3 +629,67 @@ fn validation_errors_name_the_field() {
         "mongodb \"db\": user: must differ from root_user"
     );
 }
+
+#[test]
+fn default_images_are_exact_versions() {
+    use kubeprint::blueprint::{ghost, mongodb, mysql, parse, redis};
+    for image in [
+        mysql::IMAGE,
+        redis::IMAGE,
+        mongodb::IMAGE,
+        ghost::IMAGE,
+        parse::IMAGE,
+        parse::DASHBOARD_IMAGE,
+    ] {
+        let (_, tag) = image.rsplit_once(':').expect("a tag");
+        let parts: Vec<&str> = tag.split('.').collect();
+        assert!(
+            parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+            "{image} is not an exact MAJOR.MINOR.PATCH version"
+        );
+    }
+}
+
+#[test]
+fn images_can_be_pinned_by_digest() {
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let json = |b: &Bundle| {
+        b.objects()
+            .iter()
+            .map(|o| o.to_json_value().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let db = MySql::builder().name("db").digest(digest.clone()).build();
+    let all = json(&db.bundle().unwrap());
+    assert!(
+        all.contains(&format!(r#""image":"mysql:8.4.10@{digest}""#)),
+        "{all}"
+    );
+    let r = Redis::builder()
+        .name("cache")
+        .sentinel(Sentinel::default())
+        .digest(digest.clone())
+        .build();
+    let all = json(&r.bundle().unwrap());
+    // Every container of the pod (init, redis, sentinel) runs the pinned image.
+    assert_eq!(all.matches(&format!("@{digest}")).count(), 3, "{all}");
+    let bad = MongoDb::builder()
+        .name("mongo")
+        .digest("sha256:abc")
+        .build();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "mongodb \"mongo\": digest: \"sha256:abc\" must be \"sha256:\" and 64 lowercase hex digits"
+    );
+    let twice = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .image(format!("ghost:6.36.0@{digest}"))
+        .digest(digest.clone())
+        .build();
+    assert_eq!(
+        twice.validate().unwrap_err().to_string(),
+        format!("ghost \"blog\": digest: the image \"ghost:6.36.0@{digest}\" already has a digest")
+    );
+}

@@ -59,7 +59,7 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image.
-pub const IMAGE: &str = "ghost:6";
+pub const IMAGE: &str = "ghost:6.36.0";
 /// Ghost's port in the container.
 pub const PORT: i32 = 2368;
 /// The client Service's port.
@@ -143,6 +143,10 @@ pub struct Ghost {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option))]
+    digest: Option<String>,
     /// The database: a MySQL blueprint or an external server; default: a MySQL blueprint named
     /// `NAME-mysql`.
     #[builder(default, setter(into, strip_option))]
@@ -219,6 +223,7 @@ impl Ghost {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("Ghost", &self.name, self.namespace.as_deref(), "-content");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         let scheme = match super::parse_http_url(&self.url) {
             Ok((scheme, _, _)) => Some(scheme),
             Err(m) => {
@@ -276,6 +281,7 @@ impl Blueprint for Ghost {
 
 fn build(g: &Ghost) -> Result<Bundle> {
     let name = g.name.as_str();
+    let image = super::image_ref(&g.image, g.digest.as_deref());
     let labels = super::standard_labels("ghost", name, "web", &g.labels);
     let selector = super::selector_labels("ghost", name);
     let content = format!("{name}-content");
@@ -306,7 +312,7 @@ fn build(g: &Ghost) -> Result<Bundle> {
 
     let mut ghost = Container::builder()
         .name("ghost")
-        .image(&g.image)
+        .image(&image)
         .port(Port::tcp("http", PORT))
         .env(EnvVar::value("url", &g.url))
         .env(EnvVar::value("database__client", "mysql"))

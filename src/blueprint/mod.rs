@@ -37,14 +37,18 @@
 //! ## Images and licences
 //! | blueprint | default image | licence of the default |
 //! |---|---|---|
-//! | [`MySql`] | `mysql:8.4` | GPL-2.0 (MySQL Community Server) |
-//! | [`Redis`] | `redis:8.2` | RSALv2 / SSPLv1 / AGPLv3, at the user's choice (Redis 8+) |
-//! | [`MongoDb`] | `mongo:8.0` | SSPLv1 (MongoDB Community Server) |
-//! | [`Ghost`] | `ghost:6` | MIT |
-//! | [`Parse`] | `parseplatform/parse-server:8.6.26` | Apache-2.0 |
+//! | [`MySql`] | `mysql:8.4.10` | GPL-2.0 (MySQL Community Server) |
+//! | [`Redis`] | `redis:8.2.3` | RSALv2 / SSPLv1 / AGPLv3, at the user's choice (Redis 8+) |
+//! | [`MongoDb`] | `mongo:8.0.17` | SSPLv1 (MongoDB Community Server) |
+//! | [`Ghost`] | `ghost:6.36.0` | MIT |
+//! | [`Parse`] | `parseplatform/parse-server:8.6.26` (dashboard `parseplatform/parse-dashboard:7.4.0`) | Apache-2.0 |
 //!
-//! Every image is overridable (`.image(..)`); see each module for the constraints a
-//! replacement image must meet.
+//! The defaults are exact upstream versions, never floating tags (`mysql:8.4` would move to
+//! the next patch release on the next pull, on one node and not another). Every image is
+//! overridable (`.image(..)`), and pinnable by digest (`.digest("sha256:…")`: the pods run
+//! `IMAGE@DIGEST`); see each module for the constraints a replacement image must meet.
+//! Bumping is a one-line change of the `IMAGE` constant of the module (and of the snapshots
+//! that show it); see the README's "Bumping the blueprints' images".
 
 pub mod ghost;
 pub mod mongodb;
@@ -504,6 +508,34 @@ pub(crate) fn check_image(c: &mut Checker, path: &str, image: &str) {
         c.fail(path, "must not be empty");
     } else if image.chars().any(char::is_whitespace) {
         c.fail(path, format!("{image:?} must not contain whitespace"));
+    }
+}
+
+/// Checks an image digest (`sha256:` and 64 lowercase hex digits) for `image`, which must not
+/// carry one already.
+pub(crate) fn check_digest(c: &mut Checker, image: &str, digest: Option<&str>) {
+    let Some(digest) = digest else { return };
+    let hex = digest.strip_prefix("sha256:");
+    if !hex
+        .is_some_and(|h| h.len() == 64 && h.chars().all(|ch| matches!(ch, '0'..='9' | 'a'..='f')))
+    {
+        c.fail(
+            "digest",
+            format!("{digest:?} must be \"sha256:\" and 64 lowercase hex digits"),
+        );
+    } else if image.contains('@') {
+        c.fail(
+            "digest",
+            format!("the image {image:?} already has a digest"),
+        );
+    }
+}
+
+/// The image reference the pods run: `image`, or `image@digest`.
+pub(crate) fn image_ref(image: &str, digest: Option<&str>) -> String {
+    match digest {
+        Some(d) => format!("{image}@{d}"),
+        None => image.to_owned(),
     }
 }
 

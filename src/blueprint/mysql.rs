@@ -65,7 +65,7 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image.
-pub const IMAGE: &str = "mysql:8.4";
+pub const IMAGE: &str = "mysql:8.4.10";
 /// The MySQL port.
 pub const PORT: i32 = 3306;
 /// UID and GID of the `mysql` user of the official image.
@@ -96,6 +96,10 @@ pub struct MySql {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option))]
+    digest: Option<String>,
     /// The application database, created on first start.
     #[builder(default = "app".to_owned(), setter(into))]
     database: String,
@@ -186,6 +190,7 @@ impl MySql {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("MySQL", &self.name, self.namespace.as_deref(), "-headless");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         c.check("database", identifier(&self.database, 64));
         c.check("user", identifier(&self.user, 32));
         if self.user == "root" {
@@ -258,6 +263,7 @@ impl Blueprint for MySql {
 
 fn build(m: &MySql) -> Result<Bundle> {
     let name = m.name.as_str();
+    let image = super::image_ref(&m.image, m.digest.as_deref());
     let labels = super::standard_labels("mysql", name, "database", &m.labels);
     let selector = super::selector_labels("mysql", name);
     let secret = m.credentials.secret_name(name);
@@ -293,7 +299,7 @@ fn build(m: &MySql) -> Result<Bundle> {
     let probe = |mode: &str| Probe::exec(super::script_command("bash", "mysql-probe.sh", &[mode]));
     let mysql = Container::builder()
         .name("mysql")
-        .image(&m.image)
+        .image(&image)
         .port(Port::tcp("mysql", PORT))
         .env(EnvVar::value(
             "MYSQL_ROOT_PASSWORD_FILE",

@@ -179,6 +179,10 @@ pub struct Parse {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option))]
+    digest: Option<String>,
     /// Number of Parse Server pods (default 2).
     #[builder(default = 2)]
     replicas: i32,
@@ -269,6 +273,7 @@ impl Parse {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("Parse", &self.name, self.namespace.as_deref(), "-dashboard");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         let id_ok = self
             .app_id
             .chars()
@@ -364,6 +369,7 @@ const CLOUD_DIR: &str = "/parse-server/cloud";
 
 fn build(p: &Parse) -> Result<Bundle> {
     let name = p.name.as_str();
+    let image = super::image_ref(&p.image, p.digest.as_deref());
     let labels = super::standard_labels("parse-server", name, "api", &p.labels);
     let selector = super::selector_labels("parse-server", name);
     let dashboard_name = format!("{name}-dashboard");
@@ -384,7 +390,7 @@ fn build(p: &Parse) -> Result<Bundle> {
 
     // The database URI: assembled in the pod from the MongoDB Secret (`$(VAR)` expansion), or
     // read whole from the user's Secret.
-    let mut server = Container::builder().name("parse-server").image(&p.image);
+    let mut server = Container::builder().name("parse-server").image(&image);
     match p.database() {
         ParseDatabase::MongoDb(m) => {
             let m = m

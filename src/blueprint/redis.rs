@@ -14,7 +14,7 @@
 //! ```
 //!
 //! ## Licence of the default image
-//! The default, `redis:8.2`, is Redis Open Source 8, available under a choice of RSALv2, SSPLv1
+//! The default, `redis:8.2.3`, is Redis Open Source 8, available under a choice of RSALv2, SSPLv1
 //! or AGPLv3 (an OSI-approved licence). Redis 7.4.x is RSALv2/SSPLv1 only; the last BSD-3-Clause
 //! line is 7.2.x (`.image("redis:7.2")`), and Valkey (`valkey/valkey`) is a BSD-licensed fork
 //! whose images also ship `redis-server`, `redis-cli` and `redis-sentinel`. All scripts here
@@ -69,7 +69,7 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image (see the module documentation for its licence).
-pub const IMAGE: &str = "redis:8.2";
+pub const IMAGE: &str = "redis:8.2.3";
 /// The Redis port.
 pub const PORT: i32 = 6379;
 /// The Sentinel port.
@@ -177,6 +177,10 @@ pub struct Redis {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option))]
+    digest: Option<String>,
     /// Sentinel mode; standalone when unset.
     #[builder(default, setter(strip_option))]
     sentinel: Option<Sentinel>,
@@ -270,6 +274,7 @@ impl Redis {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("Redis", &self.name, self.namespace.as_deref(), "-headless");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         if let Some(s) = &self.sentinel {
             if s.replicas < 3 {
                 c.fail(
@@ -393,6 +398,7 @@ impl Blueprint for Redis {
 
 fn build(r: &Redis) -> Result<Bundle> {
     let name = r.name.as_str();
+    let image = super::image_ref(&r.image, r.digest.as_deref());
     let labels = super::standard_labels("redis", name, "cache", &r.labels);
     let selector = super::selector_labels("redis", name);
     let secret = r.credentials.secret_name(name);
@@ -468,10 +474,9 @@ fn build(r: &Redis) -> Result<Bundle> {
     };
     let redis = env
         .iter()
-        .fold(
-            Container::builder().name("redis").image(&r.image),
-            |c, e| c.env(e.clone()),
-        )
+        .fold(Container::builder().name("redis").image(&image), |c, e| {
+            c.env(e.clone())
+        })
         .command(super::script_command("sh", "redis-start.sh", &[mode]))
         .port(Port::tcp("redis", PORT))
         .mount(Mount::new("data", "/data"))
@@ -510,7 +515,7 @@ fn build(r: &Redis) -> Result<Bundle> {
         let init = env
             .iter()
             .fold(
-                Container::builder().name("sentinel-config").image(&r.image),
+                Container::builder().name("sentinel-config").image(&image),
                 |c, e| c.env(e.clone()),
             )
             .command(super::script_command("sh", "sentinel-init.sh", &[]))
@@ -520,7 +525,7 @@ fn build(r: &Redis) -> Result<Bundle> {
             .build();
         let sentinel = Container::builder()
             .name("sentinel")
-            .image(&r.image)
+            .image(&image)
             .env(EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY))
             // Quotes the password lines Sentinel rewrote unquoted, then runs Sentinel.
             .command(super::script_command("sh", "sentinel-start.sh", &[]))
