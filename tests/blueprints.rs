@@ -693,3 +693,87 @@ fn images_can_be_pinned_by_digest() {
         format!("ghost \"blog\": digest: the image \"ghost:6.36.0@{digest}\" already has a digest")
     );
 }
+
+#[test]
+fn multi_replica_blueprints_spread_over_nodes() {
+    use kubeprint::blueprint::Spread;
+    let spec_of = |bundle: &Bundle, kind: &str, name: &str| {
+        let v = bundle.get(kind, name).unwrap().to_json_value().unwrap();
+        v["spec"]["template"]["spec"].clone()
+    };
+    let soft = |spec: &serde_json::Value| {
+        let anti = &spec["affinity"]["podAntiAffinity"];
+        anti["requiredDuringSchedulingIgnoredDuringExecution"].is_null()
+            && anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]["topologyKey"]
+                == "kubernetes.io/hostname"
+            && spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
+    };
+    let hard = |spec: &serde_json::Value| {
+        let anti = &spec["affinity"]["podAntiAffinity"];
+        anti["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"]
+            == "kubernetes.io/hostname"
+            && anti["preferredDuringSchedulingIgnoredDuringExecution"].is_null()
+            && spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"
+    };
+    let none = |spec: &serde_json::Value| {
+        spec["affinity"].is_null() && spec["topologySpreadConstraints"].is_null()
+    };
+    // Defaults: soft, on every multi-replica blueprint.
+    let m = MongoDb::builder().name("mongo").build().bundle().unwrap();
+    let spec = spec_of(&m, "StatefulSet", "mongo");
+    assert!(soft(&spec), "{spec:#}");
+    // The selector of the terms is the blueprint's own pods.
+    assert_eq!(
+        spec["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"],
+        "mongo"
+    );
+    let r = Redis::builder()
+        .name("s")
+        .sentinel(Sentinel::default())
+        .build()
+        .bundle()
+        .unwrap();
+    assert!(soft(&spec_of(&r, "StatefulSet", "s")));
+    let p = Parse::builder()
+        .name("api")
+        .app_id("x")
+        .build()
+        .bundle()
+        .unwrap();
+    assert!(soft(&spec_of(&p, "Deployment", "api")));
+    // Hard on request.
+    for (spread, check) in [
+        (Spread::Hard, &hard as &dyn Fn(&serde_json::Value) -> bool),
+        (Spread::None, &none),
+    ] {
+        let m = MongoDb::builder().name("mongo").spread(spread).build();
+        let b = m.bundle().unwrap();
+        assert_production_ready(&b);
+        assert!(check(&spec_of(&b, "StatefulSet", "mongo")), "{spread:?}");
+        let r = Redis::builder()
+            .name("s")
+            .sentinel(Sentinel::default())
+            .spread(spread)
+            .build();
+        assert!(check(&spec_of(&r.bundle().unwrap(), "StatefulSet", "s")));
+        let p = Parse::builder()
+            .name("api")
+            .app_id("x")
+            .spread(spread)
+            .build();
+        assert!(check(&spec_of(&p.bundle().unwrap(), "Deployment", "api")));
+    }
+    // One pod: nothing to spread.
+    let single = Redis::builder().name("c").spread(Spread::Hard).build();
+    assert!(none(&spec_of(
+        &single.bundle().unwrap(),
+        "StatefulSet",
+        "c"
+    )));
+    let single = MongoDb::builder().name("m").replicas(1).build();
+    assert!(none(&spec_of(
+        &single.bundle().unwrap(),
+        "StatefulSet",
+        "m"
+    )));
+}

@@ -343,3 +343,117 @@ async fn parse_behind_an_ingress() {
         );
     }
 }
+
+/// The nodes the pods of the bundle's workload `name` run on (pod name → node), and the pods
+/// the scheduler has not placed.
+async fn placement(ns: &TestNs, name: &str) -> (BTreeMap<String, String>, Vec<String>) {
+    let pods = ns
+        .api::<Pod>()
+        .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={name}")))
+        .await
+        .expect("pods");
+    let mut placed = BTreeMap::new();
+    let mut pending = Vec::new();
+    for p in pods {
+        let pod = p.metadata.name.clone().unwrap_or_default();
+        match p.spec.and_then(|s| s.node_name) {
+            Some(node) => {
+                placed.insert(pod, node);
+            }
+            None => pending.push(pod),
+        }
+    }
+    (placed, pending)
+}
+
+/// The real scheduler of the local control plane places the pods (on the three kwok nodes):
+/// `Spread::Hard` puts three MongoDB members on three nodes and leaves a fourth Redis pod
+/// unschedulable; the default `Spread::Soft` schedules a fourth pod anyway, every node used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_spread_over_nodes() {
+    use kubeprint::apply::Wait;
+    use kubeprint::blueprint::Spread;
+    let ns = restricted_namespace("bp-spread").await;
+    let applier = ns
+        .applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(240));
+    let nodes: std::collections::BTreeSet<String> =
+        Api::<k8s_openapi::api::core::v1::Node>::all(apply_support::client().await)
+            .list(&ListParams::default())
+            .await
+            .expect("nodes")
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect();
+    assert_eq!(nodes.len(), 3, "the test expects three nodes: {nodes:?}");
+
+    let mongo = MongoDb::builder()
+        .name("hard")
+        .spread(Spread::Hard)
+        .storage(small())
+        .build();
+    applier
+        .apply(&mongo.bundle().unwrap())
+        .await
+        .expect("apply");
+    let (placed, pending) = placement(&ns, "hard").await;
+    assert!(pending.is_empty(), "{pending:?}");
+    let used: std::collections::BTreeSet<_> = placed.values().cloned().collect();
+    assert_eq!(used.len(), 3, "one member per node: {placed:?}");
+
+    let soft = Redis::builder()
+        .name("soft")
+        .sentinel(Sentinel::builder().replicas(4).build())
+        .storage(small())
+        .build();
+    applier.apply(&soft.bundle().unwrap()).await.expect("apply");
+    let (placed, pending) = placement(&ns, "soft").await;
+    assert!(
+        pending.is_empty(),
+        "soft spread schedules anyway: {pending:?}"
+    );
+    let used: std::collections::BTreeSet<_> = placed.values().cloned().collect();
+    assert_eq!(placed.len(), 4);
+    assert_eq!(used, nodes, "soft spread still uses every node: {placed:?}");
+
+    let hard = Redis::builder()
+        .name("strict")
+        .sentinel(Sentinel::builder().replicas(4).build())
+        .spread(Spread::Hard)
+        .storage(small())
+        .build();
+    applier
+        .clone()
+        .wait(Wait::None)
+        .apply(&hard.bundle().unwrap())
+        .await
+        .expect("apply");
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let (placed, pending) = placement(&ns, "strict").await;
+        if placed.len() == 3 && pending.len() == 1 {
+            let used: std::collections::BTreeSet<_> = placed.values().cloned().collect();
+            assert_eq!(used.len(), 3, "{placed:?}");
+            // Still unschedulable a while later: the scheduler refuses, not just lags.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let pod = ns.api::<Pod>().get(&pending[0]).await.expect("pod");
+            let scheduled = pod
+                .status
+                .and_then(|s| s.conditions)
+                .into_iter()
+                .flatten()
+                .find(|c| c.type_ == "PodScheduled")
+                .expect("PodScheduled condition");
+            assert_eq!(scheduled.status, "False");
+            assert_eq!(scheduled.reason.as_deref(), Some("Unschedulable"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "strict: placed {placed:?}, pending {pending:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}

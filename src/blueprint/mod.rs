@@ -30,6 +30,9 @@
 //! - **Pod Security *restricted***: numeric UID/GID the image expects (MySQL, MongoDB and Redis
 //!   999; Ghost and Parse 1000), read-only root filesystem with emptyDirs where the application
 //!   writes, no privilege escalation, all capabilities dropped, `RuntimeDefault` seccomp.
+//! - **Spreading** of multi-replica blueprints (MongoDB, Redis Sentinel, Parse) over nodes,
+//!   typed by [`Spread`]: soft by default (preferred pod anti-affinity and a `ScheduleAnyway`
+//!   topology spread on `kubernetes.io/hostname`), hard on request, or none.
 //! - A **PodDisruptionBudget** when there is more than one replica; a **NetworkPolicy** that
 //!   admits only the declared [`Client`]s (and the application's own peers); configuration in
 //!   ConfigMaps whose checksum is a pod-template annotation, so a change rolls the pods.
@@ -71,7 +74,10 @@ use crate::api::policy::poddisruptionbudget::{Budget, PodDisruptionBudget};
 use crate::bundle::Bundle;
 use crate::error::{Error, ObjectRef, Result};
 use crate::meta::Labels;
-use crate::pod::{FsGroupChangePolicy, PodSecurity, PodTemplate, Volume, VolumeClaimTemplate};
+use crate::pod::{
+    Affinity, FsGroupChangePolicy, PodSecurity, PodTemplate, TopologySpread, Volume,
+    VolumeClaimTemplate,
+};
 use crate::quantity::Storage;
 use crate::selector::Selector;
 use crate::validate::{self, Checker};
@@ -335,6 +341,56 @@ impl PublicIngress {
         };
         bundle.add(i)?;
         Ok(())
+    }
+}
+
+/// How the pods of a multi-replica blueprint spread over nodes, so that one node going down
+/// cannot take a quorum (MongoDB, Redis Sentinel) or every replica (Parse) with it.
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, MongoDb, Spread};
+/// let db = MongoDb::builder().name("mongo").spread(Spread::Hard).build();
+/// let yaml = kubeprint::testing::redacted_yaml(&db.bundle()?)?;
+/// assert!(yaml.contains("requiredDuringSchedulingIgnoredDuringExecution"));
+/// assert!(yaml.contains("whenUnsatisfiable: DoNotSchedule"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spread {
+    /// Prefer one pod per node: preferred pod anti-affinity (weight 100) on
+    /// `kubernetes.io/hostname` and a topology spread constraint with `ScheduleAnyway`. Pods
+    /// still schedule when there are fewer nodes than pods (the default).
+    #[default]
+    Soft,
+    /// At most one pod per node: required pod anti-affinity on `kubernetes.io/hostname` and a
+    /// `DoNotSchedule` topology spread constraint. Pods beyond the number of nodes stay pending.
+    Hard,
+    /// No constraint: the scheduler may put every pod on one node.
+    None,
+}
+
+/// The node label the blueprints spread their pods over.
+pub const HOSTNAME_KEY: &str = "kubernetes.io/hostname";
+
+impl Spread {
+    /// The pod (anti-)affinity for `replicas` pods (empty for one pod or [`Spread::None`]).
+    pub(crate) fn affinity(self, replicas: i32) -> Affinity {
+        match self {
+            _ if replicas < 2 => Affinity::new(),
+            Spread::Soft => Affinity::new().prefer_spread_replicas(100, HOSTNAME_KEY),
+            Spread::Hard => Affinity::new().spread_replicas(HOSTNAME_KEY),
+            Spread::None => Affinity::new(),
+        }
+    }
+
+    /// The topology spread constraints for `replicas` pods.
+    pub(crate) fn constraints(self, replicas: i32) -> Vec<TopologySpread> {
+        match self {
+            _ if replicas < 2 => Vec::new(),
+            Spread::Soft => vec![TopologySpread::new(HOSTNAME_KEY).schedule_anyway()],
+            Spread::Hard => vec![TopologySpread::new(HOSTNAME_KEY)],
+            Spread::None => Vec::new(),
+        }
     }
 }
 
@@ -881,6 +937,22 @@ pub(crate) fn scripts_config_map(
         )
         .build()
 }
+
+/// Adds the pod (anti-)affinity and topology spread constraints of `$spread` for `$replicas`
+/// pods to a `PodTemplate` builder. (A macro for the same reason as [`labelled_template`].)
+macro_rules! spread_template {
+    ($template:expr, $spread:expr, $replicas:expr) => {{
+        let spread: $crate::blueprint::Spread = $spread;
+        let replicas: i32 = $replicas;
+        spread
+            .constraints(replicas)
+            .into_iter()
+            .fold($template.affinity(spread.affinity(replicas)), |t, c| {
+                t.topology_spread(c)
+            })
+    }};
+}
+pub(crate) use spread_template;
 
 /// A `PodTemplate` builder with a blueprint's pod labels (`$labels`, of which `$selector` are
 /// the selector labels) and the annotation that rolls the pods when their ConfigMaps or Secrets

@@ -100,6 +100,9 @@ pub struct MongoDb {
     /// Number of members (default 3; 1 gives a single-member set).
     #[builder(default = 3)]
     replicas: i32,
+    /// How the pods spread over nodes (default [`Spread::Soft`]; only with more than one pod).
+    #[builder(default)]
+    spread: super::Spread,
     /// The replica set name.
     #[builder(default = "rs0".to_owned(), setter(into))]
     replica_set: String,
@@ -447,21 +450,25 @@ fn build(m: &MongoDb) -> Result<Bundle> {
                 .limit_memory(Memory::mib(256)),
         )
         .build();
-    let template = super::labelled_template!(&selector, &labels)
-        .init_container(init)
-        .container(mongod)
-        .container(sidecar)
-        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
-        .volume(
-            Volume::secret("secret", &secret)
-                .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
-                .item(KEYFILE_KEY, KEYFILE_KEY)
-                .default_mode(0o440),
-        )
-        .volume(Volume::from(Volume::empty_dir("keyfile").in_memory()))
-        .volume(super::empty_dir("tmp"))
-        .security(super::pod_security(UID))
-        .build();
+    let template = super::spread_template!(
+        super::labelled_template!(&selector, &labels),
+        m.spread,
+        m.replicas
+    )
+    .init_container(init)
+    .container(mongod)
+    .container(sidecar)
+    .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+    .volume(
+        Volume::secret("secret", &secret)
+            .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
+            .item(KEYFILE_KEY, KEYFILE_KEY)
+            .default_mode(0o440),
+    )
+    .volume(Volume::from(Volume::empty_dir("keyfile").in_memory()))
+    .volume(super::empty_dir("tmp"))
+    .security(super::pod_security(UID))
+    .build();
     bundle.add(super::stateful_set(
         name,
         &labels,

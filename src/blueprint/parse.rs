@@ -186,6 +186,9 @@ pub struct Parse {
     /// Number of Parse Server pods (default 2).
     #[builder(default = 2)]
     replicas: i32,
+    /// How the pods spread over nodes (default [`Spread::Soft`]; only with more than one pod).
+    #[builder(default)]
+    spread: super::Spread,
     /// The database; default: a MongoDB blueprint named `NAME-mongodb`.
     #[builder(default, setter(into, strip_option))]
     database: Option<ParseDatabase>,
@@ -468,10 +471,14 @@ fn build(p: &Parse) -> Result<Bundle> {
         .liveness(health().period(20).timeout(5).failure_threshold(3))
         .resources(p.resources.clone())
         .build();
-    let mut template = super::labelled_template!(&selector, &labels)
-        .container(server)
-        .volume(super::empty_dir("tmp"))
-        .volume(super::empty_dir("logs"));
+    let mut template = super::spread_template!(
+        super::labelled_template!(&selector, &labels),
+        p.spread,
+        p.replicas
+    )
+    .container(server)
+    .volume(super::empty_dir("tmp"))
+    .volume(super::empty_dir("logs"));
     if p.cloud_code.is_some() {
         template = template.volume(Volume::config_map("cloud", &cloud));
     }

@@ -184,6 +184,10 @@ pub struct Redis {
     /// Sentinel mode; standalone when unset.
     #[builder(default, setter(strip_option))]
     sentinel: Option<Sentinel>,
+    /// How the Sentinel pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft);
+    /// nothing for a standalone server).
+    #[builder(default)]
+    spread: super::Spread,
     /// Where the password comes from (key [`PASSWORD_KEY`]).
     #[builder(default)]
     credentials: Credentials,
@@ -504,11 +508,15 @@ fn build(r: &Redis) -> Result<Bundle> {
         )
         .resources(r.resources.clone())
         .build();
-    let mut template = super::labelled_template!(&selector, &labels)
-        .container(redis)
-        .volume(Volume::config_map("config", &config))
-        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
-        .volume(super::empty_dir("run"));
+    let mut template = super::spread_template!(
+        super::labelled_template!(&selector, &labels),
+        r.spread,
+        replicas
+    )
+    .container(redis)
+    .volume(Volume::config_map("config", &config))
+    .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+    .volume(super::empty_dir("run"));
     let mut ports = vec![("redis", PORT)];
     if let Some(s) = &r.sentinel {
         ports.push(("sentinel", SENTINEL_PORT));
