@@ -4,7 +4,8 @@
 //!   join logic of MongoDB against a simulated replica set (node).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
 //!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
-//!   the MySQL probe against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
+//!   the Redis start script's module loading against a real `redis-server`, the MySQL probe
+//!   against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,6 +82,7 @@ fn scripts_pass_shellcheck() {
     args.extend(files("sh"));
     args.push("tests/scripts/redis-sentinel.test.sh".into());
     args.push("tests/scripts/mysql-probe.test.sh".into());
+    args.push("tests/scripts/redis-modules.test.sh".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("shellcheck", &args);
 }
@@ -89,6 +91,12 @@ fn scripts_pass_shellcheck() {
 #[ignore = "needs root, redis-server and redis-cli (Debian: redis-server redis-sentinel)"]
 fn redis_scripts_against_real_servers() {
     run("bash", &["tests/scripts/redis-sentinel.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs redis-server, redis-cli and cc (no root)"]
+fn redis_modules_against_a_real_server() {
+    run("bash", &["tests/scripts/redis-modules.test.sh"]);
 }
 
 #[test]

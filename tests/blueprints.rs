@@ -777,3 +777,32 @@ fn multi_replica_blueprints_spread_over_nodes() {
         "m"
     )));
 }
+
+#[test]
+fn redis_loads_the_bundled_modules_unless_told_not_to() {
+    use kubeprint::blueprint::RedisModules;
+    let env_of = |r: Redis| {
+        let b = r.bundle().unwrap();
+        let v = b.get("StatefulSet", "c").unwrap().to_json_value().unwrap();
+        let env = v["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "REDIS_MODULES")
+            .map(|e| e["value"].clone())
+    };
+    // The default: the script loads the image's modules (tests/scripts/redis-modules.test.sh).
+    assert_eq!(
+        env_of(Redis::builder().name("c").build()),
+        Some("bundled".into())
+    );
+    assert_eq!(
+        env_of(
+            Redis::builder()
+                .name("c")
+                .modules(RedisModules::None)
+                .build()
+        ),
+        Some("none".into())
+    );
+}

@@ -63,7 +63,7 @@ pub use ghost::{Ghost, GhostConnection, GhostDatabase, GhostIngress, Mail};
 pub use mongodb::{MongoDb, MongoDbConnection};
 pub use mysql::{MySql, MySqlConnection};
 pub use parse::{Dashboard, Parse, ParseConnection, ParseDatabase};
-pub use redis::{Redis, RedisConnection, Sentinel};
+pub use redis::{Redis, RedisConnection, RedisModules, Sentinel};
 
 use crate::api::apps::{PodManagementPolicy, PvcRetention, StatefulSet};
 use crate::api::core::configmap::ConfigMap;

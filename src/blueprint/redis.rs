@@ -49,6 +49,13 @@
 //!   set restarts with pod 0 as master, and writes acknowledged only by another pod are lost.
 //! - Sentinels require the same password as Redis (`requirepass`) and use it among themselves.
 //!
+//! ## Modules
+//! The official `redis:8` image's entrypoint loads the modules it bundles (Bloom, Search, JSON,
+//! TimeSeries) only when it runs `redis-server` itself; the blueprint's start script replaces
+//! that command, so it loads them itself: one `loadmodule` line per module found in
+//! [`MODULES_DIR`] ([`RedisModules::Bundled`], the default), or none ([`RedisModules::None`]).
+//! Replicas must load the same modules as their master: every pod of a set gets the same setting.
+//!
 //! Probes: `redis-cli ping` with the password in `REDISCLI_AUTH` (never on a command line);
 //! readiness wants `PONG`, liveness also accepts `LOADING` (a large AOF being read).
 //!
@@ -113,6 +120,34 @@ fn default_sentinel_resources() -> Resources {
         .requests(Cpu::millis(50), Memory::mib(32))
         .limit_memory(Memory::mib(64))
 }
+
+/// The Redis modules a [`Redis`] server loads.
+///
+/// The blueprint starts `redis-server` through its own script, which bypasses the official
+/// image's entrypoint — and that entrypoint is what loads the modules Redis 8 bundles (Bloom,
+/// Search, JSON, TimeSeries). So the script loads them itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RedisModules {
+    /// Every module the image bundles in [`MODULES_DIR`] (`redisbloom`, `redisearch`, `rejson`,
+    /// `redistimeseries`; those present), as the official image's entrypoint would (the
+    /// default). An image without them (Redis 7, Valkey) loads none.
+    #[default]
+    Bundled,
+    /// No module: plain Redis (less memory, nothing module-specific in the AOF).
+    None,
+}
+
+impl RedisModules {
+    fn as_env(self) -> &'static str {
+        match self {
+            RedisModules::Bundled => "bundled",
+            RedisModules::None => "none",
+        }
+    }
+}
+
+/// Where the official Redis 8 image keeps its bundled modules.
+pub const MODULES_DIR: &str = "/usr/local/lib/redis/modules";
 
 /// Sentinel mode settings.
 #[derive(Clone, Debug, PartialEq, Eq, TypedBuilder)]
@@ -191,6 +226,9 @@ pub struct Redis {
     /// Where the password comes from (key [`PASSWORD_KEY`]).
     #[builder(default)]
     credentials: Credentials,
+    /// The modules loaded (default: the image's bundled ones, [`RedisModules::Bundled`]).
+    #[builder(default)]
+    modules: RedisModules,
     /// The data volume of each pod (default 8Gi, claims retained).
     #[builder(default = Persistence::of("8Gi"))]
     storage: Persistence,
@@ -481,6 +519,7 @@ fn build(r: &Redis) -> Result<Bundle> {
         .fold(Container::builder().name("redis").image(&image), |c, e| {
             c.env(e.clone())
         })
+        .env(EnvVar::value("REDIS_MODULES", r.modules.as_env()))
         .command(super::script_command("sh", "redis-start.sh", &[mode]))
         .port(Port::tcp("redis", PORT))
         .mount(Mount::new("data", "/data"))
