@@ -1,7 +1,8 @@
 //! The blueprints' scripts, run outside Kubernetes (kwok does not execute containers).
 //!
 //! - Always: syntax of every script (`bash -n` / `sh -n` / `node --check`) and the replica-set
-//!   join logic of MongoDB against a simulated replica set (node).
+//!   join logic of MongoDB against a simulated replica set (node), and the Ghost owner sidecar
+//!   against a stand-in of Ghost's setup API (node).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
 //!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
 //!   the Redis start script's module loading against a real `redis-server`, the MySQL probe
@@ -69,6 +70,11 @@ fn scripts_parse() {
 #[test]
 fn mongodb_replicaset_logic() {
     run("node", &["tests/scripts/mongodb-replicaset.test.mjs"]);
+}
+
+#[test]
+fn ghost_owner_setup_logic() {
+    run("node", &["tests/scripts/ghost-owner.test.mjs"]);
 }
 
 #[test]

@@ -79,7 +79,12 @@ fn assert_production_ready(bundle: &Bundle) {
                 "{what}/{}",
                 c.name
             );
-            if spec.containers.iter().any(|x| x.name == c.name) && c.name != "replicaset" {
+            // The one-shot sidecars (MongoDB's replica-set join, Ghost's owner setup) idle once
+            // done and serve nothing to probe.
+            if spec.containers.iter().any(|x| x.name == c.name)
+                && c.name != "replicaset"
+                && c.name != "owner"
+            {
                 assert!(
                     c.readiness_probe.is_some() && c.liveness_probe.is_some(),
                     "{what}/{} probes",
@@ -804,5 +809,101 @@ fn redis_loads_the_bundled_modules_unless_told_not_to() {
                 .build()
         ),
         Some("none".into())
+    );
+}
+
+#[test]
+fn ghost_creates_its_owner_and_handles_device_verification() {
+    let containers = |g: &Ghost| {
+        let b = g.bundle().unwrap();
+        let v = b
+            .get("Deployment", "blog")
+            .unwrap()
+            .to_json_value()
+            .unwrap();
+        v["spec"]["template"]["spec"]["containers"].clone()
+    };
+    let env_value = |c: &serde_json::Value, name: &str| {
+        c["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["value"].clone())
+    };
+    let g = Ghost::builder()
+        .name("blog")
+        .url("http://localhost:2368")
+        .build();
+    let cs = containers(&g);
+    assert_eq!(cs[1]["name"], "owner");
+    assert_eq!(
+        env_value(&cs[0], "security__staffDeviceVerification"),
+        Some("false".into())
+    );
+    // A host without a domain gets a syntactically valid, reserved login e-mail.
+    assert_eq!(
+        env_value(&cs[1], "GHOST_OWNER_EMAIL"),
+        Some("owner@localhost.invalid".into())
+    );
+    let (email, password) = g.connection().owner.unwrap();
+    assert_eq!(email, "owner@localhost.invalid");
+    assert_eq!(password, SecretKeyRef::new("blog", "owner-password"));
+    let b = g.bundle().unwrap();
+    assert_eq!(
+        b.get("Secret", "blog").unwrap().generate_once_keys(),
+        ["owner-password"]
+    );
+
+    // With mail, device verification stays on (Ghost's default).
+    let g = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .mail(
+            Mail::builder()
+                .from("b@example.com")
+                .host("smtp.example.com")
+                .secret("smtp")
+                .build(),
+        )
+        .owner(
+            kubeprint::blueprint::GhostOwner::builder()
+                .email("editor@example.com")
+                .credentials(Credentials::existing("ghost-owner"))
+                .build(),
+        )
+        .build();
+    let cs = containers(&g);
+    assert_eq!(env_value(&cs[0], "security__staffDeviceVerification"), None);
+    assert_eq!(
+        env_value(&cs[1], "GHOST_OWNER_EMAIL"),
+        Some("editor@example.com".into())
+    );
+    let b = g.bundle().unwrap();
+    assert!(b.is_external("Secret", "ghost-owner"));
+    assert!(b.get("Secret", "blog").is_none());
+
+    // Opting out: no sidecar, no Secret.
+    let g = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .owner_opt(None)
+        .build();
+    assert_eq!(containers(&g).as_array().unwrap().len(), 1);
+    assert!(g.bundle().unwrap().get("Secret", "blog").is_none());
+    assert!(g.connection().owner.is_none());
+
+    let bad = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .owner(
+            kubeprint::blueprint::GhostOwner::builder()
+                .email("nobody")
+                .build(),
+        )
+        .build();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "ghost \"blog\": owner.email: \"nobody\" is not an e-mail address"
     );
 }

@@ -59,7 +59,7 @@ pub mod mysql;
 pub mod parse;
 pub mod redis;
 
-pub use ghost::{Ghost, GhostConnection, GhostDatabase, GhostIngress, Mail};
+pub use ghost::{Ghost, GhostConnection, GhostDatabase, GhostIngress, Mail, Owner as GhostOwner};
 pub use mongodb::{MongoDb, MongoDbConnection};
 pub use mysql::{MySql, MySqlConnection};
 pub use parse::{Dashboard, Parse, ParseConnection, ParseDatabase};
