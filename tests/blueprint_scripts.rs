@@ -5,8 +5,8 @@
 //!   against a stand-in of Ghost's setup API (node).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
 //!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
-//!   the Redis start script's module loading against a real `redis-server`, the MySQL probe
-//!   against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
+//!   the Redis start script's module loading against a real `redis-server`, the MySQL probe and
+//!   the MySQL backup and restore against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -89,6 +89,7 @@ fn scripts_pass_shellcheck() {
     args.push("tests/scripts/redis-sentinel.test.sh".into());
     args.push("tests/scripts/mysql-probe.test.sh".into());
     args.push("tests/scripts/redis-modules.test.sh".into());
+    args.push("tests/scripts/mysql-backup.test.sh".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("shellcheck", &args);
 }
@@ -103,6 +104,12 @@ fn redis_scripts_against_real_servers() {
 #[ignore = "needs redis-server, redis-cli and cc (no root)"]
 fn redis_modules_against_a_real_server() {
     run("bash", &["tests/scripts/redis-modules.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs mariadb-server (or mysql-server), mysql and mysqldump; strace for the argv check"]
+fn mysql_backup_and_restore_against_a_real_server() {
+    run("bash", &["tests/scripts/mysql-backup.test.sh"]);
 }
 
 #[test]

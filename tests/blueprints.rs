@@ -907,3 +907,74 @@ fn ghost_creates_its_owner_and_handles_device_verification() {
         "ghost \"blog\": owner.email: \"nobody\" is not an e-mail address"
     );
 }
+
+#[test]
+fn mysql_backups() {
+    use kubeprint::blueprint::Backup;
+    let db = MySql::builder()
+        .name("db")
+        .backup(Backup::builder().keep(3).time_zone("Europe/Paris").build())
+        .build();
+    let bundle = db.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let cron = bundle
+        .get("CronJob", "db-backup")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    assert_eq!(cron["spec"]["schedule"], "0 3 * * *");
+    assert_eq!(cron["spec"]["timeZone"], "Europe/Paris");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    let pod: PodSpec =
+        serde_json::from_value(cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone())
+            .unwrap();
+    assert!(
+        restricted_findings(&pod).is_empty(),
+        "{:?}",
+        restricted_findings(&pod)
+    );
+    let c = &pod.containers[0];
+    assert_eq!(
+        c.command.as_deref().unwrap(),
+        ["bash", "/opt/kubeprint/mysql-backup.sh", "backup"]
+    );
+    let env: Vec<(String, Option<String>)> = c
+        .env
+        .iter()
+        .flatten()
+        .map(|e| (e.name.clone(), e.value.clone()))
+        .collect();
+    assert!(
+        env.contains(&("BACKUP_KEEP".into(), Some("3".into()))),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&("MYSQL_HOST".into(), Some("db".into()))),
+        "{env:?}"
+    );
+    // The backup pods reach the server through its NetworkPolicy.
+    let rules = policy_rules(&bundle, "db");
+    assert_eq!(
+        rules,
+        vec![(
+            r#"[{"podSelector":{"matchLabels":{"app.kubernetes.io/instance":"db","app.kubernetes.io/name":"mysql-backup"}}}]"#
+                .to_owned(),
+            vec![3306]
+        )]
+    );
+    assert!(bundle.get("PersistentVolumeClaim", "db-backup").is_some());
+
+    let bad = MySql::builder()
+        .name("db")
+        .backup(Backup::builder().schedule("daily").keep(0).build())
+        .build();
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("mysql \"db\": backup.schedule: \"daily\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("mysql \"db\": backup.keep: must be at least 1"),
+        "{e}"
+    );
+}

@@ -202,9 +202,18 @@ fn small() -> Persistence {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_blueprint() {
+    // With backups: the CronJob and its claim are accepted too.
     apply_twice(
         "bp-mysql",
-        &MySql::builder().name("db").storage(small()).build(),
+        &MySql::builder()
+            .name("db")
+            .storage(small())
+            .backup(
+                kubeprint::blueprint::Backup::builder()
+                    .storage(small())
+                    .build(),
+            )
+            .build(),
     )
     .await;
 }

@@ -394,6 +394,98 @@ impl Spread {
     }
 }
 
+/// Scheduled backups of a blueprint's data: a CronJob writing dumps into a claim of their own
+/// (PersistentVolumeClaim `NAME-backup`), keeping the newest `keep`. See each blueprint's
+/// module for what a dump holds and how to restore it.
+///
+/// ```
+/// use kubeprint::blueprint::{Backup, Blueprint, MySql, Persistence};
+/// let db = MySql::builder()
+///     .name("db")
+///     .backup(Backup::builder().schedule("30 2 * * *").keep(14).storage(Persistence::of("20Gi")).build())
+///     .build();
+/// let bundle = db.bundle()?;
+/// assert!(bundle.get("CronJob", "db-backup").is_some());
+/// assert!(bundle.get("PersistentVolumeClaim", "db-backup").is_some());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct Backup {
+    /// Cron schedule (default `0 3 * * *`: every day at 03:00).
+    #[builder(default = "0 3 * * *".to_owned(), setter(into))]
+    schedule: String,
+    /// IANA time zone of the schedule (default: the controller manager's, usually UTC).
+    #[builder(default, setter(into, strip_option))]
+    time_zone: Option<String>,
+    /// Dumps kept (default 7); older ones are removed after each successful backup.
+    #[builder(default = 7)]
+    keep: u32,
+    /// The backup claim (default 8Gi; kept when the bundle is deleted, like every claim).
+    #[builder(default = Persistence::of("8Gi"))]
+    storage: Persistence,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup::builder().build()
+    }
+}
+
+impl Backup {
+    pub(crate) fn check(&self, c: &mut Checker) {
+        c.check(
+            "backup.schedule",
+            crate::api::batch::cronjob::cron_schedule(&self.schedule),
+        );
+        if self.keep == 0 {
+            c.fail("backup.keep", "must be at least 1");
+        }
+        self.storage.check(c, "backup.storage");
+    }
+
+    /// Adds PersistentVolumeClaim and CronJob `NAME-backup` running `template`'s pods.
+    pub(crate) fn add(
+        &self,
+        bundle: &mut Bundle,
+        name: &str,
+        labels: &Labels,
+        template: PodTemplate,
+    ) -> Result<()> {
+        use crate::api::batch::{ConcurrencyPolicy, CronJob};
+        use crate::api::core::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
+        let claim = format!("{name}-backup");
+        let pvc = PersistentVolumeClaim::builder()
+            .name(&claim)
+            .labels(labels.clone())
+            .size(self.storage.size().parse()?)
+            .access_mode(AccessMode::ReadWriteOnce);
+        bundle.add(match self.storage.storage_class() {
+            Some(class) => pvc.storage_class(class).build(),
+            None => pvc.build(),
+        })?;
+        let job = CronJob::builder()
+            .name(&claim)
+            .labels(labels.clone())
+            .schedule(self.schedule.clone())
+            .template(template)
+            .concurrency_policy(ConcurrencyPolicy::Forbid)
+            .backoff_limit(2)
+            .successful_jobs_history_limit(3)
+            .failed_jobs_history_limit(3);
+        bundle.add(match &self.time_zone {
+            Some(tz) => job.time_zone(tz.clone()).build(),
+            None => job.build(),
+        })?;
+        Ok(())
+    }
+
+    /// The number of dumps kept.
+    pub(crate) fn keep(&self) -> u32 {
+        self.keep
+    }
+}
+
 /// A storage size as given by the user: a quantity string (`"20Gi"`), checked when the bundle
 /// is built so a typo becomes an error naming the field, or an already typed [`Storage`].
 #[derive(Clone, Debug, PartialEq, Eq)]
