@@ -978,3 +978,61 @@ fn mysql_backups() {
         "{e}"
     );
 }
+
+#[test]
+fn redis_metrics_exporter() {
+    use kubeprint::blueprint::Metrics;
+    let r = Redis::builder()
+        .name("c")
+        .sentinel(Sentinel::default())
+        .metrics(
+            Metrics::builder()
+                .scraper(Client::namespace("monitoring"))
+                .build(),
+        )
+        .build();
+    let bundle = r.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let sts = bundle
+        .get("StatefulSet", "c")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    let containers = sts["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let exporter = containers.iter().find(|c| c["name"] == "metrics").unwrap();
+    assert_eq!(exporter["image"], "oliver006/redis_exporter:v1.78.0");
+    assert_eq!(exporter["ports"][0]["containerPort"], 9121);
+    assert_eq!(
+        exporter["env"][1]["valueFrom"]["secretKeyRef"]["key"],
+        "password"
+    );
+    // The scrapers reach the metrics port only; the Redis policy is unchanged.
+    assert_eq!(
+        policy_rules(&bundle, "c-metrics"),
+        vec![(
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]"#
+                .to_owned(),
+            vec![9121]
+        )]
+    );
+    assert!(
+        policy_rules(&bundle, "c")
+            .iter()
+            .all(|(_, ports)| !ports.contains(&9121))
+    );
+    let bad = Redis::builder()
+        .name("c")
+        .metrics(
+            Metrics::builder()
+                .scraper(Client::Cidr("nope".into()))
+                .build(),
+        )
+        .build();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "redis \"c\": metrics.scrapers[0]: \"nope\" is not an IP address or CIDR block"
+    );
+}

@@ -220,9 +220,18 @@ async fn mysql_blueprint() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_standalone_blueprint() {
+    // With the metrics exporter sidecar: admitted under Pod Security restricted too.
     apply_twice(
         "bp-redis",
-        &Redis::builder().name("cache").storage(small()).build(),
+        &Redis::builder()
+            .name("cache")
+            .storage(small())
+            .metrics(
+                kubeprint::blueprint::Metrics::builder()
+                    .scraper(Client::namespace("monitoring"))
+                    .build(),
+            )
+            .build(),
     )
     .await;
 }

@@ -486,6 +486,85 @@ impl Backup {
     }
 }
 
+/// A Prometheus exporter sidecar of a blueprint (Redis: `redis_exporter`), serving metrics on
+/// a `metrics` container port that a NetworkPolicy of its own, `NAME-metrics`, opens to the
+/// declared scrapers only.
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Client, Metrics, Redis};
+/// let cache = Redis::builder()
+///     .name("cache")
+///     .metrics(Metrics::builder().scraper(Client::namespace("monitoring")).build())
+///     .build();
+/// let bundle = cache.bundle()?;
+/// assert!(bundle.get("NetworkPolicy", "cache-metrics").is_some());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct Metrics {
+    /// The exporter image (default: the blueprint's, e.g. [`redis::EXPORTER_IMAGE`]).
+    #[builder(default, setter(into, strip_option))]
+    image: Option<String>,
+    /// Who may scrape the metrics port (e.g. Prometheus' namespace).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a scraper on the metrics port.
+            pub fn scraper(&mut self, client: Client) {
+                self.scrapers.push(client);
+            }
+        )
+    )]
+    scrapers: Vec<Client>,
+}
+
+impl Metrics {
+    pub(crate) fn check(&self, c: &mut Checker) {
+        if let Some(image) = &self.image {
+            check_image(c, "metrics.image", image);
+        }
+        for (i, client) in self.scrapers.iter().enumerate() {
+            let mut sub = Checker::new(ObjectRef::new("x", "x"));
+            check_clients(&mut sub, std::slice::from_ref(client));
+            for v in sub.into_violations() {
+                c.fail(
+                    format_args!(
+                        "metrics.scrapers[{i}]{}",
+                        v.path.trim_start_matches("clients[0]")
+                    ),
+                    v.message,
+                );
+            }
+        }
+    }
+
+    /// The exporter image: the configured one or `default`.
+    pub(crate) fn image_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.image.as_deref().unwrap_or(default)
+    }
+
+    /// Adds NetworkPolicy `NAME-metrics` admitting the scrapers to `port` of the pods.
+    pub(crate) fn add_policy(
+        &self,
+        bundle: &mut Bundle,
+        name: &str,
+        labels: &Labels,
+        selector: &Labels,
+        port: i32,
+    ) -> Result<()> {
+        network_policy(
+            bundle,
+            &format!("{name}-metrics"),
+            labels,
+            selector,
+            &[port],
+            &self.scrapers,
+            &[],
+        )
+    }
+}
+
 /// A storage size as given by the user: a quantity string (`"20Gi"`), checked when the bundle
 /// is built so a typo becomes an error naming the field, or an already typed [`Storage`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -49,6 +49,13 @@
 //!   set restarts with pod 0 as master, and writes acknowledged only by another pod are lost.
 //! - Sentinels require the same password as Redis (`requirepass`) and use it among themselves.
 //!
+//! ## Metrics
+//! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`], `redis_exporter`)
+//! in every pod, reading the local server with the Secret's password and serving Prometheus
+//! metrics on port 9121 (`metrics`), which NetworkPolicy `NAME-metrics` opens to the declared
+//! scrapers only. (Rendered and admitted by the apiserver; the exporter itself is not run by
+//! the tests.)
+//!
 //! ## Modules
 //! The official `redis:8` image's entrypoint loads the modules it bundles (Bloom, Search, JSON,
 //! TimeSeries) only when it runs `redis-server` itself; the blueprint's start script replaces
@@ -79,6 +86,10 @@ use typed_builder::TypedBuilder;
 pub const IMAGE: &str = "redis:8.2.3";
 /// The Redis port.
 pub const PORT: i32 = 6379;
+/// The default metrics exporter image ([`Metrics`](super::Metrics)).
+pub const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.78.0";
+/// The exporter's metrics port.
+pub const METRICS_PORT: i32 = 9121;
 /// The Sentinel port.
 pub const SENTINEL_PORT: i32 = 26379;
 /// UID and GID of the `redis` user of the official image.
@@ -229,6 +240,9 @@ pub struct Redis {
     /// The modules loaded (default: the image's bundled ones, [`RedisModules::Bundled`]).
     #[builder(default)]
     modules: RedisModules,
+    /// A `redis_exporter` sidecar in every pod; off by default.
+    #[builder(default, setter(strip_option))]
+    metrics: Option<super::Metrics>,
     /// The data volume of each pod (default 8Gi, claims retained).
     #[builder(default = Persistence::of("8Gi"))]
     storage: Persistence,
@@ -414,6 +428,9 @@ impl Redis {
             }
         }
         check_clients(&mut c, &self.clients);
+        if let Some(m) = &self.metrics {
+            m.check(&mut c);
+        }
         c.finish()
     }
 }
@@ -597,6 +614,28 @@ fn build(r: &Redis) -> Result<Bundle> {
             .init_container(init)
             .container(sentinel)
             .volume(super::empty_dir("sentinel"));
+    }
+    if let Some(m) = &r.metrics {
+        let health = || Probe::http_get("/health", "metrics");
+        let exporter = Container::builder()
+            .name("metrics")
+            .image(m.image_or(EXPORTER_IMAGE))
+            .port(Port::tcp("metrics", METRICS_PORT))
+            .env(EnvVar::value(
+                "REDIS_ADDR",
+                format!("redis://localhost:{PORT}"),
+            ))
+            .env(EnvVar::from_secret("REDIS_PASSWORD", &secret, PASSWORD_KEY))
+            .readiness(health().period(10).timeout(5).failure_threshold(3))
+            .liveness(health().period(20).timeout(5).failure_threshold(3))
+            .resources(
+                Resources::new()
+                    .requests(Cpu::millis(10), Memory::mib(32))
+                    .limit_memory(Memory::mib(64)),
+            )
+            .build();
+        template = template.container(exporter);
+        m.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
     }
     let template = template.security(super::pod_security(UID)).build();
     bundle.add(
