@@ -8,7 +8,7 @@
 //! cargo run --example ghost -- apply --wait      # MySQL first, then Ghost
 //! ```
 
-use kubeprint::blueprint::{Blueprint, Client, Ghost, GhostIngress, MySql};
+use kubeprint::blueprint::{Blueprint, Ghost, GhostIngress, IngressController, MySql};
 
 /// The application: a blog at https://blog.example.com, reached through ingress-nginx.
 pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
@@ -22,8 +22,12 @@ pub fn app() -> kubeprint::Result<kubeprint::Bundle> {
                 .user("ghost")
                 .build(),
         )
-        .ingress(GhostIngress::builder().class("nginx").build())
-        .client(Client::namespace("ingress-nginx"))
+        .ingress(
+            GhostIngress::builder()
+                .class("nginx")
+                .controller(IngressController::namespace("ingress-nginx"))
+                .build(),
+        )
         .build()
         .bundle()
 }

@@ -5,8 +5,8 @@
 //! tests FAIL when it is missing rather than pass without having checked anything.
 
 use kubeprint::blueprint::{
-    Blueprint, Client, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse, Persistence,
-    Redis, Sentinel,
+    Backup, Blueprint, Client, Dashboard, Ghost, GhostIngress, IngressController, Mail, Metrics,
+    MongoDb, MySql, Parse, Persistence, PublicIngress, Redis, Sentinel, Spread,
 };
 use kubeprint::bundle::Bundle;
 use kubeprint::meta::Labels;
@@ -87,6 +87,7 @@ fn every_blueprint_passes_strict_schema_validation() {
                 .setting("max_connections", "300")
                 .client(Client::external_pods(labels.clone()))
                 .client(Client::Cidr("10.1.2.3".into()))
+                .backup(Backup::builder().time_zone("Europe/Paris").build())
                 .build()
                 .bundle()
                 .unwrap(),
@@ -107,6 +108,12 @@ fn every_blueprint_passes_strict_schema_validation() {
                         .build(),
                 )
                 .client(Client::namespace("web"))
+                .spread(Spread::Hard)
+                .metrics(
+                    Metrics::builder()
+                        .scraper(Client::namespace("monitoring"))
+                        .build(),
+                )
                 .build()
                 .bundle()
                 .unwrap(),
@@ -140,6 +147,7 @@ fn every_blueprint_passes_strict_schema_validation() {
                     GhostIngress::builder()
                         .class("nginx")
                         .tls_secret("tls")
+                        .controller(IngressController::namespace("ingress-nginx"))
                         .build(),
                 )
                 .build()
@@ -162,6 +170,15 @@ fn every_blueprint_passes_strict_schema_validation() {
                 .app_id("app")
                 .cloud_code("Parse.Cloud.define('x', () => 1);")
                 .dashboard(Dashboard::default())
+                .public_url("https://api.example.com/parse")
+                .ingress(
+                    PublicIngress::builder()
+                        .controller(
+                            IngressController::namespace("ingress-nginx")
+                                .pods(Labels::from([("app.kubernetes.io/name", "ingress-nginx")])),
+                        )
+                        .build(),
+                )
                 .build()
                 .bundle()
                 .unwrap(),

@@ -1,10 +1,12 @@
 //! The blueprints' scripts, run outside Kubernetes (kwok does not execute containers).
 //!
 //! - Always: syntax of every script (`bash -n` / `sh -n` / `node --check`) and the replica-set
-//!   join logic of MongoDB against a simulated replica set (node).
+//!   join logic of MongoDB against a simulated replica set (node), and the Ghost owner sidecar
+//!   against a stand-in of Ghost's setup API (node).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
 //!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
-//!   the MySQL probe against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
+//!   the Redis start script's module loading against a real `redis-server`, the MySQL probe and
+//!   the MySQL backup and restore against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,6 +73,11 @@ fn mongodb_replicaset_logic() {
 }
 
 #[test]
+fn ghost_owner_setup_logic() {
+    run("node", &["tests/scripts/ghost-owner.test.mjs"]);
+}
+
+#[test]
 #[ignore = "needs shellcheck"]
 fn scripts_pass_shellcheck() {
     let mut args = vec![
@@ -81,6 +88,8 @@ fn scripts_pass_shellcheck() {
     args.extend(files("sh"));
     args.push("tests/scripts/redis-sentinel.test.sh".into());
     args.push("tests/scripts/mysql-probe.test.sh".into());
+    args.push("tests/scripts/redis-modules.test.sh".into());
+    args.push("tests/scripts/mysql-backup.test.sh".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("shellcheck", &args);
 }
@@ -89,6 +98,18 @@ fn scripts_pass_shellcheck() {
 #[ignore = "needs root, redis-server and redis-cli (Debian: redis-server redis-sentinel)"]
 fn redis_scripts_against_real_servers() {
     run("bash", &["tests/scripts/redis-sentinel.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs redis-server, redis-cli and cc (no root)"]
+fn redis_modules_against_a_real_server() {
+    run("bash", &["tests/scripts/redis-modules.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs mariadb-server (or mysql-server), mysql and mysqldump; strace for the argv check"]
+fn mysql_backup_and_restore_against_a_real_server() {
+    run("bash", &["tests/scripts/mysql-backup.test.sh"]);
 }
 
 #[test]

@@ -4,8 +4,9 @@
 use k8s_openapi::api::core::v1::PodSpec;
 use kubeprint::Object;
 use kubeprint::blueprint::{
-    Blueprint, Client, Credentials, Dashboard, Ghost, GhostIngress, Mail, MongoDb, MySql, Parse,
-    ParseDatabase, Persistence, Redis, SecretKeyRef, Sentinel,
+    Blueprint, Client, Credentials, Dashboard, Ghost, GhostIngress, IngressController, Mail,
+    MongoDb, MySql, Parse, ParseDatabase, Persistence, PublicIngress, Redis, SecretKeyRef,
+    Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use kubeprint::meta::Labels;
@@ -78,7 +79,12 @@ fn assert_production_ready(bundle: &Bundle) {
                 "{what}/{}",
                 c.name
             );
-            if spec.containers.iter().any(|x| x.name == c.name) && c.name != "replicaset" {
+            // The one-shot sidecars (MongoDB's replica-set join, Ghost's owner setup) idle once
+            // done and serve nothing to probe.
+            if spec.containers.iter().any(|x| x.name == c.name)
+                && c.name != "replicaset"
+                && c.name != "owner"
+            {
                 assert!(
                     c.readiness_probe.is_some() && c.liveness_probe.is_some(),
                     "{what}/{} probes",
@@ -302,9 +308,9 @@ fn ghost_customised() {
                     "cert-manager.io/cluster-issuer",
                     "letsencrypt",
                 )]))
+                .controller(IngressController::namespace("ingress-nginx"))
                 .build(),
         )
-        .client(Client::namespace("ingress-nginx"))
         .build();
     let bundle = snapshot("ghost_customised", &g);
     assert!(bundle.is_external("Secret", "smtp"));
@@ -344,16 +350,149 @@ fn parse_customised() {
         .namespace("mobile")
         .app_id("com.example.app")
         .public_url("https://api.example.com/parse")
-        .master_key_ips(["10.0.0.0/8", "127.0.0.1", "::1"])
+        .master_key_ips(["192.0.2.10", "127.0.0.1", "::1"])
         .replicas(3)
         .database(ParseDatabase::External(SecretKeyRef::new("atlas", "uri")))
         .cloud_code("Parse.Cloud.define('hello', () => 'world');\n")
         .dashboard(Dashboard::builder().user("ops").app_name("Example").build())
-        .client(Client::namespace("ingress-nginx"))
+        .ingress(
+            PublicIngress::builder()
+                .class("nginx")
+                .tls_secret("api-tls")
+                .controller(
+                    IngressController::namespace("ingress-nginx")
+                        .pods(Labels::from([("app.kubernetes.io/name", "ingress-nginx")])),
+                )
+                .build(),
+        )
+        .client(Client::pods(app("mobile-backend")))
         .build();
     let bundle = snapshot("parse_customised", &p);
     assert!(bundle.is_external("Secret", "atlas"));
     assert!(bundle.get("ConfigMap", "api-cloud").is_some());
+}
+
+/// The ingress rules of NetworkPolicy `name`: (peers as YAML, ports) per rule.
+fn policy_rules(bundle: &Bundle, name: &str) -> Vec<(String, Vec<i64>)> {
+    let np = bundle
+        .get("NetworkPolicy", name)
+        .unwrap_or_else(|| panic!("no NetworkPolicy {name}"))
+        .to_json_value()
+        .unwrap();
+    np["spec"]["ingress"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let ports = r["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["port"].as_i64())
+                .collect();
+            (r["from"].to_string(), ports)
+        })
+        .collect()
+}
+
+#[test]
+fn parse_is_reachable_through_its_ingress() {
+    let p = Parse::builder()
+        .name("api")
+        .app_id("my-app")
+        .public_url("https://api.example.com/parse")
+        .ingress(
+            PublicIngress::builder()
+                .controller(IngressController::namespace("ingress-nginx"))
+                .build(),
+        )
+        .client(Client::pods(app("web")))
+        .build();
+    let bundle = p.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let yaml = redacted_yaml(&bundle).unwrap();
+    // The Ingress routes the public URL's host and path to the Service's port.
+    assert!(yaml.contains("kind: Ingress"), "{yaml}");
+    assert!(yaml.contains("host: api.example.com"), "{yaml}");
+    assert!(yaml.contains("path: /parse\n"), "{yaml}");
+    // The master key stays loopback-only by default, Ingress or not.
+    assert!(
+        yaml.contains("value: 127.0.0.1/32,::1/128"),
+        "master key IPs: {yaml}"
+    );
+    // The policy admits the declared client and the ingress controller, on Parse's port only.
+    let rules = policy_rules(&bundle, "api");
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(
+        rules[0],
+        (
+            r#"[{"podSelector":{"matchLabels":{"app":"web"}}}]"#.to_owned(),
+            vec![1337]
+        )
+    );
+    assert_eq!(
+        rules[1],
+        (
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}}}]"#
+                .to_owned(),
+            vec![1337]
+        )
+    );
+    // Only the controller's pods, when given.
+    let p = Parse::builder()
+        .name("api")
+        .app_id("my-app")
+        .public_url("https://api.example.com/parse")
+        .ingress(
+            PublicIngress::builder()
+                .controller(
+                    IngressController::namespace("ingress")
+                        .pods(Labels::from([("app.kubernetes.io/name", "traefik")])),
+                )
+                .build(),
+        )
+        .build();
+    let rules = policy_rules(&p.bundle().unwrap(), "api");
+    assert_eq!(
+        rules,
+        vec![(
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress"}},"podSelector":{"matchLabels":{"app.kubernetes.io/name":"traefik"}}}]"#
+                .to_owned(),
+            vec![1337]
+        )]
+    );
+}
+
+#[test]
+fn an_ingress_needs_its_controller_and_parse_a_public_url() {
+    let p = Parse::builder()
+        .name("api")
+        .app_id("my-app")
+        .ingress(PublicIngress::default())
+        .build();
+    assert_eq!(
+        p.validate().unwrap_err().to_string(),
+        "parse \"api\": ingress: needs a public_url (the Ingress routes its host and path)\n\
+         parse \"api\": ingress.controller: must be set: the NetworkPolicy admits only declared \
+         peers, so the ingress controller could not reach the pods (e.g. \
+         IngressController::namespace(\"ingress-nginx\"))"
+    );
+    let g = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .ingress(
+            GhostIngress::builder()
+                .controller(IngressController::namespace("Ingress_Nginx"))
+                .build(),
+        )
+        .build();
+    assert!(
+        g.validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("ghost \"blog\": ingress.controller.namespace: \"Ingress_Nginx\""),
+    );
 }
 
 #[test]
@@ -493,5 +632,407 @@ fn validation_errors_name_the_field() {
             .build()
             .bundle()),
         "mongodb \"db\": user: must differ from root_user"
+    );
+}
+
+#[test]
+fn default_images_are_exact_versions() {
+    use kubeprint::blueprint::{ghost, mongodb, mysql, parse, redis};
+    for image in [
+        mysql::IMAGE,
+        redis::IMAGE,
+        mongodb::IMAGE,
+        ghost::IMAGE,
+        parse::IMAGE,
+        parse::DASHBOARD_IMAGE,
+    ] {
+        let (_, tag) = image.rsplit_once(':').expect("a tag");
+        let parts: Vec<&str> = tag.split('.').collect();
+        assert!(
+            parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+            "{image} is not an exact MAJOR.MINOR.PATCH version"
+        );
+    }
+}
+
+#[test]
+fn images_can_be_pinned_by_digest() {
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let json = |b: &Bundle| {
+        b.objects()
+            .iter()
+            .map(|o| o.to_json_value().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let db = MySql::builder().name("db").digest(digest.clone()).build();
+    let all = json(&db.bundle().unwrap());
+    assert!(
+        all.contains(&format!(r#""image":"mysql:8.4.10@{digest}""#)),
+        "{all}"
+    );
+    let r = Redis::builder()
+        .name("cache")
+        .sentinel(Sentinel::default())
+        .digest(digest.clone())
+        .build();
+    let all = json(&r.bundle().unwrap());
+    // Every container of the pod (init, redis, sentinel) runs the pinned image.
+    assert_eq!(all.matches(&format!("@{digest}")).count(), 3, "{all}");
+    let bad = MongoDb::builder()
+        .name("mongo")
+        .digest("sha256:abc")
+        .build();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "mongodb \"mongo\": digest: \"sha256:abc\" must be \"sha256:\" and 64 lowercase hex digits"
+    );
+    let twice = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .image(format!("ghost:6.36.0@{digest}"))
+        .digest(digest.clone())
+        .build();
+    assert_eq!(
+        twice.validate().unwrap_err().to_string(),
+        format!("ghost \"blog\": digest: the image \"ghost:6.36.0@{digest}\" already has a digest")
+    );
+}
+
+#[test]
+fn multi_replica_blueprints_spread_over_nodes() {
+    use kubeprint::blueprint::Spread;
+    let spec_of = |bundle: &Bundle, kind: &str, name: &str| {
+        let v = bundle.get(kind, name).unwrap().to_json_value().unwrap();
+        v["spec"]["template"]["spec"].clone()
+    };
+    let soft = |spec: &serde_json::Value| {
+        let anti = &spec["affinity"]["podAntiAffinity"];
+        anti["requiredDuringSchedulingIgnoredDuringExecution"].is_null()
+            && anti["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]["topologyKey"]
+                == "kubernetes.io/hostname"
+            && spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
+    };
+    let hard = |spec: &serde_json::Value| {
+        let anti = &spec["affinity"]["podAntiAffinity"];
+        anti["requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"]
+            == "kubernetes.io/hostname"
+            && anti["preferredDuringSchedulingIgnoredDuringExecution"].is_null()
+            && spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"
+    };
+    let none = |spec: &serde_json::Value| {
+        spec["affinity"].is_null() && spec["topologySpreadConstraints"].is_null()
+    };
+    // Defaults: soft, on every multi-replica blueprint.
+    let m = MongoDb::builder().name("mongo").build().bundle().unwrap();
+    let spec = spec_of(&m, "StatefulSet", "mongo");
+    assert!(soft(&spec), "{spec:#}");
+    // The selector of the terms is the blueprint's own pods.
+    assert_eq!(
+        spec["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"],
+        "mongo"
+    );
+    let r = Redis::builder()
+        .name("s")
+        .sentinel(Sentinel::default())
+        .build()
+        .bundle()
+        .unwrap();
+    assert!(soft(&spec_of(&r, "StatefulSet", "s")));
+    let p = Parse::builder()
+        .name("api")
+        .app_id("x")
+        .build()
+        .bundle()
+        .unwrap();
+    assert!(soft(&spec_of(&p, "Deployment", "api")));
+    // Hard on request.
+    for (spread, check) in [
+        (Spread::Hard, &hard as &dyn Fn(&serde_json::Value) -> bool),
+        (Spread::None, &none),
+    ] {
+        let m = MongoDb::builder().name("mongo").spread(spread).build();
+        let b = m.bundle().unwrap();
+        assert_production_ready(&b);
+        assert!(check(&spec_of(&b, "StatefulSet", "mongo")), "{spread:?}");
+        let r = Redis::builder()
+            .name("s")
+            .sentinel(Sentinel::default())
+            .spread(spread)
+            .build();
+        assert!(check(&spec_of(&r.bundle().unwrap(), "StatefulSet", "s")));
+        let p = Parse::builder()
+            .name("api")
+            .app_id("x")
+            .spread(spread)
+            .build();
+        assert!(check(&spec_of(&p.bundle().unwrap(), "Deployment", "api")));
+    }
+    // One pod: nothing to spread.
+    let single = Redis::builder().name("c").spread(Spread::Hard).build();
+    assert!(none(&spec_of(
+        &single.bundle().unwrap(),
+        "StatefulSet",
+        "c"
+    )));
+    let single = MongoDb::builder().name("m").replicas(1).build();
+    assert!(none(&spec_of(
+        &single.bundle().unwrap(),
+        "StatefulSet",
+        "m"
+    )));
+}
+
+#[test]
+fn redis_loads_the_bundled_modules_unless_told_not_to() {
+    use kubeprint::blueprint::RedisModules;
+    let env_of = |r: Redis| {
+        let b = r.bundle().unwrap();
+        let v = b.get("StatefulSet", "c").unwrap().to_json_value().unwrap();
+        let env = v["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "REDIS_MODULES")
+            .map(|e| e["value"].clone())
+    };
+    // The default: the script loads the image's modules (tests/scripts/redis-modules.test.sh).
+    assert_eq!(
+        env_of(Redis::builder().name("c").build()),
+        Some("bundled".into())
+    );
+    assert_eq!(
+        env_of(
+            Redis::builder()
+                .name("c")
+                .modules(RedisModules::None)
+                .build()
+        ),
+        Some("none".into())
+    );
+}
+
+#[test]
+fn ghost_creates_its_owner_and_handles_device_verification() {
+    let containers = |g: &Ghost| {
+        let b = g.bundle().unwrap();
+        let v = b
+            .get("Deployment", "blog")
+            .unwrap()
+            .to_json_value()
+            .unwrap();
+        v["spec"]["template"]["spec"]["containers"].clone()
+    };
+    let env_value = |c: &serde_json::Value, name: &str| {
+        c["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["value"].clone())
+    };
+    let g = Ghost::builder()
+        .name("blog")
+        .url("http://localhost:2368")
+        .build();
+    let cs = containers(&g);
+    assert_eq!(cs[1]["name"], "owner");
+    assert_eq!(
+        env_value(&cs[0], "security__staffDeviceVerification"),
+        Some("false".into())
+    );
+    // A host without a domain gets a syntactically valid, reserved login e-mail.
+    assert_eq!(
+        env_value(&cs[1], "GHOST_OWNER_EMAIL"),
+        Some("owner@localhost.invalid".into())
+    );
+    let (email, password) = g.connection().owner.unwrap();
+    assert_eq!(email, "owner@localhost.invalid");
+    assert_eq!(password, SecretKeyRef::new("blog", "owner-password"));
+    let b = g.bundle().unwrap();
+    assert_eq!(
+        b.get("Secret", "blog").unwrap().generate_once_keys(),
+        ["owner-password"]
+    );
+
+    // With mail, device verification stays on (Ghost's default).
+    let g = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .mail(
+            Mail::builder()
+                .from("b@example.com")
+                .host("smtp.example.com")
+                .secret("smtp")
+                .build(),
+        )
+        .owner(
+            kubeprint::blueprint::GhostOwner::builder()
+                .email("editor@example.com")
+                .credentials(Credentials::existing("ghost-owner"))
+                .build(),
+        )
+        .build();
+    let cs = containers(&g);
+    assert_eq!(env_value(&cs[0], "security__staffDeviceVerification"), None);
+    assert_eq!(
+        env_value(&cs[1], "GHOST_OWNER_EMAIL"),
+        Some("editor@example.com".into())
+    );
+    let b = g.bundle().unwrap();
+    assert!(b.is_external("Secret", "ghost-owner"));
+    assert!(b.get("Secret", "blog").is_none());
+
+    // Opting out: no sidecar, no Secret.
+    let g = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .owner_opt(None)
+        .build();
+    assert_eq!(containers(&g).as_array().unwrap().len(), 1);
+    assert!(g.bundle().unwrap().get("Secret", "blog").is_none());
+    assert!(g.connection().owner.is_none());
+
+    let bad = Ghost::builder()
+        .name("blog")
+        .url("https://blog.example.com")
+        .owner(
+            kubeprint::blueprint::GhostOwner::builder()
+                .email("nobody")
+                .build(),
+        )
+        .build();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "ghost \"blog\": owner.email: \"nobody\" is not an e-mail address"
+    );
+}
+
+#[test]
+fn mysql_backups() {
+    use kubeprint::blueprint::Backup;
+    let db = MySql::builder()
+        .name("db")
+        .backup(Backup::builder().keep(3).time_zone("Europe/Paris").build())
+        .build();
+    let bundle = db.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let cron = bundle
+        .get("CronJob", "db-backup")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    assert_eq!(cron["spec"]["schedule"], "0 3 * * *");
+    assert_eq!(cron["spec"]["timeZone"], "Europe/Paris");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    let pod: PodSpec =
+        serde_json::from_value(cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone())
+            .unwrap();
+    assert!(
+        restricted_findings(&pod).is_empty(),
+        "{:?}",
+        restricted_findings(&pod)
+    );
+    let c = &pod.containers[0];
+    assert_eq!(
+        c.command.as_deref().unwrap(),
+        ["bash", "/opt/kubeprint/mysql-backup.sh", "backup"]
+    );
+    let env: Vec<(String, Option<String>)> = c
+        .env
+        .iter()
+        .flatten()
+        .map(|e| (e.name.clone(), e.value.clone()))
+        .collect();
+    assert!(
+        env.contains(&("BACKUP_KEEP".into(), Some("3".into()))),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&("MYSQL_HOST".into(), Some("db".into()))),
+        "{env:?}"
+    );
+    // The backup pods reach the server through its NetworkPolicy.
+    let rules = policy_rules(&bundle, "db");
+    assert_eq!(
+        rules,
+        vec![(
+            r#"[{"podSelector":{"matchLabels":{"app.kubernetes.io/instance":"db","app.kubernetes.io/name":"mysql-backup"}}}]"#
+                .to_owned(),
+            vec![3306]
+        )]
+    );
+    assert!(bundle.get("PersistentVolumeClaim", "db-backup").is_some());
+
+    let bad = MySql::builder()
+        .name("db")
+        .backup(Backup::builder().schedule("daily").keep(0).build())
+        .build();
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("mysql \"db\": backup.schedule: \"daily\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("mysql \"db\": backup.keep: must be at least 1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn redis_metrics_exporter() {
+    use kubeprint::blueprint::Metrics;
+    let r = Redis::builder()
+        .name("c")
+        .sentinel(Sentinel::default())
+        .metrics(
+            Metrics::builder()
+                .scraper(Client::namespace("monitoring"))
+                .build(),
+        )
+        .build();
+    let bundle = r.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let sts = bundle
+        .get("StatefulSet", "c")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    let containers = sts["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let exporter = containers.iter().find(|c| c["name"] == "metrics").unwrap();
+    assert_eq!(exporter["image"], "oliver006/redis_exporter:v1.78.0");
+    assert_eq!(exporter["ports"][0]["containerPort"], 9121);
+    assert_eq!(
+        exporter["env"][1]["valueFrom"]["secretKeyRef"]["key"],
+        "password"
+    );
+    // The scrapers reach the metrics port only; the Redis policy is unchanged.
+    assert_eq!(
+        policy_rules(&bundle, "c-metrics"),
+        vec![(
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]"#
+                .to_owned(),
+            vec![9121]
+        )]
+    );
+    assert!(
+        policy_rules(&bundle, "c")
+            .iter()
+            .all(|(_, ports)| !ports.contains(&9121))
+    );
+    let bad = Redis::builder()
+        .name("c")
+        .metrics(
+            Metrics::builder()
+                .scraper(Client::Cidr("nope".into()))
+                .build(),
+        )
+        .build();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "redis \"c\": metrics.scrapers[0]: \"nope\" is not an IP address or CIDR block"
     );
 }

@@ -16,10 +16,12 @@ mod apply_support;
 use apply_support::TestNs;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::api::{Api, ListParams};
 use kubeprint::apply::Outcome;
 use kubeprint::blueprint::{
-    Blueprint, Dashboard, Ghost, MongoDb, MySql, Parse, Persistence, Redis, Sentinel,
+    Blueprint, Client, Dashboard, Ghost, IngressController, MongoDb, MySql, Parse, Persistence,
+    PublicIngress, Redis, Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use std::collections::BTreeMap;
@@ -200,18 +202,36 @@ fn small() -> Persistence {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_blueprint() {
+    // With backups: the CronJob and its claim are accepted too.
     apply_twice(
         "bp-mysql",
-        &MySql::builder().name("db").storage(small()).build(),
+        &MySql::builder()
+            .name("db")
+            .storage(small())
+            .backup(
+                kubeprint::blueprint::Backup::builder()
+                    .storage(small())
+                    .build(),
+            )
+            .build(),
     )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_standalone_blueprint() {
+    // With the metrics exporter sidecar: admitted under Pod Security restricted too.
     apply_twice(
         "bp-redis",
-        &Redis::builder().name("cache").storage(small()).build(),
+        &Redis::builder()
+            .name("cache")
+            .storage(small())
+            .metrics(
+                kubeprint::blueprint::Metrics::builder()
+                    .scraper(Client::namespace("monitoring"))
+                    .build(),
+            )
+            .build(),
     )
     .await;
 }
@@ -269,4 +289,189 @@ async fn parse_blueprint() {
         .dashboard(Dashboard::default())
         .build();
     apply_twice("bp-parse", &parse).await;
+}
+
+/// Parse behind an Ingress: the apiserver takes the Ingress, and the live NetworkPolicy admits
+/// the declared client and the ingress controller's pods on port 1337 (kwok does not enforce
+/// NetworkPolicy: what is proven is the policy as the cluster stores it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_behind_an_ingress() {
+    let parse = Parse::builder()
+        .name("api")
+        .app_id("bp-test")
+        .public_url("https://api.example.com/parse")
+        .ingress(
+            PublicIngress::builder()
+                .controller(IngressController::namespace("ingress-nginx").pods(
+                    kubeprint::Labels::from([("app.kubernetes.io/name", "ingress-nginx")]),
+                ))
+                .build(),
+        )
+        .client(Client::pods(kubeprint::Labels::from([("app", "web")])))
+        .database(
+            MongoDb::builder()
+                .name("api-db")
+                .database("parse")
+                .user("parse")
+                .replicas(1)
+                .storage(small())
+                .build(),
+        )
+        .build();
+    let bundle = parse.bundle().expect("bundle");
+    bundle.check().expect("bundle check");
+    let ns = restricted_namespace("bp-parse-ingress").await;
+    let applier = ns
+        .applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(240));
+    applier.apply(&bundle).await.expect("apply");
+    assert_all_ready(&ns, &bundle).await;
+
+    let ingress = ns.api::<Ingress>().get("api").await.expect("ingress");
+    let rule = &ingress.spec.unwrap().rules.unwrap()[0];
+    assert_eq!(rule.host.as_deref(), Some("api.example.com"));
+    let path = &rule.http.as_ref().unwrap().paths[0];
+    assert_eq!(path.path.as_deref(), Some("/parse"));
+    let backend = path.backend.service.as_ref().unwrap();
+    assert_eq!(backend.name, "api");
+    assert_eq!(backend.port.as_ref().unwrap().name.as_deref(), Some("http"));
+
+    let policy = ns.api::<NetworkPolicy>().get("api").await.expect("policy");
+    let rules = policy.spec.unwrap().ingress.unwrap();
+    let peers: Vec<String> = rules
+        .iter()
+        .map(|r| serde_json::to_string(r.from.as_ref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            r#"[{"podSelector":{"matchLabels":{"app":"web"}}}]"#,
+            r#"[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}},"podSelector":{"matchLabels":{"app.kubernetes.io/name":"ingress-nginx"}}}]"#,
+        ]
+    );
+    for r in &rules {
+        let ports: Vec<_> = r.ports.iter().flatten().map(|p| p.port.clone()).collect();
+        assert_eq!(
+            ports,
+            [Some(
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1337)
+            )]
+        );
+    }
+}
+
+/// The nodes the pods of the bundle's workload `name` run on (pod name → node), and the pods
+/// the scheduler has not placed.
+async fn placement(ns: &TestNs, name: &str) -> (BTreeMap<String, String>, Vec<String>) {
+    let pods = ns
+        .api::<Pod>()
+        .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={name}")))
+        .await
+        .expect("pods");
+    let mut placed = BTreeMap::new();
+    let mut pending = Vec::new();
+    for p in pods {
+        let pod = p.metadata.name.clone().unwrap_or_default();
+        match p.spec.and_then(|s| s.node_name) {
+            Some(node) => {
+                placed.insert(pod, node);
+            }
+            None => pending.push(pod),
+        }
+    }
+    (placed, pending)
+}
+
+/// The real scheduler of the local control plane places the pods (on the three kwok nodes):
+/// `Spread::Hard` puts three MongoDB members on three nodes and leaves a fourth Redis pod
+/// unschedulable; the default `Spread::Soft` schedules a fourth pod anyway, every node used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_spread_over_nodes() {
+    use kubeprint::apply::Wait;
+    use kubeprint::blueprint::Spread;
+    let ns = restricted_namespace("bp-spread").await;
+    let applier = ns
+        .applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(240));
+    let nodes: std::collections::BTreeSet<String> =
+        Api::<k8s_openapi::api::core::v1::Node>::all(apply_support::client().await)
+            .list(&ListParams::default())
+            .await
+            .expect("nodes")
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect();
+    assert_eq!(nodes.len(), 3, "the test expects three nodes: {nodes:?}");
+
+    let mongo = MongoDb::builder()
+        .name("hard")
+        .spread(Spread::Hard)
+        .storage(small())
+        .build();
+    applier
+        .apply(&mongo.bundle().unwrap())
+        .await
+        .expect("apply");
+    let (placed, pending) = placement(&ns, "hard").await;
+    assert!(pending.is_empty(), "{pending:?}");
+    let used: std::collections::BTreeSet<_> = placed.values().cloned().collect();
+    assert_eq!(used.len(), 3, "one member per node: {placed:?}");
+
+    let soft = Redis::builder()
+        .name("soft")
+        .sentinel(Sentinel::builder().replicas(4).build())
+        .storage(small())
+        .build();
+    applier.apply(&soft.bundle().unwrap()).await.expect("apply");
+    let (placed, pending) = placement(&ns, "soft").await;
+    assert!(
+        pending.is_empty(),
+        "soft spread schedules anyway: {pending:?}"
+    );
+    let used: std::collections::BTreeSet<_> = placed.values().cloned().collect();
+    assert_eq!(placed.len(), 4);
+    assert_eq!(used, nodes, "soft spread still uses every node: {placed:?}");
+
+    let hard = Redis::builder()
+        .name("strict")
+        .sentinel(Sentinel::builder().replicas(4).build())
+        .spread(Spread::Hard)
+        .storage(small())
+        .build();
+    applier
+        .clone()
+        .wait(Wait::None)
+        .apply(&hard.bundle().unwrap())
+        .await
+        .expect("apply");
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let (placed, pending) = placement(&ns, "strict").await;
+        if placed.len() == 3 && pending.len() == 1 {
+            let used: std::collections::BTreeSet<_> = placed.values().cloned().collect();
+            assert_eq!(used.len(), 3, "{placed:?}");
+            // Still unschedulable a while later: the scheduler refuses, not just lags.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let pod = ns.api::<Pod>().get(&pending[0]).await.expect("pod");
+            let scheduled = pod
+                .status
+                .and_then(|s| s.conditions)
+                .into_iter()
+                .flatten()
+                .find(|c| c.type_ == "PodScheduled")
+                .expect("PodScheduled condition");
+            assert_eq!(scheduled.status, "False");
+            assert_eq!(scheduled.reason.as_deref(), Some("Unschedulable"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "strict: placed {placed:?}, pending {pending:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }

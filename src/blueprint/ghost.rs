@@ -1,14 +1,19 @@
 //! Ghost: the publishing platform, on MySQL.
 //!
 //! ```
-//! use kubeprint::blueprint::{Blueprint, Client, Ghost, GhostIngress, Mail, MySql};
+//! use kubeprint::blueprint::{Blueprint, Ghost, GhostIngress, IngressController, Mail, MySql};
 //! let blog = Ghost::builder()
 //!     .name("blog")
 //!     .url("https://blog.example.com")
 //!     .database(MySql::builder().name("blog-db").build())
 //!     .mail(Mail::builder().from("Blog <noreply@example.com>").host("smtp.example.com").secret("smtp").build())
-//!     .ingress(GhostIngress::builder().class("nginx").tls_secret("blog-tls").build())
-//!     .client(Client::namespace("ingress-nginx"))
+//!     .ingress(
+//!         GhostIngress::builder()
+//!             .class("nginx")
+//!             .tls_secret("blog-tls")
+//!             .controller(IngressController::namespace("ingress-nginx"))
+//!             .build(),
+//!     )
 //!     .build();
 //! let bundle = blog.bundle()?;
 //! assert!(bundle.get("Ingress", "blog").is_some());
@@ -21,7 +26,8 @@
 //! For a blueprint named `blog`: Deployment `blog` (one replica, `Recreate` strategy: the
 //! content volume is ReadWriteOnce and Ghost does not support several instances),
 //! PersistentVolumeClaim `blog-content`, Service `blog` (port 80 → 2368), NetworkPolicy `blog`,
-//! an optional Ingress `blog`, and the database: by default an embedded [`MySql`] blueprint
+//! an optional Ingress `blog`, Secret `blog` (key `owner-password`, generated once) and
+//! ConfigMap `blog-scripts` for the owner account, and the database: by default an embedded [`MySql`] blueprint
 //! named `blog-mysql` (database and user `ghost`), whose NetworkPolicy admits Ghost's pods; or
 //! the MySQL blueprint given; or an external database ([`GhostDatabase::External`]).
 //!
@@ -30,6 +36,16 @@
 //!   `database__client=mysql` and `database__connection__*` (the password through
 //!   `secretKeyRef` from the database's Secret), and optionally `mail__*` (SMTP user and
 //!   password from a Secret given by the user).
+//! - **Owner account**: a sidecar, `owner`, runs `scripts/ghost-owner.js` (node of the Ghost
+//!   image) and creates the owner through Ghost's setup API
+//!   (`POST <path>/ghost/api/admin/authentication/setup/`) with the [`Owner`]'s name and e-mail
+//!   and the generated password, unless the site already has an owner; then it idles. So the
+//!   first visitor of `/ghost/` can no longer make themselves Owner. Log in with the e-mail of
+//!   [`GhostConnection::owner`] and the password in the Secret.
+//! - **Mail and device verification**: with [`Mail`], Ghost sends mail through SMTP (`mail__*`)
+//!   and keeps staff device verification (a code mailed on a login from a new device). Without
+//!   it, `security__staffDeviceVerification=false`: the code could never arrive, and admins
+//!   could not log in from a second device.
 //! - Probes `GET <path>/ghost/api/admin/site/` with the `Host` of the public URL and
 //!   `X-Forwarded-Proto` of its scheme, so Ghost answers the request itself instead of
 //!   redirecting to its canonical URL. The startup probe allows 10 minutes: the first start
@@ -38,14 +54,17 @@
 //!   (`/var/lib/ghost/content`, seeded by the image's entrypoint on first start) and an
 //!   emptyDir at `/tmp` (uploads in progress) are the only writable places.
 //!
-//! The NetworkPolicy admits only the declared [`Client`]s on port 2368: declare the ingress
-//! controller's namespace (e.g. `Client::namespace("ingress-nginx")`).
+//! The NetworkPolicy admits only the declared [`Client`]s and the Ingress's
+//! [`IngressController`](super::IngressController) on port 2368 (an Ingress without a
+//! controller is a validation error: nothing could reach Ghost through it).
 
 use super::mysql::MySql;
-use super::{Blueprint, Client, Persistence, check_clients, start_checks};
+use super::{
+    Blueprint, Client, Credentials, Persistence, SecretKeyRef, check_clients, start_checks,
+};
 use crate::api::apps::{Deployment, DeploymentStrategy};
 use crate::api::core::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
-use crate::api::networking::ingress::{Backend, Ingress, IngressRule};
+use crate::api::core::secret::Generate;
 use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::meta::Labels;
@@ -54,13 +73,17 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image.
-pub const IMAGE: &str = "ghost:6";
+pub const IMAGE: &str = "ghost:6.36.0";
 /// Ghost's port in the container.
 pub const PORT: i32 = 2368;
 /// The client Service's port.
 pub const SERVICE_PORT: i32 = 80;
 /// UID and GID of the `node` user of the official image.
 pub const UID: i64 = 1000;
+/// Secret key of the owner account's password.
+pub const OWNER_PASSWORD_KEY: &str = "owner-password";
+
+const OWNER_SCRIPT: &str = include_str!("scripts/ghost-owner.js");
 
 fn default_resources() -> Resources {
     Resources::new()
@@ -118,19 +141,49 @@ pub struct Mail {
     password_key: String,
 }
 
-/// An Ingress for Ghost's public URL (host and path taken from the URL).
-#[derive(Clone, Debug, Default, PartialEq, Eq, TypedBuilder)]
+/// An Ingress for Ghost's public URL (host and path taken from the URL), and the ingress
+/// controller Ghost's NetworkPolicy admits.
+pub type GhostIngress = super::PublicIngress;
+
+/// Ghost's owner account, created on the first start through Ghost's setup API (the `owner`
+/// sidecar, `scripts/ghost-owner.js`), with a password generated once into Secret `NAME` (key
+/// [`OWNER_PASSWORD_KEY`]) or taken from an existing Secret. Without it, whoever first opens
+/// `/ghost/` becomes Owner.
+///
+/// ```
+/// use kubeprint::blueprint::ghost::Owner;
+/// let owner = Owner::builder().name("Jo Editor").email("jo@example.com").blog_title("Jo's").build();
+/// # let _ = owner;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, TypedBuilder)]
 #[builder(doc)]
-pub struct GhostIngress {
-    /// `ingressClassName`; the cluster's default class when unset.
-    #[builder(default, setter(into, strip_option(fallback = class_opt)))]
-    class: Option<String>,
-    /// A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL.
-    #[builder(default, setter(into, strip_option(fallback = tls_secret_opt)))]
-    tls_secret: Option<String>,
-    /// Annotations for the ingress controller.
-    #[builder(default, setter(into))]
-    annotations: Labels,
+pub struct Owner {
+    /// The owner's display name (default `Owner`).
+    #[builder(default = "Owner".to_owned(), setter(into))]
+    name: String,
+    /// The owner's e-mail, the login name; default `owner@HOST` (the public URL's host, with
+    /// `.invalid` appended when it has no dot). Set a real one to receive password resets.
+    #[builder(default, setter(into, strip_option(fallback = email_opt)))]
+    email: Option<String>,
+    /// The site title set at setup (default: the blueprint's name).
+    #[builder(default, setter(into, strip_option(fallback = blog_title_opt)))]
+    blog_title: Option<String>,
+    /// Where the password comes from (key [`OWNER_PASSWORD_KEY`]; generated by default).
+    #[builder(default)]
+    credentials: Credentials,
+}
+
+impl Default for Owner {
+    fn default() -> Self {
+        Owner::builder().build()
+    }
+}
+
+/// Resources of the `owner` sidecar.
+fn owner_resources() -> Resources {
+    Resources::new()
+        .requests(Cpu::millis(10), Memory::mib(32))
+        .limit_memory(Memory::mib(96))
 }
 
 /// A Ghost site. `name` and `url` are required.
@@ -149,6 +202,10 @@ pub struct Ghost {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option(fallback = digest_opt)))]
+    digest: Option<String>,
     /// The database: a MySQL blueprint or an external server; default: a MySQL blueprint named
     /// `NAME-mysql`.
     #[builder(default, setter(into, strip_option(fallback = database_opt)))]
@@ -159,9 +216,15 @@ pub struct Ghost {
     /// Resources of the `ghost` container (default: requests 100m CPU / 256Mi, limit 1Gi).
     #[builder(default = default_resources())]
     resources: Resources,
-    /// SMTP settings; Ghost cannot send mail without them.
+    /// SMTP settings; Ghost cannot send mail without them. Without mail, staff device
+    /// verification (a code sent by mail on a login from a new device) is turned off, or no
+    /// admin could log in from a second device.
     #[builder(default, setter(strip_option(fallback = mail_opt)))]
     mail: Option<Mail>,
+    /// The owner account created on first start (default: [`Owner::default`]);
+    /// `.owner_opt(None)` leaves the setup to the first visitor of `/ghost/`.
+    #[builder(default = Some(Owner::default()), setter(strip_option(fallback = owner_opt)))]
+    owner: Option<Owner>,
     /// An Ingress for the public URL.
     #[builder(default, setter(strip_option(fallback = ingress_opt)))]
     ingress: Option<GhostIngress>,
@@ -192,6 +255,8 @@ pub struct GhostConnection {
     pub port: i32,
     /// Labels of Ghost's pods.
     pub pod_labels: Labels,
+    /// The owner account's login e-mail and password, when the blueprint creates it.
+    pub owner: Option<(String, SecretKeyRef)>,
 }
 
 impl Ghost {
@@ -203,6 +268,27 @@ impl Ghost {
     /// The public URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The owner's login e-mail: the given one, or `owner@HOST`.
+    fn owner_email(&self, o: &Owner) -> String {
+        if let Some(e) = &o.email {
+            return e.clone();
+        }
+        let host = super::parse_http_url(&self.url)
+            .map(|(_, authority, _)| {
+                authority
+                    .rsplit_once(':')
+                    .map_or(authority, |(h, _)| h)
+                    .trim_matches(['[', ']'])
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        if host.contains('.') && !host.contains(':') {
+            format!("owner@{host}")
+        } else {
+            format!("owner@{}.invalid", host.replace(':', "-"))
+        }
     }
 
     /// The database blueprint or connection in use (the default one when none was given).
@@ -225,6 +311,7 @@ impl Ghost {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("Ghost", &self.name, self.namespace.as_deref(), "-content");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         let scheme = match super::parse_http_url(&self.url) {
             Ok((scheme, _, _)) => Some(scheme),
             Err(m) => {
@@ -252,22 +339,31 @@ impl Ghost {
             );
         }
         if let Some(ingress) = &self.ingress {
-            if let Some(tls) = &ingress.tls_secret {
-                c.check(
-                    "ingress.tls_secret",
-                    crate::validate::dns1123_subdomain(tls),
-                );
-                if scheme == Some("http") {
-                    c.fail(
-                        "ingress.tls_secret",
-                        "the url is http://; a TLS site needs an https:// url",
-                    );
+            ingress.check(&mut c, scheme);
+        }
+        if let Some(o) = &self.owner {
+            if o.name.trim().is_empty() || o.name.contains(['\n', '\r']) {
+                c.fail("owner.name", format!("{:?} is not a name", o.name));
+            }
+            if let Some(e) = &o.email {
+                let ok = e.split_once('@').is_some_and(|(user, domain)| {
+                    !user.is_empty()
+                        && domain.contains('.')
+                        && !e.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+                });
+                if !ok {
+                    c.fail("owner.email", format!("{e:?} is not an e-mail address"));
                 }
             }
-            if let Some(class) = &ingress.class {
-                c.check("ingress.class", crate::validate::dns1123_subdomain(class));
+            if let Some(t) = &o.blog_title
+                && (t.trim().is_empty() || t.contains(['\n', '\r']))
+            {
+                c.fail(
+                    "owner.blog_title",
+                    format!("{t:?} must be one non-empty line"),
+                );
             }
-            c.annotations("ingress.annotations", Some(ingress.annotations.as_map()));
+            o.credentials.check(&mut c, "owner.credentials");
         }
         check_clients(&mut c, &self.clients);
         super::finish_with_embedded(c, self.database.is_some(), || match self.database() {
@@ -291,12 +387,19 @@ impl Blueprint for Ghost {
             host: super::service_host(&self.name, self.namespace.as_deref()),
             port: SERVICE_PORT,
             pod_labels: super::selector_labels("ghost", &self.name),
+            owner: self.owner.as_ref().map(|o| {
+                (
+                    self.owner_email(o),
+                    SecretKeyRef::new(o.credentials.secret_name(&self.name), OWNER_PASSWORD_KEY),
+                )
+            }),
         }
     }
 }
 
 fn build(g: &Ghost) -> Result<Bundle> {
     let name = g.name.as_str();
+    let image = super::image_ref(&g.image, g.digest.as_deref());
     let labels = super::standard_labels("ghost", name, "web", &g.labels);
     let selector = super::selector_labels("ghost", name);
     let content = format!("{name}-content");
@@ -325,9 +428,19 @@ fn build(g: &Ghost) -> Result<Bundle> {
         }
     };
 
+    if let Some(o) = &g.owner {
+        // 32 alphanumeric characters: Ghost wants at least 10 and refuses common passwords.
+        super::add_credentials(
+            &mut bundle,
+            &o.credentials,
+            name,
+            &labels,
+            &[(OWNER_PASSWORD_KEY, Generate::alphanumeric())],
+        )?;
+    }
     let mut ghost = Container::builder()
         .name("ghost")
-        .image(&g.image)
+        .image(&image)
         .port(Port::tcp("http", PORT))
         .env(EnvVar::value("url", &g.url))
         .env(EnvVar::value("database__client", "mysql"))
@@ -346,6 +459,11 @@ fn build(g: &Ghost) -> Result<Bundle> {
             "database__connection__database",
             &db.database,
         ));
+    if g.mail.is_none() {
+        // Device verification mails a code on a login from a new device: without mail, no
+        // staff user could log in from a second device.
+        ghost = ghost.env(EnvVar::value("security__staffDeviceVerification", "false"));
+    }
     if let Some(mail) = &g.mail {
         bundle.external_secret(mail.secret.clone());
         ghost = ghost
@@ -384,12 +502,44 @@ fn build(g: &Ghost) -> Result<Bundle> {
         .liveness(probe().period(20).timeout(5).failure_threshold(6))
         .resources(g.resources.clone())
         .build();
-    let template = super::labelled_template!(&selector, &labels)
+    let mut template = super::labelled_template!(&selector, &labels)
         .container(ghost)
         .volume(Volume::pvc("content", &content))
-        .volume(super::empty_dir("tmp"))
-        .security(super::pod_security(UID))
-        .build();
+        .volume(super::empty_dir("tmp"));
+    if let Some(o) = &g.owner {
+        let scripts = format!("{name}-scripts");
+        bundle.add(super::scripts_config_map(
+            &scripts,
+            &labels,
+            &[("ghost-owner.js", OWNER_SCRIPT)],
+        ))?;
+        let owner = Container::builder()
+            .name("owner")
+            .image(&image)
+            .command(super::script_command("node", "ghost-owner.js", &[]))
+            .env(EnvVar::value("GHOST_PORT", PORT.to_string()))
+            .env(EnvVar::value("GHOST_HOST_HEADER", authority))
+            .env(EnvVar::value("GHOST_PROTO", scheme))
+            .env(EnvVar::value("GHOST_PATH", path))
+            .env(EnvVar::value("GHOST_OWNER_NAME", &o.name))
+            .env(EnvVar::value("GHOST_OWNER_EMAIL", g.owner_email(o)))
+            .env(EnvVar::from_secret(
+                "GHOST_OWNER_PASSWORD",
+                o.credentials.secret_name(name),
+                OWNER_PASSWORD_KEY,
+            ))
+            .env(EnvVar::value(
+                "GHOST_BLOG_TITLE",
+                o.blog_title.clone().unwrap_or_else(|| name.to_owned()),
+            ))
+            .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+            .resources(owner_resources())
+            .build();
+        template = template
+            .container(owner)
+            .volume(Volume::config_map("scripts", &scripts).default_mode(0o444));
+    }
+    let template = template.security(super::pod_security(UID)).build();
 
     let pvc = PersistentVolumeClaim::builder()
         .name(&content)
@@ -416,23 +566,10 @@ fn build(g: &Ghost) -> Result<Bundle> {
         &selector,
         &[("http", SERVICE_PORT)],
     ))?;
+    let mut clients = g.clients.clone();
     if let Some(ingress) = &g.ingress {
-        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
-        let prefix = if path.is_empty() { "/" } else { path };
-        let mut i = Ingress::builder()
-            .name(name)
-            .labels(labels.clone())
-            .annotations(ingress.annotations.clone())
-            .rule(IngressRule::host(host).prefix(prefix, Backend::service(name, "http")));
-        if let Some(tls) = &ingress.tls_secret {
-            bundle.external_secret(tls.clone());
-            i = i.tls([host], tls.clone());
-        }
-        let i = match &ingress.class {
-            Some(class) => i.ingress_class(class.clone()).build(),
-            None => i.build(),
-        };
-        bundle.add(i)?;
+        ingress.add(&mut bundle, name, &labels, authority, path, "http")?;
+        clients.extend(ingress.controller_client());
     }
     super::network_policy(
         &mut bundle,
@@ -440,7 +577,7 @@ fn build(g: &Ghost) -> Result<Bundle> {
         &labels,
         &selector,
         &[PORT],
-        &g.clients,
+        &clients,
         &[],
     )?;
     if let Some(ns) = &g.namespace {
@@ -485,7 +622,12 @@ mod tests {
             .name("blog")
             .url("http://blog.example.com")
             .database(MySql::builder().name("db").database("my-blog").build())
-            .ingress(GhostIngress::builder().tls_secret("tls").build())
+            .ingress(
+                GhostIngress::builder()
+                    .tls_secret("tls")
+                    .controller(super::super::IngressController::namespace("ingress-nginx"))
+                    .build(),
+            )
             .build();
         assert_eq!(
             g.validate().unwrap_err().to_string(),

@@ -30,6 +30,9 @@
 //! - **Pod Security *restricted***: numeric UID/GID the image expects (MySQL, MongoDB and Redis
 //!   999; Ghost and Parse 1000), read-only root filesystem with emptyDirs where the application
 //!   writes, no privilege escalation, all capabilities dropped, `RuntimeDefault` seccomp.
+//! - **Spreading** of multi-replica blueprints (MongoDB, Redis Sentinel, Parse) over nodes,
+//!   typed by [`Spread`]: soft by default (preferred pod anti-affinity and a `ScheduleAnyway`
+//!   topology spread on `kubernetes.io/hostname`), hard on request, or none.
 //! - A **PodDisruptionBudget** when there is more than one replica; a **NetworkPolicy** that
 //!   admits only the declared [`Client`]s (and the application's own peers); configuration in
 //!   ConfigMaps whose checksum is a pod-template annotation, so a change rolls the pods.
@@ -37,14 +40,18 @@
 //! ## Images and licences
 //! | blueprint | default image | licence of the default |
 //! |---|---|---|
-//! | [`MySql`] | `mysql:8.4` | GPL-2.0 (MySQL Community Server) |
-//! | [`Redis`] | `redis:8.2` | RSALv2 / SSPLv1 / AGPLv3, at the user's choice (Redis 8+) |
-//! | [`MongoDb`] | `mongo:8.0` | SSPLv1 (MongoDB Community Server) |
-//! | [`Ghost`] | `ghost:6` | MIT |
-//! | [`Parse`] | `parseplatform/parse-server:8.6.26` | Apache-2.0 |
+//! | [`MySql`] | `mysql:8.4.10` | GPL-2.0 (MySQL Community Server) |
+//! | [`Redis`] | `redis:8.2.3` | RSALv2 / SSPLv1 / AGPLv3, at the user's choice (Redis 8+) |
+//! | [`MongoDb`] | `mongo:8.0.17` | SSPLv1 (MongoDB Community Server) |
+//! | [`Ghost`] | `ghost:6.36.0` | MIT |
+//! | [`Parse`] | `parseplatform/parse-server:8.6.26` (dashboard `parseplatform/parse-dashboard:7.4.0`) | Apache-2.0 |
 //!
-//! Every image is overridable (`.image(..)`); see each module for the constraints a
-//! replacement image must meet.
+//! The defaults are exact upstream versions, never floating tags (`mysql:8.4` would move to
+//! the next patch release on the next pull, on one node and not another). Every image is
+//! overridable (`.image(..)`), and pinnable by digest (`.digest("sha256:…")`: the pods run
+//! `IMAGE@DIGEST`); see each module for the constraints a replacement image must meet.
+//! Bumping is a one-line change of the `IMAGE` constant of the module (and of the snapshots
+//! that show it); see the README's "Bumping the blueprints' images".
 
 pub mod ghost;
 pub mod mongodb;
@@ -52,11 +59,11 @@ pub mod mysql;
 pub mod parse;
 pub mod redis;
 
-pub use ghost::{Ghost, GhostConnection, GhostDatabase, GhostIngress, Mail};
+pub use ghost::{Ghost, GhostConnection, GhostDatabase, GhostIngress, Mail, Owner as GhostOwner};
 pub use mongodb::{MongoDb, MongoDbConnection};
 pub use mysql::{MySql, MySqlConnection};
 pub use parse::{Dashboard, Parse, ParseConnection, ParseDatabase};
-pub use redis::{Redis, RedisConnection, Sentinel};
+pub use redis::{Redis, RedisConnection, RedisModules, Sentinel};
 
 use crate::api::apps::{PodManagementPolicy, PvcRetention, StatefulSet};
 use crate::api::core::configmap::ConfigMap;
@@ -68,7 +75,8 @@ use crate::bundle::Bundle;
 use crate::error::{Error, ObjectRef, Result};
 use crate::meta::Labels;
 use crate::pod::{
-    EnvVar, FsGroupChangePolicy, PodSecurity, PodTemplate, Volume, VolumeClaimTemplate,
+    Affinity, EnvVar, FsGroupChangePolicy, PodSecurity, PodTemplate, TopologySpread, Volume,
+    VolumeClaimTemplate,
 };
 use crate::quantity::Storage;
 use crate::selector::Selector;
@@ -219,6 +227,382 @@ impl Client {
     /// Every pod of the namespace named `name` (by its `kubernetes.io/metadata.name` label).
     pub fn namespace(name: impl Into<String>) -> Self {
         Client::Namespaces(Labels::new().with("kubernetes.io/metadata.name", name))
+    }
+}
+
+/// The ingress controller an Ingress of a blueprint goes through: its pods are admitted by the
+/// blueprint's NetworkPolicy, on the application's port. Without it, wherever NetworkPolicy is
+/// enforced the controller could not reach the pods behind the Ingress.
+///
+/// ```
+/// use kubeprint::blueprint::IngressController;
+/// use kubeprint::Labels;
+/// // Every pod of namespace `ingress-nginx`:
+/// let nginx = IngressController::namespace("ingress-nginx");
+/// // Only the controller's own pods of that namespace:
+/// let nginx = nginx.pods(Labels::from([("app.kubernetes.io/name", "ingress-nginx")]));
+/// assert_eq!(nginx.namespace_name(), "ingress-nginx");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressController {
+    namespace: String,
+    pods: Option<Labels>,
+}
+
+impl IngressController {
+    /// The pods of the namespace named `name` (matched by its `kubernetes.io/metadata.name`
+    /// label, which the apiserver sets on every namespace).
+    pub fn namespace(name: impl Into<String>) -> Self {
+        IngressController {
+            namespace: name.into(),
+            pods: None,
+        }
+    }
+
+    /// Only the pods of the controller's namespace with these labels.
+    #[must_use]
+    pub fn pods(mut self, labels: impl Into<Labels>) -> Self {
+        self.pods = Some(labels.into());
+        self
+    }
+
+    /// The controller's namespace.
+    pub fn namespace_name(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The NetworkPolicy peer of the controller.
+    pub fn client(&self) -> Client {
+        let namespaces = Labels::new().with("kubernetes.io/metadata.name", self.namespace.clone());
+        match &self.pods {
+            None => Client::Namespaces(namespaces),
+            Some(pods) => Client::PodsInNamespaces {
+                namespaces,
+                pods: pods.clone(),
+            },
+        }
+    }
+}
+
+/// An Ingress for a blueprint's public URL (host and path taken from the URL), and the ingress
+/// controller its NetworkPolicy admits.
+///
+/// ```
+/// use kubeprint::blueprint::{IngressController, PublicIngress};
+/// let ingress = PublicIngress::builder()
+///     .class("nginx")
+///     .tls_secret("site-tls")
+///     .controller(IngressController::namespace("ingress-nginx"))
+///     .build();
+/// # let _ = ingress;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct PublicIngress {
+    /// `ingressClassName`; the cluster's default class when unset.
+    #[builder(default, setter(into, strip_option(fallback = class_opt)))]
+    class: Option<String>,
+    /// A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL.
+    #[builder(default, setter(into, strip_option(fallback = tls_secret_opt)))]
+    tls_secret: Option<String>,
+    /// Annotations for the ingress controller.
+    #[builder(default, setter(into))]
+    annotations: Labels,
+    /// The ingress controller's pods, admitted by the NetworkPolicy: required (validation
+    /// fails without it), since nothing else could reach the pods behind the Ingress.
+    #[builder(default, setter(strip_option(fallback = controller_opt)))]
+    controller: Option<IngressController>,
+}
+
+impl PublicIngress {
+    /// Checks the ingress of a blueprint whose public URL has scheme `scheme`.
+    pub(crate) fn check(&self, c: &mut Checker, scheme: Option<&str>) {
+        if let Some(tls) = &self.tls_secret {
+            c.check("ingress.tls_secret", validate::dns1123_subdomain(tls));
+            if scheme == Some("http") {
+                c.fail(
+                    "ingress.tls_secret",
+                    "the url is http://; a TLS site needs an https:// url",
+                );
+            }
+        }
+        if let Some(class) = &self.class {
+            c.check("ingress.class", validate::dns1123_subdomain(class));
+        }
+        c.annotations("ingress.annotations", Some(self.annotations.as_map()));
+        match &self.controller {
+            None => c.fail(
+                "ingress.controller",
+                "must be set: the NetworkPolicy admits only declared peers, so the ingress \
+                 controller could not reach the pods (e.g. IngressController::namespace(\"ingress-nginx\"))",
+            ),
+            Some(ctl) => {
+                c.check(
+                    "ingress.controller.namespace",
+                    validate::dns1123_label(&ctl.namespace),
+                );
+                if let Some(pods) = &ctl.pods {
+                    c.labels("ingress.controller.pods", Some(pods.as_map()));
+                }
+            }
+        }
+    }
+
+    /// The NetworkPolicy peer of the controller, when set.
+    pub(crate) fn controller_client(&self) -> Option<Client> {
+        self.controller.as_ref().map(IngressController::client)
+    }
+
+    /// Adds Ingress `name` routing `authority` (host[:port]) and `path` of the public URL to
+    /// port `port` of Service `name`; the TLS Secret is declared external.
+    pub(crate) fn add(
+        &self,
+        bundle: &mut Bundle,
+        name: &str,
+        labels: &Labels,
+        authority: &str,
+        path: &str,
+        port: &str,
+    ) -> Result<()> {
+        use crate::api::networking::ingress::{Backend, Ingress, IngressRule};
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        let prefix = if path.is_empty() { "/" } else { path };
+        let mut i = Ingress::builder()
+            .name(name)
+            .labels(labels.clone())
+            .annotations(self.annotations.clone())
+            .rule(IngressRule::host(host).prefix(prefix, Backend::service(name, port)));
+        if let Some(tls) = &self.tls_secret {
+            bundle.external_secret(tls.clone());
+            i = i.tls([host], tls.clone());
+        }
+        let i = match &self.class {
+            Some(class) => i.ingress_class(class.clone()).build(),
+            None => i.build(),
+        };
+        bundle.add(i)?;
+        Ok(())
+    }
+}
+
+/// How the pods of a multi-replica blueprint spread over nodes, so that one node going down
+/// cannot take a quorum (MongoDB, Redis Sentinel) or every replica (Parse) with it.
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, MongoDb, Spread};
+/// let db = MongoDb::builder().name("mongo").spread(Spread::Hard).build();
+/// let yaml = kubeprint::testing::redacted_yaml(&db.bundle()?)?;
+/// assert!(yaml.contains("requiredDuringSchedulingIgnoredDuringExecution"));
+/// assert!(yaml.contains("whenUnsatisfiable: DoNotSchedule"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spread {
+    /// Prefer one pod per node: preferred pod anti-affinity (weight 100) on
+    /// `kubernetes.io/hostname` and a topology spread constraint with `ScheduleAnyway`. Pods
+    /// still schedule when there are fewer nodes than pods (the default).
+    #[default]
+    Soft,
+    /// At most one pod per node: required pod anti-affinity on `kubernetes.io/hostname` and a
+    /// `DoNotSchedule` topology spread constraint. Pods beyond the number of nodes stay pending.
+    Hard,
+    /// No constraint: the scheduler may put every pod on one node.
+    None,
+}
+
+/// The node label the blueprints spread their pods over.
+pub const HOSTNAME_KEY: &str = "kubernetes.io/hostname";
+
+impl Spread {
+    /// The pod (anti-)affinity for `replicas` pods (empty for one pod or [`Spread::None`]).
+    pub(crate) fn affinity(self, replicas: i32) -> Affinity {
+        match self {
+            _ if replicas < 2 => Affinity::new(),
+            Spread::Soft => Affinity::new().prefer_spread_replicas(100, HOSTNAME_KEY),
+            Spread::Hard => Affinity::new().spread_replicas(HOSTNAME_KEY),
+            Spread::None => Affinity::new(),
+        }
+    }
+
+    /// The topology spread constraints for `replicas` pods.
+    pub(crate) fn constraints(self, replicas: i32) -> Vec<TopologySpread> {
+        match self {
+            _ if replicas < 2 => Vec::new(),
+            Spread::Soft => vec![TopologySpread::new(HOSTNAME_KEY).schedule_anyway()],
+            Spread::Hard => vec![TopologySpread::new(HOSTNAME_KEY)],
+            Spread::None => Vec::new(),
+        }
+    }
+}
+
+/// Scheduled backups of a blueprint's data: a CronJob writing dumps into a claim of their own
+/// (PersistentVolumeClaim `NAME-backup`), keeping the newest `keep`. See each blueprint's
+/// module for what a dump holds and how to restore it.
+///
+/// ```
+/// use kubeprint::blueprint::{Backup, Blueprint, MySql, Persistence};
+/// let db = MySql::builder()
+///     .name("db")
+///     .backup(Backup::builder().schedule("30 2 * * *").keep(14).storage(Persistence::of("20Gi")).build())
+///     .build();
+/// let bundle = db.bundle()?;
+/// assert!(bundle.get("CronJob", "db-backup").is_some());
+/// assert!(bundle.get("PersistentVolumeClaim", "db-backup").is_some());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct Backup {
+    /// Cron schedule (default `0 3 * * *`: every day at 03:00).
+    #[builder(default = "0 3 * * *".to_owned(), setter(into))]
+    schedule: String,
+    /// IANA time zone of the schedule (default: the controller manager's, usually UTC).
+    #[builder(default, setter(into, strip_option(fallback = time_zone_opt)))]
+    time_zone: Option<String>,
+    /// Dumps kept (default 7); older ones are removed after each successful backup.
+    #[builder(default = 7)]
+    keep: u32,
+    /// The backup claim (default 8Gi; kept when the bundle is deleted, like every claim).
+    #[builder(default = Persistence::of("8Gi"))]
+    storage: Persistence,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup::builder().build()
+    }
+}
+
+impl Backup {
+    pub(crate) fn check(&self, c: &mut Checker) {
+        c.check(
+            "backup.schedule",
+            crate::api::batch::cronjob::cron_schedule(&self.schedule),
+        );
+        if self.keep == 0 {
+            c.fail("backup.keep", "must be at least 1");
+        }
+        self.storage.check(c, "backup.storage");
+    }
+
+    /// Adds PersistentVolumeClaim and CronJob `NAME-backup` running `template`'s pods.
+    pub(crate) fn add(
+        &self,
+        bundle: &mut Bundle,
+        name: &str,
+        labels: &Labels,
+        template: PodTemplate,
+    ) -> Result<()> {
+        use crate::api::batch::{ConcurrencyPolicy, CronJob};
+        use crate::api::core::persistentvolumeclaim::{AccessMode, PersistentVolumeClaim};
+        let claim = format!("{name}-backup");
+        let pvc = PersistentVolumeClaim::builder()
+            .name(&claim)
+            .labels(labels.clone())
+            .size(self.storage.size().parse()?)
+            .access_mode(AccessMode::ReadWriteOnce);
+        bundle.add(match self.storage.storage_class() {
+            Some(class) => pvc.storage_class(class).build(),
+            None => pvc.build(),
+        })?;
+        let job = CronJob::builder()
+            .name(&claim)
+            .labels(labels.clone())
+            .schedule(self.schedule.clone())
+            .template(template)
+            .concurrency_policy(ConcurrencyPolicy::Forbid)
+            .backoff_limit(2)
+            .successful_jobs_history_limit(3)
+            .failed_jobs_history_limit(3);
+        bundle.add(match &self.time_zone {
+            Some(tz) => job.time_zone(tz.clone()).build(),
+            None => job.build(),
+        })?;
+        Ok(())
+    }
+
+    /// The number of dumps kept.
+    pub(crate) fn keep(&self) -> u32 {
+        self.keep
+    }
+}
+
+/// A Prometheus exporter sidecar of a blueprint (Redis: `redis_exporter`), serving metrics on
+/// a `metrics` container port that a NetworkPolicy of its own, `NAME-metrics`, opens to the
+/// declared scrapers only.
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Client, Metrics, Redis};
+/// let cache = Redis::builder()
+///     .name("cache")
+///     .metrics(Metrics::builder().scraper(Client::namespace("monitoring")).build())
+///     .build();
+/// let bundle = cache.bundle()?;
+/// assert!(bundle.get("NetworkPolicy", "cache-metrics").is_some());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct Metrics {
+    /// The exporter image (default: the blueprint's, e.g. [`redis::EXPORTER_IMAGE`]).
+    #[builder(default, setter(into, strip_option(fallback = image_opt)))]
+    image: Option<String>,
+    /// Who may scrape the metrics port (e.g. Prometheus' namespace).
+    #[builder(
+        via_mutators,
+        mutators(
+            /// Admits a scraper on the metrics port.
+            pub fn scraper(&mut self, client: Client) {
+                self.scrapers.push(client);
+            }
+        )
+    )]
+    scrapers: Vec<Client>,
+}
+
+impl Metrics {
+    pub(crate) fn check(&self, c: &mut Checker) {
+        if let Some(image) = &self.image {
+            check_image(c, "metrics.image", image);
+        }
+        for (i, client) in self.scrapers.iter().enumerate() {
+            let mut sub = Checker::new(ObjectRef::new("x", "x"));
+            check_clients(&mut sub, std::slice::from_ref(client));
+            for v in sub.into_violations() {
+                c.fail(
+                    format_args!(
+                        "metrics.scrapers[{i}]{}",
+                        v.path.trim_start_matches("clients[0]")
+                    ),
+                    v.message,
+                );
+            }
+        }
+    }
+
+    /// The exporter image: the configured one or `default`.
+    pub(crate) fn image_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.image.as_deref().unwrap_or(default)
+    }
+
+    /// Adds NetworkPolicy `NAME-metrics` admitting the scrapers to `port` of the pods.
+    pub(crate) fn add_policy(
+        &self,
+        bundle: &mut Bundle,
+        name: &str,
+        labels: &Labels,
+        selector: &Labels,
+        port: i32,
+    ) -> Result<()> {
+        network_policy(
+            bundle,
+            &format!("{name}-metrics"),
+            labels,
+            selector,
+            &[port],
+            &self.scrapers,
+            &[],
+        )
     }
 }
 
@@ -392,6 +776,34 @@ pub(crate) fn check_image(c: &mut Checker, path: &str, image: &str) {
         c.fail(path, "must not be empty");
     } else if image.chars().any(char::is_whitespace) {
         c.fail(path, format!("{image:?} must not contain whitespace"));
+    }
+}
+
+/// Checks an image digest (`sha256:` and 64 lowercase hex digits) for `image`, which must not
+/// carry one already.
+pub(crate) fn check_digest(c: &mut Checker, image: &str, digest: Option<&str>) {
+    let Some(digest) = digest else { return };
+    let hex = digest.strip_prefix("sha256:");
+    if !hex
+        .is_some_and(|h| h.len() == 64 && h.chars().all(|ch| matches!(ch, '0'..='9' | 'a'..='f')))
+    {
+        c.fail(
+            "digest",
+            format!("{digest:?} must be \"sha256:\" and 64 lowercase hex digits"),
+        );
+    } else if image.contains('@') {
+        c.fail(
+            "digest",
+            format!("the image {image:?} already has a digest"),
+        );
+    }
+}
+
+/// The image reference the pods run: `image`, or `image@digest`.
+pub(crate) fn image_ref(image: &str, digest: Option<&str>) -> String {
+    match digest {
+        Some(d) => format!("{image}@{d}"),
+        None => image.to_owned(),
     }
 }
 
@@ -740,6 +1152,22 @@ pub(crate) fn scripts_config_map(
         )
         .build()
 }
+
+/// Adds the pod (anti-)affinity and topology spread constraints of `$spread` for `$replicas`
+/// pods to a `PodTemplate` builder. (A macro for the same reason as [`labelled_template`].)
+macro_rules! spread_template {
+    ($template:expr, $spread:expr, $replicas:expr) => {{
+        let spread: $crate::blueprint::Spread = $spread;
+        let replicas: i32 = $replicas;
+        spread
+            .constraints(replicas)
+            .into_iter()
+            .fold($template.affinity(spread.affinity(replicas)), |t, c| {
+                t.topology_spread(c)
+            })
+    }};
+}
+pub(crate) use spread_template;
 
 /// A `PodTemplate` builder with a blueprint's pod labels (`$labels`, of which `$selector` are
 /// the selector labels) and the annotation that rolls the pods when their ConfigMaps or Secrets

@@ -58,7 +58,7 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image.
-pub const IMAGE: &str = "mongo:8.0";
+pub const IMAGE: &str = "mongo:8.0.17";
 /// The mongod port.
 pub const PORT: i32 = 27017;
 /// UID and GID of the `mongodb` user of the official image.
@@ -93,9 +93,16 @@ pub struct MongoDb {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option(fallback = digest_opt)))]
+    digest: Option<String>,
     /// Number of members (default 3; 1 gives a single-member set).
     #[builder(default = 3)]
     replicas: i32,
+    /// How the pods spread over nodes (default [`Spread::Soft`]; only with more than one pod).
+    #[builder(default)]
+    spread: super::Spread,
     /// The replica set name.
     #[builder(default = "rs0".to_owned(), setter(into))]
     replica_set: String,
@@ -218,6 +225,7 @@ impl MongoDb {
             "-headless",
         );
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         super::check_replicas(&mut c, self.replicas);
         if self.replicas > 50 {
             c.fail(
@@ -319,6 +327,7 @@ fn mongosh_probe(code: &str) -> Probe {
 
 fn build(m: &MongoDb) -> Result<Bundle> {
     let name = m.name.as_str();
+    let image = super::image_ref(&m.image, m.digest.as_deref());
     let labels = super::standard_labels("mongodb", name, "database", &m.labels);
     let selector = super::selector_labels("mongodb", name);
     let secret = m.credentials.secret_name(name);
@@ -351,7 +360,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     let keyfile = format!("{KEYFILE_DIR}/keyfile");
     let init = Container::builder()
         .name("keyfile")
-        .image(&m.image)
+        .image(&image)
         .command(super::script_command(
             "sh",
             "mongodb-keyfile.sh",
@@ -369,7 +378,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     let ping = || mongosh_probe("quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)");
     let mongod = Container::builder()
         .name("mongod")
-        .image(&m.image)
+        .image(&image)
         .args([
             "mongod",
             "--replSet",
@@ -406,7 +415,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         .build();
     let sidecar = Container::builder()
         .name("replicaset")
-        .image(&m.image)
+        .image(&image)
         .command(super::script_command(
             "sh",
             "mongodb-replicaset.sh",
@@ -441,21 +450,25 @@ fn build(m: &MongoDb) -> Result<Bundle> {
                 .limit_memory(Memory::mib(256)),
         )
         .build();
-    let template = super::labelled_template!(&selector, &labels)
-        .init_container(init)
-        .container(mongod)
-        .container(sidecar)
-        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
-        .volume(
-            Volume::secret("secret", &secret)
-                .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
-                .item(KEYFILE_KEY, KEYFILE_KEY)
-                .default_mode(0o440),
-        )
-        .volume(Volume::from(Volume::empty_dir("keyfile").in_memory()))
-        .volume(super::empty_dir("tmp"))
-        .security(super::pod_security(UID))
-        .build();
+    let template = super::spread_template!(
+        super::labelled_template!(&selector, &labels),
+        m.spread,
+        m.replicas
+    )
+    .init_container(init)
+    .container(mongod)
+    .container(sidecar)
+    .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+    .volume(
+        Volume::secret("secret", &secret)
+            .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
+            .item(KEYFILE_KEY, KEYFILE_KEY)
+            .default_mode(0o440),
+    )
+    .volume(Volume::from(Volume::empty_dir("keyfile").in_memory()))
+    .volume(super::empty_dir("tmp"))
+    .security(super::pod_security(UID))
+    .build();
     bundle.add(super::stateful_set(
         name,
         &labels,

@@ -24,8 +24,9 @@
 //! For a blueprint named `db`: StatefulSet `db` (one pod, `db-0`), headless Service
 //! `db-headless` (stable pod DNS name), client Service `db` (port 3306), Secret `db` (keys
 //! `root-password` and `password`, generated once) unless an existing Secret is given,
-//! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the probe
-//! script) and NetworkPolicy `db`.
+//! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the probe and
+//! backup scripts), NetworkPolicy `db`, and with backups CronJob and PersistentVolumeClaim
+//! `db-backup`.
 //!
 //! ## How it runs
 //! - The image's entrypoint initialises an empty data directory: root password from
@@ -42,6 +43,22 @@
 //!   option file on a pipe (see `scripts/mysql-probe.sh`), never on a command line.
 //! - Runs as UID/GID 999 (`mysql` in the image) with a read-only root filesystem; emptyDirs
 //!   back `/var/run/mysqld` (socket, pid file), `/tmp` and `/var/lib/mysql-files`.
+//!
+//! ## Backups
+//! With [`Backup`](super::Backup): CronJob `db-backup` runs `scripts/mysql-backup.sh backup`
+//! (the same image) as the application user over the Service: a consistent `mysqldump`
+//! (`--single-transaction`, routines and triggers) of the application database, written to
+//! `/backup/DATABASE-<UTC time>.sql` on PersistentVolumeClaim `db-backup` (under a temporary
+//! name until complete), keeping the newest `keep`. The NetworkPolicy admits the backup pods.
+//!
+//! **Restore** (tested by `tests/scripts/mysql-backup.test.sh` against a real server): copy a
+//! dump out of the claim (e.g. from a pod mounting `db-backup`), then feed it to the server's
+//! own pod, which has the script and the password file:
+//! ```sh
+//! kubectl exec -i db-0 -c mysql -- bash /opt/kubeprint/mysql-backup.sh restore - < app-20261202T030000Z.sql
+//! ```
+//! The dump recreates the tables it holds (each `DROP TABLE IF EXISTS` first); tables created
+//! after the dump are left alone.
 //!
 //! One replica only: MySQL replication (or Group Replication) needs an operator's care that a
 //! plain StatefulSet cannot give, so there is no PodDisruptionBudget either (it would block
@@ -65,7 +82,7 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image.
-pub const IMAGE: &str = "mysql:8.4";
+pub const IMAGE: &str = "mysql:8.4.10";
 /// The MySQL port.
 pub const PORT: i32 = 3306;
 /// UID and GID of the `mysql` user of the official image.
@@ -76,6 +93,7 @@ pub const ROOT_PASSWORD_KEY: &str = "root-password";
 pub const PASSWORD_KEY: &str = "password";
 
 const PROBE_SCRIPT: &str = include_str!("scripts/mysql-probe.sh");
+const BACKUP_SCRIPT: &str = include_str!("scripts/mysql-backup.sh");
 
 fn default_resources() -> Resources {
     Resources::new()
@@ -96,6 +114,10 @@ pub struct MySql {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option(fallback = digest_opt)))]
+    digest: Option<String>,
     /// The application database, created on first start.
     #[builder(default = "app".to_owned(), setter(into))]
     database: String,
@@ -108,6 +130,9 @@ pub struct MySql {
     /// The data volume (default 8Gi, claims retained).
     #[builder(default = Persistence::of("8Gi"))]
     storage: Persistence,
+    /// Scheduled dumps of the application database (`mysqldump`); off by default.
+    #[builder(default, setter(strip_option(fallback = backup_opt)))]
+    backup: Option<super::Backup>,
     /// Resources of the `mysql` container (default: requests 250m CPU / 512Mi, limit 1Gi).
     #[builder(default = default_resources())]
     resources: Resources,
@@ -186,8 +211,12 @@ impl MySql {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("MySQL", &self.name, self.namespace.as_deref(), "-headless");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         c.check("database", identifier(&self.database, 64));
         c.check("user", identifier(&self.user, 32));
+        if let Some(b) = &self.backup {
+            b.check(&mut c);
+        }
         if self.user == "root" {
             c.fail(
                 "user",
@@ -258,6 +287,7 @@ impl Blueprint for MySql {
 
 fn build(m: &MySql) -> Result<Bundle> {
     let name = m.name.as_str();
+    let image = super::image_ref(&m.image, m.digest.as_deref());
     let labels = super::standard_labels("mysql", name, "database", &m.labels);
     let selector = super::selector_labels("mysql", name);
     let secret = m.credentials.secret_name(name);
@@ -286,14 +316,17 @@ fn build(m: &MySql) -> Result<Bundle> {
     bundle.add(super::scripts_config_map(
         &scripts,
         &labels,
-        &[("mysql-probe.sh", PROBE_SCRIPT)],
+        &[
+            ("mysql-backup.sh", BACKUP_SCRIPT),
+            ("mysql-probe.sh", PROBE_SCRIPT),
+        ],
     ))?;
 
     let secret_file = |key: &str| format!("{SECRET_DIR}/{key}");
     let probe = |mode: &str| Probe::exec(super::script_command("bash", "mysql-probe.sh", &[mode]));
     let mysql = Container::builder()
         .name("mysql")
-        .image(&m.image)
+        .image(&image)
         .port(Port::tcp("mysql", PORT))
         .env(EnvVar::value(
             "MYSQL_ROOT_PASSWORD_FILE",
@@ -350,6 +383,53 @@ fn build(m: &MySql) -> Result<Bundle> {
         &selector,
         &[("mysql", PORT)],
     ))?;
+    let mut peers = Vec::new();
+    if let Some(b) = &m.backup {
+        let backup_selector = super::selector_labels("mysql-backup", name);
+        let backup_labels = super::standard_labels("mysql-backup", name, "backup", &m.labels);
+        let dump = Container::builder()
+            .name("backup")
+            .image(&image)
+            .command(super::script_command(
+                "bash",
+                "mysql-backup.sh",
+                &["backup"],
+            ))
+            .env(EnvVar::value("MYSQL_HOST", name))
+            .env(EnvVar::value("MYSQL_PORT", PORT.to_string()))
+            .env(EnvVar::value("MYSQL_USER", &m.user))
+            .env(EnvVar::value("MYSQL_DATABASE", &m.database))
+            .env(EnvVar::value(
+                "MYSQL_PASSWORD_FILE",
+                secret_file(PASSWORD_KEY),
+            ))
+            .env(EnvVar::value("BACKUP_DIR", BACKUP_DIR))
+            .env(EnvVar::value("BACKUP_KEEP", b.keep().to_string()))
+            .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+            .mount(Mount::new("secret", SECRET_DIR).read_only())
+            .mount(Mount::new("backup", BACKUP_DIR))
+            .mount(Mount::new("tmp", "/tmp"))
+            .resources(
+                Resources::new()
+                    .requests(Cpu::millis(100), Memory::mib(128))
+                    .limit_memory(Memory::mib(512)),
+            )
+            .build();
+        let template = super::labelled_template!(&backup_selector, &backup_labels)
+            .container(dump)
+            .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+            .volume(
+                Volume::secret("secret", &secret)
+                    .item(PASSWORD_KEY, PASSWORD_KEY)
+                    .default_mode(0o440),
+            )
+            .volume(Volume::pvc("backup", format!("{name}-backup")))
+            .volume(super::empty_dir("tmp"))
+            .security(super::pod_security(UID))
+            .build();
+        b.add(&mut bundle, name, &backup_labels, template)?;
+        peers.push(backup_selector);
+    }
     super::network_policy(
         &mut bundle,
         name,
@@ -357,13 +437,16 @@ fn build(m: &MySql) -> Result<Bundle> {
         &selector,
         &[PORT],
         &m.clients,
-        &[],
+        &peers,
     )?;
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
     }
     Ok(bundle)
 }
+
+/// Where the backup claim is mounted in the backup pods.
+const BACKUP_DIR: &str = "/backup";
 
 /// Where the Secret's keys are mounted as files (`*_FILE` variables, readiness script).
 const SECRET_DIR: &str = "/etc/mysql-secret";

@@ -1,12 +1,18 @@
 //! Parse Server on a MongoDB replica set, with an optional Parse Dashboard.
 //!
 //! ```
-//! use kubeprint::blueprint::{Blueprint, Dashboard, MongoDb, Parse};
+//! use kubeprint::blueprint::{Blueprint, Dashboard, IngressController, MongoDb, Parse, PublicIngress};
 //! let api = Parse::builder()
 //!     .name("api")
 //!     .app_id("my-app")
 //!     .public_url("https://api.example.com/parse")
-//!     .master_key_ips(["10.0.0.0/8", "127.0.0.1"])
+//!     .ingress(
+//!         PublicIngress::builder()
+//!             .class("nginx")
+//!             .tls_secret("api-tls")
+//!             .controller(IngressController::namespace("ingress-nginx"))
+//!             .build(),
+//!     )
 //!     .database(MongoDb::builder().name("api-db").database("parse").user("parse").build())
 //!     .dashboard(Dashboard::default())
 //!     .build();
@@ -14,6 +20,7 @@
 //! assert_eq!(conn.server_url, "http://api:1337/parse");
 //! assert_eq!(conn.master_key.key, "master-key");
 //! let bundle = api.bundle()?;
+//! assert!(bundle.get("Ingress", "api").is_some());
 //! assert!(bundle.get("Deployment", "api-dashboard").is_some());
 //! bundle.check()?;
 //! # Ok::<(), kubeprint::Error>(())
@@ -23,7 +30,8 @@
 //! For a blueprint named `api`: Deployment `api` (default 2 replicas) and Service `api`
 //! (port 1337), Secret `api` (keys `master-key` and `maintenance-key`, and with the dashboard
 //! `dashboard-password` and `dashboard-cookie-secret`; generated once), NetworkPolicy `api`,
-//! a PodDisruptionBudget when there is more than one replica, an optional ConfigMap
+//! a PodDisruptionBudget when there is more than one replica, an optional Ingress `api` for the
+//! public URL ([`PublicIngress`]: host and path of `public_url`), an optional ConfigMap
 //! `api-cloud` (Cloud Code `main.js`), and the database: by default an embedded [`MongoDb`]
 //! blueprint named `api-mongodb` (database and user `parse`) whose NetworkPolicy admits Parse's
 //! pods; or the MongoDB blueprint given; or an external URI in a Secret
@@ -34,7 +42,11 @@
 //! - Configuration through `PARSE_SERVER_*` variables: `PARSE_SERVER_APPLICATION_ID`, the master
 //!   and maintenance keys through `secretKeyRef`, `PARSE_PUBLIC_SERVER_URL`, and
 //!   `PARSE_SERVER_MASTER_KEY_IPS` (the CIDR blocks allowed to use the master key; default
-//!   localhost only).
+//!   loopback only, `127.0.0.1/32,::1/128`). Behind an Ingress every request comes from the
+//!   ingress controller's pod IP: a block covering the pod network (`10.0.0.0/8` on many
+//!   clusters) would hand the master key's powers to every external caller that has the key.
+//!   Keep it loopback, and use the master key from inside the pod (`kubectl exec`, Cloud Code)
+//!   or from a dedicated address.
 //! - With a MongoDB blueprint, `PARSE_SERVER_DATABASE_URI` is assembled in the pod by Kubernetes'
 //!   `$(VAR)` expansion from `PARSE_DATABASE_PASSWORD`, which comes from the MongoDB Secret: the
 //!   password is in no manifest. (It must be URI-safe: generated ones are alphanumeric.)
@@ -42,11 +54,19 @@
 //! - UID/GID 1000 (`node` in the image), read-only root filesystem; emptyDirs at `/tmp` and
 //!   `/parse-server/logs`.
 //!
+//! ## Reachability
+//! The NetworkPolicy `api` admits, on port 1337, the declared [`Client`]s, the dashboard's pods
+//! and the [`IngressController`](super::IngressController) of the [`PublicIngress`]: an
+//! Ingress without a controller is a validation error, since nothing could reach Parse
+//! through it where NetworkPolicy is enforced.
+//!
 //! The dashboard is off by default. Its browser code calls Parse Server with the master key
 //! from the *browser's* address, which must therefore be in `master_key_ips`.
 
 use super::mongodb::MongoDb;
-use super::{Blueprint, Client, Credentials, SecretKeyRef, check_clients, start_checks};
+use super::{
+    Blueprint, Client, Credentials, PublicIngress, SecretKeyRef, check_clients, start_checks,
+};
 use crate::api::apps::Deployment;
 use crate::api::core::configmap::ConfigMap;
 use crate::api::core::secret::Generate;
@@ -159,9 +179,16 @@ pub struct Parse {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option(fallback = digest_opt)))]
+    digest: Option<String>,
     /// Number of Parse Server pods (default 2).
     #[builder(default = 2)]
     replicas: i32,
+    /// How the pods spread over nodes (default [`Spread::Soft`]; only with more than one pod).
+    #[builder(default)]
+    spread: super::Spread,
     /// The database; default: a MongoDB blueprint named `NAME-mongodb`.
     #[builder(default, setter(into, strip_option(fallback = database_opt)))]
     database: Option<ParseDatabase>,
@@ -178,6 +205,9 @@ pub struct Parse {
     /// The dashboard; off by default.
     #[builder(default, setter(strip_option(fallback = dashboard_opt)))]
     dashboard: Option<Dashboard>,
+    /// An Ingress for `public_url` (required with it), through the given ingress controller.
+    #[builder(default, setter(strip_option(fallback = ingress_opt)))]
+    ingress: Option<PublicIngress>,
     /// Pods allowed to connect to Parse Server (and to the dashboard).
     #[builder(
         via_mutators,
@@ -246,6 +276,7 @@ impl Parse {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("Parse", &self.name, self.namespace.as_deref(), "-dashboard");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         let id_ok = self
             .app_id
             .chars()
@@ -266,8 +297,24 @@ impl Parse {
                 format!("{:?} is longer than 128 characters", self.app_id),
             );
         }
-        if let Some(url) = &self.public_url {
-            c.check("public_url", super::parse_http_url(url).err());
+        let scheme = match &self.public_url {
+            Some(url) => match super::parse_http_url(url) {
+                Ok((scheme, _, _)) => Some(scheme),
+                Err(m) => {
+                    c.fail("public_url", m);
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(ingress) = &self.ingress {
+            if self.public_url.is_none() {
+                c.fail(
+                    "ingress",
+                    "needs a public_url (the Ingress routes its host and path)",
+                );
+            }
+            ingress.check(&mut c, scheme);
         }
         if self.master_key_ips.is_empty() {
             c.fail(
@@ -325,6 +372,7 @@ const CLOUD_DIR: &str = "/parse-server/cloud";
 
 fn build(p: &Parse) -> Result<Bundle> {
     let name = p.name.as_str();
+    let image = super::image_ref(&p.image, p.digest.as_deref());
     let labels = super::standard_labels("parse-server", name, "api", &p.labels);
     let selector = super::selector_labels("parse-server", name);
     let dashboard_name = format!("{name}-dashboard");
@@ -345,7 +393,7 @@ fn build(p: &Parse) -> Result<Bundle> {
 
     // The database URI: assembled in the pod from the MongoDB Secret (`$(VAR)` expansion), or
     // read whole from the user's Secret.
-    let mut server = Container::builder().name("parse-server").image(&p.image);
+    let mut server = Container::builder().name("parse-server").image(&image);
     match p.database() {
         ParseDatabase::MongoDb(m) => {
             let m = m
@@ -423,10 +471,14 @@ fn build(p: &Parse) -> Result<Bundle> {
         .liveness(health().period(20).timeout(5).failure_threshold(3))
         .resources(p.resources.clone())
         .build();
-    let mut template = super::labelled_template!(&selector, &labels)
-        .container(server)
-        .volume(super::empty_dir("tmp"))
-        .volume(super::empty_dir("logs"));
+    let mut template = super::spread_template!(
+        super::labelled_template!(&selector, &labels),
+        p.spread,
+        p.replicas
+    )
+    .container(server)
+    .volume(super::empty_dir("tmp"))
+    .volume(super::empty_dir("logs"));
     if p.cloud_code.is_some() {
         template = template.volume(Volume::config_map("cloud", &cloud));
     }
@@ -448,6 +500,18 @@ fn build(p: &Parse) -> Result<Bundle> {
     if p.replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
+    let mut clients = p.clients.clone();
+    if let (Some(ingress), Some(url)) = (&p.ingress, &p.public_url) {
+        let (_, authority, path) = super::parse_http_url(url).map_err(|m| {
+            crate::Error::Invalid(vec![crate::Violation::new(
+                crate::ObjectRef::new("Parse", name),
+                "public_url",
+                m,
+            )])
+        })?;
+        ingress.add(&mut bundle, name, &labels, authority, path, "http")?;
+        clients.extend(ingress.controller_client());
+    }
     let peers = p.dashboard.as_ref().map(|_| dashboard_selector.clone());
     super::network_policy(
         &mut bundle,
@@ -455,7 +519,7 @@ fn build(p: &Parse) -> Result<Bundle> {
         &labels,
         &selector,
         &[PORT],
-        &p.clients,
+        &clients,
         peers.as_slice(),
     )?;
 

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! ## Licence of the default image
-//! The default, `redis:8.2`, is Redis Open Source 8, available under a choice of RSALv2, SSPLv1
+//! The default, `redis:8.2.3`, is Redis Open Source 8, available under a choice of RSALv2, SSPLv1
 //! or AGPLv3 (an OSI-approved licence). Redis 7.4.x is RSALv2/SSPLv1 only; the last BSD-3-Clause
 //! line is 7.2.x (`.image("redis:7.2")`), and Valkey (`valkey/valkey`) is a BSD-licensed fork
 //! whose images also ship `redis-server`, `redis-cli` and `redis-sentinel`. All scripts here
@@ -49,6 +49,20 @@
 //!   set restarts with pod 0 as master, and writes acknowledged only by another pod are lost.
 //! - Sentinels require the same password as Redis (`requirepass`) and use it among themselves.
 //!
+//! ## Metrics
+//! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`], `redis_exporter`)
+//! in every pod, reading the local server with the Secret's password and serving Prometheus
+//! metrics on port 9121 (`metrics`), which NetworkPolicy `NAME-metrics` opens to the declared
+//! scrapers only. (Rendered and admitted by the apiserver; the exporter itself is not run by
+//! the tests.)
+//!
+//! ## Modules
+//! The official `redis:8` image's entrypoint loads the modules it bundles (Bloom, Search, JSON,
+//! TimeSeries) only when it runs `redis-server` itself; the blueprint's start script replaces
+//! that command, so it loads them itself: one `loadmodule` line per module found in
+//! [`MODULES_DIR`] ([`RedisModules::Bundled`], the default), or none ([`RedisModules::None`]).
+//! Replicas must load the same modules as their master: every pod of a set gets the same setting.
+//!
 //! Probes: `redis-cli ping` with the password in `REDISCLI_AUTH` (never on a command line);
 //! readiness wants `PONG`, liveness also accepts `LOADING` (a large AOF being read).
 //!
@@ -69,9 +83,13 @@ use crate::quantity::{Cpu, Memory};
 use typed_builder::TypedBuilder;
 
 /// The default image (see the module documentation for its licence).
-pub const IMAGE: &str = "redis:8.2";
+pub const IMAGE: &str = "redis:8.2.3";
 /// The Redis port.
 pub const PORT: i32 = 6379;
+/// The default metrics exporter image ([`Metrics`](super::Metrics)).
+pub const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.78.0";
+/// The exporter's metrics port.
+pub const METRICS_PORT: i32 = 9121;
 /// The Sentinel port.
 pub const SENTINEL_PORT: i32 = 26379;
 /// UID and GID of the `redis` user of the official image.
@@ -113,6 +131,34 @@ fn default_sentinel_resources() -> Resources {
         .requests(Cpu::millis(50), Memory::mib(32))
         .limit_memory(Memory::mib(64))
 }
+
+/// The Redis modules a [`Redis`] server loads.
+///
+/// The blueprint starts `redis-server` through its own script, which bypasses the official
+/// image's entrypoint — and that entrypoint is what loads the modules Redis 8 bundles (Bloom,
+/// Search, JSON, TimeSeries). So the script loads them itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RedisModules {
+    /// Every module the image bundles in [`MODULES_DIR`] (`redisbloom`, `redisearch`, `rejson`,
+    /// `redistimeseries`; those present), as the official image's entrypoint would (the
+    /// default). An image without them (Redis 7, Valkey) loads none.
+    #[default]
+    Bundled,
+    /// No module: plain Redis (less memory, nothing module-specific in the AOF).
+    None,
+}
+
+impl RedisModules {
+    fn as_env(self) -> &'static str {
+        match self {
+            RedisModules::Bundled => "bundled",
+            RedisModules::None => "none",
+        }
+    }
+}
+
+/// Where the official Redis 8 image keeps its bundled modules.
+pub const MODULES_DIR: &str = "/usr/local/lib/redis/modules";
 
 /// Sentinel mode settings.
 #[derive(Clone, Debug, PartialEq, Eq, TypedBuilder)]
@@ -177,12 +223,26 @@ pub struct Redis {
     /// The image (default [`IMAGE`]).
     #[builder(default = IMAGE.to_owned(), setter(into))]
     image: String,
+    /// Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`,
+    /// which no re-pushed tag can change.
+    #[builder(default, setter(into, strip_option(fallback = digest_opt)))]
+    digest: Option<String>,
     /// Sentinel mode; standalone when unset.
     #[builder(default, setter(strip_option(fallback = sentinel_opt)))]
     sentinel: Option<Sentinel>,
+    /// How the Sentinel pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft);
+    /// nothing for a standalone server).
+    #[builder(default)]
+    spread: super::Spread,
     /// Where the password comes from (key [`PASSWORD_KEY`]).
     #[builder(default)]
     credentials: Credentials,
+    /// The modules loaded (default: the image's bundled ones, [`RedisModules::Bundled`]).
+    #[builder(default)]
+    modules: RedisModules,
+    /// A `redis_exporter` sidecar in every pod; off by default.
+    #[builder(default, setter(strip_option(fallback = metrics_opt)))]
+    metrics: Option<super::Metrics>,
     /// The data volume of each pod (default 8Gi, claims retained).
     #[builder(default = Persistence::of("8Gi"))]
     storage: Persistence,
@@ -270,6 +330,7 @@ impl Redis {
     pub fn validate(&self) -> Result<()> {
         let mut c = start_checks("Redis", &self.name, self.namespace.as_deref(), "-headless");
         super::check_image(&mut c, "image", &self.image);
+        super::check_digest(&mut c, &self.image, self.digest.as_deref());
         if let Some(s) = &self.sentinel {
             if s.replicas < 3 {
                 c.fail(
@@ -367,6 +428,9 @@ impl Redis {
             }
         }
         check_clients(&mut c, &self.clients);
+        if let Some(m) = &self.metrics {
+            m.check(&mut c);
+        }
         c.finish()
     }
 }
@@ -393,6 +457,7 @@ impl Blueprint for Redis {
 
 fn build(r: &Redis) -> Result<Bundle> {
     let name = r.name.as_str();
+    let image = super::image_ref(&r.image, r.digest.as_deref());
     let labels = super::standard_labels("redis", name, "cache", &r.labels);
     let selector = super::selector_labels("redis", name);
     let secret = r.credentials.secret_name(name);
@@ -468,10 +533,10 @@ fn build(r: &Redis) -> Result<Bundle> {
     };
     let redis = env
         .iter()
-        .fold(
-            Container::builder().name("redis").image(&r.image),
-            |c, e| c.env(e.clone()),
-        )
+        .fold(Container::builder().name("redis").image(&image), |c, e| {
+            c.env(e.clone())
+        })
+        .env(EnvVar::value("REDIS_MODULES", r.modules.as_env()))
         .command(super::script_command("sh", "redis-start.sh", &[mode]))
         .port(Port::tcp("redis", PORT))
         .mount(Mount::new("data", "/data"))
@@ -499,18 +564,22 @@ fn build(r: &Redis) -> Result<Bundle> {
         )
         .resources(r.resources.clone())
         .build();
-    let mut template = super::labelled_template!(&selector, &labels)
-        .container(redis)
-        .volume(Volume::config_map("config", &config))
-        .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
-        .volume(super::empty_dir("run"));
+    let mut template = super::spread_template!(
+        super::labelled_template!(&selector, &labels),
+        r.spread,
+        replicas
+    )
+    .container(redis)
+    .volume(Volume::config_map("config", &config))
+    .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
+    .volume(super::empty_dir("run"));
     let mut ports = vec![("redis", PORT)];
     if let Some(s) = &r.sentinel {
         ports.push(("sentinel", SENTINEL_PORT));
         let init = env
             .iter()
             .fold(
-                Container::builder().name("sentinel-config").image(&r.image),
+                Container::builder().name("sentinel-config").image(&image),
                 |c, e| c.env(e.clone()),
             )
             .command(super::script_command("sh", "sentinel-init.sh", &[]))
@@ -520,7 +589,7 @@ fn build(r: &Redis) -> Result<Bundle> {
             .build();
         let sentinel = Container::builder()
             .name("sentinel")
-            .image(&r.image)
+            .image(&image)
             .env(EnvVar::from_secret("REDISCLI_AUTH", &secret, PASSWORD_KEY))
             // Quotes the password lines Sentinel rewrote unquoted, then runs Sentinel.
             .command(super::script_command("sh", "sentinel-start.sh", &[]))
@@ -545,6 +614,28 @@ fn build(r: &Redis) -> Result<Bundle> {
             .init_container(init)
             .container(sentinel)
             .volume(super::empty_dir("sentinel"));
+    }
+    if let Some(m) = &r.metrics {
+        let health = || Probe::http_get("/health", "metrics");
+        let exporter = Container::builder()
+            .name("metrics")
+            .image(m.image_or(EXPORTER_IMAGE))
+            .port(Port::tcp("metrics", METRICS_PORT))
+            .env(EnvVar::value(
+                "REDIS_ADDR",
+                format!("redis://localhost:{PORT}"),
+            ))
+            .env(EnvVar::from_secret("REDIS_PASSWORD", &secret, PASSWORD_KEY))
+            .readiness(health().period(10).timeout(5).failure_threshold(3))
+            .liveness(health().period(20).timeout(5).failure_threshold(3))
+            .resources(
+                Resources::new()
+                    .requests(Cpu::millis(10), Memory::mib(32))
+                    .limit_memory(Memory::mib(64)),
+            )
+            .build();
+        template = template.container(exporter);
+        m.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
     }
     let template = template.security(super::pod_security(UID)).build();
     bundle.add(

@@ -3,6 +3,11 @@
 # (in an emptyDir) includes it and adds what must not live in a ConfigMap (the password) or
 # depends on the moment (the master to replicate from). Regenerated on every container start.
 #
+# Modules: the official redis:8 image's entrypoint loads the modules it bundles (Bloom, Search,
+# JSON, TimeSeries) only when it starts redis-server itself; this script replaces that command,
+# so with REDIS_MODULES=bundled it writes a loadmodule line for each of them found in
+# REDIS_MODULES_DIR (default /usr/local/lib/redis/modules); REDIS_MODULES=none loads nothing.
+#
 # Mode "standalone": a single server.
 # Mode "sentinel": every start asks the Sentinels who the master is now (the answer with the
 # highest configuration epoch, see sentinel_master), instead of assuming pod 0; only when no
@@ -16,6 +21,8 @@ run_dir=${REDIS_RUN_DIR:-/run/redis}
 base_conf=${REDIS_BASE_CONF:-/etc/redis/redis.conf}
 conf="$run_dir/redis.conf"
 password=$(quoted_password)
+modules=${REDIS_MODULES:-none}
+modules_dir=${REDIS_MODULES_DIR:-/usr/local/lib/redis/modules}
 
 {
 	echo "# Written by redis-start.sh at container start; do not edit."
@@ -24,6 +31,25 @@ password=$(quoted_password)
 	printf '%s\n' "requirepass $password"
 	printf '%s\n' "masterauth $password"
 } >"$conf.tmp"
+
+case "$modules" in
+	none) ;;
+	bundled)
+		loaded=
+		for module in redisbloom redisearch rejson redistimeseries; do
+			if [ -f "$modules_dir/$module.so" ]; then
+				echo "loadmodule $modules_dir/$module.so" >>"$conf.tmp"
+				loaded="$loaded $module"
+			fi
+		done
+		if [ -n "$loaded" ]; then
+			log "loading the image's modules:$loaded"
+		else
+			log "no bundled modules in $modules_dir (an image without them): loading none"
+		fi
+		;;
+	*) die "unknown REDIS_MODULES $modules (bundled or none)" ;;
+esac
 
 case "$mode" in
 	standalone) ;;

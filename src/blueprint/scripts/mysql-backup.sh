@@ -1,0 +1,70 @@
+#!/bin/bash
+# MySQL backups of the application database, and their restore.
+#   mysql-backup.sh backup         dumps $MYSQL_DATABASE into $BACKUP_DIR/$MYSQL_DATABASE-<UTC time>.sql
+#                                  (the backup CronJob), then keeps the newest $BACKUP_KEEP dumps
+#   mysql-backup.sh restore FILE   loads a dump (FILE, or - for standard input) into $MYSQL_DATABASE
+#
+# The dump is consistent without locking (`--single-transaction`, InnoDB) and holds the
+# routines and triggers; it is written under a temporary name and renamed only once complete,
+# so a failed run never leaves a truncated dump that looks finished.
+#
+# As the application user, whose password is read from the mounted Secret file and handed to
+# the client as an option file on a pipe: never on a command line, never on disk.
+#
+# Environment: MYSQL_USER, MYSQL_DATABASE, MYSQL_PASSWORD_FILE; MYSQL_HOST and MYSQL_PORT
+# (unset: the local socket, as in the server's own pod); BACKUP_DIR (default /backup),
+# BACKUP_KEEP (default 7).
+set -euo pipefail
+
+mode=${1:?usage: mysql-backup.sh backup | restore FILE}
+user=${MYSQL_USER:?MYSQL_USER is not set}
+database=${MYSQL_DATABASE:?MYSQL_DATABASE is not set}
+password_file=${MYSQL_PASSWORD_FILE:?MYSQL_PASSWORD_FILE is not set}
+dir=${BACKUP_DIR:-/backup}
+keep=${BACKUP_KEEP:-7}
+password=$(<"$password_file")
+password=${password//\\/\\\\}
+password=${password//\"/\\\"}
+
+log() { printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2; }
+
+options() {
+	printf '[client]\nuser=%s\npassword="%s"\n' "$user" "$password"
+	if [ -n "${MYSQL_HOST:-}" ]; then
+		printf 'host=%s\nport=%s\nprotocol=tcp\n' "$MYSQL_HOST" "${MYSQL_PORT:-3306}"
+	else
+		printf 'protocol=socket\n'
+	fi
+}
+
+case "$mode" in
+	backup)
+		case "$keep" in '' | *[!0-9]* | 0) log "BACKUP_KEEP must be a number above 0, got $keep"; exit 2 ;; esac
+		stamp=$(date -u '+%Y%m%dT%H%M%SZ')
+		final="$dir/$database-$stamp.sql"
+		partial="$dir/.$database-$stamp.sql.partial"
+		umask 077
+		mysqldump --defaults-extra-file=<(options) --single-transaction --routines --triggers \
+			--no-tablespaces "$database" >"$partial"
+		mv "$partial" "$final"
+		log "wrote $final ($(wc -c <"$final") bytes)"
+		# The newest $keep dumps stay (names sort by time).
+		find "$dir" -maxdepth 1 -name "$database-*.sql" | sort | head -n "-$keep" | while read -r old; do
+			rm -f "$old"
+			log "removed $old (keeping $keep)"
+		done
+		;;
+	restore)
+		file=${2:?usage: mysql-backup.sh restore FILE (- for standard input)}
+		if [ "$file" = - ]; then
+			mysql --defaults-extra-file=<(options) "$database"
+		else
+			mysql --defaults-extra-file=<(options) "$database" <"$file"
+		fi
+		log "restored $database from $file"
+		;;
+	*)
+		echo "unknown mode $mode" >&2
+		exit 2
+		;;
+esac
