@@ -365,7 +365,7 @@ fn parse_customised() {
                 )
                 .build(),
         )
-        .client(Client::pods(app("mobile-backend")))
+        .client(Client::external_pods(app("mobile-backend")))
         .build();
     let bundle = snapshot("parse_customised", &p);
     assert!(bundle.is_external("Secret", "atlas"));
@@ -407,7 +407,7 @@ fn parse_is_reachable_through_its_ingress() {
                 .controller(IngressController::namespace("ingress-nginx"))
                 .build(),
         )
-        .client(Client::pods(app("web")))
+        .client(Client::external_pods(app("web")))
         .build();
     let bundle = p.bundle().unwrap();
     assert_production_ready(&bundle);

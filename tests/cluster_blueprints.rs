@@ -307,7 +307,9 @@ async fn parse_behind_an_ingress() {
                 ))
                 .build(),
         )
-        .client(Client::pods(kubeprint::Labels::from([("app", "web")])))
+        .client(Client::external_pods(kubeprint::Labels::from([(
+            "app", "web",
+        )])))
         .database(
             MongoDb::builder()
                 .name("api-db")
