@@ -112,7 +112,11 @@ impl Checker {
         };
         let mut total = 0usize;
         for (k, v) in annotations {
-            self.check(format_args!("{path}[{k:?}]"), qualified_name(k));
+            // The apiserver checks annotation keys lower-cased.
+            self.check(
+                format_args!("{path}[{k:?}]"),
+                qualified_name(&k.to_ascii_lowercase()),
+            );
             total += k.len() + v.len();
         }
         if total > 256 * 1024 {
@@ -290,7 +294,8 @@ pub fn env_var_name(s: &str) -> Option<String> {
     None
 }
 
-/// A ConfigMap or Secret key: ≤ 253 of alphanumerics, '-', '_', '.', not "." or "..".
+/// A ConfigMap or Secret key: ≤ 253 of alphanumerics, '-', '_', '.', not "." and not starting
+/// with "..".
 pub fn config_key(s: &str) -> Option<String> {
     if s.is_empty() {
         return Some("must not be empty".into());
@@ -308,6 +313,9 @@ pub fn config_key(s: &str) -> Option<String> {
     }
     if s == "." || s == ".." {
         return Some(format!("{s:?} is not a valid key"));
+    }
+    if s.starts_with("..") {
+        return Some(format!("{s:?} must not start with \"..\""));
     }
     None
 }

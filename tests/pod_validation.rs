@@ -454,13 +454,128 @@ rule!(
         .push(vol(Volume::pvc("tmp", "scratch"))),
     r#"volumes[2].name: duplicate volume name "tmp""#
 );
-rule!(
-    volume_needs_a_source,
-    |d| spec(&mut d).volumes.as_mut().unwrap().push(core::Volume {
+#[test]
+fn volume_without_a_source_is_an_empty_dir() {
+    // The apiserver makes it an emptyDir (issue #13: was a false reject).
+    let mut d = base();
+    spec(&mut d).volumes.as_mut().unwrap().push(core::Volume {
         name: "empty".into(),
         ..Default::default()
-    }),
-    "volumes[2]: must have exactly one volume source, found none"
+    });
+    assert_eq!(errors(&d), Vec::<String>::new());
+}
+
+#[test]
+fn empty_values_the_apiserver_defaults_are_accepted() {
+    let mut d = base();
+    web(&mut d).image_pull_policy = Some(String::new());
+    assert_eq!(errors(&d), Vec::<String>::new());
+}
+
+/// `raw_rule!(name, "path", json, "path: message")`: the base with `json` set at `path` of the
+/// pod spec (`P`) or its first container (`C`) has exactly that violation.
+macro_rules! raw_rule {
+    ($name:ident, $at:literal, $json:expr, $expected:expr) => {
+        #[test]
+        fn $name() {
+            let mut v = serde_json::to_value(base()).unwrap();
+            let (root, field) = $at.split_at(1);
+            let target = if root == "C" {
+                &mut v["spec"]["template"]["spec"]["containers"][0]
+            } else {
+                &mut v["spec"]["template"]["spec"]
+            };
+            target[field] = $json;
+            let d: apps::Deployment = serde_json::from_value(v).unwrap();
+            assert_eq!(
+                errors(&d),
+                vec![format!(
+                    "deployment \"web\": spec.template.spec.{}",
+                    $expected
+                )]
+            );
+        }
+    };
+}
+
+// Rules the differential test found missing (issue #13).
+raw_rule!(
+    divisor_of_cpu,
+    "Cenv",
+    serde_json::json!([{"name": "X", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "3m"}}}]),
+    r#"containers[0].env[0].valueFrom.resourceFieldRef.divisor: "3m" is not a divisor of limits.cpu (one of 1m, 1)"#
+);
+raw_rule!(
+    extended_resource_needs_a_limit,
+    "Cresources",
+    serde_json::json!({"requests": {"example.com/gpu": "1"}}),
+    r#"containers[0].resources.limits["example.com/gpu"]: required: example.com/gpu cannot be overcommitted, so a request needs a limit"#
+);
+raw_rule!(
+    extended_resource_is_whole,
+    "Cresources",
+    serde_json::json!({"limits": {"example.com/gpu": "500m"}}),
+    r#"containers[0].resources.limits["example.com/gpu"]: "500m" must be a whole number"#
+);
+raw_rule!(
+    resource_name_standard_or_qualified,
+    "Cresources",
+    serde_json::json!({"limits": {"gpu": "1"}}),
+    r#"containers[0].resources.limits["gpu"]: "gpu" is not a container resource (cpu, memory, ephemeral-storage, hugepages-<size>) nor a fully qualified extended resource (example.com/name)"#
+);
+raw_rule!(
+    unmasked_proc_mount_needs_user_namespaces,
+    "CsecurityContext",
+    serde_json::json!({"procMount": "Unmasked"}),
+    "containers[0].securityContext.procMount: Unmasked needs the pod's hostUsers: false"
+);
+raw_rule!(
+    duplicate_host_ports,
+    "Cports",
+    serde_json::json!([{"name": "http", "containerPort": 80, "hostPort": 8080}, {"containerPort": 81, "hostPort": 8080}]),
+    "containers[0].ports[1].hostPort: duplicate host port 8080"
+);
+raw_rule!(
+    dns_policy_none_needs_nameservers,
+    "PdnsPolicy",
+    serde_json::json!("None"),
+    "dnsConfig.nameservers: required: dnsPolicy None needs at least one nameserver"
+);
+raw_rule!(
+    host_alias_ip,
+    "PhostAliases",
+    serde_json::json!([{"ip": "bad"}]),
+    r#"hostAliases[0].ip: "bad" is not an IP address"#
+);
+raw_rule!(
+    init_containers_have_no_probes,
+    "PinitContainers",
+    serde_json::json!([{"name": "init", "image": "busybox", "readinessProbe": {"exec": {"command": ["true"]}}}]),
+    "initContainers[0].readinessProbe: must not be set on an init container (only on a sidecar, restartPolicy: Always)"
+);
+raw_rule!(
+    match_fields_only_metadata_name,
+    "Paffinity",
+    serde_json::json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.labels", "operator": "In", "values": ["a"]}]}]}}}),
+    r#"affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].key: "metadata.labels" is not a supported field (metadata.name)"#
+);
+raw_rule!(
+    sysctl_names,
+    "PsecurityContext",
+    serde_json::json!({"sysctls": [{"name": "bad name", "value": "1"}]}),
+    r#"securityContext.sysctls[0].name: "bad name" is not a sysctl name"#
+);
+raw_rule!(
+    host_path_without_dot_dot,
+    "Pvolumes",
+    serde_json::json!([{"name": "tmp", "hostPath": {"path": "/a/../b"}}, {"name": "config", "emptyDir": {}}]),
+    r#"volumes[0].hostPath.path: "/a/../b" must not contain "..""#
+);
+raw_rule!(
+    preemption_policy,
+    "PpreemptionPolicy",
+    serde_json::json!("Sometimes"),
+    r#"preemptionPolicy: "Sometimes" is not one of PreemptLowerPriority, Never"#
 );
 rule!(
     volume_only_one_source,

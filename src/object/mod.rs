@@ -384,15 +384,36 @@ impl Object {
         );
         // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels. RBAC
         // names are path segments (`system:aggregate-to-view`).
-        let rule = match K::KIND {
+        let rule: fn(&str) -> Option<String> = match K::KIND {
             "Service" => validate::dns1035_label,
-            "Namespace" => validate::dns1123_label,
+            // A StatefulSet's name goes into its pods' hostnames and a label: a DNS label.
+            "Namespace" | "StatefulSet" => validate::dns1123_label,
+            // A Job's name is the value of its pods' `job-name` label: at most 63 characters.
+            "Job" => |n| {
+                validate::dns1123_subdomain(n).or_else(|| {
+                    (n.len() > 63).then(|| {
+                        format!(
+                            "{n:?} is longer than 63 characters (it is the value of the pods' \
+                             job-name label)"
+                        )
+                    })
+                })
+            },
             "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
                 validate::path_segment_name
             }
             _ => validate::dns1123_subdomain,
         };
         c.check("metadata.name", rule(&name));
+        // generateName is a prefix the apiserver completes: checked as a name, a trailing '-'
+        // allowed.
+        if let Some(prefix) = meta.generate_name.as_deref().filter(|p| !p.is_empty()) {
+            let completed = match prefix.strip_suffix('-') {
+                Some(p) => format!("{p}-a"),
+                None => format!("{prefix}a"),
+            };
+            c.check("metadata.generateName", rule(&completed));
+        }
         let cluster_scoped = std::any::TypeId::of::<K::Scope>()
             == std::any::TypeId::of::<k8s_openapi::ClusterResourceScope>();
         match &meta.namespace {

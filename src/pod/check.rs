@@ -244,6 +244,7 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
     if let Some(sc) = &spec.security_context {
         pod_security(c, &format!("{path}.securityContext"), sc);
     }
+    super::rules::pod_spec(c, path, spec);
 }
 
 fn restart_rule(c: &mut Checker, path: &str, restart: Option<&str>, rule: RestartRule) {
@@ -276,6 +277,12 @@ pub(crate) fn host_path(c: &mut Checker, p: &str, h: &core::HostPathVolumeSource
     if h.path.is_empty() {
         c.fail(format_args!("{p}.path"), "must not be empty");
     }
+    if h.path.split('/').any(|part| part == "..") {
+        c.fail(
+            format_args!("{p}.path"),
+            format!("{:?} must not contain \"..\"", h.path),
+        );
+    }
     if let Some(t) = h.type_.as_deref().filter(|t| !t.is_empty()) {
         let allowed = [
             "DirectoryOrCreate",
@@ -307,8 +314,8 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str
     c.check(format_args!("{p}.name"), validate::dns1123_label(&v.name));
     let sources: Vec<String> = set_fields(v).into_iter().filter(|k| k != "name").collect();
     match sources.len() {
-        0 => c.fail(p, "must have exactly one volume source, found none"),
-        1 => {}
+        // No source: the apiserver makes it an emptyDir.
+        0 | 1 => {}
         _ => c.fail(
             p,
             format!(
@@ -646,7 +653,8 @@ fn container(
     if k.image.as_deref().is_none_or(|i| i.trim().is_empty()) {
         c.fail(format_args!("{p}.image"), "must not be empty");
     }
-    if let Some(policy) = &k.image_pull_policy {
+    // An empty policy is defaulted by the apiserver, like a missing one.
+    if let Some(policy) = k.image_pull_policy.as_ref().filter(|p| !p.is_empty()) {
         c.check(
             format_args!("{p}.imagePullPolicy"),
             one_of(policy, &["Always", "IfNotPresent", "Never"]),
@@ -657,7 +665,11 @@ fn container(
     let mut port_pairs = BTreeSet::new();
     for (i, port) in k.ports.iter().flatten().enumerate() {
         let pp = format!("{p}.ports[{i}]");
-        let protocol = port.protocol.as_deref().unwrap_or("TCP");
+        let protocol = port
+            .protocol
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or("TCP");
         c.check(
             format_args!("{pp}.containerPort"),
             validate::port_number(port.container_port),
@@ -1118,6 +1130,7 @@ pub(crate) fn toleration(c: &mut Checker, p: &str, t: &core::Toleration) {
 }
 
 fn node_term(c: &mut Checker, p: &str, term: &core::NodeSelectorTerm) {
+    super::rules::match_fields(c, p, term.match_fields.as_deref().unwrap_or_default());
     for (i, r) in term.match_expressions.iter().flatten().enumerate() {
         let rp = format!("{p}.matchExpressions[{i}]");
         c.check(format_args!("{rp}.key"), validate::label_key(&r.key));
