@@ -19,12 +19,15 @@
 //! ```
 //! use kubeprint::prelude::*;
 //! use kubeprint::namespace::Level;
+//! use kubeprint::pod::PodSecurity;
 //! let mut b = Bundle::new("app");
 //! b.add(Namespace::builder().name("shop").pod_security(Level::Restricted).build())?;
 //! b.add(Pod::builder()
 //!     .name("logs")
 //!     .namespace("shop")
 //!     .template(PodTemplate::builder()
+//!         // The explicit opt-out the builder needs for a hostPath volume ...
+//!         .security(PodSecurity::default().allow_host_volumes())
 //!         .container(Container::builder()
 //!             .name("tail")
 //!             .image("busybox:1.37")
@@ -33,6 +36,7 @@
 //!         .volume(Volume::host_path("varlog", "/var/log"))
 //!         .build())
 //!     .build())?;
+//! // ... and what the namespace then refuses.
 //! let e = b.check().unwrap_err();
 //! assert!(e.to_string().contains(
 //!     r#"pod "shop/logs": spec.volumes[0].hostPath: violates PodSecurity "restricted" of namespace "shop": hostPath volumes are not allowed"#

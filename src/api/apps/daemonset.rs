@@ -173,6 +173,8 @@ impl Manifest for DaemonSet {
             },
             status: None,
         };
+        self.template
+            .keep_restricted_promise("DaemonSet", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut ds);
         ds.to_object()
     }

@@ -310,6 +310,8 @@ impl Manifest for Job {
             spec: Some(job_params!(self).spec(&self.template, &self.name)),
             status: None,
         };
+        self.template
+            .keep_restricted_promise("Job", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut job);
         job.to_object()
     }
