@@ -149,6 +149,9 @@ const MUTATIONS: &[Mutation] = &[
     m("mounts", ANY, &[("P/volumes/-", r#"{"name": "mp", "emptyDir": {}}"#), ("C/volumeMounts/-", r#"{"name": "mp", "mountPath": "/mp", "subPath": "a", "subPathExpr": "b"}"#)]),
     m("mounts", ANY, &[("P/volumes/-", r#"{"name": "mp", "emptyDir": {}}"#), ("C/volumeMounts/-", r#"{"name": "mp", "mountPath": "/mp", "subPath": "../a"}"#)]),
     m("preemption-policy", ANY, &[("P/preemptionPolicy", r#""Bogus""#)]),
+    // Kept stricter on purpose (docs/validation.md): false rejects, listed.
+    m("kept-stricter", ANY, &[("C/lifecycle", r#"{"preStop": {"sleep": {"seconds": 0}}}"#)]),
+    m("kept-stricter", ANY, &[("C/livenessProbe", r#"{"tcpSocket": {"port": "no-such-port"}}"#)]),
     // Defaults the apiserver fills in (false rejects when refused)
     m("defaulted-empty", ANY, &[("C/imagePullPolicy", r#""""#)]),
     m("defaulted-empty", ANY, &[("C/terminationMessagePolicy", r#""""#)]),
@@ -462,6 +465,13 @@ async fn kubeprint_agrees_with_the_apiserver() {
                 cross_object += 1;
             }
             (Ok(()), Err(e)) => {
+                if mutation.family == "kept-stricter" {
+                    assert!(
+                        e.to_string()
+                            .contains("stricter than the apiserver on purpose"),
+                        "{what}: a rule kept stricter must say so and how to relax it: {e}"
+                    );
+                }
                 row.false_reject += 1;
                 fam.false_reject += 1;
                 false_rejects

@@ -1401,3 +1401,39 @@ rule!(
     ),
     "volumes[2].projected.defaultMode: -1 is not a file mode (0 to 0o777)"
 );
+
+#[test]
+fn rules_kept_stricter_say_so_and_relax_per_object() {
+    let mut d = base();
+    web(&mut d).lifecycle = Some(core::Lifecycle {
+        pre_stop: Some(core::LifecycleHandler {
+            sleep: Some(core::SleepAction { seconds: 0 }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(
+        errors(&d),
+        [
+            r#"deployment "web": spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0 (a sleep of 0 does nothing) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-zero relaxes it)"#
+        ]
+    );
+    d.metadata.annotations = Some(
+        [(
+            kubeprint::validate::RELAX_ANNOTATION.to_owned(),
+            "port-names,sleep-zero".to_owned(),
+        )]
+        .into(),
+    );
+    assert_eq!(errors(&d), Vec::<String>::new());
+    // Other rules stay: a negative sleep is the apiserver's error too.
+    web(&mut d)
+        .lifecycle
+        .as_mut()
+        .unwrap()
+        .pre_stop
+        .as_mut()
+        .unwrap()
+        .sleep = Some(core::SleepAction { seconds: -1 });
+    assert_eq!(errors(&d).len(), 1, "{:?}", errors(&d));
+}

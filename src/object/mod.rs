@@ -404,6 +404,12 @@ impl Object {
             }
             _ => validate::dns1123_subdomain,
         };
+        c.relax(
+            meta.annotations
+                .as_ref()
+                .and_then(|a| a.get(validate::RELAX_ANNOTATION))
+                .map(String::as_str),
+        );
         c.check("metadata.name", rule(&name));
         // generateName is a prefix the apiserver completes: checked as a name, a trailing '-'
         // allowed.

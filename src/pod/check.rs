@@ -6,7 +6,11 @@
 //! purpose: a lifecycle `sleep` must last at least 1 second and be *shorter* than
 //! `terminationGracePeriodSeconds` (the apiserver accepts 0 and a sleep equal to the grace
 //! period); and file paths must be unique within a downward API volume too (the apiserver
-//! checks duplicates only across the sources of a projected volume).
+//! checks duplicates only across the sources of a projected volume). The sleep and port-name
+//! rules go through `Checker::strict`: their messages say so, and an object relaxes them with
+//! the annotation `kubeprint.dev/relax: sleep-zero,sleep-grace,port-names`
+//! (docs/validation.md). The rules the differential test found missing are in
+//! `pod/rules.rs`.
 
 use crate::port::check_port_ref;
 use crate::quantity::{check_quantity, quantity_cmp};
@@ -624,13 +628,32 @@ fn lifecycle(
         if let Some(sleep) = &h.sleep {
             let limit = grace.unwrap_or(DEFAULT_GRACE_SECONDS);
             let source = if grace.is_some() { "" } else { ", the default" };
-            if sleep.seconds < 1 {
+            if sleep.seconds < 0 {
                 c.fail(
                     format_args!("{hp}.sleep.seconds"),
-                    format!("must be >= 1, got {}", sleep.seconds),
+                    format!("must not be negative, got {}", sleep.seconds),
                 );
-            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds >= limit {
+            } else if sleep.seconds < 1 {
+                c.strict(
+                    "sleep-zero",
+                    format_args!("{hp}.sleep.seconds"),
+                    format!(
+                        "must be >= 1, got {} (a sleep of 0 does nothing)",
+                        sleep.seconds
+                    ),
+                );
+            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds > limit {
                 c.fail(
+                    format_args!("{hp}.sleep.seconds"),
+                    format!(
+                        "must not be more than terminationGracePeriodSeconds ({limit}{source}), \
+                         got {}",
+                        sleep.seconds
+                    ),
+                );
+            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds == limit {
+                c.strict(
+                    "sleep-grace",
                     format_args!("{hp}.sleep.seconds"),
                     format!(
                         "must be less than terminationGracePeriodSeconds ({limit}{source}), got {}",
@@ -903,7 +926,9 @@ fn port_ref(c: &mut Checker, p: &str, port: &IntOrString, names: &BTreeSet<&str>
     } else if let IntOrString::String(name) = port
         && !names.contains(name.as_str())
     {
-        c.fail(
+        // The apiserver leaves this to the kubelet, which then fails the probe forever.
+        c.strict(
+            "port-names",
             p,
             format!("{name:?} is not the name of a port of this container"),
         );

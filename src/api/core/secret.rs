@@ -598,7 +598,11 @@ impl Validate for core::Secret {
                             format!("is not valid JSON: {e}"),
                         ),
                         Ok(j) if !j.get("auths").is_some_and(serde_json::Value::is_object) => {
-                            c.fail("data[\".dockerconfigjson\"]", "has no \"auths\" object");
+                            c.strict(
+                                "dockerconfigjson-auths",
+                                "data[\".dockerconfigjson\"]",
+                                "has no \"auths\" object (the kubelet finds no credentials in it)",
+                            );
                         }
                         Ok(_) => {}
                     }
@@ -1044,9 +1048,19 @@ mod tests {
             &[(".dockerconfigjson", "{}")],
         );
         assert_eq!(
-            raw_error(s),
-            r#"secret "s": data[".dockerconfigjson"]: has no "auths" object"#
+            raw_error(s.clone()),
+            r#"secret "s": data[".dockerconfigjson"]: has no "auths" object (the kubelet finds no credentials in it) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: dockerconfigjson-auths relaxes it)"#
         );
+        // The apiserver accepts it: the object may relax the rule.
+        let mut s = s;
+        s.metadata.annotations = Some(
+            [(
+                crate::validate::RELAX_ANNOTATION.to_owned(),
+                "sleep-zero, dockerconfigjson-auths".to_owned(),
+            )]
+            .into(),
+        );
+        assert!(s.to_object().is_ok());
     }
 
     #[test]
