@@ -338,12 +338,12 @@ rule!(
 rule!(
     probe_named_port_exists,
     |d| web(&mut d).liveness_probe = Some(Probe::http_get("/healthz", "helth").to_k8s()),
-    r#"containers[0].livenessProbe.httpGet.port: "helth" is not the name of a port of this container"#
+    r#"containers[0].livenessProbe.httpGet.port: "helth" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     probe_tcp_named_port_exists,
     |d| web(&mut d).readiness_probe = Some(Probe::tcp("db").to_k8s()),
-    r#"containers[0].readinessProbe.tcpSocket.port: "db" is not the name of a port of this container"#
+    r#"containers[0].readinessProbe.tcpSocket.port: "db" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     probe_port_name_format,
@@ -362,7 +362,7 @@ rule!(
         init.ports = Some(vec![Port::tcp("admin", 9000).to_container_port()]);
         web(&mut d).startup_probe = Some(Probe::tcp("admin").to_k8s());
     },
-    r#"containers[0].startupProbe.tcpSocket.port: "admin" is not the name of a port of this container"#
+    r#"containers[0].startupProbe.tcpSocket.port: "admin" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     probe_scheme,
@@ -522,6 +522,12 @@ raw_rule!(
     "Cresources",
     serde_json::json!({"limits": {"gpu": "1"}}),
     r#"containers[0].resources.limits["gpu"]: "gpu" is not a container resource (cpu, memory, ephemeral-storage, hugepages-<size>) nor a fully qualified extended resource (example.com/name)"#
+);
+raw_rule!(
+    hugepages_need_cpu_or_memory,
+    "Cresources",
+    serde_json::json!({"limits": {"hugepages-2Mi": "2Mi"}}),
+    "containers[0].resources: hugepages need a cpu or memory request or limit too"
 );
 raw_rule!(
     unmasked_proc_mount_needs_user_namespaces,
@@ -1142,7 +1148,7 @@ rule!(
 rule!(
     hook_http_port_name_is_a_container_port,
     |d| web(&mut d).lifecycle = hooks(None, Some(Hook::http_get("/quit", "admin"))),
-    r#"containers[0].lifecycle.preStop.httpGet.port: "admin" is not the name of a port of this container"#
+    r#"containers[0].lifecycle.preStop.httpGet.port: "admin" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     hook_http_port_number,
@@ -1172,12 +1178,12 @@ rule!(
 rule!(
     hook_sleep_at_least_one_second,
     |d| web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(0))),
-    "containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0"
+    "containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0 (a sleep of 0 does nothing) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-zero relaxes it)"
 );
 rule!(
     hook_sleep_shorter_than_the_default_grace_period,
     |d| web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(30))),
-    "containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (30, the default), got 30"
+    "containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (30, the default), got 30 (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-grace relaxes it)"
 );
 rule!(
     hook_sleep_shorter_than_the_grace_period,
@@ -1185,7 +1191,7 @@ rule!(
         spec(&mut d).termination_grace_period_seconds = Some(10);
         web(&mut d).lifecycle = hooks(Some(Hook::sleep(15)), None);
     },
-    "containers[0].lifecycle.postStart.sleep.seconds: must be less than terminationGracePeriodSeconds (10), got 15"
+    "containers[0].lifecycle.postStart.sleep.seconds: must not be more than terminationGracePeriodSeconds (10), got 15"
 );
 rule!(
     hook_not_in_plain_init_containers,
@@ -1206,7 +1212,7 @@ fn hooks_in_sidecars_are_checked() {
     assert_eq!(
         errors(&d),
         [
-            r#"deployment "web": spec.template.spec.initContainers[0].lifecycle.preStop.httpGet.port: "http" is not the name of a port of this container"#
+            r#"deployment "web": spec.template.spec.initContainers[0].lifecycle.preStop.httpGet.port: "http" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
         ]
     );
 }

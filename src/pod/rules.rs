@@ -87,10 +87,7 @@ pub(crate) fn resources(c: &mut Checker, p: &str, r: &core::ResourceRequirements
             .iter()
             .any(|k| requests.contains_key(*k) || limits.contains_key(*k))
     {
-        c.fail(
-            format_args!("{p}.resources"),
-            "hugepages need a cpu or memory request or limit too",
-        );
+        c.fail(p, "hugepages need a cpu or memory request or limit too");
     }
 }
 
