@@ -309,3 +309,110 @@ fn strict_decoding_names_unknown_fields() {
     .unwrap_err();
     assert_eq!(e.to_string(), r#"service "a": spec.prots: unknown field"#);
 }
+
+/// Object rules the differential test found missing (issue #13), offline: each case's error
+/// names the field. (The differential test checks them against the apiserver.)
+#[test]
+fn object_rules_of_issue_13() {
+    let svc = |spec: Value| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": merge(json!({"selector": {"app": "web"}, "ports": [{"port": 80}]}), spec)})
+    };
+    let job = |spec: Value| {
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+               "spec": merge(json!({"template": {"spec": {"restartPolicy": "Never",
+                   "containers": [{"name": "c", "image": "busybox"}]}}}), spec)})
+    };
+    let cases = [
+        (
+            svc(json!({"ipFamilies": ["IPv4", "IPv4"]})),
+            r#"spec.ipFamilies[1]: duplicate IP family "IPv4""#,
+        ),
+        (
+            svc(json!({"externalIPs": ["0.0.0.0"]})),
+            r#"spec.externalIPs[0]: "0.0.0.0" may not be unspecified"#,
+        ),
+        (
+            svc(json!({"internalTrafficPolicy": "Bogus"})),
+            "spec.internalTrafficPolicy",
+        ),
+        (
+            svc(json!({"loadBalancerClass": "example.com/lb"})),
+            "spec.loadBalancerClass: may only be set for LoadBalancer services",
+        ),
+        (
+            svc(json!({"clusterIP": "10.0.0.5", "clusterIPs": ["10.0.0.6"]})),
+            "spec.clusterIPs[0]",
+        ),
+        (
+            job(json!({"completionMode": "Indexed", "completions": 2, "parallelism": 200_000})),
+            "spec.parallelism: must be at most 100000",
+        ),
+        (
+            job(json!({"maxFailedIndexes": 1})),
+            "spec.maxFailedIndexes: may only be set together with backoffLimitPerIndex",
+        ),
+        (
+            job(json!({"podReplacementPolicy": "Bogus"})),
+            "spec.podReplacementPolicy",
+        ),
+        (
+            job(json!({"successPolicy": {"rules": [{"succeededCount": 1}]}})),
+            "spec.successPolicy: may only be set when completionMode is Indexed",
+        ),
+        (
+            job(json!({"manualSelector": true})),
+            "spec.selector: required when manualSelector is true",
+        ),
+        (
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "a".repeat(64)},
+                   "spec": {"template": {"spec": {"restartPolicy": "Never",
+                       "containers": [{"name": "c", "image": "busybox"}]}}}}),
+            "metadata.name: \"aaaa",
+        ),
+        (
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"..a": "x"}}),
+            r#"data["..a"]: "..a" must not start with "..""#,
+        ),
+        (
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "generateName": "Bad_"}}),
+            "metadata.generateName",
+        ),
+        (
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"},
+                   "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.1/8"}}]}]}}),
+            r#"spec.ingress[0].from[0].ipBlock.cidr: "10.0.0.1/8" has bits set beyond the prefix length"#,
+        ),
+        (
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"},
+                   "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                            "dataSource": {"kind": "PersistentVolumeClaim", "name": "a"},
+                            "dataSourceRef": {"kind": "PersistentVolumeClaim", "name": "b"}}}),
+            "spec.dataSource: must match dataSourceRef",
+        ),
+    ];
+    for (object, expected) in cases {
+        let o = Object::from_json_value(object.clone()).unwrap_or_else(|e| panic!("{e}: {object}"));
+        let e = o.validate().expect_err(expected).to_string();
+        assert!(e.contains(expected), "{expected}\nnot in\n{e}");
+    }
+    // And what the apiserver defaults is accepted.
+    for object in [
+        svc(json!({"ports": [{"port": 80, "protocol": "", "name": "a-long-port-name-for-dns"}]})),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s",
+               "annotations": {"Example.COM/Key": "v"}}, "type": ""}),
+        job(json!({"completionMode": "Indexed"})),
+    ] {
+        let o = Object::from_json_value(object.clone()).unwrap();
+        o.validate().unwrap_or_else(|e| panic!("{e}: {object}"));
+    }
+}
+
+fn merge(mut base: Value, over: Value) -> Value {
+    if let (Some(b), Value::Object(o)) = (base.as_object_mut(), over) {
+        for (k, v) in o {
+            b.insert(k, v);
+        }
+    }
+    base
+}
