@@ -150,6 +150,15 @@ pub enum Error {
         /// The serializer's message.
         message: String,
     },
+    /// A YAML or JSON document could not be read as a Kubernetes object
+    /// ([`Object::from_json_str`](crate::Object::from_json_str) and friends).
+    #[error("decoding {what}: {message}")]
+    Decode {
+        /// Which document (`document 2`, or the object when its kind and name are known).
+        what: String,
+        /// What is wrong with it (never a Secret's value).
+        message: String,
+    },
     /// The system random number generator failed while generating a secret value.
     #[error("generating a random value for {object}: {message}")]
     Random {

@@ -71,6 +71,8 @@ impl fmt::Display for Protocol {
 
 /// Checks a protocol string of a raw object.
 pub(crate) fn check_protocol(p: Option<&str>) -> Option<String> {
+    // An empty protocol is defaulted to TCP by the apiserver, like a missing one.
+    let p = p.filter(|p| !p.is_empty());
     match (p, Protocol::from_k8s(p)) {
         (Some(p), None) => Some(format!("{p:?} is not a valid protocol (TCP, UDP, SCTP)")),
         _ => None,

@@ -17,7 +17,46 @@ use std::str::FromStr;
 
 const NANO: i128 = 1_000_000_000;
 
+/// The largest value [`parse_nano`] returns: quantities beyond it (the apiserver holds them
+/// with arbitrary precision and accepts them) saturate here and compare as "huge".
+pub(crate) const HUGE: i128 = i128::MAX;
+
+/// `digits` (ASCII digits, no sign) × 10^`exp` in nano-units, rounded up, saturating at [`HUGE`].
+fn scaled(digits: &str, exp: i64) -> i128 {
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return 0;
+    }
+    let (kept, dropped) = if exp >= 0 {
+        (digits, "")
+    } else {
+        let cut = usize::try_from(exp.unsigned_abs()).unwrap_or(usize::MAX);
+        digits.split_at(digits.len().saturating_sub(cut))
+    };
+    // 39 digits and more exceed i128 (about 1.7 × 10³⁸); so does any exponent of 39 and more.
+    let mut value: i128 = 0;
+    for b in kept.bytes() {
+        value = value
+            .saturating_mul(10)
+            .saturating_add(i128::from(b - b'0'));
+    }
+    if exp > 0 {
+        let e = u32::try_from(exp).unwrap_or(u32::MAX);
+        value = match 10i128.checked_pow(e) {
+            Some(m) => value.saturating_mul(m),
+            None => HUGE,
+        };
+    }
+    if dropped.bytes().any(|b| b != b'0') {
+        value = value.saturating_add(1);
+    }
+    value
+}
+
 /// Parses a Kubernetes quantity string into nano-units (value × 10⁹), rejecting negatives.
+///
+/// Any magnitude parses, as it does for the apiserver: what goes beyond `i128` saturates at
+/// [`HUGE`]; fractions below a nano-unit round up. Never panics.
 fn parse_nano(input: &str) -> Result<i128, Error> {
     let err = |message: &str| Error::Quantity {
         input: input.to_owned(),
@@ -27,7 +66,8 @@ fn parse_nano(input: &str) -> Result<i128, Error> {
     if s.is_empty() {
         return Err(err("is empty"));
     }
-    let (number, multiplier_nano): (&str, i128) = {
+    // (number, power of ten, power of two)
+    let (number, exp10, shift): (&str, i64, u32) = {
         let binary = [
             ("Ki", 10),
             ("Mi", 20),
@@ -51,22 +91,20 @@ fn parse_nano(input: &str) -> Result<i128, Error> {
             .iter()
             .find_map(|(suf, sh)| s.strip_suffix(suf).map(|n| (n, *sh)))
         {
-            (n, NANO << shift)
+            (n, 0, shift)
         } else if let Some((n, exp)) = decimal
             .iter()
             .find_map(|(suf, e)| s.strip_suffix(suf).map(|n| (n, *e)))
         {
-            (n, 10i128.pow((9 + exp) as u32))
+            (n, exp, 0)
         } else if let Some(pos) = s.find(['e', 'E']) {
+            // The apiserver reads the exponent as a (32-bit) integer.
             let exp: i32 = s[pos + 1..]
                 .parse()
                 .map_err(|_| err("has an invalid exponent"))?;
-            if !(-9..=18).contains(&exp) {
-                return Err(err("exponent is out of range"));
-            }
-            (&s[..pos], 10i128.pow((9 + exp) as u32))
+            (&s[..pos], i64::from(exp), 0)
         } else {
-            (s, NANO)
+            (s, 0, 0)
         }
     };
     if number.starts_with('-') {
@@ -77,34 +115,28 @@ fn parse_nano(input: &str) -> Result<i128, Error> {
     if int.is_empty() && frac.is_empty() {
         return Err(err("has no number"));
     }
-    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if !int.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) {
         return Err(err(
             "is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)",
         ));
     }
-    if int.len() > 20 || frac.len() > 18 {
-        return Err(err("is too large"));
+    let digits = format!("{int}{frac}");
+    let frac_len = i64::try_from(frac.len()).unwrap_or(i64::MAX);
+    let exp = (9 + exp10).saturating_sub(frac_len);
+    if shift == 0 {
+        return Ok(scaled(&digits, exp));
     }
-    let int_v: i128 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| err("is too large"))?
-    };
-    let frac_v: i128 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().map_err(|_| err("is too large"))?
-    };
-    let frac_scale = 10i128.pow(frac.len() as u32);
-    let whole = int_v
-        .checked_mul(multiplier_nano)
-        .ok_or_else(|| err("is too large"))?;
-    // Round fractional parts up, as the apiserver does when it canonicalizes.
-    let part = frac_v
-        .checked_mul(multiplier_nano)
-        .ok_or_else(|| err("is too large"))?;
-    let part = (part + frac_scale - 1) / frac_scale;
-    whole.checked_add(part).ok_or_else(|| err("is too large"))
+    // Binary suffixes: digits × 2^shift × 10^exp, multiplying first where that fits.
+    let exact = scaled(&digits, 0);
+    Ok(match exact.checked_mul(1i128 << shift) {
+        Some(v) if v < HUGE => scaled(&v.to_string(), exp),
+        _ => scaled(&digits, exp).saturating_mul(1i128 << shift),
+    })
+}
+
+/// `n / d` rounded up, for `n ≥ 0`, `d > 0` (never overflows).
+pub(crate) fn div_up(n: i128, d: i128) -> i128 {
+    n / d + i128::from(n % d != 0)
 }
 
 /// A CPU quantity, held in millicores.
@@ -117,9 +149,9 @@ impl Cpu {
         Cpu(n)
     }
 
-    /// `n` whole cores.
+    /// `n` whole cores (saturating at `u64::MAX` millicores).
     pub const fn cores(n: u64) -> Self {
-        Cpu(n * 1000)
+        Cpu(n.saturating_mul(1000))
     }
 
     /// The quantity in millicores.
@@ -148,7 +180,7 @@ impl FromStr for Cpu {
     /// Parses `250m`, `0.5`, `2`; values below a millicore round up, as Kubernetes does.
     fn from_str(s: &str) -> Result<Self, Error> {
         let nano = parse_nano(s)?;
-        let millis = (nano + 999_999) / 1_000_000;
+        let millis = div_up(nano, 1_000_000);
         u64::try_from(millis).map(Cpu).map_err(|_| Error::Quantity {
             input: s.to_owned(),
             message: "is too large".into(),
@@ -170,27 +202,27 @@ impl Memory {
     }
     /// `n` kibibytes (`Ki`).
     pub const fn kib(n: u64) -> Self {
-        Memory(n << 10)
+        Memory(n.saturating_mul(1 << 10))
     }
     /// `n` mebibytes (`Mi`).
     pub const fn mib(n: u64) -> Self {
-        Memory(n << 20)
+        Memory(n.saturating_mul(1 << 20))
     }
     /// `n` gibibytes (`Gi`).
     pub const fn gib(n: u64) -> Self {
-        Memory(n << 30)
+        Memory(n.saturating_mul(1 << 30))
     }
     /// `n` tebibytes (`Ti`).
     pub const fn tib(n: u64) -> Self {
-        Memory(n << 40)
+        Memory(n.saturating_mul(1 << 40))
     }
     /// `n` megabytes (`M`, 10⁶ bytes).
     pub const fn mb(n: u64) -> Self {
-        Memory(n * 1_000_000)
+        Memory(n.saturating_mul(1_000_000))
     }
     /// `n` gigabytes (`G`, 10⁹ bytes).
     pub const fn gb(n: u64) -> Self {
-        Memory(n * 1_000_000_000)
+        Memory(n.saturating_mul(1_000_000_000))
     }
 
     /// The quantity in bytes.
@@ -244,7 +276,7 @@ impl FromStr for Memory {
     /// Parses `128Mi`, `1.5Gi`, `1G`, `512`; fractions of a byte round up.
     fn from_str(s: &str) -> Result<Self, Error> {
         let nano = parse_nano(s)?;
-        let bytes = (nano + NANO - 1) / NANO;
+        let bytes = div_up(nano, NANO);
         u64::try_from(bytes)
             .map(Memory)
             .map_err(|_| Error::Quantity {
@@ -324,10 +356,57 @@ mod tests {
         ] {
             assert!(s.parse::<Memory>().is_err(), "{s}");
         }
+        // Too large for the typed values, but never a panic.
+        let e = "1e99".parse::<Memory>().unwrap_err();
+        assert_eq!(e.to_string(), r#"quantity "1e99": is too large"#);
         let e = "12q".parse::<Cpu>().unwrap_err();
         assert_eq!(
             e.to_string(),
             r#"quantity "12q": is not a number with an optional suffix (m, Ki, Mi, Gi, k, M, G, ...)"#
         );
+    }
+
+    #[test]
+    fn huge_quantities_saturate_and_pass_like_the_apiserver() {
+        // The input that made `Memory::from_str` overflow in debug builds (issue #13).
+        let cited = "17014118346046923173.168730371588410572e10";
+        assert!(cited.parse::<Memory>().is_err());
+        assert!(cited.parse::<Cpu>().is_err());
+        // Seven below i128::MAX nano-units: the rounding up of the old code overflowed here.
+        assert_eq!(quantity_nanos(&Quantity(cited.into())), Some(HUGE - 7));
+        assert_eq!(check_quantity(&Quantity(cited.into())), None);
+        for s in [
+            "1e99",
+            "1E2147483647",
+            "99999999999999999999999Ei",
+            "999999999999999999999999999999999999999999999",
+            "170141183460469231731687303715884105727Ei",
+        ] {
+            let q = Quantity(s.into());
+            assert_eq!(check_quantity(&q), None, "{s}");
+            assert_eq!(quantity_nanos(&q), Some(HUGE), "{s}");
+        }
+        // Tiny ones round up to a nano-unit; zero stays zero.
+        assert_eq!(quantity_nanos(&Quantity("1e-2147483648".into())), Some(1));
+        assert_eq!(quantity_nanos(&Quantity("0.0000000000001".into())), Some(1));
+        assert_eq!(quantity_nanos(&Quantity("000e-50".into())), Some(0));
+        // Exact where it fits.
+        assert_eq!(
+            quantity_nanos(&Quantity("1.5Ei".into())),
+            Some(3 * (1i128 << 59) * NANO)
+        );
+        assert_eq!(
+            quantity_nanos(&Quantity("0.001Ki".into())),
+            Some(1_024_000_000)
+        );
+        assert_eq!(quantity_nanos(&Quantity("12e-3".into())), Some(12_000_000));
+        assert_eq!(
+            quantity_cmp(&Quantity("1e40".into()), &Quantity("1Ei".into())),
+            Some(std::cmp::Ordering::Greater)
+        );
+        // Builders saturate rather than overflow.
+        assert_eq!(Cpu::cores(u64::MAX).as_millis(), u64::MAX);
+        assert_eq!(Memory::gib(u64::MAX).as_bytes(), u64::MAX);
+        assert_eq!(Memory::gb(u64::MAX).as_bytes(), u64::MAX);
     }
 }

@@ -21,7 +21,13 @@ use std::fmt::Display;
 pub struct Checker {
     object: ObjectRef,
     violations: Vec<Violation>,
+    relaxed: Vec<String>,
 }
+
+/// Annotation relaxing, on one object, rules kubeprint keeps stricter than the apiserver on
+/// purpose: a comma-separated list of their names (see [`Checker::strict`] and
+/// `docs/validation.md`), e.g. `kubeprint.dev/relax: sleep-zero,port-names`.
+pub const RELAX_ANNOTATION: &str = "kubeprint.dev/relax";
 
 impl Checker {
     /// A checker for `object`.
@@ -29,6 +35,7 @@ impl Checker {
         Checker {
             object,
             violations: Vec::new(),
+            relaxed: Vec::new(),
         }
     }
 
@@ -44,6 +51,32 @@ impl Checker {
             path.to_string(),
             message,
         ));
+    }
+
+    /// Relaxes the stricter-than-the-apiserver rules named in `annotation` (the value of
+    /// [`RELAX_ANNOTATION`]) for this object.
+    pub fn relax(&mut self, annotation: Option<&str>) {
+        self.relaxed = annotation
+            .into_iter()
+            .flat_map(|a| a.split(','))
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .collect();
+    }
+
+    /// Records `message` at `path` for `rule`, one that kubeprint keeps stricter than the
+    /// apiserver on purpose — unless the object relaxes it ([`RELAX_ANNOTATION`]). The message
+    /// says how.
+    pub fn strict(&mut self, rule: &str, path: impl Display, message: impl Into<String>) {
+        if self.relaxed.iter().any(|r| r == rule) {
+            return;
+        }
+        let message = format!(
+            "{} (stricter than the apiserver on purpose; annotation {RELAX_ANNOTATION}: {rule} \
+             relaxes it)",
+            message.into()
+        );
+        self.fail(path, message);
     }
 
     /// Records the rule's message, if any, at `path`.
@@ -112,7 +145,11 @@ impl Checker {
         };
         let mut total = 0usize;
         for (k, v) in annotations {
-            self.check(format_args!("{path}[{k:?}]"), qualified_name(k));
+            // The apiserver checks annotation keys lower-cased.
+            self.check(
+                format_args!("{path}[{k:?}]"),
+                qualified_name(&k.to_ascii_lowercase()),
+            );
             total += k.len() + v.len();
         }
         if total > 256 * 1024 {
@@ -290,7 +327,8 @@ pub fn env_var_name(s: &str) -> Option<String> {
     None
 }
 
-/// A ConfigMap or Secret key: ≤ 253 of alphanumerics, '-', '_', '.', not "." or "..".
+/// A ConfigMap or Secret key: ≤ 253 of alphanumerics, '-', '_', '.', not "." and not starting
+/// with "..".
 pub fn config_key(s: &str) -> Option<String> {
     if s.is_empty() {
         return Some("must not be empty".into());
@@ -308,6 +346,9 @@ pub fn config_key(s: &str) -> Option<String> {
     }
     if s == "." || s == ".." {
         return Some(format!("{s:?} is not a valid key"));
+    }
+    if s.starts_with("..") {
+        return Some(format!("{s:?} must not start with \"..\""));
     }
     None
 }

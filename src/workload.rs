@@ -250,7 +250,8 @@ pub(crate) fn check_strategy<R>(
     types: [&str; 2],
     rolling: impl FnOnce(&mut Checker, &str, &R),
 ) {
-    match type_.unwrap_or("RollingUpdate") {
+    // An empty type is defaulted to RollingUpdate by the apiserver, like a missing one.
+    match type_.filter(|t| !t.is_empty()).unwrap_or("RollingUpdate") {
         "RollingUpdate" => {
             if let Some(ru) = rolling_update {
                 rolling(c, &format!("{path}.rollingUpdate"), ru);

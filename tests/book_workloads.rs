@@ -47,7 +47,12 @@ fn ch05_kuard_pod() {
         .name("kuard")
         .template(
             PodTemplate::builder()
-                .security(PodSecurity::default().run_as_user(NOBODY))
+                // NFS leaves restricted: an explicit opt-out (issue #13).
+                .security(
+                    PodSecurity::default()
+                        .run_as_user(NOBODY)
+                        .allow_host_volumes(),
+                )
                 .volume(Volume::nfs("kuard-data", "my.nfs.server.local", "/exports"))
                 .container(
                     Container::builder()

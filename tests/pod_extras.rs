@@ -189,8 +189,8 @@ fn invalid_hooks_name_the_field() {
     assert_eq!(
         messages,
         [
-            r#"deployment "web": spec.template.spec.containers[0].lifecycle.postStart.httpGet.port: "http" is not the name of a port of this container"#,
-            r#"deployment "web": spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (5), got 5"#,
+            r#"deployment "web": spec.template.spec.containers[0].lifecycle.postStart.httpGet.port: "http" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#,
+            r#"deployment "web": spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (5), got 5 (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-grace relaxes it)"#,
         ]
     );
 }

@@ -338,12 +338,12 @@ rule!(
 rule!(
     probe_named_port_exists,
     |d| web(&mut d).liveness_probe = Some(Probe::http_get("/healthz", "helth").to_k8s()),
-    r#"containers[0].livenessProbe.httpGet.port: "helth" is not the name of a port of this container"#
+    r#"containers[0].livenessProbe.httpGet.port: "helth" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     probe_tcp_named_port_exists,
     |d| web(&mut d).readiness_probe = Some(Probe::tcp("db").to_k8s()),
-    r#"containers[0].readinessProbe.tcpSocket.port: "db" is not the name of a port of this container"#
+    r#"containers[0].readinessProbe.tcpSocket.port: "db" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     probe_port_name_format,
@@ -362,7 +362,7 @@ rule!(
         init.ports = Some(vec![Port::tcp("admin", 9000).to_container_port()]);
         web(&mut d).startup_probe = Some(Probe::tcp("admin").to_k8s());
     },
-    r#"containers[0].startupProbe.tcpSocket.port: "admin" is not the name of a port of this container"#
+    r#"containers[0].startupProbe.tcpSocket.port: "admin" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     probe_scheme,
@@ -454,13 +454,134 @@ rule!(
         .push(vol(Volume::pvc("tmp", "scratch"))),
     r#"volumes[2].name: duplicate volume name "tmp""#
 );
-rule!(
-    volume_needs_a_source,
-    |d| spec(&mut d).volumes.as_mut().unwrap().push(core::Volume {
+#[test]
+fn volume_without_a_source_is_an_empty_dir() {
+    // The apiserver makes it an emptyDir (issue #13: was a false reject).
+    let mut d = base();
+    spec(&mut d).volumes.as_mut().unwrap().push(core::Volume {
         name: "empty".into(),
         ..Default::default()
-    }),
-    "volumes[2]: must have exactly one volume source, found none"
+    });
+    assert_eq!(errors(&d), Vec::<String>::new());
+}
+
+#[test]
+fn empty_values_the_apiserver_defaults_are_accepted() {
+    let mut d = base();
+    web(&mut d).image_pull_policy = Some(String::new());
+    assert_eq!(errors(&d), Vec::<String>::new());
+}
+
+/// `raw_rule!(name, "path", json, "path: message")`: the base with `json` set at `path` of the
+/// pod spec (`P`) or its first container (`C`) has exactly that violation.
+macro_rules! raw_rule {
+    ($name:ident, $at:literal, $json:expr, $expected:expr) => {
+        #[test]
+        fn $name() {
+            let mut v = serde_json::to_value(base()).unwrap();
+            let (root, field) = $at.split_at(1);
+            let target = if root == "C" {
+                &mut v["spec"]["template"]["spec"]["containers"][0]
+            } else {
+                &mut v["spec"]["template"]["spec"]
+            };
+            target[field] = $json;
+            let d: apps::Deployment = serde_json::from_value(v).unwrap();
+            assert_eq!(
+                errors(&d),
+                vec![format!(
+                    "deployment \"web\": spec.template.spec.{}",
+                    $expected
+                )]
+            );
+        }
+    };
+}
+
+// Rules the differential test found missing (issue #13).
+raw_rule!(
+    divisor_of_cpu,
+    "Cenv",
+    serde_json::json!([{"name": "X", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "3m"}}}]),
+    r#"containers[0].env[0].valueFrom.resourceFieldRef.divisor: "3m" is not a divisor of limits.cpu (one of 1m, 1)"#
+);
+raw_rule!(
+    extended_resource_needs_a_limit,
+    "Cresources",
+    serde_json::json!({"requests": {"example.com/gpu": "1"}}),
+    r#"containers[0].resources.limits["example.com/gpu"]: required: example.com/gpu cannot be overcommitted, so a request needs a limit"#
+);
+raw_rule!(
+    extended_resource_is_whole,
+    "Cresources",
+    serde_json::json!({"limits": {"example.com/gpu": "500m"}}),
+    r#"containers[0].resources.limits["example.com/gpu"]: "500m" must be a whole number"#
+);
+raw_rule!(
+    resource_name_standard_or_qualified,
+    "Cresources",
+    serde_json::json!({"limits": {"gpu": "1"}}),
+    r#"containers[0].resources.limits["gpu"]: "gpu" is not a container resource (cpu, memory, ephemeral-storage, hugepages-<size>) nor a fully qualified extended resource (example.com/name)"#
+);
+raw_rule!(
+    hugepages_need_cpu_or_memory,
+    "Cresources",
+    serde_json::json!({"limits": {"hugepages-2Mi": "2Mi"}}),
+    "containers[0].resources: hugepages need a cpu or memory request or limit too"
+);
+raw_rule!(
+    unmasked_proc_mount_needs_user_namespaces,
+    "CsecurityContext",
+    serde_json::json!({"procMount": "Unmasked"}),
+    "containers[0].securityContext.procMount: Unmasked needs the pod's hostUsers: false"
+);
+raw_rule!(
+    duplicate_host_ports,
+    "Cports",
+    serde_json::json!([{"name": "http", "containerPort": 80, "hostPort": 8080}, {"containerPort": 81, "hostPort": 8080}]),
+    "containers[0].ports[1].hostPort: duplicate host port 8080"
+);
+raw_rule!(
+    dns_policy_none_needs_nameservers,
+    "PdnsPolicy",
+    serde_json::json!("None"),
+    "dnsConfig.nameservers: required: dnsPolicy None needs at least one nameserver"
+);
+raw_rule!(
+    host_alias_ip,
+    "PhostAliases",
+    serde_json::json!([{"ip": "bad"}]),
+    r#"hostAliases[0].ip: "bad" is not an IP address"#
+);
+raw_rule!(
+    init_containers_have_no_probes,
+    "PinitContainers",
+    serde_json::json!([{"name": "init", "image": "busybox", "readinessProbe": {"exec": {"command": ["true"]}}}]),
+    "initContainers[0].readinessProbe: must not be set on an init container (only on a sidecar, restartPolicy: Always)"
+);
+raw_rule!(
+    match_fields_only_metadata_name,
+    "Paffinity",
+    serde_json::json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.labels", "operator": "In", "values": ["a"]}]}]}}}),
+    r#"affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].key: "metadata.labels" is not a supported field (metadata.name)"#
+);
+raw_rule!(
+    sysctl_names,
+    "PsecurityContext",
+    serde_json::json!({"sysctls": [{"name": "bad name", "value": "1"}]}),
+    r#"securityContext.sysctls[0].name: "bad name" is not a sysctl name"#
+);
+raw_rule!(
+    host_path_without_dot_dot,
+    "Pvolumes",
+    serde_json::json!([{"name": "tmp", "hostPath": {"path": "/a/../b"}}, {"name": "config", "emptyDir": {}}]),
+    r#"volumes[0].hostPath.path: "/a/../b" must not contain "..""#
+);
+raw_rule!(
+    preemption_policy,
+    "PpreemptionPolicy",
+    serde_json::json!("Sometimes"),
+    r#"preemptionPolicy: "Sometimes" is not one of PreemptLowerPriority, Never"#
 );
 rule!(
     volume_only_one_source,
@@ -1027,7 +1148,7 @@ rule!(
 rule!(
     hook_http_port_name_is_a_container_port,
     |d| web(&mut d).lifecycle = hooks(None, Some(Hook::http_get("/quit", "admin"))),
-    r#"containers[0].lifecycle.preStop.httpGet.port: "admin" is not the name of a port of this container"#
+    r#"containers[0].lifecycle.preStop.httpGet.port: "admin" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
 );
 rule!(
     hook_http_port_number,
@@ -1057,12 +1178,12 @@ rule!(
 rule!(
     hook_sleep_at_least_one_second,
     |d| web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(0))),
-    "containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0"
+    "containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0 (a sleep of 0 does nothing) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-zero relaxes it)"
 );
 rule!(
     hook_sleep_shorter_than_the_default_grace_period,
     |d| web(&mut d).lifecycle = hooks(None, Some(Hook::sleep(30))),
-    "containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (30, the default), got 30"
+    "containers[0].lifecycle.preStop.sleep.seconds: must be less than terminationGracePeriodSeconds (30, the default), got 30 (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-grace relaxes it)"
 );
 rule!(
     hook_sleep_shorter_than_the_grace_period,
@@ -1070,7 +1191,7 @@ rule!(
         spec(&mut d).termination_grace_period_seconds = Some(10);
         web(&mut d).lifecycle = hooks(Some(Hook::sleep(15)), None);
     },
-    "containers[0].lifecycle.postStart.sleep.seconds: must be less than terminationGracePeriodSeconds (10), got 15"
+    "containers[0].lifecycle.postStart.sleep.seconds: must not be more than terminationGracePeriodSeconds (10), got 15"
 );
 rule!(
     hook_not_in_plain_init_containers,
@@ -1091,7 +1212,7 @@ fn hooks_in_sidecars_are_checked() {
     assert_eq!(
         errors(&d),
         [
-            r#"deployment "web": spec.template.spec.initContainers[0].lifecycle.preStop.httpGet.port: "http" is not the name of a port of this container"#
+            r#"deployment "web": spec.template.spec.initContainers[0].lifecycle.preStop.httpGet.port: "http" is not the name of a port of this container (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: port-names relaxes it)"#
         ]
     );
 }
@@ -1286,3 +1407,39 @@ rule!(
     ),
     "volumes[2].projected.defaultMode: -1 is not a file mode (0 to 0o777)"
 );
+
+#[test]
+fn rules_kept_stricter_say_so_and_relax_per_object() {
+    let mut d = base();
+    web(&mut d).lifecycle = Some(core::Lifecycle {
+        pre_stop: Some(core::LifecycleHandler {
+            sleep: Some(core::SleepAction { seconds: 0 }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(
+        errors(&d),
+        [
+            r#"deployment "web": spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds: must be >= 1, got 0 (a sleep of 0 does nothing) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: sleep-zero relaxes it)"#
+        ]
+    );
+    d.metadata.annotations = Some(
+        [(
+            kubeprint::validate::RELAX_ANNOTATION.to_owned(),
+            "port-names,sleep-zero".to_owned(),
+        )]
+        .into(),
+    );
+    assert_eq!(errors(&d), Vec::<String>::new());
+    // Other rules stay: a negative sleep is the apiserver's error too.
+    web(&mut d)
+        .lifecycle
+        .as_mut()
+        .unwrap()
+        .pre_stop
+        .as_mut()
+        .unwrap()
+        .sleep = Some(core::SleepAction { seconds: -1 });
+    assert_eq!(errors(&d).len(), 1, "{:?}", errors(&d));
+}

@@ -21,7 +21,7 @@ use crate::bundle::Bundle;
 use crate::error::Violation;
 use crate::object::Object;
 use crate::object::refs::pod_spec;
-use crate::quantity::{Cpu, Memory, quantity_cmp, quantity_nanos};
+use crate::quantity::{Cpu, Memory, div_up, quantity_cmp, quantity_nanos};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use std::cmp::Ordering;
@@ -305,12 +305,14 @@ fn pod_amounts(spec: &core::PodSpec, defaults: &Defaults<'_>) -> BTreeMap<String
         };
         let inits = spec.init_containers.iter().flatten();
         let sidecar = |c: &&core::Container| c.restart_policy.as_deref() == Some("Always");
+        // Saturating: quantities can be far beyond i128 (the apiserver accepts them), and a
+        // saturated total exceeds any quota, as it would.
         let running: i128 = spec
             .containers
             .iter()
             .chain(inits.clone().filter(sidecar))
             .map(amount)
-            .sum();
+            .fold(0, i128::saturating_add);
         let init_max = inits.filter(|c| !sidecar(c)).map(amount).max().unwrap_or(0);
         let total = running.max(init_max);
         if total > 0 {
@@ -337,7 +339,7 @@ fn usage_key(key: &str) -> String {
 /// Formats `nanos` of a quota key for a message: CPU in cores or millicores, memory and
 /// storage in bytes with a suffix, counts as whole numbers.
 fn amount(key: &str, nanos: i128) -> String {
-    let whole = |div: i128| u64::try_from((nanos + div - 1) / div).unwrap_or(u64::MAX);
+    let whole = |div: i128| u64::try_from(div_up(nanos.max(0), div)).unwrap_or(u64::MAX);
     if key.ends_with("cpu") {
         Cpu::millis(whole(1_000_000)).to_string()
     } else if key.ends_with("memory") || key.ends_with("storage") {
@@ -367,7 +369,7 @@ fn totals(
     let mut used: BTreeMap<(Option<String>, String), (i128, Vec<String>)> = BTreeMap::new();
     let mut add = |ns: Option<&str>, key: String, nanos: i128, who: String| {
         let entry = used.entry((ns.map(str::to_owned), key)).or_default();
-        entry.0 += nanos;
+        entry.0 = entry.0.saturating_add(nanos);
         entry.1.push(who);
     };
     const ONE: i128 = 1_000_000_000;
@@ -388,11 +390,16 @@ fn totals(
         }
         let n = pods_at_once(o);
         if let (Some(p), true) = (pod_spec(o), n > 0) {
-            add(ns, "pods".into(), n * ONE, format!("{who}: {n}"));
+            add(
+                ns,
+                "pods".into(),
+                n.saturating_mul(ONE),
+                format!("{who}: {n}"),
+            );
             let defaults: Vec<_> = ranges.iter().filter(|(_, rn, _)| *rn == ns).collect();
             for (key, each) in pod_amounts(p.spec, &defaults) {
                 let text = format!("{who}: {n} × {}", amount(&key, each));
-                add(ns, key, n * each, text);
+                add(ns, key, n.saturating_mul(each), text);
             }
         }
         let claims: Vec<(i128, &core::PersistentVolumeClaimSpec)> = match o {
@@ -414,7 +421,7 @@ fn totals(
                 add(
                     ns,
                     "count/persistentvolumeclaims".into(),
-                    count * ONE,
+                    count.saturating_mul(ONE),
                     format!("{who}: {count}"),
                 );
             }
@@ -425,12 +432,17 @@ fn totals(
                 .and_then(quantity_nanos)
                 .unwrap_or(0);
             let text = format!("{who}: {count} × {}", amount("requests.storage", size));
-            add(ns, "requests.storage".into(), count * size, text.clone());
+            add(
+                ns,
+                "requests.storage".into(),
+                count.saturating_mul(size),
+                text.clone(),
+            );
             if let Some(class) = spec.storage_class_name.as_deref().filter(|c| !c.is_empty()) {
                 add(
                     ns,
                     format!("{class}.storageclass.storage.k8s.io/requests.storage"),
-                    count * size,
+                    count.saturating_mul(size),
                     text,
                 );
             }
@@ -858,5 +870,72 @@ mod tests {
             .add(web(Resources::new()))
             .unwrap();
         assert_eq!(messages(&b), Vec::<String>::new());
+    }
+
+    /// Issue #13: quotas and pods with quantities beyond i128 (which the apiserver accepts)
+    /// overflowed the totals in debug builds. Now they saturate, and a saturated total exceeds
+    /// any quota but a saturated one.
+    #[test]
+    fn huge_quantities_saturate_instead_of_overflowing() {
+        let huge = "17014118346046923173.168730371588410572e10";
+        let pod = |name: &str| -> k8s_openapi::api::core::v1::Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name},
+                "spec": {
+                    "initContainers": [{"name": "i", "image": "busybox:1.37",
+                        "resources": {"requests": {"cpu": huge, "memory": "1e40"}}}],
+                    "containers": [
+                        {"name": "a", "image": "busybox:1.37",
+                         "resources": {"requests": {"cpu": huge, "memory": huge}}},
+                        {"name": "b", "image": "busybox:1.37",
+                         "resources": {"requests": {"cpu": huge, "memory": huge}}}
+                    ]
+                }
+            }))
+            .unwrap()
+        };
+        let db: k8s_openapi::api::apps::v1::StatefulSet =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "db"},
+                "spec": {
+                    "replicas": i32::MAX,
+                    "serviceName": "db",
+                    "selector": {"matchLabels": {"app": "db"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "db"}},
+                        "spec": {"containers": [{"name": "db", "image": "mysql:8.4",
+                            "resources": {"requests": {"cpu": huge}}}]}
+                    },
+                    "volumeClaimTemplates": [{
+                        "metadata": {"name": "data"},
+                        "spec": {"accessModes": ["ReadWriteOnce"],
+                                 "resources": {"requests": {"storage": huge}}}
+                    }]
+                }
+            }))
+            .unwrap();
+        let quota: k8s_openapi::api::core::v1::ResourceQuota =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "q"},
+                "spec": {"hard": {"requests.cpu": "1e20", "requests.storage": "1Ei",
+                                  "requests.memory": "1e99"}}
+            }))
+            .unwrap();
+        let mut b = Bundle::new("app");
+        b.add(quota).unwrap();
+        b.add(pod("p1")).unwrap().add(pod("p2")).unwrap();
+        b.add(db).unwrap();
+        b.external_service("db");
+        let m = messages(&b);
+        let find = |key: &str| m.iter().any(|v| v.contains(&format!("[{key:?}]")));
+        assert!(find("requests.cpu"), "{m:#?}");
+        assert!(find("requests.storage"), "{m:#?}");
+        // 1e99 saturates too: equal to the saturated total, so not exceeded.
+        assert!(!find("requests.memory"), "{m:#?}");
+        // Printing the totals does not overflow either.
+        assert_eq!(
+            super::amount("requests.cpu", i128::MAX),
+            Cpu::millis(u64::MAX).to_string()
+        );
     }
 }

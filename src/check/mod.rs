@@ -8,11 +8,14 @@
 //! - [`references`]: what an object names or selects is in the bundle or declared external,
 //!   with the keys and ports it uses;
 //! - [`admission`]: the bundle's own ResourceQuotas and LimitRanges applied to its pods and
-//!   claims the way the apiserver's admission will.
+//!   claims the way the apiserver's admission will;
+//! - [`pod_security`]: the pods of namespaces the bundle makes with an enforced Pod Security
+//!   level (baseline, restricted) held to it, as Pod Security admission will.
 //!
 //! Every violation names the object and the field path.
 
 pub mod admission;
+pub mod pod_security;
 pub mod references;
 
 use crate::bundle::{Bundle, sort_key};
@@ -43,6 +46,7 @@ impl Bundle {
         violations.extend(references::check(self));
         violations.extend(admission::check(self));
         violations.extend(crate::api::autoscaling::horizontalpodautoscaler::check_bundle(self));
+        violations.extend(pod_security::check(self));
         if violations.is_empty() {
             Ok(())
         } else {

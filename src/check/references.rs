@@ -170,9 +170,13 @@ fn check_target_ports(svc: &Object, workload: &Object, out: &mut Vec<Violation>)
         .flat_map(|s| s.ports.iter().flatten())
         .enumerate()
     {
-        let protocol = port.protocol.as_deref().unwrap_or("TCP");
+        // "" is TCP too: the apiserver defaults it.
+        fn tcp(p: Option<&str>) -> &str {
+            p.filter(|p| !p.is_empty()).unwrap_or("TCP")
+        }
+        let protocol = tcp(port.protocol.as_deref());
         let same_protocol = |p: &&&k8s_openapi::api::core::v1::ContainerPort| {
-            p.protocol.as_deref().unwrap_or("TCP") == protocol
+            tcp(p.protocol.as_deref()) == protocol
         };
         let suffix = if protocol == "TCP" {
             String::new()

@@ -7,7 +7,7 @@
 
 pub(crate) mod refs;
 
-use crate::error::{ObjectRef, Result};
+use crate::error::{ObjectRef, Result, Violation};
 use crate::validate::{self, Checker};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -184,6 +184,20 @@ macro_rules! objects {
                 match self { $( Object::$variant(o) => Object::check(o.as_ref()), )* }
             }
 
+            /// Decodes a JSON value of any kind kubeprint supports, by its `kind` (and
+            /// `apiVersion` when given); fields the type does not know are left to the caller.
+            fn decode_kind(kind: &str, api_version: Option<&str>, value: serde_json::Value)
+                -> Option<std::result::Result<Object, serde_json::Error>> {
+                $(
+                    if kind == <$ty as k8s_openapi::Resource>::KIND
+                        && api_version.is_none_or(|v| v == <$ty as k8s_openapi::Resource>::API_VERSION)
+                    {
+                        return Some(serde_json::from_value::<$ty>(value).map(Object::from));
+                    }
+                )*
+                None
+            }
+
             fn serialize_inner<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
                 match self { $( Object::$variant(o) => o.serialize(s), )* }
             }
@@ -266,6 +280,110 @@ impl Object {
         }
     }
 
+    /// Reads one object from JSON, strictly: `apiVersion` and `kind` pick the type, and a field
+    /// the type does not have (a misspelling) is an error naming its path, as
+    /// `kubectl --validate=strict` would. The object is not validated; [`Bundle::add`] does that.
+    ///
+    /// ```
+    /// use kubeprint::Object;
+    /// let o = Object::from_json_str(r#"{"apiVersion": "v1", "kind": "ConfigMap",
+    ///     "metadata": {"name": "web"}, "data": {"a": "b"}}"#).unwrap();
+    /// assert_eq!(o.kind(), "ConfigMap");
+    /// let e = Object::from_json_str(r#"{"apiVersion": "v1", "kind": "ConfigMap",
+    ///     "metadata": {"name": "web", "lables": {"a": "b"}}}"#).unwrap_err();
+    /// assert_eq!(e.to_string(), r#"configmap "web": metadata.lables: unknown field"#);
+    /// ```
+    ///
+    /// [`Bundle::add`]: crate::Bundle::add
+    pub fn from_json_str(json: &str) -> Result<Object> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| crate::Error::Decode {
+                what: "JSON document".into(),
+                message: e.to_string(),
+            })?;
+        Object::from_json_value(value)
+    }
+
+    /// Reads the objects of a YAML stream (documents separated by `---`; empty documents are
+    /// skipped), each strictly as [`Object::from_json_str`] does.
+    ///
+    /// ```
+    /// use kubeprint::Object;
+    /// let objects = Object::from_yaml_str(
+    ///     "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n\
+    ///      ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replica: 2\n",
+    /// );
+    /// assert_eq!(
+    ///     objects.unwrap_err().to_string(),
+    ///     r#"deployment "web": spec.replica: unknown field"#
+    /// );
+    /// ```
+    pub fn from_yaml_str(yaml: &str) -> Result<Vec<Object>> {
+        let docs: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(yaml).map_err(|e| crate::Error::Decode {
+                what: "YAML stream".into(),
+                message: e.to_string(),
+            })?;
+        docs.into_iter()
+            .filter(|d| !d.is_null())
+            .map(Object::from_json_value)
+            .collect()
+    }
+
+    /// Reads one object from a JSON value, strictly (see [`Object::from_json_str`]).
+    pub fn from_json_value(value: serde_json::Value) -> Result<Object> {
+        let text = |k: &str| {
+            value
+                .get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let kind = text("kind").unwrap_or_default();
+        let api_version = text("apiVersion");
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let who = ObjectRef::new(if kind.is_empty() { "object" } else { &kind }, name.clone());
+        let decode_error = |message: String| crate::Error::Decode {
+            what: who.to_string(),
+            message,
+        };
+        if kind.is_empty() {
+            return Err(decode_error("has no kind".into()));
+        }
+        let object = match Object::decode_kind(&kind, api_version.as_deref(), value.clone()) {
+            None => {
+                return Err(decode_error(format!(
+                    "kind {kind:?} of apiVersion {:?} is not one kubeprint supports",
+                    api_version.unwrap_or_default()
+                )));
+            }
+            // serde's messages may quote a value: never a Secret's.
+            Some(Err(_)) if kind == "Secret" => {
+                return Err(decode_error(
+                    "does not decode as a Secret (value not shown)".into(),
+                ));
+            }
+            Some(Err(e)) => return Err(decode_error(e.to_string())),
+            Some(Ok(o)) => o,
+        };
+        let back = object.to_json_value()?;
+        let mut unknown = Vec::new();
+        unknown_fields(&value, &back, String::new(), &mut unknown);
+        if unknown.is_empty() {
+            Ok(object)
+        } else {
+            Err(crate::Error::Invalid(
+                unknown
+                    .into_iter()
+                    .map(|path| Violation::new(object.object_ref(), path, "unknown field"))
+                    .collect(),
+            ))
+        }
+    }
+
     fn check<K>(o: &K) -> Result<()>
     where
         K: Validate + k8s_openapi::Metadata<Ty = ObjectMeta> + k8s_openapi::Resource,
@@ -278,15 +396,42 @@ impl Object {
         );
         // Names of Namespaces and Services are DNS labels; Services' DNS-1035 labels. RBAC
         // names are path segments (`system:aggregate-to-view`).
-        let rule = match K::KIND {
+        let rule: fn(&str) -> Option<String> = match K::KIND {
             "Service" => validate::dns1035_label,
-            "Namespace" => validate::dns1123_label,
+            // A StatefulSet's name goes into its pods' hostnames and a label: a DNS label.
+            "Namespace" | "StatefulSet" => validate::dns1123_label,
+            // A Job's name is the value of its pods' `job-name` label: at most 63 characters.
+            "Job" => |n| {
+                validate::dns1123_subdomain(n).or_else(|| {
+                    (n.len() > 63).then(|| {
+                        format!(
+                            "{n:?} is longer than 63 characters (it is the value of the pods' \
+                             job-name label)"
+                        )
+                    })
+                })
+            },
             "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
                 validate::path_segment_name
             }
             _ => validate::dns1123_subdomain,
         };
+        c.relax(
+            meta.annotations
+                .as_ref()
+                .and_then(|a| a.get(validate::RELAX_ANNOTATION))
+                .map(String::as_str),
+        );
         c.check("metadata.name", rule(&name));
+        // generateName is a prefix the apiserver completes: checked as a name, a trailing '-'
+        // allowed.
+        if let Some(prefix) = meta.generate_name.as_deref().filter(|p| !p.is_empty()) {
+            let completed = match prefix.strip_suffix('-') {
+                Some(p) => format!("{p}-a"),
+                None => format!("{prefix}a"),
+            };
+            c.check("metadata.generateName", rule(&completed));
+        }
         let cluster_scoped = std::any::TypeId::of::<K::Scope>()
             == std::any::TypeId::of::<k8s_openapi::ClusterResourceScope>();
         match &meta.namespace {
@@ -335,5 +480,38 @@ impl fmt::Debug for Object {
                 write!(f, "{}({value})", other.kind())
             }
         }
+    }
+}
+
+/// The paths of `input`'s fields that the decoded and re-serialised object (`back`) lost: fields
+/// its type does not have. (A `null` is nothing to lose.)
+fn unknown_fields(
+    input: &serde_json::Value,
+    back: &serde_json::Value,
+    path: String,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (input, back) {
+        (Value::Object(i), Value::Object(b)) => {
+            for (k, v) in i {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match b.get(k) {
+                    Some(bv) => unknown_fields(v, bv, p, out),
+                    None if v.is_null() => {}
+                    None => out.push(p),
+                }
+            }
+        }
+        (Value::Array(i), Value::Array(b)) => {
+            for (n, (v, bv)) in i.iter().zip(b).enumerate() {
+                unknown_fields(v, bv, format!("{path}[{n}]"), out);
+            }
+        }
+        _ => {}
     }
 }

@@ -6,7 +6,11 @@
 //! purpose: a lifecycle `sleep` must last at least 1 second and be *shorter* than
 //! `terminationGracePeriodSeconds` (the apiserver accepts 0 and a sleep equal to the grace
 //! period); and file paths must be unique within a downward API volume too (the apiserver
-//! checks duplicates only across the sources of a projected volume).
+//! checks duplicates only across the sources of a projected volume). The sleep and port-name
+//! rules go through `Checker::strict`: their messages say so, and an object relaxes them with
+//! the annotation `kubeprint.dev/relax: sleep-zero,sleep-grace,port-names`
+//! (docs/validation.md). The rules the differential test found missing are in
+//! `pod/rules.rs`.
 
 use crate::port::check_port_ref;
 use crate::quantity::{check_quantity, quantity_cmp};
@@ -244,6 +248,7 @@ pub(crate) fn pod_spec(c: &mut Checker, path: &str, spec: &core::PodSpec, ctx: P
     if let Some(sc) = &spec.security_context {
         pod_security(c, &format!("{path}.securityContext"), sc);
     }
+    super::rules::pod_spec(c, path, spec);
 }
 
 fn restart_rule(c: &mut Checker, path: &str, restart: Option<&str>, rule: RestartRule) {
@@ -276,6 +281,12 @@ pub(crate) fn host_path(c: &mut Checker, p: &str, h: &core::HostPathVolumeSource
     if h.path.is_empty() {
         c.fail(format_args!("{p}.path"), "must not be empty");
     }
+    if h.path.split('/').any(|part| part == "..") {
+        c.fail(
+            format_args!("{p}.path"),
+            format!("{:?} must not contain \"..\"", h.path),
+        );
+    }
     if let Some(t) = h.type_.as_deref().filter(|t| !t.is_empty()) {
         let allowed = [
             "DirectoryOrCreate",
@@ -307,8 +318,8 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str
     c.check(format_args!("{p}.name"), validate::dns1123_label(&v.name));
     let sources: Vec<String> = set_fields(v).into_iter().filter(|k| k != "name").collect();
     match sources.len() {
-        0 => c.fail(p, "must have exactly one volume source, found none"),
-        1 => {}
+        // No source: the apiserver makes it an emptyDir.
+        0 | 1 => {}
         _ => c.fail(
             p,
             format!(
@@ -617,13 +628,32 @@ fn lifecycle(
         if let Some(sleep) = &h.sleep {
             let limit = grace.unwrap_or(DEFAULT_GRACE_SECONDS);
             let source = if grace.is_some() { "" } else { ", the default" };
-            if sleep.seconds < 1 {
+            if sleep.seconds < 0 {
                 c.fail(
                     format_args!("{hp}.sleep.seconds"),
-                    format!("must be >= 1, got {}", sleep.seconds),
+                    format!("must not be negative, got {}", sleep.seconds),
                 );
-            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds >= limit {
+            } else if sleep.seconds < 1 {
+                c.strict(
+                    "sleep-zero",
+                    format_args!("{hp}.sleep.seconds"),
+                    format!(
+                        "must be >= 1, got {} (a sleep of 0 does nothing)",
+                        sleep.seconds
+                    ),
+                );
+            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds > limit {
                 c.fail(
+                    format_args!("{hp}.sleep.seconds"),
+                    format!(
+                        "must not be more than terminationGracePeriodSeconds ({limit}{source}), \
+                         got {}",
+                        sleep.seconds
+                    ),
+                );
+            } else if grace.is_none_or(|g| g >= 0) && sleep.seconds == limit {
+                c.strict(
+                    "sleep-grace",
                     format_args!("{hp}.sleep.seconds"),
                     format!(
                         "must be less than terminationGracePeriodSeconds ({limit}{source}), got {}",
@@ -646,7 +676,8 @@ fn container(
     if k.image.as_deref().is_none_or(|i| i.trim().is_empty()) {
         c.fail(format_args!("{p}.image"), "must not be empty");
     }
-    if let Some(policy) = &k.image_pull_policy {
+    // An empty policy is defaulted by the apiserver, like a missing one.
+    if let Some(policy) = k.image_pull_policy.as_ref().filter(|p| !p.is_empty()) {
         c.check(
             format_args!("{p}.imagePullPolicy"),
             one_of(policy, &["Always", "IfNotPresent", "Never"]),
@@ -657,7 +688,11 @@ fn container(
     let mut port_pairs = BTreeSet::new();
     for (i, port) in k.ports.iter().flatten().enumerate() {
         let pp = format!("{p}.ports[{i}]");
-        let protocol = port.protocol.as_deref().unwrap_or("TCP");
+        let protocol = port
+            .protocol
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or("TCP");
         c.check(
             format_args!("{pp}.containerPort"),
             validate::port_number(port.container_port),
@@ -891,7 +926,9 @@ fn port_ref(c: &mut Checker, p: &str, port: &IntOrString, names: &BTreeSet<&str>
     } else if let IntOrString::String(name) = port
         && !names.contains(name.as_str())
     {
-        c.fail(
+        // The apiserver leaves this to the kubelet, which then fails the probe forever.
+        c.strict(
+            "port-names",
             p,
             format!("{name:?} is not the name of a port of this container"),
         );
@@ -1118,6 +1155,7 @@ pub(crate) fn toleration(c: &mut Checker, p: &str, t: &core::Toleration) {
 }
 
 fn node_term(c: &mut Checker, p: &str, term: &core::NodeSelectorTerm) {
+    super::rules::match_fields(c, p, term.match_fields.as_deref().unwrap_or_default());
     for (i, r) in term.match_expressions.iter().flatten().enumerate() {
         let rp = format!("{p}.matchExpressions[{i}]");
         c.check(format_args!("{rp}.key"), validate::label_key(&r.key));

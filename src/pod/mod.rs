@@ -42,6 +42,7 @@ pub mod env;
 pub mod lifecycle;
 pub mod probe;
 pub mod resources;
+pub(crate) mod rules;
 pub mod scheduling;
 pub mod security;
 pub mod template;

@@ -61,6 +61,8 @@ pub struct PodSecurity {
     add_capabilities: Vec<String>,
     writable_root: bool,
     automount_token: bool,
+    host_volumes: bool,
+    capabilities: bool,
 }
 
 impl Default for PodSecurity {
@@ -82,6 +84,8 @@ impl PodSecurity {
             add_capabilities: Vec::new(),
             writable_root: false,
             automount_token: false,
+            host_volumes: false,
+            capabilities: false,
         }
     }
 
@@ -161,6 +165,51 @@ impl PodSecurity {
     pub fn automount_service_account_token(mut self) -> Self {
         self.automount_token = true;
         self
+    }
+
+    /// **Leaves *restricted* (and, for hostPath, *baseline*):** allows hostPath and NFS
+    /// volumes in this template; every other setting stays as it is. Without this (or
+    /// [`PodSecurity::unrestricted`]) a builder whose template has such a volume fails, so
+    /// the default never breaks *restricted* silently.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let pod = |security: PodSecurity| Pod::builder()
+    ///     .name("logs")
+    ///     .template(PodTemplate::builder()
+    ///         .security(security)
+    ///         .volume(Volume::host_path("varlog", "/var/log"))
+    ///         .container(Container::builder().name("tail").image("busybox:1.37")
+    ///             .mount(Mount::new("varlog", "/var/log")).build())
+    ///         .build())
+    ///     .build();
+    /// let e = pod(PodSecurity::default()).to_object().unwrap_err();
+    /// assert!(e.to_string().contains("spec.volumes[0].hostPath: a hostPath volume breaks"));
+    /// assert!(pod(PodSecurity::default().allow_host_volumes()).to_object().is_ok());
+    /// ```
+    #[must_use]
+    pub fn allow_host_volumes(mut self) -> Self {
+        self.host_volumes = true;
+        self
+    }
+
+    /// **Leaves *restricted*:** allows containers of this template to add capabilities
+    /// besides `NET_BIND_SERVICE` (with [`PodSecurity::add_capability`] or
+    /// `ContainerSecurity::add_capability`). Without it, a builder adding one fails.
+    #[must_use]
+    pub fn allow_added_capabilities(mut self) -> Self {
+        self.capabilities = true;
+        self
+    }
+
+    /// Whether hostPath and NFS volumes were allowed ([`PodSecurity::allow_host_volumes`]).
+    pub fn allows_host_volumes(&self) -> bool {
+        !self.restricted || self.host_volumes
+    }
+
+    /// Whether added capabilities were allowed ([`PodSecurity::allow_added_capabilities`]).
+    pub fn allows_added_capabilities(&self) -> bool {
+        !self.restricted || self.capabilities
     }
 
     /// Whether this is the *restricted* profile (not [`PodSecurity::unrestricted`]).

@@ -254,6 +254,83 @@ pub struct PodTemplate {
 }
 
 impl PodTemplate {
+    /// Keeps the builders' promise: under the default *restricted* [`PodSecurity`], a hostPath
+    /// or NFS volume, or a capability added beyond `NET_BIND_SERVICE`, would silently make pods
+    /// that namespaces enforcing *restricted* refuse. Those need the explicit opt-out
+    /// `.security(PodSecurity::default().allow_host_volumes())` (or `allow_added_capabilities`,
+    /// or `PodSecurity::unrestricted()`); without it the builder's `to_object` fails,
+    /// naming the field (`path` is the pod spec's, e.g. `spec.template.spec`).
+    pub(crate) fn keep_restricted_promise(
+        &self,
+        kind: &str,
+        name: &str,
+        path: &str,
+    ) -> crate::error::Result<()> {
+        let object = crate::error::ObjectRef::new(kind, name);
+        let mut out = Vec::new();
+        let why = |opt_out: &str| {
+            format!(
+                "breaks Pod Security restricted, which the template's default PodSecurity \
+                 promises: opt out explicitly with PodSecurity::{opt_out}()"
+            )
+        };
+        let volumes = if self.security.allows_host_volumes() {
+            &[][..]
+        } else {
+            &self.volumes[..]
+        };
+        for (i, v) in volumes.iter().enumerate() {
+            let v = v.to_k8s();
+            for (source, set) in [
+                ("hostPath", v.host_path.is_some()),
+                ("nfs", v.nfs.is_some()),
+            ] {
+                if set {
+                    out.push(crate::error::Violation::new(
+                        object.clone(),
+                        format!("{path}.volumes[{i}].{source}"),
+                        format!("a {source} volume {}", why("allow_host_volumes")),
+                    ));
+                }
+            }
+        }
+        let defaults = self.security.container_context();
+        let lists = [
+            ("initContainers", &self.init_containers),
+            ("containers", &self.containers),
+        ];
+        for (field, list) in lists
+            .into_iter()
+            .filter(|_| !self.security.allows_added_capabilities())
+        {
+            for (i, c) in list.iter().enumerate() {
+                let k = c.to_k8s(defaults.as_ref());
+                let adds = k
+                    .security_context
+                    .and_then(|s| s.capabilities)
+                    .and_then(|c| c.add)
+                    .unwrap_or_default();
+                for (j, cap) in adds.iter().enumerate() {
+                    if cap != "NET_BIND_SERVICE" {
+                        out.push(crate::error::Violation::new(
+                            object.clone(),
+                            format!("{path}.{field}[{i}].securityContext.capabilities.add[{j}]"),
+                            format!(
+                                "adding capability {cap} {}",
+                                why("allow_added_capabilities")
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(out))
+        }
+    }
+
     /// The selector of a workload named `workload` running this template: the selector labels,
     /// or `app.kubernetes.io/name: <workload>` when there are none.
     pub fn selector_for(&self, workload: &str) -> Labels {
@@ -416,6 +493,54 @@ mod tests {
                 .read_only_root_filesystem,
             Some(true)
         );
+    }
+
+    #[test]
+    fn added_capabilities_and_host_volumes_need_an_opt_out() {
+        use crate::pod::ContainerSecurity;
+        let deployment = |security: PodSecurity| {
+            crate::Deployment::builder()
+                .name("web")
+                .template(
+                    PodTemplate::builder()
+                        .security(security)
+                        .container(
+                            Container::builder()
+                                .name("web")
+                                .image("nginx:1.27")
+                                .security(ContainerSecurity::new().add_capability("NET_ADMIN"))
+                                .build(),
+                        )
+                        .volume(Volume::nfs("shared", "nfs.example.com", "/exports"))
+                        .build(),
+                )
+                .build()
+        };
+        let e = crate::Manifest::to_object(&deployment(PodSecurity::default())).unwrap_err();
+        let paths: Vec<&str> = e.violations().iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.template.spec.volumes[0].nfs",
+                "spec.template.spec.containers[0].securityContext.capabilities.add[0]",
+            ]
+        );
+        assert!(
+            e.to_string()
+                .contains("PodSecurity::allow_added_capabilities()"),
+            "{e}"
+        );
+        let opted_out = PodSecurity::default()
+            .allow_host_volumes()
+            .allow_added_capabilities();
+        assert!(crate::Manifest::to_object(&deployment(opted_out)).is_ok());
+        assert!(crate::Manifest::to_object(&deployment(PodSecurity::unrestricted())).is_ok());
+        // NET_BIND_SERVICE is the one restricted allows.
+        let t = PodTemplate::builder()
+            .container(app())
+            .security(PodSecurity::default().add_capability("NET_BIND_SERVICE"))
+            .build();
+        assert!(t.keep_restricted_promise("Pod", "p", "spec").is_ok());
     }
 
     #[test]

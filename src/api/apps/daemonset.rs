@@ -173,6 +173,8 @@ impl Manifest for DaemonSet {
             },
             status: None,
         };
+        self.template
+            .keep_restricted_promise("DaemonSet", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut ds);
         ds.to_object()
     }
@@ -196,7 +198,26 @@ impl Validate for apps::DaemonSet {
                 (s.type_.as_deref(), s.rolling_update.as_ref()),
                 ["RollingUpdate", "OnDelete"],
                 |c, path, ru| {
-                    rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref())
+                    rolling_bounds(c, path, ru.max_surge.as_ref(), ru.max_unavailable.as_ref());
+                    // A DaemonSet surges only with maxUnavailable 0 (unset, it defaults to 1).
+                    let zero =
+                        |v: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString| match v {
+                            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => {
+                                *n == 0
+                            }
+                            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(
+                                s,
+                            ) => s.trim_end_matches('%') == "0",
+                        };
+                    if ru.max_surge.as_ref().is_some_and(|s| !zero(s))
+                        && ru.max_unavailable.as_ref().is_none_or(|u| !zero(u))
+                    {
+                        c.fail(
+                            format_args!("{path}.maxSurge"),
+                            "may not be set when maxUnavailable is non-zero (unset, it is 1): \
+                             set maxUnavailable to 0",
+                        );
+                    }
                 },
             );
         }

@@ -174,6 +174,8 @@ impl Manifest for Deployment {
             },
             status: None,
         };
+        self.template
+            .keep_restricted_promise("Deployment", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut d);
         d.to_object()
     }

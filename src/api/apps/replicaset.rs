@@ -85,6 +85,8 @@ impl Manifest for ReplicaSet {
             },
             status: None,
         };
+        self.template
+            .keep_restricted_promise("ReplicaSet", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut rs);
         rs.to_object()
     }

@@ -274,6 +274,8 @@ impl Manifest for StatefulSet {
             },
             status: None,
         };
+        self.template
+            .keep_restricted_promise("StatefulSet", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut sts);
         sts.to_object()
     }

@@ -156,6 +156,11 @@ impl Manifest for CronJob {
             },
             status: None,
         };
+        self.template.keep_restricted_promise(
+            "CronJob",
+            &self.name,
+            "spec.jobTemplate.spec.template.spec",
+        )?;
         self.customize.apply(&mut cj);
         cj.to_object()
     }

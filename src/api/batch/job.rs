@@ -310,6 +310,8 @@ impl Manifest for Job {
             spec: Some(job_params!(self).spec(&self.template, &self.name)),
             status: None,
         };
+        self.template
+            .keep_restricted_promise("Job", &self.name, "spec.template.spec")?;
         self.customize.apply(&mut job);
         job.to_object()
     }
@@ -350,10 +352,41 @@ pub(crate) fn job_spec(c: &mut Checker, p: &str, spec: &batch::JobSpec) {
             validate::one_of(mode, &["NonIndexed", "Indexed"]),
         );
     }
-    if indexed && spec.completions.is_none() {
+    // With neither set, the apiserver defaults both to 1.
+    if indexed && spec.completions.is_none() && spec.parallelism.is_some() {
         c.fail(
             format_args!("{p}.completions"),
             "must be set when completionMode is Indexed",
+        );
+    }
+    if indexed && spec.parallelism.is_some_and(|n| n > 100_000) {
+        c.fail(
+            format_args!("{p}.parallelism"),
+            "must be at most 100000 when completionMode is Indexed",
+        );
+    }
+    if spec.max_failed_indexes.is_some() && spec.backoff_limit_per_index.is_none() {
+        c.fail(
+            format_args!("{p}.maxFailedIndexes"),
+            "may only be set together with backoffLimitPerIndex",
+        );
+    }
+    if let Some(policy) = &spec.pod_replacement_policy {
+        c.check(
+            format_args!("{p}.podReplacementPolicy"),
+            validate::one_of(policy, &["TerminatingOrFailed", "Failed"]),
+        );
+    }
+    if spec.success_policy.is_some() && !indexed {
+        c.fail(
+            format_args!("{p}.successPolicy"),
+            "may only be set when completionMode is Indexed",
+        );
+    }
+    if spec.manual_selector == Some(true) && spec.selector.is_none() {
+        c.fail(
+            format_args!("{p}.selector"),
+            "required when manualSelector is true",
         );
     }
     for (field, set) in [

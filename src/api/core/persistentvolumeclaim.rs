@@ -287,6 +287,20 @@ pub(crate) fn check_claim_spec(
     if let Some(s) = &spec.selector {
         check_label_selector(c, &format!("{path}.selector"), s);
     }
+    // Both set: they must name the same object (the apiserver copies one into the other).
+    if let (Some(src), Some(r)) = (&spec.data_source, &spec.data_source_ref) {
+        let group = |g: &Option<String>| g.clone().unwrap_or_default();
+        if src.kind != r.kind
+            || src.name != r.name
+            || group(&src.api_group) != group(&r.api_group)
+            || r.namespace.as_deref().is_some_and(|n| !n.is_empty())
+        {
+            c.fail(
+                format_args!("{path}.dataSource"),
+                "must match dataSourceRef when both are set",
+            );
+        }
+    }
 }
 
 impl Validate for core::PersistentVolumeClaim {

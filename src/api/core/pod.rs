@@ -82,6 +82,8 @@ impl Manifest for Pod {
             spec: template.spec,
             status: None,
         };
+        self.template
+            .keep_restricted_promise("Pod", &self.name, "spec")?;
         self.customize.apply(&mut pod);
         pod.to_object()
     }

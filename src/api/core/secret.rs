@@ -804,13 +804,25 @@ impl Validate for core::Secret {
                             format!("is not valid JSON: {e}"),
                         ),
                         Ok(j) if !j.get("auths").is_some_and(serde_json::Value::is_object) => {
-                            c.fail("data[\".dockerconfigjson\"]", "has no \"auths\" object");
+                            c.strict(
+                                "dockerconfigjson-auths",
+                                "data[\".dockerconfigjson\"]",
+                                "has no \"auths\" object (the kubelet finds no credentials in it)",
+                            );
                         }
                         Ok(_) => {}
                     }
                 }
             }
-            "kubernetes.io/dockercfg" => require(c, ".dockercfg"),
+            "kubernetes.io/dockercfg" => {
+                require(c, ".dockercfg");
+                if let Some(Err(e)) =
+                    value(self, ".dockercfg").map(serde_json::from_slice::<serde_json::Value>)
+                {
+                    // serde_json's messages give positions, never content.
+                    c.fail("data[\".dockercfg\"]", format!("is not valid JSON: {e}"));
+                }
+            }
             "kubernetes.io/basic-auth"
                 if value(self, "username").is_none() && value(self, "password").is_none() =>
             {
@@ -835,7 +847,7 @@ impl Validate for core::Secret {
                     );
                 }
             }
-            "" => c.fail("type", "must not be empty (use Opaque)"),
+            // "" is defaulted to Opaque by the apiserver.
             _ => {}
         }
         let generated = self
@@ -1313,9 +1325,19 @@ mod tests {
             &[(".dockerconfigjson", "{}")],
         );
         assert_eq!(
-            raw_error(s),
-            r#"secret "s": data[".dockerconfigjson"]: has no "auths" object"#
+            raw_error(s.clone()),
+            r#"secret "s": data[".dockerconfigjson"]: has no "auths" object (the kubelet finds no credentials in it) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: dockerconfigjson-auths relaxes it)"#
         );
+        // The apiserver accepts it: the object may relax the rule.
+        let mut s = s;
+        s.metadata.annotations = Some(
+            [(
+                crate::validate::RELAX_ANNOTATION.to_owned(),
+                "sleep-zero, dockerconfigjson-auths".to_owned(),
+            )]
+            .into(),
+        );
+        assert!(s.to_object().is_ok());
     }
 
     #[test]
@@ -1341,10 +1363,18 @@ mod tests {
             raw_error(raw("kubernetes.io/service-account-token", &[])),
             r#"secret "s": metadata.annotations: type kubernetes.io/service-account-token needs annotation "kubernetes.io/service-account.name""#
         );
-        assert_eq!(
-            raw_error(raw("", &[])),
-            r#"secret "s": type: must not be empty (use Opaque)"#
+        // The apiserver defaults an empty type to Opaque (issue #13: was a false reject).
+        assert!(raw("", &[]).to_object().is_ok());
+        // A dockercfg must be JSON (the apiserver parses it); the message never shows it.
+        let e = raw_error(raw(
+            "kubernetes.io/dockercfg",
+            &[(".dockercfg", "{\"secret-ish")],
+        ));
+        assert!(
+            e.contains(r#"data[".dockercfg"]: is not valid JSON"#),
+            "{e}"
         );
+        assert!(!e.contains("secret-ish"), "{e}");
         assert!(raw("example.com/custom", &[]).to_object().is_ok());
     }
 

@@ -590,7 +590,9 @@ impl Validate for core::Service {
                 ),
                 "" => {}
                 name => {
-                    c.check(format_args!("{at}.name"), validate::port_name(name));
+                    // Service port names are DNS labels (container ports' IANA names are
+                    // stricter: at most 15 characters, a letter).
+                    c.check(format_args!("{at}.name"), validate::dns1123_label(name));
                     if !names.insert(name) {
                         c.fail(
                             format_args!("{at}.name"),
@@ -604,7 +606,11 @@ impl Validate for core::Service {
                 format_args!("{at}.protocol"),
                 check_protocol(p.protocol.as_deref()),
             );
-            let protocol = p.protocol.as_deref().unwrap_or("TCP");
+            let protocol = p
+                .protocol
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .unwrap_or("TCP");
             if !numbers.insert((p.port, protocol)) {
                 c.fail(&at, format!("duplicate port {}/{protocol}", p.port));
             }
@@ -697,6 +703,93 @@ impl Validate for core::Service {
         for (i, r) in ranges.iter().enumerate() {
             c.check(format_args!("spec.loadBalancerSourceRanges[{i}]"), cidr(r));
         }
+        exposure_and_families(c, spec, type_);
+    }
+}
+
+/// The rules of the IP families, cluster IPs, external IPs, internal traffic policy and the
+/// LoadBalancer-only fields (the differential test's findings, issue #13).
+fn exposure_and_families(c: &mut Checker, spec: &core::ServiceSpec, type_: &str) {
+    use std::net::IpAddr;
+    let lb = type_ == "LoadBalancer";
+    if let Some(p) = spec.internal_traffic_policy.as_deref() {
+        c.check(
+            "spec.internalTrafficPolicy",
+            validate::one_of(p, &["Cluster", "Local"]),
+        );
+    }
+    if let Some(p) = spec.ip_family_policy.as_deref() {
+        c.check(
+            "spec.ipFamilyPolicy",
+            validate::one_of(p, &["SingleStack", "PreferDualStack", "RequireDualStack"]),
+        );
+    }
+    let families = spec.ip_families.as_deref().unwrap_or_default();
+    if families.len() > 2 {
+        c.fail("spec.ipFamilies", "must have at most 2 entries");
+    }
+    let mut seen = BTreeSet::new();
+    for (i, f) in families.iter().enumerate() {
+        c.check(
+            format_args!("spec.ipFamilies[{i}]"),
+            validate::one_of(f, &["IPv4", "IPv6"]),
+        );
+        if !seen.insert(f.as_str()) {
+            c.fail(
+                format_args!("spec.ipFamilies[{i}]"),
+                format!("duplicate IP family {f:?}"),
+            );
+        }
+    }
+    let ips = spec.cluster_ips.as_deref().unwrap_or_default();
+    if let (Some(ip), Some(first)) = (spec.cluster_ip.as_deref(), ips.first())
+        && !ip.is_empty()
+        && ip != first
+    {
+        c.fail(
+            "spec.clusterIPs[0]",
+            format!("{first:?} must be the clusterIP {ip:?}"),
+        );
+    }
+    for (i, ip) in ips.iter().enumerate().skip(1) {
+        if ip.parse::<IpAddr>().is_err() {
+            c.fail(
+                format_args!("spec.clusterIPs[{i}]"),
+                format!("{ip:?} is not an IP address"),
+            );
+        }
+    }
+    for (i, ip) in spec.external_ips.iter().flatten().enumerate() {
+        let at = format!("spec.externalIPs[{i}]");
+        match ip.parse::<IpAddr>() {
+            Err(_) => c.fail(&at, format!("{ip:?} is not an IP address")),
+            Ok(a) if a.is_unspecified() => c.fail(&at, format!("{ip:?} may not be unspecified")),
+            Ok(_) => {}
+        }
+    }
+    if !lb {
+        for (field, set) in [
+            ("loadBalancerClass", spec.load_balancer_class.is_some()),
+            (
+                "allocateLoadBalancerNodePorts",
+                spec.allocate_load_balancer_node_ports.is_some(),
+            ),
+        ] {
+            if set {
+                c.fail(
+                    format_args!("spec.{field}"),
+                    "may only be set for LoadBalancer services",
+                );
+            }
+        }
+    }
+    if spec.health_check_node_port.is_some()
+        && !(lb && spec.external_traffic_policy.as_deref() == Some("Local"))
+    {
+        c.fail(
+            "spec.healthCheckNodePort",
+            "may only be set for LoadBalancer services with externalTrafficPolicy Local",
+        );
     }
 }
 

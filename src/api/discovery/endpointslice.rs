@@ -284,6 +284,12 @@ impl Validate for discovery::EndpointSlice {
                     check_address(address_type, a),
                 );
             }
+            if let Some(node) = &e.node_name {
+                c.check(
+                    format_args!("endpoints[{i}].nodeName"),
+                    validate::dns1123_subdomain(node),
+                );
+            }
             if let Some(hostname) = &e.hostname {
                 c.check(
                     format_args!("endpoints[{i}].hostname"),
@@ -306,8 +312,9 @@ impl Validate for discovery::EndpointSlice {
                     format!("duplicate port name {name:?}"),
                 );
             }
-            if let Some(n) = p.port {
-                c.check(format_args!("ports[{i}].port"), validate::port_number(n));
+            // The apiserver accepts any number here; no proxy can use one outside 1-65535.
+            if let Some(m) = p.port.and_then(validate::port_number) {
+                c.strict("endpoint-port", format_args!("ports[{i}].port"), m);
             }
             c.check(
                 format_args!("ports[{i}].protocol"),
@@ -491,7 +498,7 @@ mod tests {
             .build();
         assert_eq!(
             one_error(slice),
-            r#"endpointslice "db": ports[0].port: 0 is not a port number (1-65535)"#
+            r#"endpointslice "db": ports[0].port: 0 is not a port number (1-65535) (stricter than the apiserver on purpose; annotation kubeprint.dev/relax: endpoint-port relaxes it)"#
         );
     }
 

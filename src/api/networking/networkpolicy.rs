@@ -64,6 +64,23 @@ pub(crate) fn cidr(s: &str) -> Option<String> {
     parse_cidr(s).err()
 }
 
+/// A CIDR as NetworkPolicy `ipBlock`s need it: no bits set beyond the prefix length
+/// (`10.0.0.0/8`, not `10.0.0.1/8`).
+fn network_cidr(s: &str) -> Option<String> {
+    match parse_cidr(s) {
+        Err(e) => Some(e),
+        Ok((value, bits, prefix)) => {
+            let host_bits = u32::from(bits - prefix);
+            let host = if host_bits >= 128 {
+                value
+            } else {
+                value & ((1u128 << host_bits) - 1)
+            };
+            (host != 0).then(|| format!("{s:?} has bits set beyond the prefix length"))
+        }
+    }
+}
+
 fn network(value: u128, bits: u8, prefix: u8) -> u128 {
     let host_bits = u32::from(bits - prefix);
     if host_bits >= 128 {
@@ -476,10 +493,10 @@ fn check_peers(c: &mut Checker, at: &str, peers: &[net::NetworkPolicyPeer]) {
         }
         if let Some(block) = &peer.ip_block {
             let cidr_ok = parse_cidr(&block.cidr).is_ok();
-            c.check(format_args!("{at}.ipBlock.cidr"), cidr(&block.cidr));
+            c.check(format_args!("{at}.ipBlock.cidr"), network_cidr(&block.cidr));
             for (k, e) in block.except.iter().flatten().enumerate() {
                 let path = format!("{at}.ipBlock.except[{k}]");
-                match cidr(e) {
+                match network_cidr(e) {
                     Some(m) => c.fail(path, m),
                     None if cidr_ok && !strictly_within(e, &block.cidr) => {
                         c.fail(
