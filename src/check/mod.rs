@@ -9,12 +9,15 @@
 //!   with the keys and ports it uses;
 //! - [`admission`]: the bundle's own ResourceQuotas and LimitRanges applied to its pods and
 //!   claims the way the apiserver's admission will;
+//! - [`autoscaling`]: a workload scaled by an autoscaler of the bundle leaves `replicas` to
+//!   it, and a utilization target has its request on every container;
 //! - [`pod_security`]: the pods of namespaces the bundle makes with an enforced Pod Security
 //!   level (baseline, restricted) held to it, as Pod Security admission will.
 //!
 //! Every violation names the object and the field path.
 
 pub mod admission;
+pub mod autoscaling;
 pub mod pod_security;
 pub mod references;
 
@@ -45,7 +48,7 @@ impl Bundle {
         }
         violations.extend(references::check(self));
         violations.extend(admission::check(self));
-        violations.extend(crate::api::autoscaling::horizontalpodautoscaler::check_bundle(self));
+        violations.extend(autoscaling::check(self));
         violations.extend(pod_security::check(self));
         if violations.is_empty() {
             Ok(())
