@@ -587,7 +587,7 @@ rule!(
     volume_only_one_source,
     |d| spec(&mut d).volumes.as_mut().unwrap()[0].secret =
         Volume::from(Volume::secret("x", "tls")).to_k8s().secret,
-    "volumes[0]: must have exactly one volume source, found emptyDir, secret"
+    r#"volumes[0]: volume "tmp" must have exactly one volume source, found emptyDir, secret"#
 );
 rule!(
     volume_config_map_name,

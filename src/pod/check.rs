@@ -323,7 +323,8 @@ fn volume(c: &mut Checker, p: &str, v: &core::Volume, containers: &BTreeSet<&str
         _ => c.fail(
             p,
             format!(
-                "must have exactly one volume source, found {}",
+                "volume {:?} must have exactly one volume source, found {}",
+                v.name,
                 sources.join(", ")
             ),
         ),
