@@ -426,8 +426,12 @@ async fn real_node_applier_reports_a_real_crash_loop() {
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
                         "name": "app", "image": BUSYBOX,
-                        "command": ["sh", "-c", "echo starting; exit 3"],
+                        "command": ["sh", "-c", "echo starting; sleep 1; exit 3"],
                         "securityContext": restricted(1000),
+                        // Without a probe, the container counts as ready while it runs, and
+                        // the Deployment can be "available" for that instant.
+                        "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/never"]},
+                                           "periodSeconds": 1},
                     }],
                 },
             },

@@ -48,7 +48,8 @@ fi
 server_setting() { # name args...
 	local name=$1
 	shift
-	"$@" --verbose --help 2>/dev/null | awk -v n="$name" '$1 == n { sub(/^[^ \t]+[ \t]+/, ""); print; exit }'
+	# The table of values follows a "---- ----" rule; earlier lines are option help text.
+	"$@" --verbose --help 2>/dev/null | awk -v n="$name" '/^-+ +-+/ { table = 1; next } table && $1 == n { print $2; exit }'
 }
 DATADIR=$(server_setting datadir "$@")
 DATADIR=${DATADIR%/}
