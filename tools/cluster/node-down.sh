@@ -12,9 +12,9 @@
 set -uo pipefail
 node_me="node-down"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${here}/lib.sh"
-# shellcheck source=node-lib.sh
+# shellcheck source-path=SCRIPTDIR source=node-lib.sh
 . "${here}/node-lib.sh"
 
 node=${1:-$(cluster_state_dir)/node}

@@ -11,11 +11,11 @@
 #                                  999:999, images/mariadb/docker-entrypoint.sh (the official
 #                                  mysql image's documented contract), CMD mysqld
 #                                  (stands in for mysql)
-#   kubeprint.local/pause:1        node/pause (the pod sandbox)
-#   kubeprint.local/coredns:1      the node's coredns binary
+#   kubeprint.local/pause:1        node/pause (the pod sandbox; stands in for registry.k8s.io/pause)
+# (CoreDNS runs as a host process of node-up.sh, so it needs no image.)
 #
 # Debian images:   ${cache}/images-<hash of this script, the entrypoint, the suite>/*.oci.tar
-# Binary images:   <node bin dir>/../images/*.oci.tar
+# The pause image: <node bin dir>/../images/pause.oci.tar
 # Each tar is an OCI layout whose index names the image (io.containerd.image.name).
 # Usage: node-images.sh [NODE_BIN_DIR]   (without it: only the Debian images; prints the Debian image dir as the last line)
 # Env: KUBEPRINT_CLUSTER_CACHE, KUBEPRINT_BUILD_FORCE=1, KUBEPRINT_DEBIAN_SUITE (default: the
@@ -30,7 +30,7 @@ die() { printf '[node-images] ERROR: %s\n' "$*" >&2; exit 1; }
 
 node_bin=${1:-}
 if [[ -n ${node_bin} ]]; then
-	[[ -x ${node_bin}/pause && -x ${node_bin}/coredns ]] || die "no pause/coredns in ${node_bin} (run node-build.sh)"
+	[[ -x ${node_bin}/pause ]] || die "no pause in ${node_bin} (run node-build.sh)"
 fi
 for t in mmdebstrap umoci jq; do command -v "${t}" >/dev/null || die "${t} is missing (run tools/cluster/node-deps.sh)"; done
 
@@ -131,20 +131,16 @@ else
 	log "reusing Debian images in ${out}"
 fi
 
-# Binary images: cheap, rebuilt whenever missing next to the binaries they carry.
+# The pause image: cheap, rebuilt whenever missing next to the binary it carries.
 bin_images=
 [[ -n ${node_bin} ]] && bin_images=$(cd "${node_bin}/.." && pwd)/images
 if [[ -z ${bin_images} ]]; then
 	log "no node bin dir given: only the Debian images"
-elif [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 || ! -s ${bin_images}/pause.oci.tar || ! -s ${bin_images}/coredns.oci.tar ]]; then
-	mkdir -p "${bin_images}" "${work}/pause-root" "${work}/coredns-root"
+elif [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 || ! -s ${bin_images}/pause.oci.tar ]]; then
+	mkdir -p "${bin_images}" "${work}/pause-root"
 	cp "${node_bin}/pause" "${work}/pause-root/pause"
 	tar -C "${work}/pause-root" --numeric-owner --owner=0 --group=0 -cf "${work}/pause.rootfs.tar" .
 	oci pause kubeprint.local/pause:1 "${bin_images}" "${work}/pause.rootfs.tar" \
 		--config.entrypoint /pause --config.user 65535:65535
-	cp "${node_bin}/coredns" "${work}/coredns-root/coredns"
-	tar -C "${work}/coredns-root" --numeric-owner --owner=0 --group=0 -cf "${work}/coredns.rootfs.tar" .
-	oci coredns kubeprint.local/coredns:1 "${bin_images}" "${work}/coredns.rootfs.tar" \
-		--config.entrypoint /coredns --config.user 65532:65532
 fi
 echo "${out}"

@@ -18,9 +18,9 @@
 set -euo pipefail
 node_me="node-up"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${here}/lib.sh"
-# shellcheck source=node-lib.sh
+# shellcheck source-path=SCRIPTDIR source=node-lib.sh
 . "${here}/node-lib.sh"
 t0=$(date +%s.%N)
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
