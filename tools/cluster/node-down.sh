@@ -96,7 +96,13 @@ if ip link show "${node_bridge}" >/dev/null 2>&1 && [[ -f ${node}/run/bridge-cre
 	ip route del "${node_svc_cidr}" dev "${node_bridge}" 2>/dev/null
 	ip link del "${node_bridge}" || fail "could not delete bridge ${node_bridge}"
 fi
-nft delete table inet "${node_nft_table}" 2>/dev/null
+# What the guard table had to drop: 0 means nothing ever tried to leave the host's networks.
+if guard=$(nft list table inet "${node_nft_table}" 2>/dev/null); then
+	dropped=$(awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }' <<<"${guard}")
+	node_log "guard table: ${dropped} packet(s) dropped"
+	((dropped == 0)) || grep 'counter packets [1-9]' <<<"${guard}" >&2
+	nft delete table inet "${node_nft_table}" 2>/dev/null
+fi
 
 # Our cgroups, deepest first (each is empty by now).
 for c in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
