@@ -68,7 +68,13 @@ touch "${node}/.kubeprint-real-node"
 pki=${node}/pki
 
 failed=1
-on_exit() { ((failed == 0)) || { node_log "start failed; removing the node (logs: ${node}/logs are lost; see above)"; "${here}/node-down.sh" "${node}" || true; }; }
+on_exit() {
+	((failed == 0)) && return 0
+	# Keep the node's logs next to the control plane's (up.sh keeps those on failure).
+	mkdir -p "${cluster}/logs/node" && cp -r "${node}/logs/." "${cluster}/logs/node/" 2>/dev/null
+	node_log "start failed; removing the node (its logs: ${cluster}/logs/node)"
+	"${here}/node-down.sh" "${node}" || true
+}
 trap on_exit EXIT
 
 # The daemons' PATH has no /usr/sbin: the kubelet finds no iptables and leaves the host's
