@@ -33,6 +33,13 @@ tools/schema/setup.sh
 step "packages the blueprint script harnesses run against (Debian)"
 tools/script-deps.sh
 
+step "the real node: packages, binaries (Go module proxy, the control plane's GOCACHE) and images (Debian packages)"
+tools/cluster/node-deps.sh
+node_bin=$(tools/cluster/node-build.sh | tail -n1)
+tools/cluster/node-images.sh "${node_bin}" >/dev/null
+# up.sh joins the real node next to the kwok nodes (tests/cluster_realnode.rs runs pods on it).
+export KUBEPRINT_REAL_NODE="${KUBEPRINT_REAL_NODE:-1}"
+
 export KUBEPRINT_CLUSTER_DIR="${KUBEPRINT_CLUSTER_DIR:-$PWD/target/cluster-test}"
 step "starting the local control plane in $KUBEPRINT_CLUSTER_DIR"
 tools/cluster/up.sh

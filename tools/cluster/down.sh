@@ -21,6 +21,12 @@ if [[ ! -f ${state}/.kubeprint-cluster ]]; then
 	echo "[down] ${state} is not a kubeprint cluster dir; leaving it alone" >&2
 	exit 1
 fi
+if [[ -e ${state}/node ]]; then
+	# The real node first: its kubelet needs the apiserver to delete its Node, and the state
+	# dir may only go once nothing is mounted below it.
+	"$(dirname "${BASH_SOURCE[0]}")/node-down.sh" "${state}/node" ||
+		{ echo "[down] the real node was not removed cleanly; ${state} kept" >&2; cluster_stop_all "${state}"; exit 1; }
+fi
 cluster_stop_all "${state}"
 if [[ ${KUBEPRINT_CLUSTER_KEEP:-0} == 1 ]]; then
 	echo "[down] stopped; state kept in ${state}" >&2

@@ -8,6 +8,7 @@
 #   KUBEPRINT_CLUSTER_CACHE  binary cache root (see build.sh)
 #   KUBEPRINT_CLUSTER_BIN    use binaries from this dir instead of build.sh
 #   KUBEPRINT_CLUSTER_TIMEOUT  seconds to wait for readiness (default 120)
+#   KUBEPRINT_REAL_NODE=1    also join one real node (node-up.sh; root, one per host)
 #
 # Writes <state>/kubeconfig (admin, system:masters) and <state>/env; use
 #   source <state>/env && kubectl get nodes
@@ -62,6 +63,9 @@ fi
 if [[ -e ${state} && ! -f ${state}/.kubeprint-cluster ]] && [[ -n $(ls -A "${state}" 2>/dev/null) ]]; then
 	die "${state} exists, is not empty and is not a kubeprint cluster dir; refusing to wipe it"
 fi
+if [[ -e ${state}/node ]]; then
+	"${cluster_tools_dir}/node-down.sh" "${state}/node" || die "could not remove the real node of the earlier cluster in ${state}"
+fi
 rm -rf "${state}"
 mkdir -p "${state}"/{pki,run,logs,manifests}
 touch "${state}/.kubeprint-cluster"
@@ -110,6 +114,9 @@ issue front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage=clientAuth"
 issue controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
 issue scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
 issue kwok "/O=system:masters/CN=kwok-controller" "extendedKeyUsage=clientAuth"
+# What the apiserver presents to a real node's kubelet (logs, exec, port-forward); the
+# kubelet authenticates it by this CA and asks the apiserver whether it may (webhook).
+issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
 ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "${pki}/sa.key"
 ossl pkey -in "${pki}/sa.key" -pubout -out "${pki}/sa.pub"
 chmod 600 "${pki}"/*.key
@@ -256,6 +263,10 @@ start_control_plane() {
 		--requestheader-extra-headers-prefix=X-Remote-Extra- \
 		--proxy-client-cert-file="${pki}/front-proxy-client.crt" \
 		--proxy-client-key-file="${pki}/front-proxy-client.key" \
+		--kubelet-client-certificate="${pki}/apiserver-kubelet-client.crt" \
+		--kubelet-client-key="${pki}/apiserver-kubelet-client.key" \
+		--kubelet-preferred-address-types=InternalIP,Hostname \
+		--enable-admission-plugins=PodNodeSelector,PodTolerationRestriction \
 		--profiling=false \
 		--v=1
 	running+=(kube-apiserver)
@@ -422,6 +433,10 @@ scheduler=https://127.0.0.1:${sched_port}
 bin=${bin}
 started_seconds=$(elapsed)
 EOF
+if [[ ${KUBEPRINT_REAL_NODE:-0} == 1 ]]; then
+	log "joining the real node (KUBEPRINT_REAL_NODE=1)"
+	KUBEPRINT_CLUSTER_DIR=${state} "${cluster_tools_dir}/node-up.sh" || die "the real node did not come up"
+fi
 trap - EXIT
 
 log "cluster ready in $(elapsed)s: https://127.0.0.1:${api_port} (state ${state})"

@@ -1,0 +1,789 @@
+//! Pods that really run: the local control plane's one real node (`tools/cluster/node-up.sh`,
+//! joined by `up.sh` when `KUBEPRINT_REAL_NODE=1`, as `tools/test-all.sh` does). Containers start
+//! under runc, probes run, volumes are mounted, Services route through kube-proxy and names
+//! resolve through CoreDNS. Fails (never skips) without the cluster or without its real node.
+//!
+//! Each test's namespace opts in to the node (it is tainted `kubeprint.dev/real-node=true:
+//! NoSchedule`): the apiserver's PodNodeSelector and PodTolerationRestriction admission plugins
+//! give every pod of an annotated namespace the node selector and the toleration, so the
+//! blueprints' pods are exactly what the blueprints build. Images are the local stand-ins of
+//! `tools/cluster/node-images.sh` (`kubeprint.local/...`, never pulled); claims use the node's
+//! local volumes (storage class `kubeprint-real-node`).
+#![cfg(feature = "client")]
+
+mod apply_support;
+
+use apply_support::TestNs;
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolumeClaim, Pod};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kubeprint::apply::Error as ApplyError;
+use kubeprint::blueprint::{Blueprint, MySql, Persistence, Redis, Sentinel};
+use kubeprint::bundle::Bundle;
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const NODE_LABEL: &str = "kubeprint.dev/real-node";
+const STORAGE_CLASS: &str = "kubeprint-real-node";
+const BUSYBOX: &str = "kubeprint.local/busybox:1";
+const REDIS: &str = "kubeprint.local/redis:7";
+const MARIADB: &str = "kubeprint.local/mariadb:10.11";
+
+/// The real node: exactly one Ready node labelled for it, tainted. Fails the test otherwise.
+async fn real_node(client: &kube::Client) -> String {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let list = nodes
+        .list(&ListParams::default().labels(&format!("{NODE_LABEL}=true")))
+        .await
+        .expect("list nodes");
+    assert_eq!(
+        list.items.len(),
+        1,
+        "the cluster has no real node (start it with KUBEPRINT_REAL_NODE=1 tools/cluster/up.sh)"
+    );
+    let node = &list.items[0];
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    assert!(ready, "the real node is not Ready");
+    let tainted = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|t| {
+            t.iter()
+                .any(|t| t.key == NODE_LABEL && t.effect == "NoSchedule")
+        });
+    assert!(tainted, "the real node is not tainted {NODE_LABEL}");
+    node.metadata.name.clone().expect("node name")
+}
+
+/// A namespace whose pods all go to the real node, enforcing Pod Security *restricted*.
+async fn real_ns(test: &str) -> (TestNs, String) {
+    let ns = TestNs::reserve(&format!("real-{test}")).await;
+    let node = real_node(&ns.client).await;
+    let object: Namespace = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {
+            "name": ns.name,
+            "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            },
+            "annotations": {
+                "scheduler.alpha.kubernetes.io/node-selector": format!("{NODE_LABEL}=true"),
+                "scheduler.alpha.kubernetes.io/defaultTolerations": json!([{
+                    "key": NODE_LABEL, "operator": "Equal", "value": "true", "effect": "NoSchedule"
+                }]).to_string(),
+            },
+        },
+    }))
+    .expect("namespace");
+    Api::<Namespace>::all(ns.client.clone())
+        .create(&PostParams::default(), &object)
+        .await
+        .expect("create namespace");
+    (ns, node)
+}
+
+/// `kubectl` of the test cluster (`KUBEPRINT_CLUSTER_BIN`), for `exec`: its stdout, stderr and
+/// whether it succeeded. kube-rs is built without websocket support here.
+fn kubectl(args: &[&str]) -> (bool, String, String) {
+    let bin = std::env::var("KUBEPRINT_CLUSTER_BIN")
+        .expect("KUBEPRINT_CLUSTER_BIN is not set (source <cluster state>/env)");
+    let out = Command::new(format!("{bin}/kubectl"))
+        .arg("--kubeconfig")
+        .arg(apply_support::kubeconfig())
+        .arg("--request-timeout=60s")
+        .args(args)
+        .output()
+        .expect("run kubectl");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `kubectl exec` into a container; returns (success, stdout, stderr).
+fn exec(ns: &TestNs, pod: &str, container: &str, script: &str) -> (bool, String, String) {
+    kubectl(&[
+        "-n", &ns.name, "exec", pod, "-c", container, "--", "sh", "-c", script,
+    ])
+}
+
+/// Like `exec`, failing the test unless the command succeeds; its stdout, trimmed.
+fn exec_ok(ns: &TestNs, pod: &str, container: &str, script: &str) -> String {
+    let (ok, out, err) = exec(ns, pod, container, script);
+    assert!(ok, "exec {pod}/{container} `{script}` failed: {out}{err}");
+    out.trim().to_owned()
+}
+
+/// Polls `check` every 250 ms until it returns `Some`, for at most `limit`.
+async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn container_status<'a>(
+    pod: &'a Pod,
+    name: &str,
+) -> Option<&'a k8s_openapi::api::core::v1::ContainerStatus> {
+    pod.status
+        .as_ref()?
+        .container_statuses
+        .as_ref()?
+        .iter()
+        .find(|c| c.name == name)
+}
+
+fn pod_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+async fn wait_pod_ready(ns: &TestNs, name: &str, limit: Duration) -> Pod {
+    let api: Api<Pod> = ns.api();
+    eventually(&format!("pod {name} ready"), limit, || {
+        let api = api.clone();
+        async move { api.get_opt(name).await.ok().flatten().filter(pod_ready) }
+    })
+    .await
+}
+
+/// The restricted container security context (non-root UID, read-only root, nothing extra).
+fn restricted(uid: i64) -> serde_json::Value {
+    json!({
+        "runAsNonRoot": true, "runAsUser": uid, "runAsGroup": uid,
+        "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}
+    })
+}
+
+fn pod(name: &str, spec: serde_json::Value) -> Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": spec,
+    }))
+    .expect("pod")
+}
+
+/// Claims of the real node's storage class.
+fn node_storage() -> Persistence {
+    Persistence::builder()
+        .size("1Gi")
+        .storage_class(STORAGE_CLASS)
+        .build()
+}
+
+/// Deletes a pod and waits until its replacement (same name, new UID) is ready.
+async fn delete_and_wait_replaced(ns: &TestNs, name: &str, limit: Duration) -> Pod {
+    let api: Api<Pod> = ns.api();
+    let old = api.get(name).await.expect("pod").metadata.uid;
+    api.delete(name, &DeleteParams::default())
+        .await
+        .expect("delete pod");
+    eventually(&format!("pod {name} replaced and ready"), limit, || {
+        let api = api.clone();
+        let old = old.clone();
+        async move {
+            api.get_opt(name)
+                .await
+                .ok()
+                .flatten()
+                .filter(|p| p.metadata.uid != old && pod_ready(p))
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_restricted_pod_has_read_only_root_and_its_uid() {
+    let (ns, node) = real_ns("restricted").await;
+    let started = Instant::now();
+    ns.api::<Pod>()
+        .create(
+            &PostParams::default(),
+            &pod(
+                "locked",
+                json!({
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "c", "image": BUSYBOX, "imagePullPolicy": "IfNotPresent",
+                        "command": ["sleep", "3600"],
+                        "securityContext": restricted(4321),
+                    }],
+                }),
+            ),
+        )
+        .await
+        .expect("create pod");
+    let live = wait_pod_ready(&ns, "locked", Duration::from_secs(60)).await;
+    eprintln!("pod start (create -> Ready): {:?}", started.elapsed());
+    assert_eq!(
+        live.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+        Some(node.as_str()),
+        "the pod runs on the real node"
+    );
+    assert_eq!(exec_ok(&ns, "locked", "c", "id -u; id -g"), "4321\n4321");
+    let (ok, out, err) = exec(&ns, "locked", "c", "echo x >/written-to-root");
+    assert!(!ok, "writing to the root filesystem succeeded: {out}");
+    assert!(
+        err.contains("Read-only file system"),
+        "expected EROFS, got: {err}"
+    );
+    // No capabilities at all, effective or bounding; no privilege escalation.
+    let status = exec_ok(
+        &ns,
+        "locked",
+        "c",
+        "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status",
+    );
+    assert!(status.contains("CapEff:\t0000000000000000"), "{status}");
+    assert!(status.contains("CapBnd:\t0000000000000000"), "{status}");
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    assert!(
+        status.contains("Seccomp:\t2"),
+        "seccomp filter mode: {status}"
+    );
+    // The pod network: routes to the pod and service networks only, no default route.
+    let routes = exec_ok(&ns, "locked", "c", "ip route");
+    assert!(
+        !routes.contains("default"),
+        "a default route in the pod: {routes}"
+    );
+    assert!(routes.contains("10.96.0.0/16"), "{routes}");
+    // Cluster DNS through the kube-dns Service.
+    let dns = exec_ok(
+        &ns,
+        "locked",
+        "c",
+        "nslookup kubernetes.default.svc.cluster.local",
+    );
+    assert!(dns.contains("10.96.0.1"), "{dns}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_probes_gate_readiness_and_restart() {
+    let (ns, _) = real_ns("probes").await;
+    let www = json!({"name": "www", "mountPath": "/www"});
+    let tmp = json!({"name": "tmp", "mountPath": "/tmp"});
+    let spec = json!({
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": 2000},
+        "volumes": [{"name": "www", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
+        "containers": [
+            {
+                // exec probe: ready while /tmp/ready exists
+                "name": "exec", "image": BUSYBOX, "command": ["sleep", "3600"],
+                "securityContext": restricted(2000), "volumeMounts": [tmp.clone()],
+                "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/ready"]},
+                                   "periodSeconds": 1, "failureThreshold": 1},
+            },
+            {
+                // HTTP probes: ready on /ready, alive on /alive (busybox httpd serving /www)
+                "name": "http", "image": BUSYBOX,
+                "command": ["sh", "-c", "echo ok >/www/alive && exec httpd -f -p 8080 -h /www"],
+                "securityContext": restricted(2000), "volumeMounts": [www.clone()],
+                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080},
+                                   "periodSeconds": 1, "failureThreshold": 1},
+                "livenessProbe": {"httpGet": {"path": "/alive", "port": 8080},
+                                  "periodSeconds": 1, "failureThreshold": 2},
+            },
+            {
+                // TCP probe: the port opens only once /tmp/listen exists
+                "name": "tcp", "image": BUSYBOX,
+                "command": ["sh", "-c",
+                    "while [ ! -f /tmp/listen ]; do sleep 0.2; done; exec httpd -f -p 9090 -h /tmp"],
+                "securityContext": restricted(2000), "volumeMounts": [tmp],
+                "readinessProbe": {"tcpSocket": {"port": 9090}, "periodSeconds": 1, "failureThreshold": 1},
+            },
+        ],
+    });
+    let api: Api<Pod> = ns.api();
+    api.create(&PostParams::default(), &pod("probed", spec))
+        .await
+        .expect("create pod");
+    let ready_of = |c: &'static str| {
+        let api = api.clone();
+        move || {
+            let api = api.clone();
+            async move {
+                let p = api.get("probed").await.ok()?;
+                let s = container_status(&p, c)?;
+                Some((s.started == Some(true), s.ready, s.restart_count))
+            }
+        }
+    };
+    // All three run, none is ready yet; the pod is not ready.
+    for c in ["exec", "http", "tcp"] {
+        eventually(
+            &format!("container {c} started"),
+            Duration::from_secs(60),
+            || {
+                let f = ready_of(c);
+                async move { f().await.filter(|(started, _, _)| *started) }
+            },
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let p = api.get("probed").await.expect("pod");
+    for c in ["exec", "http", "tcp"] {
+        assert!(
+            !container_status(&p, c).expect("status").ready,
+            "{c} is ready before its probe can pass"
+        );
+    }
+    assert!(!pod_ready(&p));
+
+    // Each probe passes once its condition holds, and only that container becomes ready.
+    exec_ok(&ns, "probed", "exec", "touch /tmp/ready");
+    eventually("exec probe passes", Duration::from_secs(20), || {
+        let f = ready_of("exec");
+        async move { f().await.filter(|(_, ready, _)| *ready) }
+    })
+    .await;
+    assert!(
+        !container_status(&api.get("probed").await.expect("pod"), "http")
+            .expect("http")
+            .ready
+    );
+    exec_ok(&ns, "probed", "http", "echo ok >/www/ready");
+    eventually("HTTP probe passes", Duration::from_secs(20), || {
+        let f = ready_of("http");
+        async move { f().await.filter(|(_, ready, _)| *ready) }
+    })
+    .await;
+    exec_ok(&ns, "probed", "tcp", "touch /tmp/listen");
+    eventually("TCP probe passes", Duration::from_secs(20), || {
+        let f = ready_of("tcp");
+        async move { f().await.filter(|(_, ready, _)| *ready) }
+    })
+    .await;
+    wait_pod_ready(&ns, "probed", Duration::from_secs(20)).await;
+
+    // Readiness is withdrawn when the exec probe fails again; the container is not restarted.
+    exec_ok(&ns, "probed", "exec", "rm /tmp/ready");
+    eventually("exec probe fails again", Duration::from_secs(20), || {
+        let f = ready_of("exec");
+        async move {
+            f().await
+                .filter(|(_, ready, restarts)| !*ready && *restarts == 0)
+        }
+    })
+    .await;
+
+    // A failing liveness probe restarts the container (its start re-creates /www/alive).
+    exec_ok(&ns, "probed", "http", "rm /www/alive");
+    let (_, _, restarts) = eventually("liveness restarts http", Duration::from_secs(60), || {
+        let f = ready_of("http");
+        async move { f().await.filter(|(_, _, restarts)| *restarts >= 1) }
+    })
+    .await;
+    assert_eq!(restarts, 1);
+    let p = api.get("probed").await.expect("pod");
+    let last = container_status(&p, "http")
+        .and_then(|s| s.last_state.as_ref())
+        .and_then(|s| s.terminated.as_ref())
+        .map(|t| t.exit_code);
+    assert!(
+        last.is_some(),
+        "the restarted container has no terminated state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_applier_reports_a_real_crash_loop() {
+    let (ns, _) = real_ns("crashloop").await;
+    let deployment: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "crasher"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "crasher"}},
+            "template": {
+                "metadata": {"labels": {"app": "crasher"}},
+                "spec": {
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "app", "image": BUSYBOX,
+                        "command": ["sh", "-c", "echo starting; sleep 1; exit 3"],
+                        "securityContext": restricted(1000),
+                        // Without a probe, the container counts as ready while it runs, and
+                        // the Deployment can be "available" for that instant.
+                        "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/never"]},
+                                           "periodSeconds": 1},
+                    }],
+                },
+            },
+        },
+    }))
+    .expect("deployment");
+    let mut bundle = Bundle::new("crasher");
+    bundle.add(deployment).expect("add");
+    let started = Instant::now();
+    let err = ns
+        .applier()
+        .await
+        .timeout(Duration::from_secs(150))
+        .object_timeout(Duration::from_secs(120))
+        .apply(&bundle)
+        .await
+        .expect_err("a crash-looping Deployment is not ready");
+    eprintln!("applier gave up after {:?}: {err}", started.elapsed());
+    let ApplyError::NotReady { objects, .. } = &err else {
+        panic!("expected NotReady, got {err}");
+    };
+    let crasher = objects
+        .iter()
+        .find(|o| o.object.to_string().contains("crasher"))
+        .unwrap_or_else(|| panic!("crasher not reported: {err}"));
+    assert!(crasher.failed, "reported as failed, not as slow: {err}");
+    assert!(
+        crasher.pods.iter().any(|p| p.contains("CrashLoopBackOff")),
+        "CrashLoopBackOff not reported: {err}"
+    );
+    // Failed fast on the real back-off, well before the timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(110),
+        "{:?}",
+        started.elapsed()
+    );
+    // The container really ran: its output is in the log.
+    let pods = ns
+        .api::<Pod>()
+        .list(&ListParams::default().labels("app=crasher"))
+        .await
+        .expect("pods");
+    let name = pods.items[0].metadata.name.clone().expect("name");
+    let (ok, log, _) = kubectl(&["-n", &ns.name, "logs", &name, "--previous"]);
+    assert!(
+        ok && log.contains("starting"),
+        "log of the crashed container: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_redis_standalone_serves_and_keeps_data() {
+    let (ns, _) = real_ns("redis").await;
+    let redis = Redis::builder()
+        .name("cache")
+        .image(REDIS)
+        .storage(node_storage())
+        .build();
+    let bundle = redis.bundle().expect("bundle");
+    let started = Instant::now();
+    ns.applier()
+        .await
+        .timeout(Duration::from_secs(180))
+        .object_timeout(Duration::from_secs(150))
+        .apply(&bundle)
+        .await
+        .unwrap_or_else(|e| panic!("apply: {e}"));
+    eprintln!(
+        "redis standalone applied and ready in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        exec_ok(
+            &ns,
+            "cache-0",
+            "redis",
+            "id -u; redis-cli --no-auth-warning SET greeting hello"
+        ),
+        "999\nOK"
+    );
+    // Through the client Service (kube-proxy) and its DNS name, from another pod.
+    client_pod(&ns, "cache").await;
+    let out = exec_ok(
+        &ns,
+        "client",
+        "c",
+        "redis-cli --no-auth-warning -h cache -p 6379 GET greeting",
+    );
+    assert_eq!(out, "hello");
+    // The append-only file is on the claim; the data survives the pod.
+    exec_ok(
+        &ns,
+        "cache-0",
+        "redis",
+        "redis-cli --no-auth-warning BGREWRITEAOF >/dev/null; sleep 2",
+    );
+    delete_and_wait_replaced(&ns, "cache-0", Duration::from_secs(120)).await;
+    assert_eq!(
+        exec_ok(
+            &ns,
+            "cache-0",
+            "redis",
+            "redis-cli --no-auth-warning GET greeting"
+        ),
+        "hello"
+    );
+    let claim = ns
+        .api::<PersistentVolumeClaim>()
+        .get("data-cache-0")
+        .await
+        .expect("claim");
+    assert_eq!(
+        claim.spec.and_then(|s| s.storage_class_name).as_deref(),
+        Some(STORAGE_CLASS)
+    );
+}
+
+/// A pod with redis-cli and the blueprint's password in REDISCLI_AUTH.
+async fn client_pod(ns: &TestNs, secret: &str) {
+    ns.api::<Pod>()
+        .create(
+            &PostParams::default(),
+            &pod(
+                "client",
+                json!({
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "c", "image": REDIS, "command": ["sleep", "3600"],
+                        "env": [{"name": "REDISCLI_AUTH",
+                                 "valueFrom": {"secretKeyRef": {"name": secret, "key": "password"}}}],
+                        "securityContext": restricted(999),
+                    }],
+                }),
+            ),
+        )
+        .await
+        .expect("client pod");
+    wait_pod_ready(ns, "client", Duration::from_secs(60)).await;
+}
+
+/// The master's host name, as the Sentinel in `pod` sees it.
+fn sentinel_master(ns: &TestNs, pod: &str) -> Option<String> {
+    let (ok, out, _) = exec(
+        ns,
+        pod,
+        "sentinel",
+        "redis-cli --no-auth-warning -p 26379 SENTINEL get-master-addr-by-name mymaster",
+    );
+    ok.then(|| out.lines().next().unwrap_or_default().trim().to_owned())
+        .filter(|m| !m.is_empty())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_redis_sentinel_fails_over_and_keeps_data() {
+    let (ns, _) = real_ns("sentinel").await;
+    let redis = Redis::builder()
+        .name("sessions")
+        .image(REDIS)
+        .sentinel(
+            Sentinel::builder()
+                .down_after_ms(2_000)
+                .failover_timeout_ms(5_000)
+                .build(),
+        )
+        .storage(node_storage())
+        .build();
+    let bundle = redis.bundle().expect("bundle");
+    let started = Instant::now();
+    ns.applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(280))
+        .apply(&bundle)
+        .await
+        .unwrap_or_else(|e| panic!("apply: {e}"));
+    eprintln!(
+        "redis sentinel (3 pods) applied and ready in {:?}",
+        started.elapsed()
+    );
+    let master = sentinel_master(&ns, "sessions-1").expect("a master");
+    assert!(
+        master.starts_with("sessions-0."),
+        "initial master: {master}"
+    );
+    assert!(
+        exec_ok(
+            &ns,
+            "sessions-0",
+            "redis",
+            "redis-cli --no-auth-warning ROLE | head -1"
+        ) == "master"
+    );
+    exec_ok(
+        &ns,
+        "sessions-0",
+        "redis",
+        "redis-cli --no-auth-warning SET session abc >/dev/null && redis-cli --no-auth-warning WAIT 2 5000",
+    );
+    for replica in ["sessions-1", "sessions-2"] {
+        assert_eq!(
+            exec_ok(
+                &ns,
+                replica,
+                "redis",
+                "redis-cli --no-auth-warning GET session"
+            ),
+            "abc",
+            "replicated to {replica}"
+        );
+    }
+
+    // Delete the master pod: the Sentinels elect a replica, which keeps the data.
+    let failover = Instant::now();
+    ns.api::<Pod>()
+        .delete("sessions-0", &DeleteParams::default())
+        .await
+        .expect("delete master");
+    let new_master = eventually("a new master", Duration::from_secs(90), || {
+        let ns = &ns;
+        async move { sentinel_master(ns, "sessions-1").filter(|m| !m.starts_with("sessions-0.")) }
+    })
+    .await;
+    eprintln!("failover to {new_master} after {:?}", failover.elapsed());
+    let new_pod = new_master.split('.').next().expect("pod name").to_owned();
+    assert_eq!(
+        exec_ok(
+            &ns,
+            &new_pod,
+            "redis",
+            "redis-cli --no-auth-warning ROLE | head -1"
+        ),
+        "master"
+    );
+    assert_eq!(
+        exec_ok(
+            &ns,
+            &new_pod,
+            "redis",
+            "redis-cli --no-auth-warning GET session"
+        ),
+        "abc"
+    );
+    exec_ok(
+        &ns,
+        &new_pod,
+        "redis",
+        "redis-cli --no-auth-warning SET after failover >/dev/null",
+    );
+
+    // The old master comes back as a replica of the new one, with the data.
+    wait_pod_ready(&ns, "sessions-0", Duration::from_secs(120)).await;
+    let role = eventually("sessions-0 rejoins as a replica", Duration::from_secs(60), || {
+        let ns = &ns;
+        async move {
+            let (ok, out, _) = exec(
+                ns,
+                "sessions-0",
+                "redis",
+                "redis-cli --no-auth-warning ROLE | head -1; redis-cli --no-auth-warning GET after",
+            );
+            (ok && out.trim() == "slave\nfailover").then_some(out)
+        }
+    })
+    .await;
+    assert!(role.starts_with("slave"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_mysql_initialises_serves_and_keeps_data() {
+    let (ns, _) = real_ns("mysql").await;
+    let db = MySql::builder()
+        .name("db")
+        .image(MARIADB)
+        .database("shop")
+        .user("shop")
+        .storage(node_storage())
+        .build();
+    let bundle = db.bundle().expect("bundle");
+    let started = Instant::now();
+    // Ready means the blueprint's startup probe (mysqladmin ping) and readiness probe (an
+    // authenticated SELECT 1 as root, with the generated password) passed for real.
+    ns.applier()
+        .await
+        .timeout(Duration::from_secs(400))
+        .object_timeout(Duration::from_secs(380))
+        .apply(&bundle)
+        .await
+        .unwrap_or_else(|e| panic!("apply: {e}"));
+    eprintln!(
+        "mysql (mariadb stand-in) applied and ready in {:?}",
+        started.elapsed()
+    );
+
+    let root =
+        "mariadb -uroot -p\"$(cat /etc/mysql-secret/root-password)\" --batch --skip-column-names";
+    assert_eq!(exec_ok(&ns, "db-0", "mysql", "id -u"), "999");
+    // The application user got the generated password and the database; it logs in over TCP.
+    exec_ok(
+        &ns,
+        "db-0",
+        "mysql",
+        "mariadb -h 127.0.0.1 -ushop -p\"$(cat /etc/mysql-secret/password)\" shop \
+         -e 'CREATE TABLE t (x INT); INSERT INTO t VALUES (42)'",
+    );
+    // Root exists only for localhost (MYSQL_ROOT_HOST=localhost); the generated password works.
+    assert_eq!(
+        exec_ok(
+            &ns,
+            "db-0",
+            "mysql",
+            &format!("{root} -e \"SELECT host FROM mysql.user WHERE user='root'\"")
+        ),
+        "localhost"
+    );
+    assert_eq!(
+        exec_ok(
+            &ns,
+            "db-0",
+            "mysql",
+            &format!("{root} -e 'SHOW GRANTS FOR shop' | grep -c shop")
+        ),
+        "2"
+    );
+    let (ok, _, _) = exec(&ns, "db-0", "mysql", "mariadb -uroot -pwrong -e 'SELECT 1'");
+    assert!(!ok, "root logs in with a wrong password");
+    // The kubeprint.cnf of the ConfigMap (conf.d) is in effect.
+    assert_eq!(
+        exec_ok(
+            &ns,
+            "db-0",
+            "mysql",
+            &format!("{root} -e 'SELECT @@skip_name_resolve'")
+        ),
+        "1"
+    );
+
+    // The data directory is the claim's `mysql` sub-directory: it survives the pod, and the
+    // entrypoint does not initialise it again.
+    delete_and_wait_replaced(&ns, "db-0", Duration::from_secs(240)).await;
+    assert_eq!(
+        exec_ok(
+            &ns,
+            "db-0",
+            "mysql",
+            "mariadb -h 127.0.0.1 -ushop -p\"$(cat /etc/mysql-secret/password)\" shop \
+             --batch --skip-column-names -e 'SELECT x FROM t'",
+        ),
+        "42"
+    );
+    let (ok, log, _) = kubectl(&["-n", &ns.name, "logs", "db-0", "-c", "mysql"]);
+    assert!(
+        ok && log.contains("skipping initialization"),
+        "second start: {log}"
+    );
+}

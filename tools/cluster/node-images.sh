@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Build (or reuse) the container images of kubeprint's real test node. No registry is
+# reachable, so every image is made here from Debian packages (mmdebstrap -> umoci) or from
+# the node's own binaries, and imported into the node's containerd by node-up.sh:
+#
+#   kubeprint.local/busybox:1      Debian "essential" + busybox-static, applet links in
+#                                  /usr/local/bin (stands in for busybox)
+#   kubeprint.local/redis:7        Debian redis-server/redis-tools/redis-sentinel (7.0),
+#                                  user redis = 999:999, CMD redis-server (stands in for redis)
+#   kubeprint.local/mariadb:10.11  Debian mariadb-server/-client (MariaDB 10.11), user mysql =
+#                                  999:999, images/mariadb/docker-entrypoint.sh (the official
+#                                  mysql image's documented contract), CMD mysqld
+#                                  (stands in for mysql)
+#   kubeprint.local/pause:1        node/pause (the pod sandbox; stands in for registry.k8s.io/pause)
+# (CoreDNS runs as a host process of node-up.sh, so it needs no image.)
+#
+# Debian images:   ${cache}/images-<hash of this script, the entrypoint, the suite>/*.oci.tar
+# The pause image: <node bin dir>/../images/pause.oci.tar
+# Each tar is an OCI layout whose index names the image (io.containerd.image.name).
+# Usage: node-images.sh [NODE_BIN_DIR]   (without it: only the Debian images; prints the Debian image dir as the last line)
+# Env: KUBEPRINT_CLUSTER_CACHE, KUBEPRINT_BUILD_FORCE=1, KUBEPRINT_DEBIAN_SUITE (default: the
+#      host's, e.g. bookworm), KUBEPRINT_DEBIAN_MIRROR (default: the host's apt source).
+# Needs root, mmdebstrap, umoci, jq (node-deps.sh).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache_root=${KUBEPRINT_CLUSTER_CACHE:-${HOME}/.cache/kubeprint/cluster}
+log() { printf '[node-images] %s\n' "$*" >&2; }
+die() { printf '[node-images] ERROR: %s\n' "$*" >&2; exit 1; }
+
+node_bin=${1:-}
+if [[ -n ${node_bin} ]]; then
+	[[ -x ${node_bin}/pause ]] || die "no pause in ${node_bin} (run node-build.sh)"
+fi
+for t in mmdebstrap umoci jq; do command -v "${t}" >/dev/null || die "${t} is missing (run tools/cluster/node-deps.sh)"; done
+
+# shellcheck disable=SC1091
+suite=${KUBEPRINT_DEBIAN_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
+mirror=${KUBEPRINT_DEBIAN_MIRROR:-$(
+	awk '$1 == "URIs:" { print $2; exit } $1 == "deb" { print $2; exit }' \
+		/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true
+)}
+mirror=${mirror:-http://deb.debian.org/debian}
+
+key=$(cat "${BASH_SOURCE[0]}" "${here}/images/mariadb/docker-entrypoint.sh" - <<<"${suite} ${mirror}" |
+	sha256sum | cut -c1-10)
+out=${cache_root}/images-${suite}-${key}
+mkdir -p "${out}"
+work=$(mktemp -d "${out}/.work.XXXXXX")
+trap 'rm -rf "${work}"' EXIT
+
+debian_images=(busybox redis mariadb)
+path_env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# oci NAME REF DIR ROOTFS_TAR UMOCI_CONFIG_ARGS...: one-layer OCI image tar DIR/NAME.oci.tar.
+oci() {
+	local name=$1 ref=$2 dir=$3 rootfs=$4
+	shift 4
+	local layout=${work}/${name}-layout bundle=${work}/${name}-bundle
+	umoci init --layout "${layout}"
+	umoci new --image "${layout}:${name}"
+	umoci unpack --image "${layout}:${name}" "${bundle}" >/dev/null
+	tar -C "${bundle}/rootfs" --numeric-owner -xpf "${rootfs}"
+	umoci repack --image "${layout}:${name}" "${bundle}"
+	umoci config --image "${layout}:${name}" --os linux --architecture "$(go env GOARCH 2>/dev/null || echo amd64)" "$@"
+	umoci gc --layout "${layout}"
+	jq --arg ref "${ref}" '.manifests |= map(.annotations["io.containerd.image.name"] = $ref)' \
+		"${layout}/index.json" >"${layout}/index.json.new"
+	mv "${layout}/index.json.new" "${layout}/index.json"
+	tar -C "${layout}" -cf "${dir}/${name}.oci.tar.tmp" .
+	mv -f "${dir}/${name}.oci.tar.tmp" "${dir}/${name}.oci.tar"
+	rm -rf "${layout}" "${bundle}"
+	log "${ref}: ${dir}/${name}.oci.tar ($(du -h "${dir}/${name}.oci.tar" | cut -f1))"
+}
+
+# rootfs NAME PACKAGES HOOK_ARGS...: a Debian root filesystem tar (variant essential).
+rootfs() {
+	local name=$1 pkgs=$2 start
+	shift 2
+	start=$(date +%s)
+	log "${name}: mmdebstrap ${suite} +${pkgs}"
+	mmdebstrap --mode=root --variant=essential --include="${pkgs}" --aptopt='APT::Install-Recommends "false"' \
+		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+		"$@" --format=tar "${suite}" "${work}/${name}.rootfs.tar" "${mirror}" \
+		>"${work}/${name}.log" 2>&1 || { tail -30 "${work}/${name}.log" >&2; die "mmdebstrap ${name} failed"; }
+	printf '%-10s mmdebstrap %4ss\n' "${name}" "$(($(date +%s) - start))" >>"${out}/build-times.txt"
+	log "${name}: root filesystem in $(($(date +%s) - start))s"
+}
+
+# A system user with a fixed UID/GID, made before the packages' maintainer scripts run
+# (they then keep it), so files the packages own match the blueprints' runAsUser.
+user_hook() { # name uid home
+	printf '%s' "--essential-hook=echo '$1:x:$2:' >>\"\$1/etc/group\"; echo '$1:x:$2:$2::$3:/usr/sbin/nologin' >>\"\$1/etc/passwd\"; echo '$1:!:19000::::::' >>\"\$1/etc/shadow\""
+}
+
+debian_complete() {
+	local i
+	for i in "${debian_images[@]}"; do [[ -s ${out}/${i}.oci.tar ]] || return 1; done
+}
+# The hooks run in mmdebstrap's shell, where $1 is the new root: they stay unexpanded here.
+# shellcheck disable=SC2016
+if [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 ]] || ! debian_complete; then
+	total=$(date +%s)
+	rootfs busybox busybox-static \
+		'--customize-hook=for a in $(chroot "$1" /bin/busybox --list); do [ -e "$1/usr/bin/$a" ] || [ -e "$1/usr/sbin/$a" ] || [ -e "$1/usr/local/bin/$a" ] || ln -s /bin/busybox "$1/usr/local/bin/$a"; done'
+	oci busybox kubeprint.local/busybox:1 "${out}" "${work}/busybox.rootfs.tar" \
+		--config.cmd sh --config.workingdir / --config.env "${path_env}"
+
+	rootfs redis redis-server,redis-tools,redis-sentinel,mawk "$(user_hook redis 999 /data)" \
+		'--customize-hook=mkdir -p "$1/data" && chown 999:999 "$1/data"'
+	oci redis kubeprint.local/redis:7 "${out}" "${work}/redis.rootfs.tar" \
+		--config.cmd redis-server --config.workingdir /data --config.user 999:999 \
+		--config.exposedports 6379/tcp --config.volume /data --config.env "${path_env}"
+
+	# Debian's my.cnf reads conf.d before mariadb.conf.d (whose 50-server.cnf binds to
+	# 127.0.0.1); the official image reads /etc/mysql/conf.d last, so its files win. Same here.
+	rootfs mariadb mariadb-server,mariadb-client,mawk "$(user_hook mysql 999 /var/lib/mysql)" \
+		"--customize-hook=copy-in ${here}/images/mariadb/docker-entrypoint.sh /usr/local/bin" \
+		'--customize-hook=chmod 0755 "$1/usr/local/bin/docker-entrypoint.sh"
+rm -f "$1/etc/mysql/my.cnf" # a symlink to the absolute /etc/alternatives/my.cnf: writing through it from the host would change the host
+printf "%s\n" "# kubeprint.local/mariadb: conf.d last, as in the official mysql image" "[mysqld]" "bind-address = 0.0.0.0" "skip-name-resolve" "!includedir /etc/mysql/mariadb.conf.d/" "!includedir /etc/mysql/conf.d/" >"$1/etc/mysql/my.cnf"
+rm -f "$1/etc/mysql/mariadb.cnf"
+rm -rf "$1/var/lib/mysql" && mkdir -p "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld" "$1/docker-entrypoint-initdb.d"
+chown 999:999 "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld"'
+	oci mariadb kubeprint.local/mariadb:10.11 "${out}" "${work}/mariadb.rootfs.tar" \
+		--config.entrypoint docker-entrypoint.sh --config.cmd mysqld --config.user 999:999 \
+		--config.exposedports 3306/tcp --config.volume /var/lib/mysql --config.env "${path_env}"
+	log "Debian images built in $(($(date +%s) - total))s"
+else
+	log "reusing Debian images in ${out}"
+fi
+
+# The pause image: cheap, rebuilt whenever missing next to the binary it carries.
+bin_images=
+[[ -n ${node_bin} ]] && bin_images=$(cd "${node_bin}/.." && pwd)/images
+if [[ -z ${bin_images} ]]; then
+	log "no node bin dir given: only the Debian images"
+elif [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 || ! -s ${bin_images}/pause.oci.tar ]]; then
+	mkdir -p "${bin_images}" "${work}/pause-root"
+	cp "${node_bin}/pause" "${work}/pause-root/pause"
+	tar -C "${work}/pause-root" --numeric-owner --owner=0 --group=0 -cf "${work}/pause.rootfs.tar" .
+	oci pause kubeprint.local/pause:1 "${bin_images}" "${work}/pause.rootfs.tar" \
+		--config.entrypoint /pause --config.user 65535:65535
+fi
+echo "${out}"

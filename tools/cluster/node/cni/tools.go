@@ -1,0 +1,10 @@
+//go:build tools
+
+// Package tools pins the upstream commands node-build.sh builds for the real test node.
+package tools
+
+import (
+	_ "github.com/containernetworking/plugins/plugins/ipam/host-local"
+	_ "github.com/containernetworking/plugins/plugins/main/bridge"
+	_ "github.com/containernetworking/plugins/plugins/main/loopback"
+)

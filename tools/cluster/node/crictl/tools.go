@@ -1,0 +1,8 @@
+//go:build tools
+
+// Package tools pins the upstream commands node-build.sh builds for the real test node.
+package tools
+
+import (
+	_ "sigs.k8s.io/cri-tools/cmd/crictl"
+)

@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the upstream commands node-build.sh builds for the real test node.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+)

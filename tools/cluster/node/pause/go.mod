@@ -1,0 +1,3 @@
+module kubeprint.local/node-pause
+
+go 1.26.0
