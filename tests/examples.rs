@@ -405,3 +405,59 @@ fn readme_shows_the_current_ghost_picture() {
          `cargo run --example ghost -- graph`:\n{graph}"
     );
 }
+
+/// The seed from the environment (`KUBEPRINT_SEED`, `KUBEPRINT_SEED_FILE`) makes the
+/// generated values of a rendered program stable, in a real process (environment variables
+/// are process-wide, so this runs the built example).
+#[test]
+fn seed_from_the_environment_makes_renders_byte_identical() {
+    let binaries = example_binaries();
+    let exe = binaries.get("mysql").expect("the mysql example is built");
+    let render = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(exe);
+        cmd.env("CI", "1")
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBEPRINT_SEED")
+            .env_remove("KUBEPRINT_SEED_FILE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let seed = "a seed the user keeps outside the program";
+    let (a, a_err) = render(&[("KUBEPRINT_SEED", seed)]);
+    let (b, _) = render(&[("KUBEPRINT_SEED", seed)]);
+    assert_eq!(a, b, "one seed, one rendering");
+    assert!(!a.contains(seed), "the seed is never in the output");
+    assert!(!a_err.contains(kubeprint::cli::UNSEEDED_NOTE), "{a_err}");
+
+    let dir = std::env::temp_dir().join(format!("kubeprint-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("seed");
+    std::fs::write(&file, format!("{seed}\n")).unwrap();
+    let (from_file, _) = render(&[("KUBEPRINT_SEED_FILE", file.to_str().unwrap())]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        from_file, a,
+        "the file's one trailing newline is not part of the seed"
+    );
+
+    let (other, _) = render(&[("KUBEPRINT_SEED", "another seed")]);
+    assert_ne!(other, a, "another seed, other values");
+    let (unseeded, unseeded_err) = render(&[]);
+    assert_ne!(unseeded, a);
+    assert!(
+        unseeded_err.contains(kubeprint::cli::UNSEEDED_NOTE),
+        "{unseeded_err}"
+    );
+}
