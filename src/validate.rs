@@ -96,17 +96,40 @@ impl Checker {
         self.violations.extend(other.violations);
     }
 
-    /// The violations collected so far.
+    /// The violations collected so far (one label repeated in a workload's metadata, selector
+    /// and pod template reported once, see [`Checker::finish`]).
     pub fn into_violations(self) -> Vec<Violation> {
-        self.violations
+        fold_repeated_labels(self.violations)
     }
 
     /// `Ok(())` when nothing failed, otherwise [`Error::Invalid`] with every violation.
+    ///
+    /// A workload's selector labels are also its pods' labels and its own, so one bad label is
+    /// wrong in three fields; it is reported once, at the pod template (where the builders
+    /// take it), naming the other fields:
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let d = Deployment::builder()
+    ///     .name("web")
+    ///     .template(
+    ///         PodTemplate::builder()
+    ///             .selector_label("app", "web!")
+    ///             .container(Container::builder().name("web").image("nginx:1.27").build())
+    ///             .build(),
+    ///     )
+    ///     .build();
+    /// let err = d.to_object().unwrap_err().to_string();
+    /// assert_eq!(err.lines().count(), 1, "{err}");
+    /// assert!(err.starts_with(r#"deployment "web": spec.template.metadata.labels["app"]: value "web!""#), "{err}");
+    /// assert!(err.ends_with(r#"(also in metadata.labels, spec.selector.matchLabels)"#), "{err}");
+    /// ```
     pub fn finish(self) -> Result<()> {
-        if self.violations.is_empty() {
+        let violations = self.into_violations();
+        if violations.is_empty() {
             Ok(())
         } else {
-            Err(Error::Invalid(self.violations))
+            Err(Error::Invalid(violations))
         }
     }
 
@@ -423,4 +446,54 @@ mod tests {
         assert!(env_var_name("MY_VAR.1").is_none());
         assert!(env_var_name("A=B").is_some());
     }
+}
+
+/// Folds the violations of one label (same key, same message) found in several label maps of
+/// an object (`metadata.labels`, `spec.selector.matchLabels`, `spec.template.metadata.labels`,
+/// ...) into one, at the pod template's labels when they are among them.
+fn fold_repeated_labels(violations: Vec<Violation>) -> Vec<Violation> {
+    // `<map>["key"]` where map ends in `labels` or `matchLabels`: (map, `["key"]`).
+    fn split(path: &str) -> Option<(&str, &str)> {
+        let at = path.rfind("[\"")?;
+        let (map, key) = path.split_at(at);
+        (map.ends_with("labels") || map.ends_with("matchLabels")).then_some((map, key))
+    }
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, v) in violations.iter().enumerate() {
+        if let Some((_, key)) = split(&v.path) {
+            groups
+                .entry((key.to_owned(), v.message.clone()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut drop = vec![false; violations.len()];
+    let mut notes: BTreeMap<usize, String> = BTreeMap::new();
+    for positions in groups.values().filter(|p| p.len() > 1) {
+        let keep = positions
+            .iter()
+            .copied()
+            .find(|&i| violations[i].path.contains("template.metadata.labels"))
+            .unwrap_or(positions[0]);
+        let others: Vec<&str> = positions
+            .iter()
+            .filter(|&&i| i != keep)
+            .filter_map(|&i| split(&violations[i].path).map(|(map, _)| map))
+            .collect();
+        notes.insert(keep, format!(" (also in {})", others.join(", ")));
+        for &i in positions.iter().filter(|&&i| i != keep) {
+            drop[i] = true;
+        }
+    }
+    violations
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !drop[*i])
+        .map(|(i, mut v)| {
+            if let Some(note) = notes.get(&i) {
+                v.message.push_str(note);
+            }
+            v
+        })
+        .collect()
 }
