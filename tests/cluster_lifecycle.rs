@@ -6,6 +6,9 @@
 //! Needs `KUBEPRINT_TEST_KUBECONFIG`; fails (never skips) without it. Each test works in its own
 //! namespaces `kp-lc-<test>-*`.
 
+mod apply_support;
+
+use apply_support::{client, kubeconfig};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret};
 use kube::api::{Api, DeleteParams, PostParams};
 use kubeprint::prelude::*;
@@ -15,18 +18,7 @@ use kubeprint::{
     Secret as SecretBuilder,
 };
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-fn kubeconfig() -> PathBuf {
-    match std::env::var_os("KUBEPRINT_TEST_KUBECONFIG") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => panic!(
-            "KUBEPRINT_TEST_KUBECONFIG is not set: start the local control plane \
-             (tools/cluster/up.sh; source target/cluster/env) or run `bash .ci/run`"
-        ),
-    }
-}
 
 fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -34,16 +26,6 @@ fn block_on<F: Future>(future: F) -> F::Output {
         .build()
         .expect("runtime")
         .block_on(future)
-}
-
-async fn client() -> kube::Client {
-    let path = kubeconfig();
-    let kc = kube::config::Kubeconfig::read_from(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig");
-    kube::Client::try_from(config).expect("client")
 }
 
 /// Fresh namespaces for one test, deleted when it ends.
