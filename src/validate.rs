@@ -405,49 +405,6 @@ pub fn positive(n: i64) -> Option<String> {
     (n < 1).then(|| format!("must be >= 1, got {n}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        assert!(dns1123_label("a").is_none());
-        assert!(dns1123_label("-a").is_some());
-        assert!(dns1123_label("A").is_some());
-        assert!(dns1123_label(&"a".repeat(64)).is_some());
-        assert!(dns1123_subdomain("a.b-c.d").is_none());
-        assert!(dns1123_subdomain("a..b").is_some());
-        assert!(dns1035_label("1abc").is_some());
-        assert!(dns1035_label("abc1").is_none());
-    }
-
-    #[test]
-    fn ports() {
-        assert!(port_name("http").is_none());
-        assert!(port_name("h2c-8080").is_none());
-        assert!(port_name("8080").is_some());
-        assert!(port_name("a--b").is_some());
-        assert!(port_name("Http").is_some());
-        assert!(port_number(0).is_some());
-        assert!(port_number(65536).is_some());
-        assert!(port_number(80).is_none());
-    }
-
-    #[test]
-    fn labels_and_keys() {
-        assert!(label_key("app.kubernetes.io/name").is_none());
-        assert!(label_key("/name").is_some());
-        assert!(label_key("UPPER_ok.1").is_none());
-        assert!(label_value("").is_none());
-        assert!(label_value("-x").is_some());
-        assert!(config_key("app.properties").is_none());
-        assert!(config_key("..").is_some());
-        assert!(config_key("a/b").is_some());
-        assert!(env_var_name("MY_VAR.1").is_none());
-        assert!(env_var_name("A=B").is_some());
-    }
-}
-
 /// Folds the violations of one label (same key, same message) found in several label maps of
 /// an object (`metadata.labels`, `spec.selector.matchLabels`, `spec.template.metadata.labels`,
 /// ...) into one, at the pod template's labels when they are among them.
@@ -496,4 +453,47 @@ fn fold_repeated_labels(violations: Vec<Violation>) -> Vec<Violation> {
             v
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(dns1123_label("a").is_none());
+        assert!(dns1123_label("-a").is_some());
+        assert!(dns1123_label("A").is_some());
+        assert!(dns1123_label(&"a".repeat(64)).is_some());
+        assert!(dns1123_subdomain("a.b-c.d").is_none());
+        assert!(dns1123_subdomain("a..b").is_some());
+        assert!(dns1035_label("1abc").is_some());
+        assert!(dns1035_label("abc1").is_none());
+    }
+
+    #[test]
+    fn ports() {
+        assert!(port_name("http").is_none());
+        assert!(port_name("h2c-8080").is_none());
+        assert!(port_name("8080").is_some());
+        assert!(port_name("a--b").is_some());
+        assert!(port_name("Http").is_some());
+        assert!(port_number(0).is_some());
+        assert!(port_number(65536).is_some());
+        assert!(port_number(80).is_none());
+    }
+
+    #[test]
+    fn labels_and_keys() {
+        assert!(label_key("app.kubernetes.io/name").is_none());
+        assert!(label_key("/name").is_some());
+        assert!(label_key("UPPER_ok.1").is_none());
+        assert!(label_value("").is_none());
+        assert!(label_value("-x").is_some());
+        assert!(config_key("app.properties").is_none());
+        assert!(config_key("..").is_some());
+        assert!(config_key("a/b").is_some());
+        assert!(env_var_name("MY_VAR.1").is_none());
+        assert!(env_var_name("A=B").is_some());
+    }
 }
