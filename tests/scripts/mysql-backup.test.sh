@@ -48,7 +48,21 @@ fi
 export MYSQL_UNIX_PORT=$work/mysqld.sock
 export HOME=$work
 printf '[client]\nsocket=%s\n' "$MYSQL_UNIX_PORT" >"$work/.my.cnf"
-port=$((20000 + RANDOM % 20000))
+# A loopback port nothing listens on (the local control plane and other servers run beside
+# these tests on random ports of the same range).
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "no free loopback port found" >&2
+	return 1
+}
+port=$(free_port)
 mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1
 mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --bind-address=127.0.0.1 \
 	--port="$port" --pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
@@ -78,7 +92,7 @@ printf 'wrong' >"$work/wrong"
 mkdir -p "$work/backup"
 
 backup() { # backup PASSWORD_FILE KEEP
-	MYSQL_HOST=127.0.0.1 MYSQL_PORT=$port MYSQL_USER=app MYSQL_DATABASE=app \
+	MYSQL_HOST=127.0.0.1 MYSQL_PORT="$port" MYSQL_USER=app MYSQL_DATABASE=app \
 		MYSQL_PASSWORD_FILE=$work/$1 BACKUP_DIR=$work/backup BACKUP_KEEP=$2 \
 		bash "$scripts/mysql-backup.sh" backup 2>>"$work/backup.log"
 }
@@ -100,7 +114,7 @@ check "... nor removes an older one" test "$(ls "$work/backup")" = "$before"
 
 latest=$(dumps | tail -n 1)
 root app -e "DROP TABLE posts; DROP FUNCTION twice;"
-check "restore from a file over TCP succeeds" env MYSQL_HOST=127.0.0.1 MYSQL_PORT=$port MYSQL_USER=app MYSQL_DATABASE=app \
+check "restore from a file over TCP succeeds" env MYSQL_HOST=127.0.0.1 MYSQL_PORT="$port" MYSQL_USER=app MYSQL_DATABASE=app \
 	MYSQL_PASSWORD_FILE="$work/password" bash "$scripts/mysql-backup.sh" restore "$latest"
 check "... bringing the rows back" test "$(root app -e 'SELECT GROUP_CONCAT(title ORDER BY id) FROM posts')" = "Hello,It's \"quoted\""
 check "... and the routines" test "$(root app -e 'SELECT twice(21)')" = 42
@@ -113,7 +127,7 @@ check "restore from standard input over the socket (kubectl exec -i) succeeds" s
 check "... bringing the rows back" test "$(root app -e 'SELECT COUNT(*) FROM posts')" = 2
 
 if command -v strace >/dev/null; then
-	MYSQL_HOST=127.0.0.1 MYSQL_PORT=$port MYSQL_USER=app MYSQL_DATABASE=app MYSQL_PASSWORD_FILE=$work/password \
+	MYSQL_HOST=127.0.0.1 MYSQL_PORT="$port" MYSQL_USER=app MYSQL_DATABASE=app MYSQL_PASSWORD_FILE=$work/password \
 		BACKUP_DIR=$work/backup BACKUP_KEEP=5 strace -f -qq -s 4096 -e trace=execve -o "$work/trace" \
 		bash "$scripts/mysql-backup.sh" backup 2>/dev/null || true
 	check "the backup runs mysqldump" grep -q mysqldump "$work/trace"

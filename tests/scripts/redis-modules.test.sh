@@ -61,14 +61,27 @@ for m in rejson:ReJSON redisearch:search; do
 	cc -shared -fPIC -DMODULE_NAME="\"${m#*:}\"" -o "$work/modules/${m%%:*}.so" "$work/module.c"
 done
 
-port=$((20000 + RANDOM % 20000))
+# A loopback port nothing listens on (the local control plane and other servers run beside
+# these tests on random ports of the same range).
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "no free loopback port found" >&2
+	return 1
+}
 password='modules test "pw"'
 
 # start NAME MODULES DIR: runs redis-start.sh standalone as the container would.
 start() {
 	local name=$1 modules=$2 dir=$3
 	mkdir -p "$work/$name/run" "$work/$name/data"
-	port=$((port + 1))
+	port=$(free_port)
 	printf 'bind 127.0.0.1\nport %s\ndir %s\nappendonly no\nsave ""\n' "$port" "$work/$name/data" >"$work/$name/base.conf"
 	REDISCLI_AUTH=$password REDIS_PORT=$port REDIS_RUN_DIR="$work/$name/run" \
 		REDIS_BASE_CONF="$work/$name/base.conf" REDIS_MODULES=$modules REDIS_MODULES_DIR=$dir \
