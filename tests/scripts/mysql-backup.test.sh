@@ -26,42 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
 
-run_as=()
-if [ "$(id -u)" = 0 ]; then
-	chown nobody "$work" 2>/dev/null || true
-	run_as=(--user=root)
-fi
-export MYSQL_UNIX_PORT=$work/mysqld.sock
-export HOME=$work
-printf '[client]\nsocket=%s\n' "$MYSQL_UNIX_PORT" >"$work/.my.cnf"
-# A loopback port nothing listens on (the local control plane and other servers run beside
-# these tests on random ports of the same range).
-free_port() {
-	local p
-	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo "no free loopback port found" >&2
-	return 1
-}
+mysql_env "$work"
 port=$(free_port)
 mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1
 mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --bind-address=127.0.0.1 \

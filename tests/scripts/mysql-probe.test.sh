@@ -24,31 +24,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
 
-run_as=()
-if [ "$(id -u)" = 0 ]; then
-	chown nobody "$work" 2>/dev/null || true
-	run_as=(--user=root)
-fi
-
-export MYSQL_UNIX_PORT=$work/mysqld.sock
-# The clients read the socket from /etc/my.cnf files first; a HOME of our own with a .my.cnf
-# points them at this server (the image's /etc/my.cnf does the same in the pod).
-export HOME=$work
-printf '[client]\nsocket=%s\n' "$MYSQL_UNIX_PORT" >"$work/.my.cnf"
+mysql_env "$work"
 mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1
 start_server() {
 	mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --skip-networking \

@@ -25,19 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
 
 # A minimal module: RedisModule_OnLoad fetches RedisModule_SetModuleAttribs through the API
 # pointer redis-server passes in the context (what redismodule.h's RedisModule_Init does) and
@@ -61,20 +50,6 @@ for m in rejson:ReJSON redisearch:search; do
 	cc -shared -fPIC -DMODULE_NAME="\"${m#*:}\"" -o "$work/modules/${m%%:*}.so" "$work/module.c"
 done
 
-# A loopback port nothing listens on (the local control plane and other servers run beside
-# these tests on random ports of the same range).
-free_port() {
-	local p
-	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo "no free loopback port found" >&2
-	return 1
-}
 password='modules test "pw"'
 
 # start NAME MODULES DIR: runs redis-start.sh standalone as the container would.
