@@ -46,3 +46,15 @@ mysql_env() {
 	export HOME=$1
 	printf '[client]\nsocket=%s\n' "$MYSQL_UNIX_PORT" >"$1/.my.cnf"
 }
+
+# wait_for_mysql LOG: waits (60 s at most: the harnesses run side by side on busy CI cores)
+# until the server on $MYSQL_UNIX_PORT answers; otherwise prints LOG and fails.
+wait_for_mysql() {
+	for _ in $(seq 1 600); do
+		[ -S "$MYSQL_UNIX_PORT" ] && mysqladmin --no-defaults --socket="$MYSQL_UNIX_PORT" -uroot ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "not ok - the server answers within 60 s; its log:"
+	sed 's/^/# /' "$1"
+	return 1
+}

@@ -31,14 +31,12 @@ trap cleanup EXIT
 
 mysql_env "$work"
 port=$(free_port)
-mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1
+mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
+	{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; exit 1; }
 mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --bind-address=127.0.0.1 \
 	--port="$port" --pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-	[ -S "$MYSQL_UNIX_PORT" ] && mysqladmin --no-defaults --socket="$MYSQL_UNIX_PORT" -uroot ping >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_for_mysql "$work/server.log"
 
 root() { mysql --no-defaults --socket="$MYSQL_UNIX_PORT" -uroot --batch --skip-column-names "$@"; }
 password='b"a\ck up#pw'\''x'

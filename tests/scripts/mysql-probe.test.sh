@@ -28,17 +28,13 @@ trap cleanup EXIT
 . "$(dirname "$0")/harness.sh"
 
 mysql_env "$work"
-mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1
+mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
+	{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; exit 1; }
 start_server() {
 	mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --skip-networking \
 		--pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
 	server_pid=$!
-	for _ in $(seq 1 100); do
-		[ -S "$MYSQL_UNIX_PORT" ] && mysqladmin --no-defaults --socket="$MYSQL_UNIX_PORT" -uroot ping >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	cat "$work/server.log"
-	return 1
+	wait_for_mysql "$work/server.log"
 }
 start_server
 
