@@ -26,7 +26,8 @@
 
 /// `Workload` for a builder with `name: String` and `template: PodTemplate` fields.
 ///
-/// With `controller`, the builder (which also has `namespace`, `labels` and `annotations`)
+/// With `controller`, the builder (which also has `namespace`, `labels`, `annotations` and
+/// `own_labels_only`)
 /// gets `selector_and_meta()`: its selector labels, and its metadata (the selector labels plus
 /// its own labels, which win, and its annotations).
 macro_rules! builder_workload {
@@ -63,6 +64,7 @@ macro_rules! builder_workload {
                     &selector,
                     &self.labels,
                     &self.annotations,
+                    self.own_labels_only,
                 );
                 (selector, meta)
             }
@@ -310,7 +312,11 @@ pub(crate) fn workload_meta(
     selector: &Labels,
     labels: &Labels,
     annotations: &Annotations,
+    own_labels_only: bool,
 ) -> ObjectMeta {
+    if own_labels_only {
+        return object_meta(name, namespace, labels, annotations);
+    }
     let mut all = selector.clone();
     all.merge(labels);
     object_meta(name, namespace, &all, annotations)

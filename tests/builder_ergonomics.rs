@@ -131,3 +131,113 @@ fn an_object_without_namespace_is_in_default_when_the_bundle_names_none() -> Res
     assert!(err.contains(r#"service "other/web""#), "{err}");
     Ok(())
 }
+
+/// The constructors take the required fields as arguments and hand back the builder, so the
+/// result is the same object the long form builds.
+#[test]
+fn constructors_take_the_required_fields_and_build_the_same_objects() -> Result<()> {
+    let pods = || {
+        PodTemplate::builder()
+            .container(Container::new("web", "nginx:1.27").build())
+            .build()
+    };
+    let short = Deployment::new("web", pods()).replicas(2).build();
+    let long = Deployment::builder()
+        .name("web")
+        .template(pods())
+        .replicas(2)
+        .build();
+    assert_eq!(
+        serde_json::to_value(short.to_object()?).unwrap(),
+        serde_json::to_value(long.to_object()?).unwrap()
+    );
+
+    let set = StatefulSet::new("db", "db", pods()).replicas(3).build();
+    let set = set.to_object()?;
+    assert_eq!(set.spec.service_name.as_deref(), Some("db"));
+
+    let nightly = CronJob::new("backup", "0 3 * * *", pods())
+        .time_zone("Etc/UTC")
+        .build()
+        .to_object()?;
+    assert_eq!(nightly.spec.schedule, "0 3 * * *");
+
+    let claim = PersistentVolumeClaim::new("data", Storage::gib(1)).build();
+    assert_eq!(claim.to_object()?.metadata.name.as_deref(), Some("data"));
+    Ok(())
+}
+
+/// `.own_labels_only()` leaves the selector labels off the controller's metadata; they stay in
+/// the selector and on the pods, and the bundle still finds the pods of its Service.
+#[test]
+fn own_labels_only_keeps_selector_labels_off_the_controller() -> Result<()> {
+    let template = || {
+        PodTemplate::builder()
+            .selector_label("app", "web")
+            .container(
+                Container::new("web", "nginx:1.27")
+                    .port(Port::tcp("http", 8080))
+                    .build(),
+            )
+            .build()
+    };
+    let plain = Deployment::new("web", template())
+        .labels([("tier", "frontend")])
+        .build()
+        .to_object()?;
+    let labels = plain.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(
+        labels.get("app").map(String::as_str),
+        Some("web"),
+        "the default copies them"
+    );
+
+    let web = Deployment::new("web", template())
+        .labels([("tier", "frontend")])
+        .own_labels_only()
+        .build();
+    let object = web.to_object()?;
+    let labels = object.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    assert_eq!(labels.get("tier").map(String::as_str), Some("frontend"));
+    let spec = &object.spec;
+    let selector = spec.selector.match_labels.clone().unwrap_or_default();
+    assert_eq!(selector.get("app").map(String::as_str), Some("web"));
+    let pod_labels = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    assert_eq!(pod_labels.get("app").map(String::as_str), Some("web"));
+
+    // The same switch on the other controllers, and `_if` for a computed choice.
+    for job_labels in [
+        Job::new("once", template())
+            .own_labels_only_if(true)
+            .build()
+            .to_object()?
+            .metadata
+            .labels,
+        StatefulSet::new("db", "db", template())
+            .own_labels_only()
+            .build()
+            .to_object()?
+            .metadata
+            .labels,
+        DaemonSet::new("agent", template())
+            .own_labels_only()
+            .build()
+            .to_object()?
+            .metadata
+            .labels,
+    ] {
+        assert!(job_labels.unwrap_or_default().is_empty());
+    }
+
+    let mut app = Bundle::new("shop");
+    let service = Service::for_workload(&web).build();
+    app.add(web)?.add(service)?;
+    app.check()?;
+    Ok(())
+}

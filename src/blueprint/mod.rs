@@ -287,6 +287,8 @@ impl IngressController {
 /// An Ingress for a blueprint's public URL (host and path taken from the URL), and the ingress
 /// controller its NetworkPolicy admits.
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::blueprint::{IngressController, PublicIngress};
 /// let ingress = PublicIngress::builder()
@@ -296,6 +298,17 @@ impl IngressController {
 ///     .build();
 /// # let _ = ingress;
 /// ```
+///
+/// # Setters
+///
+/// On [`PublicIngress::builder()`](PublicIngress::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.class(impl Into<String>)` / `.class_opt(Option<..>)` | `ingressClassName`; the cluster's default class when unset. |
+/// | `.tls_secret(impl Into<String>)` / `.tls_secret_opt(Option<..>)` | A TLS Secret (`kubernetes.io/tls`) for the host; requires an `https://` URL. |
+/// | `.annotations(impl Into<Labels>)` | Annotations for the ingress controller. |
+/// | `.controller(IngressController)` / `.controller_opt(Option<..>)` | The ingress controller's pods, admitted by the NetworkPolicy: required (validation fails without it), since nothing else could reach the pods behind the Ingress. |
 #[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
 #[builder(doc)]
 pub struct PublicIngress {
@@ -439,6 +452,8 @@ impl Spread {
 /// (PersistentVolumeClaim `NAME-backup`), keeping the newest `keep`. See each blueprint's
 /// module for what a dump holds and how to restore it.
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::blueprint::{Backup, Blueprint, MySql, Persistence};
 /// let db = MySql::builder()
@@ -450,6 +465,17 @@ impl Spread {
 /// assert!(bundle.get("PersistentVolumeClaim", "db-backup").is_some());
 /// # Ok::<(), kubeprint::Error>(())
 /// ```
+///
+/// # Setters
+///
+/// On [`Backup::builder()`](Backup::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.schedule(impl Into<String>)` | Cron schedule (default `0 3 * * *`: every day at 03:00). |
+/// | `.time_zone(impl Into<String>)` / `.time_zone_opt(Option<..>)` | IANA time zone of the schedule (default: the controller manager's, usually UTC). |
+/// | `.keep(u32)` | Dumps kept (default 7); older ones are removed after each successful backup. |
+/// | `.storage(Persistence)` | The backup claim (default 8Gi; kept when the bundle is deleted, like every claim). |
 #[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
 #[builder(doc)]
 pub struct Backup {
@@ -531,6 +557,8 @@ impl Backup {
 /// a `metrics` container port that a NetworkPolicy of its own, `NAME-metrics`, opens to the
 /// declared scrapers only.
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::blueprint::{Blueprint, Client, Metrics, Redis};
 /// let cache = Redis::builder()
@@ -541,6 +569,15 @@ impl Backup {
 /// assert!(bundle.get("NetworkPolicy", "cache-metrics").is_some());
 /// # Ok::<(), kubeprint::Error>(())
 /// ```
+///
+/// # Setters
+///
+/// On [`Metrics::builder()`](Metrics::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.image(impl Into<String>)` / `.image_opt(Option<..>)` | The exporter image (default: the blueprint's, e.g. [`redis::EXPORTER_IMAGE`]). |
+/// | `.scraper(client)` (repeatable) | Who may scrape the metrics port (e.g. Prometheus' namespace). |
 #[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
 #[builder(doc)]
 pub struct Metrics {
@@ -644,12 +681,25 @@ impl From<Storage> for Size {
 /// Persistent storage of a blueprint: the size and class of each volume claim, and what happens
 /// to claims when the StatefulSet is deleted or scaled down.
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::blueprint::Persistence;
 /// use kubeprint::workload::PvcRetention;
 /// let p = Persistence::builder().size("50Gi").storage_class("fast-ssd").when_deleted(PvcRetention::Delete).build();
 /// assert_eq!(p.size().as_str(), "50Gi");
 /// ```
+///
+/// # Setters
+///
+/// On [`Persistence::builder()`](Persistence::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.size(impl Into<Size>)` — **required** | Requested size of each claim (`"10Gi"` or a [`Storage`]). |
+/// | `.storage_class(impl Into<String>)` / `.storage_class_opt(Option<..>)` | The StorageClass; the cluster's default class when unset. |
+/// | `.when_deleted(PvcRetention)` | Claims of a deleted StatefulSet: kept by default. |
+/// | `.when_scaled(PvcRetention)` | Claims of pods removed by scaling down: kept by default. |
 #[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
 #[builder(doc)]
 pub struct Persistence {

@@ -1,19 +1,7 @@
 //! MongoDB: a replica set in a StatefulSet (default 3 members, set `rs0`), with keyFile
 //! authentication between members, a root user and one application user and database.
 //!
-//! ```
-//! use kubeprint::blueprint::{Blueprint, MongoDb};
-//! let db = MongoDb::builder().name("mongo").database("parse").user("parse").build();
-//! let conn = db.connection();
-//! assert_eq!(conn.replica_set, "rs0");
-//! assert_eq!(conn.hosts[0], "mongo-0.mongo-headless:27017");
-//! assert_eq!(
-//!     conn.uri_without_credentials(),
-//!     "mongodb://mongo-0.mongo-headless:27017,mongo-1.mongo-headless:27017,mongo-2.mongo-headless:27017/parse?replicaSet=rs0&authSource=parse"
-//! );
-//! db.bundle()?.check()?;
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`MongoDb`].
 //!
 //! ## Objects
 //! For a blueprint named `mongo`: StatefulSet `mongo`, headless Service `mongo-headless`
@@ -81,6 +69,44 @@ fn default_resources() -> Resources {
 }
 
 /// A MongoDB replica set. Only `name` is required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, MongoDb};
+/// let db = MongoDb::builder().name("mongo").database("parse").user("parse").build();
+/// let conn = db.connection();
+/// assert_eq!(conn.replica_set, "rs0");
+/// assert_eq!(conn.hosts[0], "mongo-0.mongo-headless:27017");
+/// assert_eq!(
+///     conn.uri_without_credentials(),
+///     "mongodb://mongo-0.mongo-headless:27017,mongo-1.mongo-headless:27017,mongo-2.mongo-headless:27017/parse?replicaSet=rs0&authSource=parse"
+/// );
+/// db.bundle()?.check()?;
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`MongoDb::builder()`](MongoDb::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | Name of the StatefulSet and client Service, prefix of the other objects. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | Namespace of every object; left to the bundle or the apply target when unset. |
+/// | `.image(impl Into<String>)` | The image (default [`IMAGE`]). |
+/// | `.digest(impl Into<String>)` / `.digest_opt(Option<..>)` | Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`, which no re-pushed tag can change. |
+/// | `.replicas(i32)` | Number of members (default 3; 1 gives a single-member set). |
+/// | `.spread(super::Spread)` | How the pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft); only with more than one pod). |
+/// | `.replica_set(impl Into<String>)` | The replica set name. |
+/// | `.root_user(impl Into<String>)` | The root user's name (its password is [`ROOT_PASSWORD_KEY`]). |
+/// | `.database(impl Into<String>)` | The application database. |
+/// | `.user(impl Into<String>)` | The application user, with `readWrite` on `database` (authentication database: `database`). |
+/// | `.credentials(Credentials)` | Where the passwords and keyFile come from (keys [`ROOT_PASSWORD_KEY`], [`PASSWORD_KEY`], [`KEYFILE_KEY`]). |
+/// | `.storage(Persistence)` | The data volume of each member (default 10Gi, claims retained). |
+/// | `.resources(Resources)` | Resources of each `mongod` container (default: requests 250m CPU / 1Gi, limit 2Gi). |
+/// | `.client(client)` (repeatable) | Pods allowed to connect. |
+/// | `.labels(impl Into<Labels>)` | Extra labels on every object. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct MongoDb {
@@ -100,7 +126,7 @@ pub struct MongoDb {
     /// Number of members (default 3; 1 gives a single-member set).
     #[builder(default = 3)]
     replicas: i32,
-    /// How the pods spread over nodes (default [`Spread::Soft`]; only with more than one pod).
+    /// How the pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft); only with more than one pod).
     #[builder(default)]
     spread: super::Spread,
     /// The replica set name.

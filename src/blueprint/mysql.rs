@@ -1,24 +1,7 @@
 //! MySQL: one server in a StatefulSet, with a root account and one application user and
 //! database.
 //!
-//! ```
-//! use kubeprint::blueprint::{Blueprint, Client, MySql, Persistence};
-//! use kubeprint::Labels;
-//! let db = MySql::builder()
-//!     .name("shop-db")
-//!     .database("shop")
-//!     .user("shop")
-//!     .storage(Persistence::builder().size("50Gi").storage_class("fast").build())
-//!     .setting("max_connections", "300")
-//!     .client(Client::external_pods(Labels::from([("app", "shop")])))
-//!     .build();
-//! let conn = db.connection();
-//! assert_eq!((conn.host.as_str(), conn.port), ("shop-db", 3306));
-//! assert_eq!(conn.password.key, "password");
-//! let bundle = db.bundle()?;
-//! bundle.check()?;
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`MySql`].
 //!
 //! ## Objects
 //! For a blueprint named `db`: StatefulSet `db` (one pod, `db-0`), headless Service
@@ -102,6 +85,47 @@ fn default_resources() -> Resources {
 }
 
 /// A MySQL server. Only `name` is required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Client, MySql, Persistence};
+/// use kubeprint::Labels;
+/// let db = MySql::builder()
+///     .name("shop-db")
+///     .database("shop")
+///     .user("shop")
+///     .storage(Persistence::builder().size("50Gi").storage_class("fast").build())
+///     .setting("max_connections", "300")
+///     .client(Client::external_pods(Labels::from([("app", "shop")])))
+///     .build();
+/// let conn = db.connection();
+/// assert_eq!((conn.host.as_str(), conn.port), ("shop-db", 3306));
+/// assert_eq!(conn.password.key, "password");
+/// let bundle = db.bundle()?;
+/// bundle.check()?;
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`MySql::builder()`](MySql::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | Name of the StatefulSet and client Service, prefix of the other objects. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | Namespace of every object; left to the bundle or the apply target when unset. |
+/// | `.image(impl Into<String>)` | The image (default [`IMAGE`]). |
+/// | `.digest(impl Into<String>)` / `.digest_opt(Option<..>)` | Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`, which no re-pushed tag can change. |
+/// | `.database(impl Into<String>)` | The application database, created on first start. |
+/// | `.user(impl Into<String>)` | The application user, with all privileges on `database`. |
+/// | `.credentials(Credentials)` | Where the passwords come from (keys [`ROOT_PASSWORD_KEY`] and [`PASSWORD_KEY`]). |
+/// | `.storage(Persistence)` | The data volume (default 8Gi, claims retained). |
+/// | `.backup(super::Backup)` / `.backup_opt(Option<..>)` | Scheduled dumps of the application database (`mysqldump`); off by default. |
+/// | `.resources(Resources)` | Resources of the `mysql` container (default: requests 250m CPU / 512Mi, limit 1Gi). |
+/// | `.setting(key, value)` (repeatable) | Server settings written to `/etc/mysql/conf.d/kubeprint.cnf` under `[mysqld]`. |
+/// | `.client(client)` (repeatable) | Pods allowed to connect (besides nothing else: the NetworkPolicy denies the rest). |
+/// | `.labels(impl Into<Labels>)` | Extra labels on every object (the selector labels are never changed by them). |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct MySql {

@@ -1,30 +1,6 @@
 //! Parse Server on a MongoDB replica set, with an optional Parse Dashboard.
 //!
-//! ```
-//! use kubeprint::blueprint::{Blueprint, Dashboard, IngressController, MongoDb, Parse, PublicIngress};
-//! let api = Parse::builder()
-//!     .name("api")
-//!     .app_id("my-app")
-//!     .public_url("https://api.example.com/parse")
-//!     .ingress(
-//!         PublicIngress::builder()
-//!             .class("nginx")
-//!             .tls_secret("api-tls")
-//!             .controller(IngressController::namespace("ingress-nginx"))
-//!             .build(),
-//!     )
-//!     .database(MongoDb::builder().name("api-db").database("parse").user("parse").build())
-//!     .dashboard(Dashboard::default())
-//!     .build();
-//! let conn = api.connection();
-//! assert_eq!(conn.server_url, "http://api:1337/parse");
-//! assert_eq!(conn.master_key.key, "master-key");
-//! let bundle = api.bundle()?;
-//! assert!(bundle.get("Ingress", "api").is_some());
-//! assert!(bundle.get("Deployment", "api-dashboard").is_some());
-//! bundle.check()?;
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Parse`].
 //!
 //! ## Objects
 //! For a blueprint named `api`: Deployment `api` (default 2 replicas) and Service `api`
@@ -131,6 +107,29 @@ impl From<MongoDb> for ParseDatabase {
 }
 
 /// Parse Dashboard settings.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Dashboard, Parse};
+/// let api = Parse::new("api", "shop")
+///     .dashboard(Dashboard::builder().user("admin").app_name("Shop").build())
+///     .build();
+/// let bundle = api.bundle()?;
+/// assert!(bundle.get("Deployment", "api-dashboard").is_some());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Dashboard::builder()`](Dashboard::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.image(impl Into<String>)` | The image (default [`DASHBOARD_IMAGE`]). |
+/// | `.user(impl Into<String>)` | The login name (password: [`DASHBOARD_PASSWORD_KEY`] in the Secret). |
+/// | `.app_name(impl Into<String>)` / `.app_name_opt(Option<..>)` | The app name shown. |
+/// | `.resources(Resources)` | Resources of the dashboard container. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Dashboard {
@@ -155,6 +154,59 @@ impl Default for Dashboard {
 }
 
 /// A Parse Server. `name` and `app_id` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Dashboard, IngressController, MongoDb, Parse, PublicIngress};
+/// let api = Parse::builder()
+///     .name("api")
+///     .app_id("my-app")
+///     .public_url("https://api.example.com/parse")
+///     .ingress(
+///         PublicIngress::builder()
+///             .class("nginx")
+///             .tls_secret("api-tls")
+///             .controller(IngressController::namespace("ingress-nginx"))
+///             .build(),
+///     )
+///     .database(MongoDb::builder().name("api-db").database("parse").user("parse").build())
+///     .dashboard(Dashboard::default())
+///     .build();
+/// let conn = api.connection();
+/// assert_eq!(conn.server_url, "http://api:1337/parse");
+/// assert_eq!(conn.master_key.key, "master-key");
+/// let bundle = api.bundle()?;
+/// assert!(bundle.get("Ingress", "api").is_some());
+/// assert!(bundle.get("Deployment", "api-dashboard").is_some());
+/// bundle.check()?;
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Parse::new`] (the required fields as arguments) or [`Parse::builder()`](Parse::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | Name of the Deployment and Service, prefix of the other objects. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | Namespace of every object; left to the bundle or the apply target when unset. |
+/// | `.app_id(impl Into<String>)` — **required** | The application id (`PARSE_SERVER_APPLICATION_ID`). |
+/// | `.public_url(impl Into<String>)` / `.public_url_opt(Option<..>)` | The URL clients use (`PARSE_PUBLIC_SERVER_URL`); default: the Service's in-cluster URL. |
+/// | `.master_key_ips(Vec<String>)` | Addresses or CIDR blocks allowed to use the master key (default localhost only). |
+/// | `.image(impl Into<String>)` | The image (default [`IMAGE`]). |
+/// | `.digest(impl Into<String>)` / `.digest_opt(Option<..>)` | Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`, which no re-pushed tag can change. |
+/// | `.replicas(i32)` | Number of Parse Server pods (default 2). |
+/// | `.spread(super::Spread)` | How the pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft); only with more than one pod). |
+/// | `.database(impl Into<ParseDatabase>)` / `.database_opt(Option<..>)` | The database; default: a MongoDB blueprint named `NAME-mongodb`. |
+/// | `.credentials(Credentials)` | Where the keys come from (keys [`MASTER_KEY_KEY`], [`MAINTENANCE_KEY_KEY`], and with the dashboard [`DASHBOARD_PASSWORD_KEY`], [`DASHBOARD_COOKIE_KEY`]). |
+/// | `.resources(Resources)` | Resources of each `parse-server` container (default: requests 100m CPU / 256Mi, limit 1Gi). |
+/// | `.cloud_code(impl Into<String>)` / `.cloud_code_opt(Option<..>)` | Cloud Code: the content of `main.js`, mounted from a ConfigMap. |
+/// | `.dashboard(Dashboard)` / `.dashboard_opt(Option<..>)` | The dashboard; off by default. |
+/// | `.ingress(PublicIngress)` / `.ingress_opt(Option<..>)` | An Ingress for `public_url` (required with it), through the given ingress controller. |
+/// | `.client(client)` (repeatable) | Pods allowed to connect to Parse Server (and to the dashboard). |
+/// | `.labels(impl Into<Labels>)` | Extra labels on every object. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Parse {
@@ -186,7 +238,7 @@ pub struct Parse {
     /// Number of Parse Server pods (default 2).
     #[builder(default = 2)]
     replicas: i32,
-    /// How the pods spread over nodes (default [`Spread::Soft`]; only with more than one pod).
+    /// How the pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft); only with more than one pod).
     #[builder(default)]
     spread: super::Spread,
     /// The database; default: a MongoDB blueprint named `NAME-mongodb`.
@@ -222,6 +274,39 @@ pub struct Parse {
     /// Extra labels on every object.
     #[builder(default, setter(into))]
     labels: Labels,
+}
+
+impl Parse {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the application id; go on with any
+    /// other setter, then `.build()`. Same as `Parse::builder().name(..).app_id(..)`, but leaving
+    /// one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        app_id: impl Into<String>,
+    ) -> ParseBuilder<(
+        (String,),
+        (),
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (Vec<Client>,),
+        (),
+    )> {
+        Self::builder().name(name).app_id(app_id)
+    }
 }
 
 /// How clients reach a [`Parse`] server.

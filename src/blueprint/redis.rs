@@ -1,17 +1,6 @@
 //! Redis: a standalone server, or a Sentinel-managed master with replicas.
 //!
-//! ```
-//! use kubeprint::blueprint::{Blueprint, Redis, Sentinel};
-//! let cache = Redis::builder().name("cache").build();
-//! assert_eq!(cache.connection().port, 6379);
-//!
-//! let ha = Redis::builder().name("sessions").sentinel(Sentinel::builder().replicas(5).quorum(3).build()).build();
-//! let conn = ha.connection();
-//! assert_eq!(conn.sentinel_port, Some(26379));
-//! assert_eq!(conn.master_set.as_deref(), Some("mymaster"));
-//! ha.bundle()?.check()?;
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Redis`].
 //!
 //! ## Licence of the default image
 //! The default, `redis:8.2.3`, is Redis Open Source 8, available under a choice of RSALv2, SSPLv1
@@ -161,6 +150,33 @@ impl RedisModules {
 pub const MODULES_DIR: &str = "/usr/local/lib/redis/modules";
 
 /// Sentinel mode settings.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Redis, Sentinel};
+/// let cache = Redis::builder()
+///     .name("cache")
+///     .sentinel(Sentinel::builder().replicas(3).down_after_ms(5000).build())
+///     .build();
+/// let bundle = cache.bundle()?;
+/// let set = bundle.get("StatefulSet", "cache").unwrap().to_json_value()?;
+/// assert_eq!(set["spec"]["replicas"], 3);
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Sentinel::builder()`](Sentinel::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.replicas(i32)` | Number of pods, each with Redis and a Sentinel: at least 3. |
+/// | `.quorum(i32)` / `.quorum_opt(Option<..>)` | Sentinels that must agree a master is down; default: a majority of `replicas`. |
+/// | `.master_set(impl Into<String>)` | The master set name clients ask the Sentinels for. |
+/// | `.down_after_ms(u32)` | Milliseconds without an answer before a Sentinel considers a server down: at least [`MIN_DOWN_AFTER_MS`]. Right after a failover a Sentinel may take a second to reconnect to the new master; with 1 s or less it can judge the new master down and fail over again. |
+/// | `.failover_timeout_ms(u32)` | Failover timeout in milliseconds, at least [`MIN_FAILOVER_TIMEOUT_MS`]. A failover attempt that fails (no leader elected, no replica fit to promote) is retried only after twice this. |
+/// | `.resources(Resources)` | Resources of each `sentinel` container. |
 #[derive(Clone, Debug, PartialEq, Eq, TypedBuilder)]
 #[builder(doc)]
 pub struct Sentinel {
@@ -211,6 +227,42 @@ impl Sentinel {
 }
 
 /// A Redis server, or a Sentinel-managed set. Only `name` is required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Redis, Sentinel};
+/// let cache = Redis::builder().name("cache").build();
+/// assert_eq!(cache.connection().port, 6379);
+///
+/// let ha = Redis::builder().name("sessions").sentinel(Sentinel::builder().replicas(5).quorum(3).build()).build();
+/// let conn = ha.connection();
+/// assert_eq!(conn.sentinel_port, Some(26379));
+/// assert_eq!(conn.master_set.as_deref(), Some("mymaster"));
+/// ha.bundle()?.check()?;
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Redis::builder()`](Redis::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | Name of the StatefulSet and client Service, prefix of the other objects. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | Namespace of every object; left to the bundle or the apply target when unset. |
+/// | `.image(impl Into<String>)` | The image (default [`IMAGE`]). |
+/// | `.digest(impl Into<String>)` / `.digest_opt(Option<..>)` | Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`, which no re-pushed tag can change. |
+/// | `.sentinel(Sentinel)` / `.sentinel_opt(Option<..>)` | Sentinel mode; standalone when unset. |
+/// | `.spread(super::Spread)` | How the Sentinel pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft); nothing for a standalone server). |
+/// | `.credentials(Credentials)` | Where the password comes from (key [`PASSWORD_KEY`]). |
+/// | `.modules(RedisModules)` | The modules loaded (default: the image's bundled ones, [`RedisModules::Bundled`]). |
+/// | `.metrics(super::Metrics)` / `.metrics_opt(Option<..>)` | A `redis_exporter` sidecar in every pod; off by default. |
+/// | `.storage(Persistence)` | The data volume of each pod (default 8Gi, claims retained). |
+/// | `.resources(Resources)` | Resources of each `redis` container (default: requests 100m CPU / 256Mi, limit 512Mi). |
+/// | `.setting(key, value)` (repeatable) | `redis.conf` directives, after the blueprint's own (`setting("maxmemory", "400mb")`). |
+/// | `.client(client)` (repeatable) | Pods allowed to connect. |
+/// | `.labels(impl Into<Labels>)` | Extra labels on every object. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Redis {

@@ -152,6 +152,8 @@ fn strings(items: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
 /// Arguments may refer to environment variables as `$(NAME)`; Kubernetes expands them before
 /// starting the container (no shell needed), and `$$(NAME)` escapes the expansion:
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::prelude::*;
 /// let c = Container::builder()
@@ -167,6 +169,32 @@ fn strings(items: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
 ///
 /// Every container gets the pod's container security defaults (see
 /// [`PodSecurity`](crate::pod::PodSecurity)); `.security(..)` overrides them for this container.
+///
+/// # Setters
+///
+/// On [`Container::new`] (the required fields as arguments) or [`Container::builder()`](Container::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | The container's name, unique in its pod (a DNS-1123 label). |
+/// | `.image(impl Into<String>)` — **required** | The image reference, e.g. `gcr.io/kuar-demo/kuard-amd64:blue`. |
+/// | `.command(command)` (repeatable) | The entrypoint (`command`), replacing the image's ENTRYPOINT. |
+/// | `.args(args)` (repeatable) | Arguments (`args`), replacing the image's CMD. `$(VAR)` refers to an environment variable. |
+/// | `.working_dir(impl Into<String>)` / `.working_dir_opt(Option<..>)` | The working directory (`workingDir`). |
+/// | `.image_pull_policy(ImagePullPolicy)` / `.image_pull_policy_opt(Option<..>)` | When to pull the image (`imagePullPolicy`); Kubernetes' default depends on the tag. |
+/// | `.port(port)` (repeatable) | Container ports, in the order added. |
+/// | `.env(var)` (repeatable) | Environment variables, in the order added (later ones may refer to earlier ones). |
+/// | `.env_from(source)` (repeatable) | Whole ConfigMaps or Secrets as environment variables. |
+/// | `.liveness(Probe)` / `.liveness_opt(Option<..>)` | The liveness probe: failing it restarts the container. |
+/// | `.readiness(Probe)` / `.readiness_opt(Option<..>)` | The readiness probe: failing it takes the pod out of Service endpoints. |
+/// | `.startup(Probe)` / `.startup_opt(Option<..>)` | The startup probe: the other probes wait until it succeeds once. |
+/// | `.post_start(Hook)` / `.post_start_opt(Option<..>)` | A hook run right after the container is created (`lifecycle.postStart`). |
+/// | `.pre_stop(Hook)` / `.pre_stop_opt(Option<..>)` | A hook run before the container gets SIGTERM (`lifecycle.preStop`), e.g. `Hook::sleep(5)` so load balancers stop sending traffic first. |
+/// | `.resources(Resources)` | CPU, memory and ephemeral-storage requests and limits. |
+/// | `.mount(mount)` (repeatable) | Volume mounts, in the order added. |
+/// | `.security(ContainerSecurity)` | Overrides of the pod's container security defaults for this container. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished container; the pod is validated afterwards. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Container {
@@ -282,6 +310,40 @@ pub struct Container {
         )
     )]
     customize: Customize<core::Container>,
+}
+
+impl Container {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the container name and its image; go on with any
+    /// other setter, then `.build()`. Same as `Container::builder().name(..).image(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        image: impl Into<String>,
+    ) -> ContainerBuilder<(
+        (String,),
+        (String,),
+        (Vec<String>,),
+        (Vec<String>,),
+        (),
+        (),
+        (Vec<Port>,),
+        (Vec<EnvVar>,),
+        (Vec<EnvFrom>,),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (Vec<Mount>,),
+        (),
+        (Customize<core::Container>,),
+    )> {
+        Self::builder().name(name).image(image)
+    }
 }
 
 impl Container {

@@ -1,23 +1,6 @@
 //! [`PodTemplate`]: the pod every workload runs, written once.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let template = PodTemplate::builder()
-//!     .selector_label("app", "kuard")
-//!     .label("version", "2")
-//!     .container(
-//!         Container::builder()
-//!             .name("kuard")
-//!             .image("gcr.io/kuar-demo/kuard-amd64:blue")
-//!             .port(Port::tcp("http", 8080))
-//!             .build(),
-//!     )
-//!     .build();
-//! assert_eq!(template.selector_for("kuard").to_string(), "app=kuard");
-//! let spec = template.to_template_spec("kuard");
-//! let labels = spec.metadata.unwrap().labels.unwrap();
-//! assert_eq!((labels["app"].as_str(), labels["version"].as_str()), ("kuard", "2"));
-//! ```
+//! A full example and the list of setters are on [`PodTemplate`].
 
 use crate::meta::{Annotations, Customize, Labels};
 use crate::pod::container::Container;
@@ -63,6 +46,54 @@ impl RestartPolicy {
 /// matches *and* that every pod carries. Without any, the workload selects
 /// `app.kubernetes.io/name: <workload name>`, added to the pod labels. A selector label wins
 /// over a plain `.label` with the same key.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let template = PodTemplate::builder()
+///     .selector_label("app", "kuard")
+///     .label("version", "2")
+///     .container(
+///         Container::builder()
+///             .name("kuard")
+///             .image("gcr.io/kuar-demo/kuard-amd64:blue")
+///             .port(Port::tcp("http", 8080))
+///             .build(),
+///     )
+///     .build();
+/// assert_eq!(template.selector_for("kuard").to_string(), "app=kuard");
+/// let spec = template.to_template_spec("kuard");
+/// let labels = spec.metadata.unwrap().labels.unwrap();
+/// assert_eq!((labels["app"].as_str(), labels["version"].as_str()), ("kuard", "2"));
+/// ```
+///
+/// # Setters
+///
+/// On [`PodTemplate::builder()`](PodTemplate::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.container(container)` (repeatable) | The containers, in the order added. |
+/// | `.init_container(container)` (repeatable) | Init containers, run to completion in order before the containers start. |
+/// | `.volume(volume)` (repeatable) | Volumes containers can mount. |
+/// | `.selector_label(key, value)` (repeatable) | Labels that select the pods (and are pod labels). |
+/// | `.label(key, value)` (repeatable) | Further pod labels (not part of the selector). |
+/// | `.annotation(key, value)` / `.rollout_on_config_change()` (repeatable) | Pod annotations. |
+/// | `.restart_policy(RestartPolicy)` / `.restart_policy_opt(Option<..>)` | The pod's restart policy; Jobs default to `OnFailure`, everything else to `Always`. |
+/// | `.node_selector(key, value)` (repeatable) | Node labels the pod requires (`nodeSelector`). |
+/// | `.toleration(toleration)` (repeatable) | Tolerated taints. |
+/// | `.affinity(Affinity)` / `.affinity_opt(Option<..>)` | Node affinity and pod (anti-)affinity. |
+/// | `.topology_spread(spread)` (repeatable) | Topology spread constraints. |
+/// | `.service_account(impl Into<String>)` / `.service_account_opt(Option<..>)` | The ServiceAccount the pod runs as (`serviceAccountName`). |
+/// | `.image_pull_secret(secret)` (repeatable) | Secrets with registry credentials. |
+/// | `.termination_grace_period(i64)` / `.termination_grace_period_opt(Option<..>)` | Seconds between SIGTERM and SIGKILL on shutdown (`terminationGracePeriodSeconds`). |
+/// | `.security(PodSecurity)` | Security settings; Pod Security Standards *restricted* by default. |
+/// | `.priority_class(impl Into<String>)` / `.priority_class_opt(Option<..>)` | The PriorityClass (`priorityClassName`). |
+/// | `.runtime_class(impl Into<String>)` / `.runtime_class_opt(Option<..>)` | The RuntimeClass (`runtimeClassName`): which container runtime handler runs the pod (a sandbox such as gVisor or Kata), with its overhead and node constraints. |
+/// | `.hostname(impl Into<String>)` / `.hostname_opt(Option<..>)` | The pod's hostname (default: the pod name). |
+/// | `.subdomain(impl Into<String>)` / `.subdomain_opt(Option<..>)` | The pod's subdomain: with a headless Service of that name the pod gets the DNS name `<hostname>.<subdomain>.<namespace>.svc`. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished template; the workload validates it afterwards. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct PodTemplate {

@@ -48,7 +48,8 @@ function ghost({ hasOwner = false, refuse = 0, port = 0 } = {}) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, state })));
 }
 
-function run(port, extra = {}, limit = 10000) {
+// `onLog(text)` sees the log as it grows (a test can wait for a line before going on).
+function run(port, extra = {}, limit = 10000, onLog = () => {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script], {
       env: {
@@ -67,7 +68,10 @@ function run(port, extra = {}, limit = 10000) {
       },
     });
     let log = '';
-    child.stderr.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => {
+      log += d;
+      onLog(log);
+    });
     const timer = setTimeout(() => {
       child.kill();
       reject(new Error(`timed out:\n${log}`));
@@ -109,8 +113,14 @@ test('waits for Ghost to listen (first start runs migrations)', async () => {
   const probe = await ghost();
   const port = probe.server.address().port;
   probe.server.close();
-  const running = run(port);
-  await new Promise((r) => setTimeout(r, 400));
+  // Ghost starts listening only after the script has found nobody there (however long the
+  // script takes to start on a loaded machine).
+  let refused;
+  const firstRefusal = new Promise((r) => (refused = r));
+  const running = run(port, {}, 20000, (log) => {
+    if (/not yet: connect ECONNREFUSED/.test(log)) refused();
+  });
+  await Promise.race([firstRefusal, running]);
   const { server, state } = await ghost({ port });
   const { code, log } = await running;
   server.close();

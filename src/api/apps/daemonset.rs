@@ -1,24 +1,6 @@
 //! DaemonSet (chapter 9): one pod per node (or per node matching a `nodeSelector`).
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let fast = DaemonSet::builder()
-//!     .name("nginx-fast-storage")
-//!     .strategy(DaemonSetStrategy::rolling_update().max_unavailable(1))
-//!     .template(
-//!         PodTemplate::builder()
-//!             .selector_label("app", "nginx")
-//!             .label("ssd", "true")
-//!             .node_selector("ssd", "true")
-//!             .container(Container::builder().name("nginx").image("nginx:1.27").build())
-//!             .build(),
-//!     )
-//!     .build();
-//! let object = fast.to_object()?;
-//! let pod = object.spec.template.spec.unwrap();
-//! assert_eq!(pod.node_selector.unwrap()["ssd"], "true");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`DaemonSet`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
@@ -116,6 +98,46 @@ impl DaemonSetStrategy {
 }
 
 /// A DaemonSet. `name` and `template` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let fast = DaemonSet::builder()
+///     .name("nginx-fast-storage")
+///     .strategy(DaemonSetStrategy::rolling_update().max_unavailable(1))
+///     .template(
+///         PodTemplate::builder()
+///             .selector_label("app", "nginx")
+///             .label("ssd", "true")
+///             .node_selector("ssd", "true")
+///             .container(Container::builder().name("nginx").image("nginx:1.27").build())
+///             .build(),
+///     )
+///     .build();
+/// let object = fast.to_object()?;
+/// let pod = object.spec.template.spec.unwrap();
+/// assert_eq!(pod.node_selector.unwrap()["ssd"], "true");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`DaemonSet::new`] (the required fields as arguments) or [`DaemonSet::builder()`](DaemonSet::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the selector labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.own_labels_only()` / `.own_labels_only_if(bool)` | Leaves the selector labels off the object's own `metadata.labels`: they stay in the selector and on the pods, where they are needed, and the object carries only `labels` (and the bundle's labels). |
+/// | `.template(PodTemplate)` — **required** | The pod to run on every node. |
+/// | `.strategy(DaemonSetStrategy)` / `.strategy_opt(Option<..>)` | How pods are replaced when the template changes. |
+/// | `.min_ready_seconds(i32)` / `.min_ready_seconds_opt(Option<..>)` | Seconds a new pod must be ready before it counts as available. |
+/// | `.revision_history_limit(i32)` / `.revision_history_limit_opt(Option<..>)` | Old revisions kept for rollback (default 10). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct DaemonSet {
@@ -131,6 +153,11 @@ pub struct DaemonSet {
     /// `metadata.annotations`.
     #[builder(default, setter(into))]
     annotations: Annotations,
+    /// Leaves the selector labels off the object's own `metadata.labels`: they stay in the
+    /// selector and on the pods, where they are needed, and the object carries only `labels`
+    /// (and the bundle's labels).
+    #[builder(setter(strip_bool(fallback = own_labels_only_if)))]
+    own_labels_only: bool,
     /// The pod to run on every node.
     template: PodTemplate,
     /// How pods are replaced when the template changes.
@@ -153,6 +180,32 @@ pub struct DaemonSet {
         )
     )]
     customize: Customize<apps::DaemonSet>,
+}
+
+impl DaemonSet {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the pod template; go on with any
+    /// other setter, then `.build()`. Same as `DaemonSet::builder().name(..).template(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        template: PodTemplate,
+    ) -> DaemonSetBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (PodTemplate,),
+        (),
+        (),
+        (),
+        (Customize<apps::DaemonSet>,),
+    )> {
+        Self::builder().name(name).template(template)
+    }
 }
 
 builder_workload!(DaemonSet, "DaemonSet", controller);

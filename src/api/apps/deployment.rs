@@ -1,29 +1,6 @@
 //! Deployment (chapter 12): rolling out new versions of a ReplicaSet's pods.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let kuard = Deployment::builder()
-//!     .name("kuard")
-//!     .replicas(2)
-//!     .strategy(DeploymentStrategy::rolling_update(1, IntOrPercent::percent(25)))
-//!     .min_ready_seconds(10)
-//!     .progress_deadline_seconds(600)
-//!     .revision_history_limit(14)
-//!     .change_cause("Update to green kuard")
-//!     .template(
-//!         PodTemplate::builder()
-//!             .selector_label("run", "kuard")
-//!             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:green").build())
-//!             .build(),
-//!     )
-//!     .build();
-//! let object = kuard.to_object()?;
-//! assert_eq!(
-//!     object.metadata.annotations.unwrap()["kubernetes.io/change-cause"],
-//!     "Update to green kuard"
-//! );
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Deployment`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
@@ -96,6 +73,55 @@ impl DeploymentStrategy {
 }
 
 /// A Deployment. `name` and `template` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let kuard = Deployment::builder()
+///     .name("kuard")
+///     .replicas(2)
+///     .strategy(DeploymentStrategy::rolling_update(1, IntOrPercent::percent(25)))
+///     .min_ready_seconds(10)
+///     .progress_deadline_seconds(600)
+///     .revision_history_limit(14)
+///     .change_cause("Update to green kuard")
+///     .template(
+///         PodTemplate::builder()
+///             .selector_label("run", "kuard")
+///             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:green").build())
+///             .build(),
+///     )
+///     .build();
+/// let object = kuard.to_object()?;
+/// assert_eq!(
+///     object.metadata.annotations.unwrap()["kubernetes.io/change-cause"],
+///     "Update to green kuard"
+/// );
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Deployment::new`] (the required fields as arguments) or [`Deployment::builder()`](Deployment::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the selector labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.own_labels_only()` / `.own_labels_only_if(bool)` | Leaves the selector labels off the object's own `metadata.labels`: they stay in the selector and on the pods, where they are needed, and the object carries only `labels` (and the bundle's labels). |
+/// | `.template(PodTemplate)` — **required** | The pods to run. |
+/// | `.replicas(i32)` / `.replicas_opt(Option<..>)` | Desired number of pods (Kubernetes' default: 1). Leave unset when an autoscaler owns it. |
+/// | `.strategy(DeploymentStrategy)` / `.strategy_opt(Option<..>)` | How rollouts replace pods. |
+/// | `.min_ready_seconds(i32)` / `.min_ready_seconds_opt(Option<..>)` | Seconds a new pod must be ready before it counts as available (slows bad rollouts). |
+/// | `.progress_deadline_seconds(i32)` / `.progress_deadline_seconds_opt(Option<..>)` | Seconds without progress before the rollout is marked failed (default 600). |
+/// | `.revision_history_limit(i32)` / `.revision_history_limit_opt(Option<..>)` | Old ReplicaSets kept for rollback (default 10). |
+/// | `.paused()` / `.paused_if(bool)` | Creates the Deployment paused: template changes do not roll out until resumed. |
+/// | `.change_cause(impl Into<String>)` / `.change_cause_opt(Option<..>)` | Why this revision exists (annotation `kubernetes.io/change-cause`). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Deployment {
@@ -111,6 +137,11 @@ pub struct Deployment {
     /// `metadata.annotations`.
     #[builder(default, setter(into))]
     annotations: Annotations,
+    /// Leaves the selector labels off the object's own `metadata.labels`: they stay in the
+    /// selector and on the pods, where they are needed, and the object carries only `labels`
+    /// (and the bundle's labels).
+    #[builder(setter(strip_bool(fallback = own_labels_only_if)))]
+    own_labels_only: bool,
     /// The pods to run.
     template: PodTemplate,
     /// Desired number of pods (Kubernetes' default: 1). Leave unset when an autoscaler owns it.
@@ -145,6 +176,55 @@ pub struct Deployment {
         )
     )]
     customize: Customize<apps::Deployment>,
+}
+
+impl Deployment {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the pod template; go on with any
+    /// other setter, then `.build()`. Same as `Deployment::builder().name(..).template(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let pods = PodTemplate::builder()
+    ///     .container(Container::new("web", "nginx:1.27").port(Port::tcp("http", 8080)).build())
+    ///     .build();
+    /// let web = Deployment::new("web", pods).replicas(3).build();
+    /// assert_eq!(web.to_object()?.spec.replicas, Some(3));
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    ///
+    /// Leaving out the template is an ordinary error that names it: `this function takes 2
+    /// arguments but 1 argument was supplied … argument #2 of type kubeprint::PodTemplate is
+    /// missing`, with `help: provide the argument: Deployment::new("web", /* PodTemplate */)`:
+    ///
+    /// ```compile_fail,E0061
+    /// use kubeprint::prelude::*;
+    /// let web = Deployment::new("web").replicas(3).build();
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        template: PodTemplate,
+    ) -> DeploymentBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (PodTemplate,),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (Customize<apps::Deployment>,),
+    )> {
+        Self::builder().name(name).template(template)
+    }
 }
 
 builder_workload!(Deployment, "Deployment", controller);

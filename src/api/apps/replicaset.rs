@@ -1,23 +1,7 @@
 //! ReplicaSet (chapter 8): keeps a number of identical pods running. Usually managed by a
 //! Deployment; useful on its own to learn reconciliation.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let rs = ReplicaSet::builder()
-//!     .name("kuard")
-//!     .replicas(2)
-//!     .template(
-//!         PodTemplate::builder()
-//!             .selector_label("app", "kuard")
-//!             .label("version", "2")
-//!             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:green").build())
-//!             .build(),
-//!     )
-//!     .build();
-//! let object = rs.to_object()?;
-//! assert_eq!(object.spec.selector.match_labels.unwrap()["app"], "kuard");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`ReplicaSet`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
@@ -32,6 +16,43 @@ use k8s_openapi::api::apps::v1 as apps;
 use typed_builder::TypedBuilder;
 
 /// A ReplicaSet. `name` and `template` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let rs = ReplicaSet::builder()
+///     .name("kuard")
+///     .replicas(2)
+///     .template(
+///         PodTemplate::builder()
+///             .selector_label("app", "kuard")
+///             .label("version", "2")
+///             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:green").build())
+///             .build(),
+///     )
+///     .build();
+/// let object = rs.to_object()?;
+/// assert_eq!(object.spec.selector.match_labels.unwrap()["app"], "kuard");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`ReplicaSet::new`] (the required fields as arguments) or [`ReplicaSet::builder()`](ReplicaSet::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the selector labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.own_labels_only()` / `.own_labels_only_if(bool)` | Leaves the selector labels off the object's own `metadata.labels`: they stay in the selector and on the pods, where they are needed, and the object carries only `labels` (and the bundle's labels). |
+/// | `.template(PodTemplate)` — **required** | The pods to run. |
+/// | `.replicas(i32)` / `.replicas_opt(Option<..>)` | Desired number of pods (Kubernetes' default: 1). |
+/// | `.min_ready_seconds(i32)` / `.min_ready_seconds_opt(Option<..>)` | Seconds a new pod must be ready before it counts as available. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct ReplicaSet {
@@ -47,6 +68,11 @@ pub struct ReplicaSet {
     /// `metadata.annotations`.
     #[builder(default, setter(into))]
     annotations: Annotations,
+    /// Leaves the selector labels off the object's own `metadata.labels`: they stay in the
+    /// selector and on the pods, where they are needed, and the object carries only `labels`
+    /// (and the bundle's labels).
+    #[builder(setter(strip_bool(fallback = own_labels_only_if)))]
+    own_labels_only: bool,
     /// The pods to run.
     template: PodTemplate,
     /// Desired number of pods (Kubernetes' default: 1).
@@ -66,6 +92,31 @@ pub struct ReplicaSet {
         )
     )]
     customize: Customize<apps::ReplicaSet>,
+}
+
+impl ReplicaSet {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the pod template; go on with any
+    /// other setter, then `.build()`. Same as `ReplicaSet::builder().name(..).template(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        template: PodTemplate,
+    ) -> ReplicaSetBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (PodTemplate,),
+        (),
+        (),
+        (Customize<apps::ReplicaSet>,),
+    )> {
+        Self::builder().name(name).template(template)
+    }
 }
 
 builder_workload!(ReplicaSet, "ReplicaSet", controller);

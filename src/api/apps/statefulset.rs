@@ -1,32 +1,7 @@
 //! StatefulSet (chapter 13): replicas with stable names (`<name>-0`, `<name>-1` ...), stable
 //! DNS through a headless Service, and a PersistentVolumeClaim each.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let mongo = StatefulSet::builder()
-//!     .name("mongo")
-//!     .service_name("mongo")
-//!     .replicas(3)
-//!     .template(
-//!         PodTemplate::builder()
-//!             .container(
-//!                 Container::builder()
-//!                     .name("mongodb")
-//!                     .image("mongo:7.0")
-//!                     .command(["mongod", "--replSet", "rs0", "--bind_ip_all"])
-//!                     .port(Port::tcp("peer", 27017))
-//!                     .mount(Mount::new("database", "/data/db"))
-//!                     .build(),
-//!             )
-//!             .build(),
-//!     )
-//!     .volume_claim_template(VolumeClaimTemplate::new("database", Storage::gib(100)))
-//!     .build();
-//! let object = mongo.to_object()?;
-//! assert_eq!(object.spec.service_name.as_deref(), Some("mongo"));
-//! assert_eq!(object.spec.volume_claim_templates.unwrap()[0].metadata.name.as_deref(), Some("database"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`StatefulSet`].
 
 use crate::api::core::persistentvolumeclaim::check_claim_spec;
 use crate::error::Result;
@@ -163,6 +138,60 @@ impl PvcRetention {
 }
 
 /// A StatefulSet. `name`, `service_name` and `template` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let mongo = StatefulSet::builder()
+///     .name("mongo")
+///     .service_name("mongo")
+///     .replicas(3)
+///     .template(
+///         PodTemplate::builder()
+///             .container(
+///                 Container::builder()
+///                     .name("mongodb")
+///                     .image("mongo:7.0")
+///                     .command(["mongod", "--replSet", "rs0", "--bind_ip_all"])
+///                     .port(Port::tcp("peer", 27017))
+///                     .mount(Mount::new("database", "/data/db"))
+///                     .build(),
+///             )
+///             .build(),
+///     )
+///     .volume_claim_template(VolumeClaimTemplate::new("database", Storage::gib(100)))
+///     .build();
+/// let object = mongo.to_object()?;
+/// assert_eq!(object.spec.service_name.as_deref(), Some("mongo"));
+/// assert_eq!(object.spec.volume_claim_templates.unwrap()[0].metadata.name.as_deref(), Some("database"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`StatefulSet::new`] (the required fields as arguments) or [`StatefulSet::builder()`](StatefulSet::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the selector labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.own_labels_only()` / `.own_labels_only_if(bool)` | Leaves the selector labels off the object's own `metadata.labels`: they stay in the selector and on the pods, where they are needed, and the object carries only `labels` (and the bundle's labels). |
+/// | `.service_name(impl Into<String>)` — **required** | The headless Service that gives each pod its DNS name (`<pod>.<service>.<namespace>.svc`). |
+/// | `.template(PodTemplate)` — **required** | The pods to run. |
+/// | `.replicas(i32)` / `.replicas_opt(Option<..>)` | Desired number of pods (Kubernetes' default: 1). |
+/// | `.volume_claim_template(template)` (repeatable) | Claim templates: each pod gets its own claim per template, mounted by template name. |
+/// | `.pod_management_policy(PodManagementPolicy)` / `.pod_management_policy_opt(Option<..>)` | Ordered (default) or parallel pod creation. |
+/// | `.strategy(StatefulSetStrategy)` / `.strategy_opt(Option<..>)` | How pods are replaced when the template changes. |
+/// | `.pvc_when_deleted(PvcRetention)` / `.pvc_when_deleted_opt(Option<..>)` | What happens to the claims when the StatefulSet is deleted. |
+/// | `.pvc_when_scaled(PvcRetention)` / `.pvc_when_scaled_opt(Option<..>)` | What happens to the claims of pods removed by scaling down. |
+/// | `.ordinals_start(i32)` / `.ordinals_start_opt(Option<..>)` | The first ordinal (default 0). |
+/// | `.min_ready_seconds(i32)` / `.min_ready_seconds_opt(Option<..>)` | Seconds a new pod must be ready before it counts as available. |
+/// | `.revision_history_limit(i32)` / `.revision_history_limit_opt(Option<..>)` | Old revisions kept for rollback (default 10). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct StatefulSet {
@@ -178,6 +207,11 @@ pub struct StatefulSet {
     /// `metadata.annotations`.
     #[builder(default, setter(into))]
     annotations: Annotations,
+    /// Leaves the selector labels off the object's own `metadata.labels`: they stay in the
+    /// selector and on the pods, where they are needed, and the object carries only `labels`
+    /// (and the bundle's labels).
+    #[builder(setter(strip_bool(fallback = own_labels_only_if)))]
+    own_labels_only: bool,
     /// The headless Service that gives each pod its DNS name
     /// (`<pod>.<service>.<namespace>.svc`).
     #[builder(setter(into))]
@@ -230,6 +264,44 @@ pub struct StatefulSet {
         )
     )]
     customize: Customize<apps::StatefulSet>,
+}
+
+impl StatefulSet {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name, the governing (headless) Service and
+    /// the pod template; go on with any other setter, then `.build()`. Same as
+    /// `StatefulSet::builder().name(..).service_name(..).template(..)`, but leaving one out is an
+    /// ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        service_name: impl Into<String>,
+        template: PodTemplate,
+    ) -> StatefulSetBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (String,),
+        (PodTemplate,),
+        (),
+        (Vec<VolumeClaimTemplate>,),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (Customize<apps::StatefulSet>,),
+    )> {
+        Self::builder()
+            .name(name)
+            .service_name(service_name)
+            .template(template)
+    }
 }
 
 builder_workload!(StatefulSet, "StatefulSet", controller);

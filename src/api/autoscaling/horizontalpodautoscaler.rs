@@ -1,34 +1,7 @@
 //! HorizontalPodAutoscaler (`autoscaling/v2`): scales a Deployment, ReplicaSet or
 //! StatefulSet between bounds to keep resource use near a target.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let web = Deployment::builder()
-//!     .name("web")
-//!     .template(
-//!         PodTemplate::builder()
-//!             .container(
-//!                 Container::builder()
-//!                     .name("web")
-//!                     .image("nginx:1.27")
-//!                     .resources(Resources::new().request_cpu(Cpu::millis(200)))
-//!                     .build(),
-//!             )
-//!             .build(),
-//!     )
-//!     .build();
-//! let hpa = HorizontalPodAutoscaler::builder()
-//!     .name("web")
-//!     .target(&web)
-//!     .min_replicas(2)
-//!     .max_replicas(10)
-//!     .cpu_utilization(70)
-//!     .build();
-//! let object = hpa.to_object()?;
-//! assert_eq!(object.spec.scale_target_ref.kind, "Deployment");
-//! assert_eq!(object.spec.scale_target_ref.api_version.as_deref(), Some("apps/v1"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`HorizontalPodAutoscaler`].
 //!
 //! Utilization targets are percentages of the pods' *requests*: the target's containers need
 //! requests for the resource, or the autoscaler cannot compute anything.
@@ -207,6 +180,57 @@ impl ScalingRules {
 }
 
 /// A HorizontalPodAutoscaler. `name`, `target` and `max_replicas` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let web = Deployment::builder()
+///     .name("web")
+///     .template(
+///         PodTemplate::builder()
+///             .container(
+///                 Container::builder()
+///                     .name("web")
+///                     .image("nginx:1.27")
+///                     .resources(Resources::new().request_cpu(Cpu::millis(200)))
+///                     .build(),
+///             )
+///             .build(),
+///     )
+///     .build();
+/// let hpa = HorizontalPodAutoscaler::builder()
+///     .name("web")
+///     .target(&web)
+///     .min_replicas(2)
+///     .max_replicas(10)
+///     .cpu_utilization(70)
+///     .build();
+/// let object = hpa.to_object()?;
+/// assert_eq!(object.spec.scale_target_ref.kind, "Deployment");
+/// assert_eq!(object.spec.scale_target_ref.api_version.as_deref(), Some("apps/v1"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`HorizontalPodAutoscaler::new`] (the required fields as arguments) or [`HorizontalPodAutoscaler::builder()`](HorizontalPodAutoscaler::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name` (usually the target's name). |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.target(impl Into<ScaleTarget>)` — **required** | The workload to scale: `.target(&deployment)` or `.target(ScaleTarget::new(..))`. |
+/// | `.min_replicas(i32)` / `.min_replicas_opt(Option<..>)` | The fewest replicas (default 1). |
+/// | `.max_replicas(i32)` — **required** | The most replicas. |
+/// | `.cpu_utilization(i32)` / `.cpu_utilization_opt(Option<..>)` | Target average CPU use, in percent of the CPU requests. |
+/// | `.memory_utilization(i32)` / `.memory_utilization_opt(Option<..>)` | Target average memory use, in percent of the memory requests. |
+/// | `.scale_up(ScalingRules)` / `.scale_up_opt(Option<..>)` | Scaling-up behaviour. |
+/// | `.scale_down(ScalingRules)` / `.scale_down_opt(Option<..>)` | Scaling-down behaviour. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct HorizontalPodAutoscaler {
@@ -253,6 +277,39 @@ pub struct HorizontalPodAutoscaler {
         )
     )]
     customize: Customize<autoscaling::HorizontalPodAutoscaler>,
+}
+
+impl HorizontalPodAutoscaler {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name, the workload it scales and the replica
+    /// ceiling; go on with any other setter, then `.build()`. Same as
+    /// `HorizontalPodAutoscaler::builder().name(..).target(..).max_replicas(..)`, but leaving one
+    /// out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        target: ScaleTarget,
+        max_replicas: i32,
+    ) -> HorizontalPodAutoscalerBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (ScaleTarget,),
+        (),
+        (i32,),
+        (),
+        (),
+        (),
+        (),
+        (Customize<autoscaling::HorizontalPodAutoscaler>,),
+    )> {
+        Self::builder()
+            .name(name)
+            .target(target)
+            .max_replicas(max_replicas)
+    }
 }
 
 fn utilization(resource: &str, percent: i32) -> autoscaling::MetricSpec {

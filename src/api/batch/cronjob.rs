@@ -1,22 +1,6 @@
 //! CronJob (chapter 10): a Job on a schedule.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let cleanup = CronJob::builder()
-//!     .name("cleanup")
-//!     .schedule("0 */5 * * *")
-//!     .concurrency_policy(ConcurrencyPolicy::Forbid)
-//!     .successful_jobs_history_limit(3)
-//!     .template(
-//!         PodTemplate::builder()
-//!             .container(Container::builder().name("cleanup").image("busybox:1.36").args(["sh", "-c", "echo done"]).build())
-//!             .build(),
-//!     )
-//!     .build();
-//! let object = cleanup.to_object()?;
-//! assert_eq!(object.spec.schedule, "0 */5 * * *");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`CronJob`].
 
 use crate::api::batch::job::{JobRestartPolicy, PodFailurePolicy, job_params, job_spec};
 use crate::error::Result;
@@ -54,6 +38,56 @@ impl ConcurrencyPolicy {
 
 /// A CronJob. `name`, `schedule` and `template` are required; the Job settings are the same
 /// as [`crate::api::batch::Job`]'s.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let cleanup = CronJob::builder()
+///     .name("cleanup")
+///     .schedule("0 */5 * * *")
+///     .concurrency_policy(ConcurrencyPolicy::Forbid)
+///     .successful_jobs_history_limit(3)
+///     .template(
+///         PodTemplate::builder()
+///             .container(Container::builder().name("cleanup").image("busybox:1.36").args(["sh", "-c", "echo done"]).build())
+///             .build(),
+///     )
+///     .build();
+/// let object = cleanup.to_object()?;
+/// assert_eq!(object.spec.schedule, "0 */5 * * *");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`CronJob::new`] (the required fields as arguments) or [`CronJob::builder()`](CronJob::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name` (at most 52 characters: Job names add a suffix). |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the selector labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.own_labels_only()` / `.own_labels_only_if(bool)` | Leaves the selector labels off the object's own `metadata.labels`: they stay in the selector and on the pods, where they are needed, and the object carries only `labels` (and the bundle's labels). |
+/// | `.schedule(impl Into<String>)` — **required** | Cron schedule: `minute hour day-of-month month day-of-week`, or `@hourly`, `@daily` ... |
+/// | `.template(PodTemplate)` — **required** | The pods of each Job. |
+/// | `.time_zone(impl Into<String>)` / `.time_zone_opt(Option<..>)` | IANA time zone of the schedule (default: the controller manager's). |
+/// | `.concurrency_policy(ConcurrencyPolicy)` / `.concurrency_policy_opt(Option<..>)` | What to do when a run is due while the previous one still runs. |
+/// | `.successful_jobs_history_limit(i32)` / `.successful_jobs_history_limit_opt(Option<..>)` | Finished Jobs kept (default 3). |
+/// | `.failed_jobs_history_limit(i32)` / `.failed_jobs_history_limit_opt(Option<..>)` | Failed Jobs kept (default 1). |
+/// | `.starting_deadline_seconds(i64)` / `.starting_deadline_seconds_opt(Option<..>)` | Seconds after a missed run during which it may still start. |
+/// | `.suspend()` / `.suspend_if(bool)` | Suspends future runs. |
+/// | `.completions(i32)` / `.completions_opt(Option<..>)` | Successful pods each Job needs. |
+/// | `.parallelism(i32)` / `.parallelism_opt(Option<..>)` | Pods each Job runs at once. |
+/// | `.backoff_limit(i32)` / `.backoff_limit_opt(Option<..>)` | Retries before a Job fails. |
+/// | `.active_deadline_seconds(i64)` / `.active_deadline_seconds_opt(Option<..>)` | Seconds each Job may run in total. |
+/// | `.ttl_seconds_after_finished(i32)` / `.ttl_seconds_after_finished_opt(Option<..>)` | Seconds after finishing before a Job is deleted. |
+/// | `.restart_policy(JobRestartPolicy)` / `.restart_policy_opt(Option<..>)` | Overrides the template's restart policy (default `OnFailure`). |
+/// | `.indexed()` / `.indexed_if(bool)` | Indexed completion mode for each Job. |
+/// | `.pod_failure_policy(PodFailurePolicy)` / `.pod_failure_policy_opt(Option<..>)` | What failed pods mean for each Job. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct CronJob {
@@ -69,6 +103,11 @@ pub struct CronJob {
     /// `metadata.annotations`.
     #[builder(default, setter(into))]
     annotations: Annotations,
+    /// Leaves the selector labels off the object's own `metadata.labels`: they stay in the
+    /// selector and on the pods, where they are needed, and the object carries only `labels`
+    /// (and the bundle's labels).
+    #[builder(setter(strip_bool(fallback = own_labels_only_if)))]
+    own_labels_only: bool,
     /// Cron schedule: `minute hour day-of-month month day-of-week`, or `@hourly`, `@daily` ...
     #[builder(setter(into))]
     schedule: String,
@@ -127,6 +166,49 @@ pub struct CronJob {
         )
     )]
     customize: Customize<batch::CronJob>,
+}
+
+impl CronJob {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name, the cron schedule and the pod template;
+    /// go on with any other setter, then `.build()`. Same as
+    /// `CronJob::builder().name(..).schedule(..).template(..)`, but leaving one out is an ordinary
+    /// "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        schedule: impl Into<String>,
+        template: PodTemplate,
+    ) -> CronJobBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (String,),
+        (PodTemplate,),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (Customize<batch::CronJob>,),
+    )> {
+        Self::builder()
+            .name(name)
+            .schedule(schedule)
+            .template(template)
+    }
 }
 
 builder_workload!(CronJob, "CronJob", controller);

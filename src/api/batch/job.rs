@@ -1,30 +1,6 @@
 //! Job (chapter 10): pods that run to completion. The book's three patterns:
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let oneshot = |name: &str| {
-//!     PodTemplate::builder()
-//!         .container(
-//!             Container::builder()
-//!                 .name("kuard")
-//!                 .image("gcr.io/kuar-demo/kuard-amd64:blue")
-//!                 .args(["--keygen-enable", "--keygen-exit-on-complete", "--keygen-num-to-gen=10"])
-//!                 .build(),
-//!         )
-//!         .build()
-//! };
-//! // One shot: one pod, retried on failure.
-//! let one = Job::builder().name("oneshot").template(oneshot("oneshot")).build();
-//! // Parallel: 10 completions, 5 pods at a time.
-//! let parallel = Job::builder().name("parallel").completions(10).parallelism(5).template(oneshot("parallel")).build();
-//! // Work queue: 5 consumers, no completion count (done when one exits 0 and the rest finish).
-//! let queue = Job::builder().name("consumers").parallelism(5).template(oneshot("consumers")).build();
-//! for job in [one, parallel, queue] {
-//!     let spec = job.to_object()?.spec.unwrap();
-//!     assert_eq!(spec.template.spec.unwrap().restart_policy.as_deref(), Some("OnFailure"));
-//! }
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Job`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels};
@@ -242,6 +218,57 @@ impl JobParams<'_> {
 }
 
 /// A Job. `name` and `template` are required; the restart policy defaults to `OnFailure`.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let oneshot = |name: &str| {
+///     PodTemplate::builder()
+///         .container(
+///             Container::builder()
+///                 .name("kuard")
+///                 .image("gcr.io/kuar-demo/kuard-amd64:blue")
+///                 .args(["--keygen-enable", "--keygen-exit-on-complete", "--keygen-num-to-gen=10"])
+///                 .build(),
+///         )
+///         .build()
+/// };
+/// // One shot: one pod, retried on failure.
+/// let one = Job::builder().name("oneshot").template(oneshot("oneshot")).build();
+/// // Parallel: 10 completions, 5 pods at a time.
+/// let parallel = Job::builder().name("parallel").completions(10).parallelism(5).template(oneshot("parallel")).build();
+/// // Work queue: 5 consumers, no completion count (done when one exits 0 and the rest finish).
+/// let queue = Job::builder().name("consumers").parallelism(5).template(oneshot("consumers")).build();
+/// for job in [one, parallel, queue] {
+///     let spec = job.to_object()?.spec.unwrap();
+///     assert_eq!(spec.template.spec.unwrap().restart_policy.as_deref(), Some("OnFailure"));
+/// }
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Job::new`] (the required fields as arguments) or [`Job::builder()`](Job::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the selector labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.own_labels_only()` / `.own_labels_only_if(bool)` | Leaves the selector labels off the object's own `metadata.labels`: they stay in the selector and on the pods, where they are needed, and the object carries only `labels` (and the bundle's labels). |
+/// | `.template(PodTemplate)` — **required** | The pods to run. |
+/// | `.completions(i32)` / `.completions_opt(Option<..>)` | Successful pods needed to finish (unset with `parallelism`: a work queue). |
+/// | `.parallelism(i32)` / `.parallelism_opt(Option<..>)` | Pods running at once. |
+/// | `.backoff_limit(i32)` / `.backoff_limit_opt(Option<..>)` | Retries before the Job fails (default 6). |
+/// | `.active_deadline_seconds(i64)` / `.active_deadline_seconds_opt(Option<..>)` | Seconds the Job may run in total before it fails. |
+/// | `.ttl_seconds_after_finished(i32)` / `.ttl_seconds_after_finished_opt(Option<..>)` | Seconds after finishing before the Job (and its pods) are deleted. |
+/// | `.restart_policy(JobRestartPolicy)` / `.restart_policy_opt(Option<..>)` | Overrides the template's restart policy (default `OnFailure`; `Never` with a pod failure policy). |
+/// | `.indexed()` / `.indexed_if(bool)` | Indexed completion mode: each pod gets an index 0..completions (`JOB_COMPLETION_INDEX`); requires `completions`. |
+/// | `.pod_failure_policy(PodFailurePolicy)` / `.pod_failure_policy_opt(Option<..>)` | What failed pods mean for the Job (requires restart policy `Never`). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Job {
@@ -257,6 +284,11 @@ pub struct Job {
     /// `metadata.annotations`.
     #[builder(default, setter(into))]
     annotations: Annotations,
+    /// Leaves the selector labels off the object's own `metadata.labels`: they stay in the
+    /// selector and on the pods, where they are needed, and the object carries only `labels`
+    /// (and the bundle's labels).
+    #[builder(setter(strip_bool(fallback = own_labels_only_if)))]
+    own_labels_only: bool,
     /// The pods to run.
     template: PodTemplate,
     /// Successful pods needed to finish (unset with `parallelism`: a work queue).
@@ -296,6 +328,37 @@ pub struct Job {
         )
     )]
     customize: Customize<batch::Job>,
+}
+
+impl Job {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the pod template; go on with any
+    /// other setter, then `.build()`. Same as `Job::builder().name(..).template(..)`, but leaving
+    /// one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        template: PodTemplate,
+    ) -> JobBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (PodTemplate,),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        (Customize<batch::Job>,),
+    )> {
+        Self::builder().name(name).template(template)
+    }
 }
 
 builder_workload!(Job, "Job", controller);

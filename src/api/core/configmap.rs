@@ -1,18 +1,6 @@
 //! ConfigMap (chapter 11): from literals, files, a directory, binary data.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let cm = ConfigMap::builder()
-//!     .name("kuard-config")
-//!     .entry("another-param", "another-value")
-//!     .entry("extra-param", "extra-value")
-//!     .binary("blob.bin", vec![0u8, 159, 146, 150])
-//!     .build();
-//! let object = cm.to_object()?;
-//! assert_eq!(object.data.unwrap()["extra-param"], "extra-value");
-//! assert!(object.binary_data.unwrap().contains_key("blob.bin"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`ConfigMap`].
 
 use crate::error::{Error, Result};
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -90,6 +78,36 @@ pub(crate) fn resolve_sources(
 }
 
 /// A ConfigMap. `name` is required; entries are added one by one.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let cm = ConfigMap::builder()
+///     .name("kuard-config")
+///     .entry("another-param", "another-value")
+///     .entry("extra-param", "extra-value")
+///     .binary("blob.bin", vec![0u8, 159, 146, 150])
+///     .build();
+/// let object = cm.to_object()?;
+/// assert_eq!(object.data.unwrap()["extra-param"], "extra-value");
+/// assert!(object.binary_data.unwrap().contains_key("blob.bin"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`ConfigMap::builder()`](ConfigMap::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.entry(key, value)` / `.binary(key, value)` / `.file(path)` / `.file_as(key, path)` / `.dir(path)` (repeatable) | The entries, in the order added. |
+/// | `.immutable()` / `.immutable_if(bool)` | Marks the ConfigMap immutable: its data can then never change, only be replaced. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct ConfigMap {

@@ -5,26 +5,7 @@
 //! minimum or above a maximum is rejected. [`Bundle::check`](crate::Bundle::check) runs the
 //! same rules on the bundle's workloads.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::limitrange::Limit;
-//!
-//! let limits = LimitRange::builder()
-//!     .name("defaults")
-//!     .limit(
-//!         Limit::container()
-//!             .default_requests(Cpu::millis(100), Memory::mib(128))
-//!             .default_limits(Cpu::millis(500), Memory::mib(256))
-//!             .max(Cpu::cores(2), Memory::gib(2)),
-//!     )
-//!     .limit(Limit::claim().min_storage(Storage::gib(1)).max_storage(Storage::gib(50)))
-//!     .build()
-//!     .to_object()?;
-//! let container = &limits.spec.unwrap().limits[0];
-//! assert_eq!(container.type_, "Container");
-//! assert_eq!(container.default_request.as_ref().unwrap()["cpu"].0, "100m");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`LimitRange`].
 
 use crate::api::core::resourcequota::check_resource_name;
 use crate::error::Result;
@@ -211,6 +192,42 @@ impl Limit {
 }
 
 /// A LimitRange. `name` is required, and at least one [`limit`](LimitRangeBuilder::limit).
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::limitrange::Limit;
+///
+/// let limits = LimitRange::builder()
+///     .name("defaults")
+///     .limit(
+///         Limit::container()
+///             .default_requests(Cpu::millis(100), Memory::mib(128))
+///             .default_limits(Cpu::millis(500), Memory::mib(256))
+///             .max(Cpu::cores(2), Memory::gib(2)),
+///     )
+///     .limit(Limit::claim().min_storage(Storage::gib(1)).max_storage(Storage::gib(50)))
+///     .build()
+///     .to_object()?;
+/// let container = &limits.spec.unwrap().limits[0];
+/// assert_eq!(container.type_, "Container");
+/// assert_eq!(container.default_request.as_ref().unwrap()["cpu"].0, "100m");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`LimitRange::builder()`](LimitRange::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace` (the namespace whose pods and claims are bounded). |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.limit(limit)` (repeatable) | The entries, in the order added. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct LimitRange {

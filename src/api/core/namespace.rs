@@ -1,16 +1,6 @@
 //! Namespace: a scope for names, quotas and policies, with Pod Security Standards labels.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::namespace::Level;
-//!
-//! let ns = Namespace::builder().name("kuard").pod_security(Level::Restricted).build();
-//! let labels = ns.to_object()?.metadata.labels.unwrap();
-//! assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
-//! assert_eq!(labels["pod-security.kubernetes.io/warn"], "restricted");
-//! assert_eq!(labels["pod-security.kubernetes.io/audit"], "restricted");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Namespace`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -47,6 +37,32 @@ impl Level {
 }
 
 /// A Namespace. `name` (a DNS-1123 label) is required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::namespace::Level;
+///
+/// let ns = Namespace::builder().name("kuard").pod_security(Level::Restricted).build();
+/// let labels = ns.to_object()?.metadata.labels.unwrap();
+/// assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
+/// assert_eq!(labels["pod-security.kubernetes.io/warn"], "restricted");
+/// assert_eq!(labels["pod-security.kubernetes.io/audit"], "restricted");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Namespace::builder()`](Namespace::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. Labels given here win over those [`pod_security`](NamespaceBuilder::pod_security) sets, so `pod_security(Level::Restricted)` plus an explicit `pod-security.kubernetes.io/enforce: baseline` label enforces baseline and warns/audits restricted. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.pod_security(Level)` / `.pod_security_opt(Option<..>)` | Sets the `pod-security.kubernetes.io/enforce`, `warn` and `audit` labels to this level. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Namespace {

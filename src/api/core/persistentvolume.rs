@@ -6,32 +6,7 @@
 //! name (`volume_name`). [`reserve_for`](PersistentVolumeBuilder::reserve_for) does the
 //! opposite: it keeps the volume for one claim.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::persistentvolume::{ReclaimPolicy, Source};
-//! use kubeprint::persistentvolumeclaim::AccessMode;
-//!
-//! // The book's nfs-volume.yaml and the claim that selects it by label.
-//! let volume = PersistentVolume::builder()
-//!     .name("nfs-database")
-//!     .labels(Labels::from([("volume", "my-volume")]))
-//!     .capacity(Storage::gib(1))
-//!     .access_mode(AccessMode::ReadWriteMany)
-//!     .source(Source::nfs("192.168.0.1", "/exports"))
-//!     .reclaim_policy(ReclaimPolicy::Retain)
-//!     .build();
-//! let claim = PersistentVolumeClaim::builder()
-//!     .name("database")
-//!     .size(Storage::gib(1))
-//!     .access_mode(AccessMode::ReadWriteMany)
-//!     .storage_class("")
-//!     .selector(Selector::parse("volume=my-volume")?)
-//!     .build();
-//! let bundle = Bundle::new("database").with(volume)?.with(claim)?;
-//! let pv = bundle.objects()[0].to_json_value()?;
-//! assert_eq!(pv["spec"]["nfs"]["server"], "192.168.0.1");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`PersistentVolume`].
 
 use crate::api::core::persistentvolumeclaim::{
     AccessMode, VolumeMode, check_access_modes, check_storage_size,
@@ -196,6 +171,56 @@ impl Source {
 
 /// A PersistentVolume (cluster-scoped). `name`, `capacity` and `source` are required; without
 /// any [`access_mode`](PersistentVolumeBuilder::access_mode) the volume is `ReadWriteOnce`.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::persistentvolume::{ReclaimPolicy, Source};
+/// use kubeprint::persistentvolumeclaim::AccessMode;
+///
+/// // The book's nfs-volume.yaml and the claim that selects it by label.
+/// let volume = PersistentVolume::builder()
+///     .name("nfs-database")
+///     .labels(Labels::from([("volume", "my-volume")]))
+///     .capacity(Storage::gib(1))
+///     .access_mode(AccessMode::ReadWriteMany)
+///     .source(Source::nfs("192.168.0.1", "/exports"))
+///     .reclaim_policy(ReclaimPolicy::Retain)
+///     .build();
+/// let claim = PersistentVolumeClaim::builder()
+///     .name("database")
+///     .size(Storage::gib(1))
+///     .access_mode(AccessMode::ReadWriteMany)
+///     .storage_class("")
+///     .selector(Selector::parse("volume=my-volume")?)
+///     .build();
+/// let bundle = Bundle::new("database").with(volume)?.with(claim)?;
+/// let pv = bundle.objects()[0].to_json_value()?;
+/// assert_eq!(pv["spec"]["nfs"]["server"], "192.168.0.1");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`PersistentVolume::new`] (the required fields as arguments) or [`PersistentVolume::builder()`](PersistentVolume::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`: what claims' selectors match. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.capacity(Storage)` — **required** | The size the volume offers (`spec.capacity.storage`). |
+/// | `.source(Source)` — **required** | Where the data lives. |
+/// | `.access_mode(mode)` (repeatable) | Access modes, in the order added (`ReadWriteOnce` when none). |
+/// | `.reclaim_policy(ReclaimPolicy)` / `.reclaim_policy_opt(Option<..>)` | What happens when the bound claim is deleted (Kubernetes' default for volumes made by hand: `Retain`). |
+/// | `.storage_class(impl Into<String>)` / `.storage_class_opt(Option<..>)` | `storageClassName`: only claims of this class bind to the volume; unset, only claims with `storage_class("")` do. |
+/// | `.volume_mode(VolumeMode)` / `.volume_mode_opt(Option<..>)` | `volumeMode` (Filesystem by default). |
+/// | `.mount_option(option)` (repeatable) | Mount options, in the order added (`nfsvers=4.1`, `hard`). |
+/// | `.require_node(expr)` (repeatable) | Node expressions a node must meet to use the volume (ANDed); required for [`Source::Local`]. |
+/// | `.reserve_for(impl Into<(String, String)>)` | Reserves the volume for one claim (`spec.claimRef`): `(namespace, claim name)`. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct PersistentVolume {
@@ -272,6 +297,37 @@ pub struct PersistentVolume {
         )
     )]
     customize: Customize<core::PersistentVolume>,
+}
+
+impl PersistentVolume {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name, the capacity and the volume source; go
+    /// on with any other setter, then `.build()`. Same as
+    /// `PersistentVolume::builder().name(..).capacity(..).source(..)`, but leaving one out is an
+    /// ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        capacity: Storage,
+        source: Source,
+    ) -> PersistentVolumeBuilder<(
+        (String,),
+        (),
+        (),
+        (Storage,),
+        (Source,),
+        (Vec<AccessMode>,),
+        (),
+        (),
+        (),
+        (Vec<String>,),
+        (Vec<NodeExpr>,),
+        (),
+        (Customize<core::PersistentVolume>,),
+    )> {
+        Self::builder().name(name).capacity(capacity).source(source)
+    }
 }
 
 impl PersistentVolume {

@@ -1,19 +1,6 @@
 //! PersistentVolumeClaim (chapter 13 and StatefulSets): a request for storage.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::persistentvolumeclaim::AccessMode;
-//!
-//! let pvc = PersistentVolumeClaim::builder()
-//!     .name("database")
-//!     .size(Storage::gib(1))
-//!     .access_mode(AccessMode::ReadWriteOnce)
-//!     .storage_class("standard")
-//!     .build();
-//! let spec = pvc.to_object()?.spec.unwrap();
-//! assert_eq!(spec.resources.unwrap().requests.unwrap()["storage"].0, "1Gi");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`PersistentVolumeClaim`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta, push_unique};
@@ -74,6 +61,42 @@ impl VolumeMode {
 
 /// A PersistentVolumeClaim. `name` and `size` are required; without any
 /// [`access_mode`](PersistentVolumeClaimBuilder::access_mode) the claim is `ReadWriteOnce`.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::persistentvolumeclaim::AccessMode;
+///
+/// let pvc = PersistentVolumeClaim::builder()
+///     .name("database")
+///     .size(Storage::gib(1))
+///     .access_mode(AccessMode::ReadWriteOnce)
+///     .storage_class("standard")
+///     .build();
+/// let spec = pvc.to_object()?.spec.unwrap();
+/// assert_eq!(spec.resources.unwrap().requests.unwrap()["storage"].0, "1Gi");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`PersistentVolumeClaim::new`] (the required fields as arguments) or [`PersistentVolumeClaim::builder()`](PersistentVolumeClaim::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.size(Storage)` — **required** | The storage requested (`spec.resources.requests.storage`). |
+/// | `.access_mode(mode)` (repeatable) | Access modes, in the order added (`ReadWriteOnce` when none). |
+/// | `.storage_class(impl Into<String>)` / `.storage_class_opt(Option<..>)` | `storageClassName`; unset uses the cluster's default class, `""` disables dynamic provisioning (bind to a pre-created PersistentVolume). |
+/// | `.volume_mode(VolumeMode)` / `.volume_mode_opt(Option<..>)` | `volumeMode` (Filesystem by default). |
+/// | `.selector(impl Into<Selector>)` / `.selector_opt(Option<..>)` | Only bind to PersistentVolumes with these labels (static provisioning). |
+/// | `.volume_name(impl Into<String>)` / `.volume_name_opt(Option<..>)` | Bind to this PersistentVolume. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct PersistentVolumeClaim {
@@ -126,6 +149,33 @@ pub struct PersistentVolumeClaim {
         )
     )]
     customize: Customize<core::PersistentVolumeClaim>,
+}
+
+impl PersistentVolumeClaim {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the requested size; go on with any
+    /// other setter, then `.build()`. Same as `PersistentVolumeClaim::builder().name(..).size(..)`,
+    /// but leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        size: Storage,
+    ) -> PersistentVolumeClaimBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (Storage,),
+        (Vec<AccessMode>,),
+        (),
+        (),
+        (),
+        (),
+        (Customize<core::PersistentVolumeClaim>,),
+    )> {
+        Self::builder().name(name).size(size)
+    }
 }
 
 impl PersistentVolumeClaim {

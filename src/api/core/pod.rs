@@ -1,22 +1,7 @@
 //! A bare Pod (chapter 5). Prefer a controller (Deployment, Job ...) for anything that should
 //! survive a node failure.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let pod = Pod::builder()
-//!     .name("kuard")
-//!     .restart_policy(RestartPolicy::Never)
-//!     .template(
-//!         PodTemplate::builder()
-//!             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:blue").build())
-//!             .build(),
-//!     )
-//!     .build();
-//! let object = pod.to_object()?;
-//! assert_eq!(object.metadata.labels.unwrap()["app.kubernetes.io/name"], "kuard");
-//! assert_eq!(object.spec.unwrap().restart_policy.as_deref(), Some("Never"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Pod`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -32,6 +17,40 @@ use typed_builder::TypedBuilder;
 ///
 /// The pod's labels are the template's labels (selector labels included) plus `labels`; its
 /// annotations the template's plus `annotations`.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let pod = Pod::builder()
+///     .name("kuard")
+///     .restart_policy(RestartPolicy::Never)
+///     .template(
+///         PodTemplate::builder()
+///             .container(Container::builder().name("kuard").image("gcr.io/kuar-demo/kuard-amd64:blue").build())
+///             .build(),
+///     )
+///     .build();
+/// let object = pod.to_object()?;
+/// assert_eq!(object.metadata.labels.unwrap()["app.kubernetes.io/name"], "kuard");
+/// assert_eq!(object.spec.unwrap().restart_policy.as_deref(), Some("Never"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Pod::new`] (the required fields as arguments) or [`Pod::builder()`](Pod::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | Extra `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | Extra `metadata.annotations`. |
+/// | `.template(PodTemplate)` — **required** | The pod: containers, volumes, scheduling, security. |
+/// | `.restart_policy(RestartPolicy)` / `.restart_policy_opt(Option<..>)` | Overrides the template's restart policy (Kubernetes' default: `Always`). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Pod {
@@ -63,6 +82,29 @@ pub struct Pod {
         )
     )]
     customize: Customize<core::Pod>,
+}
+
+impl Pod {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the pod template; go on with any
+    /// other setter, then `.build()`. Same as `Pod::builder().name(..).template(..)`, but leaving
+    /// one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        template: PodTemplate,
+    ) -> PodBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (PodTemplate,),
+        (),
+        (Customize<core::Pod>,),
+    )> {
+        Self::builder().name(name).template(template)
+    }
 }
 
 builder_workload!(Pod, "Pod");

@@ -6,32 +6,7 @@
 //! reach a cluster (a [`LimitRange`](crate::LimitRange) with defaults in the namespace fixes
 //! them).
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::resourcequota::QuotaScope;
-//!
-//! let quota = ResourceQuota::builder()
-//!     .name("compute")
-//!     .requests_cpu(Cpu::cores(4))
-//!     .requests_memory(Memory::gib(8))
-//!     .limits_cpu(Cpu::cores(8))
-//!     .limits_memory(Memory::gib(16))
-//!     .pods(20)
-//!     .count("deployments.apps", 10)
-//!     .build()
-//!     .to_object()?;
-//! let hard = quota.spec.unwrap().hard.unwrap();
-//! assert_eq!(hard["requests.cpu"].0, "4");
-//! assert_eq!(hard["count/deployments.apps"].0, "10");
-//!
-//! let best_effort = ResourceQuota::builder()
-//!     .name("best-effort")
-//!     .pods(5)
-//!     .scope(QuotaScope::BestEffort)
-//!     .build();
-//! assert!(best_effort.to_object().is_ok());
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`ResourceQuota`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta, push_unique};
@@ -123,6 +98,49 @@ const POD_SCOPED: &[&str] = &[
 
 /// A ResourceQuota. `name` is required; caps are added with the setters below (`hard` for any
 /// resource name).
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::resourcequota::QuotaScope;
+///
+/// let quota = ResourceQuota::builder()
+///     .name("compute")
+///     .requests_cpu(Cpu::cores(4))
+///     .requests_memory(Memory::gib(8))
+///     .limits_cpu(Cpu::cores(8))
+///     .limits_memory(Memory::gib(16))
+///     .pods(20)
+///     .count("deployments.apps", 10)
+///     .build()
+///     .to_object()?;
+/// let hard = quota.spec.unwrap().hard.unwrap();
+/// assert_eq!(hard["requests.cpu"].0, "4");
+/// assert_eq!(hard["count/deployments.apps"].0, "10");
+///
+/// let best_effort = ResourceQuota::builder()
+///     .name("best-effort")
+///     .pods(5)
+///     .scope(QuotaScope::BestEffort)
+///     .build();
+/// assert!(best_effort.to_object().is_ok());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`ResourceQuota::builder()`](ResourceQuota::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace` (the namespace whose use is capped). |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.requests_cpu(cpu)` / `.requests_memory(memory)` / `.limits_cpu(cpu)` / `.limits_memory(memory)` / `.requests_storage(storage)` / `.class_requests_storage(class, storage)` / `.pods(n)` / `.count(resource, n)` / `.hard(resource, value)` (repeatable) | `spec.hard`, by resource name. |
+/// | `.scope(scope)` (repeatable) | Which pods the quota counts (all when none). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation (`scopeSelector`, for one). |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct ResourceQuota {

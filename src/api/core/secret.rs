@@ -1,28 +1,7 @@
 //! Secret (chapter 11): from literals, files, a directory or bytes; TLS and image-pull secrets;
 //! values generated once.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::secret::Generate;
-//!
-//! let secret = Secret::builder()
-//!     .name("db-credentials")
-//!     .entry("username", "app")
-//!     .generated("password", Generate::alphanumeric())
-//!     .build();
-//! let object = secret.to_object()?;
-//! let data = object.data.unwrap();
-//! assert_eq!(data["username"].0, b"app");
-//! assert_eq!(data["password"].0.len(), 32);
-//! // The apply client keeps the live value of generated keys instead of replacing it.
-//! assert_eq!(object.metadata.annotations.unwrap()["kubeprint.dev/generate-once"], "password");
-//! // Debug never shows a value.
-//! assert!(!format!("{secret:?}").contains("app\""));
-//! // But `to_object()` hands back a plain `k8s-openapi` Secret, whose Debug shows the bytes:
-//! // never log it (put it in a `Bundle`, whose Debug shows keys only).
-//! assert!(format!("{:?}", secret.to_object()?).contains("ByteString"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Secret`].
 //!
 //! A TLS secret and an image-pull secret:
 //! ```
@@ -435,6 +414,45 @@ impl fmt::Debug for SecretData {
 ///
 /// Every value goes to `data` (base64). Later entries with the same key replace earlier ones.
 /// `Debug` prints keys, file paths and registries, never a value.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::secret::Generate;
+///
+/// let secret = Secret::builder()
+///     .name("db-credentials")
+///     .entry("username", "app")
+///     .generated("password", Generate::alphanumeric())
+///     .build();
+/// let object = secret.to_object()?;
+/// let data = object.data.unwrap();
+/// assert_eq!(data["username"].0, b"app");
+/// assert_eq!(data["password"].0.len(), 32);
+/// // The apply client keeps the live value of generated keys instead of replacing it.
+/// assert_eq!(object.metadata.annotations.unwrap()["kubeprint.dev/generate-once"], "password");
+/// // Debug never shows a value.
+/// assert!(!format!("{secret:?}").contains("app\""));
+/// // But `to_object()` hands back a plain `k8s-openapi` Secret, whose Debug shows the bytes:
+/// // never log it (put it in a `Bundle`, whose Debug shows keys only).
+/// assert!(format!("{:?}", secret.to_object()?).contains("ByteString"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Secret::builder()`](Secret::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.entry(key, value)` / `.binary(key, value)` / `.file(path)` / `.file_as(key, path)` / `.dir(path)` / `.generated(key, how)` / `.tls(cert_pem, key_pem)` / `.docker_config(registry, username, password)` / `.tls_files(cert_path, key_path)` / `.docker_config_with_email(registry, username, password, email)` / `.secret_type(secret_type)` (repeatable) | Type and entries. |
+/// | `.immutable()` / `.immutable_if(bool)` | Marks the Secret immutable: its data can never change, only be replaced. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Secret {

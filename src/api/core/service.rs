@@ -1,21 +1,6 @@
 //! Service (chapter 7): a stable name and address in front of a set of pods.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::service::{ServicePort, ServiceType};
-//!
-//! let svc = Service::builder()
-//!     .name("kuard")
-//!     .selector([("app", "kuard")])
-//!     .port(ServicePort::tcp("http", 80).target("http"))
-//!     .service_type(ServiceType::LoadBalancer)
-//!     .build();
-//! let object = svc.to_object()?;
-//! let spec = object.spec.unwrap();
-//! assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
-//! assert_eq!(spec.ports.unwrap()[0].port, 80);
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Service`].
 //!
 //! # A Service for a workload
 //! [`Service::for_workload`] returns the *builder* pre-filled from a [`Workload`]: its name, its
@@ -245,6 +230,44 @@ impl SessionAffinity {
 ///
 /// A Service without a selector selects no pods: its endpoints come from an
 /// [`EndpointSlice`] (see [`Service::external_endpoints`]).
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::service::{ServicePort, ServiceType};
+///
+/// let svc = Service::builder()
+///     .name("kuard")
+///     .selector([("app", "kuard")])
+///     .port(ServicePort::tcp("http", 80).target("http"))
+///     .service_type(ServiceType::LoadBalancer)
+///     .build();
+/// let object = svc.to_object()?;
+/// let spec = object.spec.unwrap();
+/// assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
+/// assert_eq!(spec.ports.unwrap()[0].port, 80);
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Service::builder()`](Service::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name` (a DNS-1035 label: lowercase, starting with a letter). |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations` (cloud load balancer settings often go here). |
+/// | `.service_type(ServiceType)` | ClusterIP (default), headless, NodePort, LoadBalancer or ExternalName. |
+/// | `.port(port)` / `.clear_ports()` (repeatable) | The ports, in the order added. |
+/// | `.selector(labels)` / `.selector_label(key, value)` (repeatable) | The pods served: those with all these labels. |
+/// | `.session_affinity(SessionAffinity)` | Session affinity (`ClientIP` with an optional timeout). |
+/// | `.external_traffic_policy(ExternalTrafficPolicy)` / `.external_traffic_policy_opt(Option<..>)` | `externalTrafficPolicy` (NodePort and LoadBalancer only). |
+/// | `.source_range(cidr)` (repeatable) | `loadBalancerSourceRanges`: client CIDRs allowed through the load balancer. |
+/// | `.publish_not_ready_addresses()` / `.publish_not_ready_addresses_if(bool)` | Publish pods before they are ready (StatefulSet peers finding each other at startup). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(
     doc,

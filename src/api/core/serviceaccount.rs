@@ -4,14 +4,7 @@
 //! [`automount_token(true)`](ServiceAccountBuilder::automount_token) is set, so only pods that
 //! talk to the API server get a token.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! let sa = ServiceAccount::builder().name("kuard").image_pull_secret("regcred").build();
-//! let object = sa.to_object()?;
-//! assert_eq!(object.automount_service_account_token, Some(false));
-//! assert_eq!(object.image_pull_secrets.unwrap()[0].name, "regcred");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`ServiceAccount`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -21,6 +14,31 @@ use k8s_openapi::api::core::v1 as core;
 use typed_builder::TypedBuilder;
 
 /// A ServiceAccount. `name` is required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let sa = ServiceAccount::builder().name("kuard").image_pull_secret("regcred").build();
+/// let object = sa.to_object()?;
+/// assert_eq!(object.automount_service_account_token, Some(false));
+/// assert_eq!(object.image_pull_secrets.unwrap()[0].name, "regcred");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`ServiceAccount::builder()`](ServiceAccount::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations` (e.g. cloud workload identity bindings). |
+/// | `.automount_token(bool)` | Whether pods using this account get an API token mounted by default (default `false`). |
+/// | `.image_pull_secret(name)` (repeatable) | Secrets used to pull images for pods running as this account. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct ServiceAccount {

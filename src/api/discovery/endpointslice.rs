@@ -1,22 +1,7 @@
 //! EndpointSlice (chapter 13): the addresses behind a selector-less Service, e.g. a database
 //! outside the cluster.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::endpointslice::EndpointPort;
-//!
-//! let slice = EndpointSlice::builder()
-//!     .name("external-database")
-//!     .service("external-database")
-//!     .address("192.168.0.1")
-//!     .address("192.168.0.2")
-//!     .port(EndpointPort::tcp("mysql", 3306))
-//!     .build();
-//! let object = slice.to_object()?;
-//! assert_eq!(object.address_type, "IPv4");
-//! assert_eq!(object.metadata.labels.unwrap()["kubernetes.io/service-name"], "external-database");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`EndpointSlice`].
 //!
 //! [`Service::external_endpoints`](crate::Service::external_endpoints) builds a Service and its
 //! slice together.
@@ -124,6 +109,41 @@ impl EndpointPort {
 }
 
 /// An EndpointSlice for the Service named `service`. Each address becomes one ready endpoint.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::endpointslice::EndpointPort;
+///
+/// let slice = EndpointSlice::builder()
+///     .name("external-database")
+///     .service("external-database")
+///     .address("192.168.0.1")
+///     .address("192.168.0.2")
+///     .port(EndpointPort::tcp("mysql", 3306))
+///     .build();
+/// let object = slice.to_object()?;
+/// assert_eq!(object.address_type, "IPv4");
+/// assert_eq!(object.metadata.labels.unwrap()["kubernetes.io/service-name"], "external-database");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`EndpointSlice::builder()`](EndpointSlice::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.service(impl Into<String>)` — **required** | The Service these endpoints belong to (the `kubernetes.io/service-name` label). |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`: the Service's namespace. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (the service-name and managed-by labels are added). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.address_type(AddressType)` / `.address_type_opt(Option<..>)` | `addressType`; by default the type of the first address (IPv4, IPv6, else FQDN). |
+/// | `.address(address)` / `.addresses(addresses)` (repeatable) | The addresses, one endpoint each, in the order added. |
+/// | `.port(port)` (repeatable) | The ports, in the order added. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct EndpointSlice {
@@ -182,6 +202,32 @@ pub struct EndpointSlice {
         )
     )]
     customize: Customize<discovery::EndpointSlice>,
+}
+
+impl EndpointSlice {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the Service it belongs to; go on
+    /// with any other setter, then `.build()`. Same as
+    /// `EndpointSlice::builder().name(..).service(..)`, but leaving one out is an ordinary "missing
+    /// argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        service: impl Into<String>,
+    ) -> EndpointSliceBuilder<(
+        (String,),
+        (String,),
+        (),
+        (),
+        (),
+        (),
+        (Vec<String>,),
+        (Vec<EndpointPort>,),
+        (Customize<discovery::EndpointSlice>,),
+    )> {
+        Self::builder().name(name).service(service)
+    }
 }
 
 impl EndpointSlice {

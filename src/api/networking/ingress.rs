@@ -1,24 +1,6 @@
 //! Ingress (chapter 8): HTTP routing by host and path to Services, with TLS.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::ingress::{Backend, IngressRule};
-//!
-//! let ingress = Ingress::builder()
-//!     .name("host-ingress")
-//!     .ingress_class("nginx")
-//!     .rule(IngressRule::host("alpaca.example.com").prefix("/", Backend::service("alpaca", "http")))
-//!     .rule(
-//!         IngressRule::host("bandicoot.example.com")
-//!             .prefix("/", Backend::service("bandicoot", 8080))
-//!             .exact("/healthz", Backend::service("health", 80)),
-//!     )
-//!     .tls(["alpaca.example.com"], "alpaca-tls")
-//!     .build();
-//! let spec = ingress.to_object()?.spec.unwrap();
-//! assert_eq!(spec.rules.unwrap().len(), 2);
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`Ingress`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -148,6 +130,44 @@ impl IngressRule {
 }
 
 /// An Ingress. `name` is required, plus rules and/or a default backend.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::ingress::{Backend, IngressRule};
+///
+/// let ingress = Ingress::builder()
+///     .name("host-ingress")
+///     .ingress_class("nginx")
+///     .rule(IngressRule::host("alpaca.example.com").prefix("/", Backend::service("alpaca", "http")))
+///     .rule(
+///         IngressRule::host("bandicoot.example.com")
+///             .prefix("/", Backend::service("bandicoot", 8080))
+///             .exact("/healthz", Backend::service("health", 80)),
+///     )
+///     .tls(["alpaca.example.com"], "alpaca-tls")
+///     .build();
+/// let spec = ingress.to_object()?.spec.unwrap();
+/// assert_eq!(spec.rules.unwrap().len(), 2);
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Ingress::builder()`](Ingress::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations` (controller settings usually go here). |
+/// | `.ingress_class(impl Into<String>)` / `.ingress_class_opt(Option<..>)` | `ingressClassName`: which controller serves this Ingress. |
+/// | `.default_backend(Backend)` / `.default_backend_opt(Option<..>)` | Where requests no rule matches go. |
+/// | `.rule(rule)` (repeatable) | Host and path rules, in the order added. |
+/// | `.tls(hosts, secret)` (repeatable) | TLS: hosts and the `kubernetes.io/tls` Secret holding their certificate. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Ingress {

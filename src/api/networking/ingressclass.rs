@@ -2,26 +2,7 @@
 //! optionally with a parameters object of that controller, and whether Ingresses without a
 //! class get it.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::ingressclass::Parameters;
-//!
-//! let class = IngressClass::builder()
-//!     .name("nginx")
-//!     .controller("k8s.io/ingress-nginx")
-//!     .default_class()
-//!     .build()
-//!     .to_object()?;
-//! assert_eq!(class.spec.unwrap().controller.as_deref(), Some("k8s.io/ingress-nginx"));
-//!
-//! let external = IngressClass::builder()
-//!     .name("external-lb")
-//!     .controller("example.com/ingress-controller")
-//!     .parameters(Parameters::cluster("k8s.example.com", "IngressParameters", "external-lb"))
-//!     .build();
-//! assert!(external.to_object().is_ok());
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`IngressClass`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -76,6 +57,44 @@ impl Parameters {
 }
 
 /// An IngressClass (cluster-scoped). `name` and `controller` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::ingressclass::Parameters;
+///
+/// let class = IngressClass::builder()
+///     .name("nginx")
+///     .controller("k8s.io/ingress-nginx")
+///     .default_class()
+///     .build()
+///     .to_object()?;
+/// assert_eq!(class.spec.unwrap().controller.as_deref(), Some("k8s.io/ingress-nginx"));
+///
+/// let external = IngressClass::builder()
+///     .name("external-lb")
+///     .controller("example.com/ingress-controller")
+///     .parameters(Parameters::cluster("k8s.example.com", "IngressParameters", "external-lb"))
+///     .build();
+/// assert!(external.to_object().is_ok());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`IngressClass::new`] (the required fields as arguments) or [`IngressClass::builder()`](IngressClass::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`: what Ingresses put in `ingressClassName`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.controller(impl Into<String>)` — **required** | The controller, a domain-prefixed path (`k8s.io/ingress-nginx`); immutable once made. |
+/// | `.default_class()` / `.default_class_if(bool)` | Makes this the cluster's default class (the [`DEFAULT_CLASS_ANNOTATION`]). |
+/// | `.parameters(Parameters)` / `.parameters_opt(Option<..>)` | The controller's parameters object. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct IngressClass {
@@ -108,6 +127,30 @@ pub struct IngressClass {
         )
     )]
     customize: Customize<net::IngressClass>,
+}
+
+impl IngressClass {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the controller that implements it;
+    /// go on with any other setter, then `.build()`. Same as
+    /// `IngressClass::builder().name(..).controller(..)`, but leaving one out is an ordinary
+    /// "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        controller: impl Into<String>,
+    ) -> IngressClassBuilder<(
+        (String,),
+        (),
+        (),
+        (String,),
+        (),
+        (),
+        (Customize<net::IngressClass>,),
+    )> {
+        Self::builder().name(name).controller(controller)
+    }
 }
 
 impl IngressClass {

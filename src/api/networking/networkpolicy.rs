@@ -3,30 +3,7 @@
 //! Policies are allow-lists. Once a pod is selected by a policy for a direction, only traffic
 //! some rule allows gets through in that direction.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::networkpolicy::{Peer, PolicyPort, Rule};
-//!
-//! // Isolate the database, then let only the web tier reach it on 5432, and let it resolve DNS.
-//! let policy = NetworkPolicy::builder()
-//!     .name("db")
-//!     .pod_selector(Labels::from([("app", "db")]))
-//!     .deny_all()
-//!     .allow_from_pods([("app", "web")], [5432])
-//!     .allow_dns()
-//!     .build();
-//! let spec = policy.to_object()?.spec.unwrap();
-//! assert_eq!(spec.policy_types.unwrap(), ["Ingress", "Egress"]);
-//! assert_eq!(spec.ingress.unwrap().len(), 1);
-//!
-//! // Rules in full: from a CIDR except one subnet, to TCP ports 8000-8100.
-//! let rule = Rule::new()
-//!     .peer(Peer::cidr_except("10.0.0.0/8", ["10.1.0.0/16"]))
-//!     .port(PolicyPort::tcp_range(8000, 8100));
-//! let policy = NetworkPolicy::builder().name("api").ingress(rule).build();
-//! assert!(policy.to_object().is_ok());
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`NetworkPolicy`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -330,6 +307,47 @@ pub struct Rules {
 /// The `policyTypes` are derived: `Ingress` when there are ingress rules or ingress is isolated
 /// (or the policy is empty — Kubernetes' "deny all ingress"), `Egress` when there are egress
 /// rules or egress is isolated.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::networkpolicy::{Peer, PolicyPort, Rule};
+///
+/// // Isolate the database, then let only the web tier reach it on 5432, and let it resolve DNS.
+/// let policy = NetworkPolicy::builder()
+///     .name("db")
+///     .pod_selector(Labels::from([("app", "db")]))
+///     .deny_all()
+///     .allow_from_pods([("app", "web")], [5432])
+///     .allow_dns()
+///     .build();
+/// let spec = policy.to_object()?.spec.unwrap();
+/// assert_eq!(spec.policy_types.unwrap(), ["Ingress", "Egress"]);
+/// assert_eq!(spec.ingress.unwrap().len(), 1);
+///
+/// // Rules in full: from a CIDR except one subnet, to TCP ports 8000-8100.
+/// let rule = Rule::new()
+///     .peer(Peer::cidr_except("10.0.0.0/8", ["10.1.0.0/16"]))
+///     .port(PolicyPort::tcp_range(8000, 8100));
+/// let policy = NetworkPolicy::builder().name("api").ingress(rule).build();
+/// assert!(policy.to_object().is_ok());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`NetworkPolicy::builder()`](NetworkPolicy::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.pod_selector(impl Into<Selector>)` | The pods the policy applies to; empty = every pod in the namespace. |
+/// | `.ingress(rule)` / `.egress(rule)` / `.deny_all()` / `.deny_all_ingress()` / `.deny_all_egress()` / `.allow_from_pods(labels, ports)` / `.allow_from_namespace(namespace, ports)` / `.allow_to_pods(labels, ports)` / `.allow_dns()` (repeatable) | Allow rules and isolation. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct NetworkPolicy {

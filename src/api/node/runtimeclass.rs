@@ -3,20 +3,7 @@
 //! [`PodTemplate`](crate::PodTemplate)'s `runtime_class`, with the resources the sandbox itself
 //! costs per pod and the nodes that have it.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//!
-//! let sandbox = RuntimeClass::builder()
-//!     .name("gvisor")
-//!     .handler("runsc")
-//!     .overhead(Cpu::millis(250), Memory::mib(120))
-//!     .node_label("sandbox.example.com/gvisor", "true")
-//!     .build()
-//!     .to_object()?;
-//! assert_eq!(sandbox.handler, "runsc");
-//! assert_eq!(sandbox.overhead.unwrap().pod_fixed.unwrap()["memory"].0, "120Mi");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`RuntimeClass`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -31,6 +18,39 @@ use std::collections::BTreeMap;
 use typed_builder::TypedBuilder;
 
 /// A RuntimeClass (cluster-scoped). `name` and `handler` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+///
+/// let sandbox = RuntimeClass::builder()
+///     .name("gvisor")
+///     .handler("runsc")
+///     .overhead(Cpu::millis(250), Memory::mib(120))
+///     .node_label("sandbox.example.com/gvisor", "true")
+///     .build()
+///     .to_object()?;
+/// assert_eq!(sandbox.handler, "runsc");
+/// assert_eq!(sandbox.overhead.unwrap().pod_fixed.unwrap()["memory"].0, "120Mi");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`RuntimeClass::new`] (the required fields as arguments) or [`RuntimeClass::builder()`](RuntimeClass::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`: what pods put in `runtimeClassName`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.handler(impl Into<String>)` — **required** | The handler name the nodes' container runtime knows (`runsc`, `kata`); a DNS label, immutable. |
+/// | `.overhead((Cpu, Memory))` | What the sandbox costs per pod (`overhead.podFixed`), added to the pod's requests for scheduling and quota. |
+/// | `.node_label(key, value)` (repeatable) | Labels a node must have to run the class's pods (merged into each pod's node selector). |
+/// | `.toleration(toleration)` (repeatable) | Tolerations added to the class's pods (for nodes tainted for the sandbox). |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct RuntimeClass {
@@ -84,6 +104,30 @@ pub struct RuntimeClass {
         )
     )]
     customize: Customize<node::RuntimeClass>,
+}
+
+impl RuntimeClass {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the CRI handler; go on with any
+    /// other setter, then `.build()`. Same as `RuntimeClass::builder().name(..).handler(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        handler: impl Into<String>,
+    ) -> RuntimeClassBuilder<(
+        (String,),
+        (),
+        (),
+        (String,),
+        (),
+        (BTreeMap<String, String>,),
+        (Vec<Toleration>,),
+        (Customize<node::RuntimeClass>,),
+    )> {
+        Self::builder().name(name).handler(handler)
+    }
 }
 
 impl RuntimeClass {

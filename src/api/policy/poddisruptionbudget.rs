@@ -1,22 +1,7 @@
 //! PodDisruptionBudget: how many pods of a set may be down at once during voluntary
 //! disruptions (node drains, upgrades).
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::poddisruptionbudget::Budget;
-//!
-//! let pdb = PodDisruptionBudget::builder()
-//!     .name("kuard")
-//!     .selector(Labels::from([("app", "kuard")]))
-//!     .budget(Budget::max_unavailable_percent(25))
-//!     .build();
-//! let spec = pdb.to_object()?.spec.unwrap();
-//! assert_eq!(
-//!     spec.max_unavailable,
-//!     Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("25%".into()))
-//! );
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`PodDisruptionBudget`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -79,6 +64,41 @@ impl UnhealthyPodEvictionPolicy {
 }
 
 /// A PodDisruptionBudget. `name`, `selector` and `budget` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::poddisruptionbudget::Budget;
+///
+/// let pdb = PodDisruptionBudget::builder()
+///     .name("kuard")
+///     .selector(Labels::from([("app", "kuard")]))
+///     .budget(Budget::max_unavailable_percent(25))
+///     .build();
+/// let spec = pdb.to_object()?.spec.unwrap();
+/// assert_eq!(
+///     spec.max_unavailable,
+///     Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("25%".into()))
+/// );
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`PodDisruptionBudget::new`] (the required fields as arguments) or [`PodDisruptionBudget::builder()`](PodDisruptionBudget::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.selector(impl Into<Selector>)` — **required** | The pods covered (usually a workload's selector). |
+/// | `.budget(Budget)` — **required** | `minAvailable` or `maxUnavailable`. |
+/// | `.unhealthy_pod_eviction_policy(UnhealthyPodEvictionPolicy)` / `.unhealthy_pod_eviction_policy_opt(Option<..>)` | `unhealthyPodEvictionPolicy`. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct PodDisruptionBudget {
@@ -113,6 +133,32 @@ pub struct PodDisruptionBudget {
         )
     )]
     customize: Customize<policy::PodDisruptionBudget>,
+}
+
+impl PodDisruptionBudget {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name, the pods it protects and the budget; go
+    /// on with any other setter, then `.build()`. Same as
+    /// `PodDisruptionBudget::builder().name(..).selector(..).budget(..)`, but leaving one out is an
+    /// ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        selector: impl Into<Selector>,
+        budget: Budget,
+    ) -> PodDisruptionBudgetBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (Selector,),
+        (Budget,),
+        (),
+        (Customize<policy::PodDisruptionBudget>,),
+    )> {
+        Self::builder().name(name).selector(selector).budget(budget)
+    }
 }
 
 impl PodDisruptionBudget {

@@ -2,58 +2,10 @@
 //! give them to service accounts, users and groups.
 //!
 //! A pod that calls the Kubernetes API needs its service account bound to a role. Fluentd's
-//! DaemonSet (chapter 9) reads pod metadata in every namespace, so it gets a ClusterRole:
-//!
-//! ```
-//! use kubeprint::prelude::*;
-//!
-//! let reader = ClusterRole::builder()
-//!     .name("fluentd")
-//!     .rule(PolicyRule::new([""], ["pods", "namespaces"], ["get", "list", "watch"]))
-//!     .build();
-//! let binding = ClusterRoleBinding::builder()
-//!     .name("fluentd")
-//!     .cluster_role("fluentd")
-//!     .service_account("fluentd", "kube-system")
-//!     .build();
-//! let account = ServiceAccount::builder()
-//!     .name("fluentd")
-//!     .namespace("kube-system")
-//!     .automount_token(true) // the pod talks to the API server
-//!     .build();
-//!
-//! let mut app = Bundle::new("fluentd");
-//! app.add(reader)?.add(binding)?.add(account)?;
-//! let binding = app.get("ClusterRoleBinding", "fluentd").unwrap().to_json_value()?;
-//! assert_eq!(binding["roleRef"]["kind"], "ClusterRole");
-//! assert_eq!(binding["subjects"][0]["namespace"], "kube-system");
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
-//!
-//! Within one namespace, a Role and a RoleBinding; a RoleBinding may also grant a ClusterRole's
-//! rules in its own namespace only (`.cluster_role("view")`):
-//!
-//! ```
-//! use kubeprint::prelude::*;
-//!
-//! let deployer = Role::builder()
-//!     .name("deployer")
-//!     .namespace("shop")
-//!     .rule(PolicyRule::new(["apps"], ["deployments"], ["get", "list", "patch"]))
-//!     .build();
-//! let binding = RoleBinding::builder()
-//!     .name("ci-deployer")
-//!     .namespace("shop")
-//!     .role("deployer")
-//!     .service_account("ci", "shop")
-//!     .group("shop-admins")
-//!     .build();
-//! let object = binding.to_object()?;
-//! assert_eq!(object.role_ref.kind, "Role");
-//! assert_eq!(object.subjects.unwrap()[1].kind, "Group");
-//! # let _ = deployer.to_object()?;
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! DaemonSet (chapter 9) reads pod metadata in every namespace, so it gets a ClusterRole and a
+//! [`ClusterRoleBinding`] (the example is there). Within one namespace, a [`Role`] and a
+//! [`RoleBinding`]; a RoleBinding may also grant a ClusterRole's rules in its own namespace only
+//! (`.cluster_role("view")`). Each builder's page has an example and the list of its setters.
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -248,6 +200,33 @@ fn rules(rules: &[PolicyRule]) -> Option<Vec<rbac::PolicyRule>> {
 }
 
 /// A Role: rules within one namespace. `name` is required; add rules with `.rule(..)`.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let deployer = Role::builder()
+///     .name("deployer")
+///     .rule(PolicyRule::new(["apps"], ["deployments"], ["get", "list", "patch"]))
+///     .rule(PolicyRule::new([""], ["pods/log"], ["get"]))
+///     .build();
+/// let object = deployer.to_object()?;
+/// assert_eq!(object.rules.unwrap()[1].resources.as_deref(), Some(&["pods/log".to_owned()][..]));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`Role::builder()`](Role::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.rule(rule)` (repeatable) | The rules, in the order added. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct Role {
@@ -318,6 +297,8 @@ impl Manifest for Role {
 /// An *aggregated* ClusterRole gets its rules from the ClusterRoles its selectors match (the
 /// control plane fills them in and overwrites any given here):
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::prelude::*;
 /// let monitoring = ClusterRole::builder()
@@ -328,6 +309,19 @@ impl Manifest for Role {
 /// assert_eq!(object.aggregation_rule.unwrap().cluster_role_selectors.unwrap().len(), 1);
 /// # Ok::<(), kubeprint::Error>(())
 /// ```
+///
+/// # Setters
+///
+/// On [`ClusterRole::builder()`](ClusterRole::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name` (`:` is allowed, as in `system:aggregate-to-view`). |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels` (e.g. `rbac.authorization.k8s.io/aggregate-to-view: "true"` to add the rules to the built-in `view` role). |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.rule(rule)` (repeatable) | The rules, in the order added. |
+/// | `.aggregate_from(selector)` (repeatable) | Selectors of the ClusterRoles whose rules this one aggregates. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct ClusterRole {
@@ -407,6 +401,45 @@ impl Manifest for ClusterRole {
 
 /// A RoleBinding: grants a Role (or a ClusterRole's rules) in its namespace. `name` and the
 /// role (`.role(..)`, `.cluster_role(..)` or `.role_ref(..)`) are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+///
+/// let deployer = Role::builder()
+///     .name("deployer")
+///     .namespace("shop")
+///     .rule(PolicyRule::new(["apps"], ["deployments"], ["get", "list", "patch"]))
+///     .build();
+/// let binding = RoleBinding::builder()
+///     .name("ci-deployer")
+///     .namespace("shop")
+///     .role("deployer")
+///     .service_account("ci", "shop")
+///     .group("shop-admins")
+///     .build();
+/// let object = binding.to_object()?;
+/// assert_eq!(object.role_ref.kind, "Role");
+/// assert_eq!(object.subjects.unwrap()[1].kind, "Group");
+/// # let _ = deployer.to_object()?;
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`RoleBinding::new`] (the required fields as arguments) or [`RoleBinding::builder()`](RoleBinding::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.namespace(impl Into<String>)` / `.namespace_opt(Option<..>)` | `metadata.namespace`; usually left to the bundle or the apply target. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.role_ref(RoleRef)` — **required** | The role granted (`roleRef`). |
+/// | `.service_account(name, namespace)` / `.local_service_account(name)` / `.user(name)` / `.group(name)` / `.subject(subject)` (repeatable) | Who gets the role. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct RoleBinding {
@@ -465,6 +498,29 @@ pub struct RoleBinding {
     customize: Customize<rbac::RoleBinding>,
 }
 
+impl RoleBinding {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the role it grants; go on with any
+    /// other setter, then `.build()`. Same as `RoleBinding::builder().name(..).role_ref(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        role_ref: RoleRef,
+    ) -> RoleBindingBuilder<(
+        (String,),
+        (),
+        (),
+        (),
+        (RoleRef,),
+        (Vec<Subject>,),
+        (Customize<rbac::RoleBinding>,),
+    )> {
+        Self::builder().name(name).role_ref(role_ref)
+    }
+}
+
 /// A [`RoleBindingBuilder`] whose role is set (what `.role(..)` and `.cluster_role(..)`
 /// return); the other parameters are the states of the other fields.
 pub type RoleBindingWithRole<N, Ns, L, A, S, C> =
@@ -512,6 +568,48 @@ impl Manifest for RoleBinding {
 
 /// A ClusterRoleBinding: grants a ClusterRole in every namespace. `name` and `cluster_role`
 /// are required; ServiceAccount subjects need their namespace.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+///
+/// let reader = ClusterRole::builder()
+///     .name("fluentd")
+///     .rule(PolicyRule::new([""], ["pods", "namespaces"], ["get", "list", "watch"]))
+///     .build();
+/// let binding = ClusterRoleBinding::builder()
+///     .name("fluentd")
+///     .cluster_role("fluentd")
+///     .service_account("fluentd", "kube-system")
+///     .build();
+/// let account = ServiceAccount::builder()
+///     .name("fluentd")
+///     .namespace("kube-system")
+///     .automount_token(true) // the pod talks to the API server
+///     .build();
+///
+/// let mut app = Bundle::new("fluentd");
+/// app.add(reader)?.add(binding)?.add(account)?;
+/// let binding = app.get("ClusterRoleBinding", "fluentd").unwrap().to_json_value()?;
+/// assert_eq!(binding["roleRef"]["kind"], "ClusterRole");
+/// assert_eq!(binding["subjects"][0]["namespace"], "kube-system");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`ClusterRoleBinding::new`] (the required fields as arguments) or [`ClusterRoleBinding::builder()`](ClusterRoleBinding::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.cluster_role(impl Into<String>)` — **required** | The name of the ClusterRole granted. |
+/// | `.service_account(name, namespace)` / `.user(name)` / `.group(name)` / `.subject(subject)` (repeatable) | Who gets the role. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct ClusterRoleBinding {
@@ -561,6 +659,29 @@ pub struct ClusterRoleBinding {
         )
     )]
     customize: Customize<rbac::ClusterRoleBinding>,
+}
+
+impl ClusterRoleBinding {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the ClusterRole it grants; go on
+    /// with any other setter, then `.build()`. Same as
+    /// `ClusterRoleBinding::builder().name(..).cluster_role(..)`, but leaving one out is an
+    /// ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        cluster_role: impl Into<String>,
+    ) -> ClusterRoleBindingBuilder<(
+        (String,),
+        (),
+        (),
+        (String,),
+        (Vec<Subject>,),
+        (Customize<rbac::ClusterRoleBinding>,),
+    )> {
+        Self::builder().name(name).cluster_role(cluster_role)
+    }
 }
 
 impl ClusterRoleBinding {

@@ -5,21 +5,7 @@
 //! rejects pods whose class does not exist, so a bundle that defines its class applies it
 //! before its workloads.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::priorityclass::Preemption;
-//!
-//! let class = PriorityClass::builder()
-//!     .name("batch-low")
-//!     .value(-10)
-//!     .preemption(Preemption::Never)
-//!     .description("Reports: run when there is room, never evict anything")
-//!     .build()
-//!     .to_object()?;
-//! assert_eq!(class.value, Some(-10));
-//! assert_eq!(class.preemption_policy.as_deref(), Some("Never"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`PriorityClass`].
 
 use crate::error::Result;
 use crate::meta::{Annotations, Customize, Labels, object_meta};
@@ -52,6 +38,40 @@ impl Preemption {
 }
 
 /// A PriorityClass (cluster-scoped). `name` and `value` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::priorityclass::Preemption;
+///
+/// let class = PriorityClass::builder()
+///     .name("batch-low")
+///     .value(-10)
+///     .preemption(Preemption::Never)
+///     .description("Reports: run when there is room, never evict anything")
+///     .build()
+///     .to_object()?;
+/// assert_eq!(class.value, Some(-10));
+/// assert_eq!(class.preemption_policy.as_deref(), Some("Never"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`PriorityClass::new`] (the required fields as arguments) or [`PriorityClass::builder()`](PriorityClass::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`: what pods put in `priorityClassName`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.value(i32)` — **required** | The priority: higher is more important, at most [`HIGHEST_USER_VALUE`]; immutable. |
+/// | `.global_default()` / `.global_default_if(bool)` | Makes this the priority of pods that name no class (one class per cluster at most). |
+/// | `.preemption(Preemption)` / `.preemption_opt(Option<..>)` | Whether the pods preempt others (Kubernetes' default: `PreemptLowerPriority`). |
+/// | `.description(impl Into<String>)` / `.description_opt(Option<..>)` | What the class is for. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation. |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct PriorityClass {
@@ -86,6 +106,30 @@ pub struct PriorityClass {
         )
     )]
     customize: Customize<scheduling::PriorityClass>,
+}
+
+impl PriorityClass {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the priority value; go on with any
+    /// other setter, then `.build()`. Same as `PriorityClass::builder().name(..).value(..)`, but
+    /// leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        value: i32,
+    ) -> PriorityClassBuilder<(
+        (String,),
+        (),
+        (),
+        (i32,),
+        (),
+        (),
+        (),
+        (Customize<scheduling::PriorityClass>,),
+    )> {
+        Self::builder().name(name).value(value)
+    }
 }
 
 impl PriorityClass {

@@ -2,24 +2,7 @@
 //! their volumes — the provisioner, its parameters, when to bind and what happens to the volume
 //! when its claim goes away.
 //!
-//! ```
-//! use kubeprint::prelude::*;
-//! use kubeprint::storageclass::BindingMode;
-//! use kubeprint::persistentvolume::ReclaimPolicy;
-//!
-//! let class = StorageClass::builder()
-//!     .name("fast")
-//!     .provisioner("pd.csi.storage.gke.io")
-//!     .parameter("type", "pd-ssd")
-//!     .binding_mode(BindingMode::WaitForFirstConsumer)
-//!     .reclaim_policy(ReclaimPolicy::Retain)
-//!     .allow_volume_expansion()
-//!     .build()
-//!     .to_object()?;
-//! assert_eq!(class.parameters.unwrap()["type"], "pd-ssd");
-//! assert_eq!(class.volume_binding_mode.as_deref(), Some("WaitForFirstConsumer"));
-//! # Ok::<(), kubeprint::Error>(())
-//! ```
+//! A full example and the list of setters are on [`StorageClass`].
 
 use crate::api::core::persistentvolume::ReclaimPolicy;
 use crate::error::Result;
@@ -63,6 +46,46 @@ impl BindingMode {
 }
 
 /// A StorageClass (cluster-scoped). `name` and `provisioner` are required.
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// use kubeprint::storageclass::BindingMode;
+/// use kubeprint::persistentvolume::ReclaimPolicy;
+///
+/// let class = StorageClass::builder()
+///     .name("fast")
+///     .provisioner("pd.csi.storage.gke.io")
+///     .parameter("type", "pd-ssd")
+///     .binding_mode(BindingMode::WaitForFirstConsumer)
+///     .reclaim_policy(ReclaimPolicy::Retain)
+///     .allow_volume_expansion()
+///     .build()
+///     .to_object()?;
+/// assert_eq!(class.parameters.unwrap()["type"], "pd-ssd");
+/// assert_eq!(class.volume_binding_mode.as_deref(), Some("WaitForFirstConsumer"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`StorageClass::new`] (the required fields as arguments) or [`StorageClass::builder()`](StorageClass::builder);
+/// `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.name(impl Into<String>)` — **required** | `metadata.name`: what claims put in `storageClassName`. |
+/// | `.labels(impl Into<Labels>)` | `metadata.labels`. |
+/// | `.annotations(impl Into<Annotations>)` | `metadata.annotations`. |
+/// | `.provisioner(impl Into<String>)` — **required** | The volume plugin or CSI driver that makes the volumes (`ebs.csi.aws.com`, [`NO_PROVISIONER`], ...). |
+/// | `.default_class()` / `.default_class_if(bool)` | Makes this the cluster's default class (the [`DEFAULT_CLASS_ANNOTATION`]). |
+/// | `.parameter(key, value)` (repeatable) | Provisioner parameters, sorted by key. |
+/// | `.reclaim_policy(ReclaimPolicy)` / `.reclaim_policy_opt(Option<..>)` | What happens to a provisioned volume when its claim is deleted (Kubernetes' default: `Delete`). |
+/// | `.binding_mode(BindingMode)` / `.binding_mode_opt(Option<..>)` | When claims get their volume (Kubernetes' default: `Immediate`). |
+/// | `.allow_volume_expansion()` / `.allow_volume_expansion_if(bool)` | Lets claims of the class grow (`allowVolumeExpansion`). |
+/// | `.mount_option(option)` (repeatable) | Mount options of the provisioned volumes, in the order added. |
+/// | `.customize(f)` (repeatable) | Escape hatch: hooks run on the finished object before validation (`allowedTopologies`, for one). |
 #[derive(Clone, Debug, TypedBuilder)]
 #[builder(doc)]
 pub struct StorageClass {
@@ -126,6 +149,33 @@ pub struct StorageClass {
         )
     )]
     customize: Customize<storage::StorageClass>,
+}
+
+impl StorageClass {
+    // Returns the builder, not `Self`; its type is typed-builder\'s typestate with the required
+    // fields set (one tuple element per field, in field order).
+    #[allow(clippy::new_ret_no_self, clippy::type_complexity)]
+    /// The builder with the required fields set — the name and the provisioner; go on with any
+    /// other setter, then `.build()`. Same as `StorageClass::builder().name(..).provisioner(..)`,
+    /// but leaving one out is an ordinary "missing argument" error naming it.
+    pub fn new(
+        name: impl Into<String>,
+        provisioner: impl Into<String>,
+    ) -> StorageClassBuilder<(
+        (String,),
+        (),
+        (),
+        (String,),
+        (),
+        (BTreeMap<String, String>,),
+        (),
+        (),
+        (),
+        (Vec<String>,),
+        (Customize<storage::StorageClass>,),
+    )> {
+        Self::builder().name(name).provisioner(provisioner)
+    }
 }
 
 impl StorageClass {
