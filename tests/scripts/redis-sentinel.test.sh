@@ -36,20 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
+# shellcheck source-path=SCRIPTDIR source=harness.sh
+. "$(dirname "$0")/harness.sh"
 not() { ! "$@"; }
-check() { # check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok - $name"
-		failed=$((failed + 1))
-	fi
-}
 
 cp /etc/hosts "$work/hosts"
 for i in 0 1 2; do
