@@ -195,6 +195,20 @@ fn node_storage() -> Persistence {
         .build()
 }
 
+/// Applies `bundle` and waits until every object is ready (each object may take all but the
+/// last 20 s of `limit`); prints how long it took.
+async fn apply_ready(ns: &TestNs, bundle: &Bundle, what: &str, limit: Duration) {
+    let started = Instant::now();
+    ns.applier()
+        .await
+        .timeout(limit)
+        .object_timeout(limit.saturating_sub(Duration::from_secs(20)))
+        .apply(bundle)
+        .await
+        .unwrap_or_else(|e| panic!("apply {what}: {e}"));
+    eprintln!("{what} applied and ready in {:?}", started.elapsed());
+}
+
 /// Deletes a pod and waits until its replacement (same name, new UID) is ready.
 async fn delete_and_wait_replaced(ns: &TestNs, name: &str, limit: Duration) -> Pod {
     let api: Api<Pod> = ns.api();
@@ -491,18 +505,7 @@ async fn real_node_redis_standalone_serves_and_keeps_data() {
         .storage(node_storage())
         .build();
     let bundle = redis.bundle().expect("bundle");
-    let started = Instant::now();
-    ns.applier()
-        .await
-        .timeout(Duration::from_secs(180))
-        .object_timeout(Duration::from_secs(150))
-        .apply(&bundle)
-        .await
-        .unwrap_or_else(|e| panic!("apply: {e}"));
-    eprintln!(
-        "redis standalone applied and ready in {:?}",
-        started.elapsed()
-    );
+    apply_ready(&ns, &bundle, "redis standalone", Duration::from_secs(180)).await;
     assert_eq!(
         exec_ok(
             &ns,
@@ -599,18 +602,13 @@ async fn real_node_redis_sentinel_fails_over_and_keeps_data() {
         .storage(node_storage())
         .build();
     let bundle = redis.bundle().expect("bundle");
-    let started = Instant::now();
-    ns.applier()
-        .await
-        .timeout(Duration::from_secs(300))
-        .object_timeout(Duration::from_secs(280))
-        .apply(&bundle)
-        .await
-        .unwrap_or_else(|e| panic!("apply: {e}"));
-    eprintln!(
-        "redis sentinel (3 pods) applied and ready in {:?}",
-        started.elapsed()
-    );
+    apply_ready(
+        &ns,
+        &bundle,
+        "redis sentinel (3 pods)",
+        Duration::from_secs(300),
+    )
+    .await;
     let master = sentinel_master(&ns, "sessions-1").expect("a master");
     assert!(
         master.starts_with("sessions-0."),
@@ -710,20 +708,15 @@ async fn real_node_mysql_initialises_serves_and_keeps_data() {
         .storage(node_storage())
         .build();
     let bundle = db.bundle().expect("bundle");
-    let started = Instant::now();
     // Ready means the blueprint's startup probe (mysqladmin ping) and readiness probe (an
     // authenticated SELECT 1 as root, with the generated password) passed for real.
-    ns.applier()
-        .await
-        .timeout(Duration::from_secs(400))
-        .object_timeout(Duration::from_secs(380))
-        .apply(&bundle)
-        .await
-        .unwrap_or_else(|e| panic!("apply: {e}"));
-    eprintln!(
-        "mysql (mariadb stand-in) applied and ready in {:?}",
-        started.elapsed()
-    );
+    apply_ready(
+        &ns,
+        &bundle,
+        "mysql (mariadb stand-in)",
+        Duration::from_secs(400),
+    )
+    .await;
 
     let root =
         "mariadb -uroot -p\"$(cat /etc/mysql-secret/root-password)\" --batch --skip-column-names";
