@@ -87,7 +87,9 @@ fn ch05_kuard_pod() {
     // NFS is not among the volume types Pod Security *restricted* admits; everything else is.
     assert_eq!(
         findings(&pod),
-        ["spec.volumes[0]: volume type nfs is not allowed"]
+        [
+            "spec.volumes[0].nfs: only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret volumes are allowed"
+        ]
     );
     insta::assert_snapshot!(yaml(pod));
 }
@@ -152,7 +154,7 @@ fn ch09_fluentd_daemonset() {
         .build();
     assert!(
         findings(&fluentd)
-            .contains(&"spec.volumes[0]: volume type hostPath is not allowed".to_owned())
+            .contains(&"spec.volumes[0].hostPath: hostPath volumes are not allowed".to_owned())
     );
     insta::assert_snapshot!(yaml(fluentd));
 }

@@ -119,6 +119,11 @@ impl Level {
     }
 }
 
+/// What breaks Pod Security *restricted*, as (path below the pod spec, what).
+pub(crate) fn restricted(spec: &core::PodSpec) -> Vec<(String, String)> {
+    findings(spec, Level::Restricted)
+}
+
 /// What breaks `level`, as (path below the pod spec, what).
 fn findings(spec: &core::PodSpec, level: Level) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();

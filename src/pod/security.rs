@@ -440,7 +440,9 @@ impl ContainerSecurity {
 /// Why a pod spec does not meet Pod Security Standards *restricted* (empty when it does).
 ///
 /// Not a validation error — leaving *restricted* is allowed — but a way to check, e.g. in
-/// tests, that pods stay admissible in namespaces that enforce it.
+/// tests, that pods stay admissible in namespaces that enforce it. The rules are the ones
+/// [`Bundle::check`](crate::Bundle::check) applies to the pods of a Namespace whose
+/// `pod-security.kubernetes.io/enforce` label says `restricted` (baseline's and restricted's).
 ///
 /// ```
 /// use kubeprint::prelude::*;
@@ -452,105 +454,10 @@ impl ContainerSecurity {
 /// assert!(restricted_findings(&spec).is_empty());
 /// ```
 pub fn restricted_findings(spec: &core::PodSpec) -> Vec<String> {
-    let mut out = Vec::new();
-    let pod = spec.security_context.as_ref();
-    for (flag, what) in [
-        (spec.host_network, "hostNetwork"),
-        (spec.host_pid, "hostPID"),
-        (spec.host_ipc, "hostIPC"),
-    ] {
-        if flag == Some(true) {
-            out.push(format!("spec.{what} is true"));
-        }
-    }
-    const ALLOWED: [&str; 8] = [
-        "configMap",
-        "csi",
-        "downwardAPI",
-        "emptyDir",
-        "ephemeral",
-        "persistentVolumeClaim",
-        "projected",
-        "secret",
-    ];
-    for (i, v) in spec.volumes.iter().flatten().enumerate() {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(v) {
-            for key in map
-                .keys()
-                .filter(|k| *k != "name" && !ALLOWED.contains(&k.as_str()))
-            {
-                out.push(format!(
-                    "spec.volumes[{i}]: volume type {key} is not allowed"
-                ));
-            }
-        }
-    }
-    let pod_non_root = pod.and_then(|p| p.run_as_non_root);
-    let pod_seccomp = pod
-        .and_then(|p| p.seccomp_profile.as_ref())
-        .map(|s| s.type_.as_str());
-    if pod.and_then(|p| p.run_as_user) == Some(0) {
-        out.push("spec.securityContext.runAsUser is 0".into());
-    }
-    if pod_seccomp == Some("Unconfined") {
-        out.push("spec.securityContext.seccompProfile.type is Unconfined".into());
-    }
-    let all = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, c)| (format!("spec.initContainers[{i}]"), c))
-        .chain(
-            spec.containers
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (format!("spec.containers[{i}]"), c)),
-        );
-    for (path, c) in all {
-        let sc = c.security_context.as_ref();
-        if sc.and_then(|s| s.privileged) == Some(true) {
-            out.push(format!("{path}: privileged"));
-        }
-        if sc.and_then(|s| s.allow_privilege_escalation) != Some(false) {
-            out.push(format!("{path}: allowPrivilegeEscalation is not false"));
-        }
-        let caps = sc.and_then(|s| s.capabilities.as_ref());
-        if !caps
-            .and_then(|c| c.drop.as_ref())
-            .is_some_and(|d| d.iter().any(|d| d == "ALL"))
-        {
-            out.push(format!("{path}: capabilities do not drop ALL"));
-        }
-        for add in caps.and_then(|c| c.add.as_ref()).into_iter().flatten() {
-            if add != "NET_BIND_SERVICE" {
-                out.push(format!("{path}: capability {add} is added"));
-            }
-        }
-        match sc.and_then(|s| s.run_as_non_root).or(pod_non_root) {
-            Some(true) => {}
-            _ => out.push(format!("{path}: runAsNonRoot is not true")),
-        }
-        if sc.and_then(|s| s.run_as_user) == Some(0) {
-            out.push(format!("{path}: runAsUser is 0"));
-        }
-        match sc
-            .and_then(|s| s.seccomp_profile.as_ref())
-            .map(|s| s.type_.as_str())
-            .or(pod_seccomp)
-        {
-            Some("RuntimeDefault" | "Localhost") => {}
-            _ => out.push(format!(
-                "{path}: seccompProfile is not RuntimeDefault or Localhost"
-            )),
-        }
-        for (j, p) in c.ports.iter().flatten().enumerate() {
-            if p.host_port.is_some_and(|h| h != 0) {
-                out.push(format!("{path}.ports[{j}]: hostPort is set"));
-            }
-        }
-    }
-    out
+    crate::check::pod_security::restricted(spec)
+        .into_iter()
+        .map(|(path, what)| format!("spec.{path}: {what}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -736,13 +643,13 @@ mod tests {
         assert_eq!(
             restricted_findings(&bad),
             [
-                "spec.hostNetwork is true",
-                "spec.volumes[0]: volume type hostPath is not allowed",
-                "spec.containers[0]: privileged",
-                "spec.containers[0]: allowPrivilegeEscalation is not false",
-                "spec.containers[0]: capability SYS_ADMIN is added",
-                "spec.containers[0]: runAsUser is 0",
-                "spec.containers[0].ports[0]: hostPort is set",
+                "spec.hostNetwork: host namespaces are not allowed",
+                "spec.volumes[0].hostPath: hostPath volumes are not allowed",
+                "spec.containers[0].securityContext.privileged: privileged containers are not allowed",
+                "spec.containers[0].ports[0].hostPort: host ports are not allowed",
+                "spec.containers[0].securityContext.capabilities.add[0]: capability SYS_ADMIN may not be added",
+                "spec.containers[0].securityContext.allowPrivilegeEscalation: must be false",
+                "spec.containers[0].securityContext.runAsUser: must not be 0 (root)",
             ]
         );
 
@@ -756,10 +663,10 @@ mod tests {
         assert_eq!(
             restricted_findings(&open),
             [
-                "spec.containers[0]: allowPrivilegeEscalation is not false",
-                "spec.containers[0]: capabilities do not drop ALL",
-                "spec.containers[0]: runAsNonRoot is not true",
-                "spec.containers[0]: seccompProfile is not RuntimeDefault or Localhost",
+                "spec.containers[0].securityContext.allowPrivilegeEscalation: must be false",
+                "spec.containers[0].securityContext.capabilities.drop: must drop ALL",
+                "spec.containers[0].securityContext.runAsNonRoot: must be true (here or for the pod)",
+                "spec.containers[0].securityContext.seccompProfile.type: must be RuntimeDefault or Localhost (here or for the pod)",
             ]
         );
     }
