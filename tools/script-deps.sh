@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the blueprint script harnesses run against (real redis-server and
 # Sentinel, a real MariaDB server, the Prometheus MySQL and Redis exporters, openssl for the TLS
-# certificates, strace for the no-password-on-argv check, shellcheck), when any is missing. Needs root (apt-get); CI runs as root.
+# certificates, curl for the metrics pages, strace for the no-password-on-argv check, shellcheck),
+# when any is missing. Needs root (apt-get); CI runs as root.
 set -euo pipefail
 need=()
 for cmd_pkg in redis-server:redis-server redis-sentinel:redis-sentinel mariadbd:mariadb-server \
-	mysqladmin:mariadb-client strace:strace shellcheck:shellcheck openssl:openssl \
+	mysqladmin:mariadb-client strace:strace shellcheck:shellcheck openssl:openssl curl:curl \
 	prometheus-mysqld-exporter:prometheus-mysqld-exporter prometheus-redis-exporter:prometheus-redis-exporter; do
 	command -v "${cmd_pkg%%:*}" >/dev/null 2>&1 || need+=("${cmd_pkg#*:}")
 done
