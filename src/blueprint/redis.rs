@@ -368,6 +368,11 @@ const RESERVED: &[&str] = &[
     "replica-announce-port",
     "dir",
     "daemonize",
+    // TLS is the `tls` option's: the certificate files live where the blueprint mounts them.
+    "tls-port",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-ca-cert-file",
 ];
 
 impl Redis {
@@ -1002,12 +1007,14 @@ mod tests {
             .setting("requirepass", "x")
             .setting("maxmemory policy", "x")
             .setting("maxmemory", "1gb\nrequirepass x")
+            .setting("tls-port", "6380")
             .build();
         assert_eq!(
             errors(&r),
             "redis \"cache\": settings[0]: \"requirepass\" is managed by the blueprint\n\
              redis \"cache\": settings[1]: \"maxmemory policy\" is not a directive name\n\
-             redis \"cache\": settings[2]: the value of \"maxmemory\" must be one line"
+             redis \"cache\": settings[2]: the value of \"maxmemory\" must be one line\n\
+             redis \"cache\": settings[3]: \"tls-port\" is managed by the blueprint"
         );
     }
 }
