@@ -5,8 +5,8 @@
 //! tests FAIL when it is missing rather than pass without having checked anything.
 
 use kubeprint::blueprint::{
-    Backup, Blueprint, Client, Dashboard, Ghost, GhostIngress, IngressController, Mail, Metrics,
-    MongoDb, MySql, Parse, Persistence, PublicIngress, Redis, Sentinel, Spread,
+    Backup, Blueprint, Client, Dashboard, Eviction, Ghost, GhostIngress, IngressController, Mail,
+    Metrics, MongoDb, MySql, Parse, Persistence, PublicIngress, Redis, Sentinel, Spread, Tls,
 };
 use kubeprint::bundle::Bundle;
 use kubeprint::meta::Labels;
@@ -88,6 +88,35 @@ fn every_blueprint_passes_strict_schema_validation() {
                 .client(Client::external_pods(labels.clone()))
                 .client(Client::Cidr("10.1.2.3".into()))
                 .backup(Backup::builder().time_zone("Europe/Paris").build())
+                .metrics(
+                    Metrics::builder()
+                        .scraper(Client::namespace("monitoring"))
+                        .build(),
+                )
+                .tls(Tls::builder().secret("db-tls").ca_key("ca.crt").build())
+                .eviction(Eviction::Block)
+                .build()
+                .bundle()
+                .unwrap(),
+        ),
+        (
+            "redis-operations",
+            Redis::builder()
+                .name("cache")
+                .backup(Backup::default())
+                .metrics(Metrics::default())
+                .tls(Tls::builder().secret("cache-tls").allow_plaintext().build())
+                .eviction(Eviction::Block)
+                .build()
+                .bundle()
+                .unwrap(),
+        ),
+        (
+            "mongodb-operations",
+            MongoDb::builder()
+                .name("mongo")
+                .metrics(Metrics::default())
+                .tls(Tls::builder().secret("mongo-tls").ca_key("ca.crt").build())
                 .build()
                 .bundle()
                 .unwrap(),

@@ -5,7 +5,10 @@
 //!   against a stand-in of Ghost's setup API (node).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
 //!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
-//!   the Redis start script's module loading against a real `redis-server`, the MySQL probe and
+//!   the Redis start script's module loading, the Redis backup and restore (AOF on) against a
+//!   real `redis-server`, the MySQL monitoring account with the Debian `mysqld_exporter` and
+//!   `redis_exporter` (tests/scripts/exporters.test.sh), Redis and MySQL TLS with certificates
+//!   made by openssl (tests/scripts/{redis,mysql}-tls.test.sh), the MySQL probe and
 //!   the MySQL backup and restore against a real server (MariaDB), and shellcheck. See `tests/scripts/*.test.*`.
 
 use std::path::{Path, PathBuf};
@@ -90,6 +93,10 @@ fn scripts_pass_shellcheck() {
     args.push("tests/scripts/mysql-probe.test.sh".into());
     args.push("tests/scripts/redis-modules.test.sh".into());
     args.push("tests/scripts/mysql-backup.test.sh".into());
+    args.push("tests/scripts/redis-backup.test.sh".into());
+    args.push("tests/scripts/exporters.test.sh".into());
+    args.push("tests/scripts/redis-tls.test.sh".into());
+    args.push("tests/scripts/mysql-tls.test.sh".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("shellcheck", &args);
 }
@@ -104,6 +111,69 @@ fn redis_scripts_against_real_servers() {
 #[ignore = "needs redis-server, redis-cli and cc (no root)"]
 fn redis_modules_against_a_real_server() {
     run("bash", &["tests/scripts/redis-modules.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs mariadb-server, prometheus-mysqld-exporter, redis-server, prometheus-redis-exporter, curl; strace for the argv check"]
+fn metrics_exporters_against_real_servers() {
+    run("bash", &["tests/scripts/exporters.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli with TLS, openssl, prometheus-redis-exporter, curl (no root)"]
+fn redis_tls_against_a_real_server() {
+    run("bash", &["tests/scripts/redis-tls.test.sh"]);
+}
+
+#[test]
+#[ignore = "needs mariadb-server, openssl, prometheus-mysqld-exporter, curl"]
+fn mysql_tls_against_a_real_server() {
+    use kubeprint::blueprint::{Blueprint, MySql, Tls};
+    // The server runs the blueprint's own rendered configuration.
+    let db = MySql::builder()
+        .name("db")
+        .tls(Tls::builder().secret("db-tls").ca_key("ca.crt").build())
+        .build();
+    let config = db
+        .bundle()
+        .expect("bundle")
+        .get("ConfigMap", "db-config")
+        .expect("db-config")
+        .to_json_value()
+        .expect("json");
+    let cnf = config["data"]["kubeprint.cnf"]
+        .as_str()
+        .expect("kubeprint.cnf");
+    let path = std::env::temp_dir().join(format!("kubeprint-mysql-tls-{}.cnf", std::process::id()));
+    std::fs::write(&path, cnf).expect("write the configuration");
+    let out = Command::new("bash")
+        .arg("tests/scripts/mysql-tls.test.sh")
+        .env("KUBEPRINT_MYSQL_CNF", &path)
+        .current_dir(root())
+        .output()
+        .expect("running bash");
+    let _ = std::fs::remove_file(&path);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "mysql-tls.test.sh failed ({}):\n{text}",
+        out.status
+    );
+    assert!(
+        text.contains("the blueprint's rendered kubeprint.cnf"),
+        "{text}"
+    );
+    println!("{text}");
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (no root); strace for the argv check"]
+fn redis_backup_and_restore_against_a_real_server() {
+    run("bash", &["tests/scripts/redis-backup.test.sh"]);
 }
 
 #[test]

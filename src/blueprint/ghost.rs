@@ -308,6 +308,11 @@ pub struct Ghost {
     /// An Ingress for the public URL.
     #[builder(default, setter(strip_option(fallback = ingress_opt)))]
     ingress: Option<GhostIngress>,
+    /// What a node drain may do to Ghost's pod (default [`Eviction::Allow`](super::Eviction):
+    /// no PodDisruptionBudget; see [`Eviction`](super::Eviction) for the trade-off). The
+    /// database's pod has its own setting ([`MySql`](super::MySql)'s `eviction`).
+    #[builder(default)]
+    eviction: super::Eviction,
     /// Pods allowed to connect (the ingress controller, typically).
     #[builder(
         via_mutators,
@@ -675,6 +680,7 @@ fn build(g: &Ghost) -> Result<Bundle> {
         &selector,
         &[("http", SERVICE_PORT)],
     ))?;
+    super::single_replica_budget(&mut bundle, g.eviction, name, &labels, &selector)?;
     let mut clients = g.clients.clone();
     if let Some(ingress) = &g.ingress {
         ingress.add(&mut bundle, name, &labels, authority, path, "http")?;

@@ -33,7 +33,8 @@
 //! - **Spreading** of multi-replica blueprints (MongoDB, Redis Sentinel, Parse) over nodes,
 //!   typed by [`Spread`]: soft by default (preferred pod anti-affinity and a `ScheduleAnyway`
 //!   topology spread on `kubernetes.io/hostname`), hard on request, or none.
-//! - A **PodDisruptionBudget** when there is more than one replica; a **NetworkPolicy** that
+//! - A **PodDisruptionBudget** when there is more than one replica (one pod at a time); for a
+//!   single replica only on request ([`Eviction::Block`]: it blocks node drains); a **NetworkPolicy** that
 //!   admits only the declared [`Client`]s (and the application's own peers); configuration in
 //!   ConfigMaps whose checksum is a pod-template annotation, so a change rolls the pods.
 //!
@@ -449,8 +450,9 @@ impl Spread {
 }
 
 /// Scheduled backups of a blueprint's data: a CronJob writing dumps into a claim of their own
-/// (PersistentVolumeClaim `NAME-backup`), keeping the newest `keep`. See each blueprint's
-/// module for what a dump holds and how to restore it.
+/// (PersistentVolumeClaim `NAME-backup`), keeping the newest `keep`: `mysqldump` for
+/// [`MySql`], an RDB snapshot for [`Redis`]. See each blueprint's module for what a dump holds
+/// and how to restore it.
 ///
 /// # Example
 ///
@@ -550,6 +552,128 @@ impl Backup {
     /// The number of dumps kept.
     pub(crate) fn keep(&self) -> u32 {
         self.keep
+    }
+}
+
+/// TLS of a server blueprint ([`MySql`], standalone [`Redis`], [`MongoDb`]): its certificate and
+/// key come from a Secret of type `kubernetes.io/tls` (keys `tls.crt` and `tls.key`, as
+/// cert-manager or `kubectl create secret tls` write them), declared external: the blueprint
+/// never creates or changes it. The certificate must name the Services clients use
+/// (`NAME`, `NAME.NAMESPACE.svc`; for MongoDB every member's `NAME-i.NAME-headless.NAMESPACE.svc`).
+///
+/// By default the server accepts TLS connections only (MySQL `require_secure_transport`, Redis
+/// `tls-port` with `port 0`, MongoDB `requireTLS`); `.allow_plaintext()`
+/// keeps unencrypted connections too. Probes, sidecars and backup jobs of the blueprint are set
+/// up for it, and the blueprint's connection information says how to connect
+/// ([`ClientTls`]).
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, MySql, Tls};
+/// let db = MySql::builder()
+///     .name("db")
+///     .tls(Tls::builder().secret("db-tls").ca_key("ca.crt").build())
+///     .build();
+/// let bundle = db.bundle()?;
+/// assert!(bundle.is_external("Secret", "db-tls"));
+/// let tls = db.connection().tls.unwrap();
+/// assert_eq!(tls.ca.unwrap().key, "ca.crt");
+/// assert!(!tls.plaintext_allowed);
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct Tls {
+    /// The Secret (type `kubernetes.io/tls`) with the server's `tls.crt` and `tls.key`.
+    #[builder(setter(into))]
+    secret: String,
+    /// The key of the CA certificate in the same Secret (cert-manager writes `ca.crt`): the
+    /// server's chain of trust and what the blueprint's own clients verify the server with.
+    /// Without it they encrypt without verifying (MongoDB requires it).
+    #[builder(default, setter(into, strip_option(fallback = ca_key_opt)))]
+    ca_key: Option<String>,
+    /// Also accept unencrypted connections (default: TLS only).
+    #[builder(setter(strip_bool(fallback = allow_plaintext_if)))]
+    allow_plaintext: bool,
+}
+
+/// How a blueprint's clients use its TLS ([`Tls`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientTls {
+    /// The port of TLS connections (Redis with plaintext allowed: [`redis::TLS_PORT`]; else the
+    /// server's port).
+    pub port: i32,
+    /// Where the CA certificate that signed the server's is, to verify it.
+    pub ca: Option<SecretKeyRef>,
+    /// Whether the server also accepts unencrypted connections.
+    pub plaintext_allowed: bool,
+}
+
+/// Where the blueprints mount their TLS Secret (`tls.crt`, `tls.key`, and `ca.crt` from the
+/// CA key).
+pub(crate) const TLS_DIR: &str = "/etc/kubeprint-tls";
+
+impl Tls {
+    pub(crate) fn check(&self, c: &mut Checker) {
+        c.check("tls.secret", validate::dns1123_subdomain(&self.secret));
+        if let Some(key) = &self.ca_key {
+            c.check("tls.ca_key", validate::config_key(key));
+            if key == "tls.crt" || key == "tls.key" {
+                c.fail(
+                    "tls.ca_key",
+                    format!("{key:?} is the server's own certificate or key, not a CA"),
+                );
+            }
+        }
+    }
+
+    /// The Secret's name.
+    pub(crate) fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The key of the CA certificate in the Secret (empty when none).
+    pub(crate) fn ca_key_name(&self) -> &str {
+        self.ca_key.as_deref().unwrap_or_default()
+    }
+
+    /// Whether a CA certificate is mounted (as `TLS_DIR/ca.crt`).
+    pub(crate) fn has_ca(&self) -> bool {
+        self.ca_key.is_some()
+    }
+
+    /// Whether unencrypted connections are accepted too.
+    pub(crate) fn plaintext_allowed(&self) -> bool {
+        self.allow_plaintext
+    }
+
+    /// `TLS_DIR/file`.
+    pub(crate) fn file(file: &str) -> String {
+        format!("{TLS_DIR}/{file}")
+    }
+
+    /// Declares the Secret external and returns the volume `tls` mounting it (`tls.crt`,
+    /// `tls.key`, `ca.crt`), readable by the pod's group only.
+    pub(crate) fn volume(&self, bundle: &mut Bundle) -> Volume {
+        bundle.external_secret(self.secret.clone());
+        let mut v = Volume::secret("tls", &self.secret)
+            .item("tls.crt", "tls.crt")
+            .item("tls.key", "tls.key");
+        if let Some(ca) = &self.ca_key {
+            v = v.item(ca.clone(), "ca.crt");
+        }
+        v.default_mode(0o440).into()
+    }
+
+    /// The clients' view, TLS connections on `port`.
+    pub(crate) fn client(&self, port: i32) -> ClientTls {
+        ClientTls {
+            port,
+            ca: self
+                .ca_key
+                .as_ref()
+                .map(|k| SecretKeyRef::new(&self.secret, k)),
+            plaintext_allowed: self.allow_plaintext,
+        }
     }
 }
 
@@ -1172,6 +1296,67 @@ pub(crate) fn client_service(
             |b, (port_name, port)| b.port(ServicePort::tcp(*port_name, *port).target(*port_name)),
         )
         .build()
+}
+
+/// What a voluntary disruption (a node drain, the cluster autoscaler scaling a node down, a
+/// managed node-pool upgrade) may do to the pod of a single-replica blueprint ([`MySql`],
+/// standalone [`Redis`], [`Ghost`]). Multi-replica blueprints always have a
+/// PodDisruptionBudget letting one pod go at a time.
+///
+/// A single pod cannot be both protected and drainable: a budget that protects it
+/// (`maxUnavailable: 0`) makes every eviction of it fail, so `kubectl drain` retries forever,
+/// the cluster autoscaler never removes its node, and managed upgrades stall until their own
+/// timeout forces the node down anyway (or fail). A budget of `maxUnavailable: 1` (what a chart
+/// creating a PDB for every release gives a single replica) protects nothing: the one pod may
+/// always go. Hence the default, [`Eviction::Allow`], creates no budget, and a drain costs the
+/// downtime of a restart elsewhere (a StatefulSet pod's claim follows it where the storage
+/// allows). [`Eviction::Block`] is for a team that wants every such downtime to be a decision:
+/// drains wait until someone deletes the pod (or the budget) by hand.
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Eviction, MySql};
+/// let db = MySql::builder().name("db").eviction(Eviction::Block).build();
+/// let pdb = db.bundle()?.get("PodDisruptionBudget", "db").unwrap().to_json_value()?;
+/// assert_eq!(pdb["spec"]["maxUnavailable"], 0);
+/// assert_eq!(pdb["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+/// // The default blocks no drain: no budget at all.
+/// assert!(MySql::builder().name("db").build().bundle()?.get("PodDisruptionBudget", "db").is_none());
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Eviction {
+    /// No PodDisruptionBudget: drains and autoscaler scale-downs evict the pod, which restarts
+    /// on another node (the default).
+    #[default]
+    Allow,
+    /// PodDisruptionBudget `NAME` with `maxUnavailable: 0`: no eviction of a ready pod succeeds,
+    /// so node drains block until an operator moves the pod by hand. A pod that is not ready
+    /// (crash-looping, stuck) may still be evicted (`unhealthyPodEvictionPolicy: AlwaysAllow`),
+    /// so a broken pod never holds a node hostage.
+    Block,
+}
+
+/// Adds the budget of a single-replica blueprint as `eviction` says.
+pub(crate) fn single_replica_budget(
+    bundle: &mut Bundle,
+    eviction: Eviction,
+    name: &str,
+    labels: &Labels,
+    selector: &Labels,
+) -> Result<()> {
+    use crate::api::policy::poddisruptionbudget::UnhealthyPodEvictionPolicy;
+    if eviction == Eviction::Block {
+        bundle.add(
+            PodDisruptionBudget::builder()
+                .name(name)
+                .labels(labels.clone())
+                .selector(Selector::from(selector))
+                .budget(Budget::max_unavailable(0))
+                .unhealthy_pod_eviction_policy(UnhealthyPodEvictionPolicy::AlwaysAllow)
+                .build(),
+        )?;
+    }
+    Ok(())
 }
 
 /// A PodDisruptionBudget letting one pod at a time go.

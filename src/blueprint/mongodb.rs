@@ -30,6 +30,33 @@
 //! - UID/GID 999 (`mongodb` in the image), read-only root filesystem; emptyDirs back `/tmp`
 //!   (the entrypoint's and mongod's temporary files, `HOME` of `mongosh`) and the keyFile.
 //!
+//! ## TLS
+//! With [`Tls`](super::Tls) (its CA key required): `--tlsMode requireTLS` (or `preferTLS` with
+//! plaintext allowed), the Secret's certificate and key joined into one PEM file by an init
+//! container (`--tlsCertificateKeyFile` reads both from one file), `--tlsCAFile`, and
+//! `--tlsAllowConnectionsWithoutCertificates` (clients authenticate with passwords, members with
+//! the keyFile). The certificate must name every member
+//! (`NAME-i.NAME-headless.NAMESPACE.svc`) and, if it has extended key usages, allow client
+//! authentication too (members present it to each other). Probes, the `replicaset` sidecar and
+//! the exporter connect with `tls=true` and the CA; over the loopback they skip the host name
+//! check only. The connection's URIs carry `tls=true`. **Rendered only** (no MongoDB here); the
+//! official image's entrypoint handling TLS arguments during its first-start initialisation is
+//! not verified.
+//!
+//! ## Metrics
+//! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`],
+//! `mongodb_exporter`) in every pod, reading its own `mongod` (`directConnection`) and serving
+//! Prometheus metrics on port 9216 (`metrics`), which NetworkPolicy `NAME-metrics` opens to the
+//! declared scrapers only. It logs in as [`EXPORTER_USER`] in `admin` with the built-in role
+//! `clusterMonitor` only (server, replication and collection statistics; no application data
+//! and no `read` on `local`, which would expose every write through the oplog — so oplog
+//! window metrics are absent), its password generated once into the Secret (key
+//! [`EXPORTER_PASSWORD_KEY`]; an existing Secret must have it). The `replicaset` sidecar
+//! creates the user through the primary on every start until it exists, so turning metrics on
+//! for an existing set works too. The user-creation logic is tested against the simulated
+//! replica set (`tests/scripts/mongodb-replicaset.test.mjs`); MongoDB and the exporter are not
+//! run (no MongoDB on the test machines): **rendered only**.
+//!
 //! Scaling down does not remove members from the replica set configuration; do that with
 //! `rs.remove()` first.
 
@@ -57,6 +84,14 @@ pub const ROOT_PASSWORD_KEY: &str = "root-password";
 pub const PASSWORD_KEY: &str = "password";
 /// Secret key of the replica-set keyFile.
 pub const KEYFILE_KEY: &str = "keyfile";
+/// Secret key of the metrics exporter's password (generated once, with metrics on).
+pub const EXPORTER_PASSWORD_KEY: &str = "exporter-password";
+/// The metrics exporter's user (in `admin`, role `clusterMonitor`).
+pub const EXPORTER_USER: &str = "exporter";
+/// The default metrics exporter image ([`Metrics`](super::Metrics)).
+pub const EXPORTER_IMAGE: &str = "percona/mongodb_exporter:0.47.1";
+/// The exporter's metrics port.
+pub const METRICS_PORT: i32 = 9216;
 
 const KEYFILE_SCRIPT: &str = include_str!("scripts/mongodb-keyfile.sh");
 const REPLICASET_SCRIPT: &str = include_str!("scripts/mongodb-replicaset.sh");
@@ -152,6 +187,14 @@ pub struct MongoDb {
     /// Resources of each `mongod` container (default: requests 250m CPU / 1Gi, limit 2Gi).
     #[builder(default = default_resources())]
     resources: Resources,
+    /// TLS with the certificate of a `kubernetes.io/tls` Secret (its CA key is required); off by
+    /// default.
+    #[builder(default, setter(strip_option(fallback = tls_opt)))]
+    tls: Option<super::Tls>,
+    /// A `mongodb_exporter` sidecar in every pod, with a `clusterMonitor` user of its own; off
+    /// by default.
+    #[builder(default, setter(strip_option(fallback = metrics_opt)))]
+    metrics: Option<super::Metrics>,
     /// Pods allowed to connect.
     #[builder(
         via_mutators,
@@ -181,6 +224,9 @@ pub struct MongoDbConnection {
     pub user: String,
     /// Where the application user's password is.
     pub password: SecretKeyRef,
+    /// TLS, when on: the URIs then carry `tls=true`; clients verify with its CA
+    /// (`tlsCAFile`).
+    pub tls: Option<super::ClientTls>,
     /// Labels of the MongoDB pods.
     pub pod_labels: Labels,
 }
@@ -189,12 +235,18 @@ impl MongoDbConnection {
     /// `mongodb://hosts/database?replicaSet=..&authSource=..`, without user and password.
     pub fn uri_without_credentials(&self) -> String {
         format!(
-            "mongodb://{}/{}?replicaSet={}&authSource={}",
+            "mongodb://{}/{}?replicaSet={}&authSource={}{}",
             self.hosts.join(","),
             self.database,
             self.replica_set,
-            self.database
+            self.database,
+            self.tls_option()
         )
+    }
+
+    /// `&tls=true` with TLS on.
+    fn tls_option(&self) -> &'static str {
+        if self.tls.is_some() { "&tls=true" } else { "" }
     }
 
     /// The URI with `user:$(PASSWORD_VAR)@`: a container argument or variable that Kubernetes
@@ -202,12 +254,13 @@ impl MongoDbConnection {
     /// The password must be URI-safe (a generated one is alphanumeric).
     pub fn uri_with_password_var(&self, password_var: &str) -> String {
         format!(
-            "mongodb://{}:$({password_var})@{}/{}?replicaSet={}&authSource={}",
+            "mongodb://{}:$({password_var})@{}/{}?replicaSet={}&authSource={}{}",
             self.user,
             self.hosts.join(","),
             self.database,
             self.replica_set,
-            self.database
+            self.database,
+            self.tls_option()
         )
     }
 }
@@ -279,6 +332,25 @@ impl MongoDb {
         if self.user == self.root_user {
             c.fail("user", "must differ from root_user");
         }
+        if let Some(tls) = &self.tls {
+            tls.check(&mut c);
+            if !tls.has_ca() {
+                c.fail(
+                    "tls.ca_key",
+                    "must be set for MongoDB: mongod refuses TLS without a chain of trust \
+                     (tlsCAFile), and the members verify each other with it",
+                );
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.check(&mut c);
+            if self.root_user == EXPORTER_USER {
+                c.fail(
+                    "root_user",
+                    "must not be \"exporter\" with metrics on (the exporter's own user)",
+                );
+            }
+        }
         self.credentials.check(&mut c, "credentials");
         self.storage.check(&mut c, "storage");
         check_clients(&mut c, &self.clients);
@@ -328,6 +400,7 @@ impl Blueprint for MongoDb {
             database: self.database.clone(),
             user: self.user.clone(),
             password: SecretKeyRef::new(self.credentials.secret_name(&self.name), PASSWORD_KEY),
+            tls: self.tls.as_ref().map(|t| t.client(PORT)),
             pod_labels: super::selector_labels("mongodb", &self.name),
         }
     }
@@ -340,14 +413,30 @@ const KEYFILE_DIR: &str = "/run/mongodb";
 
 /// The `mongosh` command of a probe: evaluates `code` against the local mongod, without
 /// credentials (`ping` and `hello` need none).
-fn mongosh_probe(code: &str) -> Probe {
+/// URI options of a connection over the pod's loopback with TLS: verified with the CA, except
+/// the host name (a certificate issued for the members' names cannot match 127.0.0.1).
+fn loopback_tls_options() -> String {
+    format!(
+        "&tls=true&tlsCAFile={}&tlsAllowInvalidHostnames=true",
+        super::Tls::file("ca.crt")
+    )
+}
+
+fn mongosh_probe(code: &str, tls: bool) -> Probe {
+    let options = if tls {
+        loopback_tls_options()
+    } else {
+        String::new()
+    };
     Probe::exec([
-        "mongosh",
-        "mongodb://127.0.0.1:27017/?directConnection=true&serverSelectionTimeoutMS=3000",
-        "--quiet",
-        "--norc",
-        "--eval",
-        code,
+        "mongosh".to_owned(),
+        format!(
+            "mongodb://127.0.0.1:27017/?directConnection=true&serverSelectionTimeoutMS=3000{options}"
+        ),
+        "--quiet".to_owned(),
+        "--norc".to_owned(),
+        "--eval".to_owned(),
+        code.to_owned(),
     ])
 }
 
@@ -361,18 +450,16 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     let headless = m.headless();
     let mut bundle = Bundle::new(name);
 
-    super::add_credentials(
-        &mut bundle,
-        &m.credentials,
-        name,
-        &labels,
-        &[
-            (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
-            (PASSWORD_KEY, Generate::alphanumeric()),
-            // 756 random bytes, base64: 1008 characters of the base64 set (keyFiles allow 6-1024).
-            (KEYFILE_KEY, Generate::Base64(756)),
-        ],
-    )?;
+    let mut keys = vec![
+        (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
+        (PASSWORD_KEY, Generate::alphanumeric()),
+        // 756 random bytes, base64: 1008 characters of the base64 set (keyFiles allow 6-1024).
+        (KEYFILE_KEY, Generate::Base64(756)),
+    ];
+    if m.metrics.is_some() {
+        keys.push((EXPORTER_PASSWORD_KEY, Generate::alphanumeric()));
+    }
+    super::add_credentials(&mut bundle, &m.credentials, name, &labels, &keys)?;
     bundle.add(super::scripts_config_map(
         &scripts,
         &labels,
@@ -401,22 +488,43 @@ fn build(m: &MongoDb) -> Result<Bundle> {
                 .limit_memory(Memory::mib(32)),
         )
         .build();
-    let ping = || mongosh_probe("quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)");
+    let tls = m.tls.is_some();
+    let ping = || mongosh_probe("quit(db.adminCommand({ ping: 1 }).ok === 1 ? 0 : 1)", tls);
+    let mut args: Vec<String> = [
+        "mongod",
+        "--replSet",
+        m.replica_set.as_str(),
+        "--bind_ip_all",
+        "--port",
+        "27017",
+        "--dbpath",
+        "/data/db",
+        "--keyFile",
+        keyfile.as_str(),
+    ]
+    .map(str::to_owned)
+    .into();
+    if let Some(t) = &m.tls {
+        let mode = if t.plaintext_allowed() {
+            "preferTLS"
+        } else {
+            "requireTLS"
+        };
+        args.extend([
+            "--tlsMode".to_owned(),
+            mode.to_owned(),
+            "--tlsCertificateKeyFile".to_owned(),
+            TLS_PEM.to_owned(),
+            "--tlsCAFile".to_owned(),
+            super::Tls::file("ca.crt"),
+            // Clients authenticate with passwords, members with the keyFile.
+            "--tlsAllowConnectionsWithoutCertificates".to_owned(),
+        ]);
+    }
     let mongod = Container::builder()
         .name("mongod")
         .image(&image)
-        .args([
-            "mongod",
-            "--replSet",
-            m.replica_set.as_str(),
-            "--bind_ip_all",
-            "--port",
-            "27017",
-            "--dbpath",
-            "/data/db",
-            "--keyFile",
-            keyfile.as_str(),
-        ])
+        .args(args)
         .port(Port::tcp("mongodb", PORT))
         .env(EnvVar::value("MONGO_INITDB_ROOT_USERNAME", &m.root_user))
         .env(EnvVar::value(
@@ -432,13 +540,23 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         .startup(ping().period(10).timeout(10).failure_threshold(60))
         .liveness(ping().period(20).timeout(10).failure_threshold(3))
         .readiness(
-            mongosh_probe("const h = db.hello(); quit(h.isWritablePrimary || h.secondary ? 0 : 1)")
-                .period(10)
-                .timeout(10)
-                .failure_threshold(3),
+            mongosh_probe(
+                "const h = db.hello(); quit(h.isWritablePrimary || h.secondary ? 0 : 1)",
+                tls,
+            )
+            .period(10)
+            .timeout(10)
+            .failure_threshold(3),
         )
-        .resources(m.resources.clone())
-        .build();
+        .resources(m.resources.clone());
+    let mongod = if tls {
+        mongod
+            .mount(Mount::new("tls", super::TLS_DIR).read_only())
+            .mount(Mount::new("tls-pem", TLS_PEM_DIR).read_only())
+            .build()
+    } else {
+        mongod.build()
+    };
     let sidecar = Container::builder()
         .name("replicaset")
         .image(&image)
@@ -474,8 +592,28 @@ fn build(m: &MongoDb) -> Result<Bundle> {
             Resources::new()
                 .requests(Cpu::millis(10), Memory::mib(64))
                 .limit_memory(Memory::mib(256)),
-        )
-        .build();
+        );
+    let sidecar = if tls {
+        sidecar
+            .env(EnvVar::value(
+                "MONGODB_TLS_OPTIONS",
+                format!("&tls=true&tlsCAFile={}", super::Tls::file("ca.crt")),
+            ))
+            .mount(ca_only_mount())
+    } else {
+        sidecar
+    };
+    let sidecar = match &m.metrics {
+        None => sidecar.build(),
+        Some(_) => sidecar
+            .env(EnvVar::value("MONGODB_EXPORTER_USER", EXPORTER_USER))
+            .env(EnvVar::from_secret(
+                "MONGODB_EXPORTER_PASSWORD",
+                &secret,
+                EXPORTER_PASSWORD_KEY,
+            ))
+            .build(),
+    };
     let template = super::spread_template!(
         super::labelled_template!(&selector, &labels),
         m.spread,
@@ -483,7 +621,18 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     )
     .init_container(init)
     .container(mongod)
-    .container(sidecar)
+    .container(sidecar);
+    let template = match &m.metrics {
+        None => template,
+        Some(metrics) => template.container(exporter_container(metrics, &secret, tls)),
+    };
+    let template = match &m.tls {
+        None => template,
+        Some(t) => template
+            .init_container(pem_container(&image))
+            .volume(t.volume(&mut bundle))
+            .volume(Volume::from(Volume::empty_dir("tls-pem").in_memory())),
+    }
     .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
     .volume(
         Volume::secret("secret", &secret)
@@ -525,10 +674,88 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         &m.clients,
         peers.as_slice(),
     )?;
+    if let Some(metrics) = &m.metrics {
+        metrics.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
+    }
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
     }
     Ok(bundle)
+}
+
+/// The `metrics` sidecar: `mongodb_exporter` reading the local `mongod` directly as
+/// [`EXPORTER_USER`], its password from the Secret (`MONGODB_PASSWORD`, never in the URI).
+fn exporter_container(metrics: &super::Metrics, secret: &str, tls: bool) -> Container {
+    let probe = || Probe::http_get("/", "metrics");
+    let options = if tls {
+        loopback_tls_options()
+    } else {
+        String::new()
+    };
+    let c = Container::builder()
+        .name("metrics")
+        .image(metrics.image_or(EXPORTER_IMAGE))
+        .args([format!("--web.listen-address=:{METRICS_PORT}")])
+        .port(Port::tcp("metrics", METRICS_PORT))
+        .env(EnvVar::value(
+            "MONGODB_URI",
+            format!("mongodb://127.0.0.1:{PORT}/admin?directConnection=true{options}"),
+        ))
+        .env(EnvVar::value("MONGODB_USER", EXPORTER_USER))
+        .env(EnvVar::from_secret(
+            "MONGODB_PASSWORD",
+            secret,
+            EXPORTER_PASSWORD_KEY,
+        ))
+        .readiness(probe().period(10).timeout(5).failure_threshold(3))
+        .liveness(probe().period(20).timeout(5).failure_threshold(3))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(32))
+                .limit_memory(Memory::mib(128)),
+        );
+    if tls {
+        c.mount(ca_only_mount()).build()
+    } else {
+        c.build()
+    }
+}
+
+/// The CA certificate alone (`TLS_DIR/ca.crt`), for containers that need no server key.
+fn ca_only_mount() -> Mount {
+    Mount::new("tls", super::Tls::file("ca.crt"))
+        .sub_path("ca.crt")
+        .read_only()
+}
+
+/// Where the init container writes `server.pem` (certificate and key in one file, which is
+/// what `--tlsCertificateKeyFile` reads), in memory.
+const TLS_PEM_DIR: &str = "/run/kubeprint-tls";
+/// The certificate-and-key file of `mongod`.
+const TLS_PEM: &str = "/run/kubeprint-tls/server.pem";
+
+/// The init container joining the Secret's `tls.crt` and `tls.key` into [`TLS_PEM`], readable
+/// by the server's user only.
+fn pem_container(image: &str) -> Container {
+    Container::builder()
+        .name("tls-pem")
+        .image(image)
+        .command([
+            "sh".to_owned(),
+            "-c".to_owned(),
+            format!(
+                "umask 077 && {{ cat {dir}/tls.crt && echo && cat {dir}/tls.key; }} > {TLS_PEM}",
+                dir = super::TLS_DIR
+            ),
+        ])
+        .mount(Mount::new("tls", super::TLS_DIR).read_only())
+        .mount(Mount::new("tls-pem", TLS_PEM_DIR))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(16))
+                .limit_memory(Memory::mib(32)),
+        )
+        .build()
 }
 
 #[cfg(test)]

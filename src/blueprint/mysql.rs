@@ -8,8 +8,9 @@
 //! `db-headless` (stable pod DNS name), client Service `db` (port 3306), Secret `db` (keys
 //! `root-password` and `password`, generated once) unless an existing Secret is given,
 //! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the probe and
-//! backup scripts), NetworkPolicy `db`, and with backups CronJob and PersistentVolumeClaim
-//! `db-backup`.
+//! backup scripts), NetworkPolicy `db`; with backups CronJob and PersistentVolumeClaim
+//! `db-backup`; with metrics NetworkPolicy `db-metrics`; with `Eviction::Block` a
+//! PodDisruptionBudget `db`.
 //!
 //! ## How it runs
 //! - The image's entrypoint initialises an empty data directory: root password from
@@ -26,6 +27,34 @@
 //!   option file on a pipe (see `scripts/mysql-probe.sh`), never on a command line.
 //! - Runs as UID/GID 999 (`mysql` in the image) with a read-only root filesystem; emptyDirs
 //!   back `/var/run/mysqld` (socket, pid file), `/tmp` and `/var/lib/mysql-files`.
+//!
+//! ## Metrics
+//! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`],
+//! `mysqld_exporter`) serving Prometheus metrics on port 9104 (`metrics`), which NetworkPolicy
+//! `NAME-metrics` opens to the declared scrapers only. It logs in over the pod's loopback as
+//! [`EXPORTER_USER`]`@127.0.0.1`, a least-privilege account (PROCESS, REPLICATION CLIENT,
+//! SELECT on `performance_schema`, at most 3 connections; nothing of the application's data)
+//! whose password is generated once into the Secret (key [`EXPORTER_PASSWORD_KEY`]; an existing
+//! Secret must have it). `scripts/mysql-exporter-user.sh` creates the account, run by the
+//! image's entrypoint from `/docker-entrypoint-initdb.d` on the first start. **For a database
+//! initialised before metrics were turned on**, run it once by hand (idempotent):
+//! ```sh
+//! kubectl exec db-0 -c mysql -- bash /opt/kubeprint/mysql-exporter-user.sh
+//! ```
+//! Tested by `tests/scripts/exporters.test.sh`: the script against a real MariaDB, then the
+//! Debian `mysqld_exporter` (0.14, an older release than the image's) logging in with that
+//! account reports `mysql_up 1` with no collector failing. The image's own flags
+//! (`--mysqld.username`, `MYSQLD_EXPORTER_PASSWORD`) are rendered only.
+//!
+//! ## TLS
+//! With [`Tls`](super::Tls): `ssl_cert`, `ssl_key` (and `ssl_ca`) from the `kubernetes.io/tls`
+//! Secret, and `require_secure_transport = ON` (TCP connections without TLS are refused; the
+//! Unix socket counts as secure) unless plaintext is allowed. The probes and the restore use
+//! the socket and are unaffected; the backup job connects over TLS (`ssl-mode=VERIFY_CA` with
+//! the CA, else `REQUIRED`); the exporter uses TLS on the loopback without verification (a
+//! certificate issued for the Services cannot match 127.0.0.1; the traffic never leaves the
+//! pod). Tested by `tests/scripts/mysql-tls.test.sh` against a real MariaDB running this
+//! blueprint's rendered `kubeprint.cnf`.
 //!
 //! ## Backups
 //! With [`Backup`](super::Backup): CronJob `db-backup` runs `scripts/mysql-backup.sh backup`
@@ -44,8 +73,9 @@
 //! after the dump are left alone.
 //!
 //! One replica only: MySQL replication (or Group Replication) needs an operator's care that a
-//! plain StatefulSet cannot give, so there is no PodDisruptionBudget either (it would block
-//! node drains forever).
+//! plain StatefulSet cannot give. So no PodDisruptionBudget by default (one protecting a single
+//! pod blocks node drains forever); [`Eviction::Block`](super::Eviction::Block) adds one for
+//! those who want every move of the database to be a decision.
 //!
 //! ## Replacing the image
 //! The image must behave like the official one: the `docker-entrypoint.sh` environment
@@ -74,9 +104,18 @@ pub const UID: i64 = 999;
 pub const ROOT_PASSWORD_KEY: &str = "root-password";
 /// Secret key of the application user's password.
 pub const PASSWORD_KEY: &str = "password";
+/// Secret key of the metrics exporter's password (generated once, with metrics on).
+pub const EXPORTER_PASSWORD_KEY: &str = "exporter-password";
+/// The metrics exporter's account (`exporter`@`127.0.0.1`).
+pub const EXPORTER_USER: &str = "exporter";
+/// The default metrics exporter image ([`Metrics`](super::Metrics)).
+pub const EXPORTER_IMAGE: &str = "prom/mysqld-exporter:v0.17.2";
+/// The exporter's metrics port.
+pub const METRICS_PORT: i32 = 9104;
 
 const PROBE_SCRIPT: &str = include_str!("scripts/mysql-probe.sh");
 const BACKUP_SCRIPT: &str = include_str!("scripts/mysql-backup.sh");
+const EXPORTER_USER_SCRIPT: &str = include_str!("scripts/mysql-exporter-user.sh");
 
 fn default_resources() -> Resources {
     Resources::new()
@@ -154,9 +193,19 @@ pub struct MySql {
     /// The data volume (default 8Gi, claims retained).
     #[builder(default = Persistence::of("8Gi"))]
     storage: Persistence,
+    /// What a node drain may do to the pod (default [`Eviction::Allow`](super::Eviction): no
+    /// PodDisruptionBudget; see [`Eviction`](super::Eviction) for the trade-off).
+    #[builder(default)]
+    eviction: super::Eviction,
     /// Scheduled dumps of the application database (`mysqldump`); off by default.
     #[builder(default, setter(strip_option(fallback = backup_opt)))]
     backup: Option<super::Backup>,
+    /// TLS with the certificate of a `kubernetes.io/tls` Secret; off by default.
+    #[builder(default, setter(strip_option(fallback = tls_opt)))]
+    tls: Option<super::Tls>,
+    /// A `mysqld_exporter` sidecar with a monitoring account of its own; off by default.
+    #[builder(default, setter(strip_option(fallback = metrics_opt)))]
+    metrics: Option<super::Metrics>,
     /// Resources of the `mysql` container (default: requests 250m CPU / 512Mi, limit 1Gi).
     #[builder(default = default_resources())]
     resources: Resources,
@@ -200,6 +249,9 @@ pub struct MySqlConnection {
     pub user: String,
     /// Where the application user's password is.
     pub password: SecretKeyRef,
+    /// TLS, when on (`ssl-mode=VERIFY_CA` with its CA, or `VERIFY_IDENTITY` when the
+    /// certificate names the host).
+    pub tls: Option<super::ClientTls>,
     /// Labels of the server's pods (e.g. for a client's own egress policy).
     pub pod_labels: Labels,
 }
@@ -240,6 +292,18 @@ impl MySql {
         c.check("user", identifier(&self.user, 32));
         if let Some(b) = &self.backup {
             b.check(&mut c);
+        }
+        if let Some(tls) = &self.tls {
+            tls.check(&mut c);
+        }
+        if let Some(m) = &self.metrics {
+            m.check(&mut c);
+            if self.user == EXPORTER_USER {
+                c.fail(
+                    "user",
+                    "must not be \"exporter\" with metrics on (the exporter's own account)",
+                );
+            }
         }
         if self.user == "root" {
             c.fail(
@@ -304,6 +368,7 @@ impl Blueprint for MySql {
             database: self.database.clone(),
             user: self.user.clone(),
             password: SecretKeyRef::new(self.credentials.secret_name(&self.name), PASSWORD_KEY),
+            tls: self.tls.as_ref().map(|t| t.client(PORT)),
             pod_labels: super::selector_labels("mysql", &self.name),
         }
     }
@@ -320,16 +385,14 @@ fn build(m: &MySql) -> Result<Bundle> {
     let headless = format!("{name}-headless");
     let mut bundle = Bundle::new(name);
 
-    super::add_credentials(
-        &mut bundle,
-        &m.credentials,
-        name,
-        &labels,
-        &[
-            (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
-            (PASSWORD_KEY, Generate::alphanumeric()),
-        ],
-    )?;
+    let mut keys = vec![
+        (ROOT_PASSWORD_KEY, Generate::alphanumeric()),
+        (PASSWORD_KEY, Generate::alphanumeric()),
+    ];
+    if m.metrics.is_some() {
+        keys.push((EXPORTER_PASSWORD_KEY, Generate::alphanumeric()));
+    }
+    super::add_credentials(&mut bundle, &m.credentials, name, &labels, &keys)?;
     bundle.add(
         ConfigMap::builder()
             .name(&config)
@@ -337,14 +400,14 @@ fn build(m: &MySql) -> Result<Bundle> {
             .entry("kubeprint.cnf", server_config(m))
             .build(),
     )?;
-    bundle.add(super::scripts_config_map(
-        &scripts,
-        &labels,
-        &[
-            ("mysql-backup.sh", BACKUP_SCRIPT),
-            ("mysql-probe.sh", PROBE_SCRIPT),
-        ],
-    ))?;
+    let mut files = vec![
+        ("mysql-backup.sh", BACKUP_SCRIPT),
+        ("mysql-probe.sh", PROBE_SCRIPT),
+    ];
+    if m.metrics.is_some() {
+        files.push(("mysql-exporter-user.sh", EXPORTER_USER_SCRIPT));
+    }
+    bundle.add(super::scripts_config_map(&scripts, &labels, &files))?;
 
     let secret_file = |key: &str| format!("{SECRET_DIR}/{key}");
     let probe = |mode: &str| Probe::exec(super::script_command("bash", "mysql-probe.sh", &[mode]));
@@ -374,24 +437,55 @@ fn build(m: &MySql) -> Result<Bundle> {
         .startup(probe("ping").period(10).timeout(5).failure_threshold(60))
         .liveness(probe("ping").period(10).timeout(5).failure_threshold(3))
         .readiness(probe("ready").period(10).timeout(5).failure_threshold(3))
-        .resources(m.resources.clone())
-        .build();
-    let template = super::labelled_template!(&selector, &labels)
+        .resources(m.resources.clone());
+    let mut secret_volume = Volume::secret("secret", &secret)
+        .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
+        .item(PASSWORD_KEY, PASSWORD_KEY)
+        .default_mode(0o440);
+    let mut exporter = None;
+    let mysql = match &m.tls {
+        Some(_) => mysql.mount(Mount::new("tls", super::TLS_DIR).read_only()),
+        None => mysql,
+    };
+    let mysql = match &m.metrics {
+        None => mysql.build(),
+        Some(metrics) => {
+            secret_volume = secret_volume.item(EXPORTER_PASSWORD_KEY, EXPORTER_PASSWORD_KEY);
+            exporter = Some(exporter_container(metrics, &secret, m.tls.is_some()));
+            // The image's entrypoint runs it once the root password is set, on the first start.
+            mysql
+                .env(EnvVar::value(
+                    "MYSQL_EXPORTER_PASSWORD_FILE",
+                    secret_file(EXPORTER_PASSWORD_KEY),
+                ))
+                .mount(
+                    Mount::new(
+                        "scripts",
+                        "/docker-entrypoint-initdb.d/kubeprint-exporter-user.sh",
+                    )
+                    .sub_path("mysql-exporter-user.sh")
+                    .read_only(),
+                )
+                .build()
+        }
+    };
+    let mut template = super::labelled_template!(&selector, &labels)
         .container(mysql)
         .volume(Volume::config_map("config", &config))
         .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
-        .volume(
-            Volume::secret("secret", &secret)
-                .item(ROOT_PASSWORD_KEY, ROOT_PASSWORD_KEY)
-                .item(PASSWORD_KEY, PASSWORD_KEY)
-                .default_mode(0o440),
-        )
+        .volume(secret_volume)
         .volume(super::empty_dir("run"))
         .volume(super::empty_dir("tmp"))
         .volume(super::empty_dir("files"))
         .security(super::pod_security(UID))
-        .termination_grace_period(60)
-        .build();
+        .termination_grace_period(60);
+    if let Some(exporter) = exporter {
+        template = template.container(exporter);
+    }
+    if let Some(tls) = &m.tls {
+        template = template.volume(tls.volume(&mut bundle));
+    }
+    let template = template.build();
     bundle.add(super::stateful_set(
         name, &labels, &headless, 1, template, &m.storage, None,
     )?)?;
@@ -407,6 +501,7 @@ fn build(m: &MySql) -> Result<Bundle> {
         &selector,
         &[("mysql", PORT)],
     ))?;
+    super::single_replica_budget(&mut bundle, m.eviction, name, &labels, &selector)?;
     let mut peers = Vec::new();
     if let Some(b) = &m.backup {
         let backup_selector = super::selector_labels("mysql-backup", name);
@@ -437,9 +532,25 @@ fn build(m: &MySql) -> Result<Bundle> {
                 Resources::new()
                     .requests(Cpu::millis(100), Memory::mib(128))
                     .limit_memory(Memory::mib(512)),
-            )
-            .build();
-        let template = super::labelled_template!(&backup_selector, &backup_labels)
+            );
+        // Over the network with TLS: verifying with the CA only (the job needs no server key).
+        let dump = match &m.tls {
+            None => dump.build(),
+            Some(tls) if tls.has_ca() => dump
+                .env(EnvVar::value("MYSQL_SSL_CA", super::Tls::file("ca.crt")))
+                .mount(Mount::new("tls", super::TLS_DIR).read_only())
+                .build(),
+            Some(_) => dump.env(EnvVar::value("MYSQL_TLS", "required")).build(),
+        };
+        let mut template = super::labelled_template!(&backup_selector, &backup_labels);
+        if let Some(tls) = m.tls.as_ref().filter(|t| t.has_ca()) {
+            template = template.volume(
+                Volume::secret("tls", tls.secret())
+                    .item(tls.ca_key_name(), "ca.crt")
+                    .default_mode(0o440),
+            );
+        }
+        let template = template
             .container(dump)
             .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
             .volume(
@@ -463,10 +574,47 @@ fn build(m: &MySql) -> Result<Bundle> {
         &m.clients,
         &peers,
     )?;
+    if let Some(metrics) = &m.metrics {
+        metrics.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
+    }
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
     }
     Ok(bundle)
+}
+
+/// The `metrics` sidecar: `mysqld_exporter` logging in as [`EXPORTER_USER`] over the pod's
+/// loopback, its password from the Secret through `MYSQLD_EXPORTER_PASSWORD`.
+fn exporter_container(metrics: &super::Metrics, secret: &str, tls: bool) -> Container {
+    let probe = || Probe::http_get("/", "metrics");
+    let mut args = vec![
+        format!("--mysqld.address=127.0.0.1:{PORT}"),
+        format!("--mysqld.username={EXPORTER_USER}"),
+        format!("--web.listen-address=:{METRICS_PORT}"),
+    ];
+    if tls {
+        // TLS over the pod's loopback, where a certificate issued for the Services cannot
+        // match 127.0.0.1: encrypted, not verified (the traffic never leaves the pod).
+        args.push("--tls.insecure-skip-verify".to_owned());
+    }
+    Container::builder()
+        .name("metrics")
+        .image(metrics.image_or(EXPORTER_IMAGE))
+        .args(args)
+        .port(Port::tcp("metrics", METRICS_PORT))
+        .env(EnvVar::from_secret(
+            "MYSQLD_EXPORTER_PASSWORD",
+            secret,
+            EXPORTER_PASSWORD_KEY,
+        ))
+        .readiness(probe().period(10).timeout(5).failure_threshold(3))
+        .liveness(probe().period(20).timeout(5).failure_threshold(3))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(32))
+                .limit_memory(Memory::mib(64)),
+        )
+        .build()
 }
 
 /// Where the backup claim is mounted in the backup pods.
@@ -478,6 +626,19 @@ const SECRET_DIR: &str = "/etc/mysql-secret";
 /// `/etc/mysql/conf.d/kubeprint.cnf`.
 fn server_config(m: &MySql) -> String {
     let mut cnf = String::from("# Managed by kubeprint.\n[mysqld]\nskip-name-resolve\n");
+    if let Some(tls) = &m.tls {
+        cnf.push_str(&format!(
+            "ssl_cert = {}\nssl_key = {}\n",
+            super::Tls::file("tls.crt"),
+            super::Tls::file("tls.key")
+        ));
+        if tls.has_ca() {
+            cnf.push_str(&format!("ssl_ca = {}\n", super::Tls::file("ca.crt")));
+        }
+        // The socket counts as secure: the probes and the restore (in the pod) are unaffected.
+        let require = if tls.plaintext_allowed() { "OFF" } else { "ON" };
+        cnf.push_str(&format!("require_secure_transport = {require}\n"));
+    }
     for (key, value) in &m.settings {
         cnf.push_str(&format!("{key} = {value}\n"));
     }

@@ -412,6 +412,15 @@ impl Parse {
         }
         super::check_replicas(&mut c, self.replicas);
         self.credentials.check(&mut c, "credentials");
+        if let Some(ParseDatabase::MongoDb(m)) = &self.database
+            && m.connection().tls.is_some()
+        {
+            c.fail(
+                "database",
+                "an embedded MongoDB with TLS is not supported yet (Parse Server would need its \
+                 CA); use ParseDatabase::External with a URI that carries the TLS options",
+            );
+        }
         if let Some(ParseDatabase::External(uri)) = &self.database {
             c.check(
                 "database.secret",

@@ -12,14 +12,16 @@
 //! ## Standalone
 //! StatefulSet `NAME` (one pod), headless Service `NAME-headless`, client Service `NAME`
 //! (port 6379), Secret `NAME` (key `password`, generated once), ConfigMaps `NAME-config`
-//! (`redis.conf`) and `NAME-scripts`, NetworkPolicy `NAME`. Persistence: append-only file
+//! (`redis.conf`) and `NAME-scripts`, NetworkPolicy `NAME`; with backups CronJob and
+//! PersistentVolumeClaim `NAME-backup`. Persistence: append-only file
 //! (`appendonly yes`, fsync every second) on the claim mounted at `/data`.
 //!
 //! ## Sentinel
 //! StatefulSet `NAME` with `replicas` pods (at least 3); each pod runs `redis` and `sentinel`.
 //! The client Service `NAME` exposes the Sentinel port 26379 (and 6379, which reaches *any*
 //! pod: use a Sentinel-aware client, asking for master set [`Sentinel::master_set`]). Also a
-//! PodDisruptionBudget (`maxUnavailable: 1`).
+//! PodDisruptionBudget (`maxUnavailable: 1`). A standalone server has none unless asked for
+//! ([`Eviction::Block`](super::Eviction::Block): it blocks node drains).
 //! - Every pod has a stable name, `NAME-i.NAME-headless.NAMESPACE.svc`, published before the
 //!   pod is ready (`publishNotReadyAddresses`); Redis and Sentinel announce these names
 //!   (`replica-announce-ip`, `sentinel announce-hostnames`) instead of pod IPs, which change.
@@ -38,12 +40,50 @@
 //!   set restarts with pod 0 as master, and writes acknowledged only by another pod are lost.
 //! - Sentinels require the same password as Redis (`requirepass`) and use it among themselves.
 //!
+//! ## Backups
+//! With [`Backup`](super::Backup): CronJob `NAME-backup` runs `scripts/redis-backup.sh backup`
+//! (the same image): `redis-cli --rdb` copies an RDB snapshot from the client Service `NAME`
+//! (the server; in Sentinel mode any pod, a replica's snapshot being as complete as its
+//! replication) into `/backup/NAME-<UTC time>.rdb` on PersistentVolumeClaim `NAME-backup`,
+//! under a temporary name until complete and checked, keeping the newest `keep`. The password
+//! comes from the Secret through `REDISCLI_AUTH`, never a command line. The NetworkPolicy admits
+//! the backup pods.
+//!
+//! **Restore** (tested by `tests/scripts/redis-backup.test.sh` against a real `redis-server`
+//! with `appendonly yes`): copy a snapshot out of the claim, then feed it to the server's own
+//! pod, which has the script:
+//! ```sh
+//! kubectl exec -i cache-0 -c redis -- sh /opt/kubeprint/redis-backup.sh restore - < cache-20261202T030000Z.rdb
+//! ```
+//! Copying the file into `/data` would do nothing: with the append-only file on, Redis loads the
+//! AOF on start and ignores `dump.rdb`. So the script starts a temporary server of the snapshot
+//! on a loopback port of the pod (AOF off) and makes the running server its replica: the full
+//! synchronisation replaces the whole data set (keys written since the backup are gone), Redis
+//! rewrites its AOF from the loaded data, and the script makes it a master again and waits for
+//! the rewrite, so a restart keeps the restored data. Writes are refused while it runs (a
+//! replica is read-only). On a master only (the script refuses a replica). In Sentinel mode it
+//! would run on the current master (`SENTINEL get-master-addr-by-name`), but that is **not
+//! tested**: the master reports the replica role while it loads, and the Sentinels may react.
+//!
+//! ## TLS
+//! With [`Tls`](super::Tls) (standalone only; refused with Sentinel): `tls-port 6379` and
+//! `port 0` (TLS only, the default), or with plaintext allowed `port 6379` and `tls-port 6380`
+//! ([`TLS_PORT`]), the certificate and key from the `kubernetes.io/tls` Secret, clients
+//! authenticated by password (`tls-auth-clients no`). The probes and the restore use
+//! `redis-cli --tls` (verifying the chain with the CA when given; redis-cli checks no host
+//! name, so loopback works), the backup job connects over TLS to the Service, the exporter uses
+//! `rediss://localhost` without verification (a certificate for the Services cannot match
+//! `localhost`, and the traffic never leaves the pod). Tested by
+//! `tests/scripts/redis-tls.test.sh` (real `redis-server` with certificates made by `openssl`).
+//!
 //! ## Metrics
 //! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`], `redis_exporter`)
 //! in every pod, reading the local server with the Secret's password and serving Prometheus
 //! metrics on port 9121 (`metrics`), which NetworkPolicy `NAME-metrics` opens to the declared
-//! scrapers only. (Rendered and admitted by the apiserver; the exporter itself is not run by
-//! the tests.)
+//! scrapers only. The sidecar's variables (`REDIS_ADDR`, `REDIS_PASSWORD`, and with TLS
+//! `REDIS_EXPORTER_SKIP_TLS_VERIFICATION`) are tested with Debian's `redis_exporter` (1.45, an
+//! older release than the image's) against a real `redis-server` (`tests/scripts/exporters.test.sh`,
+//! `tests/scripts/redis-tls.test.sh`): `redis_up 1`, `/health` answers.
 //!
 //! ## Modules
 //! The official `redis:8` image's entrypoint loads the modules it bundles (Bloom, Search, JSON,
@@ -81,6 +121,9 @@ pub const EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.78.0";
 pub const METRICS_PORT: i32 = 9121;
 /// The Sentinel port.
 pub const SENTINEL_PORT: i32 = 26379;
+/// The TLS port when plaintext connections are allowed too ([`Tls`](super::Tls)); with TLS only,
+/// TLS is on [`PORT`].
+pub const TLS_PORT: i32 = 6380;
 /// UID and GID of the `redis` user of the official image.
 pub const UID: i64 = 999;
 /// Secret key of the password (Redis `requirepass`, and Sentinel's).
@@ -108,6 +151,10 @@ const START_SCRIPT: &str = include_str!("scripts/redis-start.sh");
 const SENTINEL_INIT_SCRIPT: &str = include_str!("scripts/sentinel-init.sh");
 const SENTINEL_START_SCRIPT: &str = include_str!("scripts/sentinel-start.sh");
 const PROBE_SCRIPT: &str = include_str!("scripts/redis-probe.sh");
+const BACKUP_SCRIPT: &str = include_str!("scripts/redis-backup.sh");
+
+/// Where the backup claim is mounted in the backup pods.
+const BACKUP_DIR: &str = "/backup";
 
 fn default_resources() -> Resources {
     Resources::new()
@@ -282,6 +329,12 @@ pub struct Redis {
     /// Sentinel mode; standalone when unset.
     #[builder(default, setter(strip_option(fallback = sentinel_opt)))]
     sentinel: Option<Sentinel>,
+    /// What a node drain may do to a standalone server's pod (default
+    /// [`Eviction::Allow`](super::Eviction): no PodDisruptionBudget; see
+    /// [`Eviction`](super::Eviction) for the trade-off). A Sentinel set always has a budget
+    /// letting one pod go at a time; `Block` is refused there.
+    #[builder(default)]
+    eviction: super::Eviction,
     /// How the Sentinel pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft);
     /// nothing for a standalone server).
     #[builder(default)]
@@ -295,6 +348,13 @@ pub struct Redis {
     /// A `redis_exporter` sidecar in every pod; off by default.
     #[builder(default, setter(strip_option(fallback = metrics_opt)))]
     metrics: Option<super::Metrics>,
+    /// TLS with the certificate of a `kubernetes.io/tls` Secret (standalone only); off by default.
+    #[builder(default, setter(strip_option(fallback = tls_opt)))]
+    tls: Option<super::Tls>,
+    /// Scheduled RDB snapshots copied over the network (`redis-cli --rdb`); off by default.
+    /// See the module documentation for the restore.
+    #[builder(default, setter(strip_option(fallback = backup_opt)))]
+    backup: Option<super::Backup>,
     /// The data volume of each pod (default 8Gi, claims retained).
     #[builder(default = Persistence::of("8Gi"))]
     storage: Persistence,
@@ -342,6 +402,8 @@ pub struct RedisConnection {
     pub master_set: Option<String>,
     /// Where the password is (Redis and Sentinels use the same).
     pub password: SecretKeyRef,
+    /// TLS, when on: connect with `rediss://` on its port, verifying with its CA.
+    pub tls: Option<super::ClientTls>,
     /// Labels of the Redis pods.
     pub pod_labels: Labels,
 }
@@ -358,6 +420,11 @@ const RESERVED: &[&str] = &[
     "replica-announce-port",
     "dir",
     "daemonize",
+    // TLS is the `tls` option's: the certificate files live where the blueprint mounts them.
+    "tls-port",
+    "tls-cert-file",
+    "tls-key-file",
+    "tls-ca-cert-file",
 ];
 
 impl Redis {
@@ -483,6 +550,26 @@ impl Redis {
         if let Some(m) = &self.metrics {
             m.check(&mut c);
         }
+        if let Some(b) = &self.backup {
+            b.check(&mut c);
+        }
+        if let Some(tls) = &self.tls {
+            tls.check(&mut c);
+            if self.sentinel.is_some() {
+                c.fail(
+                    "tls",
+                    "is not supported with Sentinel yet (Sentinel, replication and the start \
+                     scripts' queries would all need it); use a standalone server",
+                );
+            }
+        }
+        if self.sentinel.is_some() && self.eviction == super::Eviction::Block {
+            c.fail(
+                "eviction",
+                "Block is for a standalone server: a Sentinel set has a PodDisruptionBudget \
+                 letting one pod go at a time (its failover covers it)",
+            );
+        }
         c.finish()
     }
 }
@@ -502,8 +589,28 @@ impl Blueprint for Redis {
             sentinel_port: self.sentinel.as_ref().map(|_| SENTINEL_PORT),
             master_set: self.sentinel.as_ref().map(|s| s.master_set.clone()),
             password: SecretKeyRef::new(self.credentials.secret_name(&self.name), PASSWORD_KEY),
+            tls: self.tls.as_ref().map(|t| t.client(tls_port(t))),
             pod_labels: super::selector_labels("redis", &self.name),
         }
+    }
+}
+
+/// The port of TLS connections.
+fn tls_port(tls: &super::Tls) -> i32 {
+    if tls.plaintext_allowed() {
+        TLS_PORT
+    } else {
+        PORT
+    }
+}
+
+/// redis-cli's options for a TLS connection: verifying the server with the CA when there is
+/// one (redis-cli checks the chain, not the host name), else encrypted without verification.
+fn cli_tls_args(tls: &super::Tls) -> String {
+    if tls.has_ca() {
+        format!("--tls --cacert {}", super::Tls::file("ca.crt"))
+    } else {
+        "--tls --insecure".to_owned()
     }
 }
 
@@ -539,6 +646,10 @@ fn build(r: &Redis) -> Result<Bundle> {
         ("redis-start.sh", START_SCRIPT),
         ("redis-probe.sh", PROBE_SCRIPT),
     ];
+    if r.backup.is_some() {
+        // In the server's pods too: the restore runs there.
+        files.push(("redis-backup.sh", BACKUP_SCRIPT));
+    }
     if r.sentinel.is_some() {
         files.push(("sentinel-init.sh", SENTINEL_INIT_SCRIPT));
         files.push(("sentinel-start.sh", SENTINEL_START_SCRIPT));
@@ -583,14 +694,32 @@ fn build(r: &Redis) -> Result<Bundle> {
     } else {
         "standalone"
     };
+    let mut redis_env = vec![EnvVar::value("REDIS_MODULES", r.modules.as_env())];
+    let mut redis_ports = vec![Port::tcp("redis", PORT)];
+    let mut ports = vec![("redis", PORT)];
+    if let Some(tls) = &r.tls {
+        redis_env.push(EnvVar::value("REDIS_TLS_DIR", super::TLS_DIR));
+        if tls.plaintext_allowed() {
+            redis_env.push(EnvVar::value("REDIS_TLS", "optional"));
+            redis_env.push(EnvVar::value("REDIS_TLS_PORT", TLS_PORT.to_string()));
+            redis_ports.push(Port::tcp("redis-tls", TLS_PORT));
+            ports.push(("redis-tls", TLS_PORT));
+        } else {
+            redis_env.push(EnvVar::value("REDIS_TLS", "required"));
+            // The probes and the restore (in this container) speak TLS on the one port.
+            redis_env.push(EnvVar::value("REDIS_TLS_ARGS", cli_tls_args(tls)));
+        }
+    }
     let redis = env
         .iter()
+        .chain(&redis_env)
         .fold(Container::builder().name("redis").image(&image), |c, e| {
             c.env(e.clone())
         })
-        .env(EnvVar::value("REDIS_MODULES", r.modules.as_env()))
-        .command(super::script_command("sh", "redis-start.sh", &[mode]))
-        .port(Port::tcp("redis", PORT))
+        .command(super::script_command("sh", "redis-start.sh", &[mode]));
+    let redis = redis_ports
+        .into_iter()
+        .fold(redis, |c, p| c.port(p))
         .mount(Mount::new("data", "/data"))
         .mount(Mount::new("config", "/etc/redis").read_only())
         .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
@@ -614,8 +743,13 @@ fn build(r: &Redis) -> Result<Bundle> {
                 .timeout(5)
                 .failure_threshold(3),
         )
-        .resources(r.resources.clone())
-        .build();
+        .resources(r.resources.clone());
+    let redis = match &r.tls {
+        Some(_) => redis
+            .mount(Mount::new("tls", super::TLS_DIR).read_only())
+            .build(),
+        None => redis.build(),
+    };
     let mut template = super::spread_template!(
         super::labelled_template!(&selector, &labels),
         r.spread,
@@ -625,7 +759,9 @@ fn build(r: &Redis) -> Result<Bundle> {
     .volume(Volume::config_map("config", &config))
     .volume(Volume::config_map("scripts", &scripts).default_mode(0o555))
     .volume(super::empty_dir("run"));
-    let mut ports = vec![("redis", PORT)];
+    if let Some(tls) = &r.tls {
+        template = template.volume(tls.volume(&mut bundle));
+    }
     if let Some(s) = &r.sentinel {
         ports.push(("sentinel", SENTINEL_PORT));
         let init = env
@@ -669,23 +805,33 @@ fn build(r: &Redis) -> Result<Bundle> {
     }
     if let Some(m) = &r.metrics {
         let health = || Probe::http_get("/health", "metrics");
+        let address = match &r.tls {
+            None => format!("redis://localhost:{PORT}"),
+            Some(tls) => format!("rediss://localhost:{}", tls_port(tls)),
+        };
         let exporter = Container::builder()
             .name("metrics")
             .image(m.image_or(EXPORTER_IMAGE))
             .port(Port::tcp("metrics", METRICS_PORT))
-            .env(EnvVar::value(
-                "REDIS_ADDR",
-                format!("redis://localhost:{PORT}"),
-            ))
-            .env(EnvVar::from_secret("REDIS_PASSWORD", &secret, PASSWORD_KEY))
-            .readiness(health().period(10).timeout(5).failure_threshold(3))
-            .liveness(health().period(20).timeout(5).failure_threshold(3))
-            .resources(
-                Resources::new()
-                    .requests(Cpu::millis(10), Memory::mib(32))
-                    .limit_memory(Memory::mib(64)),
-            )
-            .build();
+            .env(EnvVar::value("REDIS_ADDR", address))
+            .env(EnvVar::from_secret("REDIS_PASSWORD", &secret, PASSWORD_KEY));
+        // Over the pod's loopback, where the server's certificate (issued for its Services)
+        // cannot match "localhost": encrypted, not verified; the traffic never leaves the pod.
+        let exporter = match &r.tls {
+            Some(_) => exporter.env(EnvVar::value(
+                "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
+                "true",
+            )),
+            None => exporter,
+        }
+        .readiness(health().period(10).timeout(5).failure_threshold(3))
+        .liveness(health().period(20).timeout(5).failure_threshold(3))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(10), Memory::mib(32))
+                .limit_memory(Memory::mib(64)),
+        )
+        .build();
         template = template.container(exporter);
         m.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
     }
@@ -708,13 +854,18 @@ fn build(r: &Redis) -> Result<Bundle> {
     bundle.add(super::client_service(name, &labels, &selector, &ports))?;
     if replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
+    } else {
+        super::single_replica_budget(&mut bundle, r.eviction, name, &labels, &selector)?;
     }
     let port_numbers: Vec<i32> = ports.iter().map(|(_, p)| *p).collect();
-    let peers = if replicas > 1 {
+    let mut peers = if replicas > 1 {
         vec![selector.clone()]
     } else {
         Vec::new()
     };
+    if let Some(b) = &r.backup {
+        peers.push(add_backup(&mut bundle, r, b, &image, &secret, &scripts)?);
+    }
     super::network_policy(
         &mut bundle,
         name,
@@ -728,6 +879,66 @@ fn build(r: &Redis) -> Result<Bundle> {
         bundle.set_namespace(ns);
     }
     Ok(bundle)
+}
+
+/// Adds the backup CronJob and its claim; returns the selector labels of its pods.
+fn add_backup(
+    bundle: &mut Bundle,
+    r: &Redis,
+    b: &super::Backup,
+    image: &str,
+    secret: &str,
+    scripts: &str,
+) -> Result<Labels> {
+    let name = r.name.as_str();
+    let backup_selector = super::selector_labels("redis-backup", name);
+    let backup_labels = super::standard_labels("redis-backup", name, "backup", &r.labels);
+    // The client Service: the master of a standalone server, any pod of a Sentinel set (a
+    // replica's snapshot is as complete as its replication).
+    let port = r.tls.as_ref().map_or(PORT, tls_port);
+    let copy = Container::builder()
+        .name("backup")
+        .image(image)
+        .command(super::script_command("sh", "redis-backup.sh", &["backup"]))
+        .env(EnvVar::from_secret("REDISCLI_AUTH", secret, PASSWORD_KEY))
+        .env(EnvVar::value("REDIS_HOST", name))
+        .env(EnvVar::value("REDIS_PORT", port.to_string()))
+        .env(EnvVar::value("BACKUP_DIR", BACKUP_DIR))
+        .env(EnvVar::value("BACKUP_KEEP", b.keep().to_string()))
+        .env(EnvVar::value("BACKUP_PREFIX", name))
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("backup", BACKUP_DIR))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(50), Memory::mib(32))
+                .limit_memory(Memory::mib(128)),
+        );
+    // Over the network with TLS: verifying with the CA only (the job needs no server key).
+    let copy = match &r.tls {
+        None => copy.build(),
+        Some(tls) if tls.has_ca() => copy
+            .env(EnvVar::value("REDIS_TLS_ARGS", cli_tls_args(tls)))
+            .mount(Mount::new("tls", super::TLS_DIR).read_only())
+            .build(),
+        Some(tls) => copy
+            .env(EnvVar::value("REDIS_TLS_ARGS", cli_tls_args(tls)))
+            .build(),
+    };
+    let mut template = super::labelled_template!(&backup_selector, &backup_labels)
+        .container(copy)
+        .volume(Volume::config_map("scripts", scripts).default_mode(0o555))
+        .volume(Volume::pvc("backup", format!("{name}-backup")))
+        .security(super::pod_security(UID));
+    if let Some(tls) = r.tls.as_ref().filter(|t| t.has_ca()) {
+        template = template.volume(
+            Volume::secret("tls", tls.secret())
+                .item(tls.ca_key_name(), "ca.crt")
+                .default_mode(0o440),
+        );
+    }
+    let template = template.build();
+    b.add(bundle, name, &backup_labels, template)?;
+    Ok(backup_selector)
 }
 
 /// The ConfigMap's `redis.conf`: persistence and network settings, then the user's directives.
@@ -848,12 +1059,14 @@ mod tests {
             .setting("requirepass", "x")
             .setting("maxmemory policy", "x")
             .setting("maxmemory", "1gb\nrequirepass x")
+            .setting("tls-port", "6380")
             .build();
         assert_eq!(
             errors(&r),
             "redis \"cache\": settings[0]: \"requirepass\" is managed by the blueprint\n\
              redis \"cache\": settings[1]: \"maxmemory policy\" is not a directive name\n\
-             redis \"cache\": settings[2]: the value of \"maxmemory\" must be one line"
+             redis \"cache\": settings[2]: the value of \"maxmemory\" must be one line\n\
+             redis \"cache\": settings[3]: \"tls-port\" is managed by the blueprint"
         );
     }
 }

@@ -92,6 +92,7 @@ class Cluster {
         for (const [, peer] of this.nodes) {
           if (peer.config && peer.config._id === n.config._id) {
             (peer.users[dbName] ||= []).push(cmd.createUser);
+            (peer.roles ||= {})[`${dbName}.${cmd.createUser}`] = { pwd: cmd.pwd, roles: structuredClone(cmd.roles) };
           }
         }
         return { ok: 1 };
@@ -137,6 +138,7 @@ function runAs(cluster, ordinal, replicas, overrides = {}) {
       assert.equal(decodeURIComponent(m[2]), ROOT.pwd);
       assert.match(m[4], /directConnection=true/);
       assert.match(m[4], /serverSelectionTimeoutMS=\d+/);
+      (cluster.uris ||= []).push(uri);
       this.host = m[3].startsWith('127.0.0.1:') ? self : m[3];
     }
     getDB(name) {
@@ -251,6 +253,44 @@ test('the application user is created through the primary, not a secondary', () 
   assert.ok(!c.commands.includes(`${host(2)} createUser`));
 });
 
+test('with metrics, the exporter user is created once in admin with clusterMonitor only', () => {
+  const c = new Cluster(3);
+  const metrics = { MONGODB_EXPORTER_USER: 'exporter', MONGODB_EXPORTER_PASSWORD: 'exp-pw' };
+  for (let round = 0; round < 6; round++) for (let i = 0; i < 3; i++) runAs(c, i, 3, metrics);
+  const n = c.node(host(1));
+  assert.deepEqual(n.users.admin, [ROOT.user, 'exporter'], 'created exactly once, in admin');
+  assert.deepEqual(JSON.parse(JSON.stringify(n.roles['admin.exporter'])), {
+    pwd: 'exp-pw',
+    roles: [{ role: 'clusterMonitor', db: 'admin' }],
+  });
+  assert.deepEqual(n.users.parse, ['parse'], 'the application user too');
+  // An existing set (created without metrics) gets it on the next start of a sidecar.
+  const d = new Cluster(3);
+  assert.ok(converge(d, 3) > 0);
+  assert.equal(d.node(host(0)).users.admin.length, 1);
+  assert.equal(runAs(d, 2, 3, metrics).code, 0);
+  assert.deepEqual(d.node(host(0)).users.admin, [ROOT.user, 'exporter']);
+});
+
+test('with TLS, every connection carries the TLS options; only loopback skips the host name check', () => {
+  const c = new Cluster(3);
+  const tls = { MONGODB_TLS_OPTIONS: '&tls=true&tlsCAFile=/etc/kubeprint-tls/ca.crt' };
+  for (let round = 0; round < 6; round++) for (let i = 0; i < 3; i++) runAs(c, i, 3, tls);
+  // The script's own connections (the simulation's getSiblingDB makes others).
+  const uris = c.uris.filter((u) => u.includes('connectTimeoutMS=3000'));
+  assert.ok(uris.length > 0);
+  for (const uri of uris) {
+    assert.match(uri, /&tls=true&tlsCAFile=\/etc\/kubeprint-tls\/ca\.crt/, uri);
+    const local = uri.includes('@127.0.0.1:');
+    assert.equal(uri.includes('tlsAllowInvalidHostnames=true'), local, uri);
+  }
+  assert.ok(uris.some((u) => !u.includes('@127.0.0.1:')), 'peers were contacted too');
+  // Without TLS, none.
+  const d = new Cluster(1);
+  converge(d, 1);
+  assert.ok(d.uris.every((u) => !u.includes('tls')));
+});
+
 test('a member waits while the set has no primary', () => {
   const c = new Cluster(3);
   assert.ok(converge(c, 3) > 0);
@@ -278,6 +318,11 @@ test('credentials never appear in the output', () => {
   for (let i = 0; i < 2; i++) all.push(...runAs(c, i, 3).output);
   const text = all.join('\n');
   assert.ok(!text.includes(ROOT.pwd) && !text.includes(encodeURIComponent(ROOT.pwd)) && !text.includes('app-password'), text);
+  const d = new Cluster(1);
+  const out = [];
+  for (let i = 0; i < 3; i++) out.push(...runAs(d, 0, 1, { MONGODB_EXPORTER_USER: 'exporter', MONGODB_EXPORTER_PASSWORD: 'exp-secret' }).output);
+  assert.ok(out.join('\n').includes('created user exporter'), out.join('\n'));
+  assert.ok(!out.join('\n').includes('exp-secret'));
 });
 
 let failed = 0;

@@ -12,6 +12,10 @@
 //   CLUSTER_DOMAIN                  optional suffix of DNS names
 //   MONGODB_ROOT_USER, MONGODB_ROOT_PASSWORD
 //   MONGODB_DATABASE, MONGODB_USER, MONGODB_PASSWORD   the application user to ensure
+//   MONGODB_EXPORTER_USER, MONGODB_EXPORTER_PASSWORD   optional: the metrics exporter's user to
+//                                   ensure, in admin with role clusterMonitor only (server and
+//                                   replication status; no application data, no oplog)
+//   MONGODB_TLS_OPTIONS             optional: URI options of TLS (&tls=true&tlsCAFile=...)
 
 const env = process.env;
 const need = (name) => {
@@ -41,8 +45,12 @@ const members = [...Array(replicas).keys()].map((i) => hostOf(`${statefulSet}-${
 function connect(host) {
   const user = encodeURIComponent(need('MONGODB_ROOT_USER'));
   const password = encodeURIComponent(need('MONGODB_ROOT_PASSWORD'));
+  // With TLS: the CA always; the host name is not checked on the loopback only (a certificate
+  // issued for the members' names cannot match 127.0.0.1).
+  let tls = env.MONGODB_TLS_OPTIONS || '';
+  if (tls && host.startsWith('127.0.0.1:')) tls += '&tlsAllowInvalidHostnames=true';
   const uri = `mongodb://${user}:${password}@${host}/admin?authSource=admin` +
-    '&directConnection=true&serverSelectionTimeoutMS=3000&connectTimeoutMS=3000';
+    '&directConnection=true&serverSelectionTimeoutMS=3000&connectTimeoutMS=3000' + tls;
   try {
     const admin = new Mongo(uri).getDB('admin');
     admin.runCommand({ ping: 1 });
@@ -86,20 +94,26 @@ if (me.setName === setName) {
   const primary = me.isWritablePrimary ? local : connect(me.primary);
   if (primary === null) retry(`primary ${me.primary} not reachable`);
   const database = need('MONGODB_DATABASE');
-  const user = need('MONGODB_USER');
+  ensureUser(primary, database, need('MONGODB_USER'), 'MONGODB_PASSWORD', [{ role: 'readWrite', db: database }]);
+  if (env.MONGODB_EXPORTER_USER) {
+    ensureUser(primary, 'admin', env.MONGODB_EXPORTER_USER, 'MONGODB_EXPORTER_PASSWORD', [
+      { role: 'clusterMonitor', db: 'admin' },
+    ]);
+  }
+  done(`member ${self} of replica set ${setName}`);
+}
+
+// Creates `user` on database `database` of the primary with `roles` unless it exists; the
+// password comes from the variable `passwordVar`.
+function ensureUser(primary, database, user, passwordVar, roles) {
   const db = primary.getSiblingDB(database);
   const found = command(db, { usersInfo: user });
   if (found.ok !== 1) retry(`looking up user ${user} failed: ${found.errmsg}`);
   if (found.users.length === 0) {
-    const created = command(db, {
-      createUser: user,
-      pwd: need('MONGODB_PASSWORD'),
-      roles: [{ role: 'readWrite', db: database }],
-    });
+    const created = command(db, { createUser: user, pwd: need(passwordVar), roles });
     if (created.ok !== 1) retry(`creating user ${user} failed: ${created.errmsg}`);
-    print(`created user ${user} on database ${database}`);
+    print(`created user ${user} on database ${database} (${roles.map((r) => r.role).join(', ')})`);
   }
-  done(`member ${self} of replica set ${setName}`);
 }
 
 // Not a member yet: does any peer belong to the set already?

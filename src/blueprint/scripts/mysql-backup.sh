@@ -13,7 +13,9 @@
 #
 # Environment: MYSQL_USER, MYSQL_DATABASE, MYSQL_PASSWORD_FILE; MYSQL_HOST and MYSQL_PORT
 # (unset: the local socket, as in the server's own pod); BACKUP_DIR (default /backup),
-# BACKUP_KEEP (default 7).
+# BACKUP_KEEP (default 7); MYSQL_SSL_CA (TCP with TLS, verifying the server with this CA) or
+# MYSQL_TLS=required (TCP with TLS, unverified). The option names work with MySQL's and
+# MariaDB's clients alike: each ignores the `loose-` options it does not know.
 set -euo pipefail
 
 mode=${1:?usage: mysql-backup.sh backup | restore FILE}
@@ -32,6 +34,11 @@ options() {
 	printf '[client]\nuser=%s\npassword="%s"\n' "$user" "$password"
 	if [ -n "${MYSQL_HOST:-}" ]; then
 		printf 'host=%s\nport=%s\nprotocol=tcp\n' "$MYSQL_HOST" "${MYSQL_PORT:-3306}"
+		if [ -n "${MYSQL_SSL_CA:-}" ]; then
+			printf 'ssl-ca=%s\nloose-ssl-mode=VERIFY_CA\n' "$MYSQL_SSL_CA"
+		elif [ "${MYSQL_TLS:-}" = required ]; then
+			printf 'loose-ssl-mode=REQUIRED\nloose-ssl=1\n'
+		fi
 	else
 		printf 'protocol=socket\n'
 	fi

@@ -7,7 +7,9 @@ set -u
 port=${1:?usage: redis-probe.sh PORT ready|alive}
 kind=${2:?usage: redis-probe.sh PORT ready|alive}
 
-reply=$(timeout 4 redis-cli --no-auth-warning -h "${REDIS_PROBE_HOST:-127.0.0.1}" -p "$port" ping 2>&1) || true
+# REDIS_TLS_ARGS: redis-cli's TLS options when the port speaks TLS only (e.g. --tls --cacert ...).
+# shellcheck disable=SC2086 # a list of options
+reply=$(timeout 4 redis-cli --no-auth-warning ${REDIS_TLS_ARGS:-} -h "${REDIS_PROBE_HOST:-127.0.0.1}" -p "$port" ping 2>&1) || true
 case "$kind:$reply" in
 	*:PONG) exit 0 ;;
 	alive:LOADING* | alive:MASTERDOWN*) exit 0 ;;

@@ -8,6 +8,11 @@
 # so with REDIS_MODULES=bundled it writes a loadmodule line for each of them found in
 # REDIS_MODULES_DIR (default /usr/local/lib/redis/modules); REDIS_MODULES=none loads nothing.
 #
+# TLS: with REDIS_TLS=required the server listens with TLS only, on REDIS_PORT (`tls-port`,
+# `port 0`); with REDIS_TLS=optional plain on REDIS_PORT and TLS on REDIS_TLS_PORT. Certificate
+# and key are REDIS_TLS_DIR/tls.crt and tls.key, the CA REDIS_TLS_DIR/ca.crt when present.
+# Clients authenticate with the password, not certificates (`tls-auth-clients no`).
+#
 # Mode "standalone": a single server.
 # Mode "sentinel": every start asks the Sentinels who the master is now (the answer with the
 # highest configuration epoch, see sentinel_master), instead of assuming pod 0; only when no
@@ -27,7 +32,24 @@ modules_dir=${REDIS_MODULES_DIR:-/usr/local/lib/redis/modules}
 {
 	echo "# Written by redis-start.sh at container start; do not edit."
 	echo "include $base_conf"
-	echo "port $REDIS_PORT"
+	case "${REDIS_TLS:-}" in
+		'') echo "port $REDIS_PORT" ;;
+		required | optional)
+			tls_dir=${REDIS_TLS_DIR:-/etc/kubeprint-tls}
+			if [ "$REDIS_TLS" = required ]; then
+				echo "port 0"
+				echo "tls-port $REDIS_PORT"
+			else
+				echo "port $REDIS_PORT"
+				echo "tls-port ${REDIS_TLS_PORT:?REDIS_TLS_PORT is not set}"
+			fi
+			echo "tls-cert-file $tls_dir/tls.crt"
+			echo "tls-key-file $tls_dir/tls.key"
+			if [ -f "$tls_dir/ca.crt" ]; then echo "tls-ca-cert-file $tls_dir/ca.crt"; fi
+			echo "tls-auth-clients no"
+			;;
+		*) die "unknown REDIS_TLS $REDIS_TLS (required or optional)" ;;
+	esac
 	printf '%s\n' "requirepass $password"
 	printf '%s\n' "masterauth $password"
 } >"$conf.tmp"

@@ -1,0 +1,181 @@
+#!/bin/sh
+# Redis backups (RDB snapshots copied over the network) and their restore.
+#   redis-backup.sh backup          copies an RDB snapshot of the server at $REDIS_HOST:$REDIS_PORT
+#                                   into $BACKUP_DIR/$BACKUP_PREFIX-<UTC time>.rdb (the backup
+#                                   CronJob), then keeps the newest $BACKUP_KEEP snapshots
+#   redis-backup.sh restore FILE    replaces the data of the local server (in its own pod) with an
+#                                   RDB snapshot (FILE, or - for standard input)
+#
+# Backup: `redis-cli --rdb` asks the server for a full resynchronisation payload, the snapshot
+# a replica would load. It is written under a temporary name, checked (an RDB file starts with
+# "REDIS") and renamed only once complete, so a failed run never leaves a file that looks
+# finished. The password is read from REDISCLI_AUTH (the Secret, through the environment):
+# never on a command line.
+#
+# Restore: with `appendonly yes` a server ignores an RDB file on start (it loads the AOF), so
+# copying a snapshot into /data does nothing. Instead the script starts a temporary server on a
+# loopback port that loads the snapshot (AOF off; configuration, password and modules those of
+# the running server's own runtime file, read from standard input: never on a command line) and
+# makes the running server its replica: the full synchronisation replaces the whole data set,
+# and a server with the AOF on rewrites its AOF from the loaded data once it is done. Then the
+# server is made a master again and the temporary one stopped. While it replicates, the server
+# refuses writes (a replica is read-only). Only on a master: a replica follows its master.
+#
+# Environment: REDISCLI_AUTH; REDIS_HOST (backup; default 127.0.0.1), REDIS_PORT (default 6379);
+# BACKUP_DIR (default /backup), BACKUP_KEEP (default 7), BACKUP_PREFIX (default redis);
+# REDIS_RUN_DIR (restore; default /run/redis, where redis-start.sh wrote the runtime file),
+# REDIS_DATA_DIR (restore; default /data), REDIS_RESTORE_PORT (default 6380),
+# REDIS_TLS_ARGS (optional redis-cli TLS options, e.g. "--tls --cacert /tls/ca.crt").
+set -eu
+
+mode=${1:?usage: redis-backup.sh backup | restore FILE}
+port=${REDIS_PORT:-6379}
+[ -n "${REDISCLI_AUTH:-}" ] || {
+	echo "REDISCLI_AUTH is empty" >&2
+	exit 2
+}
+
+log() { printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+# cli HOST PORT ARGS...: redis-cli authenticated through REDISCLI_AUTH.
+cli() {
+	h=$1
+	p=$2
+	shift 2
+	# shellcheck disable=SC2086 # REDIS_TLS_ARGS is a list of options
+	redis-cli --no-auth-warning ${REDIS_TLS_ARGS:-} -h "$h" -p "$p" "$@"
+}
+# info_field HOST PORT SECTION FIELD: one field of INFO.
+info_field() {
+	cli "$1" "$2" INFO "$3" | tr -d '\r' | sed -n "s/^$4://p"
+}
+is_rdb() { [ -s "$1" ] && [ "$(head -c 5 "$1")" = REDIS ]; }
+
+case "$mode" in
+	backup)
+		host=${REDIS_HOST:-127.0.0.1}
+		dir=${BACKUP_DIR:-/backup}
+		keep=${BACKUP_KEEP:-7}
+		prefix=${BACKUP_PREFIX:-redis}
+		case "$keep" in '' | *[!0-9]* | 0) die "BACKUP_KEEP must be a number above 0, got $keep" ;; esac
+		stamp=$(date -u '+%Y%m%dT%H%M%SZ')
+		final="$dir/$prefix-$stamp.rdb"
+		partial="$dir/.$prefix-$stamp.rdb.partial"
+		umask 077
+		if ! cli "$host" "$port" --rdb "$partial" >&2; then
+			rm -f "$partial"
+			die "redis-cli --rdb from $host:$port failed"
+		fi
+		if ! is_rdb "$partial"; then
+			rm -f "$partial"
+			die "the snapshot from $host:$port is not an RDB file"
+		fi
+		mv "$partial" "$final"
+		log "wrote $final ($(wc -c <"$final") bytes)"
+		# The newest $keep snapshots stay (names sort by time).
+		find "$dir" -maxdepth 1 -name "$prefix-*.rdb" | sort | head -n "-$keep" | while read -r old; do
+			rm -f "$old"
+			log "removed $old (keeping $keep)"
+		done
+		;;
+	restore)
+		file=${2:?usage: redis-backup.sh restore FILE (- for standard input)}
+		run_dir=${REDIS_RUN_DIR:-/run/redis}
+		data_dir=${REDIS_DATA_DIR:-/data}
+		tmp_port=${REDIS_RESTORE_PORT:-6380}
+		local_host=127.0.0.1
+		role=$(info_field "$local_host" "$port" replication role)
+		[ "$role" = master ] || die "the server on port $port is not a master (role: ${role:-no answer}); restore on the master"
+		[ -f "$run_dir/redis.conf" ] || die "no runtime configuration $run_dir/redis.conf (written by redis-start.sh)"
+		work="$data_dir/.restore"
+		rm -rf "$work"
+		mkdir -m 700 "$work"
+		tmp_pid=
+		cleanup() {
+			if [ -n "$tmp_pid" ]; then
+				kill "$tmp_pid" 2>/dev/null || true
+				wait "$tmp_pid" 2>/dev/null || true
+			fi
+			rm -rf "$work"
+		}
+		trap cleanup EXIT
+		trap 'exit 1' INT TERM
+		if [ "$file" = - ]; then
+			cat >"$work/dump.rdb"
+		else
+			cp "$file" "$work/dump.rdb"
+		fi
+		is_rdb "$work/dump.rdb" || die "$file is not an RDB file"
+		# The running server's own file (password, modules, base settings), then what makes it
+		# a loopback-only server of the snapshot that writes nothing.
+		{
+			echo "include $run_dir/redis.conf"
+			echo "port $tmp_port"
+			echo "bind 127.0.0.1"
+			echo "dir $work"
+			echo "dbfilename dump.rdb"
+			echo "appendonly no"
+			echo "save \"\""
+			echo "replicaof no one"
+			# No TLS here: the running server replicates from this loopback port in plain TCP.
+			if grep -q '^tls-' "$run_dir/redis.conf"; then
+				echo "tls-port 0"
+				echo "tls-replication no"
+			fi
+		} | redis-server - >"$work/server.log" 2>&1 &
+		tmp_pid=$!
+		ready=
+		for _ in $(seq 1 600); do
+			if [ "$(REDIS_TLS_ARGS='' cli "$local_host" "$tmp_port" PING 2>/dev/null)" = PONG ]; then
+				ready=1
+				break
+			fi
+			kill -0 "$tmp_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ -n "$ready" ] || {
+			cat "$work/server.log" >&2
+			die "the temporary server of the snapshot did not start"
+		}
+		keys=$(REDIS_TLS_ARGS='' cli "$local_host" "$tmp_port" DBSIZE)
+		log "snapshot loaded by a temporary server on port $tmp_port ($keys keys in db 0); replicating it"
+		# The replica link of a TLS server would use TLS; the temporary server speaks plain TCP.
+		tls_replication=$(cli "$local_host" "$port" CONFIG GET tls-replication | sed -n 2p)
+		[ "$tls_replication" = yes ] && cli "$local_host" "$port" CONFIG SET tls-replication no >/dev/null
+		cli "$local_host" "$port" REPLICAOF "$local_host" "$tmp_port" >/dev/null
+		synced=
+		for _ in $(seq 1 3000); do
+			if [ "$(info_field "$local_host" "$port" replication master_link_status)" = up ] &&
+				[ "$(info_field "$local_host" "$port" replication master_sync_in_progress)" = 0 ]; then
+				synced=1
+				break
+			fi
+			sleep 0.1
+		done
+		cli "$local_host" "$port" REPLICAOF NO ONE >/dev/null
+		[ "$tls_replication" = yes ] && cli "$local_host" "$port" CONFIG SET tls-replication yes >/dev/null
+		[ -n "$synced" ] || die "the server did not load the snapshot within 300 s (it is a master again, with its data as the sync left it)"
+		# With the AOF on, the server rewrites it from the loaded data after the sync: wait for
+		# the rewrite, so that a restart right after this script reads the restored data.
+		if [ "$(info_field "$local_host" "$port" persistence aof_enabled)" = 1 ]; then
+			for _ in $(seq 1 3000); do
+				[ "$(info_field "$local_host" "$port" persistence aof_rewrite_in_progress)" = 0 ] &&
+					[ "$(info_field "$local_host" "$port" persistence aof_rewrite_scheduled)" = 0 ] && break
+				sleep 0.1
+			done
+			status=$(info_field "$local_host" "$port" persistence aof_last_bgrewrite_status)
+			[ "$status" = ok ] || die "the AOF rewrite after the restore failed ($status)"
+			log "append-only file rewritten from the restored data"
+		else
+			cli "$local_host" "$port" SAVE >/dev/null
+		fi
+		log "restored $(cli "$local_host" "$port" DBSIZE) keys (db 0) from $file"
+		;;
+	*)
+		echo "unknown mode $mode" >&2
+		exit 2
+		;;
+esac
