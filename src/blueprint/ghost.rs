@@ -265,6 +265,7 @@ fn owner_resources() -> Resources {
 /// | `.mail(Mail)` / `.mail_opt(Option<..>)` | SMTP settings; Ghost cannot send mail without them. Without mail, staff device verification (a code sent by mail on a login from a new device) is turned off, or no admin could log in from a second device. |
 /// | `.owner(Owner)` / `.owner_opt(Option<..>)` | The owner account created on first start (default: [`Owner::default`]); `.owner_opt(None)` leaves the setup to the first visitor of `/ghost/`. |
 /// | `.ingress(GhostIngress)` / `.ingress_opt(Option<..>)` | An Ingress for the public URL. |
+/// | `.eviction(super::Eviction)` | What a node drain may do to Ghost's pod (default [`Eviction::Allow`](super::Eviction): no PodDisruptionBudget; see [`Eviction`](super::Eviction) for the trade-off). The database's pod has its own setting ([`MySql`]'s `eviction`). |
 /// | `.client(client)` (repeatable) | Pods allowed to connect (the ingress controller, typically). |
 /// | `.labels(impl Into<Labels>)` | Extra labels on every object. |
 #[derive(Clone, Debug, TypedBuilder)]
@@ -343,6 +344,7 @@ impl Ghost {
         (String,),
         (),
         (String,),
+        (),
         (),
         (),
         (),

@@ -567,6 +567,8 @@ impl Backup {
 /// up for it, and the blueprint's connection information says how to connect
 /// ([`ClientTls`]).
 ///
+/// # Example
+///
 /// ```
 /// use kubeprint::blueprint::{Blueprint, MySql, Tls};
 /// let db = MySql::builder()
@@ -580,6 +582,16 @@ impl Backup {
 /// assert!(!tls.plaintext_allowed);
 /// # Ok::<(), kubeprint::Error>(())
 /// ```
+///
+/// # Setters
+///
+/// On [`Tls::builder()`](Tls::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.secret(impl Into<String>)` — **required** | The Secret (type `kubernetes.io/tls`) with the server's `tls.crt` and `tls.key`. |
+/// | `.ca_key(impl Into<String>)` / `.ca_key_opt(Option<..>)` | The key of the CA certificate in the same Secret (cert-manager writes `ca.crt`): the server's chain of trust and what the blueprint's own clients verify the server with. Without it they encrypt without verifying (MongoDB requires it). |
+/// | `.allow_plaintext()` / `.allow_plaintext_if(bool)` | Also accept unencrypted connections (default: TLS only). |
 #[derive(Clone, Debug, PartialEq, Eq, typed_builder::TypedBuilder)]
 #[builder(doc)]
 pub struct Tls {

@@ -140,6 +140,8 @@ fn default_resources() -> Resources {
 /// | `.credentials(Credentials)` | Where the passwords and keyFile come from (keys [`ROOT_PASSWORD_KEY`], [`PASSWORD_KEY`], [`KEYFILE_KEY`]). |
 /// | `.storage(Persistence)` | The data volume of each member (default 10Gi, claims retained). |
 /// | `.resources(Resources)` | Resources of each `mongod` container (default: requests 250m CPU / 1Gi, limit 2Gi). |
+/// | `.tls(super::Tls)` / `.tls_opt(Option<..>)` | TLS with the certificate of a `kubernetes.io/tls` Secret (its CA key is required); off by default. |
+/// | `.metrics(super::Metrics)` / `.metrics_opt(Option<..>)` | A `mongodb_exporter` sidecar in every pod, with a `clusterMonitor` user of its own; off by default. |
 /// | `.client(client)` (repeatable) | Pods allowed to connect. |
 /// | `.labels(impl Into<Labels>)` | Extra labels on every object. |
 #[derive(Clone, Debug, TypedBuilder)]

@@ -160,7 +160,10 @@ fn default_resources() -> Resources {
 /// | `.user(impl Into<String>)` | The application user, with all privileges on `database`. |
 /// | `.credentials(Credentials)` | Where the passwords come from (keys [`ROOT_PASSWORD_KEY`] and [`PASSWORD_KEY`]). |
 /// | `.storage(Persistence)` | The data volume (default 8Gi, claims retained). |
+/// | `.eviction(super::Eviction)` | What a node drain may do to the pod (default [`Eviction::Allow`](super::Eviction): no PodDisruptionBudget; see [`Eviction`](super::Eviction) for the trade-off). |
 /// | `.backup(super::Backup)` / `.backup_opt(Option<..>)` | Scheduled dumps of the application database (`mysqldump`); off by default. |
+/// | `.tls(super::Tls)` / `.tls_opt(Option<..>)` | TLS with the certificate of a `kubernetes.io/tls` Secret; off by default. |
+/// | `.metrics(super::Metrics)` / `.metrics_opt(Option<..>)` | A `mysqld_exporter` sidecar with a monitoring account of its own; off by default. |
 /// | `.resources(Resources)` | Resources of the `mysql` container (default: requests 250m CPU / 512Mi, limit 1Gi). |
 /// | `.setting(key, value)` (repeatable) | Server settings written to `/etc/mysql/conf.d/kubeprint.cnf` under `[mysqld]`. |
 /// | `.client(client)` (repeatable) | Pods allowed to connect (besides nothing else: the NetworkPolicy denies the rest). |

@@ -301,10 +301,13 @@ impl Sentinel {
 /// | `.image(impl Into<String>)` | The image (default [`IMAGE`]). |
 /// | `.digest(impl Into<String>)` / `.digest_opt(Option<..>)` | Pins the image by digest (`sha256:` and 64 hex digits): the pods run `IMAGE@DIGEST`, which no re-pushed tag can change. |
 /// | `.sentinel(Sentinel)` / `.sentinel_opt(Option<..>)` | Sentinel mode; standalone when unset. |
+/// | `.eviction(super::Eviction)` | What a node drain may do to a standalone server's pod (default [`Eviction::Allow`](super::Eviction): no PodDisruptionBudget; see [`Eviction`](super::Eviction) for the trade-off). A Sentinel set always has a budget letting one pod go at a time; `Block` is refused there. |
 /// | `.spread(super::Spread)` | How the Sentinel pods spread over nodes (default [`Spread::Soft`](super::Spread::Soft); nothing for a standalone server). |
 /// | `.credentials(Credentials)` | Where the password comes from (key [`PASSWORD_KEY`]). |
 /// | `.modules(RedisModules)` | The modules loaded (default: the image's bundled ones, [`RedisModules::Bundled`]). |
 /// | `.metrics(super::Metrics)` / `.metrics_opt(Option<..>)` | A `redis_exporter` sidecar in every pod; off by default. |
+/// | `.tls(super::Tls)` / `.tls_opt(Option<..>)` | TLS with the certificate of a `kubernetes.io/tls` Secret (standalone only); off by default. |
+/// | `.backup(super::Backup)` / `.backup_opt(Option<..>)` | Scheduled RDB snapshots copied over the network (`redis-cli --rdb`); off by default. See the module documentation for the restore. |
 /// | `.storage(Persistence)` | The data volume of each pod (default 8Gi, claims retained). |
 /// | `.resources(Resources)` | Resources of each `redis` container (default: requests 100m CPU / 256Mi, limit 512Mi). |
 /// | `.setting(key, value)` (repeatable) | `redis.conf` directives, after the blueprint's own (`setting("maxmemory", "400mb")`). |
