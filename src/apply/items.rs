@@ -6,12 +6,13 @@
 
 use super::applyset::PART_OF_LABEL;
 use super::error::{Error, Result};
-use super::resources::{ResourceCache, Target};
+use super::resources::{ResourceCache, ResourceType, Rule, Target};
 use super::secrets;
 use crate::bundle::Bundle;
 use crate::bundle::index;
 use crate::object::{Object, Tier, WAVE_ANNOTATION};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// One bundle object, ready to apply.
 #[derive(Clone, Debug)]
@@ -71,6 +72,27 @@ impl Item<'_> {
     }
 }
 
+/// The type of a bundle object; a custom kind whose CRD the bundle knows has the status
+/// subresource the CRD gives its version (an object without status is then not ready yet).
+fn rt_of(bundle: &Bundle, resources: &ResourceCache, object: &Object) -> Arc<ResourceType> {
+    let rt = resources.of(object);
+    let Object::Custom(c) = object else { return rt };
+    let Rule::Kstatus { .. } = rt.rule else {
+        return rt;
+    };
+    let expects_status = bundle.crd_of(c.group(), c.kind()).is_some_and(|crd| {
+        crd.spec.versions.iter().any(|v| {
+            v.name == c.version() && v.subresources.as_ref().is_some_and(|s| s.status.is_some())
+        })
+    });
+    if !expects_status {
+        return rt;
+    }
+    let mut own = (*rt).clone();
+    own.rule = Rule::Kstatus { expects_status };
+    Arc::new(own)
+}
+
 /// The bundle's objects in install order, checked for what the apply would refuse (a foreign
 /// member label, a wave annotation that is not an integer) before anything is sent.
 pub(crate) fn prepare<'a>(
@@ -86,7 +108,7 @@ pub(crate) fn prepare<'a>(
         } else {
             None
         };
-        let target = Target::new(resources.of(object), ns, object.name());
+        let target = Target::new(rt_of(bundle, resources, object), ns, object.name());
         let meta = object.metadata();
         if let Some(other) = meta.labels.as_ref().and_then(|l| l.get(PART_OF_LABEL))
             && other != set_id

@@ -2,6 +2,8 @@
 //! Kubernetes version's fields), unit-tested without a cluster. The rules follow
 //! `kubectl rollout status`, plus fail-fast checks it lacks.
 
+use super::resources::Rule;
+use crate::object::CustomReadiness;
 use serde_json::Value;
 
 /// Where an object stands.
@@ -118,6 +120,86 @@ pub(crate) fn evaluate(kind: &str, v: &Value) -> Status {
         "ResourceQuota" => quota(v),
         "Namespace" => namespace(v),
         "HorizontalPodAutoscaler" => autoscaler(v),
+        "CustomResourceDefinition" => crd(v),
+        _ => Status::ready(1, 1),
+    }
+}
+
+/// Evaluates an object by its type's rule: a built-in kind's, the kstatus rules, or the
+/// type's own.
+pub(crate) fn evaluate_with(rule: Rule, kind: &str, v: &Value) -> Status {
+    match rule {
+        Rule::Builtin => evaluate(kind, v),
+        Rule::Kstatus { expects_status } => kstatus(v, expects_status),
+        Rule::Own(rule) => match rule(v) {
+            CustomReadiness::Ready => Status::ready(1, 1),
+            CustomReadiness::Progressing(m) => Status::progressing(0, 1, m),
+            CustomReadiness::Failed(m) => Status::failed(m),
+        },
+    }
+}
+
+/// A CRD is ready when the apiserver serves its kind: `Established` and `NamesAccepted`. Names
+/// not accepted (another CRD has them) will not change by waiting.
+fn crd(v: &Value) -> Status {
+    let names = condition(v, "NamesAccepted");
+    if names.and_then(|c| c.get("status")).and_then(Value::as_str) == Some("False") {
+        return Status::failed(format!(
+            "names not accepted: {}",
+            names.map(|c| text(c, "/message")).unwrap_or_default()
+        ));
+    }
+    if is_true(condition(v, "Established")) && is_true(names) {
+        Status::ready(1, 1)
+    } else {
+        Status::progressing(0, 1, "waiting for the apiserver to establish the CRD")
+    }
+}
+
+/// The kstatus rules for custom kinds (those of `sigs.k8s.io/cli-utils`' kstatus, which
+/// Flux and `kubectl wait` users know):
+/// - `status.observedGeneration` below `metadata.generation`: not ready (the controller has not
+///   seen the latest spec);
+/// - condition `Stalled=True`: failed (the controller gave up), with its reason and message;
+/// - `Reconciling=True`, or `Ready` not `True`: not ready yet;
+/// - `Ready=True`, or no such conditions at all: ready;
+/// - no `status` at all: not ready when the kind has a status subresource (the controller has
+///   not seen the object yet), otherwise ready once applied (a kind without a controller).
+pub(crate) fn kstatus(v: &Value, expects_status: bool) -> Status {
+    let Some(status) = v
+        .get("status")
+        .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
+    else {
+        return if expects_status {
+            Status::progressing(0, 1, "waiting for its controller to report status")
+        } else {
+            Status::ready(1, 1)
+        };
+    };
+    let generation = int(v, "/metadata/generation").unwrap_or(0);
+    if let Some(observed) = status.get("observedGeneration").and_then(Value::as_i64)
+        && observed < generation
+    {
+        return Status::progressing(0, 1, NOT_OBSERVED);
+    }
+    let why = |c: &Value| {
+        let reason = text(c, "/reason");
+        let message = text(c, "/message");
+        match (reason.is_empty(), message.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => format!(": {reason}"),
+            (true, false) => format!(": {message}"),
+            (false, false) => format!(": {reason}: {message}"),
+        }
+    };
+    if let Some(c) = condition(v, "Stalled").filter(|c| is_true(Some(c))) {
+        return Status::failed(format!("stalled{}", why(c)));
+    }
+    if let Some(c) = condition(v, "Reconciling").filter(|c| is_true(Some(c))) {
+        return Status::progressing(0, 1, format!("reconciling{}", why(c)));
+    }
+    match condition(v, "Ready") {
+        Some(c) if !is_true(Some(c)) => Status::progressing(0, 1, format!("not ready{}", why(c))),
         _ => Status::ready(1, 1),
     }
 }

@@ -56,6 +56,20 @@ pub(crate) struct ResourceType {
     pub(crate) namespaced: bool,
     /// The apply wave of kubeprint's kinds; `None` for discovered ones.
     pub(crate) tier: Option<Tier>,
+    /// How objects of the type are judged ready.
+    pub(crate) rule: Rule,
+}
+
+/// How objects of a type are judged ready (see [`super::readiness`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rule {
+    /// The rules of the built-in kind (by kind name).
+    Builtin,
+    /// kstatus rules; `expects_status`: the kind has a status subresource, so an object without
+    /// status is not ready yet (its controller has not seen it).
+    Kstatus { expects_status: bool },
+    /// The type's own rule.
+    Own(crate::object::custom::ReadinessRule),
 }
 
 impl ResourceType {
@@ -72,6 +86,15 @@ impl ResourceType {
             },
             namespaced: o.is_namespaced(),
             tier: Some(o.tier()),
+            rule: match o {
+                Object::Custom(c) => match c.readiness_rule() {
+                    Some(rule) => Rule::Own(rule),
+                    None => Rule::Kstatus {
+                        expects_status: false,
+                    },
+                },
+                _ => Rule::Builtin,
+            },
         }
     }
 
@@ -193,6 +216,9 @@ impl ResourceCache {
             api,
             namespaced: caps.scope == kube::discovery::Scope::Namespaced,
             tier: None,
+            rule: Rule::Kstatus {
+                expects_status: false,
+            },
         });
         self.lock().insert(gk.clone(), rt.clone());
         Ok(rt)
@@ -206,6 +232,7 @@ pub(crate) fn known_kinds() -> Vec<Object> {
         storage,
     };
     vec![
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition::default().into(),
         core::v1::Namespace::default().into(),
         storage::v1::StorageClass::default().into(),
         core::v1::PersistentVolume::default().into(),

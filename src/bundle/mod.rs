@@ -81,12 +81,14 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+mod import;
 pub(crate) mod index;
 
 use crate::error::{Error, ObjectRef, Result, Violation};
 use crate::meta::Labels;
 use crate::object::refs;
 use crate::object::{Manifest, Object, Tier};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -129,24 +131,36 @@ pub struct Bundle {
     /// How the generate-once keys of Secret builders were made, by (Secret name, key), for
     /// [`Bundle::derive_generated`]. Left out of `==` and `Debug`.
     generated: BTreeMap<(String, String), crate::secret::Generate>,
+    /// CRDs registered with [`Bundle::know_crd`] (installed by someone else), by name: they
+    /// give custom objects their plural and scope and are checked against, never rendered.
+    known_crds: BTreeMap<String, CustomResourceDefinition>,
 }
 
 /// What a pod template reads: (kind, namespace, name).
 type ReadKey = (String, Option<String>, String);
 
-type SortKey<'a> = (u8, &'static str, Option<&'a str>, &'a str);
+/// `(install rank, group, kind, namespace, name)`: built-in kinds each have their own rank (so
+/// their order is rank, namespace, name); custom kinds share one and sort by group and kind.
+type SortKey<'a> = (u8, &'a str, &'a str, Option<&'a str>, &'a str);
 
 /// A [`SortKey`] that borrows nothing.
-type OwnedKey = (u8, &'static str, Option<String>, String);
+type OwnedKey = (u8, String, String, Option<String>, String);
 
 pub(crate) fn sort_key(o: &Object) -> SortKey<'_> {
-    (o.install_rank(), o.kind(), o.namespace(), o.name())
+    (
+        o.install_rank(),
+        o.group(),
+        o.kind(),
+        o.namespace(),
+        o.name(),
+    )
 }
 
 fn owned_key(o: &Object) -> OwnedKey {
     (
         o.install_rank(),
-        o.kind(),
+        o.group().to_owned(),
+        o.kind().to_owned(),
         o.namespace().map(str::to_owned),
         o.name().to_owned(),
     )
@@ -301,6 +315,34 @@ impl Bundle {
         Ok(self)
     }
 
+    /// Adds an object of a kube-rs resource type: `#[derive(kube::CustomResource)]` types and
+    /// kopium-generated ones (see [`CustomObject::from_kube`]). Its plural and scope come from
+    /// the type, or from its CRD when the bundle has it.
+    ///
+    /// [`CustomObject::from_kube`]: crate::object::CustomObject::from_kube
+    #[cfg(feature = "client")]
+    pub fn add_resource<T>(&mut self, object: &T) -> Result<&mut Self>
+    where
+        T: kube::Resource<DynamicType = ()> + serde::Serialize,
+        T::Scope: 'static,
+    {
+        self.add(crate::object::CustomObject::from_kube(object)?)
+    }
+
+    /// Adds a `DynamicObject` of the type `api` describes (see
+    /// [`CustomObject::from_dynamic`](crate::object::CustomObject::from_dynamic)).
+    #[cfg(feature = "client")]
+    pub fn add_dynamic(
+        &mut self,
+        object: &kube::api::DynamicObject,
+        api: &kube::api::ApiResource,
+        namespaced: bool,
+    ) -> Result<&mut Self> {
+        self.add(crate::object::CustomObject::from_dynamic(
+            object, api, namespaced,
+        )?)
+    }
+
     /// Like [`Bundle::add`], by value, for chaining.
     ///
     /// ```
@@ -338,6 +380,7 @@ impl Bundle {
     /// Inserts objects, all or none.
     fn insert_all(&mut self, objects: Vec<Object>) -> Result<()> {
         let mut objects = objects;
+        self.resolve_custom(&mut objects);
         for o in &mut objects {
             self.apply_namespace(o);
         }
@@ -395,7 +438,13 @@ impl Bundle {
         let updates = stale
             .iter()
             .flat_map(|key| {
-                let key = (key.0, key.1, key.2.as_deref(), key.3.as_str());
+                let key = (
+                    key.0,
+                    key.1.as_str(),
+                    key.2.as_str(),
+                    key.3.as_deref(),
+                    key.4.as_str(),
+                );
                 let start = self.objects.partition_point(|o| sort_key(o) < key);
                 self.objects[start..]
                     .iter()
@@ -408,6 +457,104 @@ impl Bundle {
             .collect();
         self.set_checksums(updates);
         Ok(())
+    }
+
+    /// Gives custom objects the plural and scope their CRD says (one of `incoming`, of the
+    /// bundle, or known), and corrects the bundle's custom objects of the kinds of incoming CRDs.
+    fn resolve_custom(&mut self, incoming: &mut [Object]) {
+        let has_custom = |os: &[Object]| os.iter().any(|o| matches!(o, Object::Custom(_)));
+        let has_crd = |os: &[Object]| {
+            os.iter()
+                .any(|o| matches!(o, Object::CustomResourceDefinition(_)))
+        };
+        if !has_custom(incoming) && !(has_crd(incoming) && has_custom(&self.objects)) {
+            return;
+        }
+        let mut kinds: BTreeMap<(String, String), (String, bool)> = BTreeMap::new();
+        let crds = self
+            .known_crds
+            .values()
+            .chain(self.crds())
+            .chain(incoming.iter().filter_map(|o| match o {
+                Object::CustomResourceDefinition(c) => Some(c.as_ref()),
+                _ => None,
+            }));
+        for crd in crds {
+            let (group, kind, plural, namespaced) =
+                crate::api::apiextensions::customresourcedefinition::served_kind(crd);
+            kinds.insert(
+                (group.to_owned(), kind.to_owned()),
+                (plural.to_owned(), namespaced),
+            );
+        }
+        let target = self.namespace.clone();
+        let fix = |o: &mut Object| {
+            if let Object::Custom(c) = o
+                && let Some((plural, namespaced)) =
+                    kinds.get(&(c.group().to_owned(), c.kind().to_owned()))
+            {
+                if c.is_namespaced() && !namespaced && c.metadata.namespace == target {
+                    // Given the target namespace while the kind's scope was guessed.
+                    c.metadata.namespace = None;
+                }
+                c.set_resource(plural, *namespaced);
+            }
+        };
+        incoming.iter_mut().for_each(fix);
+        if has_crd(incoming) && has_custom(&self.objects) {
+            self.objects.iter_mut().for_each(fix);
+            self.normalize();
+        }
+    }
+
+    /// The bundle's CustomResourceDefinitions.
+    pub(crate) fn crds(&self) -> impl Iterator<Item = &CustomResourceDefinition> {
+        // CRDs have the lowest rank: they come first.
+        self.objects.iter().map_while(|o| match o {
+            Object::CustomResourceDefinition(c) => Some(c.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// Registers a CRD installed by someone else (a vendor's chart, the cluster's
+    /// administrators): the bundle's custom objects of its kind get its plural and scope, and
+    /// [`Bundle::check`] validates them against its schema. The CRD is not part of the bundle:
+    /// it is neither rendered nor applied.
+    ///
+    /// ```
+    /// # use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::*;
+    /// use kubeprint::object::CustomObject;
+    /// use kubeprint::prelude::*;
+    /// let mut crd = CustomResourceDefinition::default();
+    /// crd.metadata.name = Some("policies.example.com".into());
+    /// crd.spec.group = "example.com".into();
+    /// crd.spec.names.kind = "Policy".into();
+    /// crd.spec.names.plural = "policies".into();
+    /// crd.spec.scope = "Cluster".into();
+    /// let mut app = Bundle::new("p");
+    /// app.know_crd(crd);
+    /// app.add(CustomObject::new("example.com/v1", "Policy", "guessed", true).with_name("strict"))?;
+    /// assert!(!app.objects()[0].is_namespaced());
+    /// assert_eq!(app.objects()[0].plural(), "policies");
+    /// assert_eq!(app.len(), 1); // the CRD itself is not in the bundle
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn know_crd(&mut self, crd: CustomResourceDefinition) -> &mut Self {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        self.known_crds.insert(name, crd);
+        // Re-resolve the bundle's custom objects (as if added again) against every CRD known.
+        let mut objects = std::mem::take(&mut self.objects);
+        self.resolve_custom(&mut objects);
+        self.objects = objects;
+        self.normalize();
+        self
+    }
+
+    /// The CRD of the kind of a custom object: the bundle's own, else a known one.
+    pub(crate) fn crd_of(&self, group: &str, kind: &str) -> Option<&CustomResourceDefinition> {
+        self.crds()
+            .chain(self.known_crds.values())
+            .find(|c| c.spec.group == group && c.spec.names.kind == kind)
     }
 
     /// Where an object with sort key `key` goes, and whether one is already there.
