@@ -18,6 +18,7 @@
 
 pub mod admission;
 pub mod autoscaling;
+mod crd_schema;
 pub mod pod_security;
 pub mod references;
 
