@@ -730,6 +730,120 @@ mod tests {
     }
 
     #[test]
+    fn crd_ready_when_established_and_names_accepted() {
+        let of = |est: &str, names: &str| {
+            crd(&json!({"status": {"conditions": [
+                {"type": "NamesAccepted", "status": names, "reason": "r", "message": "taken by x"},
+                {"type": "Established", "status": est}]}}))
+        };
+        assert_eq!(
+            evaluate("CustomResourceDefinition", &json!({})).state,
+            State::Progressing
+        );
+        assert_eq!(of("False", "True").state, State::Progressing);
+        assert_eq!(of("True", "True").state, State::Ready);
+        let s = of("False", "False");
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Failed, "names not accepted: taken by x")
+        );
+    }
+
+    #[test]
+    fn kstatus_rules() {
+        let o = |generation: i64, status: Value| json!({"metadata": {"generation": generation}, "status": status});
+        let cond = |t: &str, s: &str| json!({"type": t, "status": s, "reason": "Why", "message": "because"});
+        // No status: ready unless the kind has a status subresource.
+        assert_eq!(kstatus(&json!({"spec": {}}), false).state, State::Ready);
+        let s = kstatus(&json!({"spec": {}, "status": {}}), true);
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (
+                State::Progressing,
+                "waiting for its controller to report status"
+            )
+        );
+        // Generations.
+        let s = kstatus(
+            &o(
+                2,
+                json!({"observedGeneration": 1, "conditions": [cond("Ready", "True")]}),
+            ),
+            true,
+        );
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Progressing, NOT_OBSERVED)
+        );
+        assert_eq!(
+            kstatus(
+                &o(
+                    2,
+                    json!({"observedGeneration": 2, "conditions": [cond("Ready", "True")]})
+                ),
+                true
+            )
+            .state,
+            State::Ready
+        );
+        // Conditions.
+        let s = kstatus(&o(1, json!({"conditions": [cond("Ready", "False")]})), true);
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Progressing, "not ready: Why: because")
+        );
+        let s = kstatus(
+            &o(
+                1,
+                json!({"conditions": [cond("Reconciling", "True"), cond("Ready", "True")]}),
+            ),
+            true,
+        );
+        assert_eq!(s.state, State::Progressing);
+        let s = kstatus(
+            &o(
+                1,
+                json!({"conditions": [cond("Stalled", "True"), cond("Reconciling", "True")]}),
+            ),
+            true,
+        );
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Failed, "stalled: Why: because")
+        );
+        assert_eq!(
+            kstatus(
+                &o(1, json!({"conditions": [cond("Stalled", "False")]})),
+                true
+            )
+            .state,
+            State::Ready
+        );
+        assert_eq!(
+            kstatus(&o(1, json!({"phase": "Running"})), true).state,
+            State::Ready
+        );
+    }
+
+    #[test]
+    fn own_rules_win() {
+        fn never(_: &Value) -> CustomReadiness {
+            CustomReadiness::Failed("never".into())
+        }
+        let s = evaluate_with(Rule::Own(never), "Widget", &json!({}));
+        assert_eq!((s.state, s.message.as_str()), (State::Failed, "never"));
+        // A custom kind that shares a built-in kind's name is judged by kstatus, not by it.
+        let s = evaluate_with(
+            Rule::Kstatus {
+                expects_status: false,
+            },
+            "Deployment",
+            &json!({"spec": {"replicas": 3}}),
+        );
+        assert_eq!(s.state, State::Ready);
+    }
+
+    #[test]
     fn autoscaler_rules() {
         let hpa = |conditions: Value| json!({"status": {"currentReplicas": 2, "desiredReplicas": 3, "conditions": conditions}});
         let cond = |t: &str, s: &str, r: &str| json!({"type": t, "status": s, "reason": r, "message": "m"});

@@ -1565,6 +1565,177 @@ mod tests {
         assert_eq!(b.namespace(), Some("prod"));
     }
 
+    fn crd(kind: &str, plural: &str, scope: &str) -> Object {
+        serde_json::from_value::<CustomResourceDefinition>(serde_json::json!({
+            "metadata": {"name": format!("{plural}.example.com")},
+            "spec": {"group": "example.com", "scope": scope,
+                "names": {"kind": kind, "plural": plural},
+                "versions": [{"name": "v1", "served": true, "storage": true}]}
+        }))
+        .unwrap()
+        .into()
+    }
+
+    fn custom(api_version: &str, kind: &str, name: &str) -> Object {
+        crate::object::CustomObject::new(
+            api_version,
+            kind,
+            crate::object::custom::guess_plural(kind),
+            true,
+        )
+        .with_name(name)
+        .into()
+    }
+
+    #[test]
+    fn custom_objects_sort_after_built_ins_and_crds_first() {
+        let objects = vec![
+            custom("zeta.io/v1", "Alpha", "a"),
+            custom("example.com/v1", "Widget", "b"),
+            crate::ConfigMap::builder()
+                .name("c")
+                .build()
+                .to_object()
+                .unwrap()
+                .into(),
+            custom("example.com/v1", "Widget", "a"),
+            crd("Widget", "widgets", "Namespaced"),
+            custom("example.com/v1", "Gadget", "z"),
+            Object::from(k8s_openapi::api::batch::v1::CronJob {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some("j".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+        ];
+        let names = |b: &Bundle| {
+            b.objects()
+                .iter()
+                .map(|o| format!("{}.{}/{}", o.kind(), o.group(), o.name()))
+                .collect::<Vec<_>>()
+        };
+        let forward = Bundle::new("t");
+        let mut forward = forward;
+        forward.objects = objects.clone();
+        forward.normalize();
+        let want = [
+            "CustomResourceDefinition.apiextensions.k8s.io/widgets.example.com",
+            "ConfigMap./c",
+            "CronJob.batch/j",
+            "Gadget.example.com/z",
+            "Widget.example.com/a",
+            "Widget.example.com/b",
+            "Alpha.zeta.io/a",
+        ];
+        assert_eq!(names(&forward), want);
+        // Added one by one, in reverse: the same order.
+        let mut b = Bundle::new("t");
+        for o in objects.into_iter().rev() {
+            b.insert_all(vec![o]).unwrap();
+        }
+        assert_eq!(names(&b), want);
+        assert_eq!(b.objects_in_tier(Tier::Namespaces).count(), 1);
+        assert_eq!(b.objects_in_tier(Tier::Workloads).count(), 4);
+        // Same kind and name in two groups: two objects; twice in one group: a duplicate.
+        assert!(b.add(custom("other.io/v1", "Widget", "a")).is_ok());
+        let e = b.add(custom("example.com/v2", "Widget", "a")).unwrap_err();
+        assert!(e.to_string().contains("is already in bundle"), "{e}");
+    }
+
+    #[test]
+    fn crds_give_custom_objects_their_plural_and_scope() {
+        // CRD first, then the object.
+        let mut b = Bundle::new("t");
+        b.set_namespace("prod");
+        b.add(crd("Policy", "policyz", "Cluster")).unwrap();
+        b.add(custom("example.com/v1", "Policy", "p")).unwrap();
+        let p = b.get("Policy", "p").unwrap();
+        assert_eq!(
+            (p.plural(), p.is_namespaced(), p.namespace()),
+            ("policyz", false, None)
+        );
+        // The object first: it got the target namespace; the CRD corrects it.
+        let mut b = Bundle::new("t");
+        b.set_namespace("prod");
+        b.add(custom("example.com/v1", "Policy", "p")).unwrap();
+        b.add(custom("example.com/v1", "Widget", "w")).unwrap();
+        assert_eq!(b.get("Policy", "p").unwrap().namespace(), Some("prod"));
+        b.add(crd("Policy", "policyz", "Cluster")).unwrap();
+        let p = b.get("Policy", "p").unwrap();
+        assert_eq!((p.plural(), p.namespace()), ("policyz", None));
+        let w = b.get("Widget", "w").unwrap();
+        assert_eq!((w.plural(), w.namespace()), ("widgets", Some("prod")));
+        assert!(b.check().is_ok());
+        // Rendered like any object, apiVersion and kind first.
+        let yaml = b.to_yaml().unwrap();
+        assert!(
+            yaml.contains("apiVersion: example.com/v1\nkind: Policy\nmetadata:\n  name: p\n"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn import_makes_typed_and_custom_objects_and_names_documents() {
+        let yaml = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.29}]}
+---
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec: {size: 3, anything: [goes]}
+";
+        let mut b = Bundle::new("t");
+        b.import_yaml(yaml).unwrap();
+        assert!(matches!(
+            b.get("Deployment", "web"),
+            Some(Object::Deployment(_))
+        ));
+        assert!(matches!(b.get("Widget", "w"), Some(Object::Custom(_))));
+        // Strict: an unknown field of a typed kind, or of a custom object's metadata.
+        let mut b = Bundle::new("t");
+        let e = b
+            .import_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndatta: {}\n")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"decoding document 2 (configmap "b"): datta: unknown field"#
+        );
+        let e = b
+            .import_json(r#"[{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "nmespace": "x"}}]"#)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"decoding document 1 (widget "w"): metadata.nmespace: unknown field"#
+        );
+        // A known kind in a version kubeprint does not know is an error, not a custom object.
+        let e = b
+            .import_yaml("apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("not one kubeprint supports"), "{e}");
+        // All or nothing, and validated like added objects.
+        let e = b
+            .import_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: Not_Valid}\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(r#"widget "Not_Valid": metadata.name"#),
+            "{e}"
+        );
+        assert!(b.is_empty());
+        // A List, and a reader.
+        b.import_reader(r#"{"kind": "List", "apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}]}"#.as_bytes()).unwrap();
+        assert_eq!(b.len(), 1);
+    }
+
     #[test]
     fn tiers_get_and_debug() {
         let b = app(standard());
