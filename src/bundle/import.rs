@@ -103,9 +103,12 @@ fn prefix_item(n: usize, e: Error) -> Error {
 }
 
 impl Bundle {
-    /// Adds the objects of a YAML stream (documents separated by `---`, `List`s unpacked): see
-    /// the [module documentation](self). Validation errors name the object and field like
-    /// [`Bundle::add`]'s; decoding errors name the document (from 1) and the field.
+    /// Adds the objects of a YAML stream (documents separated by `---`, `List`s unpacked): kinds
+    /// kubeprint knows become typed objects, validated as such; other kinds become
+    /// [`CustomObject`](crate::object::CustomObject)s. Decoding is strict (an unknown field is an
+    /// error naming the document, from 1, and the field) and all or nothing: when one document
+    /// is wrong, nothing is added. Validation errors name the object and field like
+    /// [`Bundle::add`]'s.
     ///
     /// ```
     /// use kubeprint::prelude::*;

@@ -467,7 +467,8 @@ impl Bundle {
             os.iter()
                 .any(|o| matches!(o, Object::CustomResourceDefinition(_)))
         };
-        if !has_custom(incoming) && !(has_crd(incoming) && has_custom(&self.objects)) {
+        let corrects = has_crd(incoming) && has_custom(&self.objects);
+        if !(has_custom(incoming) || corrects) {
             return;
         }
         let mut kinds: BTreeMap<(String, String), (String, bool)> = BTreeMap::new();
@@ -501,7 +502,7 @@ impl Bundle {
             }
         };
         incoming.iter_mut().for_each(fix);
-        if has_crd(incoming) && has_custom(&self.objects) {
+        if corrects {
             self.objects.iter_mut().for_each(fix);
             self.normalize();
         }
