@@ -1037,6 +1037,33 @@ mod tests {
     }
 
     #[test]
+    fn crds_that_left_the_bundle_are_kept_unless_deleting_crds() {
+        let mut live = fixture();
+        let id = ApplySet::id_for(NS, "shop");
+        live.insert(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                           "metadata": {"name": "widgets.example.com", "labels": {PART_OF_LABEL: id}}}))
+            .unwrap();
+        live.insert(json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                           "metadata": {"name": "w", "namespace": NS, "labels": {PART_OF_LABEL: id}}}))
+            .unwrap();
+        let b = shop("info", "gcr.io/kuar-demo/kuard-amd64:blue");
+        let plan = compute(&b, &live);
+        assert_eq!(
+            actions(&plan)[4..],
+            [
+                ("Widget/w".to_owned(), "prune"),
+                (
+                    "CustomResourceDefinition/widgets.example.com".to_owned(),
+                    "keep"
+                ),
+            ],
+            "{plan}"
+        );
+        let all = Plan::compute(&b, &live, &PlanOptions::new(NS).delete_crds(true)).unwrap();
+        assert_eq!(all.with_action("prune").len(), 2, "{all}");
+    }
+
+    #[test]
     fn the_set_lives_with_the_bundle_and_keeps_generated_secrets_with_claims() {
         // The bundle's own namespace is the set's home, whatever namespace the options give.
         let mut b = Bundle::new("shop");
