@@ -498,3 +498,44 @@ spec: {{size: 1}}
     );
     drop_crd(&ns, &group).await;
 }
+
+#[tokio::test]
+async fn imported_objects_of_a_kind_installed_elsewhere_are_placed_by_discovery() {
+    let ns = TestNs::new("custom_discovered").await;
+    let group = fresh_group(&ns, "custom-discovered").await;
+    // The CRD is someone else's: cluster-scoped, plural "widgets".
+    let mut cluster_crd = crd(&group, &["v1"], false);
+    cluster_crd.spec.scope = "Cluster".into();
+    let mut defs = Bundle::new("defs");
+    defs.add(cluster_crd).unwrap();
+    ns.applier()
+        .await
+        .apply(&defs)
+        .await
+        .expect("install the CRD");
+    // A vendor manifest with an object of it: imported, its scope is a guess (namespaced).
+    let mut app = Bundle::new("vendor");
+    app.set_namespace(&ns.name);
+    app.import_yaml(&format!(
+        "apiVersion: {group}/v1\nkind: Widget\nmetadata: {{name: global}}\nspec: {{size: 1}}\n"
+    ))
+    .unwrap();
+    let report = ns
+        .applier()
+        .await
+        .apply(&app)
+        .await
+        .expect("discovery corrects the scope");
+    assert_eq!(
+        report.objects[0].object.to_string(),
+        "widget \"global\"",
+        "cluster-scoped"
+    );
+    let widgets: Api<DynamicObject> = Api::all_with(ns.client.clone(), &widget_api(&group, "v1"));
+    assert!(widgets.get_opt("global").await.unwrap().is_some());
+    let again = ns.applier().await.apply(&app).await.expect("re-apply");
+    assert_eq!(again.count(Outcome::Unchanged), 1, "{:?}", again.objects);
+    ns.applier().await.delete(&app).await.expect("teardown");
+    assert!(widgets.get_opt("global").await.unwrap().is_none());
+    drop_crd(&ns, &group).await;
+}

@@ -55,8 +55,14 @@ impl Item<'_> {
             .or_insert_with(|| json!({}))
             .as_object_mut()
             .ok_or_else(|| not_json("metadata is not an object"))?;
-        if let Some(ns) = &self.target.namespace {
-            meta.insert("namespace".into(), json!(ns));
+        match &self.target.namespace {
+            Some(ns) => {
+                meta.insert("namespace".into(), json!(ns));
+            }
+            // A custom object whose guessed scope discovery corrected.
+            None => {
+                meta.remove("namespace");
+            }
         }
         if let Some(labels) = meta
             .entry("labels")

@@ -605,7 +605,7 @@ impl Applier {
 
     /// The bundle's objects in install order (their bodies are built when sent), Services no
     /// endpoint will come to marked; the values of its Secrets are made known to the redactor.
-    fn prepare<'a>(
+    async fn prepare<'a>(
         &self,
         ctx: &Ctx,
         bundle: &'a Bundle,
@@ -613,6 +613,22 @@ impl Applier {
         set_id: &'a str,
     ) -> Result<Vec<Item<'a>>> {
         let mut items = items::prepare(bundle, &self.resources, namespace, set_id)?;
+        // Imported objects of kinds no CRD of the bundle describes: ask discovery where the
+        // kind is served (a cluster-scoped kind's objects got a namespace by the guess).
+        for item in &mut items {
+            let Object::Custom(c) = item.object else {
+                continue;
+            };
+            if !c.is_guessed() || bundle.crd_of(c.group(), c.kind()).is_some() {
+                continue;
+            }
+            if let Some(rt) = self.resources.discover(ctx, &item.target.rt).await {
+                let ns = rt
+                    .namespaced
+                    .then(|| item.object.namespace().unwrap_or(namespace));
+                item.target = Target::new(rt, ns, item.object.name());
+            }
+        }
         items::mark_services_without_endpoints(bundle, &mut items);
         for item in items.iter().filter(|i| i.kind() == "Secret") {
             ctx.redactor.add_secret(&item.body()?);
@@ -653,7 +669,7 @@ impl Applier {
         let ns = self.target_namespace();
         let (home, spans) = self.home(bundle, &ns);
         let id = ApplySet::id_for(&home, bundle.name());
-        let items = self.prepare(&ctx, bundle, &ns, &id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &id).await?;
         crds::check_upgrades(&ctx, &items).await?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         // The parent and the members of the bundle's kinds are read at the same time; kinds or
@@ -1112,7 +1128,7 @@ impl Applier {
         let (home, spans) = self.home(bundle, &ns);
         let set = ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()).await?;
         self.check_home(&ctx, bundle, &set, spans).await?;
-        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &set.id).await?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
         let all_namespaces: BTreeSet<String> =
@@ -1286,7 +1302,7 @@ impl Applier {
         let ns = self.target_namespace();
         let (home, _) = self.home(bundle, &ns);
         let id = ApplySet::id_for(&home, bundle.name());
-        let items = self.prepare(&ctx, bundle, &ns, &id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &id).await?;
         let mut waits = Vec::new();
         for item in &items {
             match ctx.get(&item.target).await? {
@@ -1326,7 +1342,7 @@ impl Applier {
         let mut set = ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()).await?;
         self.check_home(&ctx, bundle, &set, spans).await?;
         let set_id = set.id.clone();
-        let items = self.prepare(&ctx, bundle, &ns, &set_id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &set_id).await?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         let orphaned = self
             .orphaned_parents(&ctx, bundle, &home, &new_namespaces)

@@ -161,6 +161,9 @@ pub(crate) type Key = (GroupKind, String, String);
 #[derive(Debug, Default)]
 pub(crate) struct ResourceCache {
     types: Mutex<HashMap<GroupKind, Arc<ResourceType>>>,
+    /// Custom kinds whose entry in `types` discovery confirmed (their objects' plural and
+    /// scope were guesses).
+    discovered: Mutex<std::collections::HashSet<GroupKind>>,
 }
 
 impl ResourceCache {
@@ -178,6 +181,43 @@ impl ResourceCache {
             .entry(gk)
             .or_insert_with(|| Arc::new(ResourceType::of(o)))
             .clone()
+    }
+
+    /// Where the apiserver serves `guessed`'s kind (its plural and scope were guessed), by
+    /// discovery, once; `None` when the apiserver does not serve it (yet).
+    pub(crate) async fn discover(
+        &self,
+        ctx: &Ctx,
+        guessed: &Arc<ResourceType>,
+    ) -> Option<Arc<ResourceType>> {
+        let gk = guessed.group_kind();
+        let known = match self.discovered.lock() {
+            Ok(d) => d.contains(&gk),
+            Err(p) => p.into_inner().contains(&gk),
+        };
+        if known {
+            return self.lock().get(&gk).cloned();
+        }
+        let group = match kube::discovery::oneshot::group(&ctx.client, &gk.group).await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::debug!(kind = %gk, error = %e, "discovery found no such group; keeping the guessed plural and scope");
+                return None;
+            }
+        };
+        let (api, caps) = group.recommended_kind(&gk.kind)?;
+        let rt = Arc::new(ResourceType {
+            api,
+            namespaced: caps.scope == kube::discovery::Scope::Namespaced,
+            tier: guessed.tier,
+            rule: guessed.rule,
+        });
+        self.lock().insert(gk.clone(), rt.clone());
+        match self.discovered.lock() {
+            Ok(mut d) => d.insert(gk),
+            Err(p) => p.into_inner().insert(gk),
+        };
+        Some(rt)
     }
 
     /// The type of a group-kind: static for kubeprint's kinds, discovered (once) otherwise.

@@ -91,6 +91,8 @@ pub struct CustomObject {
     /// Every top-level field but `apiVersion`, `kind` and `metadata` (`spec`, `status`, `data`…).
     pub fields: Map<String, Value>,
     readiness: Option<ReadinessRule>,
+    /// The plural and scope are guesses (read from JSON; no type or CRD said).
+    guessed: bool,
 }
 
 impl PartialEq for CustomObject {
@@ -155,6 +157,7 @@ impl CustomObject {
             metadata: ObjectMeta::default(),
             fields: Map::new(),
             readiness: None,
+            guessed: false,
         }
     }
 
@@ -231,6 +234,14 @@ impl CustomObject {
     pub(crate) fn set_resource(&mut self, plural: &str, namespaced: bool) {
         plural.clone_into(&mut self.plural);
         self.namespaced = namespaced;
+        self.guessed = false;
+    }
+
+    /// Whether the plural and scope are guesses: the object was read from JSON (an imported
+    /// manifest) and no CRD of the bundle says otherwise. The apply client then asks the
+    /// apiserver's discovery where the kind is served; offline plans keep the guess.
+    pub fn is_guessed(&self) -> bool {
+        self.guessed
     }
 
     /// The object as a JSON object: `apiVersion`, `kind`, `metadata` and the other fields.
@@ -298,6 +309,7 @@ impl CustomObject {
             metadata,
             fields: map,
             readiness: None,
+            guessed: true,
         })
     }
 
