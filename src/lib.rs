@@ -115,7 +115,7 @@ pub use limitrange::LimitRange;
 pub use meta::{Annotations, Customize, Labels};
 pub use namespace::Namespace;
 pub use networkpolicy::NetworkPolicy;
-pub use object::{Manifest, Object, Tier};
+pub use object::{CustomObject, Manifest, Object, Tier};
 pub use persistentvolume::PersistentVolume;
 pub use persistentvolumeclaim::PersistentVolumeClaim;
 pub use pod::{

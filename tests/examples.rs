@@ -44,6 +44,7 @@ examples!(
     ghost = "../examples/ghost.rs",
     parse = "../examples/parse.rs",
     environments = "../examples/environments.rs",
+    custom_resource = "../examples/custom_resource.rs",
 );
 
 /// The kinds each example must render, with counts.
@@ -121,6 +122,11 @@ fn expected_kinds(example: &str) -> &'static [(&'static str, usize)] {
             ("Secret", 1),
             ("Service", 3),
             ("StatefulSet", 1),
+        ],
+        "custom_resource" => &[
+            ("Backup", 2),
+            ("ConfigMap", 1),
+            ("CustomResourceDefinition", 1),
         ],
         other => panic!("no expectations for example {other}"),
     }

@@ -417,7 +417,22 @@ fn every_kind() -> Vec<Object> {
     }
     let mut legacy_slice_meta = meta("legacy-1");
     legacy_slice_meta.labels = Some(labels(&[("kubernetes.io/service-name", "legacy")]));
+    let crd: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition =
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "widgets.shop.example.com"},
+            "spec": {
+                "group": "shop.example.com",
+                "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+                "scope": "Namespaced",
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                        "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}]
+            }
+        }))
+        .expect("crd");
     vec![
+        crd.into(),
         Namespace {
             metadata: meta("shop"),
             ..Default::default()
@@ -812,11 +827,9 @@ fn rendering_is_byte_stable_and_independent_of_insertion_order() {
         kubeprint::graph::mermaid(&forward),
         kubeprint::graph::mermaid(&reversed)
     );
-    // Install order: the Namespace first, the Ingress last.
-    assert_eq!(
-        forward.objects().first().map(Object::kind),
-        Some("Namespace")
-    );
+    // Install order: the CRD and the Namespace first, the Ingress last.
+    let first: Vec<&str> = forward.objects().iter().take(2).map(Object::kind).collect();
+    assert_eq!(first, ["CustomResourceDefinition", "Namespace"]);
     assert_eq!(forward.objects().last().map(Object::kind), Some("Ingress"));
 }
 

@@ -5,6 +5,7 @@
 //! | module | API group | kinds |
 //! | --- | --- | --- |
 //! | [`core`] | `v1` | Namespace, Pod, Service, ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, PersistentVolume, ResourceQuota, LimitRange |
+//! | [`apiextensions`] | `apiextensions.k8s.io/v1` | CustomResourceDefinition (the raw `k8s-openapi` type) |
 //! | [`apps`] | `apps/v1` | Deployment, ReplicaSet, DaemonSet, StatefulSet |
 //! | [`batch`] | `batch/v1` | Job, CronJob |
 //! | [`autoscaling`] | `autoscaling/v2` | HorizontalPodAutoscaler |
@@ -25,6 +26,7 @@
 //! `use kubeprint::prelude::*`); the module paths of the first releases
 //! (`kubeprint::service::ServiceType`, `kubeprint::workload::Job`) still work.
 
+pub mod apiextensions;
 pub mod apps;
 pub mod autoscaling;
 pub mod batch;

@@ -30,6 +30,8 @@ pub struct Kept {
 /// How to delete.
 pub(crate) struct Removal {
     pub(crate) delete_data: bool,
+    /// Whether CustomResourceDefinitions may be deleted (which deletes every object of them).
+    pub(crate) delete_crds: bool,
     pub(crate) concurrency: usize,
     pub(crate) timeout: Duration,
     /// Pruning (emits `Pruned`) rather than teardown (emits `Deleting`/`Deleted`).
@@ -66,6 +68,15 @@ pub(crate) struct Removed {
 }
 
 pub(crate) const DATA_KEPT: &str = "data is kept unless deleting data is requested";
+
+/// Why a CustomResourceDefinition is kept.
+pub(crate) const CRD_KEPT: &str = "a CustomResourceDefinition is deleted only when deleting CRDs is \
+     requested: deleting it deletes every object of its kind, in every namespace";
+
+/// Whether a group-kind is CustomResourceDefinition's.
+pub(crate) fn is_crd(group: &str, kind: &str) -> bool {
+    group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition"
+}
 
 /// Why a namespace holding `n` claims is kept.
 pub(crate) fn holds_claims(n: usize) -> String {
@@ -110,6 +121,7 @@ fn pvc_type() -> Arc<ResourceType> {
         },
         namespaced: true,
         tier: Some(Tier::Config),
+        rule: super::resources::Rule::Builtin,
     })
 }
 
@@ -230,6 +242,10 @@ pub(crate) async fn remove(
             let kind = target.rt.api.kind.as_str();
             // Deleting a PersistentVolume whose policy is Delete deletes its storage; one still
             // bound to a kept claim would hang in Terminating. Both are data.
+            if is_crd(&target.rt.api.group, kind) && !how.delete_crds {
+                keep(ctx, how, &mut removed, target, CRD_KEPT.into());
+                continue;
+            }
             if matches!(kind, "PersistentVolumeClaim" | "PersistentVolume") && !how.delete_data {
                 keep(ctx, how, &mut removed, target, DATA_KEPT.into());
                 continue;

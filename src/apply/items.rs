@@ -6,12 +6,13 @@
 
 use super::applyset::PART_OF_LABEL;
 use super::error::{Error, Result};
-use super::resources::{ResourceCache, Target};
+use super::resources::{ResourceCache, ResourceType, Rule, Target};
 use super::secrets;
 use crate::bundle::Bundle;
 use crate::bundle::index;
 use crate::object::{Object, Tier, WAVE_ANNOTATION};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// One bundle object, ready to apply.
 #[derive(Clone, Debug)]
@@ -54,8 +55,14 @@ impl Item<'_> {
             .or_insert_with(|| json!({}))
             .as_object_mut()
             .ok_or_else(|| not_json("metadata is not an object"))?;
-        if let Some(ns) = &self.target.namespace {
-            meta.insert("namespace".into(), json!(ns));
+        match &self.target.namespace {
+            Some(ns) => {
+                meta.insert("namespace".into(), json!(ns));
+            }
+            // A custom object whose guessed scope discovery corrected.
+            None => {
+                meta.remove("namespace");
+            }
         }
         if let Some(labels) = meta
             .entry("labels")
@@ -69,6 +76,27 @@ impl Item<'_> {
         }
         Ok(body)
     }
+}
+
+/// The type of a bundle object; a custom kind whose CRD the bundle knows has the status
+/// subresource the CRD gives its version (an object without status is then not ready yet).
+fn rt_of(bundle: &Bundle, resources: &ResourceCache, object: &Object) -> Arc<ResourceType> {
+    let rt = resources.of(object);
+    let Object::Custom(c) = object else { return rt };
+    let Rule::Kstatus { .. } = rt.rule else {
+        return rt;
+    };
+    let expects_status = bundle.crd_of(c.group(), c.kind()).is_some_and(|crd| {
+        crd.spec.versions.iter().any(|v| {
+            v.name == c.version() && v.subresources.as_ref().is_some_and(|s| s.status.is_some())
+        })
+    });
+    if !expects_status {
+        return rt;
+    }
+    let mut own = (*rt).clone();
+    own.rule = Rule::Kstatus { expects_status };
+    Arc::new(own)
 }
 
 /// The bundle's objects in install order, checked for what the apply would refuse (a foreign
@@ -86,7 +114,7 @@ pub(crate) fn prepare<'a>(
         } else {
             None
         };
-        let target = Target::new(resources.of(object), ns, object.name());
+        let target = Target::new(rt_of(bundle, resources, object), ns, object.name());
         let meta = object.metadata();
         if let Some(other) = meta.labels.as_ref().and_then(|l| l.get(PART_OF_LABEL))
             && other != set_id

@@ -71,6 +71,7 @@
 #![allow(clippy::result_large_err)]
 
 mod applyset;
+mod crds;
 mod delete;
 mod error;
 mod event;
@@ -146,6 +147,7 @@ struct Options {
     prune: bool,
     recreate: bool,
     delete_data: bool,
+    delete_crds: bool,
     fail_fast: bool,
     applyset_namespace: Option<String>,
     prune_other_namespaces: bool,
@@ -168,6 +170,7 @@ impl Default for Options {
             prune: true,
             recreate: false,
             delete_data: false,
+            delete_crds: false,
             fail_fast: true,
             applyset_namespace: None,
             prune_other_namespaces: false,
@@ -414,6 +417,16 @@ impl Applier {
         self
     }
 
+    /// Lets pruning and teardown delete CustomResourceDefinitions. Off by default: deleting a
+    /// CRD deletes every object of its kind (in every namespace, whoever made them), so a CRD
+    /// that left the bundle, or a bundle torn down, keeps its CRDs and reports them in
+    /// [`Report::kept`] / [`DeleteReport`].
+    #[must_use]
+    pub fn delete_crds(mut self, delete: bool) -> Self {
+        self.options.delete_crds = delete;
+        self
+    }
+
     /// Lets pruning and teardown delete PersistentVolumes, PersistentVolumeClaims (including
     /// StatefulSets'), and namespaces that hold claims. Off by default: data is kept.
     #[must_use]
@@ -592,7 +605,7 @@ impl Applier {
 
     /// The bundle's objects in install order (their bodies are built when sent), Services no
     /// endpoint will come to marked; the values of its Secrets are made known to the redactor.
-    fn prepare<'a>(
+    async fn prepare<'a>(
         &self,
         ctx: &Ctx,
         bundle: &'a Bundle,
@@ -600,6 +613,22 @@ impl Applier {
         set_id: &'a str,
     ) -> Result<Vec<Item<'a>>> {
         let mut items = items::prepare(bundle, &self.resources, namespace, set_id)?;
+        // Imported objects of kinds no CRD of the bundle describes: ask discovery where the
+        // kind is served (a cluster-scoped kind's objects got a namespace by the guess).
+        for item in &mut items {
+            let Object::Custom(c) = item.object else {
+                continue;
+            };
+            if !c.is_guessed() || bundle.crd_of(c.group(), c.kind()).is_some() {
+                continue;
+            }
+            if let Some(rt) = self.resources.discover(ctx, &item.target.rt).await {
+                let ns = rt
+                    .namespaced
+                    .then(|| item.object.namespace().unwrap_or(namespace));
+                item.target = Target::new(rt, ns, item.object.name());
+            }
+        }
         items::mark_services_without_endpoints(bundle, &mut items);
         for item in items.iter().filter(|i| i.kind() == "Secret") {
             ctx.redactor.add_secret(&item.body()?);
@@ -626,6 +655,7 @@ impl Applier {
         options
             .prune(self.options.prune)
             .delete_data(self.options.delete_data)
+            .delete_crds(self.options.delete_crds)
     }
 
     /// Applies the bundle: see the [module documentation](self).
@@ -639,7 +669,8 @@ impl Applier {
         let ns = self.target_namespace();
         let (home, spans) = self.home(bundle, &ns);
         let id = ApplySet::id_for(&home, bundle.name());
-        let items = self.prepare(&ctx, bundle, &ns, &id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &id).await?;
+        crds::check_upgrades(&ctx, &items).await?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         // The parent and the members of the bundle's kinds are read at the same time; kinds or
         // namespaces only the parent knows of (left the bundle) are listed after.
@@ -728,7 +759,10 @@ impl Applier {
                     Ok((applied, wait)) => {
                         report.objects.push(applied);
                         match wait {
-                            Some(w) if self.options.wait == Wait::Tiers && !is_deferred(&w) => {
+                            Some(w)
+                                if (self.options.wait == Wait::Tiers && !is_deferred(&w))
+                                    || is_definition(&w.target) =>
+                            {
                                 now.push(w)
                             }
                             Some(w) => later.push(w),
@@ -741,7 +775,7 @@ impl Applier {
             if let Some(e) = Error::many(errors) {
                 return Err(e);
             }
-            if self.options.wait != Wait::None {
+            if self.options.wait != Wait::None || !now.is_empty() {
                 wait::wait_all(
                     &ctx,
                     now,
@@ -781,6 +815,7 @@ impl Applier {
             let (stale, outside) = self.outside_owned(stale, &new_namespaces);
             let removal = Removal {
                 delete_data: self.options.delete_data,
+                delete_crds: self.options.delete_crds,
                 concurrency: self.options.concurrency,
                 timeout: self.options.object_timeout,
                 pruning: true,
@@ -1002,7 +1037,7 @@ impl Applier {
         };
         let rv = after.resource_version;
         tracing::debug!(object = %item.target.object, %outcome, resource_version = %rv, "applied");
-        let wait = if self.options.wait == Wait::None {
+        let wait = if self.options.wait == Wait::None && !is_definition(&item.target) {
             None
         } else if needs_watch(item, &result) {
             Some(WaitItem {
@@ -1093,7 +1128,7 @@ impl Applier {
         let (home, spans) = self.home(bundle, &ns);
         let set = ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()).await?;
         self.check_home(&ctx, bundle, &set, spans).await?;
-        let items = self.prepare(&ctx, bundle, &ns, &set.id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &set.id).await?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         let all_kinds: BTreeSet<GroupKind> = set.kinds.union(&new_kinds).cloned().collect();
         let all_namespaces: BTreeSet<String> =
@@ -1148,6 +1183,7 @@ impl Applier {
             let (stale, outside) = self.outside_owned(stale, &new_namespaces);
             let removal = Removal {
                 delete_data: self.options.delete_data,
+                delete_crds: self.options.delete_crds,
                 concurrency: self.options.concurrency,
                 timeout: self.options.object_timeout,
                 pruning: true,
@@ -1266,7 +1302,7 @@ impl Applier {
         let ns = self.target_namespace();
         let (home, _) = self.home(bundle, &ns);
         let id = ApplySet::id_for(&home, bundle.name());
-        let items = self.prepare(&ctx, bundle, &ns, &id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &id).await?;
         let mut waits = Vec::new();
         for item in &items {
             match ctx.get(&item.target).await? {
@@ -1306,7 +1342,7 @@ impl Applier {
         let mut set = ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()).await?;
         self.check_home(&ctx, bundle, &set, spans).await?;
         let set_id = set.id.clone();
-        let items = self.prepare(&ctx, bundle, &ns, &set_id)?;
+        let items = self.prepare(&ctx, bundle, &ns, &set_id).await?;
         let (new_kinds, new_namespaces) = kinds_and_namespaces(&items, &home);
         let orphaned = self
             .orphaned_parents(&ctx, bundle, &home, &new_namespaces)
@@ -1336,6 +1372,7 @@ impl Applier {
         }
         let removal = Removal {
             delete_data: self.options.delete_data,
+            delete_crds: self.options.delete_crds,
             concurrency: self.options.concurrency,
             timeout: self.options.object_timeout,
             pruning: false,
@@ -1473,5 +1510,21 @@ fn needs_watch(item: &Item<'_>, applied: &Value) -> bool {
         return readiness::service(applied, &[], item.expects_no_endpoints).state
             != readiness::State::Ready;
     }
-    readiness::evaluate(kind, applied).state != readiness::State::Ready
+    if item
+        .object
+        .metadata()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(crate::object::READINESS_ANNOTATION))
+        .is_some_and(|v| v == "skip")
+    {
+        return false;
+    }
+    readiness::evaluate_with(item.target.rt.rule, kind, applied).state != readiness::State::Ready
+}
+
+/// A CustomResourceDefinition: waited for (Established, NamesAccepted) before the next wave
+/// whatever [`Wait`] says, as the objects of its kind cannot be applied before.
+fn is_definition(target: &Target) -> bool {
+    delete::is_crd(&target.rt.api.group, &target.rt.api.kind)
 }

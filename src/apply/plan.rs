@@ -283,6 +283,7 @@ pub struct PlanOptions {
     field_manager: String,
     prune: bool,
     delete_data: bool,
+    delete_crds: bool,
 }
 
 impl PlanOptions {
@@ -296,6 +297,7 @@ impl PlanOptions {
             field_manager: "kubeprint".into(),
             prune: true,
             delete_data: false,
+            delete_crds: false,
         }
     }
 
@@ -327,6 +329,14 @@ impl PlanOptions {
     #[must_use]
     pub fn delete_data(mut self, delete: bool) -> Self {
         self.delete_data = delete;
+        self
+    }
+
+    /// Whether pruning may delete CustomResourceDefinitions (default off: they are kept, as
+    /// deleting one deletes every object of its kind).
+    #[must_use]
+    pub fn delete_crds(mut self, delete: bool) -> Self {
+        self.delete_crds = delete;
         self
     }
 }
@@ -436,6 +446,7 @@ impl Plan {
                 &wanted,
                 &set_id,
                 options.delete_data,
+                options.delete_crds,
                 guards,
                 &owned,
             ));
@@ -545,6 +556,7 @@ fn prune_offline(
     wanted: &HashSet<Key>,
     set_id: &str,
     delete_data: bool,
+    delete_crds: bool,
     guards_data: bool,
     owned: &BTreeSet<&str>,
 ) -> Vec<PlanItem> {
@@ -567,6 +579,10 @@ fn prune_offline(
         let keep = |reason: String| Action::Keep { reason };
         if !ns.is_empty() && !owned.contains(ns.as_str()) {
             kept.push(item(kind, ns, name, keep(super::outside_reason(ns))));
+            continue;
+        }
+        if delete::is_crd(&gk.group, kind) && !delete_crds {
+            kept.push(item(kind, ns, name, keep(delete::CRD_KEPT.into())));
             continue;
         }
         if kind == "PersistentVolumeClaim" && gk.group.is_empty() && !delete_data {
@@ -1018,6 +1034,33 @@ mod tests {
         assert_eq!(all.with_action("prune").len(), 2, "{all}");
         let none = Plan::compute(&b, &live, &PlanOptions::new(NS).prune(false)).unwrap();
         assert_eq!(none.items.len(), 4, "{none}");
+    }
+
+    #[test]
+    fn crds_that_left_the_bundle_are_kept_unless_deleting_crds() {
+        let mut live = fixture();
+        let id = ApplySet::id_for(NS, "shop");
+        live.insert(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                           "metadata": {"name": "widgets.example.com", "labels": {PART_OF_LABEL: id}}}))
+            .unwrap();
+        live.insert(json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                           "metadata": {"name": "w", "namespace": NS, "labels": {PART_OF_LABEL: id}}}))
+            .unwrap();
+        let b = shop("info", "gcr.io/kuar-demo/kuard-amd64:blue");
+        let plan = compute(&b, &live);
+        assert_eq!(
+            actions(&plan)[4..],
+            [
+                ("Widget/w".to_owned(), "prune"),
+                (
+                    "CustomResourceDefinition/widgets.example.com".to_owned(),
+                    "keep"
+                ),
+            ],
+            "{plan}"
+        );
+        let all = Plan::compute(&b, &live, &PlanOptions::new(NS).delete_crds(true)).unwrap();
+        assert_eq!(all.with_action("prune").len(), 2, "{all}");
     }
 
     #[test]

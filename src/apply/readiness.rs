@@ -2,6 +2,8 @@
 //! Kubernetes version's fields), unit-tested without a cluster. The rules follow
 //! `kubectl rollout status`, plus fail-fast checks it lacks.
 
+use super::resources::Rule;
+use crate::object::CustomReadiness;
 use serde_json::Value;
 
 /// Where an object stands.
@@ -118,6 +120,86 @@ pub(crate) fn evaluate(kind: &str, v: &Value) -> Status {
         "ResourceQuota" => quota(v),
         "Namespace" => namespace(v),
         "HorizontalPodAutoscaler" => autoscaler(v),
+        "CustomResourceDefinition" => crd(v),
+        _ => Status::ready(1, 1),
+    }
+}
+
+/// Evaluates an object by its type's rule: a built-in kind's, the kstatus rules, or the
+/// type's own.
+pub(crate) fn evaluate_with(rule: Rule, kind: &str, v: &Value) -> Status {
+    match rule {
+        Rule::Builtin => evaluate(kind, v),
+        Rule::Kstatus { expects_status } => kstatus(v, expects_status),
+        Rule::Own(rule) => match rule(v) {
+            CustomReadiness::Ready => Status::ready(1, 1),
+            CustomReadiness::Progressing(m) => Status::progressing(0, 1, m),
+            CustomReadiness::Failed(m) => Status::failed(m),
+        },
+    }
+}
+
+/// A CRD is ready when the apiserver serves its kind: `Established` and `NamesAccepted`. Names
+/// not accepted (another CRD has them) will not change by waiting.
+fn crd(v: &Value) -> Status {
+    let names = condition(v, "NamesAccepted");
+    if names.and_then(|c| c.get("status")).and_then(Value::as_str) == Some("False") {
+        return Status::failed(format!(
+            "names not accepted: {}",
+            names.map(|c| text(c, "/message")).unwrap_or_default()
+        ));
+    }
+    if is_true(condition(v, "Established")) && is_true(names) {
+        Status::ready(1, 1)
+    } else {
+        Status::progressing(0, 1, "waiting for the apiserver to establish the CRD")
+    }
+}
+
+/// The kstatus rules for custom kinds (those of `sigs.k8s.io/cli-utils`' kstatus, which
+/// Flux and `kubectl wait` users know):
+/// - `status.observedGeneration` below `metadata.generation`: not ready (the controller has not
+///   seen the latest spec);
+/// - condition `Stalled=True`: failed (the controller gave up), with its reason and message;
+/// - `Reconciling=True`, or `Ready` not `True`: not ready yet;
+/// - `Ready=True`, or no such conditions at all: ready;
+/// - no `status` at all: not ready when the kind has a status subresource (the controller has
+///   not seen the object yet), otherwise ready once applied (a kind without a controller).
+pub(crate) fn kstatus(v: &Value, expects_status: bool) -> Status {
+    let Some(status) = v
+        .get("status")
+        .filter(|s| s.as_object().is_some_and(|m| !m.is_empty()))
+    else {
+        return if expects_status {
+            Status::progressing(0, 1, "waiting for its controller to report status")
+        } else {
+            Status::ready(1, 1)
+        };
+    };
+    let generation = int(v, "/metadata/generation").unwrap_or(0);
+    if let Some(observed) = status.get("observedGeneration").and_then(Value::as_i64)
+        && observed < generation
+    {
+        return Status::progressing(0, 1, NOT_OBSERVED);
+    }
+    let why = |c: &Value| {
+        let reason = text(c, "/reason");
+        let message = text(c, "/message");
+        match (reason.is_empty(), message.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => format!(": {reason}"),
+            (true, false) => format!(": {message}"),
+            (false, false) => format!(": {reason}: {message}"),
+        }
+    };
+    if let Some(c) = condition(v, "Stalled").filter(|c| is_true(Some(c))) {
+        return Status::failed(format!("stalled{}", why(c)));
+    }
+    if let Some(c) = condition(v, "Reconciling").filter(|c| is_true(Some(c))) {
+        return Status::progressing(0, 1, format!("reconciling{}", why(c)));
+    }
+    match condition(v, "Ready") {
+        Some(c) if !is_true(Some(c)) => Status::progressing(0, 1, format!("not ready{}", why(c))),
         _ => Status::ready(1, 1),
     }
 }
@@ -645,6 +727,120 @@ mod tests {
 
     fn deploy(generation: i64, status: Value) -> Value {
         json!({"metadata": {"generation": generation}, "spec": {"replicas": 3}, "status": status})
+    }
+
+    #[test]
+    fn crd_ready_when_established_and_names_accepted() {
+        let of = |est: &str, names: &str| {
+            crd(&json!({"status": {"conditions": [
+                {"type": "NamesAccepted", "status": names, "reason": "r", "message": "taken by x"},
+                {"type": "Established", "status": est}]}}))
+        };
+        assert_eq!(
+            evaluate("CustomResourceDefinition", &json!({})).state,
+            State::Progressing
+        );
+        assert_eq!(of("False", "True").state, State::Progressing);
+        assert_eq!(of("True", "True").state, State::Ready);
+        let s = of("False", "False");
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Failed, "names not accepted: taken by x")
+        );
+    }
+
+    #[test]
+    fn kstatus_rules() {
+        let o = |generation: i64, status: Value| json!({"metadata": {"generation": generation}, "status": status});
+        let cond = |t: &str, s: &str| json!({"type": t, "status": s, "reason": "Why", "message": "because"});
+        // No status: ready unless the kind has a status subresource.
+        assert_eq!(kstatus(&json!({"spec": {}}), false).state, State::Ready);
+        let s = kstatus(&json!({"spec": {}, "status": {}}), true);
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (
+                State::Progressing,
+                "waiting for its controller to report status"
+            )
+        );
+        // Generations.
+        let s = kstatus(
+            &o(
+                2,
+                json!({"observedGeneration": 1, "conditions": [cond("Ready", "True")]}),
+            ),
+            true,
+        );
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Progressing, NOT_OBSERVED)
+        );
+        assert_eq!(
+            kstatus(
+                &o(
+                    2,
+                    json!({"observedGeneration": 2, "conditions": [cond("Ready", "True")]})
+                ),
+                true
+            )
+            .state,
+            State::Ready
+        );
+        // Conditions.
+        let s = kstatus(&o(1, json!({"conditions": [cond("Ready", "False")]})), true);
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Progressing, "not ready: Why: because")
+        );
+        let s = kstatus(
+            &o(
+                1,
+                json!({"conditions": [cond("Reconciling", "True"), cond("Ready", "True")]}),
+            ),
+            true,
+        );
+        assert_eq!(s.state, State::Progressing);
+        let s = kstatus(
+            &o(
+                1,
+                json!({"conditions": [cond("Stalled", "True"), cond("Reconciling", "True")]}),
+            ),
+            true,
+        );
+        assert_eq!(
+            (s.state, s.message.as_str()),
+            (State::Failed, "stalled: Why: because")
+        );
+        assert_eq!(
+            kstatus(
+                &o(1, json!({"conditions": [cond("Stalled", "False")]})),
+                true
+            )
+            .state,
+            State::Ready
+        );
+        assert_eq!(
+            kstatus(&o(1, json!({"phase": "Running"})), true).state,
+            State::Ready
+        );
+    }
+
+    #[test]
+    fn own_rules_win() {
+        fn never(_: &Value) -> CustomReadiness {
+            CustomReadiness::Failed("never".into())
+        }
+        let s = evaluate_with(Rule::Own(never), "Widget", &json!({}));
+        assert_eq!((s.state, s.message.as_str()), (State::Failed, "never"));
+        // A custom kind that shares a built-in kind's name is judged by kstatus, not by it.
+        let s = evaluate_with(
+            Rule::Kstatus {
+                expects_status: false,
+            },
+            "Deployment",
+            &json!({"spec": {"replicas": 3}}),
+        );
+        assert_eq!(s.state, State::Ready);
     }
 
     #[test]

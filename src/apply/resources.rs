@@ -56,6 +56,20 @@ pub(crate) struct ResourceType {
     pub(crate) namespaced: bool,
     /// The apply wave of kubeprint's kinds; `None` for discovered ones.
     pub(crate) tier: Option<Tier>,
+    /// How objects of the type are judged ready.
+    pub(crate) rule: Rule,
+}
+
+/// How objects of a type are judged ready (see [`super::readiness`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rule {
+    /// The rules of the built-in kind (by kind name).
+    Builtin,
+    /// kstatus rules; `expects_status`: the kind has a status subresource, so an object without
+    /// status is not ready yet (its controller has not seen it).
+    Kstatus { expects_status: bool },
+    /// The type's own rule.
+    Own(crate::object::custom::ReadinessRule),
 }
 
 impl ResourceType {
@@ -72,6 +86,15 @@ impl ResourceType {
             },
             namespaced: o.is_namespaced(),
             tier: Some(o.tier()),
+            rule: match o {
+                Object::Custom(c) => match c.readiness_rule() {
+                    Some(rule) => Rule::Own(rule),
+                    None => Rule::Kstatus {
+                        expects_status: false,
+                    },
+                },
+                _ => Rule::Builtin,
+            },
         }
     }
 
@@ -138,6 +161,9 @@ pub(crate) type Key = (GroupKind, String, String);
 #[derive(Debug, Default)]
 pub(crate) struct ResourceCache {
     types: Mutex<HashMap<GroupKind, Arc<ResourceType>>>,
+    /// Custom kinds whose entry in `types` discovery confirmed (their objects' plural and
+    /// scope were guesses).
+    discovered: Mutex<std::collections::HashSet<GroupKind>>,
 }
 
 impl ResourceCache {
@@ -155,6 +181,43 @@ impl ResourceCache {
             .entry(gk)
             .or_insert_with(|| Arc::new(ResourceType::of(o)))
             .clone()
+    }
+
+    /// Where the apiserver serves `guessed`'s kind (its plural and scope were guessed), by
+    /// discovery, once; `None` when the apiserver does not serve it (yet).
+    pub(crate) async fn discover(
+        &self,
+        ctx: &Ctx,
+        guessed: &Arc<ResourceType>,
+    ) -> Option<Arc<ResourceType>> {
+        let gk = guessed.group_kind();
+        let known = match self.discovered.lock() {
+            Ok(d) => d.contains(&gk),
+            Err(p) => p.into_inner().contains(&gk),
+        };
+        if known {
+            return self.lock().get(&gk).cloned();
+        }
+        let group = match kube::discovery::oneshot::group(&ctx.client, &gk.group).await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::debug!(kind = %gk, error = %e, "discovery found no such group; keeping the guessed plural and scope");
+                return None;
+            }
+        };
+        let (api, caps) = group.recommended_kind(&gk.kind)?;
+        let rt = Arc::new(ResourceType {
+            api,
+            namespaced: caps.scope == kube::discovery::Scope::Namespaced,
+            tier: guessed.tier,
+            rule: guessed.rule,
+        });
+        self.lock().insert(gk.clone(), rt.clone());
+        match self.discovered.lock() {
+            Ok(mut d) => d.insert(gk),
+            Err(p) => p.into_inner().insert(gk),
+        };
+        Some(rt)
     }
 
     /// The type of a group-kind: static for kubeprint's kinds, discovered (once) otherwise.
@@ -193,6 +256,9 @@ impl ResourceCache {
             api,
             namespaced: caps.scope == kube::discovery::Scope::Namespaced,
             tier: None,
+            rule: Rule::Kstatus {
+                expects_status: false,
+            },
         });
         self.lock().insert(gk.clone(), rt.clone());
         Ok(rt)
@@ -206,6 +272,7 @@ pub(crate) fn known_kinds() -> Vec<Object> {
         storage,
     };
     vec![
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition::default().into(),
         core::v1::Namespace::default().into(),
         storage::v1::StorageClass::default().into(),
         core::v1::PersistentVolume::default().into(),

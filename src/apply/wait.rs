@@ -360,7 +360,7 @@ async fn judge(
         let slices: Vec<&Value> = w.aux.values().collect();
         readiness::service(&obj, &slices, item.expects_no_endpoints)
     } else {
-        readiness::evaluate(kind, &obj)
+        readiness::evaluate_with(target.rt.rule, kind, &obj)
     };
     nr.conditions = readiness::describe_conditions(&obj);
 
@@ -459,6 +459,7 @@ async fn replicaset_revision(ctx: &Ctx, deployment: &Target, rs: &str) -> Option
         },
         namespaced: true,
         tier: None,
+        rule: super::resources::Rule::Builtin,
     });
     let t = Target::new(rt, deployment.namespace.as_deref(), rs);
     let v = ctx.get(&t).await.ok().flatten()?;
@@ -479,6 +480,7 @@ async fn waits_for_first_consumer(ctx: &Ctx, pvc: &Value) -> bool {
         },
         namespaced: false,
         tier: None,
+        rule: super::resources::Rule::Builtin,
     });
     let class = match pvc
         .pointer("/spec/storageClassName")

@@ -81,12 +81,14 @@
 //! # Ok::<(), kubeprint::Error>(())
 //! ```
 
+mod import;
 pub(crate) mod index;
 
 use crate::error::{Error, ObjectRef, Result, Violation};
 use crate::meta::Labels;
 use crate::object::refs;
 use crate::object::{Manifest, Object, Tier};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -129,24 +131,36 @@ pub struct Bundle {
     /// How the generate-once keys of Secret builders were made, by (Secret name, key), for
     /// [`Bundle::derive_generated`]. Left out of `==` and `Debug`.
     generated: BTreeMap<(String, String), crate::secret::Generate>,
+    /// CRDs registered with [`Bundle::know_crd`] (installed by someone else), by name: they
+    /// give custom objects their plural and scope and are checked against, never rendered.
+    known_crds: BTreeMap<String, CustomResourceDefinition>,
 }
 
 /// What a pod template reads: (kind, namespace, name).
 type ReadKey = (String, Option<String>, String);
 
-type SortKey<'a> = (u8, &'static str, Option<&'a str>, &'a str);
+/// `(install rank, group, kind, namespace, name)`: built-in kinds each have their own rank (so
+/// their order is rank, namespace, name); custom kinds share one and sort by group and kind.
+type SortKey<'a> = (u8, &'a str, &'a str, Option<&'a str>, &'a str);
 
 /// A [`SortKey`] that borrows nothing.
-type OwnedKey = (u8, &'static str, Option<String>, String);
+type OwnedKey = (u8, String, String, Option<String>, String);
 
 pub(crate) fn sort_key(o: &Object) -> SortKey<'_> {
-    (o.install_rank(), o.kind(), o.namespace(), o.name())
+    (
+        o.install_rank(),
+        o.group(),
+        o.kind(),
+        o.namespace(),
+        o.name(),
+    )
 }
 
 fn owned_key(o: &Object) -> OwnedKey {
     (
         o.install_rank(),
-        o.kind(),
+        o.group().to_owned(),
+        o.kind().to_owned(),
         o.namespace().map(str::to_owned),
         o.name().to_owned(),
     )
@@ -301,6 +315,34 @@ impl Bundle {
         Ok(self)
     }
 
+    /// Adds an object of a kube-rs resource type: `#[derive(kube::CustomResource)]` types and
+    /// kopium-generated ones (see [`CustomObject::from_kube`]). Its plural and scope come from
+    /// the type, or from its CRD when the bundle has it.
+    ///
+    /// [`CustomObject::from_kube`]: crate::object::CustomObject::from_kube
+    #[cfg(feature = "client")]
+    pub fn add_resource<T>(&mut self, object: &T) -> Result<&mut Self>
+    where
+        T: kube::Resource<DynamicType = ()> + serde::Serialize,
+        T::Scope: 'static,
+    {
+        self.add(crate::object::CustomObject::from_kube(object)?)
+    }
+
+    /// Adds a `DynamicObject` of the type `api` describes (see
+    /// [`CustomObject::from_dynamic`](crate::object::CustomObject::from_dynamic)).
+    #[cfg(feature = "client")]
+    pub fn add_dynamic(
+        &mut self,
+        object: &kube::api::DynamicObject,
+        api: &kube::api::ApiResource,
+        namespaced: bool,
+    ) -> Result<&mut Self> {
+        self.add(crate::object::CustomObject::from_dynamic(
+            object, api, namespaced,
+        )?)
+    }
+
     /// Like [`Bundle::add`], by value, for chaining.
     ///
     /// ```
@@ -338,6 +380,7 @@ impl Bundle {
     /// Inserts objects, all or none.
     fn insert_all(&mut self, objects: Vec<Object>) -> Result<()> {
         let mut objects = objects;
+        self.resolve_custom(&mut objects);
         for o in &mut objects {
             self.apply_namespace(o);
         }
@@ -395,7 +438,13 @@ impl Bundle {
         let updates = stale
             .iter()
             .flat_map(|key| {
-                let key = (key.0, key.1, key.2.as_deref(), key.3.as_str());
+                let key = (
+                    key.0,
+                    key.1.as_str(),
+                    key.2.as_str(),
+                    key.3.as_deref(),
+                    key.4.as_str(),
+                );
                 let start = self.objects.partition_point(|o| sort_key(o) < key);
                 self.objects[start..]
                     .iter()
@@ -408,6 +457,105 @@ impl Bundle {
             .collect();
         self.set_checksums(updates);
         Ok(())
+    }
+
+    /// Gives custom objects the plural and scope their CRD says (one of `incoming`, of the
+    /// bundle, or known), and corrects the bundle's custom objects of the kinds of incoming CRDs.
+    fn resolve_custom(&mut self, incoming: &mut [Object]) {
+        let has_custom = |os: &[Object]| os.iter().any(|o| matches!(o, Object::Custom(_)));
+        let has_crd = |os: &[Object]| {
+            os.iter()
+                .any(|o| matches!(o, Object::CustomResourceDefinition(_)))
+        };
+        let corrects = has_crd(incoming) && has_custom(&self.objects);
+        if !(has_custom(incoming) || corrects) {
+            return;
+        }
+        let mut kinds: BTreeMap<(String, String), (String, bool)> = BTreeMap::new();
+        let crds = self
+            .known_crds
+            .values()
+            .chain(self.crds())
+            .chain(incoming.iter().filter_map(|o| match o {
+                Object::CustomResourceDefinition(c) => Some(c.as_ref()),
+                _ => None,
+            }));
+        for crd in crds {
+            let (group, kind, plural, namespaced) =
+                crate::api::apiextensions::customresourcedefinition::served_kind(crd);
+            kinds.insert(
+                (group.to_owned(), kind.to_owned()),
+                (plural.to_owned(), namespaced),
+            );
+        }
+        let target = self.namespace.clone();
+        let fix = |o: &mut Object| {
+            if let Object::Custom(c) = o
+                && let Some((plural, namespaced)) =
+                    kinds.get(&(c.group().to_owned(), c.kind().to_owned()))
+            {
+                if c.is_namespaced() && !namespaced && c.metadata.namespace == target {
+                    // Given the target namespace while the kind's scope was guessed.
+                    c.metadata.namespace = None;
+                }
+                c.set_resource(plural, *namespaced);
+            }
+        };
+        incoming.iter_mut().for_each(fix);
+        if corrects {
+            self.objects.iter_mut().for_each(fix);
+            self.normalize();
+        }
+    }
+
+    /// The bundle's CustomResourceDefinitions.
+    pub(crate) fn crds(&self) -> impl Iterator<Item = &CustomResourceDefinition> {
+        // CRDs have the lowest rank: they come first.
+        self.objects.iter().map_while(|o| match o {
+            Object::CustomResourceDefinition(c) => Some(c.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// Registers a CRD installed by someone else (a vendor's chart, the cluster's
+    /// administrators): the bundle's custom objects of its kind get its plural and scope, and
+    /// [`Bundle::check`] validates them against its schema. The CRD is not part of the bundle:
+    /// it is neither rendered nor applied.
+    ///
+    /// ```
+    /// # use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::*;
+    /// use kubeprint::object::CustomObject;
+    /// use kubeprint::prelude::*;
+    /// let mut crd = CustomResourceDefinition::default();
+    /// crd.metadata.name = Some("policies.example.com".into());
+    /// crd.spec.group = "example.com".into();
+    /// crd.spec.names.kind = "Policy".into();
+    /// crd.spec.names.plural = "policies".into();
+    /// crd.spec.scope = "Cluster".into();
+    /// let mut app = Bundle::new("p");
+    /// app.know_crd(crd);
+    /// app.add(CustomObject::new("example.com/v1", "Policy", "guessed", true).with_name("strict"))?;
+    /// assert!(!app.objects()[0].is_namespaced());
+    /// assert_eq!(app.objects()[0].plural(), "policies");
+    /// assert_eq!(app.len(), 1); // the CRD itself is not in the bundle
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn know_crd(&mut self, crd: CustomResourceDefinition) -> &mut Self {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        self.known_crds.insert(name, crd);
+        // Re-resolve the bundle's custom objects (as if added again) against every CRD known.
+        let mut objects = std::mem::take(&mut self.objects);
+        self.resolve_custom(&mut objects);
+        self.objects = objects;
+        self.normalize();
+        self
+    }
+
+    /// The CRD of the kind of a custom object: the bundle's own, else a known one.
+    pub(crate) fn crd_of(&self, group: &str, kind: &str) -> Option<&CustomResourceDefinition> {
+        self.crds()
+            .chain(self.known_crds.values())
+            .find(|c| c.spec.group == group && c.spec.names.kind == kind)
     }
 
     /// Where an object with sort key `key` goes, and whether one is already there.
@@ -1416,6 +1564,177 @@ mod tests {
         assert_eq!(b.objects()[0].namespace(), None);
         assert_eq!(b.objects()[1].namespace(), Some("prod"));
         assert_eq!(b.namespace(), Some("prod"));
+    }
+
+    fn crd(kind: &str, plural: &str, scope: &str) -> Object {
+        serde_json::from_value::<CustomResourceDefinition>(serde_json::json!({
+            "metadata": {"name": format!("{plural}.example.com")},
+            "spec": {"group": "example.com", "scope": scope,
+                "names": {"kind": kind, "plural": plural},
+                "versions": [{"name": "v1", "served": true, "storage": true}]}
+        }))
+        .unwrap()
+        .into()
+    }
+
+    fn custom(api_version: &str, kind: &str, name: &str) -> Object {
+        crate::object::CustomObject::new(
+            api_version,
+            kind,
+            crate::object::custom::guess_plural(kind),
+            true,
+        )
+        .with_name(name)
+        .into()
+    }
+
+    #[test]
+    fn custom_objects_sort_after_built_ins_and_crds_first() {
+        let objects = vec![
+            custom("zeta.io/v1", "Alpha", "a"),
+            custom("example.com/v1", "Widget", "b"),
+            crate::ConfigMap::builder()
+                .name("c")
+                .build()
+                .to_object()
+                .unwrap()
+                .into(),
+            custom("example.com/v1", "Widget", "a"),
+            crd("Widget", "widgets", "Namespaced"),
+            custom("example.com/v1", "Gadget", "z"),
+            Object::from(k8s_openapi::api::batch::v1::CronJob {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some("j".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+        ];
+        let names = |b: &Bundle| {
+            b.objects()
+                .iter()
+                .map(|o| format!("{}.{}/{}", o.kind(), o.group(), o.name()))
+                .collect::<Vec<_>>()
+        };
+        let forward = Bundle::new("t");
+        let mut forward = forward;
+        forward.objects = objects.clone();
+        forward.normalize();
+        let want = [
+            "CustomResourceDefinition.apiextensions.k8s.io/widgets.example.com",
+            "ConfigMap./c",
+            "CronJob.batch/j",
+            "Gadget.example.com/z",
+            "Widget.example.com/a",
+            "Widget.example.com/b",
+            "Alpha.zeta.io/a",
+        ];
+        assert_eq!(names(&forward), want);
+        // Added one by one, in reverse: the same order.
+        let mut b = Bundle::new("t");
+        for o in objects.into_iter().rev() {
+            b.insert_all(vec![o]).unwrap();
+        }
+        assert_eq!(names(&b), want);
+        assert_eq!(b.objects_in_tier(Tier::Namespaces).count(), 1);
+        assert_eq!(b.objects_in_tier(Tier::Workloads).count(), 4);
+        // Same kind and name in two groups: two objects; twice in one group: a duplicate.
+        assert!(b.add(custom("other.io/v1", "Widget", "a")).is_ok());
+        let e = b.add(custom("example.com/v2", "Widget", "a")).unwrap_err();
+        assert!(e.to_string().contains("is already in bundle"), "{e}");
+    }
+
+    #[test]
+    fn crds_give_custom_objects_their_plural_and_scope() {
+        // CRD first, then the object.
+        let mut b = Bundle::new("t");
+        b.set_namespace("prod");
+        b.add(crd("Policy", "policyz", "Cluster")).unwrap();
+        b.add(custom("example.com/v1", "Policy", "p")).unwrap();
+        let p = b.get("Policy", "p").unwrap();
+        assert_eq!(
+            (p.plural(), p.is_namespaced(), p.namespace()),
+            ("policyz", false, None)
+        );
+        // The object first: it got the target namespace; the CRD corrects it.
+        let mut b = Bundle::new("t");
+        b.set_namespace("prod");
+        b.add(custom("example.com/v1", "Policy", "p")).unwrap();
+        b.add(custom("example.com/v1", "Widget", "w")).unwrap();
+        assert_eq!(b.get("Policy", "p").unwrap().namespace(), Some("prod"));
+        b.add(crd("Policy", "policyz", "Cluster")).unwrap();
+        let p = b.get("Policy", "p").unwrap();
+        assert_eq!((p.plural(), p.namespace()), ("policyz", None));
+        let w = b.get("Widget", "w").unwrap();
+        assert_eq!((w.plural(), w.namespace()), ("widgets", Some("prod")));
+        assert!(b.check().is_ok());
+        // Rendered like any object, apiVersion and kind first.
+        let yaml = b.to_yaml().unwrap();
+        assert!(
+            yaml.contains("apiVersion: example.com/v1\nkind: Policy\nmetadata:\n  name: p\n"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
+    fn import_makes_typed_and_custom_objects_and_names_documents() {
+        let yaml = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.29}]}
+---
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec: {size: 3, anything: [goes]}
+";
+        let mut b = Bundle::new("t");
+        b.import_yaml(yaml).unwrap();
+        assert!(matches!(
+            b.get("Deployment", "web"),
+            Some(Object::Deployment(_))
+        ));
+        assert!(matches!(b.get("Widget", "w"), Some(Object::Custom(_))));
+        // Strict: an unknown field of a typed kind, or of a custom object's metadata.
+        let mut b = Bundle::new("t");
+        let e = b
+            .import_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndatta: {}\n")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"decoding document 2 (configmap "b"): datta: unknown field"#
+        );
+        let e = b
+            .import_json(r#"[{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "nmespace": "x"}}]"#)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"decoding document 1 (widget "w"): metadata.nmespace: unknown field"#
+        );
+        // A known kind in a version kubeprint does not know is an error, not a custom object.
+        let e = b
+            .import_yaml("apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("not one kubeprint supports"), "{e}");
+        // All or nothing, and validated like added objects.
+        let e = b
+            .import_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: Not_Valid}\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(r#"widget "Not_Valid": metadata.name"#),
+            "{e}"
+        );
+        assert!(b.is_empty());
+        // A List, and a reader.
+        b.import_reader(r#"{"kind": "List", "apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}]}"#.as_bytes()).unwrap();
+        assert_eq!(b.len(), 1);
     }
 
     #[test]

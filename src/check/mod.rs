@@ -12,12 +12,16 @@
 //! - [`autoscaling`]: a workload scaled by an autoscaler of the bundle leaves `replicas` to
 //!   it, and a utilization target has its request on every container;
 //! - [`pod_security`]: the pods of namespaces the bundle makes with an enforced Pod Security
-//!   level (baseline, restricted) held to it, as Pod Security admission will.
+//!   level (baseline, restricted) held to it, as Pod Security admission will;
+//! - custom objects whose CRD is in the bundle (or registered with [`Bundle::know_crd`]): the
+//!   version they name is served, and they pass the CRD's structural schema.
 //!
 //! Every violation names the object and the field path.
 
 pub mod admission;
 pub mod autoscaling;
+mod crd_schema;
+mod custom;
 pub mod pod_security;
 pub mod references;
 
@@ -50,6 +54,7 @@ impl Bundle {
         violations.extend(admission::check(self));
         violations.extend(autoscaling::check(self));
         violations.extend(pod_security::check(self));
+        violations.extend(custom::check(self));
         if violations.is_empty() {
             Ok(())
         } else {

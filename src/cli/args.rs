@@ -147,6 +147,10 @@ pub struct Apply {
     /// objects in (without it they are kept and listed).
     #[arg(long)]
     pub prune_other_namespaces: bool,
+    /// With `--prune`, also delete CustomResourceDefinitions that left the program: that
+    /// deletes every object of their kinds. Without it such CRDs are kept and listed.
+    #[arg(long)]
+    pub delete_crds: bool,
 }
 
 /// `status` options.
@@ -164,6 +168,10 @@ pub struct Delete {
     /// PersistentVolumes: the data is lost. Without it, claims and volumes are kept.
     #[arg(long)]
     pub delete_data: bool,
+    /// Also delete the program's CustomResourceDefinitions, and with them every object of
+    /// their kinds (whoever made them). Without it CRDs are kept and listed.
+    #[arg(long)]
+    pub delete_crds: bool,
     /// Give up waiting for objects to disappear after this long.
     #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
     pub timeout: Duration,
@@ -358,6 +366,11 @@ mod tests {
             panic!()
         };
         assert!(d.delete_data);
+        assert!(!d.delete_crds);
+        let Some(Command::Delete(d)) = parse(&["delete", "--delete-crds"]).unwrap().command else {
+            panic!()
+        };
+        assert!(d.delete_crds);
         let Some(Command::Graph(g)) = parse(&["graph", "--format", "dot"]).unwrap().command else {
             panic!()
         };

@@ -329,6 +329,7 @@ pub(crate) async fn apply(
         .recreate(args.recreate)
         .create_namespace(args.create_namespace)
         .prune_other_namespaces(args.prune_other_namespaces)
+        .delete_crds(args.delete_crds)
         .wait(if args.wait && !args.dry_run {
             Wait::Tiers
         } else {
@@ -361,6 +362,7 @@ pub(crate) async fn delete(
     let (client, namespace) = connect(global).await?;
     let mut applier = applier(client, &namespace, global)
         .delete_data(args.delete_data)
+        .delete_crds(args.delete_crds)
         .timeout(args.timeout)
         .object_timeout(args.timeout);
     let mut progress = Progress::new(console.mode, false, true);

@@ -5,7 +5,10 @@
 //! Raw `k8s-openapi` objects implement it too, so anything a builder cannot express can still go
 //! into a bundle — validated the same way.
 
+pub mod custom;
 pub(crate) mod refs;
+
+pub use custom::{CustomObject, CustomReadiness, DefinesReadiness, READINESS_ANNOTATION};
 
 use crate::error::{ObjectRef, Result, Violation};
 use crate::validate::{self, Checker};
@@ -23,6 +26,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -90,6 +94,11 @@ pub enum Tier {
     Jobs,
 }
 
+/// [`Object::install_rank`] of custom objects: after every built-in kind (in the workloads tier,
+/// so an operator's Deployment in the same bundle is applied with them), ordered among
+/// themselves by group, kind, namespace and name.
+pub const CUSTOM_RANK: u8 = 100;
+
 macro_rules! objects {
     ($( $variant:ident($ty:ty) rank $rank:literal tier $tier:ident $(cluster $cluster:literal)?; )*) => {
         /// One Kubernetes object of a kind kubeprint supports.
@@ -104,6 +113,9 @@ macro_rules! objects {
         #[allow(missing_docs)]
         pub enum Object {
             $( $variant(Box<$ty>), )*
+            /// An object of a kind kubeprint has no type for: a custom resource, or an imported
+            /// object of an unknown kind.
+            Custom(Box<CustomObject>),
         }
 
         $(
@@ -129,42 +141,42 @@ macro_rules! objects {
 
             /// The object's metadata.
             pub fn metadata(&self) -> &ObjectMeta {
-                match self { $( Object::$variant(o) => &o.metadata, )* }
+                match self { $( Object::$variant(o) => &o.metadata, )* Object::Custom(o) => &o.metadata }
             }
 
             /// The object's metadata, mutably.
             pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
-                match self { $( Object::$variant(o) => &mut o.metadata, )* }
+                match self { $( Object::$variant(o) => &mut o.metadata, )* Object::Custom(o) => &mut o.metadata }
             }
 
             /// The Kubernetes kind, e.g. `Deployment`.
-            pub fn kind(&self) -> &'static str {
-                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::KIND, )* }
+            pub fn kind(&self) -> &str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::KIND, )* Object::Custom(o) => o.kind() }
             }
 
             /// The API group, empty for the core group.
-            pub fn group(&self) -> &'static str {
-                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::GROUP, )* }
+            pub fn group(&self) -> &str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::GROUP, )* Object::Custom(o) => o.group() }
             }
 
             /// The API version, e.g. `apps/v1`.
-            pub fn api_version(&self) -> &'static str {
-                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::API_VERSION, )* }
+            pub fn api_version(&self) -> &str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::API_VERSION, )* Object::Custom(o) => o.api_version() }
             }
 
             /// The plural resource name, e.g. `deployments`.
-            pub fn plural(&self) -> &'static str {
-                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT, )* }
+            pub fn plural(&self) -> &str {
+                match self { $( Object::$variant(_) => <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT, )* Object::Custom(o) => o.plural() }
             }
 
             /// Whether objects of this kind live in a namespace.
             pub fn is_namespaced(&self) -> bool {
-                match self { $( Object::$variant(_) => { true $( && !$cluster )? } )* }
+                match self { $( Object::$variant(_) => { true $( && !$cluster )? } )* Object::Custom(o) => o.is_namespaced() }
             }
 
             /// Position in install order (Helm's `InstallOrder`, extended): lower first.
             pub fn install_rank(&self) -> u8 {
-                match self { $( Object::$variant(_) => $rank, )* }
+                match self { $( Object::$variant(_) => $rank, )* Object::Custom(_) => CUSTOM_RANK }
             }
 
             /// [`Object::install_rank`] of the objects of `kind`; `None` for kinds an `Object`
@@ -176,12 +188,12 @@ macro_rules! objects {
 
             /// The apply wave this object belongs to.
             pub fn tier(&self) -> Tier {
-                match self { $( Object::$variant(_) => Tier::$tier, )* }
+                match self { $( Object::$variant(_) => Tier::$tier, )* Object::Custom(_) => Tier::Workloads }
             }
 
             /// Validates the object with the rules of its kind.
             pub fn validate(&self) -> Result<()> {
-                match self { $( Object::$variant(o) => Object::check(o.as_ref()), )* }
+                match self { $( Object::$variant(o) => Object::check(o.as_ref()), )* Object::Custom(o) => o.check() }
             }
 
             /// Decodes a JSON value of any kind kubeprint supports, by its `kind` (and
@@ -199,42 +211,43 @@ macro_rules! objects {
             }
 
             fn serialize_inner<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                match self { $( Object::$variant(o) => o.serialize(s), )* }
+                match self { $( Object::$variant(o) => o.serialize(s), )* Object::Custom(o) => o.serialize(s) }
             }
         }
     };
 }
 
 objects! {
-    Namespace(Namespace) rank 0 tier Namespaces cluster true;
-    StorageClass(StorageClass) rank 1 tier Storage cluster true;
-    PersistentVolume(PersistentVolume) rank 2 tier Storage cluster true;
-    NetworkPolicy(NetworkPolicy) rank 3 tier Config;
-    ResourceQuota(ResourceQuota) rank 4 tier Config;
-    LimitRange(LimitRange) rank 5 tier Config;
-    PriorityClass(PriorityClass) rank 6 tier Config cluster true;
-    RuntimeClass(RuntimeClass) rank 7 tier Config cluster true;
-    PodDisruptionBudget(PodDisruptionBudget) rank 8 tier Config;
-    ServiceAccount(ServiceAccount) rank 9 tier Config;
-    Secret(Secret) rank 10 tier Config;
-    ConfigMap(ConfigMap) rank 11 tier Config;
-    PersistentVolumeClaim(PersistentVolumeClaim) rank 12 tier Config;
-    ClusterRole(ClusterRole) rank 13 tier Config cluster true;
-    ClusterRoleBinding(ClusterRoleBinding) rank 14 tier Config cluster true;
-    Role(Role) rank 15 tier Config;
-    RoleBinding(RoleBinding) rank 16 tier Config;
-    Service(Service) rank 17 tier Services;
-    EndpointSlice(EndpointSlice) rank 18 tier Services;
-    DaemonSet(DaemonSet) rank 19 tier Workloads;
-    Pod(Pod) rank 20 tier Workloads;
-    ReplicaSet(ReplicaSet) rank 21 tier Workloads;
-    Deployment(Deployment) rank 22 tier Workloads;
-    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 23 tier Workloads;
-    StatefulSet(StatefulSet) rank 24 tier Workloads;
-    Job(Job) rank 25 tier Jobs;
-    CronJob(CronJob) rank 26 tier Jobs;
-    IngressClass(IngressClass) rank 27 tier Services cluster true;
-    Ingress(Ingress) rank 28 tier Services;
+    CustomResourceDefinition(CustomResourceDefinition) rank 0 tier Namespaces cluster true;
+    Namespace(Namespace) rank 1 tier Namespaces cluster true;
+    StorageClass(StorageClass) rank 2 tier Storage cluster true;
+    PersistentVolume(PersistentVolume) rank 3 tier Storage cluster true;
+    NetworkPolicy(NetworkPolicy) rank 4 tier Config;
+    ResourceQuota(ResourceQuota) rank 5 tier Config;
+    LimitRange(LimitRange) rank 6 tier Config;
+    PriorityClass(PriorityClass) rank 7 tier Config cluster true;
+    RuntimeClass(RuntimeClass) rank 8 tier Config cluster true;
+    PodDisruptionBudget(PodDisruptionBudget) rank 9 tier Config;
+    ServiceAccount(ServiceAccount) rank 10 tier Config;
+    Secret(Secret) rank 11 tier Config;
+    ConfigMap(ConfigMap) rank 12 tier Config;
+    PersistentVolumeClaim(PersistentVolumeClaim) rank 13 tier Config;
+    ClusterRole(ClusterRole) rank 14 tier Config cluster true;
+    ClusterRoleBinding(ClusterRoleBinding) rank 15 tier Config cluster true;
+    Role(Role) rank 16 tier Config;
+    RoleBinding(RoleBinding) rank 17 tier Config;
+    Service(Service) rank 18 tier Services;
+    EndpointSlice(EndpointSlice) rank 19 tier Services;
+    DaemonSet(DaemonSet) rank 20 tier Workloads;
+    Pod(Pod) rank 21 tier Workloads;
+    ReplicaSet(ReplicaSet) rank 22 tier Workloads;
+    Deployment(Deployment) rank 23 tier Workloads;
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler) rank 24 tier Workloads;
+    StatefulSet(StatefulSet) rank 25 tier Workloads;
+    Job(Job) rank 26 tier Jobs;
+    CronJob(CronJob) rank 27 tier Jobs;
+    IngressClass(IngressClass) rank 28 tier Services cluster true;
+    Ingress(Ingress) rank 29 tier Services;
 }
 
 impl Object {
@@ -381,6 +394,29 @@ impl Object {
                     .map(|path| Violation::new(object.object_ref(), path, "unknown field"))
                     .collect(),
             ))
+        }
+    }
+
+    /// Reads one object from a JSON value like [`Object::from_json_value`], except that a kind
+    /// kubeprint has no type for becomes an [`Object::Custom`] (its metadata still decoded
+    /// strictly). A kind kubeprint knows in an `apiVersion` it does not (`extensions/v1beta1`
+    /// Ingress) is an error, not a custom object.
+    ///
+    /// ```
+    /// use kubeprint::Object;
+    /// let v = serde_json::json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+    ///     "metadata": {"name": "web"}, "spec": {"secretName": "web-tls"}});
+    /// let o = Object::from_json_value_or_custom(v).unwrap();
+    /// assert!(matches!(o, Object::Custom(_)));
+    /// assert_eq!((o.group(), o.plural()), ("cert-manager.io", "certificates"));
+    /// ```
+    pub fn from_json_value_or_custom(value: serde_json::Value) -> Result<Object> {
+        let kind = value.get("kind").and_then(serde_json::Value::as_str);
+        let known = kind.is_some_and(|k| Object::KINDS.contains(&k));
+        if known || kind.is_none() {
+            Object::from_json_value(value)
+        } else {
+            CustomObject::from_json_value(value).map(Object::from)
         }
     }
 
