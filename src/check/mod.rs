@@ -11,6 +11,8 @@
 //!   claims the way the apiserver's admission will;
 //! - [`autoscaling`]: a workload scaled by an autoscaler of the bundle leaves `replicas` to
 //!   it, and a utilization target has its request on every container;
+//! - `crd_schema`: custom objects validated offline against the structural schema of their
+//!   CustomResourceDefinition, as kube-apiserver validates them;
 //! - [`pod_security`]: the pods of namespaces the bundle makes with an enforced Pod Security
 //!   level (baseline, restricted) held to it, as Pod Security admission will.
 //!
@@ -18,6 +20,10 @@
 
 pub mod admission;
 pub mod autoscaling;
+// Custom objects against their CRD's schema; `Bundle::check` calls it once custom objects are
+// in bundles (issue #16), until then only its tests do.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod crd_schema;
 pub mod pod_security;
 pub mod references;
 
