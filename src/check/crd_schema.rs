@@ -172,6 +172,10 @@ fn excerpt(v: &Value) -> String {
     }
 }
 
+fn excerpt_number(n: &Number) -> String {
+    excerpt(&Value::Number(n.clone()))
+}
+
 /// Whether `n` is an integer the way the apiserver decodes JSON: an int64 literal, or a
 /// float-valued number (`1.0`, `1e3`) with no fraction within 2^53.
 fn is_integer(n: &Number) -> bool {
@@ -539,17 +543,48 @@ impl<'s> Validator<'s> {
         if let Some(factor) = s.multiple_of
             && factor > 0.0
         {
-            let ok = match (
-                n.as_i64(),
-                factor.fract() == 0.0 && factor.abs() <= MAX_JSON_INT,
-            ) {
-                // Both integers: exact.
-                (Some(i), true) => i % (factor as i64) == 0,
-                _ => is_near_integer(x / factor),
-            };
-            if !ok {
-                self.fail(path, format!("{n} must be a multiple of {factor}"));
+            match n.as_i64() {
+                // An integer field with a fractional factor: the apiserver refuses every value.
+                _ if s.type_.as_deref() == Some("integer") && factor.fract() != 0.0 => {
+                    self.fail(
+                        path,
+                        format!(
+                            "multipleOf {factor} of an integer field is not an integer, which \
+                             the apiserver refuses for every value"
+                        ),
+                    );
+                }
+                // The apiserver divides an integer by the factor truncated to an integer
+                // (so a factor below 1 refuses every integer, and 2.5 means 2).
+                Some(i) => {
+                    let f = factor.trunc();
+                    if f < 1.0 {
+                        self.fail(
+                            path,
+                            format!(
+                                "multipleOf {factor} truncates to 0 for an integer value, which \
+                                 the apiserver refuses"
+                            ),
+                        );
+                    } else if f <= MAX_JSON_INT && i % (f as i64) != 0 {
+                        self.fail(path, format!("{n} must be a multiple of {f}"));
+                    }
+                }
+                None => {
+                    if !is_near_integer(x / factor) {
+                        self.fail(path, format!("{n} must be a multiple of {factor}"));
+                    }
+                }
             }
+        }
+        // The one numeric format the apiserver checks: int32's range.
+        if s.format.as_deref() == Some("int32")
+            && !n.as_i64().is_some_and(|i| i32::try_from(i).is_ok())
+        {
+            self.fail(
+                path,
+                format!("{} is not an integer of format int32", excerpt_number(n)),
+            );
         }
     }
 
@@ -830,7 +865,9 @@ impl<'s> Validator<'s> {
         let mut c = Checker::new(ObjectRef::new("", name.clone().unwrap_or_default()));
         let prefix_path = |field: &str| child(path, field);
         match (&name, &generate_name) {
-            (Some(n), _) => c.check(prefix_path("name"), validate::dns1123_subdomain(n)),
+            // The apiserver checks the name of the object, not of an embedded one.
+            (Some(n), _) if root => c.check(prefix_path("name"), validate::dns1123_subdomain(n)),
+            (Some(_), _) => {}
             (None, Some(_)) => {}
             (None, None) if root => c.fail(
                 prefix_path("name"),
@@ -838,7 +875,7 @@ impl<'s> Validator<'s> {
             ),
             (None, None) => {}
         }
-        if let Some(prefix) = &generate_name {
+        if let Some(prefix) = generate_name.as_ref().filter(|_| root) {
             // A prefix the apiserver completes: checked as a name, a trailing '-' allowed.
             let completed = match prefix.strip_suffix('-') {
                 Some(p) => format!("{p}-a"),
@@ -1052,7 +1089,7 @@ fn go_regex(pattern: &str) -> String {
 /// The string formats kube-apiserver checks for custom resources (kube-openapi's format
 /// registry); any other format name is accepted unchecked, as there.
 mod formats {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::net::Ipv6Addr;
 
     /// `Some(valid)` for a format the apiserver checks, `None` for one it does not.
     pub(super) fn check(format: &str, s: &str) -> Option<bool> {
@@ -1080,39 +1117,62 @@ mod formats {
         })
     }
 
-    /// Go's `net.ParseIP`: dotted IPv4 (no leading zeros) or IPv6 (with an embedded IPv4).
-    fn parse_ip(s: &str) -> Option<IpAddr> {
-        s.parse::<Ipv4Addr>()
-            .map(IpAddr::V4)
-            .or_else(|_| s.parse::<Ipv6Addr>().map(IpAddr::V6))
-            .ok()
+    /// Dotted IPv4 as the apiserver parses it ("sloppy", Go's `net.ParseIP` before 1.17):
+    /// four decimal octets up to 255, leading zeros allowed.
+    fn parse_ipv4_sloppy(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('.').collect();
+        parts.len() == 4
+            && parts.iter().all(|p| {
+                !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && {
+                    let t = p.trim_start_matches('0');
+                    t.len() <= 3 && t.parse::<u32>().unwrap_or(0) <= 255
+                }
+            })
+    }
+
+    /// An IPv6 address, its embedded IPv4 part (after the last ':') parsed sloppily.
+    fn parse_ipv6_sloppy(s: &str) -> bool {
+        if s.parse::<Ipv6Addr>().is_ok() {
+            return true;
+        }
+        match s.rsplit_once(':') {
+            Some((head, v4)) if v4.contains('.') && parse_ipv4_sloppy(v4) => {
+                // Replace the IPv4 part by two hex groups and parse again.
+                format!("{head}:0:0").parse::<Ipv6Addr>().is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    fn parse_ip(s: &str) -> bool {
+        parse_ipv4_sloppy(s) || parse_ipv6_sloppy(s)
     }
 
     fn ipv4(s: &str) -> bool {
-        parse_ip(s).is_some() && s.contains('.')
+        parse_ip(s) && s.contains('.')
     }
 
     fn ipv6(s: &str) -> bool {
-        parse_ip(s).is_some() && s.contains(':')
+        parse_ip(s) && s.contains(':')
     }
 
-    /// Go's `net.ParseCIDR`: an address and a prefix length (host bits may be set).
+    /// `net.ParseCIDR` as the apiserver calls it (sloppy): an address and a decimal prefix
+    /// length (leading zeros allowed); host bits may be set.
     fn cidr(s: &str) -> bool {
         let Some((ip, bits)) = s.split_once('/') else {
             return false;
         };
-        let max = match ip.parse::<Ipv4Addr>() {
-            Ok(_) => 32,
-            Err(_) => match ip.parse::<Ipv6Addr>() {
-                Ok(_) => 128,
-                Err(_) => return false,
-            },
+        let max = if parse_ipv4_sloppy(ip) {
+            32
+        } else if parse_ipv6_sloppy(ip) {
+            128
+        } else {
+            return false;
         };
         !bits.is_empty()
-            && bits.len() <= 3
             && bits.bytes().all(|b| b.is_ascii_digit())
-            && !(bits.len() > 1 && bits.starts_with('0'))
-            && bits.parse::<u32>().is_ok_and(|b| b <= max)
+            && bits.trim_start_matches('0').len() <= 3
+            && bits.trim_start_matches('0').parse::<u32>().unwrap_or(0) <= max
     }
 
     /// Standard base64 with padding (what the apiserver's `byte` format accepts).
@@ -1149,21 +1209,21 @@ mod formats {
         (1..=days).contains(&d)
     }
 
-    /// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; the apiserver also takes
-    /// it without the zone.
+    /// RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, `T` and `Z` in either
+    /// case; the zone is required.
     fn date_time(s: &str) -> bool {
-        let Some((d, t)) = s.split_once('T') else {
+        let Some((d, t)) = s.split_once(['T', 't']) else {
             return false;
         };
         if !date(d) {
             return false;
         }
-        let (clock, zone) = if let Some(c) = t.strip_suffix('Z') {
+        let (clock, zone) = if let Some(c) = t.strip_suffix(['Z', 'z']) {
             (c, None)
         } else if let Some(i) = t.rfind(['+', '-']) {
             (&t[..i], Some(&t[i + 1..]))
         } else {
-            (t, None)
+            return false;
         };
         if let Some(z) = zone {
             let Some((h, m)) = z.split_once(':') else {

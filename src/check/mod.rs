@@ -21,13 +21,26 @@
 pub mod admission;
 pub mod autoscaling;
 // Custom objects against their CRD's schema; `Bundle::check` calls it once custom objects are
-// in bundles (issue #16), until then only its tests do.
-#[cfg_attr(not(test), allow(dead_code))]
+// in bundles (issue #16).
 pub(crate) mod crd_schema;
 pub mod pod_security;
 pub mod references;
 
 use crate::bundle::{Bundle, sort_key};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+/// Not API: the `(path, message)` pairs of `crd_schema::validate_custom_object`, for the
+/// differential test against kube-apiserver (`tests/cluster_crd_schema.rs`).
+#[doc(hidden)]
+pub fn __crd_schema_violations(
+    crd: &CustomResourceDefinition,
+    object: &serde_json::Value,
+) -> Vec<(String, String)> {
+    crd_schema::validate_custom_object(crd, object)
+        .into_iter()
+        .map(|v| (v.path, v.message))
+        .collect()
+}
 use crate::error::{Error, Result, Violation};
 
 impl Bundle {

@@ -335,9 +335,19 @@ fn multiple_of() {
         json!({"i": {"type": "integer", "multipleOf": 5}, "x": {"type": "number", "multipleOf": 0.1}}),
     );
     ok(s.clone(), json!({"i": 15, "x": 0.3}));
-    ok(s.clone(), json!({"i": -10, "x": 2}));
+    ok(s.clone(), json!({"i": -10, "x": 2.0}));
     bad(s.clone(), json!({"i": 7}), "spec.i", "multiple of 5");
-    bad(s, json!({"x": 0.15}), "spec.x", "multiple of 0.1");
+    bad(s.clone(), json!({"x": 0.15}), "spec.x", "multiple of 0.1");
+    // The apiserver truncates the factor for an integer value: 0.1 becomes 0 and refuses 2,
+    // 2.5 becomes 2 and refuses 5.
+    bad(s, json!({"x": 2}), "spec.x", "truncates to 0");
+    let f = obj(json!({"i": {"type": "number", "multipleOf": 2.5}}));
+    ok(f.clone(), json!({"i": 4}));
+    bad(f, json!({"i": 5}), "spec.i", "multiple of 2");
+    // An integer field with a fractional factor refuses every value.
+    let f = obj(json!({"i": {"type": "integer", "multipleOf": 2.5}}));
+    bad(f.clone(), json!({"i": 5}), "spec.i", "not an integer");
+    bad(f, json!({"i": 4}), "spec.i", "not an integer");
 }
 
 #[test]
@@ -492,8 +502,17 @@ fn formats() {
         ),
         (
             "date-time",
-            &["2024-01-02T03:04:05Z", "2024-01-02T03:04:05.123+01:00"],
-            &["2024-01-02 03:04:05Z", "2024-01-02T25:04:05Z", "yesterday"],
+            &[
+                "2024-01-02T03:04:05Z",
+                "2024-01-02T03:04:05.123+01:00",
+                "2024-01-02t03:04:05z",
+            ],
+            &[
+                "2024-01-02 03:04:05Z",
+                "2024-01-02T25:04:05Z",
+                "2024-01-02T03:04:05",
+                "yesterday",
+            ],
         ),
         (
             "duration",
@@ -516,7 +535,11 @@ fn formats() {
             &["123e4567-e89b-42d3-a456-426614174000"],
             &["123e4567-e89b-12d3-a456-426614174000"],
         ),
-        ("ipv4", &["10.0.0.1"], &["10.0.0.256", "010.0.0.1", "::1"]),
+        (
+            "ipv4",
+            &["10.0.0.1", "010.0.0.1", "::ffff:1.2.3.4"],
+            &["10.0.0.256", "1.2.3", "::1"],
+        ),
         (
             "ipv6",
             &["::1", "fe80::1", "::ffff:1.2.3.4"],
@@ -524,8 +547,8 @@ fn formats() {
         ),
         (
             "cidr",
-            &["10.0.0.0/8", "10.0.0.1/8", "fd00::/64"],
-            &["10.0.0.0", "10.0.0.0/33", "x/8"],
+            &["10.0.0.0/8", "10.0.0.1/8", "fd00::/64", "10.0.0.0/08"],
+            &["10.0.0.0", "10.0.0.0/33", "x/8", "fd00::/129"],
         ),
         (
             "hostname",
@@ -578,10 +601,18 @@ fn formats() {
             json!({"v": "anything"}),
         );
     }
-    // Formats apply to strings only.
-    ok(
-        obj(json!({"v": {"type": "integer", "format": "int32"}})),
+    // Formats apply to strings, except int32's range.
+    let int32 = obj(json!({"v": {"type": "integer", "format": "int32"}}));
+    ok(int32.clone(), json!({"v": -2_147_483_648_i64}));
+    bad(
+        int32,
         json!({"v": 5_000_000_000_i64}),
+        "spec.v",
+        "not an integer of format int32",
+    );
+    ok(
+        obj(json!({"v": {"type": "integer", "format": "date"}})),
+        json!({"v": 5}),
     );
 }
 
@@ -655,6 +686,11 @@ fn embedded_resources() {
         json!({"template": {"apiVersion": "v1", "kind": ""}}),
         "spec.template.kind",
         "Required value",
+    );
+    // The apiserver leaves an embedded object's name alone.
+    ok(
+        s.clone(),
+        json!({"template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}}}),
     );
     bad(
         s.clone(),
