@@ -25,7 +25,11 @@ const CRD_NAME: &str = "gadgets.kp-schema.example.com";
 
 /// Mutations whose answer kubeprint knows it does not match (label of the mutation): see
 /// docs/validation.md, "Custom resources".
-const KNOWN_DIFFERENCES: &[&str] = &[];
+const KNOWN_DIFFERENCES: &[&str] = &[
+    // A CEL rule calling `lowerAscii()` (Kubernetes' strings library, not in the `cel` crate):
+    // skipped by kubeprint, so the object that breaks it is accepted.
+    "cel-unsupported",
+];
 
 fn crd_json() -> Value {
     let s = |extra: Value| {
@@ -52,6 +56,16 @@ fn crd_json() -> Value {
                         "spec": {
                             "type": "object",
                             "required": ["size"],
+                            // CEL rules (feature `cel`); a transition rule, which does not run
+                            // on create; and one with a function kubeprint's evaluator lacks.
+                            "x-kubernetes-validations": [
+                                {"rule": "!has(self.minV) || !has(self.maxV) || self.minV <= self.maxV",
+                                 "message": "minV must not exceed maxV", "fieldPath": ".minV"},
+                                {"rule": "!has(self.tags) || self.tags.all(t, t.size() <= 3)"},
+                                {"rule": "!has(self.ratio) || self.ratio * 2.0 < 1.9"},
+                                {"rule": "self.size == oldSelf.size"},
+                                {"rule": "!has(self.lbl) || self.lbl.lowerAscii() == self.lbl"}
+                            ],
                             "properties": {
                                 "size": {"type": "integer", "minimum": 1, "maximum": 100},
                                 "ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1, "exclusiveMaximum": true},
@@ -103,7 +117,12 @@ fn crd_json() -> Value {
                                 "both": {"type": "integer", "allOf": [{"minimum": 0}, {"maximum": 10}]},
                                 "nested": {"type": "object", "default": {"inner": 7}, "required": ["inner"],
                                            "properties": {"inner": {"type": "integer", "default": 7, "minimum": 5}}},
-                                "flag": {"type": "boolean"}
+                                "flag": {"type": "boolean"},
+                                "minV": {"type": "integer"},
+                                "maxV": {"type": "integer"},
+                                "celName": s(json!({"x-kubernetes-validations": [
+                                    {"rule": "self.matches('^[a-z]+$')", "messageExpression": "'not lowercase: ' + self"}]})),
+                                "lbl": s(json!({}))
                             }
                         },
                         "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
@@ -239,6 +258,10 @@ const MUTATIONS: &[Mutation] = &[
     ("metadata", &[("/metadata/annotations", r#"{"-bad": "v"}"#)]), ("metadata", &[("/metadata/annotations", r#"{"example.com/ok": "any value!"}"#)]),
     ("metadata", &[("/metadata/name", r#""-a""#)]),
     ("version", &[("/apiVersion", r#""kp-schema.example.com/v2""#)]), ("kind", &[("/kind", r#""Gizmo""#)]),
+    ("cel", &[("minV", "5"), ("maxV", "3")]), ("cel", &[("minV", "1"), ("maxV", "3")]), ("cel", &[("minV", "5")]),
+    ("cel", &[("tags", r#"["abcd"]"#)]), ("cel", &[("tags", r#"["abc"]"#)]), ("cel", &[("celName", r#""abc""#)]),
+    ("cel", &[("celName", r#""Abc""#)]), ("cel", &[("ratio", "0.95")]), ("cel", &[("ratio", "0.9")]),
+    ("cel-unsupported", &[("lbl", r#""abc""#)]), ("cel-unsupported", &[("lbl", r#""ABC""#)]),
     // Two fields at once.
     ("combo", &[("size", "0"), ("name", r#""a""#)]), ("combo", &[("size", "5"), ("name", r#""abcd""#)]),
     ("combo", &[("mode", "<remove>"), ("nested", "<remove>"), ("port", r#""https""#)]),
@@ -381,7 +404,10 @@ async fn crd_schema_agrees_with_the_apiserver() {
     let n = MUTATIONS.len();
     for i in 0..n {
         let j = (i * 7 + 3) % n;
+        // Known differences are measured alone.
         if MUTATIONS[i].0 == MUTATIONS[j].0
+            || KNOWN_DIFFERENCES.contains(&MUTATIONS[i].0)
+            || KNOWN_DIFFERENCES.contains(&MUTATIONS[j].0)
             || MUTATIONS[j].1.iter().any(|(p, _)| p.starts_with('/'))
         {
             continue;

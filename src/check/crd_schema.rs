@@ -25,8 +25,12 @@
 //!    makes the apiserver do. Without strict validation the apiserver silently prunes them;
 //!    kubeprint prefers to say so, since a pruned field is almost always a typo.
 //!
-//! Not checked here: CEL rules (`x-kubernetes-validations`), which are listed in
-//! `docs/validation.md` with the other differences from the apiserver.
+//! 6. **CEL rules** (`x-kubernetes-validations`), with the feature `cel`, at their node with
+//!    `self` its value; transition rules (`oldSelf`) do not run on create. A rule that cannot
+//!    be evaluated here (without the feature: every rule) is returned as a [`SkippedRule`] by
+//!    [`validate_custom_object_with_skipped`], never guessed.
+//!
+//! `docs/validation.md` ("Custom resources") lists what differs from the apiserver.
 //!
 //! Messages name a value by its type or a short excerpt only: custom objects can hold secrets.
 
@@ -48,6 +52,18 @@ pub(crate) struct SchemaViolation {
     pub path: String,
     /// What is wrong, in words.
     pub message: String,
+}
+
+/// A CEL rule (`x-kubernetes-validations`) that was not evaluated: the object may still
+/// break it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SkippedRule {
+    /// The schema node's field path.
+    pub path: String,
+    /// The rule's text.
+    pub rule: String,
+    /// Why it was not evaluated.
+    pub reason: String,
 }
 
 /// Nesting deeper than this is reported rather than followed (a schema is a finite tree, so
@@ -87,12 +103,25 @@ pub(crate) fn validate_custom_object(
     crd: &CustomResourceDefinition,
     object: &Value,
 ) -> Vec<SchemaViolation> {
+    validate_custom_object_with_skipped(crd, object).0
+}
+
+/// [`validate_custom_object`], with the CEL rules it could not evaluate (sorted by path,
+/// then rule): every rule without the `cel` feature; with it, the rules the evaluator
+/// cannot compile or lacks functions for (see `crd_schema::cel`).
+pub(crate) fn validate_custom_object_with_skipped(
+    crd: &CustomResourceDefinition,
+    object: &Value,
+) -> (Vec<SchemaViolation>, Vec<SkippedRule>) {
     let mut v = Validator::default();
     v.object(crd, object);
     let mut out = v.out;
     out.sort();
     out.dedup();
-    out
+    let mut skipped = v.skipped;
+    skipped.sort();
+    skipped.dedup();
+    (out, skipped)
 }
 
 #[derive(Default)]
@@ -100,6 +129,9 @@ struct Validator<'s> {
     /// Compiled `pattern`s of this call, by pattern text (an invalid one keeps its error).
     regexes: HashMap<&'s str, Result<Regex, String>>,
     out: Vec<SchemaViolation>,
+    skipped: Vec<SkippedRule>,
+    #[cfg(feature = "cel")]
+    rules: cel::Rules<'s>,
 }
 
 /// Where a schema node is being applied: in the structural skeleton (unknown fields and
@@ -366,6 +398,9 @@ impl<'s> Validator<'s> {
             return;
         }
         self.enum_(v, s, path);
+        if mode == Mode::Structural {
+            self.validation_rules(v, s, path);
+        }
         match v {
             Value::String(text) => self.string(text, v, s, path),
             Value::Number(n) => self.number(n, s, path),
@@ -723,6 +758,44 @@ impl<'s> Validator<'s> {
                     "unknown field: the CRD's schema does not declare it (the apiserver prunes \
                      it, or refuses it under strict field validation)",
                 ),
+            }
+        }
+    }
+
+    /// `x-kubernetes-validations` at this node (CEL; see `crd_schema::cel`).
+    fn validation_rules(&mut self, v: &Value, s: &'s JSONSchemaProps, path: &str) {
+        for rule in s.x_kubernetes_validations.iter().flatten() {
+            #[cfg(feature = "cel")]
+            match self.rules.evaluate(rule, v, s) {
+                cel::Outcome::Pass => {}
+                cel::Outcome::Fail(field_path, message) => {
+                    let at = match field_path.as_deref().map(str::trim) {
+                        Some(f) if !f.is_empty() => {
+                            let f = if path.is_empty() {
+                                f.trim_start_matches('.')
+                            } else {
+                                f
+                            };
+                            format!("{path}{f}")
+                        }
+                        _ => path.to_owned(),
+                    };
+                    self.fail(at, message);
+                }
+                cel::Outcome::Skipped(reason) => self.skipped.push(SkippedRule {
+                    path: path.to_owned(),
+                    rule: rule.rule.clone(),
+                    reason,
+                }),
+            }
+            #[cfg(not(feature = "cel"))]
+            {
+                let _ = v;
+                self.skipped.push(SkippedRule {
+                    path: path.to_owned(),
+                    rule: rule.rule.clone(),
+                    reason: "kubeprint was built without its `cel` feature".to_owned(),
+                });
             }
         }
     }
@@ -1514,6 +1587,9 @@ mod formats {
         }
     }
 }
+
+#[cfg(feature = "cel")]
+mod cel;
 
 #[cfg(test)]
 mod tests;

@@ -932,7 +932,11 @@ fn random_schema(r: &mut Rng, depth: u32) -> Value {
         "object", "array", "string", "integer", "number", "boolean", "", "bogus",
     ];
     s.insert("type".into(), json!(r.pick(&types)));
-    let extras: [(&str, fn(&mut Rng) -> Value); 26] = [
+    let extras: [(&str, fn(&mut Rng) -> Value); 27] = [
+        ("x-kubernetes-validations", |r| {
+            json!([{"rule": r.pick(&["self.a > 1", "has(self.b)", "self.size() < 2", "((", "self.x.y.z", "self == oldSelf", "1/0 == 1"]),
+                    "messageExpression": "self.a", "fieldPath": ".a"}])
+        }),
         ("nullable", |r| json!(r.below(2) == 0)),
         ("x-kubernetes-int-or-string", |_| json!(true)),
         ("x-kubernetes-preserve-unknown-fields", |_| json!(true)),
@@ -1066,4 +1070,118 @@ fn deep_values_are_cut_off_not_overflowed() {
         "{:?}",
         v.out.len()
     );
+}
+
+fn with_rules(rules: Value, props: Value) -> Value {
+    json!({"type": "object", "x-kubernetes-validations": rules, "properties": props})
+}
+
+fn skipped(schema: Value, spec: Value) -> Vec<SkippedRule> {
+    validate_custom_object_with_skipped(&crd(schema), &widget(spec)).1
+}
+
+#[cfg(feature = "cel")]
+#[test]
+fn cel_rules() {
+    let props = json!({"min": {"type": "integer"}, "max": {"type": "integer"},
+                       "name": {"type": "string"}, "ratio": {"type": "number"},
+                       "items": {"type": "array", "items": {"type": "integer"}}});
+    let rule = |r: &str| with_rules(json!([{"rule": r}]), props.clone());
+    ok(rule("self.min <= self.max"), json!({"min": 1, "max": 2}));
+    bad(
+        rule("self.min <= self.max"),
+        json!({"min": 3, "max": 2}),
+        "spec",
+        "failed rule: self.min <= self.max",
+    );
+    ok(rule("self.items.size() < 3"), json!({"items": [1, 2]}));
+    bad(
+        rule("self.items.size() < 3"),
+        json!({"items": [1, 2, 3]}),
+        "spec",
+        "failed rule",
+    );
+    ok(rule("has(self.name)"), json!({"name": "x"}));
+    bad(rule("has(self.name)"), json!({}), "spec", "failed rule");
+    ok(
+        rule("self.name.matches('^[a-z]+$')"),
+        json!({"name": "abc"}),
+    );
+    bad(
+        rule("self.name.matches('^[a-z]+$')"),
+        json!({"name": "ABC"}),
+        "spec",
+        "failed rule",
+    );
+    ok(rule("self.items.all(i, i > 0)"), json!({"items": [1, 2]}));
+    ok(rule("self.min + 1 == 2"), json!({"min": 1}));
+    // A number field is a double even when written as an integer.
+    ok(rule("self.ratio > 0.5"), json!({"ratio": 1}));
+    // A field the rule needs is absent: the apiserver's "no such key", a violation.
+    bad(rule("self.min > 0"), json!({}), "spec", "no such key: min");
+    // Transition rules do not run on create.
+    ok(rule("self.min == oldSelf.min"), json!({"min": 1}));
+    // message, messageExpression and fieldPath.
+    let m = with_rules(
+        json!([{"rule": "self.min <= self.max", "message": "min must not exceed max",
+                               "fieldPath": ".min"}]),
+        props.clone(),
+    );
+    bad(
+        m,
+        json!({"min": 3, "max": 2}),
+        "spec.min",
+        "min must not exceed max",
+    );
+    let m = with_rules(
+        json!([{"rule": "self.min <= self.max",
+                               "messageExpression": "'min is ' + string(self.min)"}]),
+        props.clone(),
+    );
+    bad(m, json!({"min": 3, "max": 2}), "spec", "min is 3");
+    // Rules on a field's own schema node: `self` is the field.
+    let field = obj(
+        json!({"n": {"type": "integer", "x-kubernetes-validations": [{"rule": "self % 2 == 0"}]}}),
+    );
+    ok(field.clone(), json!({"n": 4}));
+    bad(field, json!({"n": 3}), "spec.n", "failed rule");
+}
+
+#[cfg(feature = "cel")]
+#[test]
+fn cel_rules_it_cannot_evaluate_are_skipped() {
+    let props = json!({"name": {"type": "string"}, "q": {"type": "string"}});
+    for rule in [
+        "self.name.lowerAscii() == 'a'",
+        "quantity(self.q).isGreaterThan(quantity('1Mi'))",
+        "self.?name.orValue('') == ''",
+        "this is not CEL ((",
+        "self.name",
+    ] {
+        let schema = with_rules(json!([{"rule": rule}]), props.clone());
+        let spec = json!({"name": "a", "q": "1Gi"});
+        assert!(run(schema.clone(), spec.clone()).is_empty(), "{rule}");
+        let s = skipped(schema, spec);
+        assert_eq!(s.len(), 1, "{rule}: {s:?}");
+        assert_eq!(s[0].path, "spec");
+        assert_eq!(s[0].rule, rule);
+    }
+    let transition = with_rules(
+        json!([{"rule": "self.name == oldSelf.name", "optionalOldSelf": true}]),
+        props,
+    );
+    assert_eq!(skipped(transition, json!({"name": "a"})).len(), 1);
+}
+
+#[cfg(not(feature = "cel"))]
+#[test]
+fn cel_rules_are_skipped_without_the_feature() {
+    let schema = with_rules(
+        json!([{"rule": "self.x > 0"}]),
+        json!({"x": {"type": "integer"}}),
+    );
+    assert!(run(schema.clone(), json!({"x": 0})).is_empty());
+    let s = skipped(schema, json!({"x": 0}));
+    assert_eq!(s.len(), 1);
+    assert!(s[0].reason.contains("without its `cel` feature"), "{s:?}");
 }
