@@ -402,18 +402,18 @@ async fn crd_schema_agrees_with_the_apiserver() {
     // Pairs of single mutations (a fixed, spread-out choice): two faults, or a fault and a
     // harmless change, in one object.
     let n = MUTATIONS.len();
-    for i in 0..n {
-        let j = (i * 7 + 3) % n;
+    for (i, first) in MUTATIONS.iter().enumerate() {
+        let second = &MUTATIONS[(i * 7 + 3) % n];
         // Known differences are measured alone.
-        if MUTATIONS[i].0 == MUTATIONS[j].0
-            || KNOWN_DIFFERENCES.contains(&MUTATIONS[i].0)
-            || KNOWN_DIFFERENCES.contains(&MUTATIONS[j].0)
-            || MUTATIONS[j].1.iter().any(|(p, _)| p.starts_with('/'))
+        if first.0 == second.0
+            || KNOWN_DIFFERENCES.contains(&first.0)
+            || KNOWN_DIFFERENCES.contains(&second.0)
+            || second.1.iter().any(|(p, _)| p.starts_with('/'))
         {
             continue;
         }
-        let mut v = mutant(&MUTATIONS[i]);
-        for (path, value) in MUTATIONS[j].1 {
+        let mut v = mutant(first);
+        for (path, value) in second.1 {
             let full = if path.starts_with('/') {
                 (*path).to_owned()
             } else {
@@ -421,7 +421,7 @@ async fn crd_schema_agrees_with_the_apiserver() {
             };
             set(&mut v, &full, value);
         }
-        let what = format!("{:?} + {:?}", MUTATIONS[i].1, MUTATIONS[j].1);
+        let what = format!("{:?} + {:?}", first.1, second.1);
         objects.push(("pair".into(), what, v));
     }
 

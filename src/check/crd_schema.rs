@@ -614,7 +614,7 @@ impl<'s> Validator<'s> {
         }
         // The one numeric format the apiserver checks: int32's range.
         if s.format.as_deref() == Some("int32")
-            && !n.as_i64().is_some_and(|i| i32::try_from(i).is_ok())
+            && n.as_i64().is_none_or(|i| i32::try_from(i).is_err())
         {
             self.fail(
                 path,
@@ -1302,7 +1302,9 @@ mod formats {
             let Some((h, m)) = z.split_once(':') else {
                 return false;
             };
-            if !digits(h, 2).is_some_and(|h| h < 24) || !digits(m, 2).is_some_and(|m| m < 60) {
+            let in_range =
+                digits(h, 2).is_some_and(|h| h < 24) && digits(m, 2).is_some_and(|m| m < 60);
+            if !in_range {
                 return false;
             }
         }

@@ -926,13 +926,16 @@ fn random_value(r: &mut Rng, depth: u32) -> Value {
     }
 }
 
+/// Makes one keyword's value.
+type Gen = fn(&mut Rng) -> Value;
+
 fn random_schema(r: &mut Rng, depth: u32) -> Value {
     let mut s = Map::new();
     let types = [
         "object", "array", "string", "integer", "number", "boolean", "", "bogus",
     ];
     s.insert("type".into(), json!(r.pick(&types)));
-    let extras: [(&str, fn(&mut Rng) -> Value); 27] = [
+    let extras: [(&str, Gen); 27] = [
         ("x-kubernetes-validations", |r| {
             json!([{"rule": r.pick(&["self.a > 1", "has(self.b)", "self.size() < 2", "((", "self.x.y.z", "self == oldSelf", "1/0 == 1"]),
                     "messageExpression": "self.a", "fieldPath": ".a"}])
