@@ -1188,3 +1188,30 @@ fn cel_rules_are_skipped_without_the_feature() {
     assert_eq!(s.len(), 1);
     assert!(s[0].reason.contains("without its `cel` feature"), "{s:?}");
 }
+
+#[test]
+fn large_objects_take_linear_time() {
+    // A list map of n entries with a pattern, a set and defaults: twice the entries must not
+    // take much more than twice the time (a quadratic step would take four times).
+    let s = obj(json!({"ports": {
+        "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+        "items": {"type": "object", "properties": {
+            "name": {"type": "string", "pattern": "^p[0-9]+$"},
+            "protocol": {"type": "string", "default": "TCP", "enum": ["TCP", "UDP"]}}}},
+        "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}}}));
+    let crd = crd(s);
+    let time = |n: usize| {
+        let ports: Vec<Value> = (0..n).map(|i| json!({"name": format!("p{i}")})).collect();
+        let tags: Vec<Value> = (0..n).map(|i| json!(format!("t{i}"))).collect();
+        let object = widget(json!({"ports": ports, "tags": tags}));
+        let start = std::time::Instant::now();
+        assert!(validate_custom_object(&crd, &object).is_empty());
+        start.elapsed()
+    };
+    // The fastest of three runs each, against a loaded machine's noise.
+    let best = |n: usize| (0..3).map(|_| time(n)).min().unwrap_or_default();
+    let small = best(10_000);
+    let large = best(20_000);
+    println!("10k entries: {small:?}, 20k entries: {large:?}");
+    assert!(large < small * 7 / 2, "10k: {small:?}, 20k: {large:?}");
+}
