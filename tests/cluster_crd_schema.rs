@@ -26,7 +26,7 @@ const CRD_NAME: &str = "gadgets.kp-schema.example.com";
 /// Mutations whose answer kubeprint knows it does not match (label of the mutation): see
 /// docs/validation.md, "Custom resources".
 const KNOWN_DIFFERENCES: &[&str] = &[
-    // A CEL rule calling `lowerAscii()` (Kubernetes' strings library, not in the `cel` crate):
+    // A CEL rule calling `quantity()` (Kubernetes' quantity library, not in the `cel` crate):
     // skipped by kubeprint, so the object that breaks it is accepted.
     "cel-unsupported",
 ];
@@ -57,14 +57,16 @@ fn crd_json() -> Value {
                             "type": "object",
                             "required": ["size"],
                             // CEL rules (feature `cel`); a transition rule, which does not run
-                            // on create; and one with a function kubeprint's evaluator lacks.
+                            // on create; one with a string function kubeprint adds
+                            // (`lowerAscii()`); one with a function it lacks (`quantity()`).
                             "x-kubernetes-validations": [
                                 {"rule": "!has(self.minV) || !has(self.maxV) || self.minV <= self.maxV",
                                  "message": "minV must not exceed maxV", "fieldPath": ".minV"},
                                 {"rule": "!has(self.tags) || self.tags.all(t, t.size() <= 3)"},
                                 {"rule": "!has(self.ratio) || self.ratio * 2.0 < 1.9"},
                                 {"rule": "self.size == oldSelf.size"},
-                                {"rule": "!has(self.lbl) || self.lbl.lowerAscii() == self.lbl"}
+                                {"rule": "!has(self.lbl) || self.lbl.lowerAscii() == self.lbl"},
+                                {"rule": "!has(self.q) || quantity(self.q).isLessThan(quantity('1Gi'))"}
                             ],
                             "properties": {
                                 "size": {"type": "integer", "minimum": 1, "maximum": 100},
@@ -122,7 +124,8 @@ fn crd_json() -> Value {
                                 "maxV": {"type": "integer"},
                                 "celName": s(json!({"x-kubernetes-validations": [
                                     {"rule": "self.matches('^[a-z]+$')", "messageExpression": "'not lowercase: ' + self"}]})),
-                                "lbl": s(json!({}))
+                                "lbl": s(json!({})),
+                                "q": s(json!({}))
                             }
                         },
                         "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
@@ -261,7 +264,8 @@ const MUTATIONS: &[Mutation] = &[
     ("cel", &[("minV", "5"), ("maxV", "3")]), ("cel", &[("minV", "1"), ("maxV", "3")]), ("cel", &[("minV", "5")]),
     ("cel", &[("tags", r#"["abcd"]"#)]), ("cel", &[("tags", r#"["abc"]"#)]), ("cel", &[("celName", r#""abc""#)]),
     ("cel", &[("celName", r#""Abc""#)]), ("cel", &[("ratio", "0.95")]), ("cel", &[("ratio", "0.9")]),
-    ("cel-unsupported", &[("lbl", r#""abc""#)]), ("cel-unsupported", &[("lbl", r#""ABC""#)]),
+    ("cel", &[("lbl", r#""abc""#)]), ("cel", &[("lbl", r#""ABC""#)]),
+    ("cel-unsupported", &[("q", r#""1Mi""#)]), ("cel-unsupported", &[("q", r#""2Gi""#)]),
     // Two fields at once.
     ("combo", &[("size", "0"), ("name", r#""a""#)]), ("combo", &[("size", "5"), ("name", r#""abcd""#)]),
     ("combo", &[("mode", "<remove>"), ("nested", "<remove>"), ("port", r#""https""#)]),

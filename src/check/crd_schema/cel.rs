@@ -11,7 +11,8 @@
 //! - a transition rule (it names `oldSelf`) is not evaluated on create, like the apiserver —
 //!   unless `optionalOldSelf` is set, then it is skipped;
 //! - a rule that does not parse, or uses what the crate does not have (the Kubernetes CEL
-//!   libraries: `quantity()`, `url()`, `ip()`, `lowerAscii()`, `split()`, `format()`, optional
+//!   libraries — `quantity()`, `url()`, `ip()`, `format()`... — except the string functions
+//!   [`context`] adds; optional
 //!   field access `?.`, ...), is *skipped* and reported so ([`super::SkippedRule`]), never
 //!   guessed.
 //!
@@ -19,6 +20,7 @@
 //! failing key or the missing function.
 
 use super::{JSONSchemaProps, JSONSchemaPropsOrArray, JSONSchemaPropsOrBool};
+use cel::extractors::This;
 use cel::objects::{Key, Map as CelMap};
 use cel::{Context, ExecutionError, Program};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::ValidationRule;
@@ -73,7 +75,7 @@ impl<'s> Rules<'s> {
         }
         let this = to_cel(value, Some(schema));
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let mut ctx = Context::default();
+            let mut ctx = context();
             ctx.add_variable_from_value("self", this.clone());
             program.execute(&ctx)
         }));
@@ -109,6 +111,46 @@ impl<'s> Rules<'s> {
     }
 }
 
+/// A context with the part of Kubernetes' CEL strings library the `cel` crate lacks:
+/// `lowerAscii()`, `upperAscii()`, `trim()`, `indexOf(s)`, `lastIndexOf(s)` (in code points)
+/// and `split(sep)`.
+fn context() -> Context<'static, 'static> {
+    let mut ctx = Context::default();
+    // A name the crate comes to define itself is kept (the error says so): ignored.
+    let _ = ctx.add_function("lowerAscii", |This(s): This<Arc<String>>| {
+        s.to_ascii_lowercase()
+    });
+    let _ = ctx.add_function("upperAscii", |This(s): This<Arc<String>>| {
+        s.to_ascii_uppercase()
+    });
+    let _ = ctx.add_function("trim", |This(s): This<Arc<String>>| s.trim().to_owned());
+    let _ = ctx.add_function(
+        "indexOf",
+        |This(s): This<Arc<String>>, needle: Arc<String>| -> i64 {
+            s.find(needle.as_str())
+                .map_or(-1, |b| s[..b].chars().count() as i64)
+        },
+    );
+    let _ = ctx.add_function(
+        "lastIndexOf",
+        |This(s): This<Arc<String>>, needle: Arc<String>| -> i64 {
+            s.rfind(needle.as_str())
+                .map_or(-1, |b| s[..b].chars().count() as i64)
+        },
+    );
+    let _ = ctx.add_function(
+        "split",
+        |This(s): This<Arc<String>>, sep: Arc<String>| -> cel::Value {
+            let parts: Vec<cel::Value> = s
+                .split(sep.as_str())
+                .map(|p| cel::Value::String(Arc::new(p.to_owned())))
+                .collect();
+            cel::Value::List(Arc::new(parts))
+        },
+    );
+    ctx
+}
+
 fn compile(source: &str) -> Result<Program, String> {
     match catch_unwind(|| Program::compile(source)) {
         Ok(Ok(p)) => Ok(p),
@@ -132,7 +174,7 @@ fn message(rule: &ValidationRule, this: &cel::Value) -> String {
     if let Some(expr) = rule.message_expression.as_deref() {
         let evaluated = catch_unwind(AssertUnwindSafe(|| {
             let p = Program::compile(expr).ok()?;
-            let mut ctx = Context::default();
+            let mut ctx = context();
             ctx.add_variable_from_value("self", this.clone());
             match p.execute(&ctx) {
                 Ok(cel::Value::String(s)) if !s.trim().is_empty() => Some(s.to_string()),

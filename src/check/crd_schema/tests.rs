@@ -1118,6 +1118,25 @@ fn cel_rules() {
     );
     ok(rule("self.items.all(i, i > 0)"), json!({"items": [1, 2]}));
     ok(rule("self.min + 1 == 2"), json!({"min": 1}));
+    // The part of Kubernetes' strings library kubeprint adds.
+    ok(
+        rule("self.name.lowerAscii() == 'abc' && self.name.upperAscii() == 'ABC'"),
+        json!({"name": "aBc"}),
+    );
+    bad(
+        rule("self.name.lowerAscii() == self.name"),
+        json!({"name": "aBc"}),
+        "spec",
+        "failed rule",
+    );
+    ok(
+        rule("self.name.indexOf('c') == 2 && self.name.lastIndexOf('x') == -1"),
+        json!({"name": "äbc"}),
+    );
+    ok(
+        rule("self.name.split(',').size() == 3 && self.name.trim() == self.name"),
+        json!({"name": "a,b,c"}),
+    );
     // A number field is a double even when written as an integer.
     ok(rule("self.ratio > 0.5"), json!({"ratio": 1}));
     // A field the rule needs is absent: the apiserver's "no such key", a violation.
@@ -1155,7 +1174,7 @@ fn cel_rules() {
 fn cel_rules_it_cannot_evaluate_are_skipped() {
     let props = json!({"name": {"type": "string"}, "q": {"type": "string"}});
     for rule in [
-        "self.name.lowerAscii() == 'a'",
+        "self.name.charAt(0) == 'a'",
         "quantity(self.q).isGreaterThan(quantity('1Mi'))",
         "self.?name.orValue('') == ''",
         "this is not CEL ((",
