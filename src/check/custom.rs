@@ -124,15 +124,20 @@ mod tests {
         assert!(b.check().is_ok());
     }
 
-    // These need the schema validation of src/check/crd_schema.rs (written by another helper;
-    // a stub accepting everything stands in until it is merged): un-ignore them then.
     #[test]
-    #[ignore = "needs crd_schema"]
     fn schema_violations_name_object_and_field() {
         let e = check(true, widget("v1", json!({"color": "red"}))).unwrap_err();
         assert!(e.starts_with(r#"widget "w": spec"#), "{e}");
         assert!(e.contains("size"), "{e}");
         let e = check(false, widget("v1", json!({"size": "big"}))).unwrap_err();
         assert!(e.starts_with(r#"widget "w": spec.size: "#), "{e}");
+    }
+
+    /// A bad name is reported once, not by both the object's own metadata rules and the schema.
+    #[test]
+    fn a_bad_name_is_reported_once() {
+        let w = widget("v1", json!({"size": 1})).with_name("Not_A_Name");
+        let e = check(true, w).unwrap_err();
+        assert_eq!(e.matches("metadata.name").count(), 1, "{e}");
     }
 }

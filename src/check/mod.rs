@@ -11,6 +11,8 @@
 //!   claims the way the apiserver's admission will;
 //! - [`autoscaling`]: a workload scaled by an autoscaler of the bundle leaves `replicas` to
 //!   it, and a utilization target has its request on every container;
+//! - `crd_schema`: custom objects validated offline against the structural schema of their
+//!   CustomResourceDefinition, as kube-apiserver validates them;
 //! - [`pod_security`]: the pods of namespaces the bundle makes with an enforced Pod Security
 //!   level (baseline, restricted) held to it, as Pod Security admission will;
 //! - custom objects whose CRD is in the bundle (or registered with [`Bundle::know_crd`]): the
@@ -20,12 +22,28 @@
 
 pub mod admission;
 pub mod autoscaling;
-mod crd_schema;
+// Custom objects against their CRD: `custom` checks the served version and turns
+// `crd_schema`'s violations (the structural schema, CEL with feature "cel") into errors.
+pub(crate) mod crd_schema;
 mod custom;
 pub mod pod_security;
 pub mod references;
 
 use crate::bundle::{Bundle, sort_key};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+/// Not API: the `(path, message)` pairs of `crd_schema::validate_custom_object`, for the
+/// differential test against kube-apiserver (`tests/cluster_crd_schema.rs`).
+#[doc(hidden)]
+pub fn __crd_schema_violations(
+    crd: &CustomResourceDefinition,
+    object: &serde_json::Value,
+) -> Vec<(String, String)> {
+    crd_schema::validate_custom_object(crd, object)
+        .into_iter()
+        .map(|v| (v.path, v.message))
+        .collect()
+}
 use crate::error::{Error, Result, Violation};
 
 impl Bundle {
