@@ -990,6 +990,23 @@ async fn real_node_parse_serves_and_keeps_data() {
                     "fields": {"score": {"type": "Number"}, "player": {"type": "String"}}})),
     );
     assert_eq!(status, 200, "create class: {body}");
+    // Each Parse Server caches the schema in memory and, without schema hooks (MongoDB change
+    // streams, which the blueprint does not enable), does not see a class another replica
+    // created: a client request through the Service to the other pod gets 400 "Permission
+    // denied" (Parse 8 refuses client class creation) until that pod reloads its schema. A
+    // master-key schema read reloads it; do that on every pod (from its own loopback).
+    for (name, _) in &pods {
+        let (status, body) = node_fetch(
+            &ns,
+            name,
+            "parse-server",
+            "GET",
+            &format!("{local}/schemas/GameScore"),
+            master.clone(),
+            None,
+        );
+        assert_eq!(status, 200, "schema on {name}: {body}");
+    }
 
     // Another pod reaches Parse through its Service (kube-proxy, CoreDNS), with the app id.
     ns.api::<Pod>()
