@@ -17,7 +17,9 @@ use apply_support::TestNs;
 use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kubeprint::apply::Error as ApplyError;
-use kubeprint::blueprint::{Blueprint, MySql, Persistence, Redis, Sentinel};
+use kubeprint::blueprint::{
+    Blueprint, MySql, Parse, ParseDatabase, Persistence, Redis, SecretKeyRef, Sentinel,
+};
 use kubeprint::bundle::Bundle;
 use serde_json::json;
 use std::process::Command;
@@ -28,6 +30,8 @@ const STORAGE_CLASS: &str = "kubeprint-real-node";
 const BUSYBOX: &str = "kubeprint.local/busybox:1";
 const REDIS: &str = "kubeprint.local/redis:7";
 const MARIADB: &str = "kubeprint.local/mariadb:10.11";
+const PARSE: &str = "kubeprint.local/parse-server:8.6.26";
+const FERRETDB: &str = "kubeprint.local/ferretdb:1";
 
 /// The real node: exactly one Ready node labelled for it, tainted. Fails the test otherwise.
 async fn real_node(client: &kube::Client) -> String {
@@ -778,5 +782,335 @@ async fn real_node_mysql_initialises_serves_and_keeps_data() {
     assert!(
         ok && log.contains("skipping initialization"),
         "second start: {log}"
+    );
+}
+
+/// One HTTP request with Node's `fetch`, run in `container` of `pod` (the Parse image has no
+/// curl): `(status, body)`. A header value `env:NAME` is the container's variable NAME, so
+/// no key ever appears in a command line.
+fn node_fetch(
+    ns: &TestNs,
+    pod: &str,
+    container: &str,
+    method: &str,
+    url: &str,
+    headers: serde_json::Value,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    const JS: &str = r#"
+const a = JSON.parse(process.argv[1]);
+const h = {};
+for (const [k, v] of Object.entries(a.headers)) h[k] = v.startsWith("env:") ? process.env[v.slice(4)] : v;
+fetch(a.url, {method: a.method, headers: h, body: a.body === null ? undefined : JSON.stringify(a.body),
+              signal: AbortSignal.timeout(20000)})
+  .then(async r => console.log(r.status + " " + await r.text()))
+  .catch(e => { console.error(String(e)); process.exit(1); });
+"#;
+    let arg = json!({"method": method, "url": url, "headers": headers, "body": body}).to_string();
+    let (ok, out, err) = kubectl(&[
+        "-n", &ns.name, "exec", pod, "-c", container, "--", "node", "-e", JS, &arg,
+    ]);
+    assert!(
+        ok,
+        "{method} {url} from {pod}/{container} failed: {out}{err}"
+    );
+    let (status, body) = out.trim().split_once(' ').unwrap_or((out.trim(), ""));
+    let status = status
+        .parse()
+        .unwrap_or_else(|_| panic!("{method} {url}: no status in {out:?}"));
+    let body = serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_owned()));
+    (status, body)
+}
+
+/// The MongoDB stand-in as an external database: FerretDB (SQLite backend) in a one-pod
+/// StatefulSet with a claim, Service `ferretdb`, and Secret `parse-db` holding the URI.
+async fn ferretdb(ns: &TestNs) {
+    // FerretDB v1 speaks only PLAIN authentication to clients; its SQLite backend does not
+    // check the password (see tools/cluster/README.md).
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "parse-db"},
+        "stringData": {"uri": "mongodb://parse:not-checked@ferretdb:27017/parse?authMechanism=PLAIN"},
+    }))
+    .expect("secret");
+    ns.api()
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create secret");
+    let service: k8s_openapi::api::core::v1::Service = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "ferretdb"},
+        "spec": {"selector": {"app": "ferretdb"}, "ports": [{"name": "mongodb", "port": 27017}]},
+    }))
+    .expect("service");
+    ns.api()
+        .create(&PostParams::default(), &service)
+        .await
+        .expect("create service");
+    let sts: k8s_openapi::api::apps::v1::StatefulSet = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "ferretdb"},
+        "spec": {
+            "serviceName": "ferretdb", "replicas": 1,
+            "selector": {"matchLabels": {"app": "ferretdb"}},
+            "template": {
+                "metadata": {"labels": {"app": "ferretdb"}},
+                "spec": {
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}, "fsGroup": 999},
+                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    "containers": [{
+                        "name": "ferretdb", "image": FERRETDB,
+                        "ports": [{"name": "mongodb", "containerPort": 27017}],
+                        "securityContext": restricted(999),
+                        "volumeMounts": [{"name": "data", "mountPath": "/data/db"},
+                                         {"name": "tmp", "mountPath": "/tmp"}],
+                        "readinessProbe": {"tcpSocket": {"port": 27017}, "periodSeconds": 1},
+                    }],
+                },
+            },
+            "volumeClaimTemplates": [{
+                "metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": STORAGE_CLASS,
+                         "resources": {"requests": {"storage": "1Gi"}}},
+            }],
+        },
+    }))
+    .expect("statefulset");
+    ns.api()
+        .create(&PostParams::default(), &sts)
+        .await
+        .expect("create statefulset");
+    wait_pod_ready(ns, "ferretdb-0", Duration::from_secs(90)).await;
+}
+
+/// Names of the ready Parse Server pods, once `count` pods with UIDs not in `old` are ready.
+async fn parse_pods(ns: &TestNs, count: usize, old: &[String]) -> Vec<(String, String)> {
+    let api: Api<Pod> = ns.api();
+    eventually(
+        &format!("{count} new Parse Server pods ready"),
+        Duration::from_secs(240),
+        || {
+            let api = api.clone();
+            async move {
+                let list = api
+                    .list(&ListParams::default().labels(
+                        "app.kubernetes.io/name=parse-server,app.kubernetes.io/instance=api",
+                    ))
+                    .await
+                    .ok()?;
+                let pods: Vec<(String, String)> = list
+                    .items
+                    .iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none())
+                    .filter_map(|p| Some((p.metadata.name.clone()?, p.metadata.uid.clone()?)))
+                    .collect();
+                let ready = list.items.iter().filter(|p| {
+                    pod_ready(p)
+                        && p.metadata.deletion_timestamp.is_none()
+                        && !old.contains(p.metadata.uid.as_ref().expect("uid"))
+                });
+                (ready.count() == count && pods.len() == count).then_some(pods)
+            }
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_parse_serves_and_keeps_data() {
+    let (ns, node) = real_ns("parse").await;
+    let started = Instant::now();
+    ferretdb(&ns).await;
+    eprintln!("ferretdb ready in {:?}", started.elapsed());
+    let parse = Parse::new("api", "shop")
+        .image(PARSE)
+        .database(ParseDatabase::External(SecretKeyRef::new(
+            "parse-db", "uri",
+        )))
+        .build();
+    let conn = parse.connection();
+    let bundle = parse.bundle().expect("bundle");
+    let started = Instant::now();
+    // Ready means the blueprint's startup and readiness probes (GET /parse/health, 200 only
+    // once Parse Server is connected to its database and initialised) passed for real.
+    ns.applier()
+        .await
+        .timeout(Duration::from_secs(300))
+        .object_timeout(Duration::from_secs(280))
+        .apply(&bundle)
+        .await
+        .unwrap_or_else(|e| panic!("apply: {e}"));
+    eprintln!(
+        "parse (2 pods, ferretdb stand-in) applied and ready in {:?}",
+        started.elapsed()
+    );
+    let pods = parse_pods(&ns, 2, &[]).await;
+    let server = pods[0].0.clone();
+    for (name, _) in &pods {
+        let p = ns.api::<Pod>().get(name).await.expect("pod");
+        assert_eq!(
+            p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+            Some(node.as_str())
+        );
+        assert_eq!(
+            container_status(&p, "parse-server").map(|s| s.restart_count),
+            Some(0),
+            "{name} restarted"
+        );
+    }
+    assert_eq!(exec_ok(&ns, &server, "parse-server", "id -u"), "1000");
+
+    let local = "http://127.0.0.1:1337/parse";
+    let (status, body) = node_fetch(
+        &ns,
+        &server,
+        "parse-server",
+        "GET",
+        &format!("{local}/health"),
+        json!({}),
+        None,
+    );
+    assert_eq!((status, &body), (200, &json!({"status": "ok"})));
+
+    // From loopback inside the pod, the master key works (PARSE_SERVER_MASTER_KEY_IPS is
+    // loopback only): it creates the class (Parse 8 refuses client class creation).
+    let master = json!({"X-Parse-Application-Id": "shop", "X-Parse-Master-Key": "env:PARSE_SERVER_MASTER_KEY"});
+    let (status, body) = node_fetch(
+        &ns,
+        &server,
+        "parse-server",
+        "POST",
+        &format!("{local}/schemas/GameScore"),
+        master.clone(),
+        Some(json!({"className": "GameScore",
+                    "fields": {"score": {"type": "Number"}, "player": {"type": "String"}}})),
+    );
+    assert_eq!(status, 200, "create class: {body}");
+    // Each Parse Server caches the schema in memory and, without schema hooks (MongoDB change
+    // streams, which the blueprint does not enable), does not see a class another replica
+    // created: a client request through the Service to the other pod gets 400 "Permission
+    // denied" (Parse 8 refuses client class creation) until that pod reloads its schema. A
+    // master-key schema read reloads it; do that on every pod (from its own loopback).
+    for (name, _) in &pods {
+        let (status, body) = node_fetch(
+            &ns,
+            name,
+            "parse-server",
+            "GET",
+            &format!("{local}/schemas/GameScore"),
+            master.clone(),
+            None,
+        );
+        assert_eq!(status, 200, "schema on {name}: {body}");
+    }
+
+    // Another pod reaches Parse through its Service (kube-proxy, CoreDNS), with the app id.
+    ns.api::<Pod>()
+        .create(
+            &PostParams::default(),
+            &pod(
+                "client",
+                json!({
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "c", "image": PARSE, "command": ["sleep", "3600"],
+                        "env": [{"name": "MASTER_KEY", "valueFrom": {"secretKeyRef": {
+                            "name": conn.master_key.secret, "key": conn.master_key.key}}}],
+                        "securityContext": restricted(1000),
+                    }],
+                }),
+            ),
+        )
+        .await
+        .expect("client pod");
+    wait_pod_ready(&ns, "client", Duration::from_secs(60)).await;
+    let url = conn.server_url.clone();
+    assert_eq!(url, "http://api:1337/parse");
+    let app = json!({"X-Parse-Application-Id": "shop"});
+    let (status, body) = node_fetch(
+        &ns,
+        "client",
+        "c",
+        "POST",
+        &format!("{url}/classes/GameScore"),
+        app.clone(),
+        Some(json!({"score": 42, "player": "ada"})),
+    );
+    assert_eq!(status, 201, "create object: {body}");
+    let id = body["objectId"].as_str().expect("objectId").to_owned();
+    let object = format!("{url}/classes/GameScore/{id}");
+    let (status, body) = node_fetch(&ns, "client", "c", "GET", &object, app.clone(), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["score"], &body["player"]),
+        (&json!(42), &json!("ada"))
+    );
+    // A wrong application id is refused.
+    let (status, _) = node_fetch(
+        &ns,
+        "client",
+        "c",
+        "GET",
+        &object,
+        json!({"X-Parse-Application-Id": "other"}),
+        None,
+    );
+    assert_eq!(status, 403);
+    // The right master key from a pod address is refused (not loopback), while the same
+    // request from loopback in the server's pod succeeds.
+    let remote_master =
+        json!({"X-Parse-Application-Id": "shop", "X-Parse-Master-Key": "env:MASTER_KEY"});
+    let (status, body) = node_fetch(
+        &ns,
+        "client",
+        "c",
+        "GET",
+        &format!("{url}/schemas"),
+        remote_master,
+        None,
+    );
+    assert_eq!(status, 403, "master key from a pod address: {body}");
+    assert_eq!(body, json!({"error": "unauthorized"}));
+    let (status, body) = node_fetch(
+        &ns,
+        &server,
+        "parse-server",
+        "GET",
+        &format!("{local}/schemas/GameScore"),
+        master.clone(),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // The data lives in the database's claim: it survives the database pod and new Parse pods.
+    delete_and_wait_replaced(&ns, "ferretdb-0", Duration::from_secs(120)).await;
+    let old: Vec<String> = pods.iter().map(|(_, uid)| uid.clone()).collect();
+    for (name, _) in &pods {
+        ns.api::<Pod>()
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("delete parse pod");
+    }
+    let restarted = Instant::now();
+    let pods = parse_pods(&ns, 2, &old).await;
+    eprintln!("parse pods replaced and ready in {:?}", restarted.elapsed());
+    let (status, body) = node_fetch(&ns, "client", "c", "GET", &object, app, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["score"], json!(42));
+    let (status, body) = node_fetch(
+        &ns,
+        &pods[0].0,
+        "parse-server",
+        "GET",
+        &format!("{local}/schemas/GameScore"),
+        master,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let claim = ns
+        .api::<PersistentVolumeClaim>()
+        .get("data-ferretdb-0")
+        .await
+        .expect("claim");
+    assert_eq!(
+        claim.spec.and_then(|s| s.storage_class_name).as_deref(),
+        Some(STORAGE_CLASS)
     );
 }

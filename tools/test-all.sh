@@ -33,7 +33,7 @@ tools/schema/setup.sh
 step "packages the blueprint script harnesses run against (Debian)"
 tools/script-deps.sh
 
-step "the real node: packages, binaries (Go module proxy, the control plane's GOCACHE) and images (Debian packages)"
+step "the real node: packages, binaries (Go module proxy, the control plane's GOCACHE) and images (Debian packages; parse-server from the npm registry)"
 tools/cluster/node-deps.sh
 node_bin=$(tools/cluster/node-build.sh | tail -n1)
 tools/cluster/node-images.sh "${node_bin}" >/dev/null

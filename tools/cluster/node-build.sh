@@ -10,6 +10,8 @@
 #   crictl                sigs.k8s.io/cri-tools
 #   coredns               github.com/coredns/coredns
 #   pause                 node/pause (ours: the pod sandbox process)
+#   ferretdb              node/ferretdb (ours: github.com/FerretDB/FerretDB's embeddable
+#                         server, SQLite backend, behind a wire relay; the MongoDB stand-in)
 # Module files live in node/<name>/. Binaries land in
 #   ${KUBEPRINT_CLUSTER_CACHE:-$HOME/.cache/kubeprint/cluster}/node-<key>/bin/
 # where <key> is the versions, the Go version and a hash of the module files and
@@ -44,6 +46,7 @@ runc_version=$(mod_version "${mods}/runc/go.mod" github.com/opencontainers/runc)
 cni_version=$(mod_version "${mods}/cni/go.mod" github.com/containernetworking/plugins)
 crictl_version=$(mod_version "${mods}/crictl/go.mod" sigs.k8s.io/cri-tools)
 coredns_version=$(mod_version "${mods}/coredns/go.mod" github.com/coredns/coredns)
+ferretdb_version=$(mod_version "${mods}/ferretdb/go.mod" github.com/FerretDB/FerretDB)
 go_version=$(cd "${mods}/pause" && go env GOVERSION)
 
 # The same environment as build.sh, so shared packages hit the same cache entries.
@@ -74,6 +77,7 @@ hash_input() {
 		cat "${mods}/${d}/go.mod" "${mods}/${d}/go.sum" "${mods}/${d}/tools.go"
 	done
 	cat "${mods}/pause/go.mod" "${mods}/pause/main.go"
+	cat "${mods}/ferretdb/go.mod" "${mods}/ferretdb/go.sum" "${mods}/ferretdb/main.go"
 	printf '%s\n' "-trimpath" "${k8s_ldflags}" "${ctrd_ldflags}" "${runc_ldflags}" "${crictl_ldflags}" \
 		"${GOEXPERIMENT:-}" "$(go env GOOS GOARCH)"
 }
@@ -84,7 +88,7 @@ bin="${out}/bin"
 stamp="${out}/stamp"
 
 binaries=(kubelet kube-proxy containerd containerd-shim-runc-v2 ctr runc crictl coredns pause
-	cni/bridge cni/host-local cni/loopback)
+	ferretdb cni/bridge cni/host-local cni/loopback)
 complete() {
 	[[ -f ${stamp} ]] || return 1
 	local b
@@ -134,6 +138,7 @@ build_one crictl crictl 0 "" "${crictl_ldflags}" sigs.k8s.io/cri-tools/cmd/crict
 build_one kubelet k8s 0 "" "${k8s_ldflags}" k8s.io/kubernetes/cmd/kubelet
 build_one kube-proxy k8s 0 "" "${k8s_ldflags}" k8s.io/kubernetes/cmd/kube-proxy
 build_one coredns coredns 0 "" "-s -w" github.com/coredns/coredns
+build_one ferretdb ferretdb 0 "" "-s -w" .
 
 {
 	echo "key=${key}"
@@ -143,6 +148,7 @@ build_one coredns coredns 0 "" "-s -w" github.com/coredns/coredns
 	echo "cni=${cni_version}"
 	echo "crictl=${crictl_version}"
 	echo "coredns=${coredns_version}"
+	echo "ferretdb=${ferretdb_version}"
 	echo "go=${go_version}"
 	echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "seconds=$(($(date +%s) - total_start))"

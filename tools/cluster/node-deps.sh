@@ -6,11 +6,12 @@
 #   mmdebstrap, umoci   the local images (Debian root filesystems -> OCI layouts)
 #   libseccomp-dev, pkg-config, gcc   runc is built with cgo + libseccomp
 #   jq, openssl, curl   image index edits, node certificates, health checks
+#   npm                 installs parse-server (pinned by a lock file) into the Parse image
 # Needs root (apt-get); CI runs as root.
 set -euo pipefail
 need=()
 for cmd_pkg in nft:nftables iptables:iptables ip:iproute2 mmdebstrap:mmdebstrap umoci:umoci \
-	pkg-config:pkg-config gcc:gcc jq:jq openssl:openssl curl:curl; do
+	pkg-config:pkg-config gcc:gcc jq:jq openssl:openssl curl:curl npm:npm; do
 	command -v "${cmd_pkg%%:*}" >/dev/null 2>&1 || need+=("${cmd_pkg#*:}")
 done
 [[ -f /usr/include/seccomp.h ]] || need+=(libseccomp-dev)

@@ -11,16 +11,27 @@
 #                                  999:999, images/mariadb/docker-entrypoint.sh (the official
 #                                  mysql image's documented contract), CMD mysqld
 #                                  (stands in for mysql)
+#   kubeprint.local/parse-server:8.6.26
+#                                  Debian trixie nodejs (20.x) + npm parse-server 8.6.26 from
+#                                  images/parse/package-lock.json (npm ci at build time, the
+#                                  host's npm), user node = 1000:1000, workdir /parse-server,
+#                                  ENTRYPOINT node .../parse-server/bin/parse-server
+#                                  (stands in for parseplatform/parse-server)
 #   kubeprint.local/pause:1        node/pause (the pod sandbox; stands in for registry.k8s.io/pause)
+#   kubeprint.local/ferretdb:1     node/ferretdb (FerretDB v1, SQLite backend), user 999:999,
+#                                  data in /data/db (stands in for mongo)
 # (CoreDNS runs as a host process of node-up.sh, so it needs no image.)
 #
-# Debian images:   ${cache}/images-<hash of this script, the entrypoint, the suite>/*.oci.tar
-# The pause image: <node bin dir>/../images/pause.oci.tar
+# Debian images:   ${cache}/images-<hash of this script, the entrypoint, the npm lock file, the
+#                  suites>/*.oci.tar
+# The pause and ferretdb images: <node bin dir>/../images/{pause,ferretdb}.oci.tar
 # Each tar is an OCI layout whose index names the image (io.containerd.image.name).
 # Usage: node-images.sh [NODE_BIN_DIR]   (without it: only the Debian images; prints the Debian image dir as the last line)
 # Env: KUBEPRINT_CLUSTER_CACHE, KUBEPRINT_BUILD_FORCE=1, KUBEPRINT_DEBIAN_SUITE (default: the
-#      host's, e.g. bookworm), KUBEPRINT_DEBIAN_MIRROR (default: the host's apt source).
-# Needs root, mmdebstrap, umoci, jq (node-deps.sh).
+#      host's, e.g. bookworm), KUBEPRINT_PARSE_SUITE (default trixie: parse-server 8 needs
+#      node >= 20.18, bookworm has 18.19), KUBEPRINT_DEBIAN_MIRROR (default: the host's apt
+#      source). The npm cache is ${cache}/npm.
+# Needs root, mmdebstrap, umoci, jq, npm (node-deps.sh); npm ci reaches the npm registry.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,7 +43,7 @@ node_bin=${1:-}
 if [[ -n ${node_bin} ]]; then
 	[[ -x ${node_bin}/pause ]] || die "no pause in ${node_bin} (run node-build.sh)"
 fi
-for t in mmdebstrap umoci jq; do command -v "${t}" >/dev/null || die "${t} is missing (run tools/cluster/node-deps.sh)"; done
+for t in mmdebstrap umoci jq npm; do command -v "${t}" >/dev/null || die "${t} is missing (run tools/cluster/node-deps.sh)"; done
 
 # shellcheck disable=SC1091
 suite=${KUBEPRINT_DEBIAN_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
@@ -41,15 +52,17 @@ mirror=${KUBEPRINT_DEBIAN_MIRROR:-$(
 		/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true
 )}
 mirror=${mirror:-http://deb.debian.org/debian}
+parse_suite=${KUBEPRINT_PARSE_SUITE:-trixie}
 
-key=$(cat "${BASH_SOURCE[0]}" "${here}/images/mariadb/docker-entrypoint.sh" - <<<"${suite} ${mirror}" |
+key=$(cat "${BASH_SOURCE[0]}" "${here}/images/mariadb/docker-entrypoint.sh" \
+	"${here}/images/parse/package.json" "${here}/images/parse/package-lock.json" - <<<"${suite} ${parse_suite} ${mirror}" |
 	sha256sum | cut -c1-10)
 out=${cache_root}/images-${suite}-${key}
 mkdir -p "${out}"
 work=$(mktemp -d "${out}/.work.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
 
-debian_images=(busybox redis mariadb)
+debian_images=(busybox redis mariadb parse-server)
 path_env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # oci NAME REF DIR ROOTFS_TAR UMOCI_CONFIG_ARGS...: one-layer OCI image tar DIR/NAME.oci.tar.
@@ -73,16 +86,17 @@ oci() {
 	log "${ref}: ${dir}/${name}.oci.tar ($(du -h "${dir}/${name}.oci.tar" | cut -f1))"
 }
 
-# rootfs NAME PACKAGES HOOK_ARGS...: a Debian root filesystem tar (variant essential).
+# rootfs NAME PACKAGES HOOK_ARGS...: a Debian root filesystem tar (variant essential), of
+# ${rootfs_suite} when set, else ${suite}.
 rootfs() {
-	local name=$1 pkgs=$2 start
+	local name=$1 pkgs=$2 start s=${rootfs_suite:-${suite}}
 	shift 2
 	start=$(date +%s)
-	log "${name}: mmdebstrap ${suite} +${pkgs}"
+	log "${name}: mmdebstrap ${s} +${pkgs}"
 	mmdebstrap --mode=root --variant=essential --include="${pkgs}" --aptopt='APT::Install-Recommends "false"' \
 		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
-		"$@" --format=tar "${suite}" "${work}/${name}.rootfs.tar" "${mirror}" \
+		"$@" --format=tar "${s}" "${work}/${name}.rootfs.tar" "${mirror}" \
 		>"${work}/${name}.log" 2>&1 || { tail -30 "${work}/${name}.log" >&2; die "mmdebstrap ${name} failed"; }
 	printf '%-10s mmdebstrap %4ss\n' "${name}" "$(($(date +%s) - start))" >>"${out}/build-times.txt"
 	log "${name}: root filesystem in $(($(date +%s) - start))s"
@@ -126,12 +140,26 @@ chown 999:999 "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld"'
 	oci mariadb kubeprint.local/mariadb:10.11 "${out}" "${work}/mariadb.rootfs.tar" \
 		--config.entrypoint docker-entrypoint.sh --config.cmd mysqld --config.user 999:999 \
 		--config.exposedports 3306/tcp --config.volume /var/lib/mysql --config.env "${path_env}"
+	# parse-server from the npm registry, pinned and verified by the committed lock file; no
+	# install scripts run (none is needed: the one native module, @node-rs/bcrypt, ships
+	# prebuilt per platform). The image's Parse runs in its DocumentDB mode
+	# (PARSE_SERVER_ENABLE_COLLATION_CASE_COMPARISON=true: no collation in indexes and
+	# queries), because the MongoDB stand-in (FerretDB v1) implements no collation.
+	rootfs_suite=${parse_suite} rootfs parse-server nodejs "$(user_hook node 1000 /parse-server)" \
+		"--customize-hook=mkdir -p \"\$1/parse-server/logs\" && chown 1000:1000 \"\$1/parse-server/logs\"" \
+		"--customize-hook=copy-in ${here}/images/parse/package.json ${here}/images/parse/package-lock.json /parse-server" \
+		"--customize-hook=npm ci --prefix \"\$1/parse-server\" --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier --cache ${cache_root}/npm >&2"
+	oci parse-server kubeprint.local/parse-server:8.6.26 "${out}" "${work}/parse-server.rootfs.tar" \
+		--config.entrypoint node --config.entrypoint /parse-server/node_modules/parse-server/bin/parse-server \
+		--config.workingdir /parse-server --config.user 1000:1000 --config.exposedports 1337/tcp \
+		--config.env "${path_env}" --config.env PORT=1337 \
+		--config.env PARSE_SERVER_ENABLE_COLLATION_CASE_COMPARISON=true
 	log "Debian images built in $(($(date +%s) - total))s"
 else
 	log "reusing Debian images in ${out}"
 fi
 
-# The pause image: cheap, rebuilt whenever missing next to the binary it carries.
+# The pause and ferretdb images: cheap, rebuilt whenever missing next to the binary they carry.
 bin_images=
 [[ -n ${node_bin} ]] && bin_images=$(cd "${node_bin}/.." && pwd)/images
 if [[ -z ${bin_images} ]]; then
@@ -142,5 +170,18 @@ elif [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 || ! -s ${bin_images}/pause.oci.tar ]];
 	tar -C "${work}/pause-root" --numeric-owner --owner=0 --group=0 -cf "${work}/pause.rootfs.tar" .
 	oci pause kubeprint.local/pause:1 "${bin_images}" "${work}/pause.rootfs.tar" \
 		--config.entrypoint /pause --config.user 65535:65535
+fi
+if [[ -n ${bin_images} ]] && [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 || ! -s ${bin_images}/ferretdb.oci.tar ]]; then
+	[[ -x ${node_bin}/ferretdb ]] || die "no ferretdb in ${node_bin} (run node-build.sh)"
+	mkdir -p "${bin_images}" "${work}/ferretdb-root/data/db" "${work}/ferretdb-root/tmp"
+	cp "${node_bin}/ferretdb" "${work}/ferretdb-root/ferretdb"
+	chmod 1777 "${work}/ferretdb-root/tmp"
+	tar -C "${work}/ferretdb-root" --numeric-owner --owner=0 --group=0 -cf "${work}/ferretdb.rootfs.tar" \
+		ferretdb tmp
+	tar -C "${work}/ferretdb-root" --numeric-owner --owner=999 --group=999 -rf "${work}/ferretdb.rootfs.tar" \
+		data
+	oci ferretdb kubeprint.local/ferretdb:1 "${bin_images}" "${work}/ferretdb.rootfs.tar" \
+		--config.entrypoint /ferretdb --config.user 999:999 --config.exposedports 27017/tcp \
+		--config.volume /data/db
 fi
 echo "${out}"

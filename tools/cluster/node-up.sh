@@ -43,7 +43,9 @@ bin_images=$(cd "${bin}/.." && pwd)/images
 for b in kubelet kube-proxy containerd containerd-shim-runc-v2 ctr runc crictl coredns cni/bridge cni/host-local cni/loopback; do
 	[[ -x ${bin}/${b} ]] || node_die "missing ${bin}/${b} (run node-build.sh)"
 done
-[[ -s ${bin_images}/pause.oci.tar ]] || node_die "missing ${bin_images}/pause.oci.tar (run node-images.sh ${bin})"
+for i in pause ferretdb; do
+	[[ -s ${bin_images}/${i}.oci.tar ]] || node_die "missing ${bin_images}/${i}.oci.tar (run node-images.sh ${bin})"
+done
 
 node=${cluster}/node
 sock=${node}/containerd/containerd.sock
@@ -251,7 +253,7 @@ ctr() { "${bin}/ctr" --address "${sock}" -n k8s.io "$@"; }
 start containerd "${bin}/containerd" --config "${node}/containerd/config.toml" --log-level warn
 wait_until 60 "containerd serves ${sock}" ctr version
 ti=$(date +%s.%N)
-for tar in "${bin_images}/pause.oci.tar" "${images}"/*.oci.tar; do
+for tar in "${bin_images}/pause.oci.tar" "${bin_images}/ferretdb.oci.tar" "${images}"/*.oci.tar; do
 	ctr images import --local "${tar}" >>"${node}/logs/import.log" 2>&1 ||
 		{ cat "${node}/logs/import.log" >&2; node_die "importing ${tar} failed"; }
 done
