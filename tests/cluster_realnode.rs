@@ -927,20 +927,15 @@ async fn real_node_parse_serves_and_keeps_data() {
         .build();
     let conn = parse.connection();
     let bundle = parse.bundle().expect("bundle");
-    let started = Instant::now();
     // Ready means the blueprint's startup and readiness probes (GET /parse/health, 200 only
     // once Parse Server is connected to its database and initialised) passed for real.
-    ns.applier()
-        .await
-        .timeout(Duration::from_secs(300))
-        .object_timeout(Duration::from_secs(280))
-        .apply(&bundle)
-        .await
-        .unwrap_or_else(|e| panic!("apply: {e}"));
-    eprintln!(
-        "parse (2 pods, ferretdb stand-in) applied and ready in {:?}",
-        started.elapsed()
-    );
+    apply_ready(
+        &ns,
+        &bundle,
+        "parse (2 pods, ferretdb stand-in)",
+        Duration::from_secs(300),
+    )
+    .await;
     let pods = parse_pods(&ns, 2, &[]).await;
     let server = pods[0].0.clone();
     for (name, _) in &pods {
