@@ -27,6 +27,11 @@
 //!   `$(VAR)` expansion from `PARSE_DATABASE_PASSWORD`, which comes from the MongoDB Secret: the
 //!   password is in no manifest. (It must be URI-safe: generated ones are alphanumeric.)
 //! - Probes `GET /parse/health` (503 while starting, 200 once connected to the database).
+//! - Each Parse Server process caches the class schema in memory. A class created or changed
+//!   through one pod is not known to the other pods until they reload it (a master-key request,
+//!   a restart): seen on the real node, where an object created through one pod was refused
+//!   (`code 119`) through the other. Create classes before scaling out, or restart the
+//!   Deployment after a schema change; Parse's shared schema cache needs MongoDB change streams.
 //! - UID/GID 1000 (`node` in the image), read-only root filesystem; emptyDirs at `/tmp` and
 //!   `/parse-server/logs`.
 //!
