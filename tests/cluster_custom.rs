@@ -407,6 +407,95 @@ async fn crd_upgrade_removing_a_stored_version_is_refused_before_applying() {
     drop_crd(&ns, &group).await;
 }
 
+/// `crd(..)` with `spec.size` limited to `max` (when given).
+fn crd_with_max_size(group: &str, max: Option<i64>) -> CustomResourceDefinition {
+    let mut c = crd(group, &["v1"], false);
+    let mut size = json!({"type": "integer"});
+    if let Some(max) = max {
+        size["maximum"] = json!(max);
+    }
+    let schema = c.spec.versions[0].schema.as_mut().expect("a schema");
+    schema.open_api_v3_schema = Some(
+        serde_json::from_value(json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {"size": size}},
+            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}))
+        .expect("schema"),
+    );
+    c
+}
+
+/// A CRD upgrade that tightens the schema under objects already in the cluster is refused
+/// before anything is applied, naming them; the opt-out annotation lets it through.
+#[tokio::test]
+async fn crd_upgrade_that_invalidates_live_objects_is_refused_before_applying() {
+    let ns = TestNs::new("custom_tighten").await;
+    let group = fresh_group(&ns, "custom-tighten").await;
+    let mut before = Bundle::new("widgets");
+    before.add(crd_with_max_size(&group, None)).unwrap();
+    before
+        .add(widget(&group, "v1", "big").with_field("spec", json!({"size": 7})))
+        .unwrap();
+    before
+        .add(widget(&group, "v1", "small").with_field("spec", json!({"size": 2})))
+        .unwrap();
+    ns.applier().await.apply(&before).await.expect("apply");
+
+    // The new CRD allows at most 5: "big" (7) would be left behind. The bundle no longer sets
+    // "big" (another owner might); it is the live object that counts.
+    let mut tightened = Bundle::new("widgets");
+    tightened.add(crd_with_max_size(&group, Some(5))).unwrap();
+    tightened
+        .add(widget(&group, "v1", "small").with_field("spec", json!({"size": 2})))
+        .unwrap();
+    tightened
+        .add(kubeprint::ConfigMap::builder().name("new").build())
+        .unwrap();
+    let e = ns
+        .applier()
+        .await
+        .apply(&tightened)
+        .await
+        .expect_err("refused");
+    let text = e.to_string();
+    assert!(matches!(e, Error::Refused { .. }), "{text}");
+    assert!(
+        text.contains("1 object(s) of this kind in the cluster"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"widget "big" in "#) && text.contains("spec.size"),
+        "{text}"
+    );
+    assert!(!text.contains(r#""small""#), "{text}");
+    let cms: Api<ConfigMap> = ns.api();
+    assert!(
+        cms.get_opt("new").await.unwrap().is_none(),
+        "applied anyway"
+    );
+
+    // A planned migration: annotated, the same upgrade goes through.
+    let mut annotated = crd_with_max_size(&group, Some(5));
+    annotated.metadata.annotations = Some(
+        [(
+            kubeprint::apply::EXISTING_OBJECTS_ANNOTATION.to_owned(),
+            "unchecked".to_owned(),
+        )]
+        .into(),
+    );
+    let mut migrating = Bundle::new("widgets");
+    migrating.add(annotated).unwrap();
+    migrating
+        .add(widget(&group, "v1", "small").with_field("spec", json!({"size": 2})))
+        .unwrap();
+    ns.applier()
+        .await
+        .prune(false)
+        .apply(&migrating)
+        .await
+        .expect("annotated upgrade");
+    drop_crd(&ns, &group).await;
+}
+
 #[tokio::test]
 async fn imported_vendor_yaml_is_applied_and_pruned() {
     let ns = TestNs::new("custom_import").await;

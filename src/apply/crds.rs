@@ -2,13 +2,25 @@
 //! every version the live CRD's `status.storedVersions` lists (objects are stored in them;
 //! the apiserver refuses to drop one, but only when the CRD itself is applied, after other
 //! objects may have been), and keep serving them (clients and the bundle's own objects read and
-//! write them).
+//! write them). The objects of its kind already in the cluster must pass its new schema: the
+//! apiserver accepts a tightened schema and leaves them behind, and the next update of each one
+//! (its controller's status write, a user's edit) fails. A planned tightening whose migration
+//! follows opts out with the annotation [`EXISTING_OBJECTS_ANNOTATION`]` = "unchecked"` on the
+//! CRD.
 
 use super::error::{Error, Result};
 use super::items::Item;
 use super::rest::Ctx;
 use crate::object::Object;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::Value;
+
+/// The annotation on a CustomResourceDefinition that skips checking the objects of its kind in
+/// the cluster against its new schema (value `unchecked`).
+pub const EXISTING_OBJECTS_ANNOTATION: &str = "kubeprint.dev/existing-objects";
+
+/// How many offending objects an error names (it counts all of them).
+const NAMED: usize = 5;
 
 /// What is wrong with replacing `live` by `new` (both as JSON); empty when nothing is.
 pub(crate) fn upgrade_problems(live: &Value, new: &Value) -> Vec<String> {
@@ -63,7 +75,10 @@ pub(crate) async fn check_upgrades(ctx: &Ctx, items: &[Item<'_>]) -> Result<()> 
             operation: "render",
             message: e.to_string(),
         })?;
-        let problems = upgrade_problems(&live, &new);
+        let mut problems = upgrade_problems(&live, &new);
+        if problems.is_empty() && !skips_existing_objects(crd) {
+            problems.extend(invalidated_objects(ctx, item, crd, &live).await?);
+        }
         if !problems.is_empty() {
             errors.push(Error::Refused {
                 object: item.target.object.clone(),
@@ -75,6 +90,81 @@ pub(crate) async fn check_upgrades(ctx: &Ctx, items: &[Item<'_>]) -> Result<()> 
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+fn skips_existing_objects(crd: &CustomResourceDefinition) -> bool {
+    crd.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(EXISTING_OBJECTS_ANNOTATION))
+        .is_some_and(|v| v == "unchecked")
+}
+
+/// The version to read the live objects in: the new storage version if the live CRD serves it,
+/// else any version both serve (the apiserver converts between them).
+fn version_to_read<'a>(live: &Value, crd: &'a CustomResourceDefinition) -> Option<&'a str> {
+    let live_served: Vec<&str> = live
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(Value::as_bool) == Some(true))
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .collect();
+    let mut versions: Vec<_> = crd.spec.versions.iter().filter(|v| v.served).collect();
+    versions.sort_by_key(|v| !v.storage);
+    versions
+        .into_iter()
+        .map(|v| v.name.as_str())
+        .find(|v| live_served.contains(v))
+}
+
+/// The live objects of `crd`'s kind that its new schema refuses, as one problem (none when all
+/// pass). Read page by page; each object is judged and dropped.
+async fn invalidated_objects(
+    ctx: &Ctx,
+    item: &Item<'_>,
+    crd: &CustomResourceDefinition,
+    live: &Value,
+) -> Result<Option<String>> {
+    let Some(version) = version_to_read(live, crd) else {
+        return Ok(None);
+    };
+    let path = format!(
+        "/apis/{}/{version}/{}",
+        crd.spec.group, crd.spec.names.plural
+    );
+    let request = kube::core::Request::new(path);
+    let kind = crd.spec.names.kind.to_lowercase();
+    let mut refused = 0usize;
+    let named = ctx
+        .list_with(&item.target.object, request, None, false, |object| {
+            let violations = crate::check::crd_schema::validate_custom_object(crd, &object);
+            let first = violations.first()?;
+            refused += 1;
+            let name = object.pointer("/metadata/name").and_then(Value::as_str)?;
+            let at = object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(|ns| format!(" in {ns}"))
+                .unwrap_or_default();
+            Some(format!(
+                "{kind} {name:?}{at}: {}: {}",
+                first.path, first.message
+            ))
+        })
+        .await?;
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let shown: Vec<&str> = named.iter().take(NAMED).map(String::as_str).collect();
+    Ok(Some(format!(
+        "spec.versions: {refused} object(s) of this kind in the cluster do not pass the new \
+         schema (read as {version}): {}{}; their next update would fail. Fix them first, or \
+         annotate the CRD {EXISTING_OBJECTS_ANNOTATION}: unchecked for a planned migration",
+        shown.join("; "),
+        if refused > NAMED { "; ..." } else { "" }
+    )))
 }
 
 #[cfg(test)]
@@ -99,5 +189,24 @@ mod tests {
         assert!(upgrade_problems(&live, &unserve)[0].contains("stops serving"));
         // A new CRD (no live status): nothing to keep.
         assert!(upgrade_problems(&json!({}), &drop).is_empty());
+    }
+
+    #[test]
+    fn live_objects_are_read_in_the_new_storage_version_when_the_live_crd_serves_it() {
+        let crd: CustomResourceDefinition = serde_json::from_value(json!({
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                "names": {"plural": "widgets", "kind": "Widget"},
+                "versions": [
+                    {"name": "v1", "served": true, "storage": false},
+                    {"name": "v2", "served": true, "storage": true}]}}))
+        .unwrap();
+        let both = json!({"spec": {"versions": [
+            {"name": "v1", "served": true}, {"name": "v2", "served": true}]}});
+        assert_eq!(version_to_read(&both, &crd), Some("v2"));
+        let old = json!({"spec": {"versions": [{"name": "v1", "served": true}]}});
+        assert_eq!(version_to_read(&old, &crd), Some("v1"));
+        let none = json!({"spec": {"versions": [{"name": "v0", "served": true}]}});
+        assert_eq!(version_to_read(&none, &crd), None);
     }
 }

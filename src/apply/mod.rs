@@ -89,6 +89,7 @@ pub use applyset::{
     ADDITIONAL_NAMESPACES_ANNOTATION, CONTAINS_GROUP_KINDS_ANNOTATION, ID_LABEL, PART_OF_LABEL,
     TOOLING_ANNOTATION, TOOLING_NAME, applyset_id, parent_name,
 };
+pub use crds::EXISTING_OBJECTS_ANNOTATION;
 pub use delete::Kept;
 pub use error::{Error, FieldConflict, FieldError, NotReady, Result};
 pub use event::{Event, Events, Outcome};
