@@ -190,21 +190,22 @@ async fn a_true_noop_sends_no_patch_and_no_get_per_object() {
     assert_eq!(again.count(Outcome::Unchanged), 4, "{again:?}");
     assert_eq!(again.skipped(), 4, "{again:?}");
     assert!(!again.changed());
-    let events = events.lock().unwrap();
-    assert_eq!(
-        events
-            .iter()
-            .filter(|e| matches!(e, Event::Skipped { .. }))
-            .count(),
-        4
-    );
-    assert!(!events.iter().any(|e| matches!(e, Event::Applying { .. })));
-    assert!(
-        events
-            .iter()
-            .any(|e| e.to_string().ends_with("unchanged (skipped)"))
-    );
-    drop(events);
+    {
+        let events = events.lock().unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| matches!(e, Event::Skipped { .. }))
+                .count(),
+            4
+        );
+        assert!(!events.iter().any(|e| matches!(e, Event::Applying { .. })));
+        assert!(
+            events
+                .iter()
+                .any(|e| e.to_string().ends_with("unchanged (skipped)"))
+        );
+    }
 
     // The old path on request: one PATCH per object, the same outcomes.
     let forced = applier

@@ -97,8 +97,8 @@ fn render(a: &Args) {
     let (Some(yaml_path), Some(jsonl_path)) = (&a.yaml, &a.jsonl) else {
         usage()
     };
-    let bundle =
-        synthetic::changed_bundle(a.n, a.replicas, a.configmaps_only, a.changed_every).unwrap_or_else(|e| fail("build", e));
+    let bundle = synthetic::changed_bundle(a.n, a.replicas, a.configmaps_only, a.changed_every)
+        .unwrap_or_else(|e| fail("build", e));
     let yaml = bundle.to_yaml().unwrap_or_else(|e| fail("render", e));
     std::fs::write(yaml_path, yaml).unwrap_or_else(|e| fail(yaml_path, e));
     let mut jsonl = Vec::new();
@@ -122,8 +122,8 @@ async fn apply(a: &Args) {
         usage()
     };
     let start = Instant::now();
-    let bundle =
-        synthetic::changed_bundle(a.n, a.replicas, a.configmaps_only, a.changed_every).unwrap_or_else(|e| fail("build", e));
+    let bundle = synthetic::changed_bundle(a.n, a.replicas, a.configmaps_only, a.changed_every)
+        .unwrap_or_else(|e| fail("build", e));
     let built = start.elapsed();
     let mut applier = Applier::try_default()
         .await

@@ -8,8 +8,8 @@
 #   ${KUBEPRINT_PEERS_CACHE:-$HOME/.cache/kubeprint/peers}/<key>/bin/{helm,kapp}
 # where <key> names the versions, the Go version and a hash of the module files and build
 # flags; a complete, stamped directory is reused as is. The Go build cache is the default one,
-# which tools/cluster/build.sh fills too: the k8s.io packages Helm shares with the control plane
-# are compiled once.
+# which tools/cluster/build.sh fills too (Go reuses whatever matches; the control plane's k8s.io
+# packages are compiled inside k8s.io/kubernetes, Helm's as k8s.io/* modules, so little is).
 #
 # Prints the bin directory as the last line of stdout (progress on stderr):
 #   peers=$(benches/peers/build.sh | tail -n1)

@@ -139,7 +139,7 @@ fn build(
     changed_every: usize,
 ) -> kubeprint::Result<Bundle> {
     let config_map = |i: usize| {
-        if changed_every > 0 && i % changed_every == 0 {
+        if changed_every > 0 && i.is_multiple_of(changed_every) {
             config_map_at(i, "debug")
         } else {
             config_map_at(i, "info")

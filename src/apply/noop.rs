@@ -141,6 +141,10 @@ pub(crate) fn unchanged(body: &Value, live: &Value, manager: &str, builtin: bool
     {
         return false;
     }
+    if live.pointer("/metadata/deletionTimestamp").is_some() {
+        // Going away: let the server say what an apply does to it.
+        return false;
+    }
     let Some(entries) = live
         .pointer("/metadata/managedFields")
         .and_then(Value::as_array)
@@ -223,6 +227,9 @@ const QUANTITY_MAPS: &[&str] = &[
     "maxLimitRequestRatio",
 ];
 
+/// A `k:{..}` entry of `managedFields`: the key's fields and the entry's subtree.
+type KeyedEntry<'a> = (Map<String, Value>, &'a Map<String, Value>);
+
 #[derive(Clone, Copy)]
 struct Compare {
     builtin: bool,
@@ -288,9 +295,8 @@ impl Compare {
             // A field set that the manager does not own (yet): the apply takes it over —
             // unless it is an empty map or list, which the apiserver may not record.
             for (k, v) in body {
-                if !owned.contains_key(&format!("f:{k}"))
-                    && !(is_empty_container(v) && absent_or_empty(live.get(k)))
-                {
+                let empty_unowned = is_empty_container(v) && absent_or_empty(live.get(k));
+                if !(owned.contains_key(&format!("f:{k}")) || empty_unowned) {
                     return false;
                 }
             }
@@ -328,7 +334,7 @@ impl Compare {
         let Some(live) = live.and_then(Value::as_array) else {
             return false;
         };
-        let mut keys: Vec<(Map<String, Value>, &Map<String, Value>)> = Vec::new();
+        let mut keys: Vec<KeyedEntry<'_>> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
         for (path, sub) in owned {
             if path == "." {
@@ -357,12 +363,7 @@ impl Compare {
         }
     }
 
-    fn associative(
-        self,
-        body: &[Value],
-        live: &[Value],
-        keys: &[(Map<String, Value>, &Map<String, Value>)],
-    ) -> bool {
+    fn associative(self, body: &[Value], live: &[Value], keys: &[KeyedEntry<'_>]) -> bool {
         if body.len() != keys.len() {
             return false;
         }
@@ -738,6 +739,9 @@ mod tests {
     #[test]
     fn the_entry_must_be_ours_and_alone() {
         let body = deployment_body();
+        let mut deleting = deployment_live();
+        deleting["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        assert!(!proves(&body, &deleting));
         let mut stripped = deployment_live();
         stripped["metadata"]
             .as_object_mut()
