@@ -11,13 +11,19 @@
 #   1. first apply of N objects (ConfigMaps, Services, Deployments) into a fresh namespace:
 #      kubeprint (benches/bin/bench_apply.rs) | kubectl apply --server-side -f (same rendered YAML)
 #      | the floor (benches/bin/bench_floor.rs: N bare SSA PATCH requests, C in flight);
-#   2. the no-op re-apply of the same set into the same namespace;
+#   2. the no-op re-apply of the same set into the same namespace, and the re-apply with 5 % of
+#      the objects changed (every tenth ConfigMap); then the client's delete of the set, and in a
+#      second fresh namespace the apply + wait for readiness. With the "peers" section
+#      Helm 4 (`helm upgrade --install` of a chart holding the same objects, `helm uninstall`)
+#      and kapp (`kapp deploy`, `kapp delete`), built from the Go module proxy by
+#      benches/peers/build.sh, take part in all of these;
 #   3. whole-process render of kuard and of the four blueprints: kubeprint (benches/bin/bench_render,
 #      and the kuard example with its command line) vs cdk8s-plus synth (benches/peers/cdk8s);
 #   4. wait latency: from the last object becoming ready (seen by an independent watcher,
 #      benches/bin/bench_watch.rs) to the client's wait returning: kubeprint apply --wait, and
 #      kubectl wait --for=condition=Available for reference;
-#   5. peak RSS (GNU time -v) of kubeprint applying BENCH_RSS_N (10,000) ConfigMaps;
+#   5. time and peak RSS (GNU time -v) of every contender applying BENCH_RSS_N (10,000)
+#      ConfigMaps into a fresh namespace;
 #   6. in-process render of the four blueprints and of the chapter examples (criterion medians
 #      from `cargo bench --bench render`, short settings).
 #
@@ -32,7 +38,9 @@
 #   BENCH_WAIT_N (50)           objects for the wait-latency run (Deployments have 1 replica)
 #   BENCH_WAIT_RUNS (3)         runs per client for the wait latency
 #   BENCH_FLOOR_CONCURRENCY (32) requests in flight for the floor
-#   BENCH_SECTIONS ("apply render wait rss inprocess") which measurements to run
+#   BENCH_SECTIONS ("apply render wait rss inprocess") which measurements to run; add "peers"
+#                               for Helm and kapp in "apply" and "rss" (needs Go and the proxy)
+#   BENCH_PHASES ("apply noop changed5 delete applywait") the phases of "apply"
 # Only 127.0.0.1 is ever contacted (the private cluster binds loopback only).
 set -euo pipefail
 
@@ -52,6 +60,7 @@ rss_n=${BENCH_RSS_N:-10000}
 wait_n=${BENCH_WAIT_N:-50}
 floor_c=${BENCH_FLOOR_CONCURRENCY:-32}
 sections=" ${BENCH_SECTIONS:-apply render wait rss inprocess} "
+phases=" ${BENCH_PHASES:-apply noop changed5 delete applywait} "
 want() { [[ ${sections} == *" $1 "* ]]; }
 if [[ ${quick} == 1 ]]; then
 	runs=${BENCH_RUNS:-2}
@@ -79,10 +88,12 @@ if ! /usr/bin/time -v true >/dev/null 2>&1; then
 		die "GNU time (/usr/bin/time -v) is required"
 	fi
 fi
-command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the cdk8s comparison"
+want render && { command -v node >/dev/null 2>&1 || die "node (>= 20) is required for the cdk8s comparison"; }
 
 log "building the contenders (--release)"
-(cd "${repo}" && cargo build --release --quiet --example ch12_deployments) || die "cargo build failed"
+if want render; then
+	(cd "${repo}" && cargo build --release --quiet --example ch12_deployments) || die "cargo build failed"
+fi
 bin=${repo}/target/release/examples
 # The tools live in benches/bin as bench targets (neither examples nor installed binaries); cargo
 # names their executables in its JSON messages.
@@ -98,8 +109,22 @@ kp=$(tool bench_apply)
 floor=$(tool bench_floor)
 watch=$(tool bench_watch)
 render=$(tool bench_render)
-log "installing cdk8s (npm ci)"
-"${repo}/benches/peers/cdk8s/install.sh" || die "npm ci failed in benches/peers/cdk8s"
+if want render; then
+	log "installing cdk8s (npm ci)"
+	"${repo}/benches/peers/cdk8s/install.sh" || die "npm ci failed in benches/peers/cdk8s"
+fi
+helm_version=- kapp_version=-
+if want peers; then
+	log "building Helm and kapp from the Go module proxy (benches/peers/build.sh; cached)"
+	peers_bin=$("${repo}/benches/peers/build.sh" 2>"${out}/logs/peers-build.log" | tail -n1) ||
+		{ tail -n 20 "${out}/logs/peers-build.log" >&2; die "benches/peers/build.sh failed"; }
+	helm=${peers_bin}/helm
+	kapp=${peers_bin}/kapp
+	# Helm keeps its configuration and caches here, not in $HOME.
+	export HELM_CONFIG_HOME=${out}/helm/config HELM_CACHE_HOME=${out}/helm/cache HELM_DATA_HOME=${out}/helm/data
+	helm_version=$("${helm}" version --short 2>/dev/null || echo "?")
+	kapp_version=$("${kapp}" version 2>/dev/null | sed -n 's/^kapp version //p' | head -n1)
+fi
 
 # --- 6: in-process render (criterion), before the cluster runs ---------------------------
 # criterion_median GROUP/BENCH -> median in ns from criterion's estimates.json, or "-".
@@ -216,19 +241,54 @@ run_timed() {
 }
 
 
-# --- 1 + 2: apply and no-op re-apply --------------------------------------------------------------
+# --- 1 + 2: apply, no-op re-apply, 5 % changed, delete, apply + wait ---------------------------------
 contenders=(kubeprint kubectl floor)
-apply_once() { # contender n ns phase run
+want peers && contenders+=(helm kapp)
+# A Helm chart holding exactly the rendered objects (no templating: they contain no `{{`).
+make_chart() { # yaml dir
+	rm -rf "$2"
+	mkdir -p "$2/templates"
+	printf 'apiVersion: v2\nname: bench\nversion: 0.1.0\n' >"$2/Chart.yaml"
+	cp "$1" "$2/templates/objects.yaml"
+}
+# apply_once contender n ns phase run: one timed client run; phase is apply | noop | changed5 |
+# applywait | delete (the floor has no wait and no delete).
+apply_once() {
 	local c=$1 n=$2 ns=$3 phase=$4 r=$5 us
 	local logf="${out}/logs/${phase}-${c}-${n}-${r}.log"
 	# GNU time also reports the client's own CPU (user + sys), which competes with the apiserver
 	# for the same 2 cores; it adds ~1 ms of exec to every contender alike.
 	local cpu=(/usr/bin/time -f '%U %S' -o "${logf}.cpu")
-	case ${c} in
-	kubeprint) us=$(run_timed "${logf}" "${cpu[@]}" "${kp}" apply --n "${n}" --namespace "${ns}") ;;
-	kubectl) us=$(run_timed "${logf}" "${cpu[@]}" kubectl apply --server-side -n "${ns}" -f "${out}/in/${n}.yaml") ;;
-	floor) us=$(run_timed "${logf}" "${cpu[@]}" "${floor}" --file "${out}/in/${n}.jsonl" --namespace "${ns}" --concurrency "${floor_c}") ;;
+	local yaml="${out}/in/${n}.yaml" jsonl="${out}/in/${n}.jsonl" chart="${out}/in/chart-${n}" every=()
+	if [[ ${phase} == changed5 ]]; then
+		yaml="${out}/in/${n}-changed.yaml" jsonl="${out}/in/${n}-changed.jsonl" chart="${out}/in/chart-${n}-changed" every=(--changed-every 10)
+	fi
+	local -a cmd
+	case ${c}:${phase} in
+	kubeprint:delete) cmd=("${kp}" delete --n "${n}" --namespace "${ns}") ;;
+	kubeprint:applywait) cmd=("${kp}" apply --n "${n}" --namespace "${ns}" --wait) ;;
+	kubeprint:*) cmd=("${kp}" apply --n "${n}" --namespace "${ns}" "${every[@]}") ;;
+	kubectl:delete) cmd=(kubectl delete -n "${ns}" -f "${yaml}" --wait=true) ;;
+	kubectl:applywait) cmd=(bash -c 'kubectl apply --server-side -n "$1" -f "$2" && kubectl wait -n "$1" --for=condition=Available deployment --all --timeout=300s' _ "${ns}" "${yaml}") ;;
+	kubectl:*) cmd=(kubectl apply --server-side -n "${ns}" -f "${yaml}") ;;
+	floor:*) cmd=("${floor}" --file "${jsonl}" --namespace "${ns}" --concurrency "${floor_c}") ;;
+	helm:delete) cmd=("${helm}" uninstall bench -n "${ns}" --wait --timeout 300s) ;;
+	helm:applywait) cmd=("${helm}" upgrade --install bench "${chart}" -n "${ns}" --wait --timeout 300s) ;;
+	helm:*) cmd=("${helm}" upgrade --install bench "${chart}" -n "${ns}") ;;
+	kapp:delete) cmd=("${kapp}" delete -a bench -n "${ns}" -y) ;;
+	kapp:applywait) cmd=("${kapp}" deploy -a bench -n "${ns}" --into-ns "${ns}" -f "${yaml}" -y) ;;
+	kapp:*) cmd=("${kapp}" deploy -a bench -n "${ns}" --into-ns "${ns}" -f "${yaml}" -y --wait=false) ;;
 	esac
+	if [[ ${c} == helm || ${c} == kapp ]]; then
+		# A peer failing (e.g. a Helm release too large for its Secret) is reported, not fatal.
+		if ! us=$(run_timed "${logf}" "${cpu[@]}" "${cmd[@]}"); then
+			log "${c} ${phase} of ${n} objects failed: see ${logf}"
+			printf '0'
+			return 0
+		fi
+	else
+		us=$(run_timed "${logf}" "${cpu[@]}" "${cmd[@]}")
+	fi
 	record "${phase}" "${n}" "${c}" "${r}" "${us}"
 	record "cpu-${phase}" "${n}" "${c}" "${r}" "$(awk '{ printf "%.0f", ($1 + $2) * 1e6 }' "${logf}.cpu")"
 	printf '%s' "${us}"
@@ -238,6 +298,10 @@ want apply || sizes=""
 for n in ${sizes}; do
 	"${kp}" render --n "${n}" --yaml "${out}/in/${n}.yaml" --jsonl "${out}/in/${n}.jsonl" >/dev/null ||
 		die "bench_apply render failed"
+	"${kp}" render --n "${n}" --changed-every 10 --yaml "${out}/in/${n}-changed.yaml" --jsonl "${out}/in/${n}-changed.jsonl" >/dev/null ||
+		die "bench_apply render failed"
+	make_chart "${out}/in/${n}.yaml" "${out}/in/chart-${n}"
+	make_chart "${out}/in/${n}-changed.yaml" "${out}/in/chart-${n}-changed"
 	r_n=${runs}
 	((n >= 2000)) && r_n=${runs_large}
 	for ((r = 1; r <= r_n; r++)); do
@@ -245,12 +309,23 @@ for n in ${sizes}; do
 			# Rotate who goes first from run to run.
 			c=${contenders[$(((i + r) % ${#contenders[@]}))]}
 			ns=$(fresh_ns "${c}")
-			settle
-			first=$(apply_once "${c}" "${n}" "${ns}" apply "${r}")
-			settle
-			again=$(apply_once "${c}" "${n}" "${ns}" noop "${r}")
-			log "N=${n} run ${r}/${r_n} ${c}: apply $((first / 1000)) ms, no-op $((again / 1000)) ms (load $(load))"
+			line="N=${n} run ${r}/${r_n} ${c}:"
+			for phase in apply noop changed5 delete; do
+				[[ ${phases} == *" ${phase} "* ]] || continue
+				[[ ${c} == floor && ${phase} == delete ]] && continue
+				settle
+				t=$(apply_once "${c}" "${n}" "${ns}" "${phase}" "${r}")
+				line+=" ${phase} $((t / 1000)) ms"
+			done
 			drop_ns "${ns}"
+			if [[ ${c} != floor && ${phases} == *" applywait "* ]]; then
+				ns=$(fresh_ns "${c}")
+				settle
+				t=$(apply_once "${c}" "${n}" "${ns}" applywait "${r}")
+				line+=" apply+wait $((t / 1000)) ms"
+				drop_ns "${ns}"
+			fi
+			log "${line} (load $(load))"
 		done
 	done
 done
@@ -340,18 +415,37 @@ for ((r = 1; r <= wait_runs; r++)); do
 	done
 done
 
-# --- 5: peak RSS ------------------------------------------------------------------------------------
+# --- 5: time and peak RSS of BENCH_RSS_N ConfigMaps ---------------------------------------------------
 want rss || rss_n=0
 if ((rss_n > 0)); then
-	ns=$(fresh_ns rss)
-	settle
-	/usr/bin/time -v "${kp}" apply --n "${rss_n}" --configmaps-only --namespace "${ns}" >"${out}/logs/rss.log" 2>&1 ||
-		{ tail -n 30 "${out}/logs/rss.log" >&2; die "kubeprint apply of ${rss_n} objects failed"; }
-	rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "${out}/logs/rss.log")
-	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "${out}/logs/rss.log")
-	record rss "${rss_n}" kubeprint 1 "${rss_kb}"
-	log "peak RSS applying ${rss_n} ConfigMaps: ${rss_kb} kB (wall ${wall})"
-	((own_cluster)) || drop_ns "${ns}" # a private cluster goes away whole
+	"${kp}" render --n "${rss_n}" --configmaps-only --yaml "${out}/in/rss.yaml" --jsonl "${out}/in/rss.jsonl" >/dev/null ||
+		die "bench_apply render failed"
+	make_chart "${out}/in/rss.yaml" "${out}/in/chart-rss"
+	for c in "${contenders[@]}"; do
+		ns=$(fresh_ns "rss-${c}")
+		settle
+		logf=${out}/logs/rss-${c}.log
+		case ${c} in
+		kubeprint) cmd=("${kp}" apply --n "${rss_n}" --configmaps-only --namespace "${ns}") ;;
+		kubectl) cmd=(kubectl apply --server-side -n "${ns}" -f "${out}/in/rss.yaml") ;;
+		floor) cmd=("${floor}" --file "${out}/in/rss.jsonl" --namespace "${ns}" --concurrency "${floor_c}") ;;
+		helm) cmd=("${helm}" upgrade --install bench "${out}/in/chart-rss" -n "${ns}") ;;
+		kapp) cmd=("${kapp}" deploy -a bench -n "${ns}" --into-ns "${ns}" -f "${out}/in/rss.yaml" -y --wait=false) ;;
+		esac
+		if /usr/bin/time -v "${cmd[@]}" >"${logf}" 2>&1; then
+			rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "${logf}")
+			wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): *//p' "${logf}")
+			record rss "${rss_n}" "${c}" 1 "${rss_kb}"
+			printf '%s\n' "${wall}" >"${logf}.wall"
+			log "${c}: ${rss_n} ConfigMaps applied in ${wall}, peak RSS ${rss_kb} kB (load $(load))"
+		else
+			# Reported as failed in the table (e.g. a Helm release larger than a Secret may be).
+			tail -n 5 "${logf}" >&2
+			printf 'failed\n' >"${logf}.wall"
+			log "${c}: applying ${rss_n} ConfigMaps failed (see ${logf})"
+		fi
+		drop_ns "${ns}"
+	done
 fi
 load_after=$(load)
 
@@ -377,35 +471,61 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 {
 	echo "# kubeprint vs kubectl, cdk8s and the floor"
 	echo
-	echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n1)) · apiserver ${server_version} (local, kwok nodes) · kubectl ${kubectl_version} · node $(node --version) · cdk8s $(node -p "require('${cdk8s_dir}/node_modules/cdk8s/package.json').version") + cdk8s-plus-34 $(node -p "require('${cdk8s_dir}/node_modules/cdk8s-plus-34/package.json').version")"
+	peers_line=""
+	want peers && peers_line=" · Helm ${helm_version} and kapp ${kapp_version} (built from the Go module proxy)"
+	cdk8s_line=""
+	want render && cdk8s_line=" · node $(node --version) · cdk8s $(node -p "require('${cdk8s_dir}/node_modules/cdk8s/package.json').version") + cdk8s-plus-34 $(node -p "require('${cdk8s_dir}/node_modules/cdk8s-plus-34/package.json').version")"
+	echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -n1)) · apiserver ${server_version} (local, kwok nodes) · kubectl ${kubectl_version}${peers_line}${cdk8s_line}"
 	echo
-	echo "Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}. Wall time of whole processes; medians (min–max in ms); contenders alternated run by run; the control plane idle before each measurement."
+	echo "Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after} (the machine may be shared: other processes' load counts here). Wall time of whole processes; medians (min–max in ms); contenders alternated run by run; the control plane idle before each measurement."
 	if [[ -n ${sizes} ]]; then
 		echo
 		echo "## Apply N objects (½ ConfigMaps, ¼ Services, ¼ Deployments with 0 replicas) into a fresh namespace"
 		echo
-		echo "| N | runs | kubeprint | kubectl --server-side | floor (C=${floor_c}) | kubeprint / floor | kubectl / kubeprint |"
-		echo "|---:|---:|---:|---:|---:|---:|---:|"
-		for phase in apply noop; do
+		echo "Phases, one after the other in one namespace: first apply; no-op re-apply; re-apply with 5 % changed (every tenth ConfigMap); delete (kubeprint \`Applier::delete\`, \`kubectl delete -f --wait\`, \`helm uninstall --wait\`, \`kapp delete\`). Then, in a fresh namespace, apply + wait (kubeprint \`--wait\`, kubectl apply + \`kubectl wait --for=condition=Available\`, \`helm upgrade --install --wait\`, \`kapp deploy\`, which waits). The floor only applies. Ratios first: kubeprint / floor (the floor's same phase: N PATCHes), then each peer / kubeprint."
+		echo
+		hdr="| N, phase | runs | kubeprint / floor | kubectl / kubeprint |"
+		sep="|---|---:|---:|---:|"
+		want peers && { hdr+=" helm / kubeprint | kapp / kubeprint |"; sep+="---:|---:|"; }
+		hdr+=" kubeprint | kubectl --server-side | floor (C=${floor_c}) |"
+		sep+="---:|---:|---:|"
+		want peers && { hdr+=" Helm ${helm_version} | kapp ${kapp_version} |"; sep+="---:|---:|"; }
+		echo "${hdr}"
+		echo "${sep}"
+		for phase in apply noop changed5 applywait delete; do
+			[[ ${phases} == *" ${phase} "* ]] || continue
 			for n in ${sizes}; do
 				k=$(median "${phase}" "${n}" kubeprint)
-				t=$(median "${phase}" "${n}" kubectl)
-				f=$(median "${phase}" "${n}" floor)
-				label=${n}
-				[[ ${phase} == noop ]] && label="${n}, no-op re-apply"
-				echo "| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ms "${k}") ($(spread "${phase}" "${n}" kubeprint)) | $(ms "${t}") ($(spread "${phase}" "${n}" kubectl)) | $(ms "${f}") ($(spread "${phase}" "${n}" floor)) | $(ratio "${k}" "${f}") | $(ratio "${t}" "${k}") |"
+				case ${phase} in
+				apply) label="${n}, first apply" ;;
+				noop) label="${n}, no-op re-apply" ;;
+				changed5) label="${n}, re-apply, 5 % changed" ;;
+				applywait) label="${n}, apply + wait" ;;
+				delete) label="${n}, delete" ;;
+				esac
+				row="| ${label} | $(count "${phase}" "${n}" kubeprint) | $(ratio "${k}" "$(median "${phase}" "${n}" floor)") | $(ratio "$(median "${phase}" "${n}" kubectl)" "${k}") |"
+				want peers && row+=" $(ratio "$(median "${phase}" "${n}" helm)" "${k}") | $(ratio "$(median "${phase}" "${n}" kapp)" "${k}") |"
+				for c in "${contenders[@]}"; do
+					v=$(median "${phase}" "${n}" "${c}")
+					sp=$(spread "${phase}" "${n}" "${c}")
+					row+=" $(ms "${v}")${sp:+ (${sp})} |"
+				done
+				echo "${row}"
 			done
 		done
 		echo
 		echo "Client CPU (user + sys of the client process, median): what each client itself burns on the 2 cores it shares with the control plane."
 		echo
-		echo "| N | kubeprint | kubectl | floor |"
-		echo "|---:|---:|---:|---:|"
-		for phase in apply noop; do
+		hdr="| N, phase |" sep="|---|"
+		for c in "${contenders[@]}"; do hdr+=" ${c} |"; sep+="---:|"; done
+		echo "${hdr}"
+		echo "${sep}"
+		for phase in apply noop changed5 applywait delete; do
+			[[ ${phases} == *" ${phase} "* ]] || continue
 			for n in ${sizes}; do
-				label=${n}
-				[[ ${phase} == noop ]] && label="${n}, no-op re-apply"
-				echo "| ${label} | $(ms "$(median "cpu-${phase}" "${n}" kubeprint)") | $(ms "$(median "cpu-${phase}" "${n}" kubectl)") | $(ms "$(median "cpu-${phase}" "${n}" floor)") |"
+				row="| ${n}, ${phase} |"
+				for c in "${contenders[@]}"; do row+=" $(ms "$(median "cpu-${phase}" "${n}" "${c}")") |"; done
+				echo "${row}"
 			done
 		done
 	fi
@@ -442,14 +562,24 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 	fi
 	if ((rss_n > 0)); then
 		echo
-		echo "## Peak resident memory (GNU time -v)"
+		echo "## ${rss_n} ConfigMaps applied into a fresh namespace: time and peak resident memory (GNU time -v, one run)"
 		echo
-		echo "| kubeprint builds and applies | peak RSS | wall |"
-		echo "|---|---:|---:|"
-		echo "| ${rss_n} ConfigMaps | $(awk -v k="$(median rss "${rss_n}" kubeprint)" 'BEGIN { printf "%.1f MiB (%.1f MB)", k / 1024, k * 1.024 / 1000 }') | ${wall} |"
+		echo "| client | wall | / kubeprint | peak RSS | / kubeprint |"
+		echo "|---|---:|---:|---:|---:|"
+		secs() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' <<<"$1"; }
+		k_wall=$(cat "${out}/logs/rss-kubeprint.log.wall" 2>/dev/null || echo failed)
+		k_rss=$(median rss "${rss_n}" kubeprint)
+		for c in "${contenders[@]}"; do
+			w=$(cat "${out}/logs/rss-${c}.log.wall" 2>/dev/null || echo -)
+			kb=$(median rss "${rss_n}" "${c}")
+			wr=-
+			[[ ${w} != failed && ${w} != - && ${k_wall} != failed ]] && wr=$(ratio "$(secs "${w}")" "$(secs "${k_wall}")")
+			mem=$(awk -v k="${kb}" 'BEGIN { if (k == "-") print "-"; else printf "%.1f MiB", k / 1024 }')
+			echo "| ${c} | ${w} | ${wr} | ${mem} | $(ratio "${kb}" "${k_rss}") |"
+		done
 	fi
 	echo
-	echo "## Goals (issue 7)"
+	echo "## Goals (issues 7 and 18)"
 	echo
 	if [[ -n ${apps} ]]; then
 		r=$(ratio_num "$(median render blueprints cdk8s)" "$(median render blueprints kubeprint)")
@@ -461,11 +591,18 @@ ratio_num() { [[ $1 == - || $2 == - ]] && { echo -; return; }; awk -v a="$1" -v 
 			echo "- $(ok "${r}" 1.3) ${phase/noop/no-op re-apply} of 500 objects within 1.3× of the floor (${r}×)"
 		done
 	fi
+	if [[ -n ${sizes} ]]; then
+		big=$(tr ' ' '\n' <<<"${sizes}" | sort -n | tail -n1)
+		r=$(ratio_num "$(median noop "${big}" kubeprint)" "$(median noop "${big}" floor)")
+		echo "- $(ok "${r}" 0.10) no-op re-apply of ${big} objects ≤ 10 % of the floor's time (${r}×)"
+		r=$(ratio_num "$(median changed5 "${big}" kubeprint)" "$(median changed5 "${big}" floor)")
+		echo "- $(ok "${r}" 0.20) re-apply of ${big} objects, 5 % changed, ≤ 20 % of the floor's time (${r}×)"
+	fi
 	if ((wait_runs > 0)); then
 		m=$(median wait "${wait_n}" kubeprint)
 		echo "- $(ok "${m}" 100000) wait returns ≤ 100 ms after readiness (median $(ms "${m}"))"
 	fi
-	if ((rss_n >= 10000)); then
+	if ((rss_n >= 10000)) && [[ $(median rss "${rss_n}" kubeprint) != - ]]; then
 		k=$(median rss "${rss_n}" kubeprint)
 		echo "- $(ok "${k}" 102400) peak RSS < 100 MiB for ${rss_n} objects ($(awk -v k="${k}" 'BEGIN { printf "%.1f MiB", k / 1024 }'); counted in MiB, GNU time's unit)"
 	fi

@@ -3,16 +3,22 @@
 //! an application would; also renders the inputs of the other contenders.
 //!
 //! ```text
-//! bench_apply render --n N [--replicas R] [--configmaps-only] --yaml FILE --jsonl FILE
+//! bench_apply render --n N [--replicas R] [--configmaps-only] [--changed-every K]
+//!                    --yaml FILE --jsonl FILE
 //!     writes the bundle as multi-document YAML (for kubectl) and as one JSON object per line
 //!     (for bench_floor); prints {"objects":..,"configmaps":..,"services":..,"deployments":..}
-//! bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait]
-//!                   [--concurrency C]
+//! bench_apply apply --n N [--replicas R] [--configmaps-only] [--changed-every K] --namespace NS
+//!                   [--wait] [--concurrency C] [--force-apply]
 //!     builds, validates and applies the bundle (server-side apply, default settings: field
-//!     manager "kubeprint", ApplySet bookkeeping, no pruning) and, with --wait, waits until every
-//!     object is ready; prints {"objects":..,"created":..,"configured":..,"unchanged":..,"build_ms":..,
+//!     manager "kubeprint", ApplySet bookkeeping, no pruning, unchanged objects skipped unless
+//!     --force-apply) and, with --wait, waits until every object is ready; prints
+//!     {"objects":..,"created":..,"configured":..,"unchanged":..,"skipped":..,"build_ms":..,
 //!     "apply_ms":..,"returned_unix_ns":..}
+//! bench_apply delete --n N [--replicas R] [--configmaps-only] --namespace NS
+//!     tears the applied bundle down (Applier::delete: reverse order, waiting until gone)
 //! ```
+//! `--changed-every K` changes every K-th ConfigMap (`LOG_LEVEL`): K = 10 changes 5 % of the
+//! mixed objects (ConfigMaps are half of them).
 //! Replicas default to 0, so the apply figures measure the client and the apiserver, not the
 //! pods the controllers would start meanwhile. Talks only to the cluster of `$KUBECONFIG`.
 
@@ -37,12 +43,15 @@ struct Args {
     namespace: Option<String>,
     wait: bool,
     concurrency: Option<usize>,
+    changed_every: usize,
+    force_apply: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench_apply render --n N [--replicas R] [--configmaps-only] --yaml FILE --jsonl FILE\n       \
-         bench_apply apply --n N [--replicas R] [--configmaps-only] --namespace NS [--wait] [--concurrency C]"
+        "usage: bench_apply render --n N [--replicas R] [--configmaps-only] [--changed-every K] --yaml FILE --jsonl FILE\n       \
+         bench_apply apply --n N [--replicas R] [--configmaps-only] [--changed-every K] --namespace NS [--wait] [--concurrency C] [--force-apply]\n       \
+         bench_apply delete --n N [--replicas R] [--configmaps-only] --namespace NS"
     );
     std::process::exit(2)
 }
@@ -64,6 +73,8 @@ fn parse_args() -> Args {
             "--namespace" => a.namespace = Some(value()),
             "--wait" => a.wait = true,
             "--concurrency" => a.concurrency = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--changed-every" => a.changed_every = value().parse().unwrap_or_else(|_| usage()),
+            "--force-apply" => a.force_apply = true,
             _ => usage(),
         }
     }
@@ -86,8 +97,8 @@ fn render(a: &Args) {
     let (Some(yaml_path), Some(jsonl_path)) = (&a.yaml, &a.jsonl) else {
         usage()
     };
-    let bundle =
-        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let bundle = synthetic::changed_bundle(a.n, a.replicas, a.configmaps_only, a.changed_every)
+        .unwrap_or_else(|e| fail("build", e));
     let yaml = bundle.to_yaml().unwrap_or_else(|e| fail("render", e));
     std::fs::write(yaml_path, yaml).unwrap_or_else(|e| fail(yaml_path, e));
     let mut jsonl = Vec::new();
@@ -111,14 +122,15 @@ async fn apply(a: &Args) {
         usage()
     };
     let start = Instant::now();
-    let bundle =
-        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let bundle = synthetic::changed_bundle(a.n, a.replicas, a.configmaps_only, a.changed_every)
+        .unwrap_or_else(|e| fail("build", e));
     let built = start.elapsed();
     let mut applier = Applier::try_default()
         .await
         .unwrap_or_else(|e| fail("client", e))
         .namespace(namespace.clone())
-        .wait(if a.wait { Wait::End } else { Wait::None });
+        .wait(if a.wait { Wait::End } else { Wait::None })
+        .force_apply(a.force_apply);
     if let Some(c) = a.concurrency {
         applier = applier.concurrency(c);
     }
@@ -144,13 +156,36 @@ async fn apply(a: &Args) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "{{\"objects\":{},\"created\":{},\"configured\":{},\"unchanged\":{},\"build_ms\":{:.2},\"apply_ms\":{:.1},\"returned_unix_ns\":{returned}}}",
+        "{{\"objects\":{},\"created\":{},\"configured\":{},\"unchanged\":{},\"skipped\":{},\"build_ms\":{:.2},\"apply_ms\":{:.1},\"returned_unix_ns\":{returned}}}",
         report.objects.len(),
         report.count(Outcome::Created),
         report.count(Outcome::Configured),
         report.count(Outcome::Unchanged),
+        report.skipped(),
         ms(built),
         ms(applied)
+    );
+}
+
+async fn delete(a: &Args) {
+    let Some(namespace) = &a.namespace else {
+        usage()
+    };
+    let bundle =
+        synthetic::bundle(a.n, a.replicas, a.configmaps_only).unwrap_or_else(|e| fail("build", e));
+    let applier = Applier::try_default()
+        .await
+        .unwrap_or_else(|e| fail("client", e))
+        .namespace(namespace.clone());
+    let t = Instant::now();
+    let report = applier
+        .delete(&bundle)
+        .await
+        .unwrap_or_else(|e| fail("delete", e));
+    println!(
+        "{{\"deleted\":{},\"delete_ms\":{:.1}}}",
+        report.deleted.len(),
+        ms(t.elapsed())
     );
 }
 
@@ -167,6 +202,11 @@ fn main() {
             .build()
             .unwrap_or_else(|e| fail("tokio runtime", e))
             .block_on(apply(&args)),
+        "delete" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| fail("tokio runtime", e))
+            .block_on(delete(&args)),
         _ => usage(),
     }
 }

@@ -111,13 +111,24 @@ fn deployment_of(i: usize, replicas: i32, image: &str, rolling: bool) -> Deploym
 /// The synthetic bundle of `n` objects (see the module docs). `replicas` is each Deployment's
 /// replica count.
 pub fn bundle(n: usize, replicas: i32, configmaps_only: bool) -> kubeprint::Result<Bundle> {
-    build(n, replicas, configmaps_only, false)
+    build(n, replicas, configmaps_only, false, 0)
+}
+
+/// [`bundle`] with every `every`-th ConfigMap changed (`LOG_LEVEL` `debug`): with the mixed
+/// kinds (ConfigMaps are half the objects) `every` = 10 changes 5 % of the objects.
+pub fn changed_bundle(
+    n: usize,
+    replicas: i32,
+    configmaps_only: bool,
+    every: usize,
+) -> kubeprint::Result<Bundle> {
+    build(n, replicas, configmaps_only, false, every)
 }
 
 /// [`bundle`] whose Deployments each read their app's ConfigMap and opt in to rolling on
 /// config changes, so the bundle maintains a config checksum per Deployment.
 pub fn rolling_bundle(n: usize) -> kubeprint::Result<Bundle> {
-    build(n, 1, false, true)
+    build(n, 1, false, true, 0)
 }
 
 fn build(
@@ -125,7 +136,15 @@ fn build(
     replicas: i32,
     configmaps_only: bool,
     rolling: bool,
+    changed_every: usize,
 ) -> kubeprint::Result<Bundle> {
+    let config_map = |i: usize| {
+        if changed_every > 0 && i.is_multiple_of(changed_every) {
+            config_map_at(i, "debug")
+        } else {
+            config_map_at(i, "info")
+        }
+    };
     let mix = Mix::of(n, configmaps_only);
     let mut b = Bundle::new("bench");
     for i in 0..mix.deployments {

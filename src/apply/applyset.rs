@@ -4,6 +4,7 @@
 //! objects nobody labelled are never touched.
 
 use super::error::Error;
+use super::noop::{Proven, Prover};
 use super::outcome::Fingerprint;
 use super::resources::{GroupKind, Key, ResourceType, Target};
 use super::rest::{Ctx, build_error};
@@ -71,6 +72,8 @@ pub(crate) struct Member {
     pub(crate) uid: String,
     /// A Secret with generate-once keys (the `kubeprint.dev/generate-once` annotation).
     pub(crate) generate_once: bool,
+    /// Proven unchanged against the bundle: its apply is skipped (see [`super::noop`]).
+    pub(crate) proven: Option<Proven>,
 }
 
 /// An ApplySet as read from its parent.
@@ -109,13 +112,15 @@ pub(crate) async fn scopes(
 }
 
 /// Lists the live members of set `id` in `scopes`, metadata only, with their state for field
-/// manager `manager`.
+/// manager `manager`. With a `prover`, whole objects are listed and each is proven unchanged
+/// against the bundle or not (one request per page still; only the verdict is kept).
 pub(crate) async fn list_members(
     ctx: &Ctx,
     id: &str,
     scopes: &BTreeSet<Scope>,
     concurrency: usize,
     manager: &str,
+    prover: Option<&Prover<'_>>,
 ) -> Result<BTreeMap<Key, Member>, Error> {
     let selector = format!("{PART_OF_LABEL}={id}");
     let results: Vec<Result<Vec<Member>, Error>> = futures::stream::iter(scopes)
@@ -130,8 +135,16 @@ pub(crate) async fn list_members(
                     &object,
                     rt.request(ns.as_deref()),
                     Some(&selector),
-                    true,
-                    |item| {
+                    prover.is_none(),
+                    |mut item| {
+                        // Items of a list carry no type; they are in the version listed.
+                        if prover.is_some()
+                            && let Some(o) = item.as_object_mut()
+                        {
+                            o.entry("apiVersion")
+                                .or_insert_with(|| json!(rt.api.api_version));
+                            o.entry("kind").or_insert_with(|| json!(rt.api.kind));
+                        }
                         let meta = item.get("metadata")?;
                         let name = meta.get("name")?.as_str()?;
                         // Only exact members (the selector already says so; be sure).
@@ -143,8 +156,10 @@ pub(crate) async fn list_members(
                             return None;
                         }
                         let item_ns = meta.get("namespace").and_then(Value::as_str);
+                        let target = Target::new(rt.clone(), item_ns, name);
+                        let proven = prover.and_then(|p| p.prove(&target.key(), &item));
                         Some(Member {
-                            target: Target::new(rt.clone(), item_ns, name),
+                            target,
                             state: Fingerprint::of(Some(meta), manager),
                             uid: meta
                                 .get("uid")
@@ -156,6 +171,7 @@ pub(crate) async fn list_members(
                                     .pointer("/annotations")
                                     .and_then(|a| a.get(crate::object::GENERATE_ONCE_ANNOTATION))
                                     .is_some(),
+                            proven,
                         })
                     },
                 )
@@ -334,7 +350,7 @@ impl ApplySet {
         manager: &str,
     ) -> Result<BTreeMap<Key, Member>, Error> {
         let scopes = scopes(ctx, kinds, namespaces).await?;
-        list_members(ctx, &self.id, &scopes, concurrency, manager).await
+        list_members(ctx, &self.id, &scopes, concurrency, manager, None).await
     }
 }
 

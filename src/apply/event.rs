@@ -50,6 +50,12 @@ pub enum Event {
         /// What changed.
         outcome: Outcome,
     },
+    /// The object was proven unchanged from its listing and no request was sent (it counts as
+    /// applied, [`Outcome::Unchanged`]; see [`Applier::force_apply`](super::Applier::force_apply)).
+    Skipped {
+        /// The object.
+        object: ObjectRef,
+    },
     /// A request failed transiently and will be retried.
     Retrying {
         /// The object the request was for.
@@ -123,6 +129,7 @@ impl Event {
         match self {
             Event::Applying { object }
             | Event::Applied { object, .. }
+            | Event::Skipped { object }
             | Event::Retrying { object, .. }
             | Event::Recreating { object, .. }
             | Event::Waiting { object, .. }
@@ -141,6 +148,7 @@ impl fmt::Display for Event {
         match self {
             Event::Applying { object } => write!(f, "{object}: applying"),
             Event::Applied { object, outcome } => write!(f, "{object}: {outcome}"),
+            Event::Skipped { object } => write!(f, "{object}: unchanged (skipped)"),
             Event::Retrying {
                 object,
                 operation,

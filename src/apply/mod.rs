@@ -33,6 +33,11 @@
 //!   managers and fields. An unchanged bundle writes nothing (no new resourceVersion, no
 //!   rollout); each object is reported [`Outcome::Created`], `Configured` or `Unchanged`,
 //!   judged on what the apply owns (a controller writing status meanwhile changes nothing).
+//! - **No-op re-applies send nothing**: the ApplySet's members are listed (one request per kind
+//!   and namespace), and an object whose live state proves the apply would change nothing —
+//!   the field manager's `managedFields` entry owns exactly the fields the body sets, each with
+//!   the body's value — is skipped ([`Applied::skipped`], [`Event::Skipped`]); anything else is
+//!   sent. [`Applier::force_apply`] sends every object.
 //! - **Plans**: [`Applier::plan`] asks the server (dry-run) what each object would become;
 //!   [`Plan::compute`] plans offline against [`LiveObjects`] read before. Both make their
 //!   items with the same code: masked unified diffs without server-managed fields.
@@ -77,6 +82,7 @@ mod error;
 mod event;
 mod items;
 mod merge;
+mod noop;
 mod outcome;
 mod plan;
 mod readiness;
@@ -136,6 +142,7 @@ pub enum Wait {
 struct Options {
     field_manager: String,
     force: bool,
+    force_apply: bool,
     namespace: Option<String>,
     create_namespace: bool,
     concurrency: usize,
@@ -159,6 +166,7 @@ impl Default for Options {
         Options {
             field_manager: "kubeprint".into(),
             force: false,
+            force_apply: false,
             namespace: None,
             create_namespace: false,
             concurrency: 16,
@@ -211,6 +219,10 @@ pub struct Applied {
     pub outcome: Outcome,
     /// Its resourceVersion after the apply (empty for a dry run).
     pub resource_version: String,
+    /// No request was sent: the live object, listed with the ApplySet's members, proved that
+    /// the apply would change nothing (the outcome is then [`Outcome::Unchanged`]; see
+    /// [`Applier::force_apply`]).
+    pub skipped: bool,
 }
 
 /// What [`Applier::apply`] did.
@@ -236,6 +248,12 @@ impl Report {
     /// How many objects had `outcome`.
     pub fn count(&self, outcome: Outcome) -> usize {
         self.objects.iter().filter(|o| o.outcome == outcome).count()
+    }
+
+    /// How many objects were proven unchanged and not sent at all (counted in
+    /// [`Outcome::Unchanged`] too).
+    pub fn skipped(&self) -> usize {
+        self.objects.iter().filter(|o| o.skipped).count()
     }
 
     /// Whether anything changed on the server.
@@ -332,6 +350,26 @@ impl Applier {
     #[must_use]
     pub fn force(mut self, force: bool) -> Self {
         self.options.force = force;
+        self
+    }
+
+    /// Sends every object's server-side apply, even those the live objects prove unchanged.
+    ///
+    /// By default a re-apply skips the request of an object whose live state (listed with the
+    /// ApplySet's members, one request per kind and namespace, never one per object) proves
+    /// that the apply would change nothing: the field manager's `managedFields` entry owns
+    /// exactly the fields the body sets, and every one of them has the body's value. Such
+    /// objects are reported [`Outcome::Unchanged`] with [`Applied::skipped`] and an
+    /// [`Event::Skipped`]. Anything the proof does not cover is sent as before.
+    ///
+    /// ```
+    /// # fn f(client: kube::Client) {
+    /// let applier = kubeprint::apply::Applier::new(client).force_apply(true);
+    /// # let _ = applier; }
+    /// ```
+    #[must_use]
+    pub fn force_apply(mut self, force_apply: bool) -> Self {
+        self.options.force_apply = force_apply;
         self
     }
 
@@ -678,9 +716,12 @@ impl Applier {
         let first = applyset::scopes(&ctx, &new_kinds, &new_namespaces).await?;
         let conc = self.options.concurrency;
         let manager = self.options.field_manager.as_str();
+        // Unless every object is to be sent, members are listed whole and proven unchanged
+        // against the bundle (their requests are then skipped).
+        let prover = (!self.options.force_apply).then(|| noop::Prover::new(&items, manager));
         let (mut set, mut live) = futures::try_join!(
             ApplySet::load(&ctx, self.parent_type(), &home, bundle.name()),
-            applyset::list_members(&ctx, &id, &first, conc, manager)
+            applyset::list_members(&ctx, &id, &first, conc, manager, prover.as_ref())
         )?;
         self.check_home(&ctx, bundle, &set, spans).await?;
         let orphaned = self
@@ -695,7 +736,7 @@ impl Applier {
             .cloned()
             .collect();
         if !rest.is_empty() {
-            live.extend(applyset::list_members(&ctx, &id, &rest, conc, manager).await?);
+            live.extend(applyset::list_members(&ctx, &id, &rest, conc, manager, None).await?);
         }
 
         if self.options.create_namespace {
@@ -859,6 +900,7 @@ impl Applier {
             created = report.count(Outcome::Created),
             configured = report.count(Outcome::Configured),
             unchanged = report.count(Outcome::Unchanged),
+            skipped = report.skipped(),
             recreated = report.count(Outcome::Recreated),
             pruned = report.pruned.len(),
             elapsed = ?report.elapsed,
@@ -970,6 +1012,9 @@ impl Applier {
         item: &Item<'_>,
         live: &BTreeMap<Key, Member>,
     ) -> Result<AppliedItem> {
+        if let Some(done) = noop::skip(ctx, item, live, self.options.wait) {
+            return Ok(done);
+        }
         let object = item.target.object.clone();
         ctx.emit(Event::Applying {
             object: object.clone(),
@@ -1055,6 +1100,7 @@ impl Applier {
                 object: item.target.object.clone(),
                 outcome,
                 resource_version: rv,
+                skipped: false,
             },
             wait,
         ))
@@ -1289,6 +1335,7 @@ impl Applier {
                 object: item.object,
                 outcome,
                 resource_version: String::new(),
+                skipped: false,
             });
         }
         report.elapsed = started.elapsed();

@@ -136,6 +136,10 @@ pub struct Apply {
     /// Take over fields owned by other field managers instead of failing on conflicts.
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Send every object's server-side apply, even those the live objects prove unchanged
+    /// (by default those are skipped and reported "unchanged (skipped)").
+    #[arg(long)]
+    pub force_apply: bool,
     /// Delete and recreate objects whose immutable fields changed (a StatefulSet keeps its pods
     /// and volumes); without it such a change is an error.
     #[arg(long)]
@@ -333,13 +337,14 @@ mod tests {
             "--timeout",
             "90s",
             "--force-conflicts",
+            "--force-apply",
         ])
         .unwrap()
         .command
         else {
             panic!()
         };
-        assert!(a.dry_run && a.prune && a.wait && a.force_conflicts);
+        assert!(a.dry_run && a.prune && a.wait && a.force_conflicts && a.force_apply);
         assert_eq!(a.timeout, Duration::from_secs(90));
         let Some(Command::Apply(a)) = parse(&["apply"]).unwrap().command else {
             panic!()
@@ -349,6 +354,7 @@ mod tests {
                 && !a.prune
                 && !a.wait
                 && !a.force_conflicts
+                && !a.force_apply
                 && !a.recreate
                 && !a.create_namespace
         );

@@ -133,6 +133,7 @@ pub(crate) fn step(event: &Event) -> Step {
     match event {
         Event::Applying { .. } => Step::Applying,
         Event::Applied { outcome, .. } => Step::Applied(outcome.to_string()),
+        Event::Skipped { .. } => Step::Applied("unchanged (skipped)".into()),
         Event::Retrying {
             operation,
             attempt,
@@ -326,6 +327,7 @@ pub(crate) async fn apply(
         .dry_run(args.dry_run)
         .prune(args.prune)
         .force(args.force_conflicts)
+        .force_apply(args.force_apply)
         .recreate(args.recreate)
         .create_namespace(args.create_namespace)
         .prune_other_namespaces(args.prune_other_namespaces)
@@ -597,7 +599,11 @@ pub(crate) fn apply_summary(report: &Report, dry_run: bool) -> String {
         (Outcome::Unchanged, "unchanged"),
     ] {
         let n = report.count(outcome);
-        if n > 0 {
+        let skipped = report.skipped();
+        if n > 0 && outcome == Outcome::Unchanged && skipped > 0 {
+            // Proven unchanged from the listing: no request sent.
+            parts.push(format!("{n} {word} ({skipped} skipped)"));
+        } else if n > 0 {
             parts.push(format!("{n} {word}"));
         }
     }
@@ -784,6 +790,7 @@ mod tests {
             object: object("ConfigMap", name),
             outcome,
             resource_version: "1".into(),
+            skipped: false,
         };
         let report = Report {
             applyset: "x".into(),
@@ -800,6 +807,12 @@ mod tests {
         assert_eq!(
             apply_summary(&report, false),
             "Applied 3 objects: 1 created, 2 unchanged, 1 pruned in 1.2s.\n"
+        );
+        let mut skipping = report.clone();
+        skipping.objects[2].skipped = true;
+        assert_eq!(
+            apply_summary(&skipping, false),
+            "Applied 3 objects: 1 created, 2 unchanged (1 skipped), 1 pruned in 1.2s.\n"
         );
         assert_eq!(
             apply_summary(&Report::default(), true),
@@ -864,6 +877,10 @@ mod tests {
                 outcome: Outcome::Created
             }),
             Step::Applied("created".into())
+        );
+        assert_eq!(
+            step(&Event::Skipped { object: o.clone() }),
+            Step::Applied("unchanged (skipped)".into())
         );
         assert_eq!(
             step(&Event::Waiting {
