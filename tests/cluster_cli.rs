@@ -261,6 +261,7 @@ fn apply_wait_reapply_status_and_diff() {
         "{first:?}"
     );
 
+    // Nothing changed: every object is proven unchanged from the listed members and not sent.
     let again = cli(&ns, &["apply", "--wait"], app);
     assert_eq!(again.status, 0, "{again:?}");
     assert!(
@@ -269,7 +270,7 @@ fn apply_wait_reapply_status_and_diff() {
             .lines()
             .last()
             .unwrap()
-            .starts_with("Applied 4 objects: 4 unchanged in "),
+            .starts_with("Applied 4 objects: 4 unchanged (4 skipped) in "),
         "{again:?}"
     );
     for o in [
