@@ -167,6 +167,70 @@ async fn invalidated_objects(
     )))
 }
 
+/// The versions of `crd` (applied, as JSON) that must be reachable before objects of its kind
+/// are applied: the served ones, as `/apis/{group}/{version}/{plural}`.
+pub(crate) fn served_paths(crd: &Value) -> Vec<String> {
+    let group = crd.pointer("/spec/group").and_then(Value::as_str);
+    let plural = crd.pointer("/spec/names/plural").and_then(Value::as_str);
+    let (Some(group), Some(plural)) = (group, plural) else {
+        return Vec::new();
+    };
+    crd.pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(Value::as_bool) == Some(true))
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .map(|v| format!("/apis/{group}/{v}/{plural}"))
+        .collect()
+}
+
+/// Waits until the apiserver serves every served version of the applied CRDs. `Established`
+/// says a CRD's kind is served, but once it is true a version added by an update is not: the
+/// apiserver's handler learns of the update a moment later and answers 404 until then, so
+/// objects of the new version would be refused. Each path is listed (`limit=1`) until it answers.
+pub(crate) async fn await_served(
+    ctx: &Ctx,
+    crds: &[(crate::error::ObjectRef, Value)],
+    timeout: std::time::Duration,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    for (object, crd) in crds {
+        for path in served_paths(crd) {
+            let mut delay = std::time::Duration::from_millis(50);
+            loop {
+                let request = kube::core::Request::new(path.clone())
+                    .list(&kube::api::ListParams::default().limit(1))
+                    .map_err(|e| super::rest::build_error(object, "list", e))?;
+                let answer = ctx.send(object, "list", request).await?;
+                if answer.ok() {
+                    break;
+                }
+                if answer.code != 404 {
+                    return Err(ctx.api_error(object, "list", &answer));
+                }
+                let elapsed = started.elapsed();
+                if elapsed >= timeout {
+                    return Err(Error::NotReady {
+                        timed_out: true,
+                        elapsed,
+                        objects: vec![super::error::NotReady {
+                            object: object.clone(),
+                            failed: false,
+                            state: format!("{path} is not served yet (404)"),
+                            conditions: Vec::new(),
+                            pods: Vec::new(),
+                        }],
+                    });
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(1));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

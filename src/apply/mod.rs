@@ -769,6 +769,16 @@ impl Applier {
                 .await?;
                 parent_written = true;
             }
+            // The CRDs of this wave, whose versions must be served before the next wave.
+            let definitions: Vec<(ObjectRef, Value)> = group
+                .iter()
+                .filter_map(|i| match i.object {
+                    Object::CustomResourceDefinition(c) => serde_json::to_value(c.as_ref())
+                        .ok()
+                        .map(|v| (i.target.object.clone(), v)),
+                    _ => None,
+                })
+                .collect();
             // Once the apiserver is unreachable, start no more requests: the wave fails.
             let unreachable = std::sync::atomic::AtomicBool::new(false);
             let unreachable = &unreachable;
@@ -825,6 +835,9 @@ impl Applier {
                     self.options.fail_fast,
                 )
                 .await?;
+            }
+            if !definitions.is_empty() {
+                crds::await_served(&ctx, &definitions, self.options.object_timeout).await?;
             }
         }
         if !parent_written {
