@@ -1700,7 +1700,8 @@ fn mongodb_tls() {
 
 #[test]
 fn operations_snapshots() {
-    use kubeprint::blueprint::{Backup, Eviction, Metrics, Tls};
+    use kubeprint::blueprint::{Backup, Eviction, Metrics, ServiceMonitor, Tls};
+    use std::time::Duration;
     snapshot(
         "mysql_operations",
         &MySql::builder()
@@ -1710,6 +1711,13 @@ fn operations_snapshots() {
             .metrics(
                 Metrics::builder()
                     .scraper(Client::namespace("monitoring"))
+                    .service_monitor(
+                        ServiceMonitor::builder()
+                            .interval(Duration::from_secs(30))
+                            .scrape_timeout(Duration::from_millis(7500))
+                            .labels([("release", "kube-prometheus-stack")])
+                            .build(),
+                    )
                     .build(),
             )
             .tls(Tls::builder().secret("db-tls").ca_key("ca.crt").build())
@@ -1724,6 +1732,7 @@ fn operations_snapshots() {
             .metrics(
                 Metrics::builder()
                     .scraper(Client::namespace("monitoring"))
+                    .service_monitor(ServiceMonitor::default())
                     .build(),
             )
             .tls(Tls::builder().secret("cache-tls").ca_key("ca.crt").build())

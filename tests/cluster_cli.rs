@@ -188,6 +188,9 @@ fn kuard(level: &str, password: &str, replicas: i32) -> kubeprint::Result<Bundle
         .template(
             PodTemplate::builder()
                 .selector_label("app", "kuard")
+                // kwok holds the pods back (tools/cluster/kwok.yaml), so the rollout is
+                // seen in progress however fast the control plane is.
+                .annotation("pod-ready.stage.kwok.x-k8s.io/delay", "1500ms")
                 .security(PodSecurity::restricted().run_as_user(65534))
                 .container(
                     Container::builder()

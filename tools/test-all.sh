@@ -30,6 +30,10 @@ tools/cluster/build.sh
 step "schema validator (kubernetes-validate in a virtualenv)"
 tools/schema/setup.sh
 
+step "vendor CRDs the cluster tests install (the Prometheus Operator's ServiceMonitor, from the Go module proxy)"
+KUBEPRINT_SERVICEMONITOR_CRD="$(tools/cluster/crds.sh | tail -n1)/servicemonitors.yaml"
+export KUBEPRINT_SERVICEMONITOR_CRD
+
 step "packages the blueprint script harnesses run against (Debian)"
 tools/script-deps.sh
 

@@ -689,20 +689,38 @@ impl Tls {
     }
 }
 
-/// A Prometheus exporter sidecar of a blueprint (Redis: `redis_exporter`), serving metrics on
-/// a `metrics` container port that a NetworkPolicy of its own, `NAME-metrics`, opens to the
-/// declared scrapers only.
+/// A Prometheus exporter sidecar of a blueprint (MySQL: `mysqld_exporter`, Redis:
+/// `redis_exporter`, MongoDB: `mongodb_exporter`), serving metrics on a `metrics` container
+/// port. Service `NAME-metrics` (ClusterIP, port `metrics`, label
+/// `app.kubernetes.io/component: metrics`) reaches every pod's exporter; NetworkPolicy
+/// `NAME-metrics` opens the port to the declared scrapers only; with
+/// [`.service_monitor(..)`](MetricsBuilder::service_monitor) a Prometheus Operator
+/// [`ServiceMonitor`] points Prometheus at the Service.
 ///
 /// # Example
 ///
 /// ```
-/// use kubeprint::blueprint::{Blueprint, Client, Metrics, Redis};
+/// use kubeprint::blueprint::{Blueprint, Client, Metrics, Redis, ServiceMonitor};
+/// use std::time::Duration;
 /// let cache = Redis::builder()
 ///     .name("cache")
-///     .metrics(Metrics::builder().scraper(Client::namespace("monitoring")).build())
+///     .metrics(
+///         Metrics::builder()
+///             .scraper(Client::namespace("monitoring"))
+///             .service_monitor(
+///                 ServiceMonitor::builder()
+///                     .interval(Duration::from_secs(15))
+///                     .labels([("release", "prometheus")])
+///                     .build(),
+///             )
+///             .build(),
+///     )
 ///     .build();
 /// let bundle = cache.bundle()?;
 /// assert!(bundle.get("NetworkPolicy", "cache-metrics").is_some());
+/// assert!(bundle.get("Service", "cache-metrics").is_some());
+/// let monitor = bundle.get("ServiceMonitor", "cache").unwrap().to_json_value()?;
+/// assert_eq!(monitor["spec"]["endpoints"][0]["interval"], "15s");
 /// # Ok::<(), kubeprint::Error>(())
 /// ```
 ///
@@ -714,6 +732,7 @@ impl Tls {
 /// |---|---|
 /// | `.image(impl Into<String>)` / `.image_opt(Option<..>)` | The exporter image (default: the blueprint's, e.g. [`redis::EXPORTER_IMAGE`]). |
 /// | `.scraper(client)` (repeatable) | Who may scrape the metrics port (e.g. Prometheus' namespace). |
+/// | `.service_monitor(ServiceMonitor)` / `.service_monitor_opt(Option<..>)` | A Prometheus Operator `ServiceMonitor` for Service `NAME-metrics`; none by default. |
 #[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
 #[builder(doc)]
 pub struct Metrics {
@@ -731,6 +750,195 @@ pub struct Metrics {
         )
     )]
     scrapers: Vec<Client>,
+    /// A Prometheus Operator `ServiceMonitor` for Service `NAME-metrics`; none by default.
+    #[builder(default, setter(strip_option(fallback = service_monitor_opt)))]
+    service_monitor: Option<ServiceMonitor>,
+}
+
+/// A Prometheus Operator `ServiceMonitor` (`monitoring.coreos.com/v1`) for a blueprint's
+/// metrics Service: the Prometheus instances whose `serviceMonitorSelector` matches its
+/// [labels](ServiceMonitorBuilder::labels) (and whose `serviceMonitorNamespaceSelector` admits
+/// its namespace) scrape every pod's exporter through Service `NAME-metrics`, one target per
+/// pod. Remember to admit Prometheus' pods with [`Metrics`]' `.scraper(..)`: the metrics port
+/// is closed to everyone else.
+///
+/// The ServiceMonitor CRD must be in the cluster (installed with the Prometheus Operator, or
+/// in the same bundle: CRDs are applied, and waited for, before the objects of their kinds).
+/// It is judged ready once applied, and failed when a Prometheus reports it not accepted
+/// (`status.bindings[].conditions`, written by operators with status reporting on).
+///
+/// # Example
+///
+/// ```
+/// use kubeprint::blueprint::{Blueprint, Metrics, MySql, ServiceMonitor};
+/// use std::time::Duration;
+/// let monitor = ServiceMonitor::builder()
+///     .interval(Duration::from_secs(30))
+///     .scrape_timeout(Duration::from_secs(10))
+///     .labels([("release", "kube-prometheus-stack")])
+///     .build();
+/// let db = MySql::builder()
+///     .name("db")
+///     .metrics(Metrics::builder().service_monitor(monitor).build())
+///     .build();
+/// let json = db.bundle()?.get("ServiceMonitor", "db").unwrap().to_json_value()?;
+/// assert_eq!(json["metadata"]["labels"]["release"], "kube-prometheus-stack");
+/// assert_eq!(json["spec"]["endpoints"][0]["port"], "metrics");
+/// assert_eq!(json["spec"]["endpoints"][0]["scrapeTimeout"], "10s");
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+///
+/// # Setters
+///
+/// On [`ServiceMonitor::builder()`](ServiceMonitor::builder); `.build()` needs every **required** one.
+///
+/// | setter | what it sets |
+/// |---|---|
+/// | `.interval(Duration)` / `.interval_opt(Option<..>)` | How often Prometheus scrapes (whole milliseconds); its global interval when unset. |
+/// | `.scrape_timeout(Duration)` / `.scrape_timeout_opt(Option<..>)` | How long one scrape may take (whole milliseconds, at most the interval); Prometheus' default when unset. |
+/// | `.labels(impl Into<Labels>)` | Labels of the ServiceMonitor, for the Prometheus' `serviceMonitorSelector` (e.g. `release: kube-prometheus-stack`). |
+#[derive(Clone, Debug, Default, PartialEq, Eq, typed_builder::TypedBuilder)]
+#[builder(doc)]
+pub struct ServiceMonitor {
+    /// How often Prometheus scrapes (whole milliseconds); its global interval when unset.
+    #[builder(default, setter(strip_option(fallback = interval_opt)))]
+    interval: Option<std::time::Duration>,
+    /// How long one scrape may take (whole milliseconds, at most the interval); Prometheus'
+    /// default when unset.
+    #[builder(default, setter(strip_option(fallback = scrape_timeout_opt)))]
+    scrape_timeout: Option<std::time::Duration>,
+    /// Labels of the ServiceMonitor, for the Prometheus' `serviceMonitorSelector` (e.g.
+    /// `release: kube-prometheus-stack`).
+    #[builder(default, setter(into))]
+    labels: Labels,
+}
+
+/// The Prometheus duration of `d` (`15s`, `1500ms`), or why it cannot be one.
+fn prometheus_duration(d: std::time::Duration) -> std::result::Result<String, &'static str> {
+    if d.is_zero() {
+        return Err("must be above 0");
+    }
+    if !d.subsec_nanos().is_multiple_of(1_000_000) {
+        return Err("must be whole milliseconds");
+    }
+    Ok(if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    })
+}
+
+impl ServiceMonitor {
+    fn check(&self, c: &mut Checker) {
+        if let Some(d) = self.interval
+            && let Err(e) = prometheus_duration(d)
+        {
+            c.fail("metrics.service_monitor.interval", e);
+        }
+        if let Some(d) = self.scrape_timeout
+            && let Err(e) = prometheus_duration(d)
+        {
+            c.fail("metrics.service_monitor.scrape_timeout", e);
+        }
+        if let (Some(interval), Some(timeout)) = (self.interval, self.scrape_timeout)
+            && timeout > interval
+        {
+            c.fail(
+                "metrics.service_monitor.scrape_timeout",
+                format!(
+                    "{timeout:?} is longer than the interval ({interval:?}): Prometheus refuses it"
+                ),
+            );
+        }
+        c.labels("metrics.service_monitor.labels", Some(self.labels.as_map()));
+    }
+
+    /// The ServiceMonitor `name` selecting Service labels `selector` on port `metrics`.
+    fn object(&self, name: &str, labels: &Labels, selector: &Labels) -> crate::CustomObject {
+        let mut endpoint = serde_json::json!({"port": "metrics", "path": "/metrics"});
+        // Checked already: the durations render.
+        if let Some(Ok(interval)) = self.interval.map(prometheus_duration) {
+            endpoint["interval"] = interval.into();
+        }
+        if let Some(Ok(timeout)) = self.scrape_timeout.map(prometheus_duration) {
+            endpoint["scrapeTimeout"] = timeout.into();
+        }
+        let mut labels = labels.clone();
+        labels.merge(&self.labels);
+        let mut object = crate::CustomObject::new(
+            "monitoring.coreos.com/v1",
+            "ServiceMonitor",
+            "servicemonitors",
+            true,
+        )
+        .with_name(name)
+        .with_field(
+            "spec",
+            serde_json::json!({
+                "selector": {"matchLabels": selector.as_map()},
+                "endpoints": [endpoint],
+            }),
+        )
+        .with_readiness(service_monitor_readiness);
+        object.metadata.labels = Some(labels.into());
+        object
+    }
+}
+
+/// A ServiceMonitor is ready once applied (the Prometheus Operator writes no status unless told
+/// to), and failed when a Prometheus bound to it reports it not accepted.
+fn service_monitor_readiness(v: &serde_json::Value) -> crate::object::CustomReadiness {
+    use crate::object::CustomReadiness;
+    let bindings = v
+        .pointer("/status/bindings")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten();
+    for binding in bindings {
+        let refused = binding
+            .get("conditions")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|c| {
+                c.get("type").and_then(serde_json::Value::as_str) == Some("Accepted")
+                    && c.get("status").and_then(serde_json::Value::as_str) == Some("False")
+            });
+        if let Some(condition) = refused {
+            let field = |f: &str| {
+                binding
+                    .get(f)
+                    .or_else(|| condition.get(f))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            return CustomReadiness::Failed(format!(
+                "{} {}/{} does not accept it: {}: {}",
+                field("resource"),
+                field("namespace"),
+                field("name"),
+                field("reason"),
+                field("message")
+            ));
+        }
+    }
+    CustomReadiness::Ready
+}
+
+/// What differs between the blueprints' exporter sidecars; [`Metrics::sidecar`] adds the rest.
+pub(crate) struct Exporter<'a> {
+    /// The blueprint's default exporter image.
+    pub(crate) image: &'a str,
+    /// The metrics port.
+    pub(crate) port: i32,
+    /// The HTTP path the probes get.
+    pub(crate) health_path: &'a str,
+    /// The memory limit (the request is 32 MiB).
+    pub(crate) memory_limit: crate::quantity::Memory,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) mounts: Vec<crate::pod::Mount>,
 }
 
 impl Metrics {
@@ -751,15 +959,41 @@ impl Metrics {
                 );
             }
         }
+        if let Some(monitor) = &self.service_monitor {
+            monitor.check(c);
+        }
     }
 
-    /// The exporter image: the configured one or `default`.
-    pub(crate) fn image_or<'a>(&'a self, default: &'a str) -> &'a str {
-        self.image.as_deref().unwrap_or(default)
+    /// The `metrics` sidecar: `exporter`'s image (unless overridden), port, arguments,
+    /// environment and mounts, probed over HTTP, with small resources.
+    pub(crate) fn sidecar(&self, exporter: Exporter<'_>) -> crate::pod::Container {
+        use crate::pod::{Container, Port, Probe, Resources};
+        use crate::quantity::{Cpu, Memory};
+        let probe = || Probe::http_get(exporter.health_path, "metrics");
+        let container = Container::builder()
+            .name("metrics")
+            .image(self.image.as_deref().unwrap_or(exporter.image))
+            .args(exporter.args)
+            .port(Port::tcp("metrics", exporter.port))
+            .readiness(probe().period(10).timeout(5).failure_threshold(3))
+            .liveness(probe().period(20).timeout(5).failure_threshold(3))
+            .resources(
+                Resources::new()
+                    .requests(Cpu::millis(10), Memory::mib(32))
+                    .limit_memory(exporter.memory_limit),
+            );
+        let container = exporter.env.into_iter().fold(container, |c, e| c.env(e));
+        exporter
+            .mounts
+            .into_iter()
+            .fold(container, |c, m| c.mount(m))
+            .build()
     }
 
-    /// Adds NetworkPolicy `NAME-metrics` admitting the scrapers to `port` of the pods.
-    pub(crate) fn add_policy(
+    /// Adds what reaches the exporters on `port` of the pods `selector` picks: Service and
+    /// NetworkPolicy `NAME-metrics` (admitting the scrapers), and the ServiceMonitor `NAME` when
+    /// asked for. `labels` are the blueprint's pod labels.
+    pub(crate) fn add(
         &self,
         bundle: &mut Bundle,
         name: &str,
@@ -767,15 +1001,32 @@ impl Metrics {
         selector: &Labels,
         port: i32,
     ) -> Result<()> {
+        let metrics_name = format!("{name}-metrics");
         network_policy(
             bundle,
-            &format!("{name}-metrics"),
+            &metrics_name,
             labels,
             selector,
             &[port],
             &self.scrapers,
             &[],
-        )
+        )?;
+        let service_labels = labels
+            .clone()
+            .with("app.kubernetes.io/component", "metrics");
+        let service_selector = selector
+            .clone()
+            .with("app.kubernetes.io/component", "metrics");
+        bundle.add(client_service(
+            &metrics_name,
+            &service_labels,
+            selector,
+            &[("metrics", port)],
+        ))?;
+        if let Some(monitor) = &self.service_monitor {
+            bundle.add(monitor.object(name, &service_labels, &service_selector))?;
+        }
+        Ok(())
     }
 }
 
@@ -1452,6 +1703,101 @@ pub(crate) fn script_command(shell: &str, script: &str, args: &[&str]) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::CustomReadiness;
+    use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn prometheus_durations() {
+        assert_eq!(prometheus_duration(Duration::from_secs(15)).unwrap(), "15s");
+        assert_eq!(
+            prometheus_duration(Duration::from_millis(1500)).unwrap(),
+            "1500ms"
+        );
+        assert_eq!(
+            prometheus_duration(Duration::from_secs(600)).unwrap(),
+            "600s"
+        );
+        assert!(prometheus_duration(Duration::ZERO).is_err());
+        assert!(prometheus_duration(Duration::from_micros(1500)).is_err());
+    }
+
+    fn monitor_errors(monitor: ServiceMonitor) -> String {
+        let mut c = Checker::new(ObjectRef::new("mysql", "db"));
+        Metrics::builder()
+            .service_monitor(monitor)
+            .build()
+            .check(&mut c);
+        c.into_violations()
+            .iter()
+            .map(|v| format!("{}: {}", v.path, v.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn service_monitor_checks_name_the_field() {
+        assert_eq!(monitor_errors(ServiceMonitor::default()), "");
+        let e = monitor_errors(
+            ServiceMonitor::builder()
+                .interval(Duration::from_secs(10))
+                .scrape_timeout(Duration::from_secs(20))
+                .build(),
+        );
+        assert!(
+            e.starts_with(
+                "metrics.service_monitor.scrape_timeout: 20s is longer than the interval"
+            ),
+            "{e}"
+        );
+        let e = monitor_errors(ServiceMonitor::builder().interval(Duration::ZERO).build());
+        assert_eq!(e, "metrics.service_monitor.interval: must be above 0");
+        let e = monitor_errors(
+            ServiceMonitor::builder()
+                .scrape_timeout(Duration::from_nanos(10))
+                .build(),
+        );
+        assert_eq!(
+            e,
+            "metrics.service_monitor.scrape_timeout: must be whole milliseconds"
+        );
+        let e = monitor_errors(
+            ServiceMonitor::builder()
+                .labels([("bad key!", "x")])
+                .build(),
+        );
+        assert!(
+            e.starts_with(r#"metrics.service_monitor.labels["bad key!"]: "#),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn service_monitor_is_ready_unless_a_prometheus_refuses_it() {
+        assert_eq!(
+            service_monitor_readiness(&json!({})),
+            CustomReadiness::Ready
+        );
+        let bound = |status: &str| {
+            json!({"status": {"bindings": [{
+                "group": "monitoring.coreos.com", "resource": "prometheuses",
+                "namespace": "monitoring", "name": "k8s",
+                "conditions": [{"type": "Accepted", "status": status,
+                    "reason": "InvalidConfiguration", "message": "bad relabeling"}]}]}})
+        };
+        assert_eq!(
+            service_monitor_readiness(&bound("True")),
+            CustomReadiness::Ready
+        );
+        assert_eq!(
+            service_monitor_readiness(&bound("False")),
+            CustomReadiness::Failed(
+                "prometheuses monitoring/k8s does not accept it: InvalidConfiguration: \
+                 bad relabeling"
+                    .to_owned()
+            )
+        );
+    }
 
     #[test]
     fn cidrs() {

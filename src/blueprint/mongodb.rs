@@ -46,7 +46,9 @@
 //! ## Metrics
 //! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`],
 //! `mongodb_exporter`) in every pod, reading its own `mongod` (`directConnection`) and serving
-//! Prometheus metrics on port 9216 (`metrics`), which NetworkPolicy `NAME-metrics` opens to the
+//! Prometheus metrics on port 9216 (`metrics`), reached through Service `NAME-metrics`
+//! (one target per pod; with [`ServiceMonitor`](super::ServiceMonitor) a Prometheus Operator
+//! `ServiceMonitor` `NAME` selects it) and opened by NetworkPolicy `NAME-metrics` to the
 //! declared scrapers only. It logs in as [`EXPORTER_USER`] in `admin` with the built-in role
 //! `clusterMonitor` only (server, replication and collection statistics; no application data
 //! and no `read` on `local`, which would expose every write through the oplog — so oplog
@@ -677,7 +679,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         peers.as_slice(),
     )?;
     if let Some(metrics) = &m.metrics {
-        metrics.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
+        metrics.add(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
     }
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
@@ -688,39 +690,31 @@ fn build(m: &MongoDb) -> Result<Bundle> {
 /// The `metrics` sidecar: `mongodb_exporter` reading the local `mongod` directly as
 /// [`EXPORTER_USER`], its password from the Secret (`MONGODB_PASSWORD`, never in the URI).
 fn exporter_container(metrics: &super::Metrics, secret: &str, tls: bool) -> Container {
-    let probe = || Probe::http_get("/", "metrics");
     let options = if tls {
         loopback_tls_options()
     } else {
         String::new()
     };
-    let c = Container::builder()
-        .name("metrics")
-        .image(metrics.image_or(EXPORTER_IMAGE))
-        .args([format!("--web.listen-address=:{METRICS_PORT}")])
-        .port(Port::tcp("metrics", METRICS_PORT))
-        .env(EnvVar::value(
-            "MONGODB_URI",
-            format!("mongodb://127.0.0.1:{PORT}/admin?directConnection=true{options}"),
-        ))
-        .env(EnvVar::value("MONGODB_USER", EXPORTER_USER))
-        .env(EnvVar::from_secret(
-            "MONGODB_PASSWORD",
-            secret,
-            EXPORTER_PASSWORD_KEY,
-        ))
-        .readiness(probe().period(10).timeout(5).failure_threshold(3))
-        .liveness(probe().period(20).timeout(5).failure_threshold(3))
-        .resources(
-            Resources::new()
-                .requests(Cpu::millis(10), Memory::mib(32))
-                .limit_memory(Memory::mib(128)),
-        );
-    if tls {
-        c.mount(ca_only_mount()).build()
-    } else {
-        c.build()
-    }
+    metrics.sidecar(super::Exporter {
+        image: EXPORTER_IMAGE,
+        port: METRICS_PORT,
+        health_path: "/",
+        memory_limit: Memory::mib(128),
+        args: vec![format!("--web.listen-address=:{METRICS_PORT}")],
+        env: vec![
+            EnvVar::value(
+                "MONGODB_URI",
+                format!("mongodb://127.0.0.1:{PORT}/admin?directConnection=true{options}"),
+            ),
+            EnvVar::value("MONGODB_USER", EXPORTER_USER),
+            EnvVar::from_secret("MONGODB_PASSWORD", secret, EXPORTER_PASSWORD_KEY),
+        ],
+        mounts: if tls {
+            vec![ca_only_mount()]
+        } else {
+            Vec::new()
+        },
+    })
 }
 
 /// The CA certificate alone (`TLS_DIR/ca.crt`), for containers that need no server key.

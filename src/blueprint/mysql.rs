@@ -9,7 +9,8 @@
 //! `root-password` and `password`, generated once) unless an existing Secret is given,
 //! ConfigMap `db-config` (files of `/etc/mysql/conf.d`), ConfigMap `db-scripts` (the probe and
 //! backup scripts), NetworkPolicy `db`; with backups CronJob and PersistentVolumeClaim
-//! `db-backup`; with metrics NetworkPolicy `db-metrics`; with `Eviction::Block` a
+//! `db-backup`; with metrics Service and NetworkPolicy `db-metrics`
+//! (and ServiceMonitor `db` if asked for); with `Eviction::Block` a
 //! PodDisruptionBudget `db`.
 //!
 //! ## How it runs
@@ -30,8 +31,10 @@
 //!
 //! ## Metrics
 //! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`],
-//! `mysqld_exporter`) serving Prometheus metrics on port 9104 (`metrics`), which NetworkPolicy
-//! `NAME-metrics` opens to the declared scrapers only. It logs in over the pod's loopback as
+//! `mysqld_exporter`) serving Prometheus metrics on port 9104 (`metrics`), reached through
+//! Service `NAME-metrics` (one target per pod; with [`ServiceMonitor`](super::ServiceMonitor) a Prometheus Operator
+//! `ServiceMonitor` `NAME` selects it) and opened by NetworkPolicy `NAME-metrics` to the
+//! declared scrapers only. It logs in over the pod's loopback as
 //! [`EXPORTER_USER`]`@127.0.0.1`, a least-privilege account (PROCESS, REPLICATION CLIENT,
 //! SELECT on `performance_schema`, at most 3 connections; nothing of the application's data)
 //! whose password is generated once into the Secret (key [`EXPORTER_PASSWORD_KEY`]; an existing
@@ -578,7 +581,7 @@ fn build(m: &MySql) -> Result<Bundle> {
         &peers,
     )?;
     if let Some(metrics) = &m.metrics {
-        metrics.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
+        metrics.add(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
     }
     if let Some(ns) = &m.namespace {
         bundle.set_namespace(ns);
@@ -589,7 +592,6 @@ fn build(m: &MySql) -> Result<Bundle> {
 /// The `metrics` sidecar: `mysqld_exporter` logging in as [`EXPORTER_USER`] over the pod's
 /// loopback, its password from the Secret through `MYSQLD_EXPORTER_PASSWORD`.
 fn exporter_container(metrics: &super::Metrics, secret: &str, tls: bool) -> Container {
-    let probe = || Probe::http_get("/", "metrics");
     let mut args = vec![
         format!("--mysqld.address=127.0.0.1:{PORT}"),
         format!("--mysqld.username={EXPORTER_USER}"),
@@ -600,24 +602,19 @@ fn exporter_container(metrics: &super::Metrics, secret: &str, tls: bool) -> Cont
         // match 127.0.0.1: encrypted, not verified (the traffic never leaves the pod).
         args.push("--tls.insecure-skip-verify".to_owned());
     }
-    Container::builder()
-        .name("metrics")
-        .image(metrics.image_or(EXPORTER_IMAGE))
-        .args(args)
-        .port(Port::tcp("metrics", METRICS_PORT))
-        .env(EnvVar::from_secret(
+    metrics.sidecar(super::Exporter {
+        image: EXPORTER_IMAGE,
+        port: METRICS_PORT,
+        health_path: "/",
+        memory_limit: Memory::mib(64),
+        args,
+        env: vec![EnvVar::from_secret(
             "MYSQLD_EXPORTER_PASSWORD",
             secret,
             EXPORTER_PASSWORD_KEY,
-        ))
-        .readiness(probe().period(10).timeout(5).failure_threshold(3))
-        .liveness(probe().period(20).timeout(5).failure_threshold(3))
-        .resources(
-            Resources::new()
-                .requests(Cpu::millis(10), Memory::mib(32))
-                .limit_memory(Memory::mib(64)),
-        )
-        .build()
+        )],
+        mounts: Vec::new(),
+    })
 }
 
 /// Where the backup claim is mounted in the backup pods.

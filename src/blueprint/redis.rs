@@ -79,8 +79,10 @@
 //! ## Metrics
 //! With [`Metrics`](super::Metrics): a `metrics` sidecar ([`EXPORTER_IMAGE`], `redis_exporter`)
 //! in every pod, reading the local server with the Secret's password and serving Prometheus
-//! metrics on port 9121 (`metrics`), which NetworkPolicy `NAME-metrics` opens to the declared
-//! scrapers only. The sidecar's variables (`REDIS_ADDR`, `REDIS_PASSWORD`, and with TLS
+//! metrics on port 9121 (`metrics`), reached through Service `NAME-metrics`
+//! (one target per pod; with [`ServiceMonitor`](super::ServiceMonitor) a Prometheus Operator
+//! `ServiceMonitor` `NAME` selects it) and opened by NetworkPolicy `NAME-metrics` to the
+//! declared scrapers only. The sidecar's variables (`REDIS_ADDR`, `REDIS_PASSWORD`, and with TLS
 //! `REDIS_EXPORTER_SKIP_TLS_VERIFICATION`) are tested with Debian's `redis_exporter` (1.45, an
 //! older release than the image's) against a real `redis-server` (`tests/scripts/exporters.test.sh`,
 //! `tests/scripts/redis-tls.test.sh`): `redis_up 1`, `/health` answers.
@@ -807,36 +809,33 @@ fn build(r: &Redis) -> Result<Bundle> {
             .volume(super::empty_dir("sentinel"));
     }
     if let Some(m) = &r.metrics {
-        let health = || Probe::http_get("/health", "metrics");
         let address = match &r.tls {
             None => format!("redis://localhost:{PORT}"),
             Some(tls) => format!("rediss://localhost:{}", tls_port(tls)),
         };
-        let exporter = Container::builder()
-            .name("metrics")
-            .image(m.image_or(EXPORTER_IMAGE))
-            .port(Port::tcp("metrics", METRICS_PORT))
-            .env(EnvVar::value("REDIS_ADDR", address))
-            .env(EnvVar::from_secret("REDIS_PASSWORD", &secret, PASSWORD_KEY));
-        // Over the pod's loopback, where the server's certificate (issued for its Services)
-        // cannot match "localhost": encrypted, not verified; the traffic never leaves the pod.
-        let exporter = match &r.tls {
-            Some(_) => exporter.env(EnvVar::value(
+        let mut env = vec![
+            EnvVar::value("REDIS_ADDR", address),
+            EnvVar::from_secret("REDIS_PASSWORD", &secret, PASSWORD_KEY),
+        ];
+        if r.tls.is_some() {
+            // Over the pod's loopback, where the server's certificate (issued for its
+            // Services) cannot match "localhost": encrypted, not verified; the traffic never
+            // leaves the pod.
+            env.push(EnvVar::value(
                 "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
                 "true",
-            )),
-            None => exporter,
+            ));
         }
-        .readiness(health().period(10).timeout(5).failure_threshold(3))
-        .liveness(health().period(20).timeout(5).failure_threshold(3))
-        .resources(
-            Resources::new()
-                .requests(Cpu::millis(10), Memory::mib(32))
-                .limit_memory(Memory::mib(64)),
-        )
-        .build();
-        template = template.container(exporter);
-        m.add_policy(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
+        template = template.container(m.sidecar(super::Exporter {
+            image: EXPORTER_IMAGE,
+            port: METRICS_PORT,
+            health_path: "/health",
+            memory_limit: Memory::mib(64),
+            args: Vec::new(),
+            env,
+            mounts: Vec::new(),
+        }));
+        m.add(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
     }
     let template = template.security(super::pod_security(UID)).build();
     bundle.add(
