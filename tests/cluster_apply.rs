@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret, Service};
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use kubeprint::apply::{Action, Error, Event, Outcome, PART_OF_LABEL, Retry, Wait};
+use kubeprint::apply::{Action, Applier, Error, Event, Outcome, PART_OF_LABEL, Retry, Wait};
 use kubeprint::prelude::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -208,17 +208,17 @@ async fn kuard_ready_then_noop_then_new_rollout() {
     assert_eq!(new_rs.status.as_ref().unwrap().available_replicas, Some(2));
 }
 
-#[tokio::test]
-async fn wait_returns_promptly_after_ready() {
-    let ns = TestNs::new("prompt").await;
-    let applier = ns.applier().await.wait(Wait::End);
+/// Applies Deployment `name` (3 replicas, no readiness probe) with `applier`; returns how long
+/// after an independent watch first saw it ready the apply returned (negative: before).
+async fn apply_and_time_against_a_watch(ns: &TestNs, applier: Applier, name: &str) -> f64 {
     // An observer watching the same Deployment notes when it first looks ready.
     let api: Api<Deployment> = ns.api();
+    let field = format!("metadata.name={name}");
     let observer = tokio::spawn(async move {
         use futures::StreamExt;
         let stream = kube::runtime::watcher(
             api,
-            kube::runtime::watcher::Config::default().fields("metadata.name=prompt"),
+            kube::runtime::watcher::Config::default().fields(&field),
         );
         let mut stream = std::pin::pin!(kube::runtime::WatchStreamExt::applied_objects(stream));
         while let Some(Ok(d)) = stream.next().await {
@@ -233,8 +233,8 @@ async fn wait_returns_promptly_after_ready() {
         }
         panic!("watch ended");
     });
-    let mut b = Bundle::new("prompt");
-    b.add(deployment("prompt", "prompt", "kuard:1", 3)).unwrap();
+    let mut b = Bundle::new(name);
+    b.add(deployment(name, name, "kuard:1", 3)).unwrap();
     applier.apply(&b).await.expect("apply");
     let returned = Instant::now();
     let seen = observer.await.unwrap();
@@ -244,9 +244,48 @@ async fn wait_returns_promptly_after_ready() {
     println!(
         "apply returned {lag:?} after (or {lead:?} before) an independent watch saw the Deployment ready"
     );
+    lag.as_secs_f64() - lead.as_secs_f64()
+}
+
+#[tokio::test]
+async fn wait_returns_promptly_after_ready() {
+    let ns = TestNs::new("prompt").await;
+    // Without the settle window for probe-less containers (the next test), the wait ends as
+    // soon as the Deployment is ready.
+    let applier = ns.applier().await.wait(Wait::End).settle(Duration::ZERO);
+    let lag = apply_and_time_against_a_watch(&ns, applier, "prompt").await;
     assert!(
-        lag < Duration::from_millis(500),
-        "waiting must end right after readiness, lagged {lag:?}"
+        lag < 0.5,
+        "waiting must end right after readiness, lagged {lag:.3}s"
+    );
+}
+
+#[tokio::test]
+async fn probe_less_workload_must_stay_ready_for_the_settle_window() {
+    let ns = TestNs::new("settle").await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let applier = ns
+        .applier()
+        .await
+        .wait(Wait::End)
+        .settle(Duration::from_secs(2))
+        .on_event(move |e| {
+            if let Event::Waiting { message, .. } = e {
+                seen.lock().unwrap().push(message.clone());
+            }
+        });
+    let lag = apply_and_time_against_a_watch(&ns, applier, "settle").await;
+    assert!(
+        (2.0..2.8).contains(&lag),
+        "held for the 2 s window after readiness, then returned at once: {lag:.3}s"
+    );
+    let events = events.lock().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|m| m == "ready; held for 2s as container \"kuard\" has no readiness probe"),
+        "{events:?}"
     );
 }
 

@@ -429,9 +429,18 @@ async fn real_node_probes_gate_readiness_and_restart() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_node_applier_reports_a_real_crash_loop() {
-    let (ns, _) = real_ns("crashloop").await;
+/// Deployment `crasher`: one container that prints, sleeps a second and exits 3; with a
+/// readiness probe that never passes when `probe`.
+fn crasher(probe: bool) -> Bundle {
+    let mut container = json!({
+        "name": "app", "image": BUSYBOX,
+        "command": ["sh", "-c", "echo starting; sleep 1; exit 3"],
+        "securityContext": restricted(1000),
+    });
+    if probe {
+        container["readinessProbe"] =
+            json!({"exec": {"command": ["test", "-f", "/tmp/never"]}, "periodSeconds": 1});
+    }
     let deployment: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "crasher"},
@@ -442,15 +451,7 @@ async fn real_node_applier_reports_a_real_crash_loop() {
                 "metadata": {"labels": {"app": "crasher"}},
                 "spec": {
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "app", "image": BUSYBOX,
-                        "command": ["sh", "-c", "echo starting; sleep 1; exit 3"],
-                        "securityContext": restricted(1000),
-                        // Without a probe, the container counts as ready while it runs, and
-                        // the Deployment can be "available" for that instant.
-                        "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/never"]},
-                                           "periodSeconds": 1},
-                    }],
+                    "containers": [container],
                 },
             },
         },
@@ -458,13 +459,20 @@ async fn real_node_applier_reports_a_real_crash_loop() {
     .expect("deployment");
     let mut bundle = Bundle::new("crasher");
     bundle.add(deployment).expect("add");
+    bundle
+}
+
+/// Applies [`crasher`] and checks that the applier reports it failed in CrashLoopBackOff, on
+/// the real back-off, well before the timeout; returns the namespace.
+async fn assert_crash_loop_reported(test: &str, probe: bool) -> TestNs {
+    let (ns, _) = real_ns(test).await;
     let started = Instant::now();
     let err = ns
         .applier()
         .await
         .timeout(Duration::from_secs(150))
         .object_timeout(Duration::from_secs(120))
-        .apply(&bundle)
+        .apply(&crasher(probe))
         .await
         .expect_err("a crash-looping Deployment is not ready");
     eprintln!("applier gave up after {:?}: {err}", started.elapsed());
@@ -486,6 +494,12 @@ async fn real_node_applier_reports_a_real_crash_loop() {
         "{:?}",
         started.elapsed()
     );
+    ns
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_applier_reports_a_real_crash_loop() {
+    let ns = assert_crash_loop_reported("crashloop", true).await;
     // The container really ran: its output is in the log.
     let pods = ns
         .api::<Pod>()
@@ -498,6 +512,14 @@ async fn real_node_applier_reports_a_real_crash_loop() {
         ok && log.contains("starting"),
         "log of the crashed container: {log}"
     );
+}
+
+/// Without a readiness probe the container is ready while it runs, and the Deployment is
+/// available for that second: the applier's settle window (default 5 s) keeps it from
+/// reporting success then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_crash_right_after_start_without_a_probe_is_not_ready() {
+    assert_crash_loop_reported("crash-noprobe", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -157,6 +157,7 @@ struct Options {
     delete_data: bool,
     delete_crds: bool,
     fail_fast: bool,
+    settle: Duration,
     applyset_namespace: Option<String>,
     prune_other_namespaces: bool,
 }
@@ -181,6 +182,7 @@ impl Default for Options {
             delete_data: false,
             delete_crds: false,
             fail_fast: true,
+            settle: Duration::from_secs(5),
             applyset_namespace: None,
             prune_other_namespaces: false,
         }
@@ -501,6 +503,28 @@ impl Applier {
         self
     }
 
+    /// How long a workload must stay ready, after its rollout, when one of its containers has
+    /// no readiness probe (default 5 s; zero turns it off). Without a probe a container is
+    /// ready the moment it starts, so a process that crashes a second later (a bad setting, a
+    /// missing file) leaves its Deployment "available" for that second, and a waiter that
+    /// trusts the first ready status reports success. Within the window a regression (not
+    /// ready again, a restart, CrashLoopBackOff) is waited for or failed like any other. A
+    /// workload whose containers all have readiness probes, or whose `minReadySeconds` (which
+    /// the controller itself holds pods to) is at least the window, is not held.
+    ///
+    /// ```
+    /// # async fn f(client: kube::Client) {
+    /// use kubeprint::apply::Applier;
+    /// use std::time::Duration;
+    /// let applier = Applier::new(client).settle(Duration::from_secs(10));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn settle(mut self, window: Duration) -> Self {
+        self.options.settle = window;
+        self
+    }
+
     /// Calls `f` with every [`Event`].
     #[must_use]
     pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
@@ -533,6 +557,7 @@ impl Applier {
             redactor: Default::default(),
             resources: self.resources.clone(),
             deadline: self.options.timeout.map(|t| started + t),
+            settle: self.options.settle,
         }
     }
 

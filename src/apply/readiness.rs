@@ -586,6 +586,55 @@ pub(crate) fn has_pods(kind: &str) -> bool {
     )
 }
 
+/// How long `v` (a workload or Pod as applied) must stay ready before it counts: `settle` when
+/// a container of its pods has no readiness probe (ready the moment it starts, crashing or
+/// not) and `minReadySeconds` does not cover it already; `None` otherwise. Also names the first
+/// such container.
+pub(crate) fn settle_window(
+    kind: &str,
+    v: &Value,
+    settle: std::time::Duration,
+) -> Option<(std::time::Duration, String)> {
+    if settle.is_zero() {
+        return None;
+    }
+    let containers = match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+            if v.pointer("/spec/replicas").and_then(Value::as_i64) == Some(0) {
+                return None;
+            }
+            let min_ready = v
+                .pointer("/spec/minReadySeconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            if std::time::Duration::from_secs(min_ready) >= settle {
+                return None;
+            }
+            v.pointer("/spec/template/spec/containers")
+        }
+        "Pod" => v.pointer("/spec/containers"),
+        _ => None,
+    }?;
+    containers
+        .as_array()?
+        .iter()
+        .find(|c| c.get("readinessProbe").is_none_or(Value::is_null))
+        .map(|c| (settle, text(c, "/name").to_owned()))
+}
+
+/// The restarts of every container of `pods` (live Pods as JSON), summed.
+pub(crate) fn restarts<'a>(pods: impl IntoIterator<Item = &'a Value>) -> i64 {
+    pods.into_iter()
+        .flat_map(|p| {
+            p.pointer("/status/containerStatuses")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|c| int(c, "/restartCount"))
+        .sum()
+}
+
 /// The label selector (kubectl syntax) of a workload's pods, from its `spec.selector`; for a Job,
 /// its controller uid.
 pub(crate) fn pod_selector(kind: &str, v: &Value) -> Option<String> {
@@ -727,6 +776,56 @@ mod tests {
 
     fn deploy(generation: i64, status: Value) -> Value {
         json!({"metadata": {"generation": generation}, "spec": {"replicas": 3}, "status": status})
+    }
+
+    #[test]
+    fn probe_less_workloads_are_held_unless_min_ready_seconds_covers_it() {
+        let five = std::time::Duration::from_secs(5);
+        let deployment = |probe: bool, min_ready: u64, replicas: i64| {
+            let mut c = json!({"name": "app"});
+            if probe {
+                c["readinessProbe"] = json!({"httpGet": {"path": "/", "port": 80}});
+            }
+            json!({"spec": {"replicas": replicas, "minReadySeconds": min_ready,
+                "template": {"spec": {"containers": [
+                    {"name": "sidecar", "readinessProbe": {"exec": {"command": ["true"]}}}, c]}}}})
+        };
+        assert_eq!(
+            settle_window("Deployment", &deployment(false, 0, 2), five),
+            Some((five, "app".to_owned()))
+        );
+        assert_eq!(
+            settle_window("Deployment", &deployment(true, 0, 2), five),
+            None
+        );
+        assert_eq!(
+            settle_window("Deployment", &deployment(false, 5, 2), five),
+            None
+        );
+        assert!(settle_window("StatefulSet", &deployment(false, 4, 2), five).is_some());
+        assert_eq!(
+            settle_window("Deployment", &deployment(false, 0, 0), five),
+            None
+        );
+        assert_eq!(
+            settle_window(
+                "Deployment",
+                &deployment(false, 0, 2),
+                std::time::Duration::ZERO
+            ),
+            None
+        );
+        assert_eq!(settle_window("Job", &deployment(false, 0, 2), five), None);
+        let pod = json!({"spec": {"containers": [{"name": "web"}]}});
+        assert_eq!(
+            settle_window("Pod", &pod, five),
+            Some((five, "web".to_owned()))
+        );
+        let pods = [
+            json!({"status": {"containerStatuses": [{"restartCount": 2}, {"restartCount": 1}]}}),
+            json!({"status": {}}),
+        ];
+        assert_eq!(restarts(pods.iter()), 3);
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub(crate) struct Ctx {
     pub(crate) resources: Arc<ResourceCache>,
     /// When the whole run must be over.
     pub(crate) deadline: Option<Instant>,
+    /// How long a workload with a container without readiness probe must stay ready before
+    /// it counts (see `Applier::settle`).
+    pub(crate) settle: Duration,
 }
 
 /// A non-transient answer: the status code and the body.

@@ -220,13 +220,20 @@ async fn wait_one(
         watch_error: None,
     };
     let mut last_event: Option<(u32, u32, String)> = None;
+    // Ready since when, and the pods' restarts then (see `Applier::settle`).
+    let settle = readiness::settle_window(&kind, &item.applied, ctx.settle);
+    let mut ready_since: Option<(Instant, i64)> = None;
     // (start of the current streak of watch errors, last error, errors in the streak)
     let mut failing_since: Option<(Instant, Instant, u32)> = None;
     let budget = watch_budget(ctx);
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     loop {
+        let held_until = ready_since
+            .zip(settle.as_ref())
+            .map(|((since, _), (window, _))| since + *window);
         tokio::select! {
+            () = hold(held_until) => {}
             ev = main.next() => match ev {
                 Some(Ok(WatchEvent::Init)) => { w.seen_in_list = false; failing_since = None; }
                 Some(Ok(WatchEvent::InitApply(o))) => { w.seen_in_list = true; w.object = Some(to_value(o)); }
@@ -279,7 +286,35 @@ async fn wait_one(
         let Some(report) = judge(ctx, &kind, item, &mut w, fail_fast).await else {
             continue;
         };
-        let (status, nr) = report;
+        let (mut status, mut nr) = report;
+        if status.state == State::Ready
+            && let Some((window, container)) = &settle
+        {
+            let restarts = if kind == "Pod" {
+                readiness::restarts(w.object.iter())
+            } else {
+                readiness::restarts(w.aux.values())
+            };
+            let since = match ready_since {
+                // A container restarted while held: ready again, so the window starts over.
+                Some((since, before)) if before == restarts => since,
+                _ => {
+                    let now = Instant::now();
+                    ready_since = Some((now, restarts));
+                    now
+                }
+            };
+            if since.elapsed() < *window {
+                status.state = State::Progressing;
+                status.message = format!(
+                    "ready; held for {window:.0?} as container {container:?} has no readiness \
+                     probe"
+                );
+                nr.state = status.message.clone();
+            }
+        } else if status.state != State::Ready {
+            ready_since = None;
+        }
         match status.state {
             State::Ready => {
                 lock(board).remove(&target.object);
@@ -310,6 +345,14 @@ async fn wait_one(
                 lock(board).insert(target.object.clone(), nr);
             }
         }
+    }
+}
+
+/// Resolves at `until`; never without it.
+async fn hold(until: Option<Instant>) {
+    match until {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => futures::future::pending().await,
     }
 }
 

@@ -133,6 +133,10 @@ pub struct Apply {
     /// Give up waiting after this long (e.g. `90s`, `5m`, `1h30m`).
     #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
     pub timeout: Duration,
+    /// With `--wait`: how long a workload with a container without readiness probe must stay
+    /// ready before it counts (a crash right after start is caught); `0s` turns it off.
+    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub settle: Duration,
     /// Take over fields owned by other field managers instead of failing on conflicts.
     #[arg(long)]
     pub force_conflicts: bool,

@@ -338,7 +338,8 @@ pub(crate) async fn apply(
             Wait::None
         })
         .timeout(args.timeout)
-        .object_timeout(args.timeout);
+        .object_timeout(args.timeout)
+        .settle(args.settle);
     let mut progress = Progress::new(console.mode, args.dry_run, args.wait && !args.dry_run);
     let result = with_progress(&mut applier, &mut progress, console, |a| async move {
         a.apply(bundle).await

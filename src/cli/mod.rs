@@ -20,7 +20,7 @@
 //! |---|---|---|
 //! | *(none)*, `render [--format yaml\|json] [--redact]` | prints the objects; needs no cluster | 0, 1 on error |
 //! | `diff [--prune]` | unified diff against the cluster, secret values masked; without `--prune`, how many objects a prune would delete | 0 same, 1 differences, 2 error |
-//! | `apply [--dry-run] [--prune] [--prune-other-namespaces] [--delete-crds] [--wait] [--timeout 5m] [--force-conflicts] [--force-apply] [--recreate] [--create-namespace]` | server-side apply, tier by tier; objects proven unchanged are skipped | 0, 1 on error |
+//! | `apply [--dry-run] [--prune] [--prune-other-namespaces] [--delete-crds] [--wait] [--timeout 5m] [--settle 5s] [--force-conflicts] [--force-apply] [--recreate] [--create-namespace]` | server-side apply, tier by tier; objects proven unchanged are skipped | 0, 1 on error |
 //! | `delete [--delete-data] [--delete-crds] [--timeout 5m]` | deletes in reverse order, keeps PVCs (and the generated Secrets guarding them) and CRDs unless asked | 0, 1 on error |
 //! | `status [--timeout 2s]` | whether each object exists, matches the program, and is ready | 0 all in sync and ready, 1 missing, drifted, in conflict or not ready, 2 error |
 //! | `graph [--format mermaid\|dot]` | the objects and their relations; no cluster | 0, 1 on error |

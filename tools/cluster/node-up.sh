@@ -165,7 +165,15 @@ start() { # name args...
 	echo $! >"${node}/run/${name}.pid"
 }
 alive() { # name
-	node_pid_is_ours "${node}" "$(<"${node}/run/$1.pid")" && return 0
+	local pid i
+	pid=$(<"${node}/run/$1.pid")
+	# A process just started may be between its exec()s (setsid, env), when its command line
+	# reads empty: look again for a second before calling it dead (CI once failed on that).
+	for ((i = 0; i < 10; i++)); do
+		node_pid_is_ours "${node}" "${pid}" && return 0
+		[[ -e /proc/${pid} ]] || break
+		sleep 0.1
+	done
 	tail -40 "${node}/logs/$1.log" >&2
 	node_die "$1 exited (log above)"
 }
