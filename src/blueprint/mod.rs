@@ -557,7 +557,8 @@ impl Backup {
 
 /// `scripts/backup-lib.sh`: the atomic write and rotation every backup script sources (file
 /// `backup-lib.sh` of the blueprint's scripts ConfigMap, beside the backup script).
-pub(crate) const BACKUP_LIB: (&str, &str) = ("backup-lib.sh", include_str!("scripts/backup-lib.sh"));
+pub(crate) const BACKUP_LIB: (&str, &str) =
+    ("backup-lib.sh", include_str!("scripts/backup-lib.sh"));
 
 /// TLS of a server blueprint ([`MySql`], standalone [`Redis`], [`MongoDb`]): its certificate and
 /// key come from a Secret of type `kubernetes.io/tls` (keys `tls.crt` and `tls.key`, as
