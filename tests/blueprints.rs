@@ -1185,11 +1185,19 @@ fn mongodb_backups() {
     assert!(r.requests.as_ref().is_some_and(|m| m.contains_key("cpu")));
     assert!(r.limits.as_ref().is_some_and(|m| m.contains_key("memory")));
     let container = &spec["containers"][0];
+    // The members' full names (those of the set's configuration and of their certificate),
+    // whose namespace Kubernetes completes from the variable defined before.
+    assert_eq!(container["env"][0]["name"], "POD_NAMESPACE");
+    assert_eq!(
+        container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
     for (var, value) in [
         (
             "MONGODB_URI",
-            "mongodb://mongo-0.mongo-headless.data.svc:27017,mongo-1.mongo-headless.data.svc:27017,\
-             mongo-2.mongo-headless.data.svc:27017/?replicaSet=rs0",
+            "mongodb://mongo-0.mongo-headless.$(POD_NAMESPACE).svc:27017,\
+             mongo-1.mongo-headless.$(POD_NAMESPACE).svc:27017,\
+             mongo-2.mongo-headless.$(POD_NAMESPACE).svc:27017/?replicaSet=rs0",
         ),
         ("MONGODB_USER", "backup"),
         ("MONGODB_AUTH_DB", "admin"),
@@ -1206,7 +1214,10 @@ fn mongodb_backups() {
     // The password is a mounted file only: no variable from the Secret, nothing on the command
     // line; the Secret volume holds the backup user's key alone.
     assert!(
-        c.env.iter().flatten().all(|e| e.value_from.is_none()),
+        c.env.iter().flatten().all(|e| e
+            .value_from
+            .as_ref()
+            .is_none_or(|f| f.secret_key_ref.is_none())),
         "{:?}",
         c.env
     );

@@ -786,11 +786,22 @@ fn build(m: &MongoDb) -> Result<Bundle> {
 }
 
 /// The replica set's connection string for the Database Tools, without credentials: every
-/// member (through the headless Service) and the set's name.
+/// member by the name it has in the set's configuration and in its certificate
+/// (`NAME-i.NAME-headless.NAMESPACE.svc`, the namespace completed by Kubernetes from the
+/// container's earlier `POD_NAMESPACE` variable), and the set's name.
 fn backup_uri(m: &MongoDb) -> String {
+    let hosts: Vec<String> = (0..m.replicas.max(1))
+        .map(|i| {
+            format!(
+                "{}-{i}.{}.$(POD_NAMESPACE).svc:{PORT}",
+                m.name,
+                m.headless()
+            )
+        })
+        .collect();
     format!(
         "mongodb://{}/?replicaSet={}",
-        m.connection().hosts.join(","),
+        hosts.join(","),
         m.replica_set
     )
 }
@@ -818,6 +829,7 @@ fn add_backup(
             "mongodb-backup.sh",
             &["backup"],
         ))
+        .env(EnvVar::field("POD_NAMESPACE", "metadata.namespace"))
         .env(EnvVar::value("MONGODB_URI", backup_uri(m)))
         .env(EnvVar::value("MONGODB_USER", BACKUP_USER))
         .env(EnvVar::value("MONGODB_AUTH_DB", "admin"))

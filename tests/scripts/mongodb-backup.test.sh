@@ -9,9 +9,10 @@
 # authentication database; `secondaryPreferred`, `--db`, `--archive --gzip`, no `--oplog`; TLS;
 # `--drop --nsInclude` and standard input on restore), the check of the output (a complete gzip
 # stream starting with the archive magic), that a failed dump leaves no finished file nor a
-# temporary one and removes no older dump, and the rotation (backup-lib.sh, the same code the
-# MySQL and Redis harnesses run against real servers). The stand-in writes a gzip of the archive
-# magic and some bytes; it is no mongodump archive beyond that.
+# temporary one and removes no older dump, the rotation and the removal of stale temporary files
+# (backup-lib.sh, the same code the MySQL and Redis harnesses run against real servers). The
+# stand-in writes a gzip of the archive magic and some bytes; it is no mongodump archive beyond
+# that.
 #
 # Needs: sh (dash, as in the mongo image), gzip, od; strace for the execve check. No root.
 # Usage: bash tests/scripts/mongodb-backup.test.sh
@@ -111,11 +112,18 @@ for t in 20200101T000000Z 20210101T000000Z 20220101T000000Z; do
 done
 echo other >"$work/backup/other-20200101T000000Z.archive.gz"
 echo note >"$work/backup/app-notes.txt"
+# Temporary files of runs killed outright: one two days old, one of a run that may still be going.
+echo stale >"$work/backup/.app-20200101T000000Z.archive.gz.partial"
+touch -d '2 days ago' "$work/backup/.app-20200101T000000Z.archive.gz.partial"
+echo running >"$work/backup/.app-20990101T000000Z.archive.gz.partial"
 check "the next backup succeeds" backup
 check "... keeping the newest BACKUP_KEEP archives" \
 	sh -c "[ \$(find '$work/backup' -name 'app-*.archive.gz' | wc -l) = 2 ] && [ -f '$work/backup/app-20220101T000000Z.archive.gz' ] && [ ! -f '$work/backup/app-20210101T000000Z.archive.gz' ]"
 check "... and leaving other files alone" \
 	test -f "$work/backup/other-20200101T000000Z.archive.gz" -a -f "$work/backup/app-notes.txt"
+check "... removing a temporary file older than a day, not a recent one" \
+	test ! -e "$work/backup/.app-20200101T000000Z.archive.gz.partial" -a -f "$work/backup/.app-20990101T000000Z.archive.gz.partial"
+rm -f "$work/backup/.app-20990101T000000Z.archive.gz.partial"
 
 before=$(ls -a "$work/backup")
 for mode in fail garbage truncated; do

@@ -12,8 +12,9 @@
 # apply inside it). On success the file is renamed to DIR/PREFIX-<UTC time>SUFFIX, so no
 # finished-looking file is ever incomplete, and the newest KEEP files PREFIX-*SUFFIX stay (names
 # sort by time); older ones are removed. On failure (or SIGINT/SIGTERM) the partial file is
-# removed, nothing else is touched, and backup_write returns 1. The final path is in
-# $backup_file afterwards.
+# removed, nothing else is touched, and backup_write returns 1 (a temporary file left by a run
+# that was killed outright is removed by a later run once it is a day old). The final path is
+# in $backup_file afterwards.
 
 backup_log() { printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2; }
 
@@ -29,6 +30,12 @@ backup_write() {
 			return 2
 			;;
 	esac
+	# A run killed outright (SIGKILL, a lost node) leaves its temporary file: those older than
+	# a day go (the CronJobs forbid concurrent runs; a day is longer than any backup).
+	find "$_bw_dir" -maxdepth 1 -name ".$_bw_prefix-*$_bw_suffix.partial" -mmin +1440 | while read -r _bw_stale; do
+		rm -f "$_bw_stale"
+		backup_log "removed $_bw_stale (the temporary file of a run that did not finish)"
+	done
 	_bw_stamp=$(date -u '+%Y%m%dT%H%M%SZ')
 	backup_file="$_bw_dir/$_bw_prefix-$_bw_stamp$_bw_suffix"
 	_bw_partial="$_bw_dir/.$_bw_prefix-$_bw_stamp$_bw_suffix.partial"
