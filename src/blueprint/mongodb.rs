@@ -72,6 +72,18 @@
 //! backups use too). The NetworkPolicy admits the backup pods to the database port. With
 //! [`Tls`](super::Tls) the job verifies the members with the CA (`--ssl --sslCAFile`).
 //!
+//! ```
+//! use kubeprint::blueprint::{Backup, Blueprint, MongoDb};
+//! let db = MongoDb::builder()
+//!     .name("mongo")
+//!     .backup(Backup::builder().schedule("30 2 * * *").keep(14).build())
+//!     .build();
+//! let bundle = db.bundle()?;
+//! assert!(bundle.get("CronJob", "mongo-backup").is_some());
+//! assert!(bundle.get("PersistentVolumeClaim", "mongo-backup").is_some());
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
 //! The job logs in as [`BACKUP_USER`] in `admin` with the built-in role `read` on the
 //! application database only: all `mongodump --db` needs (the broader built-in `backup` role
 //! reads every database). Its password is generated once into the Secret (key
