@@ -115,6 +115,7 @@ fn every_blueprint_passes_strict_schema_validation() {
             "mongodb-operations",
             MongoDb::builder()
                 .name("mongo")
+                .backup(Backup::default())
                 .metrics(Metrics::default())
                 .tls(Tls::builder().secret("mongo-tls").ca_key("ca.crt").build())
                 .build()

@@ -1,8 +1,10 @@
 //! The blueprints' scripts, run outside Kubernetes (kwok does not execute containers).
 //!
 //! - Always: syntax of every script (`bash -n` / `sh -n` / `node --check`) and the replica-set
-//!   join logic of MongoDB against a simulated replica set (node), and the Ghost owner sidecar
-//!   against a stand-in of Ghost's setup API (node).
+//!   join logic of MongoDB against a simulated replica set (node), the Ghost owner sidecar
+//!   against a stand-in of Ghost's setup API (node), and the MongoDB backup script's own logic
+//!   with stand-ins for `mongodump` / `mongorestore` (the real tools are not on the test
+//!   machines; tests/scripts/mongodb-backup.test.sh).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
 //!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
 //!   the Redis start script's module loading, the Redis backup and restore (AOF on) against a
@@ -80,6 +82,12 @@ fn ghost_owner_setup_logic() {
     run("node", &["tests/scripts/ghost-owner.test.mjs"]);
 }
 
+/// Stand-ins for the Database Tools only: what the script hands them, its checks, the rotation.
+#[test]
+fn mongodb_backup_script_logic() {
+    run("bash", &["tests/scripts/mongodb-backup.test.sh"]);
+}
+
 #[test]
 #[ignore = "needs shellcheck"]
 fn scripts_pass_shellcheck() {
@@ -94,6 +102,7 @@ fn scripts_pass_shellcheck() {
     args.push("tests/scripts/redis-modules.test.sh".into());
     args.push("tests/scripts/mysql-backup.test.sh".into());
     args.push("tests/scripts/redis-backup.test.sh".into());
+    args.push("tests/scripts/mongodb-backup.test.sh".into());
     args.push("tests/scripts/exporters.test.sh".into());
     args.push("tests/scripts/redis-tls.test.sh".into());
     args.push("tests/scripts/mysql-tls.test.sh".into());

@@ -1141,6 +1141,250 @@ fn redis_backups() {
 }
 
 #[test]
+fn mongodb_backups() {
+    use kubeprint::blueprint::{Backup, Tls};
+    let m = MongoDb::builder()
+        .name("mongo")
+        .namespace("data")
+        .database("shop")
+        .backup(Backup::builder().keep(4).schedule("45 1 * * *").build())
+        .build();
+    let bundle = m.bundle().unwrap();
+    assert_production_ready(&bundle);
+    let cron = bundle
+        .get("CronJob", "mongo-backup")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    assert_eq!(cron["spec"]["schedule"], "45 1 * * *");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    let spec = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let pod: PodSpec = serde_json::from_value(spec.clone()).unwrap();
+    assert!(
+        restricted_findings(&pod).is_empty(),
+        "{:?}",
+        restricted_findings(&pod)
+    );
+    let security = pod.security_context.as_ref().unwrap();
+    assert_eq!(security.run_as_user, Some(999));
+    assert_eq!(pod.containers.len(), 1);
+    let c = &pod.containers[0];
+    assert_eq!(
+        c.image.as_deref(),
+        Some("mongo:8.0.17"),
+        "the blueprint's own image"
+    );
+    assert_eq!(
+        c.command.as_deref().unwrap(),
+        ["sh", "/opt/kubeprint/mongodb-backup.sh", "backup"]
+    );
+    assert!(c.args.is_none());
+    let sc = c.security_context.as_ref().unwrap();
+    assert_eq!(sc.read_only_root_filesystem, Some(true));
+    let r = c.resources.as_ref().unwrap();
+    assert!(r.requests.as_ref().is_some_and(|m| m.contains_key("cpu")));
+    assert!(r.limits.as_ref().is_some_and(|m| m.contains_key("memory")));
+    let container = &spec["containers"][0];
+    // The members' full names (those of the set's configuration and of their certificate),
+    // whose namespace Kubernetes completes from the variable defined before.
+    assert_eq!(container["env"][0]["name"], "POD_NAMESPACE");
+    assert_eq!(
+        container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
+    for (var, value) in [
+        (
+            "MONGODB_URI",
+            "mongodb://mongo-0.mongo-headless.$(POD_NAMESPACE).svc:27017,\
+             mongo-1.mongo-headless.$(POD_NAMESPACE).svc:27017,\
+             mongo-2.mongo-headless.$(POD_NAMESPACE).svc:27017/?replicaSet=rs0",
+        ),
+        ("MONGODB_USER", "backup"),
+        ("MONGODB_AUTH_DB", "admin"),
+        ("MONGODB_DATABASE", "shop"),
+        (
+            "MONGODB_PASSWORD_FILE",
+            "/etc/mongodb-secret/backup-password",
+        ),
+        ("BACKUP_DIR", "/backup"),
+        ("BACKUP_KEEP", "4"),
+    ] {
+        assert_eq!(env_value(container, var).as_deref(), Some(value), "{var}");
+    }
+    // The password is a mounted file only: no variable from the Secret, nothing on the command
+    // line; the Secret volume holds the backup user's key alone.
+    assert!(
+        c.env.iter().flatten().all(|e| e
+            .value_from
+            .as_ref()
+            .is_none_or(|f| f.secret_key_ref.is_none())),
+        "{:?}",
+        c.env
+    );
+    assert!(env_value(container, "MONGODB_TLS_CA").is_none());
+    let volumes = spec["volumes"].as_array().unwrap();
+    let volume = |name: &str| volumes.iter().find(|v| v["name"] == name).unwrap();
+    assert_eq!(
+        volume("secret")["secret"]["items"],
+        serde_json::json!([{"key": "backup-password", "path": "backup-password"}])
+    );
+    assert_eq!(
+        volume("backup")["persistentVolumeClaim"]["claimName"],
+        "mongo-backup"
+    );
+    assert_eq!(volume("tmp")["emptyDir"]["medium"], "Memory");
+    let mounts: Vec<(String, String)> = c
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| (m.name.clone(), m.mount_path.clone()))
+        .collect();
+    assert!(
+        mounts.contains(&("backup".into(), "/backup".into())),
+        "{mounts:?}"
+    );
+    assert!(volumes.iter().all(|v| v["name"] != "tls"));
+    assert!(
+        bundle
+            .get("PersistentVolumeClaim", "mongo-backup")
+            .is_some()
+    );
+    // The backup user's password is generated once, beside the others.
+    let secret = bundle
+        .get("Secret", "mongo")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    assert!(secret.to_string().contains("backup-password"), "{secret}");
+    // The sidecar creates the backup user and can run the restore.
+    let containers = sts_containers(&bundle, "mongo");
+    let sidecar = containers
+        .iter()
+        .find(|c| c["name"] == "replicaset")
+        .unwrap();
+    assert_eq!(
+        env_value(sidecar, "MONGODB_BACKUP_USER").as_deref(),
+        Some("backup")
+    );
+    assert_eq!(
+        secret_env_key(sidecar, "MONGODB_BACKUP_PASSWORD"),
+        "backup-password"
+    );
+    assert_eq!(
+        env_value(sidecar, "MONGODB_URI"),
+        env_value(container, "MONGODB_URI")
+    );
+    // The script and the shared rotation routine are in the members' pods too.
+    let scripts = bundle
+        .get("ConfigMap", "mongo-scripts")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    assert!(scripts["data"]["mongodb-backup.sh"].is_string());
+    assert!(scripts["data"]["backup-lib.sh"].is_string());
+    // The backup pods reach the members through their NetworkPolicy, on the MongoDB port.
+    let rules = policy_rules(&bundle, "mongo");
+    assert!(
+        rules.contains(&(
+            r#"[{"podSelector":{"matchLabels":{"app.kubernetes.io/instance":"mongo","app.kubernetes.io/name":"mongodb-backup"}}}]"#
+                .to_owned(),
+            vec![27017]
+        )),
+        "{rules:?}"
+    );
+
+    // Without backups: none of it.
+    let plain = MongoDb::builder().name("mongo").build().bundle().unwrap();
+    assert!(plain.get("CronJob", "mongo-backup").is_none());
+    let plain_scripts = plain
+        .get("ConfigMap", "mongo-scripts")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    assert!(plain_scripts["data"]["mongodb-backup.sh"].is_null());
+    assert!(plain_scripts["data"]["backup-lib.sh"].is_null());
+    let plain_sidecar = sts_containers(&plain, "mongo")
+        .into_iter()
+        .find(|c| c["name"] == "replicaset")
+        .unwrap();
+    assert!(env_value(&plain_sidecar, "MONGODB_BACKUP_USER").is_none());
+    assert!(
+        !plain
+            .get("Secret", "mongo")
+            .unwrap()
+            .to_json_value()
+            .unwrap()
+            .to_string()
+            .contains("backup-password")
+    );
+
+    // TLS: the job verifies the members with the CA, mounting nothing else of the TLS Secret.
+    let tls = MongoDb::builder()
+        .name("mongo")
+        .tls(Tls::builder().secret("mongo-tls").ca_key("ca.crt").build())
+        .backup(Backup::default())
+        .build()
+        .bundle()
+        .unwrap();
+    let cron = tls
+        .get("CronJob", "mongo-backup")
+        .unwrap()
+        .to_json_value()
+        .unwrap();
+    let spec = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(
+        env_value(&spec["containers"][0], "MONGODB_TLS_CA").as_deref(),
+        Some("/etc/kubeprint-tls/ca.crt")
+    );
+    let tls_volume = spec["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "tls")
+        .unwrap();
+    assert_eq!(tls_volume["secret"]["secretName"], "mongo-tls");
+    assert_eq!(
+        tls_volume["secret"]["items"],
+        serde_json::json!([{"key": "ca.crt", "path": "ca.crt"}])
+    );
+    let sidecar = sts_containers(&tls, "mongo")
+        .into_iter()
+        .find(|c| c["name"] == "replicaset")
+        .unwrap();
+    assert_eq!(
+        env_value(&sidecar, "MONGODB_TLS_CA").as_deref(),
+        Some("/etc/kubeprint-tls/ca.crt")
+    );
+
+    // Validation names the fields.
+    let bad = MongoDb::builder()
+        .name("mongo")
+        .root_user("backup")
+        .backup(Backup::builder().schedule("nightly").keep(0).build())
+        .build();
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("mongodb \"mongo\": backup.schedule: \"nightly\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("mongodb \"mongo\": backup.keep: must be at least 1"),
+        "{e}"
+    );
+    assert!(
+        e.contains("mongodb \"mongo\": root_user: must not be \"backup\" with backups on"),
+        "{e}"
+    );
+    // Without backups, "backup" is a root user's name like any other.
+    MongoDb::builder()
+        .name("mongo")
+        .root_user("backup")
+        .build()
+        .validate()
+        .unwrap();
+}
+
+#[test]
 fn single_replicas_get_a_budget_only_on_request() {
     use kubeprint::blueprint::Eviction;
     let pdb = |bundle: &Bundle, name: &str| {
@@ -1742,6 +1986,7 @@ fn operations_snapshots() {
         "mongodb_operations",
         &MongoDb::builder()
             .name("mongo")
+            .backup(Backup::builder().keep(5).build())
             .metrics(
                 Metrics::builder()
                     .scraper(Client::namespace("monitoring"))

@@ -569,6 +569,7 @@ async fn operations_options_are_admitted() {
             .name("mongo")
             .replicas(1)
             .storage(small())
+            .backup(Backup::builder().storage(small()).build())
             .metrics(metrics())
             .tls(tls("mongo-tls"))
             .build(),

@@ -451,8 +451,8 @@ impl Spread {
 
 /// Scheduled backups of a blueprint's data: a CronJob writing dumps into a claim of their own
 /// (PersistentVolumeClaim `NAME-backup`), keeping the newest `keep`: `mysqldump` for
-/// [`MySql`], an RDB snapshot for [`Redis`]. See each blueprint's module for what a dump holds
-/// and how to restore it.
+/// [`MySql`], an RDB snapshot for [`Redis`], `mongodump` for [`MongoDb`]. See each blueprint's
+/// module for what a dump holds and how to restore it.
 ///
 /// # Example
 ///
@@ -554,6 +554,11 @@ impl Backup {
         self.keep
     }
 }
+
+/// `scripts/backup-lib.sh`: the atomic write and rotation every backup script sources (file
+/// `backup-lib.sh` of the blueprint's scripts ConfigMap, beside the backup script).
+pub(crate) const BACKUP_LIB: (&str, &str) =
+    ("backup-lib.sh", include_str!("scripts/backup-lib.sh"));
 
 /// TLS of a server blueprint ([`MySql`], standalone [`Redis`], [`MongoDb`]): its certificate and
 /// key come from a Secret of type `kubernetes.io/tls` (keys `tls.crt` and `tls.key`, as

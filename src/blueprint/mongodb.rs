@@ -9,7 +9,8 @@
 //! load-balancing Service: replica-set clients connect to the members, see
 //! [`MongoDbConnection`]), Secret `mongo` (keys `root-password`, `password`, `keyfile`; generated
 //! once), ConfigMap `mongo-scripts`, NetworkPolicy `mongo` and a PodDisruptionBudget
-//! (`maxUnavailable: 1`) when there is more than one member.
+//! (`maxUnavailable: 1`) when there is more than one member; with backups CronJob and
+//! PersistentVolumeClaim `mongo-backup`; with metrics NetworkPolicy `mongo-metrics`.
 //!
 //! ## How it runs
 //! - The image's entrypoint creates the root user on an empty data directory
@@ -59,6 +60,64 @@
 //! replica set (`tests/scripts/mongodb-replicaset.test.mjs`); MongoDB and the exporter are not
 //! run (no MongoDB on the test machines): **rendered only**.
 //!
+//! ## Backups
+//! With [`Backup`](super::Backup): CronJob `mongo-backup` runs `scripts/mongodb-backup.sh
+//! backup` (the same image, which ships the MongoDB Database Tools): `mongodump --db DATABASE
+//! --archive --gzip` over the replica set connection string (every member through the headless
+//! Service, `replicaSet=`) with `--readPreference=secondaryPreferred`, so a secondary does the
+//! reading and the primary only when no secondary is up. The archive goes to
+//! `/backup/DATABASE-<UTC time>.archive.gz` on PersistentVolumeClaim `mongo-backup`, under a
+//! temporary name until complete and checked (an intact gzip stream holding a mongodump
+//! archive), keeping the newest `keep` (`scripts/backup-lib.sh`, the routine the MySQL and Redis
+//! backups use too). The NetworkPolicy admits the backup pods to the database port. With
+//! [`Tls`](super::Tls) the job verifies the members with the CA (`--ssl --sslCAFile`).
+//!
+//! ```
+//! use kubeprint::blueprint::{Backup, Blueprint, MongoDb};
+//! let db = MongoDb::builder()
+//!     .name("mongo")
+//!     .backup(Backup::builder().schedule("30 2 * * *").keep(14).build())
+//!     .build();
+//! let bundle = db.bundle()?;
+//! assert!(bundle.get("CronJob", "mongo-backup").is_some());
+//! assert!(bundle.get("PersistentVolumeClaim", "mongo-backup").is_some());
+//! # Ok::<(), kubeprint::Error>(())
+//! ```
+//!
+//! The job logs in as [`BACKUP_USER`] in `admin` with the built-in role `read` on the
+//! application database only: all `mongodump --db` needs (the broader built-in `backup` role
+//! reads every database). Its password is generated once into the Secret (key
+//! [`BACKUP_PASSWORD_KEY`]; an existing Secret must have it) and reaches `mongodump` as the
+//! `password:` of its `--config` YAML on a file descriptor, never on a command line or in the
+//! environment of the job. The `replicaset` sidecar creates the user through the primary on
+//! every start until it exists, like the exporter's: **for a set initialised before backups
+//! were on**, turning them on changes the pod template, and the rolling restart that follows
+//! creates the user; nothing is to be done by hand.
+//!
+//! **Consistency**: no `--oplog` (mongodump accepts it only for a dump of the whole instance,
+//! not of one database), so the dump is not a point-in-time snapshot: each collection is as it
+//! was when mongodump read it, and writes during the dump may be in it or not. For a moment in
+//! time across collections, stop the writers during the backup (or take volume snapshots).
+//!
+//! **Restore**: copy an archive out of the claim, then feed it to the `replicaset` sidecar of
+//! any member, which has the script, the application user's password and the connection
+//! string:
+//! ```sh
+//! kubectl exec -i mongo-0 -c replicaset -- sh /opt/kubeprint/mongodb-backup.sh restore - < app-20261202T030000Z.archive.gz
+//! ```
+//! It runs `mongorestore --archive --gzip --drop --nsInclude 'DATABASE.*'` as the application
+//! user through the primary: every collection the dump holds is dropped and recreated from it
+//! (documents and indexes; what was written to it since the backup is gone); collections
+//! created after the backup are left alone; users and roles are not touched. No
+//! `--oplogReplay`: the dump has no oplog.
+//!
+//! **Tested**: the script with stand-ins for `mongodump` and `mongorestore`
+//! (`tests/scripts/mongodb-backup.test.sh`: the arguments and configuration it hands them, the
+//! password on no command line, a failed dump leaving no file and every older one, the
+//! rotation), the user creation against the simulated replica set, and the rendered objects.
+//! The real tools and MongoDB are not run (not on the test machines): the dump and restore
+//! themselves are **rendered only**.
+//!
 //! Scaling down does not remove members from the replica set configuration; do that with
 //! `rs.remove()` first.
 
@@ -94,10 +153,15 @@ pub const EXPORTER_USER: &str = "exporter";
 pub const EXPORTER_IMAGE: &str = "percona/mongodb_exporter:0.47.1";
 /// The exporter's metrics port.
 pub const METRICS_PORT: i32 = 9216;
+/// Secret key of the backup user's password (generated once, with backups on).
+pub const BACKUP_PASSWORD_KEY: &str = "backup-password";
+/// The backup job's user (in `admin`, role `read` on the application database only).
+pub const BACKUP_USER: &str = "backup";
 
 const KEYFILE_SCRIPT: &str = include_str!("scripts/mongodb-keyfile.sh");
 const REPLICASET_SCRIPT: &str = include_str!("scripts/mongodb-replicaset.sh");
 const REPLICASET_JS: &str = include_str!("scripts/mongodb-replicaset.js");
+const BACKUP_SCRIPT: &str = include_str!("scripts/mongodb-backup.sh");
 
 fn default_resources() -> Resources {
     Resources::new()
@@ -144,6 +208,7 @@ fn default_resources() -> Resources {
 /// | `.resources(Resources)` | Resources of each `mongod` container (default: requests 250m CPU / 1Gi, limit 2Gi). |
 /// | `.tls(super::Tls)` / `.tls_opt(Option<..>)` | TLS with the certificate of a `kubernetes.io/tls` Secret (its CA key is required); off by default. |
 /// | `.metrics(super::Metrics)` / `.metrics_opt(Option<..>)` | A `mongodb_exporter` sidecar in every pod, with a `clusterMonitor` user of its own; off by default. |
+/// | `.backup(super::Backup)` / `.backup_opt(Option<..>)` | Scheduled dumps of the application database (`mongodump` from a secondary, as a `read`-only user of its own); off by default. See the module documentation for the restore. |
 /// | `.client(client)` (repeatable) | Pods allowed to connect. |
 /// | `.labels(impl Into<Labels>)` | Extra labels on every object. |
 #[derive(Clone, Debug, TypedBuilder)]
@@ -199,6 +264,11 @@ pub struct MongoDb {
     /// by default.
     #[builder(default, setter(strip_option(fallback = metrics_opt)))]
     metrics: Option<super::Metrics>,
+    /// Scheduled dumps of the application database (`mongodump` from a secondary, as a
+    /// `read`-only user of its own); off by default. See the module documentation for the
+    /// restore.
+    #[builder(default, setter(strip_option(fallback = backup_opt)))]
+    backup: Option<super::Backup>,
     /// Pods allowed to connect.
     #[builder(
         via_mutators,
@@ -355,6 +425,15 @@ impl MongoDb {
                 );
             }
         }
+        if let Some(b) = &self.backup {
+            b.check(&mut c);
+            if self.root_user == BACKUP_USER {
+                c.fail(
+                    "root_user",
+                    "must not be \"backup\" with backups on (the backup job's own user)",
+                );
+            }
+        }
         self.credentials.check(&mut c, "credentials");
         self.storage.check(&mut c, "storage");
         check_clients(&mut c, &self.clients);
@@ -463,16 +542,21 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     if m.metrics.is_some() {
         keys.push((EXPORTER_PASSWORD_KEY, Generate::alphanumeric()));
     }
+    if m.backup.is_some() {
+        keys.push((BACKUP_PASSWORD_KEY, Generate::alphanumeric()));
+    }
     super::add_credentials(&mut bundle, &m.credentials, name, &labels, &keys)?;
-    bundle.add(super::scripts_config_map(
-        &scripts,
-        &labels,
-        &[
-            ("mongodb-keyfile.sh", KEYFILE_SCRIPT),
-            ("mongodb-replicaset.sh", REPLICASET_SCRIPT),
-            ("mongodb-replicaset.js", REPLICASET_JS),
-        ],
-    ))?;
+    let mut files = vec![
+        ("mongodb-keyfile.sh", KEYFILE_SCRIPT),
+        ("mongodb-replicaset.sh", REPLICASET_SCRIPT),
+        ("mongodb-replicaset.js", REPLICASET_JS),
+    ];
+    if m.backup.is_some() {
+        // In the members' pods too: the restore runs in the `replicaset` sidecar.
+        files.push(super::BACKUP_LIB);
+        files.push(("mongodb-backup.sh", BACKUP_SCRIPT));
+    }
+    bundle.add(super::scripts_config_map(&scripts, &labels, &files))?;
 
     let keyfile = format!("{KEYFILE_DIR}/keyfile");
     let init = Container::builder()
@@ -607,6 +691,26 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     } else {
         sidecar
     };
+    // Backups: the sidecar creates the backup user, and the restore runs in it (as the
+    // application user, whose MONGODB_USER / MONGODB_PASSWORD / MONGODB_DATABASE it has).
+    let sidecar = match &m.backup {
+        None => sidecar,
+        Some(_) => {
+            let sidecar = sidecar
+                .env(EnvVar::value("MONGODB_BACKUP_USER", BACKUP_USER))
+                .env(EnvVar::from_secret(
+                    "MONGODB_BACKUP_PASSWORD",
+                    &secret,
+                    BACKUP_PASSWORD_KEY,
+                ))
+                .env(EnvVar::value("MONGODB_URI", backup_uri(m)));
+            if tls {
+                sidecar.env(EnvVar::value("MONGODB_TLS_CA", super::Tls::file("ca.crt")))
+            } else {
+                sidecar
+            }
+        }
+    };
     let sidecar = match &m.metrics {
         None => sidecar.build(),
         Some(_) => sidecar
@@ -668,7 +772,13 @@ fn build(m: &MongoDb) -> Result<Bundle> {
     if m.replicas > 1 {
         bundle.add(super::disruption_budget(name, &labels, &selector))?;
     }
-    let peers = (m.replicas > 1).then(|| selector.clone());
+    let mut peers: Vec<Labels> = (m.replicas > 1)
+        .then(|| selector.clone())
+        .into_iter()
+        .collect();
+    if let Some(b) = &m.backup {
+        peers.push(add_backup(&mut bundle, m, b, &image, &secret, &scripts)?);
+    }
     super::network_policy(
         &mut bundle,
         name,
@@ -676,7 +786,7 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         &selector,
         &[PORT],
         &m.clients,
-        peers.as_slice(),
+        &peers,
     )?;
     if let Some(metrics) = &m.metrics {
         metrics.add(&mut bundle, name, &labels, &selector, METRICS_PORT)?;
@@ -685,6 +795,102 @@ fn build(m: &MongoDb) -> Result<Bundle> {
         bundle.set_namespace(ns);
     }
     Ok(bundle)
+}
+
+/// The replica set's connection string for the Database Tools, without credentials: every
+/// member by the name it has in the set's configuration and in its certificate
+/// (`NAME-i.NAME-headless.NAMESPACE.svc`, the namespace completed by Kubernetes from the
+/// container's earlier `POD_NAMESPACE` variable), and the set's name.
+fn backup_uri(m: &MongoDb) -> String {
+    let hosts: Vec<String> = (0..m.replicas.max(1))
+        .map(|i| {
+            format!(
+                "{}-{i}.{}.$(POD_NAMESPACE).svc:{PORT}",
+                m.name,
+                m.headless()
+            )
+        })
+        .collect();
+    format!(
+        "mongodb://{}/?replicaSet={}",
+        hosts.join(","),
+        m.replica_set
+    )
+}
+
+/// Where the backup claim is mounted in the backup pods.
+const BACKUP_DIR: &str = "/backup";
+
+/// Adds the backup CronJob and its claim; returns the selector labels of its pods.
+fn add_backup(
+    bundle: &mut Bundle,
+    m: &MongoDb,
+    b: &super::Backup,
+    image: &str,
+    secret: &str,
+    scripts: &str,
+) -> Result<Labels> {
+    let name = m.name.as_str();
+    let backup_selector = super::selector_labels("mongodb-backup", name);
+    let backup_labels = super::standard_labels("mongodb-backup", name, "backup", &m.labels);
+    let dump = Container::builder()
+        .name("backup")
+        .image(image)
+        .command(super::script_command(
+            "sh",
+            "mongodb-backup.sh",
+            &["backup"],
+        ))
+        .env(EnvVar::field("POD_NAMESPACE", "metadata.namespace"))
+        .env(EnvVar::value("MONGODB_URI", backup_uri(m)))
+        .env(EnvVar::value("MONGODB_USER", BACKUP_USER))
+        .env(EnvVar::value("MONGODB_AUTH_DB", "admin"))
+        .env(EnvVar::value("MONGODB_DATABASE", &m.database))
+        .env(EnvVar::value(
+            "MONGODB_PASSWORD_FILE",
+            format!("{SECRET_DIR}/{BACKUP_PASSWORD_KEY}"),
+        ))
+        .env(EnvVar::value("BACKUP_DIR", BACKUP_DIR))
+        .env(EnvVar::value("BACKUP_KEEP", b.keep().to_string()))
+        .env(EnvVar::value("HOME", "/tmp"))
+        .mount(Mount::new("scripts", super::SCRIPTS_DIR).read_only())
+        .mount(Mount::new("secret", SECRET_DIR).read_only())
+        .mount(Mount::new("backup", BACKUP_DIR))
+        .mount(Mount::new("tmp", "/tmp"))
+        .resources(
+            Resources::new()
+                .requests(Cpu::millis(100), Memory::mib(256))
+                .limit_memory(Memory::gib(1)),
+        );
+    // With TLS: verifying the members with the CA only (the job needs no key).
+    let dump = match &m.tls {
+        None => dump.build(),
+        Some(_) => dump
+            .env(EnvVar::value("MONGODB_TLS_CA", super::Tls::file("ca.crt")))
+            .mount(Mount::new("tls", super::TLS_DIR).read_only())
+            .build(),
+    };
+    let mut template = super::labelled_template!(&backup_selector, &backup_labels)
+        .container(dump)
+        .volume(Volume::config_map("scripts", scripts).default_mode(0o555))
+        .volume(
+            Volume::secret("secret", secret)
+                .item(BACKUP_PASSWORD_KEY, BACKUP_PASSWORD_KEY)
+                .default_mode(0o440),
+        )
+        .volume(Volume::pvc("backup", format!("{name}-backup")))
+        // In memory: the shell may keep the here-document with the password there.
+        .volume(Volume::from(Volume::empty_dir("tmp").in_memory()))
+        .security(super::pod_security(UID));
+    if let Some(tls) = &m.tls {
+        template = template.volume(
+            Volume::secret("tls", tls.secret())
+                .item(tls.ca_key_name(), "ca.crt")
+                .default_mode(0o440),
+        );
+    }
+    b.add(bundle, name, &backup_labels, template.build())?;
+    Ok(backup_selector)
 }
 
 /// The `metrics` sidecar: `mongodb_exporter` reading the local `mongod` directly as

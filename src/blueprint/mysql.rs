@@ -407,6 +407,7 @@ fn build(m: &MySql) -> Result<Bundle> {
             .build(),
     )?;
     let mut files = vec![
+        super::BACKUP_LIB,
         ("mysql-backup.sh", BACKUP_SCRIPT),
         ("mysql-probe.sh", PROBE_SCRIPT),
     ];

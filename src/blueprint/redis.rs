@@ -653,6 +653,7 @@ fn build(r: &Redis) -> Result<Bundle> {
     ];
     if r.backup.is_some() {
         // In the server's pods too: the restore runs there.
+        files.push(super::BACKUP_LIB);
         files.push(("redis-backup.sh", BACKUP_SCRIPT));
     }
     if r.sentinel.is_some() {

@@ -272,6 +272,31 @@ test('with metrics, the exporter user is created once in admin with clusterMonit
   assert.deepEqual(d.node(host(0)).users.admin, [ROOT.user, 'exporter']);
 });
 
+test('with backups, the backup user is created once in admin with read on the application database only', () => {
+  const c = new Cluster(3);
+  const backup = { MONGODB_BACKUP_USER: 'backup', MONGODB_BACKUP_PASSWORD: 'bk-pw' };
+  for (let round = 0; round < 6; round++) for (let i = 0; i < 3; i++) runAs(c, i, 3, backup);
+  const n = c.node(host(2));
+  assert.deepEqual(n.users.admin, [ROOT.user, 'backup'], 'created exactly once, in admin');
+  assert.deepEqual(JSON.parse(JSON.stringify(n.roles['admin.backup'])), {
+    pwd: 'bk-pw',
+    roles: [{ role: 'read', db: 'parse' }],
+  });
+  // With metrics too: both, each with its own role.
+  const m = new Cluster(1);
+  const both = { ...backup, MONGODB_EXPORTER_USER: 'exporter', MONGODB_EXPORTER_PASSWORD: 'exp-pw' };
+  for (let round = 0; round < 4; round++) runAs(m, 0, 1, both);
+  assert.deepEqual(m.node(host(0)).users.admin, [ROOT.user, 'exporter', 'backup']);
+  // A set initialised before backups were on gets it on the next start of a sidecar.
+  const d = new Cluster(3);
+  assert.ok(converge(d, 3) > 0);
+  assert.equal(d.node(host(0)).users.admin.length, 1);
+  const r = runAs(d, 1, 3, backup);
+  assert.equal(r.code, 0);
+  assert.deepEqual(d.node(host(0)).users.admin, [ROOT.user, 'backup']);
+  assert.ok(!r.output.join('\n').includes('bk-pw'), 'the password is not printed');
+});
+
 test('with TLS, every connection carries the TLS options; only loopback skips the host name check', () => {
   const c = new Cluster(3);
   const tls = { MONGODB_TLS_OPTIONS: '&tls=true&tlsCAFile=/etc/kubeprint-tls/ca.crt' };

@@ -15,6 +15,9 @@
 //   MONGODB_EXPORTER_USER, MONGODB_EXPORTER_PASSWORD   optional: the metrics exporter's user to
 //                                   ensure, in admin with role clusterMonitor only (server and
 //                                   replication status; no application data, no oplog)
+//   MONGODB_BACKUP_USER, MONGODB_BACKUP_PASSWORD       optional: the backup job's user to
+//                                   ensure, in admin with role read on MONGODB_DATABASE only
+//                                   (what `mongodump --db` needs; nothing else, no oplog)
 //   MONGODB_TLS_OPTIONS             optional: URI options of TLS (&tls=true&tlsCAFile=...)
 
 const env = process.env;
@@ -98,6 +101,11 @@ if (me.setName === setName) {
   if (env.MONGODB_EXPORTER_USER) {
     ensureUser(primary, 'admin', env.MONGODB_EXPORTER_USER, 'MONGODB_EXPORTER_PASSWORD', [
       { role: 'clusterMonitor', db: 'admin' },
+    ]);
+  }
+  if (env.MONGODB_BACKUP_USER) {
+    ensureUser(primary, 'admin', env.MONGODB_BACKUP_USER, 'MONGODB_BACKUP_PASSWORD', [
+      { role: 'read', db: database },
     ]);
   }
   done(`member ${self} of replica set ${setName}`);

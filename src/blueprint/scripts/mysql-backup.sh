@@ -6,7 +6,8 @@
 #
 # The dump is consistent without locking (`--single-transaction`, InnoDB) and holds the
 # routines and triggers; it is written under a temporary name and renamed only once complete,
-# so a failed run never leaves a truncated dump that looks finished.
+# so a failed run never leaves a truncated dump that looks finished; the newest $BACKUP_KEEP
+# stay. That routine (backup_write) is backup-lib.sh's, shared by the three backup scripts.
 #
 # As the application user, whose password is read from the mounted Secret file and handed to
 # the client as an option file on a pipe: never on a command line, never on disk.
@@ -28,7 +29,9 @@ password=$(<"$password_file")
 password=${password//\\/\\\\}
 password=${password//\"/\\\"}
 
-log() { printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2; }
+# shellcheck source=backup-lib.sh
+. "$(dirname "$0")/backup-lib.sh"
+log() { backup_log "$@"; }
 
 options() {
 	printf '[client]\nuser=%s\npassword="%s"\n' "$user" "$password"
@@ -46,20 +49,12 @@ options() {
 
 case "$mode" in
 	backup)
-		case "$keep" in '' | *[!0-9]* | 0) log "BACKUP_KEEP must be a number above 0, got $keep"; exit 2 ;; esac
-		stamp=$(date -u '+%Y%m%dT%H%M%SZ')
-		final="$dir/$database-$stamp.sql"
-		partial="$dir/.$database-$stamp.sql.partial"
-		umask 077
-		mysqldump --defaults-extra-file=<(options) --single-transaction --routines --triggers \
-			--no-tablespaces "$database" >"$partial"
-		mv "$partial" "$final"
-		log "wrote $final ($(wc -c <"$final") bytes)"
-		# The newest $keep dumps stay (names sort by time).
-		find "$dir" -maxdepth 1 -name "$database-*.sql" | sort | head -n "-$keep" | while read -r old; do
-			rm -f "$old"
-			log "removed $old (keeping $keep)"
-		done
+		# mysqldump writes to standard output; backup_write hands us the temporary file.
+		dump_to() {
+			mysqldump --defaults-extra-file=<(options) --single-transaction --routines --triggers \
+				--no-tablespaces "$database" >"$1"
+		}
+		backup_write "$dir" "$database" .sql "$keep" dump_to
 		;;
 	restore)
 		file=${2:?usage: mysql-backup.sh restore FILE (- for standard input)}

@@ -9,8 +9,9 @@
 # Backup: `redis-cli --rdb` asks the server for a full resynchronisation payload, the snapshot
 # a replica would load. It is written under a temporary name, checked (an RDB file starts with
 # "REDIS") and renamed only once complete, so a failed run never leaves a file that looks
-# finished. The password is read from REDISCLI_AUTH (the Secret, through the environment):
-# never on a command line.
+# finished (backup_write of backup-lib.sh, the routine the three backup scripts share). The
+# password is read from REDISCLI_AUTH (the Secret, through the environment): never on a command
+# line.
 #
 # Restore: with `appendonly yes` a server ignores an RDB file on start (it loads the AOF), so
 # copying a snapshot into /data does nothing. Instead the script starts a temporary server on a
@@ -35,7 +36,9 @@ port=${REDIS_PORT:-6379}
 	exit 2
 }
 
-log() { printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2; }
+# shellcheck source=backup-lib.sh
+. "$(dirname "$0")/backup-lib.sh"
+log() { backup_log "$@"; }
 die() {
 	log "error: $*"
 	exit 1
@@ -57,29 +60,18 @@ is_rdb() { [ -s "$1" ] && [ "$(head -c 5 "$1")" = REDIS ]; }
 case "$mode" in
 	backup)
 		host=${REDIS_HOST:-127.0.0.1}
-		dir=${BACKUP_DIR:-/backup}
-		keep=${BACKUP_KEEP:-7}
-		prefix=${BACKUP_PREFIX:-redis}
-		case "$keep" in '' | *[!0-9]* | 0) die "BACKUP_KEEP must be a number above 0, got $keep" ;; esac
-		stamp=$(date -u '+%Y%m%dT%H%M%SZ')
-		final="$dir/$prefix-$stamp.rdb"
-		partial="$dir/.$prefix-$stamp.rdb.partial"
-		umask 077
-		if ! cli "$host" "$port" --rdb "$partial" >&2; then
-			rm -f "$partial"
-			die "redis-cli --rdb from $host:$port failed"
-		fi
-		if ! is_rdb "$partial"; then
-			rm -f "$partial"
-			die "the snapshot from $host:$port is not an RDB file"
-		fi
-		mv "$partial" "$final"
-		log "wrote $final ($(wc -c <"$final") bytes)"
-		# The newest $keep snapshots stay (names sort by time).
-		find "$dir" -maxdepth 1 -name "$prefix-*.rdb" | sort | head -n "-$keep" | while read -r old; do
-			rm -f "$old"
-			log "removed $old (keeping $keep)"
-		done
+		# copy_to PARTIAL: the snapshot, checked (backup_write renames it only on success).
+		copy_to() {
+			if ! cli "$host" "$port" --rdb "$1" >&2; then
+				log "error: redis-cli --rdb from $host:$port failed"
+				return 1
+			fi
+			is_rdb "$1" || {
+				log "error: the snapshot from $host:$port is not an RDB file"
+				return 1
+			}
+		}
+		backup_write "${BACKUP_DIR:-/backup}" "${BACKUP_PREFIX:-redis}" .rdb "${BACKUP_KEEP:-7}" copy_to
 		;;
 	restore)
 		file=${2:?usage: redis-backup.sh restore FILE (- for standard input)}
