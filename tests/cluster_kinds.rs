@@ -322,7 +322,12 @@ async fn create_namespace_and_stream_events() {
 #[tokio::test]
 async fn timeout_lists_everything_not_ready() {
     let ns = TestNs::new("timeout").await;
-    let applier = ns.applier().await.object_timeout(Duration::from_secs(2));
+    // No settle window: "fine" (no readiness probe) would still be held when time runs out.
+    let applier = ns
+        .applier()
+        .await
+        .object_timeout(Duration::from_secs(2))
+        .settle(Duration::ZERO);
     let mut b = Bundle::new("stuck");
     add(
         &mut b,
