@@ -26,18 +26,9 @@ if [ "${REDIS_TEST_IN_NS:-}" != 1 ]; then
 	exec unshare -m env REDIS_TEST_IN_NS=1 bash "$0" "$@"
 fi
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 not() { ! "$@"; }
 
 cp /etc/hosts "$work/hosts"
@@ -75,7 +66,7 @@ start_redis() {
 	local i=$1
 	(in_pod "$i" sh "$scripts/redis-start.sh" sentinel >>"$work/pod$i/redis.log" 2>&1) &
 	echo $! >"$work/pod$i/redis.pid"
-	pids+=("$!")
+	kill_on_exit $!
 }
 
 start_sentinel() {
@@ -86,7 +77,7 @@ start_sentinel() {
 		echo "bind 127.0.0.$((i + 2))" >>"$work/pod$i/sentinel/sentinel.conf"
 	(in_pod "$i" sh "$scripts/sentinel-start.sh" >>"$work/pod$i/sentinel.log" 2>&1) &
 	echo $! >"$work/pod$i/sentinel.pid"
-	pids+=("$!")
+	kill_on_exit $!
 }
 
 start_pod() {
@@ -99,23 +90,11 @@ start_pod() {
 	start_redis "$i"
 }
 
-# Stops a pod's process (redis or sentinel) the way the kubelet does (SIGTERM) and waits until it
-# has exited: a successor started earlier fails to bind the still-open port ("Address already in
-# use"), and the old process would go on answering the checks meant for the new one.
+# Stops a pod's process (redis or sentinel) the way the kubelet does (stop_pid).
 stop() { # stop POD redis|sentinel
 	local pid
 	pid=$(cat "$work/pod$1/$2.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-wait_for() { # wait_for SECONDS COMMAND...
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
+	stop_pid "$pid"
 }
 
 role() { cli "$1" 6379 ROLE | head -n 1; }
@@ -291,5 +270,4 @@ check "... and the data survives both failovers" wait_for 5 sh -c \
 check "the password is in no generated file in clear but quoted" grep -qF 'requirepass "p@ss \"quoted\" back\\slash"' "$work/pod1/run/redis.conf"
 check "generated files are private" test "$(stat -c %a "$work/pod1/run/redis.conf")" = 600
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done
