@@ -6,7 +6,8 @@
 //!   with stand-ins for `mongodump` / `mongorestore` (the real tools are not on the test
 //!   machines; tests/scripts/mongodb-backup.test.sh).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
-//!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
+//!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod,
+//!   backup and restore with replicas and no failover),
 //!   the Redis start script's module loading, the Redis backup and restore (AOF on) against a
 //!   real `redis-server`, the MySQL monitoring account with the Debian `mysqld_exporter` and
 //!   `redis_exporter` (tests/scripts/exporters.test.sh), Redis and MySQL TLS with certificates
