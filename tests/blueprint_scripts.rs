@@ -6,7 +6,8 @@
 //!   with stand-ins for `mongodump` / `mongorestore` (the real tools are not on the test
 //!   machines; tests/scripts/mongodb-backup.test.sh).
 //! - `--ignored` (they need packages and root): the Redis scripts against real `redis-server`
-//!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod),
+//!   and Sentinel processes (failover, rejoin, re-created pod, loss of the master's whole pod,
+//!   backup and restore with replicas and no failover),
 //!   the Redis start script's module loading, the Redis backup and restore (AOF on) against a
 //!   real `redis-server`, the MySQL monitoring account with the Debian `mysqld_exporter` and
 //!   `redis_exporter` (tests/scripts/exporters.test.sh), Redis and MySQL TLS with certificates
@@ -97,15 +98,20 @@ fn scripts_pass_shellcheck() {
         scripts().display().to_string(),
     ];
     args.extend(files("sh"));
-    args.push("tests/scripts/redis-sentinel.test.sh".into());
-    args.push("tests/scripts/mysql-probe.test.sh".into());
-    args.push("tests/scripts/redis-modules.test.sh".into());
-    args.push("tests/scripts/mysql-backup.test.sh".into());
-    args.push("tests/scripts/redis-backup.test.sh".into());
-    args.push("tests/scripts/mongodb-backup.test.sh".into());
-    args.push("tests/scripts/exporters.test.sh".into());
-    args.push("tests/scripts/redis-tls.test.sh".into());
-    args.push("tests/scripts/mysql-tls.test.sh".into());
+    // Every shell harness, and what they share (harness.sh, also followed from each).
+    let mut harnesses: Vec<String> = std::fs::read_dir(root().join("tests/scripts"))
+        .expect("tests/scripts")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".test.sh") || n == "harness.sh")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    harnesses.sort();
+    assert!(harnesses.len() > 9, "{harnesses:?}");
+    args.extend(harnesses);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("shellcheck", &args);
 }

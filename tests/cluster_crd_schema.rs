@@ -1,7 +1,8 @@
-//! `check::crd_schema` against the real kube-apiserver (issue #16): a CRD with a rich
-//! structural schema is installed on the local control plane, then a valid custom object and
-//! a few hundred single- and double-field mutants of it are each sent as a server-side dry-run
-//! create with strict field validation (what kubectl does by default), and kubeprint's offline
+//! `check::validate_custom_object` (the custom-object check of `Bundle::check`) against the real
+//! kube-apiserver (issue #16): a CRD with a rich structural schema is installed on the local
+//! control plane, then a valid custom object and a few hundred single- and double-field
+//! mutants of it are each sent as a server-side dry-run create with strict field validation
+//! (what kubectl does by default), and kubeprint's offline
 //! validation must agree with the apiserver on accept / reject for every one — except the
 //! cases listed in [`KNOWN_DIFFERENCES`] (documented in docs/validation.md), which must still
 //! differ (the list only shrinks). Prints a table per field.
@@ -388,10 +389,10 @@ async fn crd_schema_agrees_with_the_apiserver() {
             Err(e) => panic!("the valid object is refused: {e}"),
         }
     }
-    assert_eq!(
-        kubeprint::check::__crd_schema_violations(&crd, &base()),
-        vec![],
-        "kubeprint refuses the valid object"
+    let refused = kubeprint::check::validate_custom_object(&crd, &base());
+    assert!(
+        refused.is_empty(),
+        "kubeprint refuses the valid object: {refused:?}"
     );
 
     let mut objects: Vec<(String, String, Value)> = vec![("base".into(), "valid".into(), base())];
@@ -435,7 +436,10 @@ async fn crd_schema_agrees_with_the_apiserver() {
         let crd = &crd;
         async move {
             let api = apiserver(&client, &ns, &v).await;
-            let kp = kubeprint::check::__crd_schema_violations(crd, &v);
+            let kp: Vec<(String, String)> = kubeprint::check::validate_custom_object(crd, &v)
+                .into_iter()
+                .map(|v| (v.path, v.message))
+                .collect();
             (label, what, api, kp)
         }
     }))

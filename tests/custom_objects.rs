@@ -142,3 +142,36 @@ fn custom_objects_are_validated_and_unique() {
     let e = app.add_resource(&r).unwrap_err().to_string();
     assert!(e.contains("metadata.namespace: must not be set"), "{e}");
 }
+
+#[test]
+fn validate_custom_object_is_the_check_of_a_bundle() {
+    let crd = <Gizmo as kube::CustomResourceExt>::crd();
+    let objects = [
+        json!({"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": {"name": "ok"},
+            "spec": {"size": 3}}),
+        json!({"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": {"name": "typed"},
+            "spec": {"size": "three"}}),
+        json!({"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": {"name": "extra"},
+            "spec": {"size": 1, "colour": "red"}, "status": {}}),
+        json!({"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": {"name": "empty"}}),
+    ];
+    let mut found = 0;
+    for object in objects {
+        let alone: Vec<String> = kubeprint::check::validate_custom_object(&crd, &object)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut app = Bundle::new("t");
+        app.know_crd(crd.clone());
+        app.add(CustomObject::from_json_value(object.clone()).unwrap())
+            .unwrap();
+        let in_bundle: Vec<String> = match app.check() {
+            Ok(()) => vec![],
+            Err(e) => e.violations().iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(alone, in_bundle, "{object}");
+        found += alone.len();
+    }
+    // The good object passes; each of the three others breaks at least one rule.
+    assert!(found >= 3, "{found} violations");
+}

@@ -61,9 +61,23 @@
 //! synchronisation replaces the whole data set (keys written since the backup are gone), Redis
 //! rewrites its AOF from the loaded data, and the script makes it a master again and waits for
 //! the rewrite, so a restart keeps the restored data. Writes are refused while it runs (a
-//! replica is read-only). On a master only (the script refuses a replica). In Sentinel mode it
-//! would run on the current master (`SENTINEL get-master-addr-by-name`), but that is **not
-//! tested**: the master reports the replica role while it loads, and the Sentinels may react.
+//! replica is read-only). On a master only (the script refuses a replica). The replicas the
+//! master has take the restored data set from it (a full resynchronisation each), and the
+//! script returns once every one of them has confirmed it (`WAIT`).
+//!
+//! With [`Sentinel`], run it in the current master's pod (`SENTINEL get-master-addr-by-name`
+//! names it): in a replica's pod the script refuses and names the master's pod, and it also
+//! refuses when a Sentinel names another master or does not answer. While the master loads
+//! the snapshot it reports the replica role, which a Sentinel takes for a failure after
+//! `down_after_ms` plus two 10 s INFO periods, and the failover would undo the restore; so the
+//! script raises every Sentinel's `down-after-milliseconds` for the restore (to 360 s: the
+//! longest load it waits for, plus a minute), and sets each back to its own value when it
+//! ends, once that Sentinel has seen the master role again (earlier, it would fail over at
+//! once). A real failure of the master during the restore is therefore noticed only that late.
+//! Tested by `tests/scripts/redis-sentinel.test.sh` against real `redis-server` and Sentinel
+//! processes (master, two replicas, three Sentinels; a snapshot sent 40 s late, longer than a
+//! Sentinel waits): master and both replicas hold exactly the backup's data when the script
+//! returns, every Sentinel still names the same master and none judged it down.
 //!
 //! ## TLS
 //! With [`Tls`](super::Tls) (standalone only; refused with Sentinel): `tls-port 6379` and

@@ -22,43 +22,19 @@
 # Usage: bash tests/scripts/exporters.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 # scrape PORT PATH: the page, or nothing.
 scrape() { curl -fsS --max-time 10 "http://127.0.0.1:$1$2" 2>/dev/null || true; }
-# wait_http PORT PATH: until the page answers (10 s).
-wait_http() {
-	for _ in $(seq 100); do
-		curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$1$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- MySQL ------------------------------------------------------------------------------------
 mysql_env "$work"
 port=$(free_port)
-mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
-	{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; exit 1; }
+mysql_init_db
 # skip-name-resolve as the blueprint's kubeprint.cnf sets it: accounts match by address.
-mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --bind-address=127.0.0.1 \
-	--port="$port" --skip-name-resolve --pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
-pids+=($!)
-wait_for_mysql "$work/server.log"
+mysql_start --no-defaults --bind-address=127.0.0.1 --port="$port" --skip-name-resolve
 
 # The root password as the image's entrypoint sets it, from the Secret.
 root_password='r00t "pw" \ '\''q'
@@ -112,8 +88,8 @@ fi
 metrics_port=$(free_port)
 DATA_SOURCE_NAME="exporter:$exporter_password@tcp(127.0.0.1:$port)/" \
 	prometheus-mysqld-exporter --web.listen-address="127.0.0.1:$metrics_port" >"$work/mysqld-exporter.log" 2>&1 &
-pids+=($!)
-wait_http "$metrics_port" / || sed 's/^/# /' "$work/mysqld-exporter.log"
+kill_on_exit $!
+wait_for 10 http_up "$metrics_port" / || sed 's/^/# /' "$work/mysqld-exporter.log"
 scrape "$metrics_port" /metrics >"$work/mysql.metrics"
 m="$work/mysql.metrics"
 check "mysqld_exporter with the account: mysql_up 1" grep -qx 'mysql_up 1' "$m"
@@ -126,17 +102,16 @@ export REDISCLI_AUTH='exp "redis" pw'
 redis_port=$(free_port)
 mkdir -p "$work/redis/run" "$work/redis/data"
 printf 'bind 127.0.0.1\ndir %s\nappendonly yes\n' "$work/redis/data" >"$work/redis/redis.conf"
-REDIS_PORT=$redis_port REDIS_RUN_DIR="$work/redis/run" REDIS_BASE_CONF="$work/redis/redis.conf" REDIS_MODULES=none \
-	sh "$scripts/redis-start.sh" standalone >"$work/redis/log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ "$(redis-cli --no-auth-warning -p "$redis_port" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+redis_standalone "$work/redis/log" REDIS_PORT="$redis_port" REDIS_RUN_DIR="$work/redis/run" \
+	REDIS_BASE_CONF="$work/redis/redis.conf" REDIS_MODULES=none
+wait_for 10 redis_up "$redis_port" || sed 's/^/# /' "$work/redis/log"
 redis-cli --no-auth-warning -p "$redis_port" MSET a 1 b 2 c 3 >/dev/null
 # The sidecar's environment (src/blueprint/redis.rs), on a port of our own.
 redis_metrics=$(free_port)
 REDIS_ADDR="redis://localhost:$redis_port" REDIS_PASSWORD=$REDISCLI_AUTH \
 	prometheus-redis-exporter --web.listen-address="127.0.0.1:$redis_metrics" >"$work/redis-exporter.log" 2>&1 &
-pids+=($!)
-wait_http "$redis_metrics" /health || sed 's/^/# /' "$work/redis-exporter.log"
+kill_on_exit $!
+wait_for 10 http_up "$redis_metrics" /health || sed 's/^/# /' "$work/redis-exporter.log"
 metrics=$(scrape "$redis_metrics" /metrics)
 check "redis_exporter with the sidecar's variables: redis_up 1" grep -qx 'redis_up 1' <<<"$metrics"
 check "... the server's keys" grep -q '^redis_db_keys{db="db0"} 3' <<<"$metrics"
@@ -144,9 +119,8 @@ check "... and /health answers (the sidecar's probes)" test -n "$(scrape "$redis
 bad_metrics=$(free_port)
 REDIS_ADDR="redis://localhost:$redis_port" REDIS_PASSWORD=wrong \
 	prometheus-redis-exporter --web.listen-address="127.0.0.1:$bad_metrics" >"$work/redis-exporter-bad.log" 2>&1 &
-pids+=($!)
-wait_http "$bad_metrics" /health || true
+kill_on_exit $!
+wait_for 10 http_up "$bad_metrics" /health || true
 check "... and redis_up 0 with a wrong password" grep -qx 'redis_up 0' <<<"$(scrape "$bad_metrics" /metrics)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

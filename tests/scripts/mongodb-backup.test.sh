@@ -18,13 +18,9 @@
 # Usage: bash tests/scripts/mongodb-backup.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-cleanup() { if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 mkdir -p "$work/bin" "$work/backup" "$work/calls"
 # The stand-in for both tools: records its argv (one argument a line) and the configuration it
@@ -180,5 +176,4 @@ else
 	echo "# strace not found: the execve check is skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

@@ -14,30 +14,14 @@
 # Usage: bash tests/scripts/mysql-backup.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-chmod 755 "$work"
-server_pid=
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 mysql_env "$work"
 port=$(free_port)
-mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
-	{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; exit 1; }
-mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --bind-address=127.0.0.1 \
-	--port="$port" --pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
-server_pid=$!
-wait_for_mysql "$work/server.log"
+mysql_init_db
+mysql_start --no-defaults --bind-address=127.0.0.1 --port="$port"
 
 root() { mysql --no-defaults --socket="$MYSQL_UNIX_PORT" -uroot --batch --skip-column-names "$@"; }
 password='b"a\ck up#pw'\''x'
@@ -102,5 +86,4 @@ else
 	echo "# strace not found: command-line check skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

@@ -11,32 +11,13 @@
 # Usage: bash tests/scripts/mysql-probe.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-chmod 755 "$work"
-server_pid=
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 mysql_env "$work"
-mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
-	{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; exit 1; }
-start_server() {
-	mariadbd --no-defaults --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --skip-networking \
-		--pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
-	server_pid=$!
-	wait_for_mysql "$work/server.log"
-}
-start_server
+mysql_init_db
+mysql_start --no-defaults --skip-networking
 
 password='p"a\ss w#rd'\''x'
 sql_password=${password//\\/\\\\}
@@ -67,11 +48,8 @@ else
 	echo "# strace not found: command-line check skipped"
 fi
 
-kill "$server_pid"
-wait "$server_pid" 2>/dev/null || true
-server_pid=
+stop_pid "$mysql_pid"
 check "ping fails when the server is down" sh -c "! MYSQL_ROOT_PASSWORD_FILE=$work/root-password bash $scripts/mysql-probe.sh ping >/dev/null 2>&1"
 check "ready fails when the server is down" sh -c "! MYSQL_ROOT_PASSWORD_FILE=$work/root-password bash $scripts/mysql-probe.sh ready >/dev/null 2>&1"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

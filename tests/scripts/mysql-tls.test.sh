@@ -17,29 +17,12 @@
 # Usage: bash tests/scripts/mysql-tls.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 tls=$work/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout "$work/ca.key" -out "$tls/ca.crt" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=db -keyout "$tls/tls.key" -out "$work/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:db,DNS:db.test.svc\n' >"$work/san.ext"
-openssl x509 -req -in "$work/server.csr" -CA "$tls/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-	-extfile "$work/san.ext" -out "$tls/tls.crt" 2>/dev/null
+tls_secret "$tls" db
 chmod 0644 "$tls"/*
 
 # The blueprint's kubeprint.cnf, its Secret paths pointing here.
@@ -56,12 +39,8 @@ grep -q '^require_secure_transport = ON' "$work/server.cnf" || { echo "not ok - 
 
 mysql_env "$work"
 port=$(free_port)
-mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
-	{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; exit 1; }
-mariadbd --defaults-file="$work/server.cnf" --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --bind-address=127.0.0.1 \
-	--port="$port" --pid-file="$work/mysqld.pid" "${run_as[@]}" >"$work/server.log" 2>&1 &
-pids+=($!)
-wait_for_mysql "$work/server.log"
+mysql_init_db
+mysql_start --defaults-file="$work/server.cnf" --bind-address=127.0.0.1 --port="$port"
 
 root_password='r00t-tls'
 app_password='app "tls" pw'
@@ -89,7 +68,7 @@ check "... writing a complete dump" grep -q -- '-- Dump completed' "$(find "$wor
 sleep 1
 check "the backup with MYSQL_TLS=required (no CA) succeeds" backup MYSQL_TLS=required
 sleep 1
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout "$work/other.key" -out "$work/other.crt" 2>/dev/null
+tls_ca "$work/other.key" "$work/other.crt" other-ca
 check "the backup verifying with another CA fails (the server is verified)" sh -c "! MYSQL_HOST=127.0.0.1 MYSQL_PORT=$port MYSQL_USER=app MYSQL_DATABASE=app MYSQL_PASSWORD_FILE='$work/password' MYSQL_SSL_CA='$work/other.crt' BACKUP_DIR='$work/backup' bash '$scripts/mysql-backup.sh' backup 2>/dev/null"
 check "... leaving two dumps" test "$(find "$work/backup" -name 'app-*.sql' | wc -l)" = 2
 
@@ -100,8 +79,8 @@ if command -v prometheus-mysqld-exporter >/dev/null; then
 	exporter() { # exporter PORT DSN_PARAMS
 		DATA_SOURCE_NAME="exporter:$(cat "$work/exporter-password")@tcp(127.0.0.1:$port)/$2" \
 			prometheus-mysqld-exporter --web.listen-address="127.0.0.1:$1" >>"$work/exporter.log" 2>&1 &
-		pids+=($!)
-		for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null && return 0; sleep 0.1; done
+		kill_on_exit $!
+		wait_for 10 http_up "$1" / || sed 's/^/# /' "$work/exporter.log"
 	}
 	m1=$(free_port)
 	exporter "$m1" '?tls=skip-verify'
@@ -113,5 +92,4 @@ else
 	echo "# prometheus-mysqld-exporter not found: exporter checks skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

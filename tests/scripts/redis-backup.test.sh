@@ -16,20 +16,9 @@
 # Usage: bash tests/scripts/redis-backup.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 export REDISCLI_AUTH='b@ckup "pw" \x'
 mkdir -p "$work/run" "$work/data" "$work/backup"
@@ -38,24 +27,15 @@ restore_port=$(free_port)
 # The blueprint's redis.conf (redis_conf in src/blueprint/redis.rs), on loopback and in $work.
 printf 'bind 127.0.0.1\nprotected-mode yes\ndir %s\nappendonly yes\nappendfsync everysec\n' "$work/data" >"$work/redis.conf"
 
-server_pid=
 # start: runs redis-start.sh standalone as the container does, and waits for PONG.
 start() {
-	REDIS_PORT=$port REDIS_RUN_DIR="$work/run" REDIS_BASE_CONF="$work/redis.conf" REDIS_MODULES=none \
-		sh "$scripts/redis-start.sh" standalone >>"$work/server.log" 2>&1 &
-	server_pid=$!
-	pids+=("$server_pid")
-	for _ in $(seq 100); do
-		[ "$(redis-cli --no-auth-warning -p "$port" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
+	redis_standalone "$work/server.log" REDIS_PORT="$port" REDIS_RUN_DIR="$work/run" \
+		REDIS_BASE_CONF="$work/redis.conf" REDIS_MODULES=none
+	wait_for 10 redis_up "$port" && return 0
 	cat "$work/server.log" >&2
 	return 1
 }
-stop() {
-	kill "$server_pid"
-	wait "$server_pid" 2>/dev/null || true
-}
+stop() { stop_pid "$redis_pid"; }
 r() { redis-cli --no-auth-warning -p "$port" "$@"; }
 fingerprint() { # every key of db 0 with its type and value, sorted
 	local key
@@ -138,8 +118,8 @@ mkdir -p "$work/replica"
 printf 'port %s\nbind 127.0.0.1\ndir %s\nrequirepass "%s"\nmasterauth "%s"\nreplicaof 127.0.0.1 %s\n' "$replica_port" "$work/replica" \
 	"$(printf '%s' "$REDISCLI_AUTH" | sed 's/\\/\\\\/g; s/"/\\"/g')" "$(printf '%s' "$REDISCLI_AUTH" | sed 's/\\/\\\\/g; s/"/\\"/g')" "$port" |
 	redis-server - >"$work/replica.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ "$(redis-cli --no-auth-warning -p "$replica_port" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+kill_on_exit $!
+wait_for 10 redis_up "$replica_port" || sed 's/^/# /' "$work/replica.log"
 check "a replica refuses a restore" sh -c "! REDIS_PORT=$replica_port REDIS_RUN_DIR='$work/run' REDIS_DATA_DIR='$work/replica' REDIS_RESTORE_PORT=$restore_port sh '$scripts/redis-backup.sh' restore '$latest' 2>'$work/refused.log' && grep -q 'not a master' '$work/refused.log'"
 
 if command -v strace >/dev/null; then
@@ -154,5 +134,4 @@ else
 	echo "# strace not found: command-line check skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

@@ -13,20 +13,9 @@
 # Usage: bash tests/scripts/redis-modules.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 # A minimal module: RedisModule_OnLoad fetches RedisModule_SetModuleAttribs through the API
 # pointer redis-server passes in the context (what redismodule.h's RedisModule_Init does) and
@@ -58,16 +47,9 @@ start() {
 	mkdir -p "$work/$name/run" "$work/$name/data"
 	port=$(free_port)
 	printf 'bind 127.0.0.1\nport %s\ndir %s\nappendonly no\nsave ""\n' "$port" "$work/$name/data" >"$work/$name/base.conf"
-	REDISCLI_AUTH=$password REDIS_PORT=$port REDIS_RUN_DIR="$work/$name/run" \
-		REDIS_BASE_CONF="$work/$name/base.conf" REDIS_MODULES=$modules REDIS_MODULES_DIR=$dir \
-		sh "$scripts/redis-start.sh" standalone >"$work/$name/log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 50); do
-		if REDISCLI_AUTH=$password redis-cli --no-auth-warning -p "$port" PING 2>/dev/null | grep -q PONG; then
-			return 0
-		fi
-		sleep 0.1
-	done
+	redis_standalone "$work/$name/log" REDISCLI_AUTH="$password" REDIS_PORT="$port" REDIS_RUN_DIR="$work/$name/run" \
+		REDIS_BASE_CONF="$work/$name/base.conf" REDIS_MODULES="$modules" REDIS_MODULES_DIR="$dir"
+	REDISCLI_AUTH=$password wait_for 5 redis_up "$port" && return 0
 	cat "$work/$name/log" >&2
 	return 1
 }
@@ -89,5 +71,4 @@ check "an unknown REDIS_MODULES value stops the script" \
 	sh -c "! REDISCLI_AUTH=x REDIS_PORT=1 REDIS_RUN_DIR='$work/bad/run' REDIS_MODULES=all sh '$scripts/redis-start.sh' standalone 2>'$work/bad/log'"
 check "... naming the value" grep -q "unknown REDIS_MODULES all" "$work/bad/log"
 
-echo "passed $passed, failed $failed"
-[ "$failed" -eq 0 ]
+harness_done

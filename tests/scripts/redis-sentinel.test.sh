@@ -5,7 +5,11 @@
 # (redis-N.redis-headless.test.svc), resolved by a private /etc/hosts bind-mounted in a mount
 # namespace of this script's own (nothing on the machine changes). Checks: a brand-new set
 # elects pod 0; pods 1 and 2 find the master by asking the Sentinels; data replicates; every
-# Sentinel comes to know the others and both replicas; after the master dies the Sentinels fail
+# Sentinel comes to know the others and both replicas; the backup script copies a snapshot from
+# a replica and the restore, refused in a replica's pod (naming the master's), run in the
+# master's pod brings master and both replicas back to exactly the snapshot's data by the time
+# it returns, with no failover although the snapshot arrives later than a Sentinel waits before
+# judging a master that reports the replica role down; after the master dies the Sentinels fail
 # over; the old master, restarted, asks the Sentinels and rejoins as a replica of the new master
 # instead of assuming pod 0; a Sentinel whose container restarts reads its own rewritten file
 # (Sentinel writes the password back unquoted) and rejoins; a re-created pod's Sentinel monitors the new master and joins the
@@ -26,18 +30,9 @@ if [ "${REDIS_TEST_IN_NS:-}" != 1 ]; then
 	exec unshare -m env REDIS_TEST_IN_NS=1 bash "$0" "$@"
 fi
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 not() { ! "$@"; }
 
 cp /etc/hosts "$work/hosts"
@@ -75,7 +70,7 @@ start_redis() {
 	local i=$1
 	(in_pod "$i" sh "$scripts/redis-start.sh" sentinel >>"$work/pod$i/redis.log" 2>&1) &
 	echo $! >"$work/pod$i/redis.pid"
-	pids+=("$!")
+	kill_on_exit $!
 }
 
 start_sentinel() {
@@ -86,7 +81,7 @@ start_sentinel() {
 		echo "bind 127.0.0.$((i + 2))" >>"$work/pod$i/sentinel/sentinel.conf"
 	(in_pod "$i" sh "$scripts/sentinel-start.sh" >>"$work/pod$i/sentinel.log" 2>&1) &
 	echo $! >"$work/pod$i/sentinel.pid"
-	pids+=("$!")
+	kill_on_exit $!
 }
 
 start_pod() {
@@ -99,23 +94,11 @@ start_pod() {
 	start_redis "$i"
 }
 
-# Stops a pod's process (redis or sentinel) the way the kubelet does (SIGTERM) and waits until it
-# has exited: a successor started earlier fails to bind the still-open port ("Address already in
-# use"), and the old process would go on answering the checks meant for the new one.
+# Stops a pod's process (redis or sentinel) the way the kubelet does (stop_pid).
 stop() { # stop POD redis|sentinel
 	local pid
 	pid=$(cat "$work/pod$1/$2.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-wait_for() { # wait_for SECONDS COMMAND...
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.2
-	done
+	stop_pid "$pid"
 }
 
 role() { cli "$1" 6379 ROLE | head -n 1; }
@@ -180,6 +163,75 @@ sentinels_agree() { # sentinels_agree NOT_HOST POD...
 	done
 }
 every_sentinel_agrees_and_is_ready() { sentinels_agree "" 0 1 2 && every_sentinel_ready; }
+
+# --- Backup and restore in Sentinel mode ---------------------------------------------------------
+fingerprint() { # fingerprint POD: every key of db 0 with its type and value, sorted
+	local key
+	cli "$1" 6379 --scan | sort | while read -r key; do
+		printf '%s %s %s\n' "$key" "$(cli "$1" 6379 TYPE "$key")" "$(cli "$1" 6379 DUMP "$key" | od -An -tx1 | tr -d ' \n')"
+	done
+}
+restore_port=$(free_port)
+restore_in() { # restore_in POD FILE: the documented `kubectl exec ... restore` in pod POD
+	(in_pod "$1" env REDIS_LOCAL_HOST="127.0.0.$(($1 + 2))" REDIS_DATA_DIR="$work/pod$1/data" \
+		REDIS_RESTORE_PORT="$restore_port" sh "$scripts/redis-backup.sh" restore "$2")
+}
+cli 0 6379 HSET user:1 name Ada lang 'C "and" Rust' >/dev/null
+cli 0 6379 RPUSH queue a b c >/dev/null
+for i in $(seq 1 200); do echo "SET bulk:$i value-$i"; done |
+	redis-cli --no-auth-warning -h "$(host 0)" >/dev/null
+check "the keys replicate" wait_for 15 sh -c "[ \"\$(redis-cli --no-auth-warning -h $(host 1) GET bulk:200)\" = value-200 ] && [ \"\$(redis-cli --no-auth-warning -h $(host 2) GET bulk:200)\" = value-200 ]"
+mkdir -p "$work/backup"
+check "a backup from a replica (the client Service picks any pod) succeeds" env REDIS_HOST="$(host 1)" \
+	BACKUP_DIR="$work/backup" BACKUP_PREFIX=redis sh "$scripts/redis-backup.sh" backup 2>>"$work/backup.log"
+snapshot=$(find "$work/backup" -name 'redis-*.rdb' | head -n 1)
+backed_up=$(fingerprint 1)
+# What restoring must undo: lost keys, a changed one and one written after the backup.
+cli 0 6379 DEL user:1 bulk:1 >/dev/null
+cli 0 6379 SET bulk:2 changed >/dev/null
+cli 0 6379 SET written:after backup >/dev/null
+check "... the data changes after it, on every pod" wait_for 15 value_is 1 written:after backup
+wait_for 15 value_is 2 written:after backup || true
+changed=$(fingerprint 1)
+check "... (to other data than the backup's)" test "$changed" != "$backed_up"
+
+refused() {
+	! restore_in 1 "$snapshot" 2>"$work/refused.log" &&
+		grep -q "not a master: it replicates from $(host 0); run the restore in the master's pod, redis-0" "$work/refused.log"
+}
+check "a restore in a replica's pod is refused, naming the master's pod" refused
+check "... leaving its data alone" test "$(fingerprint 1)" = "$changed"
+
+# Slow transfers, as a large data set has: the temporary server of the snapshot sends it only
+# after 40 s, longer than a Sentinel waits (down-after plus two INFO periods, 22-32 s here)
+# before it judges a master that reports the replica role down (only the temporary server reads
+# the line: it includes the pod's configuration, which the running server read when it
+# started); and the master sends the replicas the new data 20 s after they ask.
+echo 'repl-diskless-sync-delay 40' >>"$work/pod0/redis.conf"
+cli 0 6379 CONFIG SET repl-diskless-sync-delay 20 >/dev/null
+restore_started=$SECONDS
+check "the restore in the master's pod succeeds" restore_in 0 "$snapshot" 2>>"$work/restore.log"
+echo "# the restore took $((SECONDS - restore_started)) s"
+sed -i '/^repl-diskless-sync-delay 40$/d' "$work/pod0/redis.conf"
+# Right when the restore has returned: it waits for the replicas.
+same_as_backup() { [ "$(fingerprint "$1")" = "$backed_up" ]; }
+check "... the master holds exactly the backup's data" same_as_backup 0
+check "... and so does replica 1, once the restore has returned" same_as_backup 1
+check "... and replica 2" same_as_backup 2
+cli 0 6379 CONFIG SET repl-diskless-sync-delay 5 >/dev/null
+check "... pod 0 is still the master" has_role 0 master
+names_pod0() {
+	local i
+	for i in 0 1 2; do [ "$(sentinel_master "$i")" = "$(host 0)" ] || return 1; done
+}
+check "... and every sentinel names it (no failover while it loaded)" names_pod0
+check "... none judged it down" sh -c "! grep -h '+sdown master' '$work'/pod*/sentinel.log"
+downs_back() {
+	local i
+	for i in 0 1 2; do sentinel_view "$i" master | grep -qx 'down-after-milliseconds 2000' || return 1; done
+}
+check "... and each sentinel's down-after-milliseconds is back to 2000" downs_back
+check "... every sentinel is ready again" wait_for 30 every_sentinel_agrees_and_is_ready
 
 # The master dies; the Sentinels fail over. Done when every Sentinel still running reports the
 # same new master (the one a restarting pod asks may otherwise not have heard of it yet).
@@ -291,5 +343,4 @@ check "... and the data survives both failovers" wait_for 5 sh -c \
 check "the password is in no generated file in clear but quoted" grep -qF 'requirepass "p@ss \"quoted\" back\\slash"' "$work/pod1/run/redis.conf"
 check "generated files are private" test "$(stat -c %a "$work/pod1/run/redis.conf")" = 600
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

@@ -18,30 +18,15 @@
 # Usage: bash tests/scripts/redis-tls.test.sh
 set -euo pipefail
 
-scripts=$(cd "$(dirname "$0")/../../src/blueprint/scripts" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
 # shellcheck source-path=SCRIPTDIR source=harness.sh
 . "$(dirname "$0")/harness.sh"
+harness_workdir
 
 # A CA, a server certificate for the Services it signs, and another CA nobody trusts.
 tls=$work/tls
-mkdir -p "$tls" "$work/other"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout "$work/ca.key" -out "$tls/ca.crt" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=cache -keyout "$tls/tls.key" -out "$work/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:cache,DNS:cache.test.svc\n' >"$work/san.ext"
-openssl x509 -req -in "$work/server.csr" -CA "$tls/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-	-extfile "$work/san.ext" -out "$tls/tls.crt" 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout "$work/other/ca.key" -out "$work/other/ca.crt" 2>/dev/null
+tls_secret "$tls" cache
+mkdir -p "$work/other"
+tls_ca "$work/other/ca.key" "$work/other/ca.crt" other-ca
 chmod 0640 "$tls/tls.key"
 
 export REDISCLI_AUTH='tls "pw" x'
@@ -53,35 +38,18 @@ start() {
 	local name=$1 mode=$2 p=$3 tp=${4:-}
 	mkdir -p "$work/$name/run" "$work/$name/data"
 	printf 'bind 127.0.0.1\ndir %s\nappendonly yes\nappendfsync everysec\n' "$work/$name/data" >"$work/$name/redis.conf"
-	REDIS_PORT=$p REDIS_TLS=$mode REDIS_TLS_DIR=$tls REDIS_TLS_PORT=$tp REDIS_RUN_DIR="$work/$name/run" \
-		REDIS_BASE_CONF="$work/$name/redis.conf" REDIS_MODULES=none \
-		sh "$scripts/redis-start.sh" standalone >"$work/$name/log" 2>&1 &
-	pids+=($!)
-}
-# ping PORT [OPTIONS...]: redis-cli PING's answer, or nothing.
-ping_with() {
-	local p=$1
-	shift
-	timeout 5 redis-cli --no-auth-warning "$@" -p "$p" PING 2>/dev/null || true
-}
-wait_pong() {
-	local p=$1
-	shift
-	for _ in $(seq 100); do
-		[ "$(ping_with "$p" "$@")" = PONG ] && return 0
-		sleep 0.1
-	done
-	return 1
+	redis_standalone "$work/$name/log" REDIS_PORT="$p" REDIS_TLS="$mode" REDIS_TLS_DIR="$tls" REDIS_TLS_PORT="$tp" \
+		REDIS_RUN_DIR="$work/$name/run" REDIS_BASE_CONF="$work/$name/redis.conf" REDIS_MODULES=none
 }
 
 port=$(free_port)
 start only required "$port"
 # shellcheck disable=SC2086 # a list of options
-wait_pong "$port" $tls_args || { cat "$work/only/log" >&2; exit 1; }
+wait_for 10 redis_up "$port" $tls_args || { cat "$work/only/log" >&2; exit 1; }
 # shellcheck disable=SC2086
-check "TLS only: the port answers TLS verified with the CA" test "$(ping_with "$port" $tls_args)" = PONG
-check "... and refuses plaintext" test "$(ping_with "$port")" != PONG
-check "... and a client trusting another CA is refused" test "$(ping_with "$port" --tls --cacert "$work/other/ca.crt")" != PONG
+check "TLS only: the port answers TLS verified with the CA" test "$(redis_ping "$port" $tls_args)" = PONG
+check "... and refuses plaintext" test "$(redis_ping "$port")" != PONG
+check "... and a client trusting another CA is refused" test "$(redis_ping "$port" --tls --cacert "$work/other/ca.crt")" != PONG
 check "... the runtime file has port 0 and the TLS port" sh -c "grep -qx 'port 0' '$work/only/run/redis.conf' && grep -qx 'tls-port $port' '$work/only/run/redis.conf'"
 check "the probe with the blueprint's REDIS_TLS_ARGS passes" env REDIS_TLS_ARGS="$tls_args" sh "$scripts/redis-probe.sh" "$port" ready
 check "... and fails without them" sh -c "! sh '$scripts/redis-probe.sh' $port ready >/dev/null"
@@ -110,8 +78,8 @@ if command -v prometheus-redis-exporter >/dev/null; then
 		shift
 		env REDIS_ADDR="rediss://localhost:$port" REDIS_PASSWORD="$REDISCLI_AUTH" "$@" \
 			prometheus-redis-exporter --web.listen-address="127.0.0.1:$p" >>"$work/exporter.log" 2>&1 &
-		pids+=($!)
-		for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$p/health" 2>/dev/null && return 0; sleep 0.1; done
+		kill_on_exit $!
+		wait_for 10 http_up "$p" /health || sed 's/^/# /' "$work/exporter.log"
 	}
 	m1=$(free_port)
 	exporter "$m1" REDIS_EXPORTER_SKIP_TLS_VERIFICATION=true
@@ -126,14 +94,13 @@ fi
 plain_port=$(free_port)
 tls_port=$(free_port)
 start both optional "$plain_port" "$tls_port"
-wait_pong "$plain_port" || { cat "$work/both/log" >&2; exit 1; }
-check "plaintext allowed: plaintext on the port" test "$(ping_with "$plain_port")" = PONG
+wait_for 10 redis_up "$plain_port" || { cat "$work/both/log" >&2; exit 1; }
+check "plaintext allowed: plaintext on the port" test "$(redis_ping "$plain_port")" = PONG
 # shellcheck disable=SC2086
-check "... and TLS on the TLS port" test "$(ping_with "$tls_port" $tls_args)" = PONG
-check "... which refuses plaintext" test "$(ping_with "$tls_port")" != PONG
+check "... and TLS on the TLS port" test "$(redis_ping "$tls_port" $tls_args)" = PONG
+check "... which refuses plaintext" test "$(redis_ping "$tls_port")" != PONG
 
 mkdir -p "$work/bad/run"
 check "an unknown REDIS_TLS value stops the start script" sh -c "! REDIS_PORT=1 REDIS_TLS=yes REDIS_RUN_DIR='$work/bad/run' sh '$scripts/redis-start.sh' standalone 2>'$work/bad/log' && grep -q 'unknown REDIS_TLS yes' '$work/bad/log'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_done

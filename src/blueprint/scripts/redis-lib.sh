@@ -31,6 +31,23 @@ pod_host() {
 	fi
 }
 
+# The stable DNS names of the pods, whose Sentinels listen on $SENTINEL_PORT: one a line.
+sentinel_hosts() {
+	i=0
+	while [ "$i" -lt "$REDIS_REPLICAS" ]; do
+		pod_host "$REDIS_STATEFULSET-$i"
+		echo
+		i=$((i + 1))
+	done
+}
+
+# sentinel_cli HOST ARGS...: redis-cli against the Sentinel of HOST (3 s at most, errors hidden).
+sentinel_cli() {
+	sentinel_host=$1
+	shift
+	timeout 3 redis-cli --no-auth-warning -h "$sentinel_host" -p "$SENTINEL_PORT" "$@" 2>/dev/null
+}
+
 # The password as a quoted redis.conf / sentinel.conf value: "..." with \ and " escaped.
 quoted_password() {
 	[ -n "${REDISCLI_AUTH:-}" ] || die "REDISCLI_AUTH is empty"
