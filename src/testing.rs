@@ -4,7 +4,11 @@
 //! order, same bytes) except that every value of a Secret's `data` and `stringData` is replaced
 //! by `<redacted>`. Keys stay, and so do annotations such as the list of generate-once keys, so
 //! a snapshot still shows *which* secrets an application has, never what they are. Generated
-//! values, which differ on every build, therefore do not break snapshots either.
+//! values, which differ on every build, therefore do not break snapshots either. The fields of
+//! custom objects marked secret
+//! ([`CustomObject::with_secret_field`](crate::object::CustomObject::with_secret_field),
+//! [`Bundle::secret_field`]) are replaced the same way. [`redacted_json`] does the same for
+//! [`Bundle::to_json`].
 //!
 //! Use it with [insta](https://insta.rs) (add `insta` to your `[dev-dependencies]`):
 //!
@@ -81,6 +85,9 @@ pub fn redacted_yaml(bundle: &Bundle) -> Result<String> {
     bundle.yaml_documents(|o| {
         let rendered = match o {
             Object::Secret(s) => serde_saphyr::to_string(&RedactedSecret::new(s)),
+            Object::Custom(c) if !c.secret_fields().is_empty() => {
+                serde_saphyr::to_string(&c.redacted())
+            }
             other => serde_saphyr::to_string(other),
         };
         rendered.map_err(|e| Error::Render {
@@ -88,6 +95,52 @@ pub fn redacted_yaml(bundle: &Bundle) -> Result<String> {
             message: e.to_string(),
         })
     })
+}
+
+/// The bundle as [`Bundle::to_json`] renders it (a `v1` `List`, after [`Bundle::check`]), with
+/// every Secret value and every secret field of a custom object replaced by [`REDACTED`]
+/// (what `render --format json --redact` prints).
+///
+/// ```
+/// use kubeprint::prelude::*;
+/// let mut app = Bundle::new("demo");
+/// app.add(Secret::builder().name("db").entry("password", "hunter22").build())?;
+/// let json = kubeprint::testing::redacted_json(&app)?;
+/// assert!(json.contains(r#""password": "<redacted>""#) && !json.contains("aHVudGVyMjI"));
+/// # Ok::<(), kubeprint::Error>(())
+/// ```
+pub fn redacted_json(bundle: &Bundle) -> Result<String> {
+    bundle.check()?;
+    let items = bundle
+        .objects()
+        .iter()
+        .map(|o| {
+            let mut v = match o {
+                Object::Custom(c) => Object::from(c.redacted()).to_json_value()?,
+                other => other.to_json_value()?,
+            };
+            if let Object::Secret(_) = o {
+                for field in ["data", "stringData"] {
+                    for value in v
+                        .get_mut(field)
+                        .and_then(serde_json::Value::as_object_mut)
+                        .into_iter()
+                        .flat_map(|m| m.values_mut())
+                    {
+                        *value = REDACTED.into();
+                    }
+                }
+            }
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
+    let mut s = serde_json::to_string_pretty(&list).map_err(|e| Error::Render {
+        object: crate::error::ObjectRef::new("List", bundle.name()),
+        message: e.to_string(),
+    })?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// Asserts an [insta](https://insta.rs) snapshot of [`redacted_yaml`] of a bundle. Needs
@@ -178,6 +231,64 @@ mod tests {
         let added = b.add(secret()).map(|_| ());
         assert!(added.is_ok(), "{added:?}");
         b
+    }
+
+    #[test]
+    fn custom_secret_fields_never_appear() {
+        let login = crate::object::CustomObject::new("example.com/v1", "Login", "logins", true)
+            .with_name("api")
+            .with_field(
+                "spec",
+                serde_json::json!({"user": "app", "keys": [{"id": 1, "value": SENTINEL}]}),
+            )
+            .with_secret_field("spec.keys.*.value");
+        let mut b = bundle();
+        b.add(login).unwrap();
+        for shown in [
+            redacted_yaml(&b).unwrap(),
+            redacted_json(&b).unwrap(),
+            format!("{b:?}"),
+        ] {
+            assert!(!shown.contains(SENTINEL), "{shown}");
+            assert!(
+                shown.contains("app") && shown.contains("<redacted>"),
+                "{shown}"
+            );
+        }
+        // The rendering that is applied keeps it (the test can fail).
+        assert!(b.to_yaml().unwrap().contains(SENTINEL));
+        assert!(b.to_json().unwrap().contains(SENTINEL));
+        // Marked for the kind, on objects added before and after.
+        let mut b = Bundle::new("demo");
+        let spec = serde_json::json!({"token": SENTINEL});
+        let one = crate::object::CustomObject::new("example.com/v1", "Login", "logins", true)
+            .with_field("spec", spec.clone());
+        b.add(one.clone().with_name("before")).unwrap();
+        b.secret_field("Login", "spec.token");
+        b.add(one.with_name("after")).unwrap();
+        let yaml = redacted_yaml(&b).unwrap();
+        assert_eq!(yaml.matches("token: <redacted>").count(), 2, "{yaml}");
+        assert!(!yaml.contains(SENTINEL), "{yaml}");
+    }
+
+    #[test]
+    fn redacted_json_is_to_json_with_values_replaced() {
+        let b = bundle();
+        let plain: serde_json::Value = serde_json::from_str(&b.to_json().unwrap()).unwrap();
+        let mut expected = plain.clone();
+        for field in ["data", "stringData"] {
+            for v in expected["items"][0][field]
+                .as_object_mut()
+                .unwrap()
+                .values_mut()
+            {
+                *v = REDACTED.into();
+            }
+        }
+        let redacted: serde_json::Value =
+            serde_json::from_str(&redacted_json(&b).unwrap()).unwrap();
+        assert_eq!(redacted, expected);
+        assert_ne!(redacted, plain);
     }
 
     #[test]

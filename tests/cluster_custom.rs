@@ -628,3 +628,119 @@ async fn imported_objects_of_a_kind_installed_elsewhere_are_placed_by_discovery(
     assert!(widgets.get_opt("global").await.unwrap().is_none());
     drop_crd(&ns, &group).await;
 }
+
+/// The whole text of an error, its causes included.
+fn error_text(e: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(e), |e| e.source())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[tokio::test]
+async fn secret_fields_of_custom_objects_stay_out_of_server_errors_and_diffs() {
+    let ns = TestNs::new("custom_secret").await;
+    let group = fresh_group(&ns, "custom-secret").await;
+    // Someone else's CRD (not in the bundle: nothing is checked offline), whose schema makes
+    // the apiserver quote a refused value: `Unsupported value: "..."`.
+    let mut defs = Bundle::new("defs");
+    let mut schema_crd = crd(&group, &["v1"], false);
+    schema_crd.spec.versions[0].schema = Some(
+        serde_json::from_value(json!({"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+                "size": {"type": "integer"},
+                "mode": {"type": "string", "enum": ["fast", "safe"]},
+                "token": {"type": "string"}}}}}}))
+        .unwrap(),
+    );
+    defs.add(schema_crd).unwrap();
+    ns.applier()
+        .await
+        .apply(&defs)
+        .await
+        .expect("install the CRD");
+
+    let app = |mode: &str, token: &str, marked: bool| {
+        let mut w = CustomObject::new(format!("{group}/v1"), "Widget", "widgets", true)
+            .with_name("login")
+            .with_field("spec", json!({"size": 1, "mode": mode, "token": token}));
+        if marked {
+            w = w
+                .with_secret_field("spec.mode")
+                .with_secret_field("spec.token");
+        }
+        let mut b = Bundle::new("secrets");
+        b.set_namespace(&ns.name);
+        b.add(w).unwrap();
+        b
+    };
+    // Unmarked, the apiserver's refusal quotes the value (so the marked case can fail).
+    let e = ns
+        .applier()
+        .await
+        .apply(&app("hunter22-mode", "t0ken-one-Value", false))
+        .await
+        .expect_err("mode is not in the enum");
+    assert!(
+        error_text(&e).contains("hunter22-mode"),
+        "{}",
+        error_text(&e)
+    );
+    // Marked, the same refusal names the field and hides the value.
+    let e = ns
+        .applier()
+        .await
+        .apply(&app("hunter22-mode", "t0ken-one-Value", true))
+        .await
+        .expect_err("mode is not in the enum");
+    let text = error_text(&e);
+    assert!(
+        text.contains("spec.mode") && text.contains("<redacted>") && !text.contains("hunter22"),
+        "{text}"
+    );
+
+    ns.applier()
+        .await
+        .apply(&app("safe", "t0ken-one-Value", true))
+        .await
+        .expect("a valid widget applies");
+    let plan = ns
+        .applier()
+        .await
+        .plan(&app("safe", "t0ken-two-Value", true))
+        .await
+        .expect("plan");
+    let item = plan.item("Widget", "login").expect("the widget is planned");
+    assert!(
+        item.diff.contains("-  token: <redacted>")
+            && item.diff.contains("+  token: <redacted (changed)>")
+            && item.diff.contains("mode: <redacted>"),
+        "{}",
+        item.diff
+    );
+    assert!(
+        !item.diff.contains("t0ken-") && !item.diff.contains("safe"),
+        "{}",
+        item.diff
+    );
+    let unmarked = ns
+        .applier()
+        .await
+        .plan(&app("safe", "t0ken-two-Value", false))
+        .await
+        .expect("plan");
+    assert!(
+        unmarked
+            .item("Widget", "login")
+            .unwrap()
+            .diff
+            .contains("t0ken-two-Value"),
+        "unmarked, the diff shows the value"
+    );
+    ns.applier()
+        .await
+        .delete(&app("safe", "x", true))
+        .await
+        .expect("teardown");
+    drop_crd(&ns, &group).await;
+}

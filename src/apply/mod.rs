@@ -105,6 +105,7 @@ pub use secrets::REDACTED;
 
 use crate::bundle::Bundle;
 use crate::error::ObjectRef;
+use crate::object::secret_fields;
 use crate::object::{Object, Tier};
 use applyset::{ApplySet, Member};
 use delete::Removal;
@@ -694,8 +695,16 @@ impl Applier {
             }
         }
         items::mark_services_without_endpoints(bundle, &mut items);
-        for item in items.iter().filter(|i| i.kind() == "Secret") {
-            ctx.redactor.add_secret(&item.body()?);
+        for item in &items {
+            if item.kind() == "Secret" {
+                ctx.redactor.add_secret(&item.body()?);
+                continue;
+            }
+            let secret = item.object.secret_patterns();
+            if !secret.is_empty() {
+                ctx.redactor
+                    .add(secret_fields::secret_texts(&item.body()?, &secret));
+            }
         }
         Ok(items)
     }
@@ -1313,13 +1322,25 @@ impl Applier {
             .is_some_and(|n| missing_namespaces.contains(n))
             || (kind == "Namespace" && missing_namespaces.contains(&item.target.name))
         {
-            return Ok(plan::plan_item(object, kind, &body, None, Planned::Create));
+            return Ok(plan::plan_item(
+                object,
+                kind,
+                &item.object.secret_patterns(),
+                &body,
+                None,
+                Planned::Create,
+            ));
         }
         let live = ctx.get(&item.target).await?;
-        if let Some(l) = &live
-            && kind == "Secret"
-        {
-            ctx.redactor.add_secret(l);
+        if let Some(l) = &live {
+            if kind == "Secret" {
+                ctx.redactor.add_secret(l);
+            } else {
+                let secret = item.object.secret_patterns();
+                if !secret.is_empty() {
+                    ctx.redactor.add(secret_fields::secret_texts(l, &secret));
+                }
+            }
         }
         if !item.generate_once.is_empty() {
             secrets::prepare_secret(&mut body, &item.generate_once, live.as_ref());
@@ -1330,7 +1351,14 @@ impl Applier {
             Err(Error::Conflict { conflicts, .. }) => Planned::Conflict(conflicts),
             Err(e) => return Err(e),
         };
-        Ok(plan::plan_item(object, kind, &body, live.as_ref(), planned))
+        Ok(plan::plan_item(
+            object,
+            kind,
+            &item.object.secret_patterns(),
+            &body,
+            live.as_ref(),
+            planned,
+        ))
     }
 
     async fn dry_run_report(&self, bundle: &Bundle, started: Instant) -> Result<Report> {

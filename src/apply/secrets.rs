@@ -41,7 +41,8 @@ impl Redactor {
         self.add(found);
     }
 
-    fn add(&self, found: Vec<String>) {
+    /// Remembers secret values given as text (a custom object's secret fields).
+    pub(crate) fn add(&self, found: Vec<String>) {
         let mut values = match self.values.write() {
             Ok(v) => v,
             Err(poisoned) => poisoned.into_inner(),

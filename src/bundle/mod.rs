@@ -134,6 +134,9 @@ pub struct Bundle {
     /// CRDs registered with [`Bundle::know_crd`] (installed by someone else), by name: they
     /// give custom objects their plural and scope and are checked against, never rendered.
     known_crds: BTreeMap<String, CustomResourceDefinition>,
+    /// `(kind, field path)`: fields hidden as secret in every custom object of the kind
+    /// ([`Bundle::secret_field`]).
+    secret_fields: BTreeSet<(String, String)>,
 }
 
 /// What a pod template reads: (kind, namespace, name).
@@ -574,6 +577,46 @@ impl Bundle {
         }
         add_missing(&mut o.metadata_mut().labels, &self.labels);
         add_missing(&mut o.metadata_mut().annotations, &self.annotations);
+        if let Object::Custom(c) = o {
+            for (kind, path) in &self.secret_fields {
+                if c.kind() == kind {
+                    c.add_secret_field(path.clone());
+                }
+            }
+        }
+    }
+
+    /// Hides field `path` of every custom object of `kind` in the bundle, those in it and those
+    /// added or imported later, as [`CustomObject::with_secret_field`](crate::object::CustomObject::with_secret_field)
+    /// does for one: `render --redact`, snapshots, diffs, `Debug` and error messages show
+    /// `<redacted>` instead of the value. For kinds whose objects come from YAML
+    /// ([`Bundle::import_yaml`]) or from a derived type.
+    ///
+    /// ```
+    /// use kubeprint::prelude::*;
+    /// let mut app = Bundle::new("shop");
+    /// app.secret_field("Database", "spec.password");
+    /// app.import_yaml("
+    /// apiVersion: example.com/v1
+    /// kind: Database
+    /// metadata: {name: orders}
+    /// spec: {user: app, password: s3cr3t-pw}
+    /// ")?;
+    /// let shown = kubeprint::testing::redacted_yaml(&app)?;
+    /// assert!(shown.contains("password: <redacted>") && !shown.contains("s3cr3t-pw"));
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn secret_field(&mut self, kind: impl Into<String>, path: impl Into<String>) -> &mut Self {
+        let (kind, path) = (kind.into(), path.into());
+        for o in &mut self.objects {
+            if let Object::Custom(c) = o
+                && c.kind() == kind
+            {
+                c.add_secret_field(path.clone());
+            }
+        }
+        self.secret_fields.insert((kind, path));
+        self
     }
 
     /// Labels every object of the bundle, those in it and those added later, with

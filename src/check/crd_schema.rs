@@ -178,7 +178,7 @@ fn type_name(v: &Value) -> &'static str {
 
 /// A short, secret-safe description of `v`: small scalars as they are, long strings cut,
 /// arrays and objects by their size only.
-fn excerpt(v: &Value) -> String {
+pub(crate) fn excerpt(v: &Value) -> String {
     match v {
         Value::String(s) => {
             let n = s.chars().count();

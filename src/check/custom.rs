@@ -7,6 +7,7 @@ use super::crd_schema;
 use crate::bundle::Bundle;
 use crate::error::Violation;
 use crate::object::Object;
+use crate::object::secret_fields;
 
 pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -44,11 +45,31 @@ pub(crate) fn check(bundle: &Bundle) -> Vec<Violation> {
         let Ok(value) = c.to_json_value() else {
             continue;
         };
+        let secrets = secret_fields::secret_texts(&value, &c.secret_patterns());
         out.extend(
             crd_schema::validate_custom_object(crd, &value)
                 .into_iter()
-                .map(|v| Violation::new(o.object_ref(), v.path, v.message)),
+                .map(|v| Violation::new(o.object_ref(), v.path, scrub(&v.message, &secrets))),
         );
+    }
+    out
+}
+
+/// Values shorter than this are not replaced in the text of a message (as `apply`'s scrubbing
+/// of Secret values): replacing every `1` or `ok` would garble it. Quoted, they still are.
+const MIN_SCRUB_LEN: usize = 4;
+
+/// `message` without any of the secret field values `secrets`: as the schema validator quotes
+/// them ([`crd_schema::excerpt`]: quoted, or cut to a quoted head for long strings) and as
+/// they are (a CEL `messageExpression` may return one).
+fn scrub(message: &str, secrets: &[String]) -> String {
+    let mut out = message.to_owned();
+    for s in secrets {
+        let quoted = crd_schema::excerpt(&serde_json::Value::String(s.clone()));
+        out = out.replace(&quoted, secret_fields::REDACTED);
+        if s.chars().count() >= MIN_SCRUB_LEN {
+            out = out.replace(s.as_str(), secret_fields::REDACTED);
+        }
     }
     out
 }
@@ -76,7 +97,9 @@ mod tests {
                      "schema": {"openAPIV3Schema": {"type": "object", "properties": {
                         "spec": {"type": "object", "required": ["size"], "properties": {
                             "size": {"type": "integer", "minimum": 1},
-                            "color": {"type": "string"}}},
+                            "color": {"type": "string"},
+                            "token": {"type": "string", "pattern": "^[a-z]+$"},
+                            "mode": {"type": "string", "enum": ["fast", "safe"]}}},
                         "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}},
                     {"name": "v0", "served": false, "storage": false,
                      "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}
@@ -131,6 +154,44 @@ mod tests {
         assert!(e.contains("size"), "{e}");
         let e = check(false, widget("v1", json!({"size": "big"}))).unwrap_err();
         assert!(e.starts_with(r#"widget "w": spec.size: "#), "{e}");
+    }
+
+    /// A value marked secret never shows in a schema message, whether the validator quotes it
+    /// whole or cut; unmarked, the same value shows (so the test can fail).
+    #[test]
+    fn secret_fields_never_reach_schema_messages() {
+        let long = "Zq-a-very-long-secret-token-0123456789";
+        for (field, value) in [
+            ("token", "S3cret-Value!"),
+            ("token", long),
+            ("mode", "hunter22"),
+            ("mode", "pw"),
+        ] {
+            let head: String = value.chars().take(16).collect();
+            let mut spec = serde_json::Map::new();
+            spec.insert("size".into(), json!(1));
+            spec.insert(field.into(), json!(value));
+            let w = widget("v1", serde_json::Value::Object(spec));
+            let plain = check(true, w.clone()).unwrap_err();
+            assert!(plain.contains(&head), "{plain}");
+            let e = check(true, w.with_secret_field(format!("spec.{field}"))).unwrap_err();
+            assert!(!e.contains(&head), "{e}");
+            assert!(
+                e.starts_with(&format!(r#"widget "w": spec.{field}: "#)),
+                "{e}"
+            );
+            assert!(e.contains("<redacted>"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_secret_field_path_that_does_not_parse_is_an_error() {
+        let w = widget("v1", json!({"size": 1})).with_secret_field("spec..token");
+        let e = check(true, w).unwrap_err();
+        assert_eq!(
+            e,
+            r#"widget "w": (secret field "spec..token"): has an empty field name (two dots, or a dot at an end)"#
+        );
     }
 
     /// A bad name is reported once, not by both the object's own metadata rules and the schema.

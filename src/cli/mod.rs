@@ -423,7 +423,7 @@ fn dispatch(
                 (RenderFormat::Yaml, false) => bundle.to_yaml()?,
                 (RenderFormat::Yaml, true) => crate::testing::redacted_yaml(&bundle)?,
                 (RenderFormat::Json, false) => bundle.to_json()?,
-                (RenderFormat::Json, true) => redacted_json(&bundle)?,
+                (RenderFormat::Json, true) => crate::testing::redacted_json(&bundle)?,
             };
             print(console, &text)?;
             Ok(EXIT_OK)
@@ -454,25 +454,6 @@ fn on_cluster<F: Future<Output = Result<u8, BoxError>>>(
     runtime()
         .map_err(|e| cluster::context("starting the async runtime".into(), e))?
         .block_on(command())
-}
-
-/// [`Bundle::to_json`] with every Secret value replaced by `<redacted>`.
-fn redacted_json(bundle: &Bundle) -> Result<String, BoxError> {
-    let mut list: serde_json::Value = serde_json::from_str(&bundle.to_json()?)?;
-    for item in list["items"].as_array_mut().into_iter().flatten() {
-        if item["kind"] == "Secret" {
-            for field in ["data", "stringData"] {
-                for value in item[field]
-                    .as_object_mut()
-                    .into_iter()
-                    .flat_map(|m| m.values_mut())
-                {
-                    *value = crate::testing::REDACTED.into();
-                }
-            }
-        }
-    }
-    Ok(serde_json::to_string_pretty(&list)? + "\n")
 }
 
 fn print(console: &mut Console<'_>, text: &str) -> Result<(), BoxError> {
@@ -565,12 +546,21 @@ mod tests {
     #[test]
     fn render_redacted() {
         let app = || -> Result<Bundle, BoxError> {
-            Ok(Bundle::new("demo").with(
-                Secret::builder()
-                    .name("db")
-                    .entry("password", "hunter2")
-                    .build(),
-            )?)
+            let login = crate::object::CustomObject::new("example.com/v1", "Login", "logins", true)
+                .with_name("api")
+                .with_field(
+                    "spec",
+                    serde_json::json!({"user": "app", "token": "t0ken-Value"}),
+                )
+                .with_secret_field("spec.token");
+            Ok(Bundle::new("demo")
+                .with(
+                    Secret::builder()
+                        .name("db")
+                        .entry("password", "hunter2")
+                        .build(),
+                )?
+                .with(login)?)
         };
         for format in ["yaml", "json"] {
             let (status, out, _) = cli(&["render", "--redact", "-o", format], app);
@@ -583,10 +573,14 @@ mod tests {
                 !out.contains("hunter2") && !out.contains("aHVudGVyMg"),
                 "{out}"
             );
+            assert!(
+                out.contains("token") && out.contains("app") && !out.contains("t0ken-Value"),
+                "{out}"
+            );
         }
         let (_, plain, _) = cli(&["render"], app);
         assert!(
-            plain.contains("aHVudGVyMg"),
+            plain.contains("aHVudGVyMg") && plain.contains("t0ken-Value"),
             "without --redact the manifest is whole: {plain}"
         );
     }

@@ -93,11 +93,14 @@ pub struct CustomObject {
     readiness: Option<ReadinessRule>,
     /// The plural and scope are guesses (read from JSON; no type or CRD said).
     guessed: bool,
+    /// Field paths of values to hide like a Secret's ([`super::secret_fields`]).
+    secret_fields: Vec<String>,
 }
 
 impl PartialEq for CustomObject {
     fn eq(&self, other: &Self) -> bool {
-        // The readiness rule is how the client waits, not part of the object.
+        // The readiness rule is how the client waits, the secret fields how it is shown: not
+        // part of the object.
         self.api_version == other.api_version
             && self.kind == other.kind
             && self.plural == other.plural
@@ -115,7 +118,8 @@ impl fmt::Debug for CustomObject {
             .field("plural", &self.plural)
             .field("namespaced", &self.namespaced)
             .field("metadata", &self.metadata)
-            .field("fields", &self.fields)
+            .field("fields", &self.masked_fields())
+            .field("secret_fields", &self.secret_fields)
             .finish()
     }
 }
@@ -158,6 +162,7 @@ impl CustomObject {
             fields: Map::new(),
             readiness: None,
             guessed: false,
+            secret_fields: Vec::new(),
         }
     }
 
@@ -189,6 +194,72 @@ impl CustomObject {
     pub fn with_readiness(mut self, rule: ReadinessRule) -> Self {
         self.readiness = Some(rule);
         self
+    }
+
+    /// Hides the value at field path `path` (`spec.auth.password`; `*` for every key or item:
+    /// `spec.users.*.password`) wherever a Secret's values are hidden: `render --redact`,
+    /// [`testing::redacted_yaml`](crate::testing::redacted_yaml) snapshots, diffs, `Debug`,
+    /// validation and apply error messages. The object itself is applied unchanged. The path
+    /// syntax is in [`secret_fields`](super::secret_fields); a path that does not parse is an
+    /// error of the object's check.
+    ///
+    /// ```
+    /// use kubeprint::object::CustomObject;
+    /// use kubeprint::prelude::*;
+    /// let db = CustomObject::new("example.com/v1", "Database", "databases", true)
+    ///     .with_name("orders")
+    ///     .with_field("spec", serde_json::json!({"user": "app", "password": "s3cr3t-pw"}))
+    ///     .with_secret_field("spec.password");
+    /// assert!(!format!("{db:?}").contains("s3cr3t-pw"));
+    /// let mut app = Bundle::new("shop");
+    /// app.add(db)?;
+    /// let shown = kubeprint::testing::redacted_yaml(&app)?;
+    /// assert!(shown.contains("password: <redacted>") && shown.contains("user: app"));
+    /// assert!(app.to_yaml()?.contains("password: s3cr3t-pw")); // what is applied
+    /// # Ok::<(), kubeprint::Error>(())
+    /// ```
+    pub fn with_secret_field(mut self, path: impl Into<String>) -> Self {
+        self.add_secret_field(path.into());
+        self
+    }
+
+    /// The field paths hidden as secret ([`CustomObject::with_secret_field`]).
+    pub fn secret_fields(&self) -> &[String] {
+        &self.secret_fields
+    }
+
+    pub(crate) fn add_secret_field(&mut self, path: String) {
+        if !self.secret_fields.contains(&path) {
+            self.secret_fields.push(path);
+        }
+    }
+
+    /// The parsed secret field paths (those that parse).
+    pub(crate) fn secret_patterns(&self) -> Vec<super::secret_fields::FieldPattern> {
+        super::secret_fields::patterns(&self.secret_fields)
+    }
+
+    /// The fields with the secret ones masked.
+    fn masked_fields(&self) -> Map<String, Value> {
+        let patterns = self.secret_patterns();
+        if patterns.is_empty() {
+            return self.fields.clone();
+        }
+        let mut fields = Value::Object(self.fields.clone());
+        super::secret_fields::mask(&mut fields, &patterns, None);
+        match fields {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    /// The object with its secret fields masked, for showing it (`Debug`, redacted
+    /// renderings).
+    pub(crate) fn redacted(&self) -> CustomObject {
+        CustomObject {
+            fields: self.masked_fields(),
+            ..self.clone()
+        }
     }
 
     /// The object's own readiness rule, if it has one.
@@ -310,6 +381,7 @@ impl CustomObject {
             fields: map,
             readiness: None,
             guessed: true,
+            secret_fields: Vec::new(),
         })
     }
 
@@ -396,6 +468,11 @@ impl CustomObject {
         }
         c.labels("metadata.labels", self.metadata.labels.as_ref());
         c.annotations("metadata.annotations", self.metadata.annotations.as_ref());
+        for path in &self.secret_fields {
+            if let Err(why) = super::secret_fields::FieldPattern::parse(path) {
+                c.fail(format!("(secret field {path:?})"), why);
+            }
+        }
         c.finish()
     }
 }

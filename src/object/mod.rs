@@ -7,6 +7,7 @@
 
 pub mod custom;
 pub(crate) mod refs;
+pub mod secret_fields;
 
 pub use custom::{CustomObject, CustomReadiness, DefinesReadiness, READINESS_ANNOTATION};
 
@@ -261,6 +262,16 @@ impl Object {
         self.metadata().namespace.as_deref()
     }
 
+    /// The field paths of a custom object hidden as secret (none for other kinds: a Secret's
+    /// values are hidden by kind).
+    #[cfg(feature = "client")]
+    pub(crate) fn secret_patterns(&self) -> Vec<secret_fields::FieldPattern> {
+        match self {
+            Object::Custom(c) => c.secret_patterns(),
+            _ => Vec::new(),
+        }
+    }
+
     /// How messages name this object: `deployment "web"`.
     pub fn object_ref(&self) -> ObjectRef {
         ObjectRef::new(self.kind(), self.name()).in_namespace(self.namespace())
@@ -510,6 +521,10 @@ impl fmt::Debug for Object {
                     .field("keys", &keys)
                     .field("values", &"<redacted>")
                     .finish()
+            }
+            Object::Custom(c) => {
+                let value = c.redacted().to_json_value().map_err(|_| fmt::Error)?;
+                write!(f, "{}({value})", c.kind())
             }
             other => {
                 let value = other.to_json_value().map_err(|_| fmt::Error)?;
