@@ -141,9 +141,12 @@ mysql_env() {
 }
 
 # mysql_init_db: a new data directory in $work/data (mysql_install_db; root logs in without a
-# password); on failure prints the tool's log and fails.
+# password); on failure prints the tool's log and fails. The server's temporary files go to
+# $work/tmp, not the shared /tmp: the harnesses run side by side (a CI run once failed with
+# "Could not remove temporary table: '/tmp/#sql-temptable-…', error: 2" while bootstrapping).
 mysql_init_db() {
-	mysql_install_db --no-defaults --datadir="$work/data" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
+	mkdir -p "$work/tmp"
+	mysql_install_db --no-defaults --datadir="$work/data" --tmpdir="$work/tmp" --auth-root-authentication-method=normal "${run_as[@]}" >"$work/install.log" 2>&1 ||
 		{ echo "not ok - mysql_install_db; its log:"; sed 's/^/# /' "$work/install.log"; return 1; }
 }
 
@@ -154,7 +157,8 @@ mysql_init_db() {
 mysql_start() {
 	local defaults=$1
 	shift
-	mariadbd "$defaults" --datadir="$work/data" --socket="$MYSQL_UNIX_PORT" --pid-file="$work/mysqld.pid" \
+	mkdir -p "$work/tmp"
+	mariadbd "$defaults" --datadir="$work/data" --tmpdir="$work/tmp" --socket="$MYSQL_UNIX_PORT" --pid-file="$work/mysqld.pid" \
 		"$@" "${run_as[@]}" >"$work/server.log" 2>&1 &
 	mysql_pid=$!
 	kill_on_exit "$mysql_pid"
