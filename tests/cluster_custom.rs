@@ -6,6 +6,8 @@
 #![cfg(feature = "client")]
 
 mod apply_support;
+#[path = "fixtures/kopium/mailbox.rs"]
+mod mailbox;
 
 use apply_support::TestNs;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -743,4 +745,131 @@ async fn secret_fields_of_custom_objects_stay_out_of_server_errors_and_diffs() {
         .await
         .expect("teardown");
     drop_crd(&ns, &group).await;
+}
+
+/// A kopium-generated type (tests/fixtures/kopium/) on the apiserver: its CRD and two objects
+/// in one apply from an empty cluster, the wait waiting for the controller's status (the type's
+/// CRD has a status subresource), the objects read back as the generated type, a re-apply
+/// sending nothing, and prune of one of them.
+#[tokio::test]
+async fn kopium_types_apply_wait_read_back_and_prune() {
+    use mailbox::{Mailbox, MailboxProtocol, MailboxSpec};
+    let ns = TestNs::new("custom_kopium").await;
+    let crds: Api<CustomResourceDefinition> = Api::all(ns.client.clone());
+    let crd_name = "mailboxes.mail.kp.test";
+    if crds.get_opt(crd_name).await.unwrap().is_some() {
+        let _ = crds.delete(crd_name, &DeleteParams::default()).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while crds.get_opt(crd_name).await.unwrap().is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "leftover CRD {crd_name} did not go away"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let mailbox = |name: &str, protocol| {
+        Mailbox::new(
+            name,
+            MailboxSpec {
+                address: format!("{name}@example.com"),
+                protocol,
+                quota: None,
+                retention_days: Some(7),
+                labels: None,
+                forwards: None,
+                password_secret_ref: None,
+            },
+        )
+    };
+    let app = |names: &[&str]| {
+        let mut b = Bundle::new("mail");
+        b.set_namespace(&ns.name);
+        b.import_yaml(include_str!("fixtures/kopium/mailboxes.yaml"))
+            .unwrap();
+        for n in names {
+            b.add_resource(&mailbox(n, MailboxProtocol::Imap)).unwrap();
+        }
+        b
+    };
+    // The controller: once a mailbox exists, report it Ready (after a delay the wait must sit out).
+    let api: Api<Mailbox> = Api::namespaced(ns.client.clone(), &ns.name);
+    let delay = Duration::from_millis(1200);
+    let ctl = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            for name in ["ops", "sales"] {
+                let live = loop {
+                    if let Ok(Some(m)) = api.get_opt(name).await {
+                        break m;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                tokio::time::sleep(delay).await;
+                let status = json!({"status": {
+                    "observedGeneration": live.metadata.generation.unwrap_or(1),
+                    "conditions": ready_true()}});
+                api.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+                    .await
+                    .expect("patch status");
+            }
+        })
+    };
+    let started = Instant::now();
+    let report = ns
+        .applier()
+        .await
+        .wait(Wait::Tiers)
+        .apply(&app(&["ops", "sales"]))
+        .await
+        .expect("CRD and mailboxes in one apply");
+    assert!(
+        started.elapsed() >= delay,
+        "returned before the controller reported ready"
+    );
+    ctl.await.unwrap();
+    assert_eq!(report.count(Outcome::Created), 3, "{:?}", report.objects);
+    // Read back as the generated type, status included.
+    let ops = api.get("ops").await.expect("typed get");
+    assert_eq!(ops.spec.address, "ops@example.com");
+    assert!(matches!(ops.spec.protocol, MailboxProtocol::Imap));
+    assert_eq!(ops.spec.retention_days, Some(7));
+    let conditions = ops.status.and_then(|s| s.conditions).unwrap_or_default();
+    assert_eq!(conditions.first().map(|c| c.status.as_str()), Some("True"));
+    let again = ns
+        .applier()
+        .await
+        .apply(&app(&["ops", "sales"]))
+        .await
+        .expect("re-apply");
+    assert_eq!(again.count(Outcome::Unchanged), 3, "{:?}", again.objects);
+    assert_eq!(
+        again.skipped(),
+        3,
+        "a no-op re-apply sends no PATCH: {:?}",
+        again.objects
+    );
+    // Prune: "sales" left the program.
+    let pruned = ns
+        .applier()
+        .await
+        .prune(true)
+        .apply(&app(&["ops"]))
+        .await
+        .expect("prune");
+    assert_eq!(
+        pruned
+            .pruned
+            .iter()
+            .map(|o| o.to_string())
+            .collect::<Vec<_>>(),
+        [format!("mailbox \"{}/sales\"", ns.name)]
+    );
+    assert!(api.get_opt("sales").await.unwrap().is_none());
+    assert!(api.get_opt("ops").await.unwrap().is_some());
+    assert!(
+        crds.get_opt(crd_name).await.unwrap().is_some(),
+        "prune keeps the CRD"
+    );
+    let _ = crds.delete(crd_name, &DeleteParams::default()).await;
 }

@@ -404,19 +404,27 @@ impl Compare {
 
     /// Compared whole (atomic maps and lists).
     fn atomic(self, body: &Value, live: Option<&Value>, quantity: bool) -> bool {
+        self.atomic_at(body, live, quantity, false)
+    }
+
+    /// [`Compare::atomic`]; `float` when a number here is a float field of a built-in kind.
+    fn atomic_at(self, body: &Value, live: Option<&Value>, quantity: bool, float: bool) -> bool {
         let Some(live) = live else {
             return false;
         };
         match (body, live) {
             (Value::Object(b), Value::Object(l)) => {
                 b.len() == l.len()
-                    && b.iter()
-                        .all(|(k, v)| self.atomic(v, l.get(k), self.flag(quantity, k, v)))
+                    && b.iter().all(|(k, v)| {
+                        let float = self.builtin && FLOAT_FIELDS.contains(&k.as_str());
+                        self.atomic_at(v, l.get(k), self.flag(quantity, k, v), float)
+                    })
             }
             (Value::Array(b), Value::Array(l)) => {
                 b.len() == l.len() && b.iter().zip(l).all(|(b, l)| self.atomic(b, Some(l), false))
             }
             (Value::Null, _) | (Value::Object(_) | Value::Array(_), _) => false,
+            (Value::Number(b), Value::Number(l)) if float => same_number(b, l),
             (scalar, _) => self.scalar(scalar, Some(live), quantity),
         }
     }
@@ -432,8 +440,32 @@ impl Compare {
             (Value::String(b), Value::String(l)) if quantity => {
                 canonical_quantity(b).is_some_and(|c| c == *l)
             }
+            // A custom resource's numbers are JSON numbers (an integral float is an integer
+            // to its schema): `1.0` sent comes back `1`.
+            (Value::Number(b), Value::Number(l)) if !self.builtin => same_number(b, l),
             _ => false,
         }
+    }
+}
+
+/// The float fields of built-in kinds (`float64` in Go): k8s-openapi writes them `1.0`, the
+/// apiserver gives them back `1`. Only CRD schemas (`JSONSchemaProps`) have them. An integer
+/// field of a built-in kind sent as `2.0` is refused by the apiserver, so it must not compare
+/// equal to `2`.
+const FLOAT_FIELDS: &[&str] = &["minimum", "maximum", "multipleOf"];
+
+/// Whether two JSON numbers have the same value (`1.0` and `1`); integers beyond 2^53, which
+/// a float cannot tell apart, only as integers (then they are not equal, or `==` said so).
+fn same_number(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    const EXACT: u64 = 1 << 53;
+    let exact = |n: &serde_json::Number| {
+        n.is_f64()
+            || n.as_i64().is_some_and(|i| i.unsigned_abs() <= EXACT)
+            || n.as_u64().is_some_and(|u| u <= EXACT)
+    };
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y && exact(a) && exact(b),
+        _ => false,
     }
 }
 
@@ -651,6 +683,55 @@ mod tests {
 
     fn proves(body: &Value, live: &Value) -> bool {
         unchanged(body, live, "kubeprint", true)
+    }
+
+    /// A CRD's schema bounds are floats (k8s-openapi writes `1.0`, the apiserver gives back
+    /// `1`); a custom resource's numbers compare by value; integers of built-in kinds do not.
+    #[test]
+    fn numbers_compare_by_value_where_the_apiserver_rewrites_them() {
+        let fields = json!({"f:metadata": {"f:labels": {"f:app": {}}},
+            "f:spec": {"f:group": {}, "f:versions": {}, "f:size": {}}});
+        let object = |api_version: &str, minimum: Value, size: Value| {
+            json!({"apiVersion": api_version, "kind": "Thing",
+                "metadata": {"name": "t", "labels": {"app": "a"}, "managedFields": [{
+                    "manager": "kubeprint", "operation": "Apply", "apiVersion": api_version,
+                    "fieldsType": "FieldsV1", "fieldsV1": fields}]},
+                "spec": {"group": "g", "size": size,
+                    "versions": [{"name": "v1", "schema": {"minimum": minimum}}]}})
+        };
+        // The body: the same without managedFields.
+        let body = |api_version: &str, minimum: Value, size: Value| {
+            let mut b = object(api_version, minimum, size);
+            b["metadata"]
+                .as_object_mut()
+                .unwrap()
+                .remove("managedFields");
+            b
+        };
+        let builtin = "apiextensions.k8s.io/v1";
+        let live = object(builtin, json!(1), json!(3));
+        assert!(proves(&body(builtin, json!(1), json!(3)), &live));
+        assert!(proves(&body(builtin, json!(1.0), json!(3)), &live));
+        assert!(!proves(&body(builtin, json!(1.5), json!(3)), &live));
+        // `size` is no float field: 3.0 for an integer of a built-in kind is refused, not equal.
+        assert!(!proves(&body(builtin, json!(1.0), json!(3.0)), &live));
+        let custom = "example.com/v1";
+        let live = object(custom, json!(1), json!(3));
+        let custom_proves = |b: &Value| unchanged(b, &live, "kubeprint", false);
+        assert!(custom_proves(&body(custom, json!(1.0), json!(3.0))));
+        assert!(!custom_proves(&body(custom, json!(1.0), json!(3.5))));
+        // Beyond 2^53 floats cannot tell integers apart.
+        let big = 9_007_199_254_740_993_u64; // 2^53 + 1
+        let live = object(custom, json!(1), json!(big));
+        let float_of_big = serde_json::Number::from_f64(big as f64)
+            .map(Value::Number)
+            .unwrap();
+        assert!(!unchanged(
+            &body(custom, json!(1), float_of_big),
+            &live,
+            "kubeprint",
+            false
+        ));
     }
 
     #[test]
