@@ -73,12 +73,17 @@ fn widget_api(group: &str, version: &str) -> ApiResource {
 /// A fresh CRD group for `test`: a leftover CRD of an earlier run is deleted (and waited for).
 async fn fresh_group(ns: &TestNs, test: &str) -> String {
     let group = format!("{}.kp.test", test.replace('_', "-"));
+    remove_leftover_crd(ns, &format!("widgets.{group}")).await;
+    group
+}
+
+/// Deletes CRD `name` if an earlier run left it, and waits until it is gone.
+async fn remove_leftover_crd(ns: &TestNs, name: &str) {
     let api: Api<CustomResourceDefinition> = Api::all(ns.client.clone());
-    let name = format!("widgets.{group}");
-    if api.get_opt(&name).await.expect("get crd").is_some() {
-        let _ = api.delete(&name, &DeleteParams::default()).await;
+    if api.get_opt(name).await.expect("get crd").is_some() {
+        let _ = api.delete(name, &DeleteParams::default()).await;
         let deadline = Instant::now() + Duration::from_secs(60);
-        while api.get_opt(&name).await.expect("get crd").is_some() {
+        while api.get_opt(name).await.expect("get crd").is_some() {
             assert!(
                 Instant::now() < deadline,
                 "leftover CRD {name} did not go away"
@@ -86,7 +91,6 @@ async fn fresh_group(ns: &TestNs, test: &str) -> String {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    group
 }
 
 async fn crd_exists(ns: &TestNs, group: &str) -> bool {
@@ -113,8 +117,18 @@ fn controller(
     delay: Duration,
     conditions: Value,
 ) -> tokio::task::JoinHandle<()> {
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(ns.client.clone(), &ns.name, &widget_api(group, "v1"));
+    controller_of(ns, &widget_api(group, "v1"), names, delay, conditions)
+}
+
+/// [`controller`] for objects of any kind (`api`).
+fn controller_of(
+    ns: &TestNs,
+    api: &ApiResource,
+    names: &[&str],
+    delay: Duration,
+    conditions: Value,
+) -> tokio::task::JoinHandle<()> {
+    let api: Api<DynamicObject> = Api::namespaced_with(ns.client.clone(), &ns.name, api);
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     tokio::spawn(async move {
         for name in names {
@@ -757,17 +771,7 @@ async fn kopium_types_apply_wait_read_back_and_prune() {
     let ns = TestNs::new("custom_kopium").await;
     let crds: Api<CustomResourceDefinition> = Api::all(ns.client.clone());
     let crd_name = "mailboxes.mail.kp.test";
-    if crds.get_opt(crd_name).await.unwrap().is_some() {
-        let _ = crds.delete(crd_name, &DeleteParams::default()).await;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while crds.get_opt(crd_name).await.unwrap().is_some() {
-            assert!(
-                Instant::now() < deadline,
-                "leftover CRD {crd_name} did not go away"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+    remove_leftover_crd(&ns, crd_name).await;
     let mailbox = |name: &str, protocol| {
         Mailbox::new(
             name,
@@ -795,26 +799,13 @@ async fn kopium_types_apply_wait_read_back_and_prune() {
     // The controller: once a mailbox exists, report it Ready (after a delay the wait must sit out).
     let api: Api<Mailbox> = Api::namespaced(ns.client.clone(), &ns.name);
     let delay = Duration::from_millis(1200);
-    let ctl = {
-        let api = api.clone();
-        tokio::spawn(async move {
-            for name in ["ops", "sales"] {
-                let live = loop {
-                    if let Ok(Some(m)) = api.get_opt(name).await {
-                        break m;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                };
-                tokio::time::sleep(delay).await;
-                let status = json!({"status": {
-                    "observedGeneration": live.metadata.generation.unwrap_or(1),
-                    "conditions": ready_true()}});
-                api.patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
-                    .await
-                    .expect("patch status");
-            }
-        })
-    };
+    let ctl = controller_of(
+        &ns,
+        &ApiResource::erase::<Mailbox>(&()),
+        &["ops", "sales"],
+        delay,
+        ready_true(),
+    );
     let started = Instant::now();
     let report = ns
         .applier()
