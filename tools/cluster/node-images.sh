@@ -139,12 +139,16 @@ if [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 ]] || ! debian_complete; then
 
 	# Debian's my.cnf reads conf.d before mariadb.conf.d (whose 50-server.cnf binds to
 	# 127.0.0.1); the official image reads /etc/mysql/conf.d last, so its files win. Same here.
+	# 50-server.cnf's bind-address would still beat my.cnf's (it is read later): it goes, so
+	# the server listens on all interfaces, as the official image's does.
 	rootfs mariadb mariadb-server,mariadb-client,mawk "$(user_hook mysql 999 /var/lib/mysql)" \
 		"--customize-hook=copy-in ${here}/images/mariadb/docker-entrypoint.sh /usr/local/bin" \
 		'--customize-hook=chmod 0755 "$1/usr/local/bin/docker-entrypoint.sh"
 rm -f "$1/etc/mysql/my.cnf" # a symlink to the absolute /etc/alternatives/my.cnf: writing through it from the host would change the host
 printf "%s\n" "# kubeprint.local/mariadb: conf.d last, as in the official mysql image" "[mysqld]" "bind-address = 0.0.0.0" "skip-name-resolve" "!includedir /etc/mysql/mariadb.conf.d/" "!includedir /etc/mysql/conf.d/" >"$1/etc/mysql/my.cnf"
 rm -f "$1/etc/mysql/mariadb.cnf"
+sed -i "s/^bind-address/# kubeprint.local: see my.cnf. bind-address/" "$1/etc/mysql/mariadb.conf.d/50-server.cnf"
+grep -q "^bind-address" "$1/etc/mysql/mariadb.conf.d/50-server.cnf" && exit 1
 rm -rf "$1/var/lib/mysql" && mkdir -p "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld" "$1/docker-entrypoint-initdb.d"
 chown 999:999 "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld"'
 	oci mariadb kubeprint.local/mariadb:10.11 "${out}" "${work}/mariadb.rootfs.tar" \
