@@ -18,7 +18,8 @@ use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kubeprint::apply::Error as ApplyError;
 use kubeprint::blueprint::{
-    Blueprint, MySql, Parse, ParseDatabase, Persistence, Redis, SecretKeyRef, Sentinel,
+    Blueprint, Ghost, GhostOwner, MySql, Parse, ParseDatabase, Persistence, Redis, SecretKeyRef,
+    Sentinel,
 };
 use kubeprint::bundle::Bundle;
 use serde_json::json;
@@ -32,6 +33,7 @@ const REDIS: &str = "kubeprint.local/redis:7";
 const MARIADB: &str = "kubeprint.local/mariadb:10.11";
 const PARSE: &str = "kubeprint.local/parse-server:8.6.26";
 const FERRETDB: &str = "kubeprint.local/ferretdb:1";
+const GHOST: &str = "kubeprint.local/ghost:6.36.0";
 
 /// The real node: exactly one Ready node labelled for it, tainted. Fails the test otherwise.
 async fn real_node(client: &kube::Client) -> String {
@@ -1130,4 +1132,311 @@ async fn real_node_parse_serves_and_keeps_data() {
         claim.spec.and_then(|s| s.storage_class_name).as_deref(),
         Some(STORAGE_CLASS)
     );
+}
+
+/// Ghost's pod of Deployment `blog`: `(name, uid)` of the one ready pod whose UID is not `old`,
+/// once no other pod is left.
+async fn ghost_pod(ns: &TestNs, old: Option<&str>, limit: Duration) -> (String, String) {
+    let api: Api<Pod> = ns.api();
+    eventually("the Ghost pod ready", limit, || {
+        let api = api.clone();
+        async move {
+            let list = api
+                .list(
+                    &ListParams::default()
+                        .labels("app.kubernetes.io/name=ghost,app.kubernetes.io/instance=blog"),
+                )
+                .await
+                .ok()?;
+            let [p] = list.items.as_slice() else {
+                return None;
+            };
+            let uid = p.metadata.uid.clone()?;
+            (pod_ready(p) && p.metadata.deletion_timestamp.is_none() && old != Some(uid.as_str()))
+                .then(|| Some((p.metadata.name.clone()?, uid)))
+                .flatten()
+        }
+    })
+    .await
+}
+
+/// Seconds from the `ghost` container's start to the pod's Ready condition.
+fn start_to_ready(pod: &Pod) -> Option<i64> {
+    let started = container_status(pod, "ghost")?
+        .state
+        .as_ref()?
+        .running
+        .as_ref()?
+        .started_at
+        .as_ref()?
+        .0;
+    let ready = pod
+        .status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready" && c.status == "True")?
+        .last_transition_time
+        .as_ref()?
+        .0;
+    Some(ready.as_second() - started.as_second())
+}
+
+/// What Ghost's Admin API does for the owner, run with Node in the client pod `client`: log in
+/// through the session endpoint (e-mail `email`, the password from the pod's `OWNER_PASSWORD`,
+/// so it never appears on a command line), then, when `then` is `post` or `image`, publish a
+/// post titled `title` (no body: `?source=html` needs the optional html-to-mobiledoc package,
+/// which the stand-in image lacks) or upload a 1×1 PNG, with the session cookie. Returns the login's
+/// `(status, body)` and the second request's.
+fn ghost_admin(
+    ns: &TestNs,
+    email: &str,
+    then: &str,
+    title: &str,
+) -> ((u16, serde_json::Value), Option<(u16, serde_json::Value)>) {
+    const JS: &str = r#"
+const a = JSON.parse(process.argv[1]);
+const admin = "http://blog/ghost/api/admin";
+const origin = {Origin: "http://blog"};
+const timeout = () => AbortSignal.timeout(30000);
+const answer = async (r) => { const t = await r.text(); let b; try { b = JSON.parse(t); } catch { b = t; } return [r.status, b]; };
+(async () => {
+  const login = await fetch(`${admin}/session/`, {method: "POST", signal: timeout(),
+    headers: {...origin, "Content-Type": "application/json"},
+    body: JSON.stringify({username: a.email, password: process.env.OWNER_PASSWORD})});
+  const out = {login: await answer(login)};
+  const cookie = login.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const auth = {...origin, Cookie: cookie};
+  if (a.then === "post") {
+    const r = await fetch(`${admin}/posts/`, {method: "POST", signal: timeout(),
+      headers: {...auth, "Content-Type": "application/json"},
+      body: JSON.stringify({posts: [{title: a.title, status: "published"}]})});
+    out.then = await answer(r);
+  } else if (a.then === "image") {
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
+    const form = new FormData();
+    form.append("file", new Blob([png], {type: "image/png"}), "kubeprint.png");
+    form.append("ref", "kubeprint.png");
+    const r = await fetch(`${admin}/images/upload/`, {method: "POST", signal: timeout(), headers: auth, body: form});
+    out.then = await answer(r);
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(String(e)); process.exit(1); });
+"#;
+    let arg = json!({"email": email, "then": then, "title": title}).to_string();
+    let (ok, out, err) = kubectl(&[
+        "-n", &ns.name, "exec", "client", "-c", "c", "--", "node", "-e", JS, &arg,
+    ]);
+    assert!(ok, "admin API from the client pod failed: {out}{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|_| panic!("admin API: {out:?}"));
+    let pair = |v: &serde_json::Value| {
+        (
+            v[0].as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .expect("status"),
+            v[1].clone(),
+        )
+    };
+    (pair(&v["login"]), v.get("then").map(pair))
+}
+
+/// A plain GET from the client pod: `(status, body as text)`.
+fn client_get(ns: &TestNs, url: &str) -> (u16, String) {
+    let (status, body) = node_fetch(ns, "client", "c", "GET", url, json!({}), None);
+    let text = match body {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    (status, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_node_ghost_sets_up_its_owner_and_keeps_content() {
+    let (ns, node) = real_ns("ghost").await;
+    let db = MySql::builder()
+        .name("blog-db")
+        .image(MARIADB)
+        .database("ghost")
+        .user("ghost")
+        .storage(node_storage())
+        .build();
+    // No mail: the blueprint turns staff device verification off, so the owner can log in.
+    let blog = Ghost::new("blog", "http://blog")
+        .image(GHOST)
+        .database(db)
+        .storage(node_storage())
+        .owner(
+            GhostOwner::builder()
+                .blog_title("Kubeprint Real Node")
+                .build(),
+        )
+        .build();
+    let conn = blog.connection();
+    let (email, password) = conn.owner.clone().expect("an owner");
+    assert_eq!(email, "owner@blog.invalid");
+    let bundle = blog.bundle().expect("bundle");
+    // Ready means the startup and readiness probes (GET /ghost/api/admin/site/ as the public
+    // URL's host) passed: Ghost is up on MariaDB, its migrations done, on the first start.
+    apply_ready(
+        &ns,
+        &bundle,
+        "ghost + mysql (mariadb stand-in)",
+        Duration::from_secs(600),
+    )
+    .await;
+    let (pod_name, uid) = ghost_pod(&ns, None, Duration::from_secs(60)).await;
+    let p = ns.api::<Pod>().get(&pod_name).await.expect("pod");
+    assert_eq!(
+        p.spec.as_ref().and_then(|s| s.node_name.as_deref()),
+        Some(node.as_str())
+    );
+    assert_eq!(
+        container_status(&p, "ghost").map(|s| s.restart_count),
+        Some(0),
+        "Ghost restarted on its first start"
+    );
+    eprintln!("ghost container start -> Ready: {:?} s", start_to_ready(&p));
+    assert_eq!(exec_ok(&ns, &pod_name, "ghost", "id -u"), "1000");
+    // The entrypoint seeded the empty content volume from the image (themes included).
+    assert_eq!(
+        exec_ok(&ns, &pod_name, "ghost", "ls /var/lib/ghost/content/themes"),
+        "casper\nsource"
+    );
+
+    // The owner sidecar created the owner through the setup API.
+    let owner_log = eventually(
+        "the owner sidecar reports the owner",
+        Duration::from_secs(120),
+        || async {
+            let (ok, log, _) = kubectl(&["-n", &ns.name, "logs", &pod_name, "-c", "owner"]);
+            (ok && (log.contains("created the owner account") || log.contains("nothing to do")))
+                .then_some(log)
+        },
+    )
+    .await;
+    assert!(
+        owner_log.contains("created the owner account owner@blog.invalid"),
+        "{owner_log}"
+    );
+
+    // A client pod (the Ghost image, for Node's fetch) with the owner's password from the Secret.
+    ns.api::<Pod>()
+        .create(
+            &PostParams::default(),
+            &pod(
+                "client",
+                json!({
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "c", "image": GHOST, "command": ["sleep", "3600"],
+                        "env": [{"name": "OWNER_PASSWORD", "valueFrom": {"secretKeyRef": {
+                            "name": password.secret, "key": password.key}}}],
+                        "securityContext": restricted(1000),
+                    }],
+                }),
+            ),
+        )
+        .await
+        .expect("client pod");
+    wait_pod_ready(&ns, "client", Duration::from_secs(60)).await;
+
+    // Through the Service: the site is set up, and a second setup is refused.
+    let setup = "http://blog/ghost/api/admin/authentication/setup/";
+    let (status, body) = node_fetch(&ns, "client", "c", "GET", setup, json!({}), None);
+    assert_eq!(
+        (status, &body),
+        (200, &json!({"setup": [{"status": true}]}))
+    );
+    let (status, body) = node_fetch(
+        &ns,
+        "client",
+        "c",
+        "POST",
+        setup,
+        json!({"Origin": "http://blog", "Content-Type": "application/json"}),
+        Some(
+            json!({"setup": [{"name": "Mallory", "email": "mallory@example.com",
+                               "password": "Correct-Horse-Battery-9", "blogTitle": "Mine"}]}),
+        ),
+    );
+    assert_eq!(status, 403, "a second setup: {body}");
+    // The public site answers, with the title the owner sidecar set.
+    let (status, home) = client_get(&ns, "http://blog/");
+    assert_eq!(status, 200, "{home}");
+    assert!(home.contains("Kubeprint Real Node"), "{home}");
+
+    // The owner logs in with the generated password and no device verification (no mail), then
+    // publishes a post and uploads an image (stored in the content volume, via /tmp).
+    let ((status, body), _) = ghost_admin(&ns, &email, "login", "");
+    assert_eq!(status, 201, "owner login: {body}");
+    let ((status, body), post) = ghost_admin(&ns, &email, "post", "Hello from the real node");
+    assert_eq!(status, 201, "owner login: {body}");
+    let (status, body) = post.expect("post answer");
+    assert_eq!(status, 201, "create post: {body}");
+    let post_url = body["posts"][0]["url"]
+        .as_str()
+        .expect("post url")
+        .to_owned();
+    let ((_, _), image) = ghost_admin(&ns, &email, "image", "");
+    let (status, body) = image.expect("upload answer");
+    assert_eq!(status, 201, "upload: {body}");
+    let image_url = body["images"][0]["url"]
+        .as_str()
+        .expect("image url")
+        .to_owned();
+    assert!(
+        image_url.starts_with("http://blog/content/images/"),
+        "{image_url}"
+    );
+    let file = image_url.trim_start_matches("http://blog/content/");
+    exec_ok(
+        &ns,
+        &pod_name,
+        "ghost",
+        &format!("test -s '/var/lib/ghost/content/{file}'"),
+    );
+    let (status, page) = client_get(&ns, &post_url);
+    assert_eq!(status, 200, "{post_url}: {page}");
+    assert!(page.contains("Hello from the real node"));
+    let wrong = node_fetch(
+        &ns,
+        "client",
+        "c",
+        "POST",
+        "http://blog/ghost/api/admin/session/",
+        json!({"Origin": "http://blog", "Content-Type": "application/json"}),
+        Some(json!({"username": email, "password": "not-the-password-1"})),
+    );
+    assert_ne!(wrong.0, 201, "a wrong password logs in: {:?}", wrong.1);
+
+    // A new pod: the post (MySQL) and the image (the content volume) are still there, the
+    // entrypoint does not seed again, and the owner sidecar finds the owner.
+    ns.api::<Pod>()
+        .delete(&pod_name, &DeleteParams::default())
+        .await
+        .expect("delete the Ghost pod");
+    let restarted = Instant::now();
+    let (pod_name, _) = ghost_pod(&ns, Some(&uid), Duration::from_secs(300)).await;
+    eprintln!("ghost pod replaced and ready in {:?}", restarted.elapsed());
+    let (status, page) = client_get(&ns, &post_url);
+    assert_eq!(status, 200, "{post_url} after the restart: {page}");
+    assert!(page.contains("Hello from the real node"));
+    let (status, _) = client_get(&ns, &image_url);
+    assert_eq!(status, 200, "{image_url} after the restart");
+    let (ok, log, _) = kubectl(&["-n", &ns.name, "logs", &pod_name, "-c", "ghost"]);
+    assert!(ok && !log.contains("seeding"), "second start seeded: {log}");
+    let ((status, body), _) = ghost_admin(&ns, &email, "login", "");
+    assert_eq!(status, 201, "owner login after the restart: {body}");
+    let owner_log = eventually(
+        "the new owner sidecar finds the owner",
+        Duration::from_secs(120),
+        || async {
+            let (ok, log, _) = kubectl(&["-n", &ns.name, "logs", &pod_name, "-c", "owner"]);
+            (ok && log.contains("nothing to do")).then_some(log)
+        },
+    )
+    .await;
+    assert!(!owner_log.contains("created"), "{owner_log}");
 }

@@ -37,7 +37,7 @@ export KUBEPRINT_SERVICEMONITOR_CRD
 step "packages the blueprint script harnesses run against (Debian)"
 tools/script-deps.sh
 
-step "the real node: packages, binaries (Go module proxy, the control plane's GOCACHE) and images (Debian packages; parse-server from the npm registry)"
+step "the real node: packages, binaries (Go module proxy, the control plane's GOCACHE) and images (Debian packages; parse-server and Ghost from the npm registry)"
 tools/cluster/node-deps.sh
 node_bin=$(tools/cluster/node-build.sh | tail -n1)
 tools/cluster/node-images.sh "${node_bin}" >/dev/null

@@ -26,6 +26,11 @@
 //!   and keeps staff device verification (a code mailed on a login from a new device). Without
 //!   it, `security__staffDeviceVerification=false`: the code could never arrive, and admins
 //!   could not log in from a second device.
+//! - **Database first**: Ghost exits at once when its database does not answer at start, so an
+//!   init container, `wait-for-database` (node of the Ghost image), waits until the database's
+//!   host and port accept a TCP connection (every 2 s). Without it the pod crash-loops while the
+//!   embedded MySQL initialises, or while its Service has no ready endpoint yet, and the apply
+//!   client reports that crash loop as a failure.
 //! - Probes `GET <path>/ghost/api/admin/site/` with the `Host` of the public URL and
 //!   `X-Forwarded-Proto` of its scheme, so Ghost answers the request itself instead of
 //!   redirecting to its canonical URL. The startup probe allows 10 minutes: the first start
@@ -33,6 +38,22 @@
 //! - UID/GID 1000 (`node` in the image), read-only root filesystem; the content volume
 //!   (`/var/lib/ghost/content`, seeded by the image's entrypoint on first start) and an
 //!   emptyDir at `/tmp` (uploads in progress) are the only writable places.
+//!
+//! ## Verified on a real node
+//! `tests/cluster_realnode.rs` (`real_node_ghost_sets_up_its_owner_and_keeps_content`) runs this
+//! blueprint, with its embedded MySQL blueprint, on the test cluster's real node: the images are
+//! the local stand-ins `kubeprint.local/ghost:6.36.0` (the npm release of Ghost 6.36.0 on Debian's
+//! Node 20.19, laid out as the official image; see `tools/cluster/README.md`) and
+//! `kubeprint.local/mariadb:10.11` (MariaDB, not MySQL 8). Checked there: the pod becomes ready
+//! through its own probes with no restart, under a read-only root filesystem as UID 1000; the
+//! entrypoint seeds the empty content volume (themes included); the owner sidecar creates the
+//! owner (the setup API then reports the site set up and refuses a second setup); the owner logs
+//! in through the Admin API session endpoint with the password from the Secret and no device
+//! verification (no mail configured; with verification left on, Ghost answers that login with
+//! "Failed to send email"); the site answers 200 on `/` with the title set at setup; a published
+//! post (MySQL) and an uploaded image (the content volume, uploaded through `/tmp`) survive the
+//! deletion of the pod, whose successor does not seed again and whose sidecar finds the owner.
+//! Not checked there: MySQL 8 itself, mail, the Ingress, NetworkPolicy enforcement.
 //!
 //! The NetworkPolicy admits only the declared [`Client`]s and the Ingress's
 //! [`IngressController`](super::IngressController) on port 2368 (an Ingress without a
@@ -64,6 +85,26 @@ pub const UID: i64 = 1000;
 pub const OWNER_PASSWORD_KEY: &str = "owner-password";
 
 const OWNER_SCRIPT: &str = include_str!("scripts/ghost-owner.js");
+
+/// Node code of the `wait-for-database` init container (`node -e CODE HOST PORT`): returns once
+/// a TCP connection to HOST:PORT opens, retrying every 2 s. Ghost exits at once when its
+/// database does not answer at start, so without it the pod would crash-loop while MySQL
+/// initialises or while its Service has no ready endpoint yet.
+const WAIT_FOR_DATABASE: &str = "const net = require('node:net');
+const [host, port] = process.argv.slice(1);
+const attempt = () => {
+  const s = net.connect({ host, port: Number(port), timeout: 3000 });
+  s.once('connect', () => { s.destroy(); console.log(`${host}:${port} accepts connections`); process.exit(0); });
+  const retry = (e) => {
+    s.destroy();
+    console.error(`waiting for ${host}:${port}: ${e ? e.message : 'timed out'}`);
+    setTimeout(attempt, 2000);
+  };
+  s.once('error', retry);
+  s.once('timeout', () => retry());
+};
+attempt();
+";
 
 fn default_resources() -> Resources {
     Resources::new()
@@ -618,7 +659,15 @@ fn build(g: &Ghost) -> Result<Bundle> {
         .liveness(probe().period(20).timeout(5).failure_threshold(6))
         .resources(g.resources.clone())
         .build();
+    let wait = Container::builder()
+        .name("wait-for-database")
+        .image(&image)
+        .command(["node", "-e", WAIT_FOR_DATABASE])
+        .args([db.host.clone(), db.port.to_string()])
+        .resources(owner_resources())
+        .build();
     let mut template = super::labelled_template!(&selector, &labels)
+        .init_container(wait)
         .container(ghost)
         .volume(Volume::pvc("content", &content))
         .volume(super::empty_dir("tmp"));
@@ -731,6 +780,48 @@ mod tests {
             .build()
             .validate()
             .unwrap();
+    }
+
+    #[test]
+    fn ghost_starts_once_its_database_accepts_connections() {
+        let init = |g: Ghost| {
+            let bundle = g.bundle().unwrap();
+            let d = bundle
+                .get("Deployment", "blog")
+                .unwrap()
+                .to_json_value()
+                .unwrap();
+            d["spec"]["template"]["spec"]["initContainers"].clone()
+        };
+        let g = Ghost::builder()
+            .name("blog")
+            .url("http://blog.example.com")
+            .build();
+        let embedded = init(g.clone());
+        assert_eq!(embedded[0]["name"], "wait-for-database");
+        assert_eq!(embedded[0]["image"], IMAGE);
+        assert_eq!(embedded[0]["command"][0], "node");
+        assert_eq!(
+            embedded[0]["args"],
+            serde_json::json!(["blog-mysql", "3306"])
+        );
+        let GhostDatabase::MySql(m) = g.database() else {
+            panic!("the default database is a MySQL blueprint")
+        };
+        let mut external = m.connection();
+        external.host = "db.example.com".to_owned();
+        external.port = 3307;
+        let external = init(
+            Ghost::builder()
+                .name("blog")
+                .url("http://blog.example.com")
+                .database(external)
+                .build(),
+        );
+        assert_eq!(
+            external[0]["args"],
+            serde_json::json!(["db.example.com", "3307"])
+        );
     }
 
     #[test]

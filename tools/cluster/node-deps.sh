@@ -6,7 +6,7 @@
 #   mmdebstrap, umoci   the local images (Debian root filesystems -> OCI layouts)
 #   libseccomp-dev, pkg-config, gcc   runc is built with cgo + libseccomp
 #   jq, openssl, curl   image index edits, node certificates, health checks
-#   npm                 installs parse-server (pinned by a lock file) into the Parse image
+#   npm                 installs parse-server and Ghost (pinned by lock files) into their images
 # Needs root (apt-get); CI runs as root.
 set -euo pipefail
 need=()

@@ -17,6 +17,13 @@
 #                                  host's npm), user node = 1000:1000, workdir /parse-server,
 #                                  ENTRYPOINT node .../parse-server/bin/parse-server
 #                                  (stands in for parseplatform/parse-server)
+#   kubeprint.local/ghost:6.36.0   Debian trixie nodejs (20.x) + the npm release of Ghost 6.36.0
+#                                  (tarball integrity from images/ghost/package.json, its
+#                                  dependencies by npm ci from images/ghost/package-lock.json),
+#                                  laid out as the official image: /var/lib/ghost with current ->
+#                                  versions/6.36.0, config.production.json, content.orig seeded
+#                                  into content by images/ghost/docker-entrypoint.sh; user node =
+#                                  1000:1000, CMD node current/index.js (stands in for ghost)
 #   kubeprint.local/pause:1        node/pause (the pod sandbox; stands in for registry.k8s.io/pause)
 #   kubeprint.local/ferretdb:1     node/ferretdb (FerretDB v1, SQLite backend), user 999:999,
 #                                  data in /data/db (stands in for mongo)
@@ -24,14 +31,17 @@
 #
 # Debian images:   ${cache}/images-<hash of this script, the entrypoint, the npm lock file, the
 #                  suites>/*.oci.tar
+# The Ghost image: ${cache}/image-ghost-<hash of this script, images/ghost/*, the suite,
+#                  the mirror>/ghost.oci.tar, hard-linked into the Debian image dir (its own key:
+#                  a change to Ghost's files rebuilds only Ghost)
 # The pause and ferretdb images: <node bin dir>/../images/{pause,ferretdb}.oci.tar
 # Each tar is an OCI layout whose index names the image (io.containerd.image.name).
 # Usage: node-images.sh [NODE_BIN_DIR]   (without it: only the Debian images; prints the Debian image dir as the last line)
 # Env: KUBEPRINT_CLUSTER_CACHE, KUBEPRINT_BUILD_FORCE=1, KUBEPRINT_DEBIAN_SUITE (default: the
 #      host's, e.g. bookworm), KUBEPRINT_PARSE_SUITE (default trixie: parse-server 8 needs
-#      node >= 20.18, bookworm has 18.19), KUBEPRINT_DEBIAN_MIRROR (default: the host's apt
+#      node >= 20.18, bookworm has 18.19; Ghost's image uses it too), KUBEPRINT_DEBIAN_MIRROR (default: the host's apt
 #      source). The npm cache is ${cache}/npm.
-# Needs root, mmdebstrap, umoci, jq, npm (node-deps.sh); npm ci reaches the npm registry.
+# Needs root, mmdebstrap, umoci, jq, npm, openssl (node-deps.sh); npm pack and npm ci reach the npm registry.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +53,7 @@ node_bin=${1:-}
 if [[ -n ${node_bin} ]]; then
 	[[ -x ${node_bin}/pause ]] || die "no pause in ${node_bin} (run node-build.sh)"
 fi
-for t in mmdebstrap umoci jq npm; do command -v "${t}" >/dev/null || die "${t} is missing (run tools/cluster/node-deps.sh)"; done
+for t in mmdebstrap umoci jq npm openssl; do command -v "${t}" >/dev/null || die "${t} is missing (run tools/cluster/node-deps.sh)"; done
 
 # shellcheck disable=SC1091
 suite=${KUBEPRINT_DEBIAN_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
@@ -87,7 +97,7 @@ oci() {
 }
 
 # rootfs NAME PACKAGES HOOK_ARGS...: a Debian root filesystem tar (variant essential), of
-# ${rootfs_suite} when set, else ${suite}.
+# ${rootfs_suite} when set, else ${suite}; its time goes to ${times_dir:-${out}}/build-times.txt.
 rootfs() {
 	local name=$1 pkgs=$2 start s=${rootfs_suite:-${suite}}
 	shift 2
@@ -98,7 +108,7 @@ rootfs() {
 		--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
 		"$@" --format=tar "${s}" "${work}/${name}.rootfs.tar" "${mirror}" \
 		>"${work}/${name}.log" 2>&1 || { tail -30 "${work}/${name}.log" >&2; die "mmdebstrap ${name} failed"; }
-	printf '%-10s mmdebstrap %4ss\n' "${name}" "$(($(date +%s) - start))" >>"${out}/build-times.txt"
+	printf '%-10s mmdebstrap %4ss\n' "${name}" "$(($(date +%s) - start))" >>"${times_dir:-${out}}/build-times.txt"
 	log "${name}: root filesystem in $(($(date +%s) - start))s"
 }
 
@@ -129,12 +139,16 @@ if [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 ]] || ! debian_complete; then
 
 	# Debian's my.cnf reads conf.d before mariadb.conf.d (whose 50-server.cnf binds to
 	# 127.0.0.1); the official image reads /etc/mysql/conf.d last, so its files win. Same here.
+	# 50-server.cnf's bind-address would still beat my.cnf's (it is read later): it goes, so
+	# the server listens on all interfaces, as the official image's does.
 	rootfs mariadb mariadb-server,mariadb-client,mawk "$(user_hook mysql 999 /var/lib/mysql)" \
 		"--customize-hook=copy-in ${here}/images/mariadb/docker-entrypoint.sh /usr/local/bin" \
 		'--customize-hook=chmod 0755 "$1/usr/local/bin/docker-entrypoint.sh"
 rm -f "$1/etc/mysql/my.cnf" # a symlink to the absolute /etc/alternatives/my.cnf: writing through it from the host would change the host
 printf "%s\n" "# kubeprint.local/mariadb: conf.d last, as in the official mysql image" "[mysqld]" "bind-address = 0.0.0.0" "skip-name-resolve" "!includedir /etc/mysql/mariadb.conf.d/" "!includedir /etc/mysql/conf.d/" >"$1/etc/mysql/my.cnf"
 rm -f "$1/etc/mysql/mariadb.cnf"
+sed -i "s/^bind-address/# kubeprint.local: see my.cnf. bind-address/" "$1/etc/mysql/mariadb.conf.d/50-server.cnf"
+grep -q "^bind-address" "$1/etc/mysql/mariadb.conf.d/50-server.cnf" && exit 1
 rm -rf "$1/var/lib/mysql" && mkdir -p "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld" "$1/docker-entrypoint-initdb.d"
 chown 999:999 "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld"'
 	oci mariadb kubeprint.local/mariadb:10.11 "${out}" "${work}/mariadb.rootfs.tar" \
@@ -158,6 +172,60 @@ chown 999:999 "$1/var/lib/mysql" "$1/var/lib/mysql-files" "$1/run/mysqld"'
 else
 	log "reusing Debian images in ${out}"
 fi
+
+# Ghost: the npm release (checked against the integrity in images/ghost/package.json), unpacked
+# as the official image has it (/var/lib/ghost/versions/VERSION, `current` pointing there), its
+# dependencies installed there by npm ci from the committed lock of the release's own
+# package.json (devDependencies dropped first: npm ci wants package.json and the lock to agree).
+# No install scripts run: re2 (needed only by metascraper, bookmark cards), sqlite3 (the
+# development database) and dtrace-provider get no native build; sharp uses its prebuilt
+# @img/* packages. Ghost 6 declares node ^22.13.1; trixie's 20.19 runs it (require(esm)).
+ghost_dir=${here}/images/ghost
+ghost_version=$(jq -r '.dependencies.ghost' "${ghost_dir}/package.json")
+ghost_integrity=$(jq -r '.ghostIntegrity' "${ghost_dir}/package.json")
+[[ $(jq -r '.packages[""].version' "${ghost_dir}/package-lock.json") == "${ghost_version}" ]] ||
+	die "images/ghost/package-lock.json is not the lock of ghost ${ghost_version}"
+ghost_key=$(cat "${BASH_SOURCE[0]}" "${ghost_dir}/package.json" "${ghost_dir}/package-lock.json" \
+	"${ghost_dir}/docker-entrypoint.sh" "${ghost_dir}/config.production.json" - <<<"${parse_suite} ${mirror}" |
+	sha256sum | cut -c1-10)
+ghost_out=${cache_root}/image-ghost-${parse_suite}-${ghost_key}
+if [[ ${KUBEPRINT_BUILD_FORCE:-0} == 1 || ! -s ${ghost_out}/ghost.oci.tar ]]; then
+	start_ghost=$(date +%s)
+	mkdir -p "${ghost_out}"
+	log "ghost: npm pack ghost@${ghost_version}"
+	(cd "${work}" && npm pack "ghost@${ghost_version}" --cache "${cache_root}/npm" --no-update-notifier >/dev/null)
+	tgz=${work}/ghost-${ghost_version}.tgz
+	got="sha512-$(openssl dgst -sha512 -binary "${tgz}" | base64 -w0)"
+	[[ ${got} == "${ghost_integrity}" ]] || die "ghost-${ghost_version}.tgz: integrity ${got}, expected ${ghost_integrity}"
+	gv=/var/lib/ghost/versions/${ghost_version}
+	# shellcheck disable=SC2016
+	times_dir=${ghost_out} rootfs_suite=${parse_suite} rootfs ghost nodejs "$(user_hook node 1000 /var/lib/ghost)" \
+		"--customize-hook=mkdir -p \"\$1${gv}\" && tar -xzf ${tgz} -C \"\$1${gv}\" --strip-components=1 --no-same-owner" \
+		"--customize-hook=jq 'del(.devDependencies)' \"\$1${gv}/package.json\" >\"\$1${gv}/package.json.new\" && mv \"\$1${gv}/package.json.new\" \"\$1${gv}/package.json\"" \
+		"--customize-hook=copy-in ${ghost_dir}/package-lock.json ${gv}" \
+		"--customize-hook=npm ci --prefix \"\$1${gv}\" --omit=dev --legacy-peer-deps --ignore-scripts --no-audit --no-fund --no-update-notifier --cache ${cache_root}/npm >&2" \
+		"--customize-hook=copy-in ${ghost_dir}/config.production.json /var/lib/ghost" \
+		"--customize-hook=copy-in ${ghost_dir}/docker-entrypoint.sh /usr/local/bin" \
+		'--customize-hook=g="$1/var/lib/ghost"
+chmod 0755 "$1/usr/local/bin/docker-entrypoint.sh"
+chmod 0644 "$g/config.production.json"
+ln -s "versions/'"${ghost_version}"'" "$g/current"
+mv "$g/current/content" "$g/content.orig"
+mkdir -p "$g/content"
+chown 1000:1000 "$g" "$g/content"
+chmod 1777 "$g/content"'
+	oci ghost "kubeprint.local/ghost:${ghost_version}" "${ghost_out}" "${work}/ghost.rootfs.tar" \
+		--config.entrypoint docker-entrypoint.sh --config.cmd node --config.cmd current/index.js \
+		--config.workingdir /var/lib/ghost --config.user 1000:1000 --config.exposedports 2368/tcp \
+		--config.volume /var/lib/ghost/content --config.env "${path_env}" --config.env NODE_ENV=production \
+		--config.env GHOST_INSTALL=/var/lib/ghost --config.env GHOST_CONTENT=/var/lib/ghost/content \
+		--config.env "GHOST_VERSION=${ghost_version}"
+	printf '%-10s in all   %4ss (npm pack, mmdebstrap, npm ci, OCI)\n' ghost "$(($(date +%s) - start_ghost))" >>"${ghost_out}/build-times.txt"
+	log "ghost image built in $(($(date +%s) - start_ghost))s"
+else
+	log "reusing the Ghost image in ${ghost_out}"
+fi
+ln -f "${ghost_out}/ghost.oci.tar" "${out}/ghost.oci.tar"
 
 # The pause and ferretdb images: cheap, rebuilt whenever missing next to the binary they carry.
 bin_images=
