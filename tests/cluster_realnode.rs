@@ -201,6 +201,31 @@ fn node_storage() -> Persistence {
         .build()
 }
 
+/// Pod `client` (container `c`, restricted, as `uid`) running `image` idle, with env `var`
+/// from `secret`; returns once it is ready. The tests run their clients in it (redis-cli,
+/// Node's fetch).
+async fn client_pod(ns: &TestNs, image: &str, uid: i64, var: &str, secret: &SecretKeyRef) {
+    ns.api::<Pod>()
+        .create(
+            &PostParams::default(),
+            &pod(
+                "client",
+                json!({
+                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "c", "image": image, "command": ["sleep", "3600"],
+                        "env": [{"name": var, "valueFrom": {"secretKeyRef": {
+                            "name": secret.secret, "key": secret.key}}}],
+                        "securityContext": restricted(uid),
+                    }],
+                }),
+            ),
+        )
+        .await
+        .expect("client pod");
+    wait_pod_ready(ns, "client", Duration::from_secs(60)).await;
+}
+
 /// Applies `bundle` and waits until every object is ready (each object may take all but the
 /// last 20 s of `limit`); prints how long it took.
 async fn apply_ready(ns: &TestNs, bundle: &Bundle, what: &str, limit: Duration) {
@@ -544,7 +569,14 @@ async fn real_node_redis_standalone_serves_and_keeps_data() {
         "999\nOK"
     );
     // Through the client Service (kube-proxy) and its DNS name, from another pod.
-    client_pod(&ns, "cache").await;
+    client_pod(
+        &ns,
+        REDIS,
+        999,
+        "REDISCLI_AUTH",
+        &SecretKeyRef::new("cache", "password"),
+    )
+    .await;
     let out = exec_ok(
         &ns,
         "client",
@@ -578,29 +610,6 @@ async fn real_node_redis_standalone_serves_and_keeps_data() {
         claim.spec.and_then(|s| s.storage_class_name).as_deref(),
         Some(STORAGE_CLASS)
     );
-}
-
-/// A pod with redis-cli and the blueprint's password in REDISCLI_AUTH.
-async fn client_pod(ns: &TestNs, secret: &str) {
-    ns.api::<Pod>()
-        .create(
-            &PostParams::default(),
-            &pod(
-                "client",
-                json!({
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "c", "image": REDIS, "command": ["sleep", "3600"],
-                        "env": [{"name": "REDISCLI_AUTH",
-                                 "valueFrom": {"secretKeyRef": {"name": secret, "key": "password"}}}],
-                        "securityContext": restricted(999),
-                    }],
-                }),
-            ),
-        )
-        .await
-        .expect("client pod");
-    wait_pod_ready(ns, "client", Duration::from_secs(60)).await;
 }
 
 /// The master's host name, as the Sentinel in `pod` sees it.
@@ -1021,25 +1030,7 @@ async fn real_node_parse_serves_and_keeps_data() {
     }
 
     // Another pod reaches Parse through its Service (kube-proxy, CoreDNS), with the app id.
-    ns.api::<Pod>()
-        .create(
-            &PostParams::default(),
-            &pod(
-                "client",
-                json!({
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "c", "image": PARSE, "command": ["sleep", "3600"],
-                        "env": [{"name": "MASTER_KEY", "valueFrom": {"secretKeyRef": {
-                            "name": conn.master_key.secret, "key": conn.master_key.key}}}],
-                        "securityContext": restricted(1000),
-                    }],
-                }),
-            ),
-        )
-        .await
-        .expect("client pod");
-    wait_pod_ready(&ns, "client", Duration::from_secs(60)).await;
+    client_pod(&ns, PARSE, 1000, "MASTER_KEY", &conn.master_key).await;
     let url = conn.server_url.clone();
     assert_eq!(url, "http://api:1337/parse");
     let app = json!({"X-Parse-Application-Id": "shop"});
@@ -1322,25 +1313,7 @@ async fn real_node_ghost_sets_up_its_owner_and_keeps_content() {
     );
 
     // A client pod (the Ghost image, for Node's fetch) with the owner's password from the Secret.
-    ns.api::<Pod>()
-        .create(
-            &PostParams::default(),
-            &pod(
-                "client",
-                json!({
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "c", "image": GHOST, "command": ["sleep", "3600"],
-                        "env": [{"name": "OWNER_PASSWORD", "valueFrom": {"secretKeyRef": {
-                            "name": password.secret, "key": password.key}}}],
-                        "securityContext": restricted(1000),
-                    }],
-                }),
-            ),
-        )
-        .await
-        .expect("client pod");
-    wait_pod_ready(&ns, "client", Duration::from_secs(60)).await;
+    client_pod(&ns, GHOST, 1000, "OWNER_PASSWORD", &password).await;
 
     // Through the Service: the site is set up, and a second setup is refused.
     let setup = "http://blog/ghost/api/admin/authentication/setup/";
