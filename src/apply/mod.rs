@@ -105,7 +105,6 @@ pub use secrets::REDACTED;
 
 use crate::bundle::Bundle;
 use crate::error::ObjectRef;
-use crate::object::secret_fields;
 use crate::object::{Object, Tier};
 use applyset::{ApplySet, Member};
 use delete::Removal;
@@ -696,14 +695,9 @@ impl Applier {
         }
         items::mark_services_without_endpoints(bundle, &mut items);
         for item in &items {
-            if item.kind() == "Secret" {
-                ctx.redactor.add_secret(&item.body()?);
-                continue;
-            }
             let secret = item.object.secret_patterns();
-            if !secret.is_empty() {
-                ctx.redactor
-                    .add(secret_fields::secret_texts(&item.body()?, &secret));
+            if item.kind() == "Secret" || !secret.is_empty() {
+                ctx.redactor.add_object(item.kind(), &item.body()?, &secret);
             }
         }
         Ok(items)
@@ -1314,6 +1308,7 @@ impl Applier {
     ) -> Result<PlanItem> {
         let object = item.target.object.clone();
         let kind = item.kind();
+        let secret = item.object.secret_patterns();
         let mut body = item.body()?;
         if item
             .target
@@ -1325,7 +1320,7 @@ impl Applier {
             return Ok(plan::plan_item(
                 object,
                 kind,
-                &item.object.secret_patterns(),
+                &secret,
                 &body,
                 None,
                 Planned::Create,
@@ -1333,14 +1328,7 @@ impl Applier {
         }
         let live = ctx.get(&item.target).await?;
         if let Some(l) = &live {
-            if kind == "Secret" {
-                ctx.redactor.add_secret(l);
-            } else {
-                let secret = item.object.secret_patterns();
-                if !secret.is_empty() {
-                    ctx.redactor.add(secret_fields::secret_texts(l, &secret));
-                }
-            }
+            ctx.redactor.add_object(kind, l, &secret);
         }
         if !item.generate_once.is_empty() {
             secrets::prepare_secret(&mut body, &item.generate_once, live.as_ref());
@@ -1354,7 +1342,7 @@ impl Applier {
         Ok(plan::plan_item(
             object,
             kind,
-            &item.object.secret_patterns(),
+            &secret,
             &body,
             live.as_ref(),
             planned,

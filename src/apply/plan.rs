@@ -12,7 +12,7 @@ use super::error::{Error, FieldConflict, FieldError, Result};
 use super::items;
 use super::merge::simulate_apply;
 use super::resources::{GroupKind, Key, ResourceCache, known_kinds};
-use super::secrets::{self, mask_secret};
+use super::secrets;
 use crate::bundle::Bundle;
 use crate::error::ObjectRef;
 use crate::object::Tier;
@@ -753,16 +753,11 @@ fn diff_stripped(
     mut live: Option<Value>,
     mut planned: Option<Value>,
 ) -> String {
-    secret_fields::mask_pair(live.as_mut(), planned.as_mut(), secret);
     if kind == "Secret" {
-        let live_raw = live.clone();
-        if let Some(l) = live.as_mut() {
-            mask_secret(l, None);
-        }
-        if let Some(p) = planned.as_mut() {
-            // Without a live Secret there is nothing to compare values with.
-            mask_secret(p, live_raw.as_ref());
-        }
+        let data = secrets::secret_data_patterns();
+        secret_fields::mask_pair(live.as_mut(), planned.as_mut(), &data);
+    } else {
+        secret_fields::mask_pair(live.as_mut(), planned.as_mut(), secret);
     }
     let to_yaml = |v: &Option<Value>| match v {
         Some(v) => serde_saphyr::to_string(v).unwrap_or_else(|e| format!("# cannot render: {e}\n")),

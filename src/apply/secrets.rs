@@ -1,6 +1,7 @@
 //! Secret handling: values never leave the client in messages, and "generate once" keys keep
 //! their live values.
 
+use crate::object::secret_fields::{self, FieldPattern};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
@@ -41,8 +42,18 @@ impl Redactor {
         self.add(found);
     }
 
-    /// Remembers secret values given as text (a custom object's secret fields).
-    pub(crate) fn add(&self, found: Vec<String>) {
+    /// Remembers the secret values of `object` (JSON) of kind `kind`: a Secret's `data` and
+    /// `stringData` (see [`Redactor::add_secret`]), otherwise whatever its `secret` field paths
+    /// match (a custom object's secret fields).
+    pub(crate) fn add_object(&self, kind: &str, object: &Value, secret: &[FieldPattern]) {
+        if kind == "Secret" {
+            self.add_secret(object);
+        } else if !secret.is_empty() {
+            self.add(secret_fields::secret_texts(object, secret));
+        }
+    }
+
+    fn add(&self, found: Vec<String>) {
         let mut values = match self.values.write() {
             Ok(v) => v,
             Err(poisoned) => poisoned.into_inner(),
@@ -124,26 +135,10 @@ pub(crate) fn prepare_secret(
     kept
 }
 
-/// Replaces every value of a Secret's `data`/`stringData` with `<redacted>`; where `other` (the
-/// other side of a diff) has a different value for the key, with `<redacted (changed)>`, so a
-/// diff shows which keys change without showing any value.
-pub(crate) fn mask_secret(secret: &mut Value, other: Option<&Value>) {
-    let other_data = other.and_then(|o| o.get("data")).and_then(Value::as_object);
-    for field in ["data", "stringData"] {
-        if let Some(map) = secret.get_mut(field).and_then(Value::as_object_mut) {
-            for (k, v) in map.iter_mut() {
-                let changed = match other_data {
-                    Some(o) => o.get(k) != Some(v),
-                    None => false,
-                };
-                *v = Value::String(if changed {
-                    "<redacted (changed)>".into()
-                } else {
-                    REDACTED.into()
-                });
-            }
-        }
-    }
+/// Where a Secret holds its values, as secret field paths: a diff masks them with the same
+/// mechanism as a custom object's secret fields ([`secret_fields::mask_pair`]).
+pub(crate) fn secret_data_patterns() -> Vec<FieldPattern> {
+    secret_fields::patterns(&["data.*".to_owned(), "stringData.*".to_owned()])
 }
 
 #[cfg(test)]
@@ -202,12 +197,32 @@ mod tests {
 
     #[test]
     fn mask_marks_changed_keys() {
-        let live = json!({"data": {"a": "MQ==", "b": "Mg=="}});
+        let mut live = json!({"data": {"a": "MQ==", "b": "Mg=="}});
         let mut new = json!({"data": {"a": "MQ==", "b": "Mw==", "c": "NA=="}});
-        mask_secret(&mut new, Some(&live));
+        secret_fields::mask_pair(Some(&mut live), Some(&mut new), &secret_data_patterns());
         assert_eq!(
             new,
             json!({"data": {"a": REDACTED, "b": "<redacted (changed)>", "c": "<redacted (changed)>"}})
         );
+        assert_eq!(live, json!({"data": {"a": REDACTED, "b": REDACTED}}));
+    }
+
+    #[test]
+    fn objects_teach_the_redactor_by_kind_and_secret_fields() {
+        let r = Redactor::default();
+        r.add_object(
+            "Secret",
+            &json!({"data": {"pw": STANDARD.encode("hunter22")}}),
+            &[],
+        );
+        let token = secret_fields::patterns(&["spec.token".to_owned()]);
+        r.add_object(
+            "Login",
+            &json!({"spec": {"token": "t0ken-Value", "user": "app-user"}}),
+            &token,
+        );
+        r.add_object("Login", &json!({"spec": {"note": "not-marked"}}), &[]);
+        let s = r.scrub("hunter22 t0ken-Value app-user not-marked");
+        assert_eq!(s, "<redacted> <redacted> app-user not-marked");
     }
 }
